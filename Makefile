@@ -1,0 +1,40 @@
+# Control Tower: `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint settings-docs clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/tower demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadgroup -q tests
+
+bench: $(STAMP)
+	$(PY) bench/world.py
+	$(PY) bench/shopify_bulk.py
+	$(PY) bench/models.py
+	$(PY) bench/ai_context.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check shared functions tests bench
+
+# Regenerate .env.example and the README's settings table from tower.config.Settings.
+settings-docs: $(STAMP)
+	$(VENV)/bin/tower settings --format env > .env.example
+	$(PY) -c "import re,subprocess;t=subprocess.run(['$(VENV)/bin/tower','settings'],capture_output=True,text=True,check=True).stdout;p='README.md';s=open(p).read();s=re.sub(r'(<!-- settings:start -->\n).*?(<!-- settings:end -->)',lambda m:m.group(1)+t+m.group(2),s,flags=re.S);open(p,'w').write(s)"
+
+clean:
+	rm -rf $(VENV) .tower .pytest_cache

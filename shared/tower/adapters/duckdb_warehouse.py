@@ -1,0 +1,185 @@
+"""The embedded warehouse: DuckDB running the same BigQuery-dialect SQL, transpiled by sqlglot."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tower import sql as sqlfiles
+from tower.adapters.warehouse_common import as_arrow, dedupe_sql, ident, merge_sql, window_delete_sql
+from tower.ports import PortError
+
+
+class DuckDBWarehouse:
+    """Warehouse port on a DuckDB file (or ``:memory:``).
+
+    One connection, guarded by a lock: DuckDB allows one writing process per file, and the
+    embedded default runs the pipeline in one process.
+    """
+
+    engine = "duckdb"
+
+    def __init__(self, path: str | Path = ":memory:", *, threads: int | None = None) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(self.path)
+        self._con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self._con.execute(f"SET threads = {int(threads)}")
+        self._lock = threading.RLock()
+
+    # -- schema ---------------------------------------------------------------------------------
+    def init_schema(self) -> list[str]:
+        names = []
+        for f in sqlfiles.schema_files():
+            self.execute(f.read_text())
+            names.append(f.stem)
+        return names
+
+    def table_exists(self, table: str) -> bool:
+        with self._lock:
+            r = self._con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [ident(table)]
+            ).fetchone()
+        return bool(r and r[0])
+
+    def columns(self, table: str) -> list[str]:
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position",
+                [ident(table)],
+            ).fetchall()
+        if not rows:
+            raise PortError(f"no such table: {table}")
+        return [r[0] for r in rows]
+
+    # -- statements -----------------------------------------------------------------------------
+    def _run(self, sql: str, params: Mapping[str, Any] | None, *, want_result: bool = False) -> pa.Table | None:
+        """Run every statement of sql; return the last one's rows as Arrow when asked."""
+        statements = sqlfiles.to_duckdb(sql)
+        if not statements:
+            raise PortError("empty SQL")
+        result = None
+        for i, stmt in enumerate(statements):
+            used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)}
+            try:
+                if want_result and i == len(statements) - 1:
+                    rel = self._con.sql(stmt, params=used or None)
+                    result = rel.to_arrow_table() if rel is not None else pa.table({})
+                else:
+                    self._con.execute(stmt, used or None).fetchall()
+            except duckdb.Error as e:
+                raise PortError(f"{type(e).__name__}: {e}\n-- in --\n{stmt}") from e
+        return result
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        with self._lock:
+            result = self._run(sql, params, want_result=True)
+        assert result is not None
+        return result
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self.query(sql, params).to_pylist()
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        with self._lock:
+            self._run(sql, params)
+
+    # -- loads ----------------------------------------------------------------------------------
+    def _stage(self, rows: pa.Table, table: str) -> tuple[str, list[str]]:
+        target_cols = self.columns(table)
+        unknown = [c for c in rows.column_names if c not in target_cols]
+        if unknown:
+            raise PortError(f"{table}: unknown columns {unknown}")
+        name = f"_stage_{ident(table)}_{uuid.uuid4().hex[:8]}"
+        self._con.register(name, rows)
+        return name, list(rows.column_names)
+
+    def merge(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
+        data = as_arrow(rows)
+        if data.num_rows == 0:
+            return 0
+        with self._lock:
+            data = data.append_column("__ord", pa.array(range(data.num_rows), pa.int64()))
+            stage, cols = self._stage(data.drop(["__ord"]), table)
+            self._con.unregister(stage)
+            raw = f"_raw_{stage}"
+            self._con.register(raw, data)
+            try:
+                self._con.execute("BEGIN TRANSACTION")
+                self._con.execute(
+                    f"CREATE TEMP TABLE {stage} AS {dedupe_sql(raw, cols, keys, '__ord')}"
+                )
+                for stmt in sqlfiles.to_duckdb(merge_sql(table, stage, cols, keys)):
+                    self._con.execute(stmt).fetchall()
+                self._con.execute("COMMIT")
+            except duckdb.Error as e:
+                self._con.execute("ROLLBACK")
+                raise PortError(f"merge into {table} failed: {e}") from e
+            finally:
+                self._con.unregister(raw)
+                self._con.execute(f"DROP TABLE IF EXISTS {stage}")
+        return data.num_rows
+
+    def insert(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]]) -> int:
+        """Append rows without key matching (for append-only tables and fresh windows)."""
+        data = as_arrow(rows)
+        if data.num_rows == 0:
+            return 0
+        with self._lock:
+            stage, cols = self._stage(data, table)
+            try:
+                self._con.execute(
+                    f"INSERT INTO {ident(table)} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {stage}"
+                )
+            except duckdb.Error as e:
+                raise PortError(f"insert into {table} failed: {e}") from e
+            finally:
+                self._con.unregister(stage)
+        return data.num_rows
+
+    def replace_window(
+        self,
+        table: str,
+        rows: pa.Table | Sequence[Mapping[str, Any]],
+        *,
+        date_column: str,
+        start: date,
+        end: date,
+        where: Mapping[str, Any] | None = None,
+    ) -> int:
+        data = as_arrow(rows)
+        params: dict[str, Any] = {"window_start": start, "window_end": end}
+        params.update({f"w_{k}": v for k, v in (where or {}).items()})
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                self._run(window_delete_sql(table, date_column, where), params)
+                if data.num_rows:
+                    stage, cols = self._stage(data, table)
+                    try:
+                        self._con.execute(
+                            f"INSERT INTO {ident(table)} ({', '.join(cols)}) "
+                            f"SELECT {', '.join(cols)} FROM {stage}"
+                        )
+                    finally:
+                        self._con.unregister(stage)
+                self._con.execute("COMMIT")
+            except Exception:
+                self._con.execute("ROLLBACK")
+                raise
+        return data.num_rows
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()

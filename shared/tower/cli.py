@@ -1,0 +1,182 @@
+"""The ``tower`` command: set up, sync, build, inspect and demo Control Tower.
+
+Bad input exits with code 2 and a one-line message; failures of the work itself exit 1.
+Vendor SDKs are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tower.config import ConfigError, Settings, get_settings
+
+app = typer.Typer(
+    help="Control Tower: ad spend tied to inventory and margin, for Shopify brands and their agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+brands_app = typer.Typer(help="Register and list brands.", no_args_is_help=True)
+connect_app = typer.Typer(help="Connect a platform account to a brand (tokens go to the secret store).",
+                          no_args_is_help=True)
+sync_app = typer.Typer(help="Pull one platform's data for a brand into the warehouse.", no_args_is_help=True)
+world_app = typer.Typer(help="The synthetic merchant world behind the sandbox.", no_args_is_help=True)
+app.add_typer(brands_app, name="brands")
+app.add_typer(connect_app, name="connect")
+app.add_typer(sync_app, name="sync")
+app.add_typer(world_app, name="world")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail_usage(message: str) -> NoReturn:
+    """Report bad input and exit 2."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def fail(message: str) -> NoReturn:
+    """Report a failure of the work itself and exit 1."""
+    err_console.print(f"[bold red]failed:[/] {message}")
+    raise typer.Exit(code=1)
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except (ConfigError, ValueError) as e:
+        fail_usage(str(e))
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail_usage(f"{option} must be a date like 2026-11-01, not {value!r}")
+
+
+def print_rows(rows: list[dict[str, Any]], title: str | None = None) -> None:
+    """Rows as a rich table (values stringified)."""
+    table = Table(title=title, show_lines=False)
+    if not rows:
+        console.print(f"[dim]{title + ': ' if title else ''}no rows[/]")
+        return
+    for col in rows[0]:
+        table.add_column(str(col))
+    for r in rows:
+        table.add_row(*["" if v is None else str(v) for v in r.values()])
+    console.print(table)
+
+
+@app.command()
+def init() -> None:
+    """Create the warehouse tables (idempotent) and the local stores."""
+    from tower.adapters import open_warehouse
+
+    settings = load_settings()
+    wh = open_warehouse(settings)
+    try:
+        tables = wh.init_schema()
+    finally:
+        wh.close()
+    console.print(f"[green]warehouse ready[/] ({settings.warehouse}): {len(tables)} tables")
+
+
+@app.command()
+def sql(
+    statement: str = typer.Argument(..., help="One BigQuery-dialect statement."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
+    param: list[str] = typer.Option([], "--param", "-p", help="@name=value parameter (repeatable)."),
+) -> None:
+    """Run a BigQuery-dialect statement on the configured warehouse."""
+    import sqlglot
+
+    from tower import sql as sqlfiles
+    from tower.adapters import open_warehouse
+    from tower.ports import PortError
+
+    try:
+        sqlfiles.parse_bigquery(statement)
+    except sqlglot.errors.ParseError as e:
+        fail_usage(f"not valid BigQuery SQL: {e}")
+    params: dict[str, Any] = {}
+    for p in param:
+        name, sep, value = p.partition("=")
+        if not sep or not name:
+            fail_usage(f"--param takes name=value, not {p!r}")
+        params[name.lstrip("@")] = value
+    wh = open_warehouse(load_settings())
+    try:
+        rows = wh.rows(statement, params)
+    except PortError as e:
+        fail_usage(str(e).splitlines()[0])
+    finally:
+        wh.close()
+    if as_json:
+        for r in rows:
+            sys.stdout.write(json.dumps(r, default=str) + "\n")
+    else:
+        print_rows(rows)
+
+
+@app.command("settings")
+def settings_cmd(
+    fmt: str = typer.Option("markdown", "--format", help="markdown | env"),
+) -> None:
+    """Print every setting with its default and help (the README table and .env.example)."""
+    from tower.config import render_settings
+
+    if fmt not in ("markdown", "env"):
+        fail_usage("--format must be markdown or env")
+    sys.stdout.write(render_settings(fmt))
+
+
+@world_app.command("export")
+def world_export(
+    directory: Path = typer.Argument(..., help="Folder to write JSON/JSONL into."),
+    brands: int = typer.Option(3, min=1, max=50),
+    days: int = typer.Option(120, min=14, max=1000),
+    orders_per_day: int = typer.Option(300, min=1),
+    seed: int = typer.Option(7),
+) -> None:
+    """Generate the synthetic world and export it as JSON/JSONL (deterministic per seed)."""
+    from tower.sandbox.world import WorldParams, export_world, generate_world
+
+    world = generate_world(WorldParams(seed=seed, brands=brands, days=days, orders_per_day=orders_per_day))
+    files = export_world(world, directory)
+    console.print(f"[green]exported[/] {len(files)} files to {directory}")
+
+
+@app.command()
+def demo(
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the page when done."),
+    brands: int = typer.Option(3, min=1, max=20, help="Demo brands."),
+    days: int = typer.Option(120, min=35, max=730, help="Days of history."),
+    orders_per_day: int = typer.Option(250, min=10, max=20000, help="Orders per brand per day."),
+    seed: int = typer.Option(7, help="World seed."),
+) -> None:
+    """Run the whole pipeline on the sandbox and (by default) serve the page."""
+    from tower.demo import run_demo
+
+    run_demo(load_settings(), brands=brands, days=days, orders_per_day=orders_per_day, seed=seed,
+             serve=serve, console=console)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

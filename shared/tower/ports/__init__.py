@@ -1,0 +1,224 @@
+"""The four ports (and the task queue) that separate the pure core from GCP or the embedded default.
+
+Each port is a small Protocol. ``tower.adapters.open_*`` picks the adapter from the settings' URL;
+the contract suites in ``tests/contract`` run the same tests against every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+
+class PortError(RuntimeError):
+    """An adapter could not do what was asked (bad table, bad query, unavailable backend)."""
+
+
+class NotFound(PortError):
+    """The document, secret or table asked for does not exist."""
+
+
+class Conflict(PortError):
+    """A write lost a race (a transaction's precondition no longer holds)."""
+
+
+# --- Warehouse ---------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Warehouse(Protocol):
+    """An analytics warehouse speaking BigQuery-dialect SQL with ``@named`` parameters."""
+
+    engine: str  # "duckdb" | "bigquery"
+
+    def init_schema(self) -> list[str]:
+        """Create every table of ``tower/sql/schema`` that does not exist; return the table names."""
+
+    def merge(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
+        """Upsert rows on their natural keys (MERGE); return the number of rows given."""
+
+    def replace_window(
+        self,
+        table: str,
+        rows: pa.Table | Sequence[Mapping[str, Any]],
+        *,
+        date_column: str,
+        start: date,
+        end: date,
+        where: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Atomically delete ``[start, end)`` on date_column (and ``where`` equalities), then insert rows."""
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run one BigQuery-dialect statement and return the result as an Arrow table."""
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Like ``query`` but as a list of dicts (for small results)."""
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement (DML/DDL or a script) for its effect."""
+
+    def table_exists(self, table: str) -> bool:
+        """Whether the table exists."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+# --- Document store ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """One filter of a document query: ``field op value`` (op: == != < <= > >= in array_contains)."""
+
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass
+class DocQuery:
+    """A collection query: filters, ordering, limit."""
+
+    collection: str
+    where: list[Where] = field(default_factory=list)
+    order_by: list[tuple[str, str]] = field(default_factory=list)  # (field, "asc"|"desc")
+    limit: int | None = None
+
+
+@runtime_checkable
+class DocumentStore(Protocol):
+    """A Firestore-shaped document store. Paths are ``collection/doc[/collection/doc...]``."""
+
+    def get(self, path: str) -> dict[str, Any] | None: ...
+
+    def set(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def merge(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, path: str) -> None: ...
+
+    def query(self, q: DocQuery) -> list[tuple[str, dict[str, Any]]]:
+        """Documents of one collection (a full path like ``brands/b1/alerts``) as (path, data)."""
+
+    def create(self, path: str, data: Mapping[str, Any]) -> bool:
+        """Create the document only if it does not exist; return whether it was created."""
+
+    def transaction(self, fn: Callable[[Transaction], Any]) -> Any:
+        """Run fn with a transaction: reads see a consistent view, writes commit together."""
+
+    def batch(self) -> Batch: ...
+
+
+class Transaction(Protocol):
+    def get(self, path: str) -> dict[str, Any] | None: ...
+
+    def set(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def merge(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, path: str) -> None: ...
+
+
+class Batch(Protocol):
+    def set(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def merge(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, path: str) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+# --- Bus -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """One delivered message: JSON payload, string attributes, id and attempt number."""
+
+    topic: str
+    data: dict[str, Any]
+    attributes: dict[str, str]
+    message_id: str
+    attempt: int = 1
+
+
+Handler = Callable[[Message], None]
+"""A subscriber: raise to have the message redelivered, return when done."""
+
+
+@runtime_checkable
+class Bus(Protocol):
+    """Publish/subscribe with at-least-once delivery."""
+
+    def publish(self, topic: str, data: Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> str:
+        """Publish a JSON payload; return the message id."""
+
+    def subscribe(self, subscription: str, topic: str, handler: Handler) -> None:
+        """Wire a handler to a topic under a subscription name."""
+
+    def drain(self, max_messages: int | None = None) -> int:
+        """Deliver pending messages to their handlers (local bus; pull adapters poll). Return count."""
+
+
+# --- Task queue ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    queue: str
+    handler: str  # entry point name, e.g. "apply_budget_change"
+    payload: dict[str, Any]
+    task_id: str
+    attempt: int = 1
+
+
+@runtime_checkable
+class TaskQueue(Protocol):
+    """Cloud Tasks shape: enqueue named, deduplicated HTTP tasks."""
+
+    def enqueue(
+        self, queue: str, handler: str, payload: Mapping[str, Any], *, task_id: str | None = None,
+        delay_seconds: float = 0,
+    ) -> str:
+        """Enqueue a task; a task_id already used is not enqueued again. Return the task id."""
+
+    def register(self, handler: str, fn: Callable[[Task], None]) -> None:
+        """Local queues call fn for tasks naming this handler (Cloud Tasks calls the HTTP target)."""
+
+    def drain(self, max_tasks: int | None = None) -> int:
+        """Run due tasks (local queue). Return how many ran."""
+
+
+# --- Secrets -------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Secrets(Protocol):
+    """A secret store: values are bytes-safe strings, versioned."""
+
+    def put(self, secret_id: str, value: str) -> str:
+        """Create the secret if needed and add a version with value; return the version name."""
+
+    def get(self, secret_id: str, version: str = "latest") -> str:
+        """The value of a version (raises NotFound)."""
+
+    def rotate(self, secret_id: str, value: str) -> str:
+        """Add a new version and disable the previous ones; return the new version name."""
+
+    def delete(self, secret_id: str) -> None: ...
+
+    def exists(self, secret_id: str) -> bool: ...
+
+
+def iter_chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Slices of seq of at most size items."""
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]

@@ -1,0 +1,74 @@
+"""The adapters one process uses, opened lazily from the settings and shared by its handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from tower.config import Settings, get_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tower.ports import Bus, DocumentStore, Secrets, TaskQueue, Warehouse
+
+
+@dataclass
+class Runtime:
+    """Settings plus the ports, each opened on first use (a cold function opens only what it needs)."""
+
+    settings: Settings = field(default_factory=get_settings)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        from tower.adapters import open_warehouse
+
+        return open_warehouse(self.settings)
+
+    @cached_property
+    def store(self) -> DocumentStore:
+        from tower.adapters import open_store
+
+        return open_store(self.settings)
+
+    @cached_property
+    def bus(self) -> Bus:
+        from tower.adapters import open_bus
+
+        return open_bus(self.settings)
+
+    @cached_property
+    def tasks(self) -> TaskQueue:
+        from tower.adapters import open_tasks
+
+        return open_tasks(self.settings)
+
+    @cached_property
+    def secrets(self) -> Secrets:
+        from tower.adapters import open_secrets
+
+        return open_secrets(self.settings)
+
+    def close(self) -> None:
+        """Close what was opened."""
+        for name in ("warehouse", "store", "bus", "tasks"):
+            obj = self.__dict__.get(name)
+            closer = getattr(obj, "close", None)
+            if callable(closer):
+                closer()
+
+
+_default: Runtime | None = None
+
+
+def default_runtime() -> Runtime:
+    """The process-wide runtime used by the Cloud Function entry points."""
+    global _default
+    if _default is None:
+        _default = Runtime()
+    return _default
+
+
+def set_default_runtime(runtime: Runtime | None) -> None:
+    """Replace the process-wide runtime (tests and the local demo host use this)."""
+    global _default
+    _default = runtime

@@ -1,0 +1,67 @@
+"""SQL lives here, written once in BigQuery dialect: ``schema/`` (DDL) and ``models/`` (one model a file).
+
+The DuckDB adapter runs it through :func:`to_duckdb`, which transpiles with sqlglot once per
+statement and caches the result.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+SQL_DIR = Path(__file__).parent
+SCHEMA_DIR = SQL_DIR / "schema"
+MODELS_DIR = SQL_DIR / "models"
+
+# BigQuery NUMERIC is DECIMAL(38, 9); sqlglot writes a bare DECIMAL, which DuckDB reads as (18, 3).
+_NUMERIC = exp.DataType.build("DECIMAL(38, 9)", dialect="duckdb")
+
+
+def schema_files() -> list[Path]:
+    """Every DDL file, in name order."""
+    return sorted(SCHEMA_DIR.glob("*.sql"))
+
+
+def table_names() -> list[str]:
+    """The tables the DDL declares (file stem = table name)."""
+    return [p.stem for p in schema_files()]
+
+
+@lru_cache(maxsize=256)
+def load(relative: str) -> str:
+    """The text of a .sql file under tower/sql, e.g. ``models/days_of_cover.sql``."""
+    return (SQL_DIR / relative).read_text()
+
+
+def parse_bigquery(sql: str) -> list[exp.Expression]:
+    """Parse BigQuery-dialect SQL (raises sqlglot.ParseError on anything BigQuery would reject)."""
+    return [e for e in sqlglot.parse(sql, read="bigquery") if e is not None]
+
+
+def _fix_for_duckdb(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.DataType) and node.this in (
+        exp.DataType.Type.DECIMAL,
+        exp.DataType.Type.BIGDECIMAL,
+    ) and not node.expressions:
+        return _NUMERIC.copy()
+    return node
+
+
+@lru_cache(maxsize=2048)
+def to_duckdb(sql: str) -> tuple[str, ...]:
+    """Transpile BigQuery SQL (one or more statements) to DuckDB statements. Cached per text.
+
+    Partitioning, clustering and OPTIONS have no DuckDB meaning and are dropped.
+    """
+    out = []
+    for tree in parse_bigquery(sql):
+        if isinstance(tree, exp.Create):
+            props = tree.args.get("properties")
+            if props is not None:
+                props.set("expressions", [])
+        tree = tree.transform(_fix_for_duckdb)
+        out.append(tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.IGNORE))
+    return tuple(out)

@@ -1,0 +1,15 @@
+-- grain: one row per Shopify product; deleted products stay with is_active = FALSE
+CREATE TABLE IF NOT EXISTS products (
+  brand_id STRING NOT NULL,
+  product_id STRING NOT NULL,        -- gid://shopify/Product/N
+  handle STRING,
+  title STRING,
+  status STRING,                     -- ACTIVE | ARCHIVED | DRAFT
+  product_type STRING,
+  vendor STRING,
+  is_active BOOL NOT NULL,
+  created_at TIMESTAMP,
+  updated_at TIMESTAMP,
+  deleted_at TIMESTAMP
+)
+CLUSTER BY brand_id;
