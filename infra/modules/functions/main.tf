@@ -1,0 +1,74 @@
+# One Cloud Run function (2nd gen) per entry point of main.py, all built from the same source zip.
+#
+# Every function is an HTTPS function scaled to zero (min instances 0); none uses an Eventarc
+# event_trigger. The Pub/Sub handlers are reached by push subscriptions the pubsub module declares,
+# because the subscription an event_trigger creates is owned by Eventarc and cannot be given a
+# dead-letter topic from Terraform (hashicorp/terraform-provider-google#25069). functions-framework
+# turns a Pub/Sub push body into the same CloudEvent Eventarc would deliver, so a handler written with
+# @functions_framework.cloud_event is unchanged by this choice.
+
+# The zip is named by its content hash: a new build uploads a new object and redeploys the functions;
+# an unchanged tree changes nothing (infra/package_source.py writes byte-identical zips).
+resource "google_storage_bucket" "source" {
+  project                     = var.project_id
+  name                        = "${var.project_id}-tower-functions-source"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  labels                      = var.labels
+}
+
+resource "google_storage_bucket_object" "source" {
+  bucket = google_storage_bucket.source.name
+  name   = "functions-source-${filemd5(var.source_archive)}.zip"
+  source = var.source_archive
+}
+
+resource "google_cloudfunctions2_function" "fn" {
+  for_each = var.functions
+
+  project     = var.project_id
+  location    = var.region
+  name        = each.value.name
+  description = "Control Tower ${each.key} (${each.value.trigger})"
+  labels      = var.labels
+
+  build_config {
+    runtime         = "python311"
+    entry_point     = each.key
+    service_account = var.build_service_account_id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    min_instance_count               = 0
+    max_instance_count               = each.value.max_instances
+    max_instance_request_concurrency = each.value.concurrency
+    available_memory                 = each.value.memory
+    available_cpu                    = each.value.cpu
+    timeout_seconds                  = each.value.timeout_seconds
+    environment_variables            = var.environment
+    service_account_email            = var.runtime_service_account_email
+    all_traffic_on_latest_revision   = true
+    # Network ingress stays open; who may call is decided by IAM (the invoker bindings below), since
+    # Pub/Sub, Cloud Tasks and Cloud Scheduler reach "internal only" services only from inside a
+    # VPC Service Controls perimeter.
+    ingress_settings = "ALLOW_ALL"
+  }
+}
+
+# run.invoker on each function's Cloud Run service for exactly the caller its trigger implies.
+resource "google_cloud_run_v2_service_iam_member" "invoker" {
+  for_each = var.functions
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.fn[each.key].name
+  role     = "roles/run.invoker"
+  member   = var.invoker_members[split(":", each.value.trigger)[0]]
+}

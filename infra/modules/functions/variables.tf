@@ -1,0 +1,53 @@
+variable "project_id" {
+  description = "Project of the functions."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions and the source bucket."
+  type        = string
+}
+
+variable "functions" {
+  description = "Entry point -> deployed name, trigger (http | topic:<t> | queue:<q> | schedule) and sizing."
+  type = map(object({
+    name            = string
+    trigger         = string
+    memory          = string
+    cpu             = string
+    timeout_seconds = number
+    max_instances   = number
+    concurrency     = number
+  }))
+}
+
+variable "environment" {
+  description = "TOWER_* environment every function runs with."
+  type        = map(string)
+}
+
+variable "invoker_members" {
+  description = "Trigger kind (http, topic, queue, schedule) -> the IAM member allowed to invoke such functions."
+  type        = map(string)
+}
+
+variable "source_archive" {
+  description = "Path of the zip built by infra/package_source.py."
+  type        = string
+}
+
+variable "runtime_service_account_email" {
+  description = "Service account the functions run as."
+  type        = string
+}
+
+variable "build_service_account_id" {
+  description = "Resource name of the service account the container builds run as."
+  type        = string
+}
+
+variable "labels" {
+  description = "Labels on the functions and the bucket."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,60 @@
+variable "project_id" {
+  description = "Project of the topics and subscriptions."
+  type        = string
+}
+
+variable "project_number" {
+  description = "Project number (names the Pub/Sub service agent)."
+  type        = string
+}
+
+variable "topics" {
+  description = "Topic names (names.TOPICS); each gets a dead-letter topic <topic>-dlq."
+  type        = list(string)
+}
+
+variable "subscriptions" {
+  description = "Subscription name -> topic and the entry point it pushes to (names.SUBSCRIPTIONS)."
+  type = map(object({
+    topic       = string
+    entry_point = string
+  }))
+}
+
+variable "push_endpoints" {
+  description = "Entry point -> HTTPS URL of its function."
+  type        = map(string)
+}
+
+variable "push_service_account_email" {
+  description = "Service account Pub/Sub signs push requests with (run.invoker on the event handlers)."
+  type        = string
+}
+
+variable "push_service_account_id" {
+  description = "Resource name of that service account."
+  type        = string
+}
+
+variable "publisher_member" {
+  description = "IAM member that publishes events (the functions' runtime account)."
+  type        = string
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of a message before it is moved to the dead-letter topic (5-100)."
+  type        = number
+  default     = 10
+}
+
+variable "ack_deadline_seconds" {
+  description = "Push ack deadline: how long a handler may run before Pub/Sub redelivers (max 600)."
+  type        = number
+  default     = 600
+}
+
+variable "labels" {
+  description = "Labels on topics and subscriptions."
+  type        = map(string)
+  default     = {}
+}

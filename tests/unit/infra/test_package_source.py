@@ -1,0 +1,79 @@
+"""The functions' source zip: what Cloud Functions needs at its root, byte-identical for the same tree."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _package_source() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("package_source", REPO / "infra" / "package_source.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("package_source", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    files = {
+        "main.py": "from functions.api import api\n",
+        "requirements.lock": "duckdb==1.4.0 \\\n    --hash=sha256:00\n",
+        "functions/__init__.py": "",
+        "functions/api.py": "def api(request):\n    return 'ok'\n",
+        "functions/__pycache__/api.cpython-311.pyc": "compiled",
+        "shared/tower/__init__.py": "",
+        "shared/tower/sql/schema/orders.sql": "CREATE TABLE orders (order_id STRING)\n",
+        "shared/tower/__pycache__/x.cpython-311.pyc": "compiled",
+        "tests/unit/test_x.py": "def test(): pass\n",
+        ".venv/bin/python": "binary",
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_zip_holds_main_functions_tower_and_the_lock_as_requirements(tree: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "src.zip"
+    assert _package_source().main(["--root", str(tree), "--out", str(out)]) == 0
+    with zipfile.ZipFile(out) as zf:
+        assert sorted(zf.namelist()) == [
+            "functions/__init__.py",
+            "functions/api.py",
+            "main.py",
+            "requirements.txt",
+            "tower/__init__.py",
+            "tower/sql/schema/orders.sql",
+        ]
+        assert zf.read("requirements.txt") == (tree / "requirements.lock").read_bytes()
+
+
+def test_same_tree_gives_the_same_bytes(tree: Path, tmp_path: Path) -> None:
+    pkg = _package_source()
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    pkg.build(tree, first)
+    (tree / "main.py").touch()  # a newer mtime alone must not change the archive
+    pkg.build(tree, second)
+    assert first.read_bytes() == second.read_bytes()
+    (tree / "functions" / "api.py").write_text("def api(request):\n    return 'changed'\n")
+    pkg.build(tree, second)
+    assert first.read_bytes() != second.read_bytes()
+
+
+def test_missing_entry_module_is_a_clear_error(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tree / "main.py").unlink()
+    assert _package_source().main(["--root", str(tree), "--out", str(tmp_path / "x.zip")]) == 2
+    assert "main.py missing" in capsys.readouterr().err
+    assert not (tmp_path / "x.zip").exists()
