@@ -109,6 +109,7 @@ class DuckDBWarehouse:
         data = as_arrow(rows)
         if data.num_rows == 0:
             return 0
+        merge_sql(table, "_", data.column_names, keys)  # names a missing key column clearly
         with self._lock:
             data = data.append_column("__ord", pa.array(range(data.num_rows), pa.int64()))
             stage, cols = self._stage(data.drop(["__ord"]), table)
@@ -179,6 +180,13 @@ class DuckDBWarehouse:
                 self._con.execute("ROLLBACK")
                 raise
         return data.num_rows
+
+    def interrupt(self) -> None:
+        """Stop the statement running now (called from another thread, e.g. a query timeout).
+
+        Deliberately lock-free: the running statement holds the lock until it ends.
+        """
+        self._con.interrupt()
 
     def close(self) -> None:
         with self._lock:

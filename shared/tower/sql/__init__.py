@@ -42,6 +42,15 @@ def parse_bigquery(sql: str) -> list[exp.Expression]:
 
 
 def _fix_for_duckdb(node: exp.Expression) -> exp.Expression:
+    # BigQuery TIMESTAMP(date_or_datetime, zone_column): sqlglot rewrites only a literal zone, so a
+    # per-row zone (e.g. each ad account's timezone) would reach DuckDB untranslated. Local wall
+    # time AT TIME ZONE zone is DuckDB's "interpret as local time in zone" (a TIMESTAMPTZ).
+    if isinstance(node, exp.Timestamp) and node.args.get("zone") is not None and not isinstance(
+        node.args["zone"], exp.Literal
+    ):
+        return exp.AtTimeZone(
+            this=exp.cast(node.this.copy(), exp.DataType.build("TIMESTAMP")), zone=node.args["zone"].copy()
+        )
     if isinstance(node, exp.DataType) and node.this in (
         exp.DataType.Type.DECIMAL,
         exp.DataType.Type.BIGDECIMAL,
@@ -60,8 +69,12 @@ def to_duckdb(sql: str) -> tuple[str, ...]:
     for tree in parse_bigquery(sql):
         if isinstance(tree, exp.Create):
             props = tree.args.get("properties")
-            if props is not None:
-                props.set("expressions", [])
+            if props is not None:  # keep TEMPORARY and the like; drop what only BigQuery means
+                props.set("expressions", [
+                    p for p in props.expressions
+                    if not isinstance(p, (exp.PartitionedByProperty, exp.ClusterProperty, exp.Property))
+                    or isinstance(p, exp.TemporaryProperty)
+                ])
         tree = tree.transform(_fix_for_duckdb)
         out.append(tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.IGNORE))
     return tuple(out)

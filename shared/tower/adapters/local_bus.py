@@ -1,0 +1,401 @@
+"""The embedded bus: Pub/Sub's delivery contract on a durable SQLite queue.
+
+* ``publish`` stores the message and one delivery row per subscription of its topic, in one
+  transaction: once publish returns, the message survives a crash.
+* ``subscribe`` records the subscription (durably: a restarted process finds it) and wires the
+  handler in this process.
+* ``drain`` delivers due deliveries to the handlers wired here, one claimed row at a time. A handler
+  that returns acks; one that raises is retried with exponential backoff stored as a ``not_before``
+  timestamp (no sleeping: drain delivers what is due, or everything with ``ignore_delay=True``).
+  After ``max_attempts`` deliveries the message is parked in ``dead_letters`` (listable and
+  replayable) and, like Pub/Sub's dead-letter policy, republished on ``<topic>-dlq``.
+* ``deliver_twice`` hands every message to its handler twice (Pub/Sub is at-least-once).
+* A delivery is leased while its handler runs; if the process dies mid-handler, the lease is
+  recovered (dead owner pid, or lease expired) and the message is delivered again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tower.ports import Handler, Message, NotFound, PortError
+
+log = logging.getLogger(__name__)
+
+DLQ_SUFFIX = "-dlq"
+# Pub/Sub's rule for topic and subscription ids; the local bus enforces it so a name that would be
+# refused in production is refused here first.
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL UNIQUE,
+  topic TEXT NOT NULL,
+  data TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  published_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+  name TEXT PRIMARY KEY,
+  topic TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+  message_id TEXT NOT NULL,
+  subscription TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  state TEXT NOT NULL,               -- pending | leased | done | dead
+  attempts INTEGER NOT NULL DEFAULT 0,
+  acks INTEGER NOT NULL DEFAULT 0,
+  not_before REAL NOT NULL,
+  lease_until REAL,
+  lease_pid INTEGER,
+  last_error TEXT,
+  PRIMARY KEY (message_id, subscription)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, not_before, seq);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  message_id TEXT NOT NULL,
+  subscription TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  error TEXT,
+  parked_at REAL NOT NULL,
+  PRIMARY KEY (message_id, subscription)
+);
+"""
+
+
+def check_name(kind: str, name: str) -> str:
+    """Refuse a topic or subscription id Pub/Sub would refuse (3-255 chars, starts with a letter)."""
+    if not _NAME.match(name) or name.lower().startswith("goog"):
+        raise PortError(
+            f"bad {kind} name {name!r}: 3-255 of [A-Za-z0-9-_.~+%], starting with a letter, not 'goog'"
+        )
+    return name
+
+
+def encode_payload(data: Mapping[str, Any], attributes: Mapping[str, str] | None) -> tuple[bytes, dict[str, str]]:
+    """The JSON bytes and string attributes of a message, or PortError naming what is wrong."""
+    if not isinstance(data, Mapping):
+        raise PortError(f"message data must be a JSON object (a mapping), got {type(data).__name__}")
+    try:
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError) as e:
+        raise PortError(f"message data is not JSON-serialisable: {e}") from e
+    attrs = dict(attributes or {})
+    bad = {k: v for k, v in attrs.items() if not isinstance(k, str) or not isinstance(v, str)}
+    if bad:
+        raise PortError(f"message attributes must be str -> str, got {bad!r}")
+    return body, attrs
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message parked after its subscription failed it ``attempts`` times."""
+
+    message: Message
+    subscription: str
+    attempts: int
+    error: str
+    parked_at: float
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a lease holder that died frees its lease)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+class LocalBus:
+    """Bus port on one SQLite file: durable, retrying, dead-lettering, optionally duplicating."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.5,
+        deliver_twice: bool = False,
+        lease_seconds: float = 600.0,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_ms: int = 30_000,
+    ) -> None:
+        if max_attempts < 1:
+            raise PortError("max_attempts must be >= 1")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.deliver_twice = deliver_twice
+        self.lease_seconds = lease_seconds
+        self._clock = clock
+        self._handlers: dict[str, tuple[str, Handler]] = {}
+        self._lock = threading.RLock()
+        self._con = sqlite3.connect(
+            self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        with self._lock:
+            self._con.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if self.path != ":memory:":
+                self._con.execute("PRAGMA journal_mode = WAL")
+            self._con.execute("PRAGMA synchronous = NORMAL")
+            self._con.executescript(_SCHEMA)
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._con
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
+
+    # -- publishing and wiring ------------------------------------------------------------------
+    def _publish(self, con: sqlite3.Connection, topic: str, body: bytes, attrs: dict[str, str]) -> str:
+        message_id = uuid.uuid4().hex
+        now = self._clock()
+        cur = con.execute(
+            "INSERT INTO messages (message_id, topic, data, attributes, published_at) VALUES (?,?,?,?,?)",
+            (message_id, topic, body.decode(), json.dumps(attrs), now),
+        )
+        con.execute(
+            "INSERT INTO deliveries (message_id, subscription, seq, state, not_before) "
+            "SELECT ?, name, ?, 'pending', ? FROM subscriptions WHERE topic = ?",
+            (message_id, cur.lastrowid, now, topic),
+        )
+        return message_id
+
+    def publish(self, topic: str, data: Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> str:
+        """Store the message for every subscription of the topic (durable once this returns)."""
+        check_name("topic", topic)
+        body, attrs = encode_payload(data, attributes)
+        with self._immediate() as con:
+            return self._publish(con, topic, body, attrs)
+
+    def declare(self, subscription: str, topic: str) -> None:
+        """Create the subscription if absent (messages published from now on are kept for it).
+
+        Like a Pub/Sub subscription, it only receives messages published after it exists; a
+        subscription is bound to one topic for life.
+        """
+        check_name("subscription", subscription)
+        check_name("topic", topic)
+        with self._immediate() as con:
+            row = con.execute("SELECT topic FROM subscriptions WHERE name = ?", (subscription,)).fetchone()
+            if row and row[0] != topic:
+                raise PortError(f"subscription {subscription!r} is bound to topic {row[0]!r}, not {topic!r}")
+            if not row:
+                con.execute(
+                    "INSERT INTO subscriptions (name, topic, created_at) VALUES (?,?,?)",
+                    (subscription, topic, self._clock()),
+                )
+
+    def subscribe(self, subscription: str, topic: str, handler: Handler) -> None:
+        """Declare the subscription and deliver its messages to handler when this bus drains."""
+        self.declare(subscription, topic)
+        self._handlers[subscription] = (topic, handler)
+
+    # -- delivering -----------------------------------------------------------------------------
+    def _recover_leases(self, con: sqlite3.Connection, now: float) -> None:
+        con.execute(
+            "UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_pid = NULL "
+            "WHERE state = 'leased' AND lease_until <= ?",
+            (now,),
+        )
+        leased = con.execute(
+            "SELECT DISTINCT lease_pid FROM deliveries WHERE state = 'leased' AND lease_pid != ?",
+            (os.getpid(),),
+        ).fetchall()
+        for (pid,) in leased:
+            if pid is not None and not pid_alive(pid):
+                # The process that held the lease died mid-handler: deliver the message again.
+                con.execute(
+                    "UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_pid = NULL "
+                    "WHERE state = 'leased' AND lease_pid = ?",
+                    (pid,),
+                )
+
+    def _claim(self, ignore_delay: bool) -> tuple[Any, ...] | None:
+        subs = list(self._handlers)
+        if not subs:
+            return None
+        now = self._clock()
+        marks = ",".join("?" * len(subs))
+        with self._immediate() as con:
+            self._recover_leases(con, now)
+            row = con.execute(
+                "SELECT d.message_id, d.subscription, d.attempts, d.acks, m.topic, m.data, m.attributes "
+                "FROM deliveries d JOIN messages m ON m.message_id = d.message_id "
+                f"WHERE d.state = 'pending' AND d.subscription IN ({marks}) "
+                + ("" if ignore_delay else "AND d.not_before <= ? ")
+                + "ORDER BY d.not_before, d.seq LIMIT 1",
+                (*subs,) if ignore_delay else (*subs, now),
+            ).fetchone()
+            if row is None:
+                return None
+            con.execute(
+                "UPDATE deliveries SET state = 'leased', lease_until = ?, lease_pid = ? "
+                "WHERE message_id = ? AND subscription = ?",
+                (now + self.lease_seconds, os.getpid(), row[0], row[1]),
+            )
+        return tuple(row)
+
+    def _settle(self, message: Message, subscription: str, acks: int, error: BaseException | None) -> None:
+        now = self._clock()
+        attempts = message.attempt
+        key = (message.message_id, subscription)
+        with self._immediate() as con:
+            if error is None:
+                acks += 1
+                again = self.deliver_twice and acks < 2
+                con.execute(
+                    "UPDATE deliveries SET state = ?, attempts = ?, acks = ?, not_before = ?, "
+                    "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+                    ("pending" if again else "done", attempts, acks, now, *key),
+                )
+                return
+            err = f"{type(error).__name__}: {error}"[:2000]
+            if attempts >= self.max_attempts:
+                con.execute(
+                    "UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, "
+                    "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+                    (attempts, err, *key),
+                )
+                con.execute(
+                    "INSERT OR REPLACE INTO dead_letters "
+                    "(message_id, subscription, topic, attempts, error, parked_at) VALUES (?,?,?,?,?,?)",
+                    (*key, message.topic, attempts, err, now),
+                )
+                if not message.topic.endswith(DLQ_SUFFIX):
+                    # Pub/Sub's dead-letter policy forwards to the DLQ topic with these attributes.
+                    attrs = {
+                        **message.attributes,
+                        "CloudPubSubDeadLetterSourceSubscription": subscription,
+                        "CloudPubSubDeadLetterSourceDeliveryCount": str(attempts),
+                    }
+                    body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False).encode()
+                    self._publish(con, message.topic + DLQ_SUFFIX, body, attrs)
+                log.warning(json.dumps({
+                    "severity": "WARNING", "event": "bus.dead_letter", "message_id": message.message_id,
+                    "subscription": subscription, "attempts": attempts, "error": type(error).__name__,
+                }))
+                return
+            delay = self.backoff_seconds * 2 ** (attempts - 1)
+            con.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = ?, not_before = ?, last_error = ?, "
+                "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+                (attempts, now + delay, err, *key),
+            )
+
+    def drain(self, max_messages: int | None = None, *, ignore_delay: bool = False) -> int:
+        """Deliver due messages to this process's handlers until none is due; return how many acked.
+
+        Messages that handlers publish while draining are delivered in the same call. With
+        ``ignore_delay`` retries are delivered at once instead of after their backoff.
+        """
+        acked = 0
+        while max_messages is None or acked < max_messages:
+            row = self._claim(ignore_delay)
+            if row is None:
+                break
+            message_id, subscription, attempts, acks, topic, data, attributes = row
+            message = Message(
+                topic=topic, data=json.loads(data), attributes=json.loads(attributes),
+                message_id=message_id, attempt=attempts + 1,
+            )
+            _, handler = self._handlers[subscription]
+            try:
+                handler(message)
+            # Any Exception from a handler asks for a retry; a BaseException is a crash and leaves the
+            # lease in place for recovery.
+            except Exception as e:  # noqa: BLE001
+                log.warning(json.dumps({
+                    "severity": "WARNING", "event": "bus.handler_failed", "message_id": message_id,
+                    "subscription": subscription, "attempt": message.attempt, "error": type(e).__name__,
+                }))
+                self._settle(message, subscription, acks, e)
+                continue
+            self._settle(message, subscription, acks, None)
+            acked += 1
+        return acked
+
+    # -- inspection and repair ------------------------------------------------------------------
+    def pending(self, subscription: str | None = None) -> int:
+        """Deliveries not yet acked (pending or leased), for one subscription or all."""
+        sql = "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'leased')"
+        args: tuple[Any, ...] = ()
+        if subscription:
+            sql += " AND subscription = ?"
+            args = (subscription,)
+        with self._lock:
+            return int(self._con.execute(sql, args).fetchone()[0])
+
+    def dead_letters(self, subscription: str | None = None) -> list[DeadLetter]:
+        """Parked messages, oldest first."""
+        sql = (
+            "SELECT m.message_id, m.topic, m.data, m.attributes, x.subscription, x.attempts, x.error, "
+            "x.parked_at FROM dead_letters x JOIN messages m ON m.message_id = x.message_id"
+        )
+        args: tuple[Any, ...] = ()
+        if subscription:
+            sql += " WHERE x.subscription = ?"
+            args = (subscription,)
+        with self._lock:
+            rows = self._con.execute(sql + " ORDER BY x.parked_at, m.seq", args).fetchall()
+        return [
+            DeadLetter(
+                message=Message(topic=r[1], data=json.loads(r[2]), attributes=json.loads(r[3]),
+                                message_id=r[0], attempt=r[5]),
+                subscription=r[4], attempts=r[5], error=r[6] or "", parked_at=r[7],
+            )
+            for r in rows
+        ]
+
+    def replay(self, message_id: str | None = None, subscription: str | None = None) -> int:
+        """Put parked messages back in their queue with fresh attempts; return how many."""
+        conds, args = [], []
+        if message_id:
+            conds.append("message_id = ?")
+            args.append(message_id)
+        if subscription:
+            conds.append("subscription = ?")
+            args.append(subscription)
+        where = (" WHERE " + " AND ".join(conds)) if conds else ""
+        with self._immediate() as con:
+            keys = con.execute(f"SELECT message_id, subscription FROM dead_letters{where}", args).fetchall()
+            if message_id and not keys:
+                raise NotFound(f"no dead letter {message_id!r}" + (f" on {subscription!r}" if subscription else ""))
+            for key in keys:
+                con.execute(
+                    "UPDATE deliveries SET state = 'pending', attempts = 0, acks = 0, not_before = ?, "
+                    "last_error = NULL WHERE message_id = ? AND subscription = ?",
+                    (self._clock(), *key),
+                )
+                con.execute("DELETE FROM dead_letters WHERE message_id = ? AND subscription = ?", key)
+        return len(keys)
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()

@@ -1,0 +1,293 @@
+"""The embedded task queue: Cloud Tasks' contract on a durable SQLite table.
+
+``enqueue`` stores a named task once (a task id already used in that queue is not enqueued again,
+like a Cloud Tasks task name); ``drain`` runs the due tasks whose handler is registered in this
+process, retrying a raising handler with exponential backoff (stored as ``not_before``, so nothing
+sleeps) and parking it in ``dead_tasks`` after ``max_attempts``. A task is leased while it runs;
+the lease is recovered when its process died.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tower.adapters.local_bus import pid_alive
+from tower.ports import NotFound, PortError, Task
+
+log = logging.getLogger(__name__)
+
+# Cloud Tasks' rules: a task id is [A-Za-z0-9_-]{1,500}; a queue id is [A-Za-z0-9-]{1,100}.
+_TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
+_QUEUE = re.compile(r"^[A-Za-z0-9-]{1,100}$")
+_HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  handler TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,               -- pending | leased | done | dead
+  attempts INTEGER NOT NULL DEFAULT 0,
+  not_before REAL NOT NULL,
+  lease_until REAL,
+  lease_pid INTEGER,
+  last_error TEXT,
+  created_at REAL NOT NULL,
+  UNIQUE (queue, task_id)
+);
+CREATE INDEX IF NOT EXISTS tasks_due ON tasks (state, not_before, seq);
+"""
+
+
+def check_handler(handler: str) -> str:
+    """A handler names a function entry point, which is also the last segment of its task URL."""
+    if not _HANDLER.match(handler):
+        raise PortError(f"bad handler name {handler!r}: a Python identifier (it names the entry point)")
+    return handler
+
+
+def check_task(queue: str, handler: str, task_id: str | None) -> None:
+    """Refuse names Cloud Tasks (or an HTTP path) would refuse, naming the rule."""
+    if not _QUEUE.match(queue):
+        raise PortError(f"bad queue name {queue!r}: 1-100 of [A-Za-z0-9-]")
+    check_handler(handler)
+    if task_id is not None and not _TASK_ID.match(task_id):
+        raise PortError(f"bad task id {task_id!r}: 1-500 of [A-Za-z0-9_-] (use task_id_for(...))")
+
+
+def task_id_for(*parts: Any) -> str:
+    """A deterministic, valid task id from any parts (the dedup key of an idempotent task).
+
+    Readable when the parts are plain; otherwise the parts' readable prefix plus a hash, so two
+    different keys never collide after character replacement.
+    """
+    raw = "-".join(str(p) for p in parts)
+    clean = re.sub(r"[^A-Za-z0-9_-]", "-", raw)
+    if clean == raw and 0 < len(raw) <= 500:
+        return raw
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return f"{clean[:400]}-{digest}"
+
+
+def encode_task_payload(payload: Mapping[str, Any]) -> bytes:
+    if not isinstance(payload, Mapping):
+        raise PortError(f"task payload must be a JSON object (a mapping), got {type(payload).__name__}")
+    try:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError) as e:
+        raise PortError(f"task payload is not JSON-serialisable: {e}") from e
+
+
+@dataclass(frozen=True)
+class DeadTask:
+    """A task parked after failing ``attempts`` times."""
+
+    task: Task
+    error: str
+
+
+class LocalTasks:
+    """TaskQueue port on one SQLite file."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        lease_seconds: float = 900.0,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_ms: int = 30_000,
+    ) -> None:
+        if max_attempts < 1:
+            raise PortError("max_attempts must be >= 1")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.lease_seconds = lease_seconds
+        self._clock = clock
+        self._handlers: dict[str, Callable[[Task], None]] = {}
+        self._lock = threading.RLock()
+        self._con = sqlite3.connect(
+            self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        with self._lock:
+            self._con.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if self.path != ":memory:":
+                self._con.execute("PRAGMA journal_mode = WAL")
+            self._con.execute("PRAGMA synchronous = NORMAL")
+            self._con.executescript(_SCHEMA)
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._con
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
+
+    # -- the port -------------------------------------------------------------------------------
+    def enqueue(
+        self,
+        queue: str,
+        handler: str,
+        payload: Mapping[str, Any],
+        *,
+        task_id: str | None = None,
+        delay_seconds: float = 0,
+    ) -> str:
+        """Store the task to run after delay_seconds; a task id already used is left alone."""
+        check_task(queue, handler, task_id)
+        body = encode_task_payload(payload)
+        if delay_seconds < 0:
+            raise PortError(f"delay_seconds must be >= 0, got {delay_seconds}")
+        tid = task_id or uuid.uuid4().hex
+        now = self._clock()
+        with self._immediate() as con:
+            con.execute(
+                "INSERT OR IGNORE INTO tasks (queue, task_id, handler, payload, state, not_before, created_at) "
+                "VALUES (?,?,?,?, 'pending', ?, ?)",
+                (queue, tid, handler, body.decode(), now + delay_seconds, now),
+            )
+        return tid
+
+    def register(self, handler: str, fn: Callable[[Task], None]) -> None:
+        """Run fn for tasks naming this handler when this queue drains."""
+        self._handlers[check_handler(handler)] = fn
+
+    def _claim(self, ignore_delay: bool) -> tuple[Any, ...] | None:
+        names = list(self._handlers)
+        if not names:
+            return None
+        now = self._clock()
+        marks = ",".join("?" * len(names))
+        with self._immediate() as con:
+            con.execute(
+                "UPDATE tasks SET state = 'pending', lease_until = NULL, lease_pid = NULL "
+                "WHERE state = 'leased' AND lease_until <= ?",
+                (now,),
+            )
+            for (pid,) in con.execute(
+                "SELECT DISTINCT lease_pid FROM tasks WHERE state = 'leased' AND lease_pid != ?", (os.getpid(),)
+            ).fetchall():
+                if pid is not None and not pid_alive(pid):
+                    con.execute(
+                        "UPDATE tasks SET state = 'pending', lease_until = NULL, lease_pid = NULL "
+                        "WHERE state = 'leased' AND lease_pid = ?",
+                        (pid,),
+                    )
+            row = con.execute(
+                "SELECT seq, queue, task_id, handler, payload, attempts FROM tasks "
+                f"WHERE state = 'pending' AND handler IN ({marks}) "
+                + ("" if ignore_delay else "AND not_before <= ? ")
+                + "ORDER BY not_before, seq LIMIT 1",
+                (*names,) if ignore_delay else (*names, now),
+            ).fetchone()
+            if row is None:
+                return None
+            con.execute(
+                "UPDATE tasks SET state = 'leased', lease_until = ?, lease_pid = ? WHERE seq = ?",
+                (now + self.lease_seconds, os.getpid(), row[0]),
+            )
+        return tuple(row)
+
+    def drain(self, max_tasks: int | None = None, *, ignore_delay: bool = False) -> int:
+        """Run due tasks of registered handlers until none is due; return how many succeeded.
+
+        Tasks that handlers enqueue are run in the same call when due. With ``ignore_delay``
+        delayed tasks and retries run at once.
+        """
+        done = 0
+        while max_tasks is None or done < max_tasks:
+            row = self._claim(ignore_delay)
+            if row is None:
+                break
+            seq, queue, task_id, handler, payload, attempts = row
+            task = Task(queue=queue, handler=handler, payload=json.loads(payload), task_id=task_id,
+                        attempt=attempts + 1)
+            try:
+                self._handlers[handler](task)
+            # Any Exception from a handler asks for a retry; a BaseException is a crash and leaves the
+            # lease in place for recovery.
+            except Exception as e:  # noqa: BLE001
+                self._fail(seq, task, e)
+                continue
+            with self._immediate() as con:
+                con.execute(
+                    "UPDATE tasks SET state = 'done', attempts = ?, lease_until = NULL, lease_pid = NULL "
+                    "WHERE seq = ?",
+                    (task.attempt, seq),
+                )
+            done += 1
+        return done
+
+    def _fail(self, seq: int, task: Task, error: Exception) -> None:
+        err = f"{type(error).__name__}: {error}"[:2000]
+        log.warning(json.dumps({
+            "severity": "WARNING", "event": "tasks.handler_failed", "queue": task.queue,
+            "task_id": task.task_id, "handler": task.handler, "attempt": task.attempt,
+            "error": type(error).__name__,
+        }))
+        dead = task.attempt >= self.max_attempts
+        delay = self.backoff_seconds * 2 ** (task.attempt - 1)
+        with self._immediate() as con:
+            con.execute(
+                "UPDATE tasks SET state = ?, attempts = ?, not_before = ?, last_error = ?, "
+                "lease_until = NULL, lease_pid = NULL WHERE seq = ?",
+                ("dead" if dead else "pending", task.attempt, self._clock() + delay, err, seq),
+            )
+
+    # -- inspection and repair ------------------------------------------------------------------
+    def pending(self, queue: str | None = None) -> int:
+        """Tasks not yet run successfully nor parked."""
+        sql = "SELECT count(*) FROM tasks WHERE state IN ('pending', 'leased')"
+        args: tuple[Any, ...] = (queue,) if queue else ()
+        with self._lock:
+            return int(self._con.execute(sql + (" AND queue = ?" if queue else ""), args).fetchone()[0])
+
+    def dead_tasks(self, queue: str | None = None) -> list[DeadTask]:
+        """Parked tasks, oldest first."""
+        sql = "SELECT queue, handler, payload, task_id, attempts, last_error FROM tasks WHERE state = 'dead'"
+        args: tuple[Any, ...] = (queue,) if queue else ()
+        with self._lock:
+            rows = self._con.execute(sql + (" AND queue = ?" if queue else "") + " ORDER BY seq", args).fetchall()
+        return [
+            DeadTask(Task(queue=r[0], handler=r[1], payload=json.loads(r[2]), task_id=r[3], attempt=r[4]),
+                     r[5] or "")
+            for r in rows
+        ]
+
+    def replay(self, queue: str, task_id: str) -> None:
+        """Put a parked task back with fresh attempts."""
+        with self._immediate() as con:
+            cur = con.execute(
+                "UPDATE tasks SET state = 'pending', attempts = 0, not_before = ?, last_error = NULL "
+                "WHERE queue = ? AND task_id = ? AND state = 'dead'",
+                (self._clock(), queue, task_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"no dead task {task_id!r} in queue {queue!r}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
