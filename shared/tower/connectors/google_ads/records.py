@@ -1,0 +1,144 @@
+"""Google Ads rows (raw ``GoogleAdsRow`` protobufs) → the normalised ad records.
+
+* Money arrives in micros: ``cost_micros`` and ``campaign_budget.amount_micros`` ÷ 1,000,000.
+  ``conversions`` and ``conversions_value`` are doubles in the account currency.
+* Geography comes from ``user_location_view`` (where the users physically were, which is what
+  orders ship to): ``user_location_view.country_criterion_id`` (2840 = US) and
+  ``segments.geo_target_region`` (``geoTargetConstants/21176`` = Texas), mapped with our geotargets
+  table; an empty region means Google could not place it, kept as ``region_code = ''``.
+* Google splits one location's traffic over several rows (``targeting_location`` true / false);
+  rows with the same campaign × day × country × region are summed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tower.connectors import geo
+from tower.connectors.ads_records import (
+    CampaignProductRecord,
+    CampaignRecord,
+    PerformanceRecord,
+    from_micros,
+    product_handle_from_url,
+    shopify_product_from_item_id,
+)
+
+PLATFORM = "google_ads"
+
+
+def _enum_name(msg: Any, field: str) -> str:
+    value = getattr(msg, field)
+    return msg.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number[value].name
+
+
+def _float_decimal(v: float) -> Decimal:
+    """A double as the shortest decimal that round-trips (12.3 → Decimal('12.3'), not 12.29999…)."""
+    return Decimal(repr(float(v))) if v else Decimal(0)
+
+
+def performance_records(rows: Iterable[Any], *, account_id: str, currency: str) -> list[PerformanceRecord]:
+    """``user_location_view`` rows → records, summed per campaign × day × country × region."""
+    acc: dict[tuple[str, date, str, str], dict[str, Any]] = {}
+    for row in rows:
+        country = geo.google_country_code(row.user_location_view.country_criterion_id)
+        if country is None:
+            country = "ZZ"  # a country our table does not know: kept, never dropped
+        region_res = row.segments.geo_target_region
+        sub = geo.google_region(region_res) if region_res else None
+        region = sub.iso_code if sub and sub.country_code == country else ""
+        key = (str(row.campaign.id), date.fromisoformat(row.segments.date), country, region)
+        a = acc.setdefault(
+            key,
+            {
+                "name": row.campaign.name,
+                "region_name": region_res if region else "",
+                "cost": 0,
+                "impressions": 0,
+                "clicks": 0,
+                "conversions": Decimal(0),
+                "value": Decimal(0),
+            },
+        )
+        a["cost"] += row.metrics.cost_micros
+        a["impressions"] += row.metrics.impressions
+        a["clicks"] += row.metrics.clicks
+        a["conversions"] += _float_decimal(row.metrics.conversions)
+        a["value"] += _float_decimal(row.metrics.conversions_value)
+    return [
+        PerformanceRecord(
+            platform=PLATFORM,
+            account_id=account_id,
+            campaign_id=cid,
+            campaign_name=a["name"],
+            stat_date=d,
+            country_code=country,
+            region_code=region,
+            region_name=a["region_name"],
+            spend_amount=from_micros(a["cost"]),
+            impressions=a["impressions"],
+            clicks=a["clicks"],
+            purchases=float(a["conversions"]),
+            purchase_value_amount=a["value"],
+            currency=currency,
+        )
+        for (cid, d, country, region), a in sorted(acc.items())
+    ]
+
+
+def campaign_records(
+    rows: Iterable[Any], *, account_id: str, currency: str, timezone: str
+) -> list[CampaignRecord]:
+    """``campaign`` rows (with ``campaign_budget``) → records; objective = advertising channel type."""
+    out = []
+    for row in rows:
+        c, b = row.campaign, row.campaign_budget
+        out.append(
+            CampaignRecord(
+                platform=PLATFORM,
+                account_id=account_id,
+                campaign_id=str(c.id),
+                campaign_name=c.name,
+                status=_enum_name(c, "status"),
+                objective=_enum_name(c, "advertising_channel_type"),
+                daily_budget_amount=from_micros(b.amount_micros).quantize(Decimal("0.01"))
+                if b.amount_micros
+                else None,
+                budget_id=b.resource_name or c.campaign_budget or None,
+                currency=currency,
+                account_timezone=timezone,
+            )
+        )
+    return out
+
+
+def shopping_products(rows: Iterable[Any]) -> dict[str, list[CampaignProductRecord]]:
+    """``shopping_performance_view`` rows: ``segments.product_item_id`` → promoted Shopify products."""
+    out: dict[str, dict[str, CampaignProductRecord]] = {}
+    for row in rows:
+        pid = shopify_product_from_item_id(row.segments.product_item_id)
+        if pid:
+            cid = str(row.campaign.id)
+            out.setdefault(cid, {}).setdefault(
+                pid, CampaignProductRecord(PLATFORM, cid, pid, "shopping_item")
+            )
+    return {cid: list(v.values()) for cid, v in out.items()}
+
+
+def final_url_products(
+    rows: Iterable[Any], handle_to_product: Mapping[str, str]
+) -> dict[str, list[CampaignProductRecord]]:
+    """``ad_group_ad.ad.final_urls`` matched to Shopify product handles → promoted products."""
+    out: dict[str, dict[str, CampaignProductRecord]] = {}
+    for row in rows:
+        for url in row.ad_group_ad.ad.final_urls:
+            pid = handle_to_product.get(product_handle_from_url(url) or "")
+            if pid:
+                cid = str(row.campaign.id)
+                out.setdefault(cid, {}).setdefault(
+                    pid, CampaignProductRecord(PLATFORM, cid, pid, "destination_url")
+                )
+    return {cid: list(v.values()) for cid, v in out.items()}

@@ -1,0 +1,187 @@
+"""The Google Ads streams: GAQL queries declared once, and the connector running them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord, to_micros
+from tower.connectors.google_ads import records
+from tower.connectors.google_ads.client import PLATFORM, GoogleAdsApiClient
+from tower.connectors.retry import FatalError, RetryPolicy
+
+
+@dataclass(frozen=True)
+class GaqlStream:
+    """One GAQL query; ``{start}`` / ``{end}`` are inclusive dates, ``{campaign_id}`` a filter."""
+
+    name: str
+    query: str
+
+    def render(self, **values: Any) -> str:
+        """The query with its parameters (dates and ids only, validated by their types)."""
+        clean = {k: (v.isoformat() if isinstance(v, date) else int(v)) for k, v in values.items()}
+        return " ".join(self.query.format(**clean).split())
+
+
+CUSTOMER = GaqlStream(
+    "customer",
+    """
+    SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer""",
+)
+CAMPAIGNS = GaqlStream(
+    "campaigns",
+    """
+    SELECT campaign.id, campaign.name, campaign.status, campaign.advertising_channel_type, campaign.campaign_budget,
+           campaign_budget.resource_name, campaign_budget.amount_micros, campaign_budget.explicitly_shared
+    FROM campaign WHERE campaign.status != 'REMOVED'""",
+)
+CAMPAIGN_BUDGET = GaqlStream(
+    "campaign_budget",
+    """
+    SELECT campaign.id, campaign_budget.resource_name, campaign_budget.amount_micros,
+           campaign_budget.explicitly_shared
+    FROM campaign WHERE campaign.id = {campaign_id}""",
+)
+PERFORMANCE = GaqlStream(
+    "performance_by_user_location",
+    """
+    SELECT campaign.id, campaign.name, segments.date, user_location_view.country_criterion_id,
+           segments.geo_target_region, metrics.cost_micros, metrics.impressions, metrics.clicks,
+           metrics.conversions, metrics.conversions_value
+    FROM user_location_view WHERE segments.date BETWEEN '{start}' AND '{end}'""",
+)
+SHOPPING_PRODUCTS = GaqlStream(
+    "shopping_products",
+    """
+    SELECT campaign.id, segments.product_item_id, metrics.impressions
+    FROM shopping_performance_view WHERE segments.date BETWEEN '{start}' AND '{end}'""",
+)
+AD_FINAL_URLS = GaqlStream("ad_final_urls", "SELECT campaign.id, ad_group_ad.ad.final_urls FROM ad_group_ad")
+
+
+class GoogleAdsConnector:
+    """One Google Ads customer through the google-ads SDK (the AdConnector shape)."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        token: str,
+        customer_id: str,
+        *,
+        developer_token: str,
+        login_customer_id: str | None,
+        endpoint: str,
+        version: str,
+        policy: RetryPolicy,
+        handle_to_product: Mapping[str, str] | None = None,
+        products_lookback_days: int = 30,
+    ) -> None:
+        self.client = GoogleAdsApiClient(
+            token,
+            developer_token=developer_token,
+            login_customer_id=login_customer_id,
+            endpoint=endpoint,
+            version=version,
+            policy=policy,
+        )
+        self.account_id = customer_id.replace("-", "")
+        self.handle_to_product = dict(handle_to_product or {})
+        self.products_lookback_days = products_lookback_days
+        self.today: date | None = None
+        self._info: AccountInfo | None = None
+
+    def account_info(self) -> AccountInfo:
+        """Currency and timezone of the customer."""
+        if self._info is None:
+            rows = self.client.search(self.account_id, CUSTOMER.render())
+            if not rows:
+                raise FatalError(f"Google Ads customer {self.account_id} not found", platform=PLATFORM)
+            c = rows[0].customer
+            self._info = AccountInfo(self.account_id, c.currency_code, c.time_zone, c.descriptive_name)
+        return self._info
+
+    def campaigns(self) -> list[CampaignRecord]:
+        """Every campaign with its budget, and the products it promotes (Shopping items, final URLs)."""
+        info = self.account_info()
+        out = {
+            c.campaign_id: c
+            for c in records.campaign_records(
+                self.client.search(self.account_id, CAMPAIGNS.render()),
+                account_id=self.account_id,
+                currency=info.currency,
+                timezone=info.timezone,
+            )
+        }
+        end = self.today or date.today()
+        start = end - timedelta(days=self.products_lookback_days)
+        found = records.shopping_products(
+            self.client.search(self.account_id, SHOPPING_PRODUCTS.render(start=start, end=end))
+        )
+        if self.handle_to_product:
+            for cid, prods in records.final_url_products(
+                self.client.search(self.account_id, AD_FINAL_URLS.render()), self.handle_to_product
+            ).items():
+                found.setdefault(cid, []).extend(prods)
+        for cid, prods in found.items():
+            if cid in out:
+                known: set[str] = set()
+                for p in prods:
+                    if p.product_id not in known:
+                        out[cid].products.append(p)
+                        known.add(p.product_id)
+        return list(out.values())
+
+    def performance(
+        self, start: date, end: date, state: dict[str, Any], save: Callable[[], None]
+    ) -> list[PerformanceRecord]:
+        """Normalised rows for ``[start, end)`` from ``user_location_view``."""
+        info = self.account_info()
+        rows = self.client.search(
+            self.account_id, PERFORMANCE.render(start=start, end=end - timedelta(days=1))
+        )
+        return records.performance_records(rows, account_id=self.account_id, currency=info.currency)
+
+    # -- budgets -------------------------------------------------------------------------------
+    def _budget_row(self, campaign_id: str) -> Any:
+        rows = self.client.search(self.account_id, CAMPAIGN_BUDGET.render(campaign_id=campaign_id))
+        if not rows:
+            raise FatalError(
+                f"Google Ads campaign {campaign_id} not found in customer {self.account_id}",
+                platform=PLATFORM,
+            )
+        return rows[0].campaign_budget
+
+    def get_daily_budget(self, campaign_id: str) -> Decimal | None:
+        """The campaign budget's daily amount in major units."""
+        b = self._budget_row(campaign_id)
+        return records.from_micros(b.amount_micros).quantize(Decimal("0.01")) if b.amount_micros else None
+
+    def set_daily_budget(self, campaign_id: str, amount: Decimal) -> None:
+        """``CampaignBudgetService.MutateCampaignBudgets`` with ``amount_micros``.
+
+        A budget explicitly shared with other campaigns is refused: changing it would move the
+        budget of campaigns nobody asked about.
+        """
+        b = self._budget_row(campaign_id)
+        if b.explicitly_shared:
+            raise FatalError(
+                f"campaign {campaign_id} uses a shared budget ({b.resource_name}); change it in Google Ads",
+                platform=PLATFORM,
+            )
+        operation = self.client.message("CampaignBudgetOperation")()
+        operation.update.resource_name = b.resource_name
+        operation.update.amount_micros = to_micros(amount)
+        operation.update_mask.paths.append("amount_micros")
+        service = self.client.service("CampaignBudgetService")
+        self.client.call(
+            lambda: service.mutate_campaign_budgets(customer_id=self.account_id, operations=[operation])
+        )
+
+    def close(self) -> None:
+        """Close the channel."""
+        self.client.close()

@@ -1,0 +1,1 @@
+"""TikTok Business API connector (requests): audience reports by country and province, campaigns, budgets."""
