@@ -1,0 +1,573 @@
+"""Q&A: answer a merchant's question with numbers from read-only queries.
+
+With an API key, Claude answers with tools: the named, parameterised queries of
+``tower/sql/queries/qa/`` (top products by revenue / profit / ROAS for a period, channel and region
+performance, stock and days of cover, week-over-week changes, campaign detail) and, for anything
+else, ``run_select`` — a SELECT it writes, accepted only through :mod:`tower.ai.sql_guard` (one
+read-only SELECT over the analytics tables, brand filter enforced by rewriting, LIMIT capped) and
+run with a timeout. Tool results are JSON; merchant text in them is trimmed, stripped of control
+characters and stays data (the system prompt says so). The answer must pass the grounding check
+against the tool results; else it is retried once, then replaced by the deterministic answer.
+
+Without a key, the deterministic Q&A maps common questions (the plan's "Which products performed
+best last month?", "Why did my revenue drop this week?", "Which regions are performing best this
+month?", and stock, channel and campaign questions) to the named queries and answers with numbers,
+and says plainly when it cannot answer.
+
+Periods (store-local dates, half-open ``[start, end)``, ``today`` excluded as it is in progress):
+"this week" / "past week" = the 7 days before today; "last week" = the 7 before those; "this month"
+= the 1st to yesterday; "last month" = the previous calendar month; "last N days"; "yesterday";
+"this year" / "last year"; anything else = the last 30 days.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tower import sql as sqlfiles
+from tower.ai import narrator
+from tower.ai.context import clean_text
+from tower.ai.grounding import GenerationFailed, Grounded, grounded
+from tower.ai.prompts import QA_SYSTEM, data_message
+from tower.ai.sql_guard import ALLOWED_TABLES, UnsafeQuery, guard_select
+from tower.ai.tokens import compact_json
+from tower.ai.usage import CallUsage, fallback_usage, record
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tower.ai.claude import ClaudeClient
+    from tower.config import Settings
+    from tower.ports import Warehouse
+    from tower.runtime import Runtime
+
+MAX_QUESTION_CHARS = 500
+MAX_PERIOD_DAYS = 400
+CHANNELS = ("meta", "tiktok", "google_ads")
+
+
+class AskError(ValueError):
+    """The question (or a tool input) is unusable; the message says why (HTTP 400 / exit 2)."""
+
+
+class QueryTimeout(RuntimeError):
+    """A query ran longer than the configured timeout and was stopped."""
+
+
+# --- the named queries ----------------------------------------------------------------------------
+
+_DATE = {"type": "string", "format": "date", "description": "ISO date, YYYY-MM-DD"}
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A read-only query the model (and the deterministic Q&A) may run, with its typed inputs."""
+
+    name: str
+    description: str
+    properties: dict[str, dict[str, Any]]
+    required: tuple[str, ...] = ()
+
+    def tool(self) -> dict[str, Any]:
+        """The Messages API tool definition."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": {"type": "object", "properties": self.properties, "required": list(self.required)},
+        }
+
+    @property
+    def sql(self) -> str:
+        return sqlfiles.load(f"queries/qa/{self.name}.sql")
+
+
+NAMED_QUERIES: dict[str, NamedQuery] = {
+    q.name: q
+    for q in (
+        NamedQuery(
+            "top_products",
+            "Products ranked by attributed revenue, profit or ROAS over [start_date, end_date) (end exclusive), "
+            "with spend, units and current stock and days of cover.",
+            {"start_date": _DATE, "end_date": _DATE,
+             "metric": {"type": "string", "enum": ["revenue", "profit", "roas"]},
+             "limit": {"type": "integer", "minimum": 1, "maximum": 20}},
+            ("start_date", "end_date"),
+        ),
+        NamedQuery(
+            "channel_performance",
+            "Spend, attributed revenue, orders, profit and ROAS per ad channel over [start_date, end_date).",
+            {"start_date": _DATE, "end_date": _DATE},
+            ("start_date", "end_date"),
+        ),
+        NamedQuery(
+            "region_performance",
+            "Spend, revenue, profit and ROAS per country and region (ISO 3166-2) over [start_date, end_date), "
+            "best revenue first; optionally one channel.",
+            {"start_date": _DATE, "end_date": _DATE, "channel": {"type": "string", "enum": ["", *CHANNELS]}},
+            ("start_date", "end_date"),
+        ),
+        NamedQuery(
+            "stock_cover",
+            "Each product's units available, sales velocity, days of cover and stock status on the day before "
+            "end_date, lowest cover first; optionally products whose title contains `product`.",
+            {"end_date": _DATE, "product": {"type": "string", "maxLength": 100}},
+            ("end_date",),
+        ),
+        NamedQuery(
+            "week_over_week",
+            "Revenue and spend of the 7 days before end_date against the 7 days before those: the total, per "
+            "channel and per product (biggest changes first), with each product's stock now.",
+            {"end_date": _DATE},
+            ("end_date",),
+        ),
+        NamedQuery(
+            "campaign_detail",
+            "Per campaign over [start_date, end_date): spend, attributed revenue, ROAS, profit, orders, daily "
+            "budget and status; optionally one channel or one campaign id.",
+            {"start_date": _DATE, "end_date": _DATE, "channel": {"type": "string", "enum": ["", *CHANNELS]},
+             "campaign_id": {"type": "string", "maxLength": 100}},
+            ("start_date", "end_date"),
+        ),
+    )
+}
+
+RUN_SELECT_TOOL: dict[str, Any] = {
+    "name": "run_select",
+    "description": (
+        "Run one read-only BigQuery SELECT when no named query fits. Allowed tables: "
+        + ", ".join(sorted(ALLOWED_TABLES))
+        + ". Every table is already limited to this brand and a row limit is applied; DDL, DML, several "
+        "statements and file or external functions are refused."
+    ),
+    "input_schema": {"type": "object", "properties": {"sql": {"type": "string"}}, "required": ["sql"]},
+}
+
+
+def tools() -> list[dict[str, Any]]:
+    """Every tool of the Q&A loop."""
+    return [q.tool() for q in NAMED_QUERIES.values()] + [RUN_SELECT_TOOL]
+
+
+def _as_date(value: Any, name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as e:
+        raise AskError(f"{name} must be a date like 2026-11-01, not {value!r}") from e
+
+
+def bind_params(query: NamedQuery, given: Mapping[str, Any], brand_id: str, settings: Settings) -> dict[str, Any]:
+    """Check a named query's inputs and add the fixed ones (brand, attribution model, limits).
+
+    Raises:
+        AskError: Unknown or missing inputs, wrong types, an empty or too long period.
+    """
+    unknown = sorted(set(given) - set(query.properties))
+    if unknown:
+        raise AskError(f"{query.name}: unknown inputs {unknown}")
+    missing = [r for r in query.required if given.get(r) in (None, "")]
+    if missing:
+        raise AskError(f"{query.name}: missing inputs {missing}")
+    params: dict[str, Any] = {
+        "brand_id": brand_id,
+        "attribution_model": settings.attribution_model,
+        "row_limit": settings.qa_row_limit,
+        "cover_low_days": float(settings.cover_low_days),
+        "cover_overstock_days": float(settings.cover_overstock_days),
+        "metric": "revenue",
+        "channel": "",
+        "campaign_id": "",
+        "product": "",
+    }
+    for name, spec in query.properties.items():
+        if name not in given or given[name] is None:
+            continue
+        value = given[name]
+        if spec.get("format") == "date":
+            params[name] = _as_date(value, name)
+        elif spec["type"] == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise AskError(f"{query.name}: {name} must be a whole number")
+            params["row_limit"] = max(1, min(int(value), spec.get("maximum", value), settings.qa_row_limit))
+        else:
+            value = str(value)
+            if "enum" in spec and value not in spec["enum"]:
+                raise AskError(f"{query.name}: {name} must be one of {spec['enum']}, not {value!r}")
+            if len(value) > spec.get("maxLength", 100):
+                raise AskError(f"{query.name}: {name} is too long")
+            params[name] = value
+    if "start_date" in params and "end_date" in params:
+        span = (params["end_date"] - params["start_date"]).days
+        if span <= 0:
+            raise AskError(f"{query.name}: start_date must be before end_date")
+        if span > MAX_PERIOD_DAYS:
+            raise AskError(f"{query.name}: a period may span at most {MAX_PERIOD_DAYS} days")
+    return params
+
+
+def json_safe(value: Any) -> Any:
+    """A query value as JSON data: numbers as floats, dates as ISO text, text trimmed and cleaned."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return clean_text(value, 200)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def run_query(warehouse: Warehouse, sql: str, params: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]]:
+    """Run a read-only query, stopping it after ``timeout_s``.
+
+    DuckDB exposes ``interrupt()``; a warehouse without it is left to finish in its worker thread while
+    the caller gets the timeout (BigQuery jobs carry their own timeout in the adapter).
+
+    Raises:
+        QueryTimeout: The query ran too long.
+    """
+    result: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            result["rows"] = warehouse.rows(sql, params)
+        except Exception as e:  # noqa: BLE001 - handed over and re-raised in the caller's thread
+            result["error"] = e
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="qa-query", daemon=True)
+    worker.start()
+    if not done.wait(timeout_s):
+        interrupt = getattr(warehouse, "interrupt", None)
+        if callable(interrupt):
+            interrupt()
+            done.wait(5.0)
+        raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped")
+    if "error" in result:
+        raise result["error"]
+    return [{k: json_safe(v) for k, v in r.items()} for r in result["rows"]]
+
+
+# --- periods and the deterministic planner ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open window of store-local dates and how to call it."""
+
+    start: date
+    end: date
+    label: str
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def parse_period(question: str, today: date) -> Period:
+    """The period a question speaks of (see the module docstring); default the last 30 days."""
+    q = question.lower()
+
+    def span(start: date, end: date, name: str) -> Period:
+        last = end - timedelta(days=1)
+        return Period(start, end, f"{name} ({start.isoformat()} to {last.isoformat()})")
+
+    m = re.search(r"\b(?:last|past|previous)\s+(\d{1,3})\s+days?\b", q)
+    if m and 0 < int(m.group(1)) <= MAX_PERIOD_DAYS:
+        n = int(m.group(1))
+        return span(today - timedelta(days=n), today, f"the last {n} days")
+    if "yesterday" in q:
+        return span(today - timedelta(days=1), today, "yesterday")
+    if re.search(r"\b(last|previous)\s+week\b", q):
+        return span(today - timedelta(days=14), today - timedelta(days=7), "last week")
+    if re.search(r"\b(this|past|current)\s+week\b|\blast\s+7\s+days\b", q):
+        return span(today - timedelta(days=7), today, "this week")
+    if re.search(r"\b(last|previous)\s+month\b", q):
+        end = _month_start(today)
+        start = _month_start(end - timedelta(days=1))
+        return span(start, end, f"last month, {calendar.month_name[start.month]}")
+    if re.search(r"\b(this|current)\s+month\b|\bmonth\s+to\s+date\b", q):
+        start = _month_start(today)
+        if start == today:  # the 1st: the month has no complete day yet, so use last month
+            start = _month_start(today - timedelta(days=1))
+        return span(start, today, "this month")
+    if re.search(r"\b(last|previous)\s+year\b", q):
+        return span(date(today.year - 1, 1, 1), date(today.year, 1, 1), "last year")
+    if re.search(r"\b(this|current)\s+year\b|\byear\s+to\s+date\b", q):
+        return span(date(today.year, 1, 1), today, "this year")
+    return span(today - timedelta(days=30), today, "the last 30 days")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which named query answers a question, with which inputs."""
+
+    query: str
+    params: dict[str, Any]
+    period: Period
+
+
+def _channel_in(q: str) -> str:
+    if "tiktok" in q:
+        return "tiktok"
+    if "google" in q:
+        return "google_ads"
+    if "meta" in q or "facebook" in q or "instagram" in q:
+        return "meta"
+    return ""
+
+
+def plan_question(question: str, today: date) -> Plan | None:
+    """Map a common question to a named query (None: the deterministic Q&A cannot answer it)."""
+    q = question.lower()
+    period = parse_period(question, today)
+    dates = {"start_date": period.start.isoformat(), "end_date": period.end.isoformat()}
+    words = set(re.findall(r"[a-z]+", q))
+    moved = {"drop", "dropped", "down", "fall", "fell", "decline", "declined", "lower", "change", "changed", "why",
+             "rise", "rose", "up", "increase", "increased"}
+    if words & {"revenue", "sales"} and words & moved:
+        end = period.end if period.label.startswith(("this week", "last week")) else today
+        wow = Period(end - timedelta(days=7), end, f"the week to {(end - timedelta(days=1)).isoformat()}")
+        return Plan("week_over_week", {"end_date": end.isoformat()}, wow)
+    if words & {"stock", "inventory", "cover", "stockout", "stockouts", "overstock", "overstocked"} or "run out" in q:
+        return Plan("stock_cover", {"end_date": today.isoformat()}, period)
+    if words & {"campaign", "campaigns"}:
+        return Plan("campaign_detail", {**dates, "channel": _channel_in(q)}, period)
+    if words & {"region", "regions", "state", "states", "geo", "geography", "where"}:
+        return Plan("region_performance", {**dates, "channel": _channel_in(q)}, period)
+    if words & {"product", "products", "sku", "skus", "seller", "sellers", "item", "items"}:
+        metric = "revenue"
+        if words & {"profit", "profitable", "margin", "margins"}:
+            metric = "profit"
+        elif words & {"roas", "return", "efficient"}:
+            metric = "roas"
+        return Plan("top_products", {**dates, "metric": metric, "limit": 5}, period)
+    if words & {"channel", "channels", "platform", "platforms", "meta", "tiktok", "google", "facebook", "ads",
+                "roas", "spend", "spent"}:
+        return Plan("channel_performance", dates, period)
+    return None
+
+
+def describe_period(params: Mapping[str, Any]) -> str:
+    """A period label from a query's inputs (for answers to calls the planner did not make)."""
+    start, end = params.get("start_date"), params.get("end_date")
+    if start and end:
+        last = _as_date(end, "end_date") - timedelta(days=1)
+        return f"{_as_date(start, 'start_date').isoformat()} to {last.isoformat()}"
+    if end:
+        return f"the week to {(_as_date(end, 'end_date') - timedelta(days=1)).isoformat()}"
+    return "the period asked"
+
+
+def compose_answer(query: str, params: Mapping[str, Any], rows: list[Mapping[str, Any]], currency: str,
+                   period_label: str | None = None) -> str:
+    """The deterministic answer from one query's rows (every number is one of the rows')."""
+    label = period_label or describe_period(params)
+    if query == "top_products":
+        return narrator.answer_top_products(rows, str(params.get("metric") or "revenue"), label, currency)
+    if query == "channel_performance":
+        return narrator.answer_channels(rows, label, currency)
+    if query == "region_performance":
+        return narrator.answer_regions(rows, label, currency)
+    if query == "stock_cover":
+        return narrator.answer_stock(rows, currency)
+    if query == "campaign_detail":
+        return narrator.answer_campaigns(rows, label, currency)
+    if query == "week_over_week":
+        totals = next((r for r in rows if r.get("level") == "total"), None)
+        return narrator.answer_revenue_change(totals, [r for r in rows if r.get("level") == "channel"],
+                                              [r for r in rows if r.get("level") == "product"], currency)
+    if not rows:
+        return "The query returned no rows."
+    lines = ["Here is what the data shows:"]
+    for r in rows[:10]:
+        lines.append("- " + ", ".join(f"{k}: {v}" for k, v in r.items() if v is not None))
+    return "\n".join(lines)
+
+
+# --- asking -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """An answer with how it was made."""
+
+    question: str
+    answer: str
+    author: str  # claude | narrator
+    grounding: str
+    queries: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.answer, "author": self.author,
+                "grounding": self.grounding, "queries": self.queries}
+
+
+def check_question(question: str) -> str:
+    """The question trimmed; AskError when empty or too long."""
+    q = " ".join(str(question or "").split())
+    if not q:
+        raise AskError("the question is empty")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise AskError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    return q
+
+
+class ToolRunner:
+    """Runs the tools the model calls, for one brand, and keeps every result (the grounding sources)."""
+
+    def __init__(self, warehouse: Warehouse, settings: Settings, brand_id: str) -> None:
+        self.warehouse = warehouse
+        self.settings = settings
+        self.brand_id = brand_id
+        self.results: list[Any] = []
+        self.log: list[dict[str, Any]] = []
+
+    def run(self, name: str, tool_input: Mapping[str, Any]) -> tuple[list[dict[str, Any]] | str, bool]:
+        """Run one tool call; return (rows or an error message, is_error)."""
+        try:
+            if name == "run_select":
+                sql = guard_select(str(tool_input.get("sql") or ""), row_limit=self.settings.qa_row_limit)
+                rows = run_query(self.warehouse, sql, {"brand_id": self.brand_id}, self.settings.qa_timeout_seconds)
+            elif name in NAMED_QUERIES:
+                q = NAMED_QUERIES[name]
+                params = bind_params(q, tool_input, self.brand_id, self.settings)
+                rows = run_query(self.warehouse, q.sql, params, self.settings.qa_timeout_seconds)
+            else:
+                raise AskError(f"unknown tool {name!r}")
+        except (UnsafeQuery, AskError, QueryTimeout) as e:
+            self.log.append({"tool": name, "input": dict(tool_input), "error": str(e)})
+            return f"refused: {e}", True
+        self.results.append(rows)
+        self.log.append({"tool": name, "input": dict(tool_input), "rows": len(rows)})
+        return rows, False
+
+
+def deterministic_answer(runner: ToolRunner, question: str, today: date, currency: str) -> str:
+    """The answer of the deterministic Q&A (a named query and a template, or a plain "cannot")."""
+    plan = plan_question(question, today)
+    if plan is None:
+        return narrator.CANNOT_ANSWER
+    rows, is_error = runner.run(plan.query, plan.params)
+    if is_error:
+        return f"I could not run the query for that question: {rows}"
+    assert isinstance(rows, list)
+    return compose_answer(plan.query, plan.params, rows, currency, plan.period.label)
+
+
+def _claude_loop(client: ClaudeClient, runner: ToolRunner, brand_id: str, messages: list[dict[str, Any]],
+                 max_turns: int, usages: list[CallUsage]) -> str:
+    """Let Claude call tools until it answers in text (or the turns run out)."""
+    for _ in range(max_turns + 1):
+        message, usage = client.create(brand_id=brand_id, purpose="answer", system=QA_SYSTEM,
+                                       messages=messages, tools=tools())
+        usages.append(usage)
+        content = [b.model_dump(exclude_none=True) if hasattr(b, "model_dump") else dict(b) for b in message.content]
+        calls = [b for b in message.content if getattr(b, "type", None) == "tool_use"]
+        if message.stop_reason != "tool_use" or not calls:
+            text = "\n".join(getattr(b, "text", "") for b in message.content if getattr(b, "type", None) == "text")
+            if not text.strip():
+                raise GenerationFailed(f"empty answer (stop_reason {message.stop_reason})")
+            messages.append({"role": "assistant", "content": content})
+            return text.strip()
+        messages.append({"role": "assistant", "content": content})
+        results = []
+        for call in calls:
+            out, is_error = runner.run(call.name, call.input if isinstance(call.input, dict) else {})
+            # results travel as JSON: whatever a product name says, it is a string value, not an instruction
+            results.append({"type": "tool_result", "tool_use_id": call.id,
+                            "content": out if isinstance(out, str) else compact_json({"rows": out}),
+                            "is_error": is_error})
+        messages.append({"role": "user", "content": results})
+    raise GenerationFailed(f"no answer after {max_turns} tool turns")
+
+
+def ask(
+    runtime: Runtime,
+    brand_id: str,
+    question: str,
+    today: date,
+    *,
+    client: ClaudeClient | None | Callable[[], ClaudeClient | None] = None,
+    brand_name: str = "",
+    currency: str = "",
+) -> Answer:
+    """Answer a question about one brand with numbers from the warehouse.
+
+    Args:
+        runtime: Ports and settings (the warehouse is read; usage rows are written).
+        brand_id: The brand; every query is limited to it.
+        question: The merchant's question (data, never instructions).
+        today: Store-local date of the question (periods end before it).
+        client: A Claude client; ``None`` → :func:`tower.ai.claude.client_for` (the narrator without a key).
+            Pass a callable returning None to force the deterministic Q&A.
+        brand_name: For the prompt.
+        currency: Store currency (looked up when empty).
+
+    Returns:
+        The answer, its author, the grounding outcome and the queries run.
+
+    Raises:
+        AskError: The question is empty or too long.
+    """
+    q = check_question(question)
+    settings = runtime.settings
+    if not currency:
+        from tower.decisions.sources import brand_row
+
+        b = brand_row(runtime.warehouse, brand_id)
+        currency, brand_name = b["currency"], brand_name or b["brand_name"]
+    if client is None:
+        from tower.ai.claude import client_for
+
+        claude = client_for(runtime)
+    elif callable(client) and not hasattr(client, "create"):
+        claude = client()
+    else:
+        claude = client  # type: ignore[assignment]
+    runner = ToolRunner(runtime.warehouse, settings, brand_id)
+    data = {"today": today.isoformat(), "brand": clean_text(brand_name or brand_id, 60), "currency": currency}
+
+    def fallback() -> str:
+        return deterministic_answer(runner, q, today, currency)
+
+    if claude is None:
+        return Answer(q, fallback(), "narrator", "narrator", runner.log)
+
+    usages: list[CallUsage] = []
+    messages: list[dict[str, Any]] = [{"role": "user", "content": data_message(data, f"Question: {q}")}]
+    checks: list[bool] = []
+
+    def generate(feedback: str | None) -> str:
+        if feedback:
+            messages.append({"role": "user", "content": f"Your answer failed the number check. {feedback}"})
+        return _claude_loop(claude, runner, brand_id, messages, settings.qa_max_tool_turns, usages)
+
+    outcome: Grounded[str] = grounded(
+        generate, fallback, lambda: [data, q, runner.results], texts_of=lambda s: [s], on_check=checks.append
+    )
+    _record_answer_usage(runtime, usages, checks, outcome, brand_id)
+    return Answer(q, outcome.value, outcome.author, outcome.status, runner.log)
+
+
+def _record_answer_usage(runtime: Runtime, usages: list[CallUsage], checks: list[bool],
+                         outcome: Grounded[Any], brand_id: str) -> None:
+    """Mark the calls whose text was checked (the last call of each attempt) and add any fallback row."""
+    # each generate() attempt ends with the call whose text was checked; checks are in attempt order
+    finals = [u for u in usages if u.stop_reason != "tool_use"]
+    for u, ok in zip(finals, checks, strict=False):
+        u.grounding = "pass" if ok else "fail"
+    calls = list(usages)
+    if outcome.author == "narrator" and outcome.status != "narrator":
+        calls.append(fallback_usage(brand_id, "answer", usages, datetime.now(UTC)))
+    record(runtime.warehouse, runtime.settings, calls)
