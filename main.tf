@@ -22,7 +22,6 @@ locals {
     "build-models" = { topic = "tower-sync-completed", entry_point = "build_models" }
     "recommend"    = { topic = "tower-models-built", entry_point = "recommend" }
     "summarize"    = { topic = "tower-models-built", entry_point = "summarize" }
-    "notify"       = { topic = "tower-alerts-raised", entry_point = "notify" }
   }
 
   # Cloud Tasks queues (names.QUEUES). Syncs are paced below the ad platforms' and Shopify's own rate
@@ -75,15 +74,12 @@ locals {
     build_models        = { name = "tower-build-models", trigger = "topic:tower-sync-completed", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 5, concurrency = 1 }
     recommend           = { name = "tower-recommend", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 5, concurrency = 1 }
     summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 5, concurrency = 1 }
-    notify              = { name = "tower-notify", trigger = "topic:tower-alerts-raised", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 5, concurrency = 1 }
-    digest              = { name = "tower-digest", trigger = "schedule", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1 }
     apply_budget_change = { name = "tower-apply-budget-change", trigger = "queue:tower-budget-changes", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 2, concurrency = 1 }
   }
 
   # Cloud Scheduler jobs for the entry points triggered by "schedule".
   schedules = {
     "tower-schedule-syncs" = { entry_point = "schedule_syncs", schedule = var.sync_schedule, description = "Hourly: one sync task per brand and platform." }
-    "tower-weekly-digest"  = { entry_point = "digest", schedule = var.digest_schedule, description = "Weekly agency e-mail and Slack digest." }
   }
 
   # The adapter URLs of shared/tower/config.py: the same code, pointed at GCP instead of the embedded default.

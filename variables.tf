@@ -45,12 +45,6 @@ variable "sync_schedule" {
   default     = "0 * * * *"
 }
 
-variable "digest_schedule" {
-  description = "Cron of the weekly agency digest."
-  type        = string
-  default     = "0 8 * * 1"
-}
-
 variable "deletion_protection" {
   description = "Protect the BigQuery tables and the Firestore database from `terraform destroy`."
   type        = bool

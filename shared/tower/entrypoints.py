@@ -39,8 +39,6 @@ ENTRY_POINTS: dict[str, EntryPoint] = {
     "build_models": {"trigger": f"topic:{names.TOPIC_SYNC_COMPLETED}"},
     "recommend": {"trigger": f"topic:{names.TOPIC_MODELS_BUILT}"},
     "summarize": {"trigger": f"topic:{names.TOPIC_MODELS_BUILT}"},
-    "notify": {"trigger": f"topic:{names.TOPIC_ALERTS_RAISED}"},
-    "digest": {"trigger": "schedule"},
     "apply_budget_change": {"trigger": f"queue:{names.QUEUE_BUDGET}"},
 }
 

@@ -19,12 +19,13 @@ TOPICS: tuple[str, ...] = (
     TOPIC_SHOPIFY_EVENTS,
 )
 
-# Subscriptions: subscription name -> (topic, handler entry point in main.py).
+# Subscriptions: subscription name -> (topic, handler entry point in main.py). tower-alerts-raised
+# has no subscriber yet: the Slack / e-mail digests that consume it come with their own issue; until
+# then alerts are read from the document store (``tower alerts``, the API).
 SUBSCRIPTIONS: dict[str, tuple[str, str]] = {
     "build-models": (TOPIC_SYNC_COMPLETED, "build_models"),
     "recommend": (TOPIC_MODELS_BUILT, "recommend"),
     "summarize": (TOPIC_MODELS_BUILT, "summarize"),
-    "notify": (TOPIC_ALERTS_RAISED, "notify"),
 }
 
 # Cloud Tasks queues.
@@ -57,4 +58,14 @@ def integration_secret_id(brand_id: str, platform: str, account_id: str = "") ->
     Secret Manager ids allow ``[A-Za-z0-9_-]`` only, so other characters become ``-``.
     """
     raw = "-".join(p for p in (INTEGRATION_SECRET_PREFIX.rstrip("-"), brand_id, platform, account_id) if p)
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in raw)[:255]
+
+
+def customer_salt_secret_id(brand_id: str) -> str:
+    """The secret id of one brand's customer-hash salt: ``customer-hash-salt-<brand>``.
+
+    Per-brand salts mean one person hashes differently at two brands (no cross-brand joins). They are
+    created when a store is connected, like integration tokens, so Terraform declares none of them.
+    """
+    raw = f"{SECRET_CUSTOMER_HASH_SALT}-{brand_id}"
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in raw)[:255]

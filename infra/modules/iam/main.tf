@@ -2,7 +2,7 @@
 #   runtime   - every function runs as it: reads/writes the warehouse and the store, publishes
 #               events, enqueues tasks, reads the app secrets and manages integration-* tokens.
 #   tasks     - Cloud Tasks signs its calls to the task handlers with it (run.invoker on those only).
-#   scheduler - Cloud Scheduler signs its calls to schedule_syncs and digest with it.
+#   scheduler - Cloud Scheduler signs its calls to schedule_syncs with it.
 #   push      - Pub/Sub signs its push deliveries to the event handlers with it.
 #   builder   - Cloud Build builds the functions' containers as it.
 # Grants on single resources (dataset, topics, queues, secrets, functions) live in the module that owns

@@ -1,4 +1,4 @@
-# Cloud Scheduler: the hourly sync fan-out and the weekly digest, each an authenticated POST to its
+# Cloud Scheduler: the hourly sync fan-out, an authenticated POST to its
 # function. The handlers are idempotent, so a retried or doubly-fired job changes nothing.
 
 resource "google_cloud_scheduler_job" "job" {
@@ -10,7 +10,7 @@ resource "google_cloud_scheduler_job" "job" {
   description = each.value.description
   schedule    = each.value.schedule
   time_zone   = var.time_zone
-  # schedule_syncs only enqueues tasks and digest sends a few messages per agency.
+  # schedule_syncs only enqueues tasks.
   attempt_deadline = "540s"
 
   retry_config {
