@@ -1,0 +1,155 @@
+"""Shopify bulk-load benchmark: a million-order bulk export, parsed and loaded into DuckDB.
+
+The world generates the orders; the sandbox writes them as the JSONL Shopify's bulk operation
+returns for the connector's OrdersBulk query (``\\/`` escapes, line items as separate lines with
+``__parentId``, children shuffled). Measured:
+
+* **product path**: the connector's block reader (``bulk.iter_blocks`` → ``bulk.load_block``:
+  pyarrow's JSON reader, Arrow compute kernels, one MERGE per block and table) into a DuckDB
+  warehouse file, from the file on disk;
+* **baseline**, in the same run: the row-by-row way — ``json.loads`` per line, the row mapper,
+  one INSERT statement per row through the warehouse port — over the first orders of the file,
+  reported as a rate.
+
+Run: ``.venv/bin/python bench/shopify_bulk.py [--orders 1000000] [--baseline-orders 3000]``.
+The last line printed is one JSON object (``orders_per_s``, ``baseline_orders_per_s``, ``ratio``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--orders", type=int, default=1_000_000, help="Orders in the export (approximate).")
+    ap.add_argument("--baseline-orders", type=int, default=3000, help="Orders loaded row by row.")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--keep", type=Path, default=None, help="Write the JSONL and warehouse here (kept).")
+    args = ap.parse_args(argv)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return run(args, args.keep)
+    # The export is ~2.7 GB at a million orders: it goes when the run ends.
+    with tempfile.TemporaryDirectory(prefix="shopify-bulk-bench-") as tmp:
+        return run(args, Path(tmp))
+
+
+def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Generate, export, load (product path) and load row by row (baseline) in ``work``."""
+
+    from tower.adapters.duckdb_warehouse import DuckDBWarehouse
+    from tower.connectors.shopify import bulk, records
+    from tower.sandbox.shopify.bulk_render import write_file
+    from tower.sandbox.shopify.state import ShopState
+    from tower.sandbox.world import WorldParams, generate_world
+
+    days = 365
+    per_day = max(1, round(args.orders / days))
+    t = time.perf_counter()
+    world = generate_world(WorldParams(seed=args.seed, brands=1, days=days, orders_per_day=per_day, skus=60,
+                                       locations=3, campaigns_per_platform=4))
+    bw = world.brands[0]
+    state = ShopState.from_brand_world(bw, clock=lambda: datetime.now(UTC))
+    print(f"world: {len(state.orders):,} orders generated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+
+    jsonl = work / "orders.jsonl"
+    t = time.perf_counter()
+    n_orders = write_file(state, jsonl, seed=args.seed)
+    size = jsonl.stat().st_size
+    print(f"export: {size / 1e6:,.0f} MB JSONL written in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    del state
+
+    ctx = records.BrandContext(bw.brand["brand_id"], bw.brand["timezone"], bw.brand["currency"], bw.customer_salt)
+
+    # -- the product's path ---------------------------------------------------------------------
+    wh = DuckDBWarehouse(work / "bulk.duckdb")
+    wh.init_schema()
+    keys = {"orders": ["brand_id", "order_id"], "order_line_items": ["brand_id", "line_item_id"]}
+    load_seconds = [0.0]
+
+    def merge(table: str, tb: Any) -> None:
+        t0 = time.perf_counter()
+        wh.merge(table, tb, keys[table])
+        load_seconds[0] += time.perf_counter() - t0
+
+    loader = bulk.BulkLoader(
+        store_orders=lambda tb: merge("orders", tb),
+        store_line_items=lambda tb: merge("order_line_items", tb),
+        order_keys=lambda ids: wh.query(
+            "SELECT order_id, order_date, currency FROM orders WHERE brand_id = @b AND order_id IN UNNEST(@ids)",
+            {"b": ctx.brand_id, "ids": list(ids)}),
+    )
+    progress = bulk.BulkProgress(phase="fetch", url=str(jsonl))
+
+    def chunks(path: Path, size: int = 8 << 20):
+        with path.open("rb") as f:
+            while chunk := f.read(size):
+                yield chunk
+
+    t = time.perf_counter()
+    for block, end in bulk.iter_blocks(chunks(jsonl), 0):
+        bulk.load_block(block, ctx, loader, progress)
+        progress.offset = end
+    seconds = time.perf_counter() - t
+    loaded = wh.rows("SELECT (SELECT COUNT(*) FROM orders) AS o, (SELECT COUNT(*) FROM order_line_items) AS l")[0]
+    wh.close()
+    if loaded["o"] != n_orders:
+        raise SystemExit(f"loaded {loaded['o']} orders, exported {n_orders}")
+    print(f"product path: {n_orders:,} orders + {loaded['l']:,} line items in {seconds:.2f} s", file=sys.stderr)
+
+    # -- baseline: row by row ----------------------------------------------------------------------
+    base = DuckDBWarehouse(work / "baseline.duckdb")
+    base.init_schema()
+    order_cols = [f.name for f in records.table_schema("orders")]
+    line_cols = [f.name for f in records.table_schema("order_line_items")]
+    insert_order = f"INSERT INTO orders ({', '.join(order_cols)}) VALUES ({', '.join('@' + c for c in order_cols)})"
+    insert_line = (f"INSERT INTO order_line_items ({', '.join(line_cols)}) "
+                   f"VALUES ({', '.join('@' + c for c in line_cols)})")
+    parents: dict[str, dict] = {}
+    waiting: dict[str, list[dict]] = {}
+    done = 0
+    t = time.perf_counter()
+    with jsonl.open("rb") as f:
+        for raw in f:
+            obj = json.loads(raw)
+            parent = obj.get("__parentId")
+            if parent is None:
+                if done >= args.baseline_orders:
+                    break
+                row = records.order_row(obj, ctx)
+                base.execute(insert_order, row)
+                parents[row["order_id"]] = row
+                done += 1
+                for li in waiting.pop(row["order_id"], []):
+                    base.execute(insert_line, records.line_item_row(li, row))
+            elif parent in parents:
+                base.execute(insert_line, records.line_item_row(obj, parents[parent]))
+            else:
+                waiting.setdefault(parent, []).append(obj)
+    base_seconds = time.perf_counter() - t
+    base.close()
+
+    orders_per_s = n_orders / seconds
+    baseline_per_s = done / base_seconds
+    result = {
+        "bench": "shopify_bulk", "orders": n_orders, "line_items": loaded["l"], "jsonl_mb": round(size / 1e6, 1),
+        "seconds": round(seconds, 2), "merge_seconds": round(load_seconds[0], 2),
+        "parse_seconds": round(seconds - load_seconds[0], 2), "orders_per_s": round(orders_per_s),
+        "baseline_orders": done, "baseline_seconds": round(base_seconds, 2),
+        "baseline_orders_per_s": round(baseline_per_s), "ratio": round(orders_per_s / baseline_per_s, 1),
+        "goal_orders_per_s": 100_000,
+    }
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Shopify's mandatory privacy topics, for real: what we hold about a customer, and erasing it.
+
+The warehouse holds, per order, two personal fields: the salted customer hash and the ZIP prefix.
+``customers/redact`` nulls both on that customer's orders (by hash and by the order ids Shopify
+lists), ``shop/redact`` on every order of the shop, and each redaction is recorded in the document
+store (``brands/<brand>/privacy_requests/<id>``) with what was done. A suppression entry keyed by
+a hash *of* the customer hash (``brands/<brand>/redacted_customers/<key>``) stops later syncs from
+writing the fields again; ``customers/data_request`` records what we hold for the merchant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from tower.ports import DocQuery, DocumentStore, Warehouse
+
+PERSONAL_ORDER_FIELDS = ("customer_hash", "shipping_zip_prefix")
+SHOP_REDACTED = "shop_redacted"
+
+
+def suppression_key(customer_hash: str) -> str:
+    """The document id that marks a customer hash as redacted (not the hash itself)."""
+    return hashlib.sha256(f"redacted:{customer_hash}".encode()).hexdigest()
+
+
+def load_suppressions(store: DocumentStore | None, brand_id: str) -> tuple[set[str], bool]:
+    """``(suppression keys, whole shop redacted)`` for a brand."""
+    if store is None:
+        return set(), False
+    keys = {path.rsplit("/", 1)[-1] for path, _ in store.query(DocQuery(f"brands/{brand_id}/redacted_customers"))}
+    brand = store.get(f"brands/{brand_id}") or {}
+    return keys, bool(brand.get(SHOP_REDACTED))
+
+
+def suppress_rows(rows: Sequence[dict[str, Any]], keys: set[str], whole_shop: bool) -> None:
+    """Null the personal fields of rows whose customer was redacted (in place)."""
+    if not keys and not whole_shop:
+        return
+    for r in rows:
+        h = r.get("customer_hash")
+        if whole_shop or (h and suppression_key(h) in keys):
+            for f in PERSONAL_ORDER_FIELDS:
+                r[f] = None
+
+
+def suppress_table(table: pa.Table, keys: set[str], whole_shop: bool) -> pa.Table:
+    """The same for an Arrow orders table."""
+    if (not keys and not whole_shop) or table.num_rows == 0:
+        return table
+    hashes = table.column("customer_hash")
+    if whole_shop:
+        mask = pa.array([True] * table.num_rows)
+    else:
+        uniques = [h for h in pc.unique(hashes).to_pylist() if h]
+        hit = pa.array([h for h in uniques if suppression_key(h) in keys], pa.string())
+        if len(hit) == 0:
+            return table
+        mask = pc.fill_null(pc.is_in(hashes, value_set=hit), False)
+    for f in PERSONAL_ORDER_FIELDS:
+        i = table.schema.get_field_index(f)
+        col = table.column(i)
+        table = table.set_column(i, f, pc.if_else(mask, pa.scalar(None, col.type), col))
+    return table
+
+
+def redact_customer(
+    warehouse: Warehouse,
+    store: DocumentStore,
+    brand_id: str,
+    customer_hash: str | None,
+    order_ids: Iterable[str],
+    *,
+    request_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Null a customer's personal fields on their orders and record that it was done."""
+    ids = sorted(set(order_ids))
+    params: dict[str, Any] = {"brand_id": brand_id, "customer_hash": customer_hash or "", "order_ids": ids}
+    where = "brand_id = @brand_id AND (customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids))"
+    matched = warehouse.rows(f"SELECT COUNT(*) AS n FROM orders WHERE {where}", params)[0]["n"]
+    warehouse.execute(
+        f"UPDATE orders SET customer_hash = NULL, shipping_zip_prefix = NULL WHERE {where}", params
+    )
+    if customer_hash:
+        store.set(f"brands/{brand_id}/redacted_customers/{suppression_key(customer_hash)}", {"redacted_at": now})
+    record = {"topic": "customers/redact", "orders_redacted": int(matched), "order_ids": ids,
+              "fields": list(PERSONAL_ORDER_FIELDS), "completed_at": now}
+    store.set(f"brands/{brand_id}/privacy_requests/{request_id}", record)
+    return record
+
+
+def redact_shop(warehouse: Warehouse, store: DocumentStore, brand_id: str, *, request_id: str,
+                now: datetime) -> dict[str, Any]:
+    """``shop/redact`` (48 hours after uninstall): null the personal fields of every order."""
+    params = {"brand_id": brand_id}
+    matched = warehouse.rows("SELECT COUNT(*) AS n FROM orders WHERE brand_id = @brand_id", params)[0]["n"]
+    warehouse.execute(
+        "UPDATE orders SET customer_hash = NULL, shipping_zip_prefix = NULL WHERE brand_id = @brand_id", params
+    )
+    store.merge(f"brands/{brand_id}", {SHOP_REDACTED: True})
+    record = {"topic": "shop/redact", "orders_redacted": int(matched), "fields": list(PERSONAL_ORDER_FIELDS),
+              "completed_at": now}
+    store.set(f"brands/{brand_id}/privacy_requests/{request_id}", record)
+    return record
+
+
+def data_request(
+    warehouse: Warehouse,
+    store: DocumentStore,
+    brand_id: str,
+    customer_hash: str | None,
+    order_ids: Iterable[str],
+    *,
+    request_id: str,
+    data_request_id: Any,
+    now: datetime,
+) -> dict[str, Any]:
+    """``customers/data_request``: record, for the merchant, every order row we hold for the customer."""
+    params: dict[str, Any] = {"brand_id": brand_id, "customer_hash": customer_hash or "",
+                              "order_ids": sorted(set(order_ids))}
+    rows = warehouse.rows(
+        "SELECT order_id, order_date, currency, total_amount, shipping_country_code, shipping_region_code, "
+        "shipping_zip_prefix FROM orders WHERE brand_id = @brand_id AND "
+        "(customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids)) ORDER BY order_id",
+        params,
+    )
+    held = [{k: (str(v) if v is not None else None) for k, v in r.items()} for r in rows]
+    record = {"topic": "customers/data_request", "data_request_id": str(data_request_id), "orders": held,
+              "personal_fields_held": list(PERSONAL_ORDER_FIELDS), "completed_at": now}
+    store.set(f"brands/{brand_id}/privacy_requests/{request_id}", record)
+    return record
+
+
+def order_gids(numeric_ids: Iterable[Any]) -> list[str]:
+    """Webhook numeric order ids as gids."""
+    return [str(i) if str(i).startswith("gid://") else f"gid://shopify/Order/{i}" for i in numeric_ids]

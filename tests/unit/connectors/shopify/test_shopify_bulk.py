@@ -1,0 +1,184 @@
+"""Bulk backfill: start → poll → fetch against the sandbox, resumable at every step, streaming parse."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from tower.connectors.retry import FatalError
+from tower.connectors.shopify import bulk, records
+from tower.connectors.shopify.streams import bulk_orders_query
+from tower.sandbox.shopify import testing
+from tower.sandbox.shopify.bulk import encode_line
+from tower.sandbox.shopify.faults import Fault, FaultPlan
+
+
+@pytest.fixture
+def bulk_settings(settings):
+    return settings.model_copy(update={"shopify_bulk_min_orders": 0})
+
+
+def test_a_first_sync_over_a_large_shop_backfills_in_bulk(brands, sandbox, warehouse, run_sync, bulk_settings):
+    for brand_id in brands:
+        result = run_sync(brand_id, settings=bulk_settings)
+        assert result.status == "ok", result.error
+        assert result.mode == "bulk"
+        truth = sandbox.shop(brand_id).state.truth()
+        diffs = testing.differences(warehouse, truth, brand_id)
+        assert all(not d for d in diffs.values()), {t: d[:3] for t, d in diffs.items() if d}
+    state = warehouse.rows("SELECT resource, cursor_value, checkpoint, status FROM sync_state "
+                           "WHERE brand_id = @b AND resource IN ('orders', 'orders_bulk')", {"b": brands[0]})
+    by = {r["resource"]: r for r in state}
+    assert by["orders_bulk"]["checkpoint"] is None and by["orders_bulk"]["status"] == "idle"
+    # The next incremental window starts where the export started (changes during it are re-read).
+    op = next(iter(sandbox.shop(brands[0]).bulk.ops.values()))
+    assert by["orders"]["cursor_value"] == op.node()["createdAt"]
+
+
+def test_after_a_backfill_the_next_sync_is_incremental_and_changes_nothing(brands, warehouse, run_sync,
+                                                                          bulk_settings):
+    brand_id = brands[0]
+    run_sync(brand_id, settings=bulk_settings)
+    before = testing.snapshot(warehouse, brand_id)
+    again = run_sync(brand_id, settings=bulk_settings)
+    assert again.status == "ok" and again.mode == "incremental"
+    assert testing.snapshot(warehouse, brand_id) == before
+
+
+def test_the_backfill_survives_being_cut_off_at_every_step(brands, sandbox, warehouse, run_sync, bulk_settings):
+    """Each call stops after one step (a function's 9 minutes, compressed) and the next resumes."""
+    brand_id = brands[0]
+    phases = []
+    for _ in range(40):
+        result = run_sync(brand_id, settings=bulk_settings, deadline_seconds=-1, bulk_block_bytes=4096)
+        row = warehouse.rows("SELECT checkpoint FROM sync_state WHERE resource = 'orders_bulk' AND brand_id = @b",
+                             {"b": brand_id})
+        if row and row[0]["checkpoint"]:
+            phases.append(json.loads(row[0]["checkpoint"])["phase"])
+        if result.status == "ok":
+            break
+        assert result.status == "incomplete"
+    assert result.status == "ok"
+    assert {"poll", "fetch"} <= set(phases)
+    assert len(sandbox.shop(brand_id).bulk.ops) == 1  # resumed, never restarted
+    diffs = testing.differences(warehouse, sandbox.shop(brand_id).state.truth(), brand_id)
+    assert all(not d for d in diffs.values()), {t: d[:3] for t, d in diffs.items() if d}
+
+
+def test_a_download_dropped_midway_resumes_with_a_range_request(brands, sandbox, warehouse, run_sync,
+                                                                bulk_settings):
+    brand_id = brands[0]
+    sandbox.shop(brand_id).faults = FaultPlan.of([Fault("download_drop", 1)])
+    result = run_sync(brand_id, settings=bulk_settings, bulk_block_bytes=8192)
+    assert result.status == "ok", result.error
+    assert sandbox.shop(brand_id).faults.downloads >= 2
+    diffs = testing.differences(warehouse, sandbox.shop(brand_id).state.truth(), brand_id)
+    assert all(not d for d in diffs.values())
+
+
+def test_while_another_export_holds_the_slot_the_sync_waits_and_resumes(brands, sandbox, warehouse, run_sync,
+                                                                        bulk_settings, clock):
+    brand_id = brands[0]
+    shop = sandbox.shop(brand_id)
+    shop.bulk.concurrent_limit = 1
+    other, errors = shop.bulk.run_query(bulk_orders_query(), shop.scopes)  # another app's job, running
+    assert other is not None and not errors
+    result = run_sync(brand_id, settings=bulk_settings, deadline_seconds=30)
+    assert result.status == "incomplete"
+    assert any("slot" in w for w in result.warnings)
+    assert clock.sleeps, "it waited between attempts instead of spinning"
+    shop.bulk.cancel(other.id)
+    done = run_sync(brand_id, settings=bulk_settings)
+    assert done.status == "ok" and done.mode == "bulk"
+
+
+class MemoryLoader:
+    """Loads into dicts, so block handling is visible without a warehouse."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def loader(self) -> bulk.BulkLoader:
+        def keys(ids: Any) -> pa.Table:
+            rows = [{"order_id": i, "order_date": self.orders[i]["order_date"], "currency": self.orders[i]["currency"]}
+                    for i in ids if i in self.orders]
+            schema = pa.schema([("order_id", pa.string()), ("order_date", pa.date32()), ("currency", pa.string())])
+            return pa.Table.from_pylist(rows, schema=schema)
+
+        return bulk.BulkLoader(
+            store_orders=lambda t: self.orders.update({r["order_id"]: r for r in t.to_pylist()}),
+            store_line_items=lambda t: self.items.update({r["line_item_id"]: r for r in t.to_pylist()}),
+            order_keys=keys,
+        )
+
+
+def order_line(n: int, created: str = "2026-11-20T15:00:00Z") -> dict[str, Any]:
+    money = {"shopMoney": {"amount": "20.0", "currencyCode": "USD"}}
+    return {"id": f"gid://shopify/Order/{n}", "name": f"#{n}", "createdAt": created, "processedAt": created,
+            "updatedAt": created, "cancelledAt": None, "currencyCode": "USD", "sourceName": "web",
+            "subtotalPriceSet": money, "totalDiscountsSet": {"shopMoney": {"amount": "0.0", "currencyCode": "USD"}},
+            "totalShippingPriceSet": money, "totalTaxSet": money, "totalPriceSet": money,
+            "currentSubtotalPriceSet": money, "shippingAddress": None, "customer": None,
+            "customerJourneySummary": None}
+
+
+def item_line(n: int, parent: int) -> dict[str, Any]:
+    money = {"shopMoney": {"amount": "20.0", "currencyCode": "USD"}}
+    return {"id": f"gid://shopify/LineItem/{n}", "sku": f"S-{n}", "quantity": 1, "currentQuantity": 1,
+            "originalUnitPriceSet": money, "totalDiscountSet": money, "variant": None, "product": None,
+            "__parentId": f"gid://shopify/Order/{parent}"}
+
+
+def test_children_before_their_parent_in_an_earlier_block_are_carried_until_it_arrives():
+    ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
+    mem = MemoryLoader()
+    progress = bulk.BulkProgress(phase="fetch", url="unused")
+    first = b"".join(encode_line(x) for x in (item_line(1, 10), order_line(20), item_line(2, 20)))
+    second = b"".join(encode_line(x) for x in (order_line(10), item_line(3, 10)))
+    bulk.load_block(first, ctx, mem.loader(), progress)
+    assert set(mem.items) == {"gid://shopify/LineItem/2"}
+    assert [p["line_item_id"] for p in progress.pending] == ["gid://shopify/LineItem/1"]
+    # The checkpoint holds the carried child as JSON (a new process resumes from it).
+    progress = bulk.BulkProgress.from_json(progress.to_json())
+    bulk.load_block(second, ctx, mem.loader(), progress)
+    assert set(mem.items) == {f"gid://shopify/LineItem/{i}" for i in (1, 2, 3)}
+    assert mem.items["gid://shopify/LineItem/1"]["order_date"].isoformat() == "2026-11-20"
+    assert mem.items["gid://shopify/LineItem/1"]["price_amount"] == Decimal(20)
+    assert progress.pending == []
+
+
+def test_children_whose_parent_is_already_stored_are_resolved_from_the_store():
+    ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
+    mem = MemoryLoader()
+    progress = bulk.BulkProgress(phase="fetch", url="unused")
+    bulk.load_block(encode_line(order_line(7)), ctx, mem.loader(), progress)
+    bulk.load_block(encode_line(item_line(70, 7)), ctx, mem.loader(), progress)
+    assert mem.items["gid://shopify/LineItem/70"]["order_id"] == "gid://shopify/Order/7"
+    assert progress.pending == []
+
+
+def test_blocks_end_on_whole_lines_and_a_truncated_file_is_retriable():
+    lines = [encode_line(order_line(i)) for i in range(50)]
+    data = b"".join(lines)
+    chunks = [data[i:i + 700] for i in range(0, len(data), 700)]
+    blocks = list(bulk.iter_blocks(iter(chunks), 0, block_bytes=2000))
+    assert b"".join(b for b, _ in blocks) == data
+    assert all(b.endswith(b"\n") for b, _ in blocks)
+    assert blocks[-1][1] == len(data)
+    from tower.connectors.retry import RetriableError
+
+    with pytest.raises(RetriableError):
+        list(bulk.iter_blocks(iter([data[:-10]]), 0, block_bytes=10**9))
+
+
+def test_an_invalid_bulk_query_is_fatal_and_a_busy_slot_is_not():
+    with pytest.raises(FatalError):
+        bulk.run_payload({"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
+            {"field": ["query"], "message": "Invalid bulk query", "code": "INVALID"}]}})
+    for code in ("OPERATION_IN_PROGRESS", "LIMIT_REACHED"):
+        assert bulk.run_payload({"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
+            {"field": None, "message": "busy", "code": code}]}}) is None
