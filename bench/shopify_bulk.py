@@ -5,8 +5,9 @@ returns for the connector's OrdersBulk query (``\\/`` escapes, line items as sep
 ``__parentId``, children shuffled). Measured:
 
 * **product path**: the connector's block reader (``bulk.iter_blocks`` → ``bulk.load_block``:
-  pyarrow's JSON reader, Arrow compute kernels, one MERGE per block and table) into a DuckDB
-  warehouse file, from the file on disk;
+  DuckDB's NDJSON reader as an in-process parser, Arrow compute kernels, one warehouse ``merge``
+  per block and table — delete + insert, as the rows carry every column) into a DuckDB warehouse
+  file, from the file on disk;
 * **baseline**, in the same run: the row-by-row way — ``json.loads`` per line, the row mapper,
   one INSERT statement per row through the warehouse port — over the first orders of the file,
   reported as a rate.

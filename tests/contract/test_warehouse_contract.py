@@ -127,6 +127,19 @@ def test_merge_of_an_arrow_table_round_trips_every_column_type(wh: Any) -> None:
     assert wh.rows("SELECT is_active FROM products") == [{"is_active": False}]
 
 
+def test_merge_of_some_columns_keeps_the_others_and_of_every_column_replaces_the_row(wh: Any) -> None:
+    # Rows with every column may load as delete + insert; rows with some columns must update in place.
+    wh.merge("ad_performance", [ad_row(1), ad_row(2)], AD_KEYS)
+    partial = {k: v for k, v in ad_row(1).items() if k in (*AD_KEYS, "spend_amount", "currency")}
+    wh.merge("ad_performance", [{**partial, "spend_amount": Decimal(7)}], AD_KEYS)
+    wh.merge("ad_performance", [ad_row(2, campaign_name=None, clicks=None), ad_row(2, campaign_name="Last")], AD_KEYS)
+    got = wh.rows("SELECT stat_date, spend_amount, campaign_name, clicks FROM ad_performance ORDER BY stat_date")
+    assert got == [
+        {"stat_date": date(2026, 11, 1), "spend_amount": Decimal(7), "campaign_name": "Spring", "clicks": 30},
+        {"stat_date": date(2026, 11, 2), "spend_amount": Decimal("10.50"), "campaign_name": "Last", "clicks": 30},
+    ]
+
+
 def test_merge_refuses_unknown_columns_and_missing_keys(wh: Any) -> None:
     with pytest.raises(PortError, match="unknown columns"):
         wh.merge("ad_performance", [{**ad_row(1), "email": "x@example.com"}], AD_KEYS)

@@ -96,8 +96,8 @@ class DuckDBWarehouse:
             self._run(sql, params)
 
     # -- loads ----------------------------------------------------------------------------------
-    def _stage(self, rows: pa.Table, table: str) -> tuple[str, list[str]]:
-        target_cols = self.columns(table)
+    def _stage(self, rows: pa.Table, table: str, target_cols: Sequence[str] | None = None) -> tuple[str, list[str]]:
+        target_cols = target_cols or self.columns(table)
         unknown = [c for c in rows.column_names if c not in target_cols]
         if unknown:
             raise PortError(f"{table}: unknown columns {unknown}")
@@ -112,24 +112,45 @@ class DuckDBWarehouse:
         merge_sql(table, "_", data.column_names, keys)  # names a missing key column clearly
         with self._lock:
             data = data.append_column("__ord", pa.array(range(data.num_rows), pa.int64()))
-            stage, cols = self._stage(data.drop(["__ord"]), table)
+            target_cols = self.columns(table)
+            stage, cols = self._stage(data.drop(["__ord"]), table, target_cols)
             self._con.unregister(stage)
             raw = f"_raw_{stage}"
             self._con.register(raw, data)
+            # Rows with unique keys (the usual case) need no dedupe pass: stage them as they are.
+            try:
+                unique = data.group_by(list(keys)).aggregate([]).num_rows == data.num_rows
+            except pa.ArrowException:  # a key type Arrow cannot group by: dedupe in SQL
+                unique = False
             try:
                 self._con.execute("BEGIN TRANSACTION")
-                self._con.execute(
-                    f"CREATE TEMP TABLE {stage} AS {dedupe_sql(raw, cols, keys, '__ord')}"
-                )
-                for stmt in sqlfiles.to_duckdb(merge_sql(table, stage, cols, keys)):
-                    self._con.execute(stmt).fetchall()
+                if unique:
+                    self._con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {', '.join(cols)} FROM {raw}")
+                else:
+                    self._con.execute(
+                        f"CREATE TEMP TABLE {stage} AS {dedupe_sql(raw, cols, keys, '__ord')}"
+                    )
+                if set(cols) == set(target_cols):
+                    # The rows carry every column, so "delete the matching keys, insert the rows" in
+                    # this transaction ends in the same table as the MERGE. DuckDB's MERGE slows
+                    # as the target grows (~1 s per 40k rows into 1M rows); the delete + insert
+                    # stays ~0.1 s (bench/shopify_bulk.py).
+                    on = " AND ".join(f"T.{k} = S.{k}" for k in keys)
+                    col_list = ", ".join(cols)
+                    self._con.execute(f"DELETE FROM {ident(table)} T USING {stage} S WHERE {on}").fetchall()
+                    self._con.execute(
+                        f"INSERT INTO {ident(table)} ({col_list}) SELECT {col_list} FROM {stage}"
+                    ).fetchall()
+                else:
+                    for stmt in sqlfiles.to_duckdb(merge_sql(table, stage, cols, keys)):
+                        self._con.execute(stmt).fetchall()
                 self._con.execute("COMMIT")
             except duckdb.Error as e:
                 self._con.execute("ROLLBACK")
                 raise PortError(f"merge into {table} failed: {e}") from e
             finally:
                 self._con.unregister(raw)
-                self._con.execute(f"DROP TABLE IF EXISTS {stage}")
+                self._con.execute(f"DROP {'VIEW' if unique else 'TABLE'} IF EXISTS {stage}")
         return data.num_rows
 
     def insert(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]]) -> int:
