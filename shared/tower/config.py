@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
@@ -107,6 +107,259 @@ class Settings(BaseSettings):
     seed: int = Field(default=7, description="Seed of the synthetic merchant world.")
     host: str = Field(default="127.0.0.1", description="Address the local API and sandbox servers bind.")
     port: int = Field(default=8080, description="Port of the local API and page.")
+
+    # --- ad platforms (Meta, TikTok, Google Ads) ----------------------------------------------
+    meta_api_origin: str = Field(
+        default="https://graph.facebook.com",
+        description="Origin of Meta's Graph API (the facebook-business SDK's GRAPH); the sandbox in dev.",
+    )
+    meta_api_version: str = Field(default="v26.0", description="Graph API version the Meta connector pins.")
+    tiktok_api_origin: str = Field(
+        default="https://business-api.tiktok.com",
+        description="Origin of TikTok's Business API (paths stay /open_api/v1.3/...); the sandbox in dev.",
+    )
+    google_ads_endpoint: str = Field(
+        default="googleads.googleapis.com:443",
+        description="Google Ads API gRPC endpoint host:port; plaintext gRPC when the host is loopback.",
+    )
+    google_ads_api_version: str = Field(default="v26", description="Google Ads API version (google-ads SDK).")
+    meta_trailing_days: int = Field(
+        default=28, ge=0, description="Days of Meta data re-pulled on every sync (conversions restate ~28 days)."
+    )
+    google_ads_trailing_days: int = Field(
+        default=14, ge=0, description="Days of Google Ads data re-pulled on every sync (conversion window)."
+    )
+    tiktok_trailing_days: int = Field(
+        default=3, ge=0, description="Days of TikTok data re-pulled on every sync (data lags up to ~11 hours)."
+    )
+    ads_history_days: int = Field(
+        default=90, ge=1, description="Days of ad history a first sync pulls when no --since is given."
+    )
+    ads_chunk_days: int = Field(
+        default=30, ge=1, le=90,
+        description="Days per ad report request; each chunk is stored and checkpointed before the next.",
+    )
+    ads_page_size: int = Field(
+        default=500, ge=1, le=1000, description="Rows per page asked of Meta (limit) and TikTok (page_size)."
+    )
+    meta_async_min_days: int = Field(
+        default=8, ge=1, description="Meta insights over this many days or more run as async report runs."
+    )
+    meta_async_poll_seconds: float = Field(
+        default=2.0, ge=0, description="Wait between polls of a Meta async report run."
+    )
+    meta_usage_threshold_pct: float = Field(
+        default=75.0, ge=1, le=100,
+        description="Meta usage-header utilisation (%) at which the connector pauses before the limit.",
+    )
+    ads_sync_deadline_seconds: float = Field(
+        default=480.0, ge=1,
+        description="A sync stops after the chunk running at this many seconds and resumes on the next call "
+        "(event functions end at 9 minutes).",
+    )
+    budget_max_change_pct: float = Field(
+        default=50.0, gt=0, le=1000,
+        description="Largest budget change allowed in one step, in percent of the current daily budget.",
+    )
+    google_ads_developer_token: str = _secret(
+        "Google Ads developer token (falls back to the secret store's google-ads-developer-token)."
+    )
+
+    # --- Shopify (GraphQL Admin API) ----------------------------------------------------------
+    shopify_api_version: str = Field(
+        default="2026-04", pattern=r"^\d{4}-(01|04|07|10)$",
+        description="Shopify Admin API version the connector pins (quarterly, ~12 months of support).",
+    )
+    shopify_api_origin: str = Field(
+        default="",
+        description="Origin (scheme://host:port) of the Admin API; empty = the shop's own https origin. "
+        "The path stays /admin/api/<version>/graphql.json; the sandbox in dev.",
+    )
+    shopify_admin_schema: str = Field(
+        default="",
+        description="Path of Shopify's Admin GraphQL schema (SDL) the sandbox executes and tests validate "
+        "against; empty = ../shared/schemas/shopify/admin-<version>.graphql beside the repository.",
+    )
+    shopify_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Socket timeout of one Shopify Admin API request."
+    )
+    shopify_bulk_min_orders: int = Field(
+        default=10000, ge=0,
+        description="A first orders sync runs as a bulk operation when the shop has at least this many "
+        "orders; smaller shops are paged.",
+    )
+    shopify_bulk_poll_seconds: float = Field(
+        default=5.0, ge=0, description="Wait between polls of a running Shopify bulk operation."
+    )
+    shopify_sync_deadline_seconds: float = Field(
+        default=480.0, ge=1,
+        description="A Shopify sync checkpoints and returns after this many seconds; the next call resumes "
+        "(event functions end at 9 minutes).",
+    )
+
+    # --- decisions: recommendation rules and alerts (per-brand overrides in brands/{id}.thresholds) ---
+    rule_reduce_roas_below: float = Field(
+        default=2.5, ge=0, description="reduce_spend fires below this ROAS (with low cover and a large share)."
+    )
+    rule_reduce_cover_below_days: float = Field(
+        default=14.0, ge=0, description="reduce_spend fires below this many days of cover."
+    )
+    rule_reduce_share_above: float = Field(
+        default=0.10, ge=0, le=1, description="reduce_spend fires above this share of the brand's ad spend (0-1)."
+    )
+    rule_reduce_fraction: float = Field(
+        default=0.20, gt=0, lt=1, description="reduce_spend cuts this fraction of the spend (0.20 = 20%)."
+    )
+    rule_increase_roas_above: float = Field(
+        default=4.0, ge=0, description="increase_spend fires above this ROAS (with healthy cover, small share)."
+    )
+    rule_increase_cover_above_days: float = Field(
+        default=30.0, ge=0, description="increase_spend fires above this many days of cover."
+    )
+    rule_increase_share_below: float = Field(
+        default=0.10, ge=0, le=1, description="increase_spend fires below this share of the brand's ad spend."
+    )
+    rule_increase_fraction: float = Field(
+        default=0.50, gt=0, le=5, description="increase_spend raises spend by this fraction before the stock cap."
+    )
+    rule_promotion_cover_above_days: float = Field(
+        default=90.0, ge=0,
+        description="promotion fires above this many days of cover; units beyond it are excess stock.",
+    )
+    rule_diminishing_returns_factor: float = Field(
+        default=0.7, gt=0, le=1,
+        description="Incremental revenue = added spend x recent ROAS x this factor (the next dollar earns less).",
+    )
+    rule_horizon_days: int = Field(
+        default=30, ge=1, le=365,
+        description="Days over which stock must cover baseline demand plus the extra sales of a raise.",
+    )
+    budget_min_daily_amount: float = Field(
+        default=1.0, ge=0, description="No recommended daily campaign budget goes below this (account currency)."
+    )
+    recommend_top_n: int = Field(default=5, ge=1, le=50, description="Recommendations kept per brand.")
+    rule_min_spend: float = Field(
+        default=50.0, ge=0,
+        description="Product x channel x region rows spending less than this over the window are not judged "
+        "by the budget rules.",
+    )
+    alert_roas_drop_ratio: float = Field(
+        default=0.85, gt=0, lt=1,
+        description="roas_drop fires when this week's ROAS is below this ratio x the trailing average.",
+    )
+    alert_roas_trailing_weeks: int = Field(
+        default=4, ge=1, le=12, description="Weeks before the current one that make the trailing ROAS."
+    )
+    alert_min_weekly_spend: float = Field(
+        default=100.0, ge=0, description="Channels or regions spending less than this in a week are not judged."
+    )
+    alert_roas_drop_min_z: float = Field(
+        default=2.0, ge=0,
+        description="roas_drop in a channel x region also needs the drop to exceed this many standard errors "
+        "(from attributed order counts).",
+    )
+    alert_stockout_within_days: float = Field(
+        default=14.0, ge=0, description="stockout_risk fires for advertised products with at most this cover."
+    )
+    alert_stockout_critical_days: float = Field(
+        default=3.0, ge=0, description="stockout_risk is critical at or below this many days of cover."
+    )
+    alert_stockout_high_days: float = Field(
+        default=7.0, ge=0, description="stockout_risk is high at or below this many days of cover."
+    )
+    alert_spend_anomaly_z: float = Field(
+        default=3.5, gt=0, description="spend_anomaly fires above this robust z-score (median and MAD)."
+    )
+    alert_spend_anomaly_lookback_days: int = Field(
+        default=28, ge=7, le=90, description="Days before the judged day that define a campaign's usual spend."
+    )
+    alert_spend_anomaly_min_spend: float = Field(
+        default=50.0, ge=0, description="Campaign days spending less than this are too small to flag."
+    )
+
+    # --- AI: Claude, grounding, Q&A ------------------------------------------------------------
+    anthropic_model: str = Field(
+        default="claude-sonnet-4-6", description="Claude model that writes summaries, explanations and answers."
+    )
+    anthropic_max_tokens: int = Field(
+        default=2048, ge=64, le=64000, description="Largest answer Claude may write per call (max_tokens)."
+    )
+    anthropic_base_url: str = Field(
+        default="", description="Messages API base URL; empty = Anthropic's; the local sandbox in dev and tests."
+    )
+    anthropic_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Timeout of one Messages API request."
+    )
+    anthropic_max_attempts: int = Field(
+        default=4, ge=1, le=10, description="Attempts per Claude call when it answers 429 or 529."
+    )
+    anthropic_backoff_seconds: float = Field(
+        default=1.0, ge=0,
+        description="First retry wait after a 429/529 without retry-after; doubles per attempt.",
+    )
+    anthropic_price_input_per_mtok: float = Field(
+        default=3.0, ge=0, description="USD per million input tokens of the model (cost in tower ai usage)."
+    )
+    anthropic_price_output_per_mtok: float = Field(
+        default=15.0, ge=0, description="USD per million output tokens of the model (cost in tower ai usage)."
+    )
+    ai_context_max_tokens: int = Field(
+        default=4000, ge=500, description="Budget of the summary context; lists are cut until it fits."
+    )
+    qa_row_limit: int = Field(
+        default=100, ge=1, le=10000, description="Rows a Q&A query may return (LIMIT enforced on every query)."
+    )
+    qa_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A Q&A query running longer than this is interrupted."
+    )
+    qa_max_tool_turns: int = Field(
+        default=6, ge=1, le=20, description="Tool calls Claude may make while answering one question."
+    )
+
+    # --- models: attribution, days of cover, alignment (per-brand: model_brand_overrides) -------------
+    attribution_model: Literal["last_touch", "first_touch", "linear", "time_decay", "position_based"] = Field(
+        default="last_touch",
+        description="Attribution model behind unified_performance, alignment and snapshots (all are built).",
+    )
+    attribution_lookback_hours: int = Field(
+        default=168, ge=1, le=2160,
+        description="Hours before an order's timestamp in which a day of geo-matched spend is a touch.",
+    )
+    attribution_half_life_hours: float = Field(
+        default=72.0, gt=0, description="Half-life of a touch's weight in the time_decay attribution model."
+    )
+    velocity_window_days: int = Field(
+        default=30, ge=1, le=365,
+        description="Days of sales behind a SKU's velocity (only days it was in stock count).",
+    )
+    cover_low_days: float = Field(
+        default=14.0, ge=0, description="Days of cover below which stock is low (and overspending can be flagged)."
+    )
+    cover_overstock_days: float = Field(
+        default=90.0, ge=0, description="Days of cover above which stock is overstock."
+    )
+    alignment_window_days: int = Field(
+        default=30, ge=1, le=365, description="Days of ad spend the inventory-ad alignment model weighs."
+    )
+    alignment_high_share: float = Field(
+        default=0.15, ge=0, le=1,
+        description="Spend share (0-1) above which low stock is overspending_low_stock.",
+    )
+    alignment_low_share: float = Field(
+        default=0.05, ge=0, le=1,
+        description="Spend share (0-1) below which overstock is underspending_overstock.",
+    )
+    fulfillment_cost_per_order: float = Field(
+        default=0.0, ge=0,
+        description="Fulfilment cost per order (store currency) where location_regions gives none for the region.",
+    )
+    snapshot_period_days: int = Field(
+        default=7, ge=1, le=91, description="Days in each period that performance snapshots compare."
+    )
+    model_brand_overrides: dict[str, dict[str, float | str]] = Field(
+        default={},
+        description='Per-brand model settings, JSON: {"BRAND_ID": {"cover_low_days": 21, ...}} (names as above).',
+    )
 
     # --- secrets (values never logged) ---------------------------------------------------------
     anthropic_api_key: str = _secret("Anthropic API key; without it the deterministic narrator writes.")

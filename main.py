@@ -1,0 +1,34 @@
+"""Cloud Functions source root: every entry point in ``tower.entrypoints.ENTRY_POINTS``, re-exported.
+
+Each deployed function names one of these as its entry point. Importing this module imports
+functions-framework and the thin function modules only: vendor SDKs load inside the calls that use
+them, so a cold start pays for what that function needs.
+"""
+
+import os
+import sys
+
+# The library lives under shared/ in the repository; the deployment zip puts it at the root.
+_here = os.path.dirname(os.path.abspath(__file__))
+if os.path.isdir(os.path.join(_here, "shared", "tower")):
+    sys.path.insert(0, os.path.join(_here, "shared"))
+
+from functions.api import api  # noqa: E402
+from functions.decisions import apply_budget_change, recommend, summarize  # noqa: E402
+from functions.models import build_models  # noqa: E402
+from functions.shopify_webhooks import shopify_webhooks  # noqa: E402
+from functions.sync import schedule_syncs, sync_google_ads, sync_meta, sync_shopify, sync_tiktok  # noqa: E402
+
+__all__ = [
+    "api",
+    "apply_budget_change",
+    "build_models",
+    "recommend",
+    "schedule_syncs",
+    "shopify_webhooks",
+    "summarize",
+    "sync_google_ads",
+    "sync_meta",
+    "sync_shopify",
+    "sync_tiktok",
+]

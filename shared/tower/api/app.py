@@ -1,0 +1,159 @@
+"""The dashboard API as a Flask app: :func:`create_app` builds it, :func:`serve` hosts it locally.
+
+On GCP the ``api`` Cloud Function (``functions/api.py``) dispatches each request to an app built
+once per process; locally the demo calls :func:`serve`, which also plays the part Cloud Tasks and
+Pub/Sub play on GCP (runs queued tasks and messages), so an Accept on the page changes the sandbox
+platform's budget.
+
+Every route but ``/health`` and ``/api/openapi.json`` needs ``Authorization: Bearer <api key>``
+(:mod:`tower.api.auth`); every error is ``{"error": {"code", "message"}}`` (:mod:`tower.api.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
+from tower.api import agency, brands, health, openapi
+from tower.api.auth import authenticate
+from tower.api.errors import register_error_handlers
+from tower.api.request import CLOCK, EXTENSION
+from tower.config import Settings, parse_adapter_url
+from tower.runtime import Runtime, default_runtime
+
+log = logging.getLogger("tower.api")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class JSONProvider(DefaultJSONProvider):
+    """ISO 8601 dates and timestamps (Flask's default is an HTTP date), Decimals as numbers, keys in order."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime | date):
+            return o.isoformat()
+        if isinstance(o, Decimal):
+            return float(o)
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
+               clock: Callable[[], datetime] | None = None) -> Flask:
+    """The API app on a runtime (its ports open on first use, so creating the app does no I/O).
+
+    Args:
+        runtime_or_settings: A runtime, settings to build one from, or None for the process's
+            default runtime (:func:`tower.runtime.default_runtime`).
+        clock: The time now (default: the system clock); each brand's local "today" comes from it.
+    """
+    if isinstance(runtime_or_settings, Runtime):
+        runtime = runtime_or_settings
+    elif isinstance(runtime_or_settings, Settings):
+        runtime = Runtime(runtime_or_settings)
+    else:
+        runtime = default_runtime()
+    app = Flask("tower.api", static_folder=None)
+    app.json = JSONProvider(app)
+    # the API's bodies are a question or a reason: anything near this size is a mistake (413 JSON)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions[EXTENSION] = runtime
+    app.extensions[CLOCK] = clock
+    register_error_handlers(app)
+
+    @app.before_request
+    def _authenticate() -> None:
+        # 404, 405 and OPTIONS answer whoever asks (a CORS preflight never carries Authorization)
+        if request.routing_exception is not None or request.method == "OPTIONS":
+            return
+        op = openapi.operation_of(app.view_functions.get(request.endpoint or ""))
+        if op is not None and op.public:
+            return
+        g.caller = authenticate(runtime.store, request.headers.get("Authorization"))
+
+    for bp in (health.bp, openapi.bp, brands.bp, agency.bp):
+        app.register_blueprint(bp)
+    return app
+
+
+# --- the local host -----------------------------------------------------------------------------------
+
+
+def _is_local(settings: Settings) -> bool:
+    """Whether tasks and messages wait in this machine's queues (nobody else will run them)."""
+    tasks = parse_adapter_url(settings.tasks, ("local", "cloudtasks"), "TOWER_TASKS").scheme
+    bus = parse_adapter_url(settings.bus, ("local", "pubsub"), "TOWER_BUS").scheme
+    return tasks == "local" and bus == "local"
+
+
+@dataclass
+class LocalServer:
+    """A running local API: its URL, and ``stop()``."""
+
+    url: str
+    host: str
+    port: int
+    _server: Any
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        """Stop serving and pumping; wait for both threads."""
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        for t in self._threads:
+            t.join(timeout=10)
+
+
+def pump_once(runtime: Runtime) -> dict[str, int]:
+    """Run the tasks and messages due now on the local queues (what Cloud Tasks and Pub/Sub do on GCP)."""
+    return {"tasks": runtime.tasks.drain(), "messages": runtime.bus.drain()}
+
+
+def _pump(runtime: Runtime, stopping: threading.Event, every_seconds: float) -> None:
+    while not stopping.wait(every_seconds):
+        try:
+            pump_once(runtime)
+        except Exception:  # a failing handler is retried by the queue; the host keeps serving
+            log.exception(json.dumps({"severity": "ERROR", "message": "local task or message handler failed"}))
+
+
+def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8080, *,
+          pump_seconds: float | None = 1.0) -> LocalServer:
+    """Serve the API on ``host:port`` from a background thread (port 0: any free port).
+
+    Args:
+        runtime: The runtime the app reads and writes.
+        host: Address to bind.
+        port: Port to bind (0 picks a free one; the handle's ``url`` says which).
+        pump_seconds: With local task and bus adapters, run due tasks and messages this often (an
+            Accept's budget task, for one); None never does. Cloud adapters are never pumped here.
+
+    Returns:
+        The running server: ``.url`` and ``.stop()``.
+    """
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, create_app(runtime), threaded=True)
+    bound_port = int(server.server_port)
+    url_host = f"[{host}]" if ":" in host else host
+    handle = LocalServer(url=f"http://{url_host}:{bound_port}", host=host, port=bound_port, _server=server)
+    serving = threading.Thread(target=server.serve_forever, name="tower-api", daemon=True)
+    handle._threads.append(serving)
+    if pump_seconds is not None and _is_local(runtime.settings):
+        handle._threads.append(threading.Thread(target=_pump, args=(runtime, handle._stopping, pump_seconds),
+                                                name="tower-api-pump", daemon=True))
+    for t in handle._threads:
+        t.start()
+    return handle

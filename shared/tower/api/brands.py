@@ -1,0 +1,298 @@
+"""``/api/brands/<brand_id>/…``: dashboard, alerts, recommendations and their actions, Q&A, channel drilldown.
+
+Every route here first checks that the caller's key covers the brand (403) and that the brand
+exists (404), in the blueprint's ``before_request``. Page loads (every GET) only read: the cached
+summary, recommendations and alerts from the document store (``tower.decisions.store``) and the
+models' figures from the warehouse (``tower.analytics.snapshots``); none calls Claude. Only
+``POST …/ask`` may (and falls back to the deterministic Q&A without a key).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, request
+from flask.typing import ResponseReturnValue
+from tower.api.auth import check_scope
+from tower.api.errors import ApiError
+from tower.api.openapi import operation
+from tower.api.request import current_caller, current_now, current_runtime, json_body
+from tower.api.schemas import AcceptBody, AskBody, DismissBody, UndoBody
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tower.ports import DocumentStore
+    from tower.runtime import Runtime
+
+bp = Blueprint("brands", __name__, url_prefix="/api/brands/<brand_id>")
+
+CHANNELS = ("meta", "tiktok", "google_ads")
+HIDDEN = ("dismissed", "superseded")
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
+_ALERT_STATUSES = ("open", "resolved", "all")
+
+
+# --- reads (plain functions of the runtime, so the agency overview and tests share them) ----------------
+
+
+def brand_info(runtime: Runtime, brand_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """The brand's name, currency, timezone and store-local today.
+
+    The brand document (``brands/{id}``, written when a brand joins an agency) answers without a
+    warehouse query; a brand without one is looked up in the ``brands`` table.
+
+    Raises:
+        tower.decisions.sources.UnknownBrand: In neither (→ 404).
+    """
+    doc = runtime.store.get(f"brands/{brand_id}") or {}
+    if doc.get("timezone") and doc.get("currency"):
+        info = {"brand_id": brand_id, "brand_name": str(doc.get("name") or doc.get("brand_name") or brand_id),
+                "currency": str(doc["currency"]), "timezone": str(doc["timezone"])}
+    else:
+        from tower.decisions.sources import brand_row
+
+        row = brand_row(runtime.warehouse, brand_id)
+        info = {"brand_id": brand_id, "brand_name": row["brand_name"], "currency": row["currency"],
+                "timezone": row["timezone"]}
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(info["timezone"])).date()
+    return {**info, "today": today.isoformat()}
+
+
+def current_recommendations(store: DocumentStore, brand_id: str, *, week: str | None = None,
+                            include_hidden: bool = False) -> tuple[str | None, list[dict[str, Any]]]:
+    """The recommendations of one week (default: the newest the recommend step wrote), best first.
+
+    The newest week is found among every card, dismissed ones included, so dismissing all of this
+    week's cards shows an empty week rather than last week's stale ones.
+    """
+    from tower.decisions.store import list_recommendations
+
+    docs = list_recommendations(store, brand_id, include_hidden=True)
+    if week is None:
+        week = max((str(d.get("week") or "") for d in docs), default="") or None
+    chosen = [d for d in docs if d.get("week") == week and (include_hidden or d.get("status") not in HIDDEN)]
+    chosen.sort(key=lambda d: (-(d.get("score") or 0), d.get("rank") or 99, str(d.get("id"))))
+    return week, chosen
+
+
+def _pct(x: Any) -> float | None:
+    """A stored fraction as a percent with one decimal."""
+    return None if x is None else round(100 * float(x), 1)
+
+
+def _changes(row: Mapping[str, Any] | None) -> dict[str, float | None]:
+    if row is None:
+        return {"spend_pct": None, "revenue_pct": None, "roas_pct": None}
+    return {"spend_pct": _pct(row["spend_change_pct"]), "revenue_pct": _pct(row["revenue_change_pct"]),
+            "roas_pct": _pct(row["roas_change_pct"])}
+
+
+def performance(runtime: Runtime, brand_id: str, today: date) -> dict[str, Any]:
+    """The dashboard's ``performance_snapshot``: this period, the one before and the changes.
+
+    Read from the models' ``performance_snapshots`` of the latest as-of day built before ``today``
+    (the plan's shape, plus ``previous_week`` and ``changes`` in percent).
+    """
+    from tower.analytics.snapshots import SNAPSHOT_SQL, latest_as_of, performance_snapshot
+
+    as_of = latest_as_of(runtime.warehouse, brand_id, today)
+    rows = [] if as_of is None else runtime.warehouse.rows(SNAPSHOT_SQL, {"brand_id": brand_id, "as_of_date": as_of})
+    blended = next((r for r in rows if r["scope"] == "blended"), None)
+    has_previous = blended is not None and blended["prev_spend_amount"] is not None
+    return {
+        "as_of_date": as_of.isoformat() if as_of else None,
+        "period_days": int(blended["period_days"]) if blended else None,
+        "currency": blended["currency"] if blended else None,
+        **performance_snapshot(rows),
+        "previous_week": performance_snapshot(rows, previous=True) if has_previous else None,
+        "changes": {
+            **_changes(blended),
+            "by_channel": {r["channel"]: _changes(r) for r in sorted(rows, key=lambda r: str(r["channel"]))
+                           if r["scope"] == "channel"},
+        } if blended is not None else None,
+    }
+
+
+def summary_card(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The cached weekly summary as the dashboard shows it (None before the first summarize run)."""
+    if not doc:
+        return None
+    body = dict(doc.get("summary") or {})
+    body.pop("recommendations", None)  # the dashboard lists the live cards (with their status) itself
+    return {**body, "week": doc.get("week"), "author": doc.get("author"), "grounding": doc.get("grounding"),
+            "generated_at": doc.get("generated_at")}
+
+
+def empty_drilldown(channel: str) -> dict[str, Any]:
+    """The drilldown of a brand whose models were never built."""
+    return {"channel": channel, "as_of_date": None,
+            "performance": {"total_spend": 0.0, "total_revenue": 0.0, "roas": None, "by_geo": {}},
+            "top_campaigns": [], "inventory_alignment": {"products_promoted": [], "mismatches": []}}
+
+
+# --- the blueprint -----------------------------------------------------------------------------------
+
+
+@bp.before_request
+def _brand_in_scope() -> None:
+    """403 when the key does not cover the brand, 404 when the brand does not exist."""
+    if request.method == "OPTIONS":
+        return  # Flask answers it with the allowed methods; there is no caller to check
+    brand_id = str((request.view_args or {}).get("brand_id") or "")
+    check_scope(current_caller(), brand_id)
+    g.brand = brand_info(current_runtime(), brand_id, current_now())
+
+
+def _today() -> date:
+    return date.fromisoformat(g.brand["today"])
+
+
+@bp.get("/dashboard")
+@operation("Everything the brand's dashboard shows.", response="Dashboard", errors=(404,))
+def dashboard(brand_id: str) -> ResponseReturnValue:
+    """The cached weekly summary, this week's open recommendations (best first), the performance
+    snapshot (this period against the one before) and the open alerts (most severe first)."""
+    from tower.decisions.store import latest_summary, list_alerts
+
+    runtime = current_runtime()
+    _, recs = current_recommendations(runtime.store, brand_id)
+    return {
+        "brand": g.brand,
+        "summary": summary_card(latest_summary(runtime.store, brand_id)),
+        "recommendations": recs[: runtime.settings.recommend_top_n],
+        "performance_snapshot": performance(runtime, brand_id, _today()),
+        "alerts": list_alerts(runtime.store, brand_id),
+    }
+
+
+@bp.get("/alerts")
+@operation("The brand's alerts, most severe first.", response="Alerts", errors=(400, 404),
+           query={"status": {"schema": {"enum": list(_ALERT_STATUSES)},
+                             "description": "open (default), resolved or all."}})
+def alerts(brand_id: str) -> ResponseReturnValue:
+    """Alerts raised by the recommend step; ``status=open`` (default) is what needs attention now."""
+    from tower.decisions.store import list_alerts
+
+    status = request.args.get("status", "open")
+    if status not in _ALERT_STATUSES:
+        raise ApiError(400, "bad_parameter", f"status must be one of {', '.join(_ALERT_STATUSES)}, not {status!r}")
+    return {"alerts": list_alerts(current_runtime().store, brand_id, None if status == "all" else status)}
+
+
+@bp.get("/recommendations")
+@operation("The brand's recommendations of a week, best first.", response="Recommendations", errors=(400, 404),
+           query={"week": {"schema": {"type": "string", "pattern": _WEEK.pattern},
+                           "description": "ISO week like 2026-W47 (default: the newest)."},
+                  "include_hidden": {"schema": {"type": "boolean"},
+                                     "description": "Also dismissed and superseded cards."}})
+def recommendations(brand_id: str) -> ResponseReturnValue:
+    """Cards with their status (open, accepting, applied, undone, failed…); dismissed ones only if asked."""
+    week = request.args.get("week") or None
+    if week is not None and not _WEEK.match(week):
+        raise ApiError(400, "bad_parameter", f"week must be an ISO week like 2026-W47, not {week!r}")
+    hidden = request.args.get("include_hidden", "false").lower()
+    if hidden not in ("true", "false", "1", "0"):
+        raise ApiError(400, "bad_parameter", f"include_hidden must be true or false, not {hidden!r}")
+    week, cards = current_recommendations(current_runtime().store, brand_id, week=week,
+                                          include_hidden=hidden in ("true", "1"))
+    return {"week": week, "recommendations": cards}
+
+
+def _own_recommendation(brand_id: str, rec_id: str) -> None:
+    """404 unless the recommendation exists and belongs to this brand (a key for one brand cannot act on another's)."""
+    from tower.decisions.store import find_recommendation
+
+    owner, _ = find_recommendation(current_runtime().store, rec_id)
+    if owner != brand_id:
+        raise ApiError(404, "unknown_recommendation", f"brand {brand_id!r} has no recommendation {rec_id!r}")
+
+
+def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run an action that may ask an ad platform; a platform that kept failing is a 503."""
+    from tower.connectors.retry import RetriesExhausted
+
+    try:
+        out: dict[str, Any] = fn(*args, **kwargs)
+    except RetriesExhausted as e:
+        raise ApiError(503, "platform_unavailable", f"an ad platform kept failing: {e}") from e
+    return out
+
+
+@bp.post("/recommendations/<rec_id>/accept")
+@operation("Accept a recommendation: queue its budget changes (or, with dry_run, only show them).",
+           response="ActionResult", body=AcceptBody, body_required=False, errors=(400, 404, 409, 503))
+def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
+    """Queues one budget task (each campaign's change within the bounds, audited, idempotent). A second
+    Accept changes nothing. ``dry_run`` asks each platform for the current budget and whether the change
+    is allowed, and changes nothing."""
+    from tower.decisions import budget_actions
+
+    body = json_body(AcceptBody, optional=True)
+    _own_recommendation(brand_id, rec_id)
+    return _platform_call(budget_actions.accept, current_runtime(), rec_id, dry_run=body.dry_run,
+                          requested_by=current_caller().actor)
+
+
+@bp.post("/recommendations/<rec_id>/dismiss")
+@operation("Dismiss a recommendation, with a reason.", response="ActionResult", body=DismissBody,
+           errors=(400, 404, 409))
+def dismiss(brand_id: str, rec_id: str) -> ResponseReturnValue:
+    """Hides the card for good (it stays dismissed through rebuilds of the week); applied changes must be
+    undone first."""
+    from tower.decisions import budget_actions
+
+    body = json_body(DismissBody)
+    if not body.reason.strip():
+        raise ApiError(400, "invalid_body", "invalid request body (reason: must not be blank)",
+                       fields={"reason": "must not be blank"})
+    _own_recommendation(brand_id, rec_id)
+    return budget_actions.dismiss(current_runtime(), rec_id, body.reason, requested_by=current_caller().actor)
+
+
+@bp.post("/recommendations/<rec_id>/undo")
+@operation("Undo an accepted recommendation: restore each campaign's previous budget.", response="ActionResult",
+           body=UndoBody, body_required=False, errors=(400, 404, 409))
+def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
+    """Queues the reverse changes through the same write path; 409 when nothing of it was applied."""
+    from tower.decisions import budget_actions
+
+    json_body(UndoBody, optional=True)
+    _own_recommendation(brand_id, rec_id)
+    return budget_actions.undo(current_runtime(), rec_id, requested_by=current_caller().actor)
+
+
+@bp.post("/ask")
+@operation("Ask a question about the brand; the answer carries figures from the warehouse.", response="Answer",
+           body=AskBody, errors=(400, 404))
+def ask(brand_id: str) -> ResponseReturnValue:
+    """Claude answers with read-only queries when a key is configured (grounding-checked); otherwise
+    the deterministic Q&A answers common questions, or says plainly that it cannot."""
+    from tower.ai.qa import ask as ask_question
+
+    body = json_body(AskBody)
+    answer = ask_question(current_runtime(), brand_id, body.question, _today(), brand_name=g.brand["brand_name"],
+                          currency=g.brand["currency"])
+    return answer.to_dict()
+
+
+@bp.get("/drilldown/channel/<channel>")
+@operation("One channel in depth: performance by region, top campaigns, inventory alignment.",
+           response="Drilldown", errors=(404,))
+def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
+    """The plan's drilldown for ``meta``, ``tiktok`` or ``google_ads`` over the latest built period;
+    ``recommendations`` are this week's open cards on the channel, as sentences."""
+    from tower.analytics.snapshots import channel_drilldown, latest_as_of
+
+    if channel not in CHANNELS:
+        raise ApiError(404, "unknown_channel", f"unknown channel {channel!r}: use {', '.join(CHANNELS)}")
+    runtime = current_runtime()
+    as_of = latest_as_of(runtime.warehouse, brand_id, _today())
+    body = empty_drilldown(channel) if as_of is None else channel_drilldown(
+        runtime.warehouse, brand_id, channel, as_of, attribution_model=runtime.settings.attribution_model,
+        period_days=runtime.settings.snapshot_period_days)
+    _, cards = current_recommendations(runtime.store, brand_id)
+    body["recommendations"] = [str(c.get("action")) for c in cards if c.get("channel") == channel]
+    return body

@@ -1,0 +1,117 @@
+"""The API's request bodies (validated with pydantic) and the response shapes its OpenAPI document names.
+
+Request bodies are strict (``"true"`` is not a boolean) and refuse unknown fields, so a typo in a
+field name is a 400 naming it rather than a silently ignored option. Response schemas describe the
+product plan's shapes; they allow extra properties because cards and alerts carry the data behind
+them (metrics, campaigns, breakdowns), which may grow without breaking a client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from tower.ai.qa import MAX_QUESTION_CHARS
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AcceptBody(_Body):
+    """``POST …/accept``: apply the recommendation's budget changes, or only show them."""
+
+    dry_run: bool = Field(default=False, description="Ask each platform what would change; change nothing.")
+
+
+class DismissBody(_Body):
+    """``POST …/dismiss``: hide the recommendation, saying why."""
+
+    reason: str = Field(min_length=1, max_length=500, description="Why it is dismissed (kept with the decision).")
+
+
+class UndoBody(_Body):
+    """``POST …/undo``: restore the budgets the recommendation changed (no fields)."""
+
+
+class AskBody(_Body):
+    """``POST …/ask``: a question about the brand, answered with figures from the warehouse."""
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, in plain words.")
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": properties, **extra}
+    if required:
+        out["required"] = required
+    return out
+
+
+_NUM = {"type": "number"}
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_STR = {"type": "string"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_FIGURES = _obj({"spend": _NUM, "revenue": _NUM, "roas": _NUM_OR_NULL})
+_PERIOD = _obj({"total_spend": _NUM, "total_revenue": _NUM, "blended_roas": _NUM_OR_NULL,
+                "by_channel": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Figures"}}})
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": _obj({"error": _obj({"code": _STR, "message": _STR,
+                                  "fields": {"type": "object", "additionalProperties": _STR}},
+                                 ["code", "message"])}, ["error"]),
+    "Figures": _FIGURES,
+    "Period": _PERIOD,
+    "Brand": _obj({"brand_id": _STR, "brand_name": _STR, "currency": _STR, "timezone": _STR, "today": _STR}),
+    "PerformanceSnapshot": _obj({
+        **_PERIOD["properties"],
+        "as_of_date": _STR_OR_NULL, "period_days": {"type": ["integer", "null"]}, "currency": _STR_OR_NULL,
+        "previous_week": {"oneOf": [{"$ref": "#/components/schemas/Period"}, {"type": "null"}]},
+        "changes": {"type": ["object", "null"], "description": "Percent changes against the previous period."},
+    }),
+    "Summary": _obj({"summary": _STR, "channel_performance": {"type": "object", "additionalProperties": _STR},
+                     "inventory_insights": _STR, "week": _STR, "author": _STR, "grounding": _STR},
+                    additionalProperties=True),
+    "Recommendation": _obj({"id": _STR, "type": _STR, "priority": _STR, "status": _STR, "action": _STR,
+                            "reason": _STR, "expected_impact": _STR, "recommended_change": _NUM,
+                            "channel": _STR, "product": _STR, "week": _STR},
+                           ["id", "type", "priority", "status", "action"], additionalProperties=True),
+    "Alert": _obj({"id": _STR, "type": _STR, "severity": {"enum": ["critical", "high", "medium", "low"]},
+                   "channel": _STR, "product": _STR, "title": _STR, "explanation": _STR,
+                   "recommended_action": _STR, "status": _STR},
+                  ["id", "type", "severity", "title"], additionalProperties=True),
+    "Dashboard": _obj({
+        "brand": {"$ref": "#/components/schemas/Brand"},
+        "summary": {"oneOf": [{"$ref": "#/components/schemas/Summary"}, {"type": "null"}]},
+        "recommendations": {"type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}},
+        "performance_snapshot": {"$ref": "#/components/schemas/PerformanceSnapshot"},
+        "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+    }, ["summary", "recommendations", "performance_snapshot", "alerts"]),
+    "Alerts": _obj({"alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}, ["alerts"]),
+    "Recommendations": _obj({"week": _STR_OR_NULL, "recommendations": {
+        "type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}}}, ["recommendations"]),
+    "ActionResult": _obj({"recommendation_id": _STR, "brand_id": _STR, "status": _STR, "changed": {"type": "boolean"},
+                          "decision_id": _STR, "dry_run": {"type": "boolean"},
+                          "changes": {"type": "array", "items": {"type": "object"}}, "message": _STR},
+                         ["recommendation_id", "brand_id"], additionalProperties=True),
+    "Answer": _obj({"question": _STR, "answer": _STR, "author": {"enum": ["claude", "narrator"]}, "grounding": _STR,
+                    "queries": {"type": "array", "items": {"type": "object"}}}, ["question", "answer"]),
+    "Drilldown": _obj({
+        "channel": _STR, "as_of_date": _STR_OR_NULL,
+        "performance": _obj({"total_spend": _NUM, "total_revenue": _NUM, "roas": _NUM_OR_NULL,
+                             "by_geo": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Figures"}}}),
+        "top_campaigns": {"type": "array", "items": _obj({"id": _STR, "name": _STR, "spend": _NUM,
+                                                          "roas": _NUM_OR_NULL})},
+        "inventory_alignment": _obj({"products_promoted": {"type": "array", "items": _STR},
+                                     "mismatches": {"type": "array", "items": {"type": "object"}}}),
+        "recommendations": {"type": "array", "items": _STR},
+    }, ["channel", "performance", "top_campaigns", "inventory_alignment", "recommendations"]),
+    "AgencyBrand": _obj({"brand_id": _STR, "brand_name": _STR, "health_score": {"type": "integer"},
+                         "alerts": {"type": "integer"}, "opportunities": {"type": "integer"},
+                         "status": {"enum": ["needs_attention", "opportunity", "stable"]},
+                         "top_issue": _STR_OR_NULL}),
+    "AgencyOverview": _obj({"agency": {"type": ["object", "null"]},
+                            "brands": {"type": "array", "items": {"$ref": "#/components/schemas/AgencyBrand"}}},
+                           ["brands"]),
+    "Health": _obj({"status": {"const": "ok"}}, ["status"]),
+    "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document."},
+}

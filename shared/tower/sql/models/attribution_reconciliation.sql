@@ -1,0 +1,62 @@
+-- grain: one row per week_start × platform × attribution_model, Monday weeks starting in [Monday on or before @window_start, @window_end)
+-- Mart: what Shopify says each channel earned (attributed_orders) next to what the platform claims (its own
+-- pixel's purchases and purchase value), per week, and the over-reporting factor = platform ÷ Shopify.
+-- Shopify weeks group store-local order dates, platform weeks account-local stat dates. The first week may
+-- start before the window: its earlier days are read from attributed_orders as previous builds left them.
+-- The last week is partial when the window ends mid-week (is_partial_week).
+WITH shopify AS (
+  SELECT
+    CAST(DATE_TRUNC(order_date, WEEK(MONDAY)) AS DATE) AS week_start,
+    platform,
+    attribution_model,
+    SUM(credit) AS shopify_orders,
+    SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS shopify_revenue
+  FROM attributed_orders
+  WHERE brand_id = @brand_id
+    AND order_date >= CAST(DATE_TRUNC(@window_start, WEEK(MONDAY)) AS DATE)
+    AND order_date < @window_end
+    AND platform IS NOT NULL
+  GROUP BY week_start, platform, attribution_model
+),
+
+reported AS (
+  SELECT
+    CAST(DATE_TRUNC(stat_date, WEEK(MONDAY)) AS DATE) AS week_start,
+    platform,
+    SUM(spend_amount) AS spend,
+    SUM(purchases) AS purchases,
+    SUM(purchase_value_amount) AS purchase_value
+  FROM stg_ads__performance
+  WHERE stat_date >= CAST(DATE_TRUNC(@window_start, WEEK(MONDAY)) AS DATE)
+  GROUP BY week_start, platform
+),
+
+keys AS (
+  SELECT week_start, platform, attribution_model
+  FROM reported
+  CROSS JOIN UNNEST(['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based']) AS attribution_model
+  UNION DISTINCT
+  SELECT week_start, platform, attribution_model
+  FROM shopify
+)
+
+SELECT
+  @brand_id AS brand_id,
+  k.week_start,
+  k.platform,
+  k.attribution_model,
+  CAST(DATE_ADD(k.week_start, INTERVAL 7 DAY) AS DATE) > @window_end AS is_partial_week,
+  b.currency,
+  CAST(COALESCE(r.spend, 0) AS NUMERIC) AS spend_amount,
+  COALESCE(s.shopify_orders, 0) AS shopify_attributed_orders,
+  CAST(COALESCE(s.shopify_revenue, 0) AS NUMERIC) AS shopify_attributed_revenue_amount,
+  COALESCE(r.purchases, 0) AS platform_reported_purchases,
+  CAST(COALESCE(r.purchase_value, 0) AS NUMERIC) AS platform_reported_revenue_amount,
+  SAFE_DIVIDE(r.purchase_value, s.shopify_revenue) AS over_reporting_ratio,
+  SAFE_DIVIDE(s.shopify_revenue, r.spend) AS shopify_roas,
+  SAFE_DIVIDE(r.purchase_value, r.spend) AS platform_roas
+FROM keys AS k
+CROSS JOIN (SELECT currency FROM brands WHERE brand_id = @brand_id) AS b
+LEFT JOIN reported AS r ON r.week_start = k.week_start AND r.platform = k.platform
+LEFT JOIN shopify AS s
+  ON s.week_start = k.week_start AND s.platform = k.platform AND s.attribution_model = k.attribution_model

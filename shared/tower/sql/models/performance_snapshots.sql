@@ -1,0 +1,110 @@
+-- grain: one row per as_of_date × scope × channel × country × region, as_of_date in [@window_start, @window_end)
+-- Mart: the dashboard's week-over-week numbers. For each as-of day a, "current" is the @period_days days ending on
+-- a and "previous" the @period_days before them (store-local order dates for revenue, account-local stat dates for
+-- spend, as in unified_performance). Scopes:
+--   blended         everything: spend of all channels against ALL store revenue (attributed or not), the
+--                   product plan's "generated $72,000 in Shopify revenue at a blended 3.9x ROAS"
+--   channel         one channel: its spend against the revenue attributed to it (@attribution_model)
+--   region          one country × region: all spend and all store revenue there
+--   channel_region  one channel in one region (the channel drilldown's by_geo)
+-- Ratios come from sums (ROAS = Σ revenue ÷ Σ spend); changes are relative to the previous period.
+WITH daily AS (
+  SELECT
+    performance_date,
+    channel,
+    country_code,
+    region_code,
+    SUM(CAST(spend_amount AS FLOAT64)) AS spend,
+    SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS revenue,
+    SUM(attributed_orders) AS orders,
+    SUM(CAST(COALESCE(profit_amount, attributed_revenue_amount - spend_amount - fulfillment_cost_amount) AS FLOAT64))
+      AS profit
+  FROM unified_performance
+  WHERE brand_id = @brand_id
+    AND performance_date >= CAST(DATE_SUB(@window_start, INTERVAL 2 * @period_days - 1 DAY) AS DATE)
+    AND performance_date < @window_end
+    AND attribution_model = @attribution_model
+  GROUP BY performance_date, channel, country_code, region_code
+),
+
+scoped AS (
+  SELECT 'blended' AS scope, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS country_code,
+    CAST(NULL AS STRING) AS region_code, performance_date, spend, revenue, orders, profit
+  FROM daily
+  UNION ALL
+  SELECT 'channel' AS scope, channel, CAST(NULL AS STRING) AS country_code, CAST(NULL AS STRING) AS region_code,
+    performance_date, spend, revenue, orders, profit
+  FROM daily
+  WHERE channel IS NOT NULL
+  UNION ALL
+  SELECT 'region' AS scope, CAST(NULL AS STRING) AS channel, country_code, region_code,
+    performance_date, spend, revenue, orders, profit
+  FROM daily
+  UNION ALL
+  SELECT 'channel_region' AS scope, channel, country_code, region_code,
+    performance_date, spend, revenue, orders, profit
+  FROM daily
+  WHERE channel IS NOT NULL
+),
+
+-- each day counts towards the 2 × @period_days as-of days whose current or previous period holds it
+spread AS (
+  SELECT
+    s.*,
+    as_of_date,
+    DATE_DIFF(as_of_date, s.performance_date, DAY) < @period_days AS is_current
+  FROM scoped AS s
+  CROSS JOIN UNNEST(GENERATE_DATE_ARRAY(
+    s.performance_date,
+    CAST(DATE_ADD(s.performance_date, INTERVAL 2 * @period_days - 1 DAY) AS DATE)
+  )) AS as_of_date
+  WHERE as_of_date >= @window_start AND as_of_date < @window_end
+),
+
+periods AS (
+  SELECT
+    as_of_date,
+    scope,
+    channel,
+    country_code,
+    region_code,
+    SUM(CASE WHEN is_current THEN spend ELSE 0 END) AS spend,
+    SUM(CASE WHEN is_current THEN revenue ELSE 0 END) AS revenue,
+    SUM(CASE WHEN is_current THEN orders ELSE 0 END) AS orders,
+    SUM(CASE WHEN is_current THEN profit ELSE 0 END) AS profit,
+    SUM(CASE WHEN is_current THEN 0 ELSE spend END) AS prev_spend,
+    SUM(CASE WHEN is_current THEN 0 ELSE revenue END) AS prev_revenue,
+    SUM(CASE WHEN is_current THEN 0 ELSE orders END) AS prev_orders,
+    SUM(CASE WHEN is_current THEN 0 ELSE profit END) AS prev_profit
+  FROM spread
+  GROUP BY as_of_date, scope, channel, country_code, region_code
+)
+
+SELECT
+  @brand_id AS brand_id,
+  p.as_of_date,
+  p.scope,
+  p.channel,
+  p.country_code,
+  p.region_code,
+  @period_days AS period_days,
+  b.currency,
+  CAST(p.spend AS NUMERIC) AS spend_amount,
+  CAST(p.revenue AS NUMERIC) AS revenue_amount,
+  p.orders,
+  CAST(p.profit AS NUMERIC) AS profit_amount,
+  SAFE_DIVIDE(p.revenue, p.spend) AS roas,
+  CAST(p.prev_spend AS NUMERIC) AS prev_spend_amount,
+  CAST(p.prev_revenue AS NUMERIC) AS prev_revenue_amount,
+  p.prev_orders,
+  CAST(p.prev_profit AS NUMERIC) AS prev_profit_amount,
+  SAFE_DIVIDE(p.prev_revenue, p.prev_spend) AS prev_roas,
+  SAFE_DIVIDE(p.spend - p.prev_spend, p.prev_spend) AS spend_change_pct,
+  SAFE_DIVIDE(p.revenue - p.prev_revenue, p.prev_revenue) AS revenue_change_pct,
+  SAFE_DIVIDE(
+    SAFE_DIVIDE(p.revenue, p.spend) - SAFE_DIVIDE(p.prev_revenue, p.prev_spend),
+    SAFE_DIVIDE(p.prev_revenue, p.prev_spend)
+  ) AS roas_change_pct,
+  CAST(p.profit - p.prev_profit AS NUMERIC) AS profit_change_amount
+FROM periods AS p
+CROSS JOIN (SELECT currency FROM brands WHERE brand_id = @brand_id) AS b

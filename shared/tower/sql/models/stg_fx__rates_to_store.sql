@@ -1,0 +1,72 @@
+-- grain: one row per calendar day × currency: rate_to_store converts 1 unit of that currency into the brand's store currency
+-- Ephemeral staging model (inlined as a CTE by the runner). Covers [@window_start - @scan_days, @window_end).
+-- A currency pair is taken direct (1 X = r STORE), inverted (1 STORE = r X) or crossed through a common base
+-- (1 B = r1 STORE and 1 B = r2 X, as a reference-rate feed quotes everything against one base), in that order
+-- of preference. Days without a published rate (weekends, holidays) carry the last rate forward for up to
+-- 7 days; beyond that the rate is NULL and amounts in that currency stay NULL rather than being summed raw.
+WITH brand AS (
+  SELECT currency AS store_currency
+  FROM brands
+  WHERE brand_id = @brand_id
+),
+
+raw_rates AS (
+  SELECT rate_date, base_currency, quote_currency, rate
+  FROM fx_rates
+  WHERE rate_date >= CAST(DATE_SUB(@window_start, INTERVAL @scan_days + 7 DAY) AS DATE)
+    AND rate_date < @window_end
+    AND rate > 0
+),
+
+candidate_rates AS (
+  SELECT r.rate_date, r.base_currency AS currency, r.rate AS rate_to_store, 1 AS preference, '' AS via
+  FROM raw_rates AS r
+  INNER JOIN brand AS b ON r.quote_currency = b.store_currency
+  UNION ALL
+  SELECT r.rate_date, r.quote_currency AS currency, 1 / r.rate AS rate_to_store, 2 AS preference, '' AS via
+  FROM raw_rates AS r
+  INNER JOIN brand AS b ON r.base_currency = b.store_currency
+  UNION ALL
+  SELECT s.rate_date, x.quote_currency AS currency, s.rate / x.rate AS rate_to_store, 3 AS preference,
+    s.base_currency AS via
+  FROM raw_rates AS s
+  INNER JOIN brand AS b ON s.quote_currency = b.store_currency
+  INNER JOIN raw_rates AS x
+    ON x.rate_date = s.rate_date
+    AND x.base_currency = s.base_currency
+    AND x.quote_currency != b.store_currency
+),
+
+published AS (
+  SELECT rate_date, currency, rate_to_store
+  FROM candidate_rates
+  WHERE currency != (SELECT store_currency FROM brand)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY rate_date, currency ORDER BY preference, via, rate_to_store) = 1
+),
+
+calendar AS (
+  SELECT day
+  FROM UNNEST(GENERATE_DATE_ARRAY(
+    CAST(DATE_SUB(@window_start, INTERVAL @scan_days + 7 DAY) AS DATE),
+    CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
+  )) AS day
+),
+
+dense AS (
+  SELECT
+    c.day AS rate_date,
+    cur.currency,
+    LAST_VALUE(p.rate_to_store IGNORE NULLS) OVER (
+      PARTITION BY cur.currency ORDER BY c.day ROWS BETWEEN 7 PRECEDING AND CURRENT ROW
+    ) AS rate_to_store
+  FROM calendar AS c
+  CROSS JOIN (SELECT DISTINCT currency FROM published) AS cur
+  LEFT JOIN published AS p ON p.rate_date = c.day AND p.currency = cur.currency
+)
+
+SELECT rate_date, currency, rate_to_store
+FROM dense
+UNION ALL
+SELECT c.day AS rate_date, b.store_currency AS currency, 1.0 AS rate_to_store
+FROM calendar AS c
+CROSS JOIN brand AS b

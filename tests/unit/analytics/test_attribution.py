@@ -1,0 +1,173 @@
+"""attributed_orders: deterministic matches, the geo + time rule and the five models, on literal inputs."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from tower.config import Settings
+
+MODELS = ("last_touch", "first_touch", "linear", "time_decay", "position_based")
+ORDER_AT = datetime(2024, 5, 10, 17, 0, tzinfo=UTC)  # 12:00 in America/Chicago (CDT)
+WINDOW = (date(2024, 5, 1), date(2024, 5, 12))
+
+
+def credits(shop, order_id: str) -> dict[str, dict[str | None, float]]:
+    out: dict[str, dict[str | None, float]] = defaultdict(dict)
+    for r in shop.rows("attributed_orders", "order_id = @o", o=order_id):
+        out[r["attribution_model"]][r["campaign_id"]] = r["credit"]
+    return out
+
+
+def test_five_models_over_the_same_touches(shop) -> None:
+    shop.spend("meta", "m", date(2024, 5, 5), 100.0)
+    shop.spend("meta", "m", date(2024, 5, 8), 100.0)
+    shop.spend("tiktok", "t", date(2024, 5, 9), 50.0)
+    shop.spend("google_ads", "g", date(2024, 5, 10), 10.0)
+    oid = shop.order(ORDER_AT)
+    shop.build(*WINDOW)
+
+    c = credits(shop, oid)
+    assert c["last_touch"] == {"g": 1.0}
+    assert c["first_touch"] == {"m": 1.0}
+    assert c["linear"] == pytest.approx({"m": 0.5, "t": 0.25, "g": 0.25})
+    # first touch 40%, last touch 40%, the two middle touches share 20%
+    assert c["position_based"] == pytest.approx({"m": 0.4 + 0.1, "t": 0.1, "g": 0.4})
+    # a touch's weight halves every 72 hours (the default half-life) before the order
+    hours = {"m": [132, 60], "t": [36], "g": [12]}  # from each day's start (Chicago) to 12:00 on the 10th
+    weights = {k: sum(0.5 ** (h / 72) for h in hs) for k, hs in hours.items()}
+    total = sum(weights.values())
+    assert c["time_decay"] == pytest.approx({k: w / total for k, w in weights.items()})
+    for model in MODELS:
+        assert math.fsum(c[model].values()) == pytest.approx(1.0)
+    rows = {r["attribution_model"]: r for r in shop.rows("attributed_orders", "campaign_id = 'm'")}
+    assert rows["linear"]["touches"] == 2
+    assert rows["linear"]["touch_date"] == date(2024, 5, 8)
+    assert rows["linear"]["match_type"] == "geo_region"
+
+
+def test_half_life_is_a_setting(shop) -> None:
+    shop.spend("meta", "m", date(2024, 5, 5), 100.0)
+    shop.spend("google_ads", "g", date(2024, 5, 10), 10.0)
+    oid = shop.order(ORDER_AT)
+    shop.build(*WINDOW, Settings(attribution_half_life_hours=12))
+    w_m, w_g = 0.5 ** (132 / 12), 0.5 ** (12 / 12)
+    assert credits(shop, oid)["time_decay"] == pytest.approx({"m": w_m / (w_m + w_g), "g": w_g / (w_m + w_g)})
+
+
+def test_simultaneous_touches_the_bigger_spend_counts_as_later(shop) -> None:
+    shop.spend("meta", "small", date(2024, 5, 9), 10.0)
+    shop.spend("tiktok", "big", date(2024, 5, 9), 50.0)
+    oid = shop.order(ORDER_AT)
+    shop.build(*WINDOW)
+    c = credits(shop, oid)
+    assert c["last_touch"] == {"big": 1.0}
+    assert c["first_touch"] == {"small": 1.0}
+    assert c["position_based"] == pytest.approx({"big": 0.5, "small": 0.5})
+
+
+@pytest.mark.parametrize(("hours", "expected"), [(36, {"g"}), (37, {"t", "g"}), (168, {"m", "t", "g"})])
+def test_lookback_is_in_hours_from_the_order(shop, hours: int, expected: set[str]) -> None:
+    """A day's spend is a touch at the start of the account-local day; it counts when it lies in
+    (order_at - lookback, order_at]. 12:00 on the 10th minus 36 h is exactly the start of the 9th: out."""
+    shop.spend("meta", "m", date(2024, 5, 5), 100.0)
+    shop.spend("tiktok", "t", date(2024, 5, 9), 50.0)
+    shop.spend("google_ads", "g", date(2024, 5, 10), 10.0)
+    shop.spend("google_ads", "after", date(2024, 5, 11), 10.0)  # the day after the order never counts
+    oid = shop.order(ORDER_AT)
+    shop.build(*WINDOW, Settings(attribution_lookback_hours=hours))
+    assert set(credits(shop, oid)["linear"]) == expected
+
+
+def test_touch_time_is_the_start_of_the_account_local_day(shop) -> None:
+    """Order at 07:00 UTC on Jan 15 (01:00 in Chicago, 23:00 on Jan 14 in Los Angeles): the LA account's
+    Jan 15 starts at 08:00 UTC, after the order; its Jan 14 and the Chicago account's Jan 15 count."""
+    shop.campaign("meta", "la-15", timezone="America/Los_Angeles")
+    shop.campaign("meta", "la-14", timezone="America/Los_Angeles")
+    shop.spend("meta", "la-15", date(2024, 1, 15), 100.0)
+    shop.spend("meta", "la-14", date(2024, 1, 14), 100.0)
+    shop.spend("tiktok", "chi-15", date(2024, 1, 15), 100.0)
+    oid = shop.order(datetime(2024, 1, 15, 7, 0, tzinfo=UTC))
+    shop.build(date(2024, 1, 14), date(2024, 1, 16))
+    assert set(credits(shop, oid)["linear"]) == {"la-14", "chi-15"}
+
+
+def test_deterministic_matches_win_over_geo_touches(shop) -> None:
+    shop.campaign("meta", "120212", name="Winter Sale")
+    shop.spend("tiktok", "geo", date(2024, 5, 10), 500.0)  # a fresh geo touch for every order
+    by_name = shop.order(ORDER_AT, utm_campaign="  winter SALE ")
+    by_id = shop.order(ORDER_AT, utm_campaign="120212", fbclid="IwAR0abc")
+    unknown = shop.order(ORDER_AT, utm_campaign="no-such-campaign")
+    shop.build(*WINDOW)
+
+    for oid, match in ((by_name, "utm_campaign"), (by_id, "click_id")):
+        rows = shop.rows("attributed_orders", "order_id = @o", o=oid)
+        assert {r["attribution_model"] for r in rows} == set(MODELS)
+        assert {(r["campaign_id"], r["credit"], r["match_type"]) for r in rows} == {("120212", 1.0, match)}
+    assert credits(shop, unknown)["last_touch"] == {"geo": 1.0}
+
+
+def test_an_ambiguous_campaign_name_follows_the_click_id(shop) -> None:
+    shop.campaign("meta", "m-1", name="Spring")
+    shop.campaign("tiktok", "t-1", name="Spring")
+    via_tiktok = shop.order(ORDER_AT, utm_campaign="spring", ttclid="E.C.P.abc")
+    via_source = shop.order(ORDER_AT, utm_campaign="spring", utm_source="tiktok")
+    plain = shop.order(ORDER_AT, utm_campaign="spring")
+    shop.build(*WINDOW)
+    assert credits(shop, via_tiktok)["last_touch"] == {"t-1": 1.0}
+    assert credits(shop, via_source)["last_touch"] == {"t-1": 1.0}
+    assert credits(shop, plain)["last_touch"] == {"m-1": 1.0}  # no hint: platform name order, documented
+
+
+def test_campaigns_promoting_known_products_only_touch_orders_of_those(shop) -> None:
+    shop.campaign("meta", "candles", products=("candle",))
+    shop.spend("meta", "candles", date(2024, 5, 9), 100.0)
+    shop.spend("google_ads", "broad", date(2024, 5, 8), 100.0)  # promotes nothing known: every order
+    candle = shop.order(ORDER_AT, {"candle": 1, "soap": 1})
+    soap = shop.order(ORDER_AT, {"soap": 2})
+    shop.build(*WINDOW)
+    assert credits(shop, candle)["linear"] == pytest.approx({"candles": 0.5, "broad": 0.5})
+    assert credits(shop, soap)["linear"] == {"broad": 1.0}
+
+
+def test_country_level_spend_and_orders_without_region(shop) -> None:
+    shop.spend("tiktok", "country-only", date(2024, 5, 9), 80.0, region="")
+    shop.spend("meta", "california", date(2024, 5, 9), 80.0, region="US-CA")
+    texas = shop.order(ORDER_AT, region="US-TX")
+    nowhere = shop.order(ORDER_AT, region=None)
+    shop.build(*WINDOW)
+    (row,) = shop.rows("attributed_orders", "order_id = @o AND attribution_model = 'linear'", o=texas)
+    assert (row["campaign_id"], row["match_type"]) == ("country-only", "geo_country")
+    # an order without a region is touched by each campaign's spend anywhere in its country
+    assert credits(shop, nowhere)["linear"] == pytest.approx({"country-only": 0.5, "california": 0.5})
+
+
+def test_orders_no_rule_can_place_are_unattributed_with_credit_one(shop) -> None:
+    shop.spend("meta", "texas", date(2024, 5, 9), 80.0, region="US-TX")
+    wyoming = shop.order(ORDER_AT, region="US-WY", revenue=42.0)
+    cancelled = shop.order(ORDER_AT, cancelled=True)
+    shop.build(*WINDOW)
+    rows = shop.rows("attributed_orders", "order_id = @o", o=wyoming)
+    assert len(rows) == len(MODELS)
+    for r in rows:
+        assert (r["platform"], r["campaign_id"], r["match_type"], r["credit"]) == (None, None, "unattributed", 1.0)
+        assert float(r["attributed_revenue_amount"]) == pytest.approx(42.0)
+    assert shop.rows("attributed_orders", "order_id = @o", o=cancelled) == []
+
+
+def test_reconciliation_sets_platform_claims_beside_shopify(shop) -> None:
+    """Meta claims $2,100 for the week; Shopify attributes it $85 + $115: over-reporting 10.5x."""
+    shop.spend("meta", "m", date(2024, 5, 7), 500.0, purchase_value=2100.0, purchases=25)
+    shop.order(ORDER_AT, revenue=85.0)
+    shop.order(ORDER_AT + timedelta(hours=1), revenue=115.0)
+    shop.build(date(2024, 5, 6), date(2024, 5, 13))
+    (row,) = shop.rows("attribution_reconciliation", "attribution_model = 'last_touch'")
+    assert row["week_start"] == date(2024, 5, 6)  # a Monday
+    assert float(row["shopify_attributed_revenue_amount"]) == pytest.approx(200.0)
+    assert float(row["platform_reported_revenue_amount"]) == pytest.approx(2100.0)
+    assert row["over_reporting_ratio"] == pytest.approx(10.5)
+    assert row["shopify_roas"] == pytest.approx(0.4)
+    assert row["platform_roas"] == pytest.approx(4.2)
+    assert row["is_partial_week"] is False
