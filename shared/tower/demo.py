@@ -205,6 +205,9 @@ def print_headline(console: Console, findings: dict[str, Any]) -> None:
 def _fmt(v: Any) -> str:
     if v is None:
         return ""
+    if isinstance(v, list):
+        head = ", ".join(str(x) for x in v[:4])
+        return head + (f" … (+{len(v) - 4})" if len(v) > 4 else "")
     if isinstance(v, float):
         return f"{v:,.2f}"
     return str(v)

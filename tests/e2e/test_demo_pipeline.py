@@ -22,6 +22,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     settings = Settings(
         warehouse=f"duckdb:///{d}/w.duckdb", store=f"local:///{d}/store.sqlite", bus=f"local:///{d}/bus.sqlite",
         tasks=f"local:///{d}/tasks.sqlite", secrets=f"local:///{d}/secrets", data_dir=d, anthropic_api_key="",
+        shopify_bulk_min_orders=0,  # small shops: take the bulk path a large store's first sync takes
     )
     out = io.StringIO()
     result = run_demo(settings, brands=3, days=60, orders_per_day=40, seed=7, serve=False,
