@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+
 from tower import sql as sqlfiles
 from tower.adapters.warehouse_common import as_arrow, dedupe_sql, ident, merge_sql, window_delete_sql
 from tower.ports import PortError

@@ -21,15 +21,14 @@ import logging
 import os
 import re
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tower.adapters.sqlite_file import SqliteBacked
 from tower.ports import Handler, Message, NotFound, PortError
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-class LocalBus:
+class LocalBus(SqliteBacked):
     """Bus port on one SQLite file: durable, retrying, dead-lettering, optionally duplicating."""
 
     def __init__(
@@ -150,27 +149,7 @@ class LocalBus:
         self.lease_seconds = lease_seconds
         self._clock = clock
         self._handlers: dict[str, tuple[str, Handler]] = {}
-        self._lock = threading.RLock()
-        self._con = sqlite3.connect(
-            self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
-        with self._lock:
-            self._con.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            if self.path != ":memory:":
-                self._con.execute("PRAGMA journal_mode = WAL")
-            self._con.execute("PRAGMA synchronous = NORMAL")
-            self._con.executescript(_SCHEMA)
-
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._con
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-            self._con.execute("COMMIT")
+        self._open_sqlite(self.path, busy_timeout_ms, _SCHEMA)
 
     # -- publishing and wiring ------------------------------------------------------------------
     def _publish(self, con: sqlite3.Connection, topic: str, body: bytes, attrs: dict[str, str]) -> str:

@@ -17,10 +17,9 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from tower.adapters.sqlite_file import SqliteBacked
 from tower.ports import NotFound, PortError
 
 KEY_FILE = "secrets.key"
@@ -67,7 +66,7 @@ def _load_or_create_key(path: Path) -> bytes:
     return key
 
 
-class LocalSecrets:
+class LocalSecrets(SqliteBacked):
     """Secrets port on a directory: ``secrets.sqlite`` (ciphertext) and ``secrets.key`` (0600)."""
 
     def __init__(self, directory: str | Path, *, busy_timeout_ms: int = 30_000) -> None:
@@ -76,31 +75,13 @@ class LocalSecrets:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._aead = AESGCM(_load_or_create_key(self.directory / KEY_FILE))
-        self._lock = threading.RLock()
-        self._con = sqlite3.connect(
-            self.directory / DB_FILE, timeout=busy_timeout_ms / 1000, isolation_level=None,
-            check_same_thread=False,
+        self._open_sqlite(
+            self.directory / DB_FILE, busy_timeout_ms,
+            "CREATE TABLE IF NOT EXISTS secrets (secret_id TEXT PRIMARY KEY, created_at REAL NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS versions ("
+            " secret_id TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,"
+            " ciphertext BLOB NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (secret_id, version));",
         )
-        with self._lock:
-            self._con.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            self._con.execute("PRAGMA journal_mode = WAL")
-            self._con.executescript(
-                "CREATE TABLE IF NOT EXISTS secrets (secret_id TEXT PRIMARY KEY, created_at REAL NOT NULL);"
-                "CREATE TABLE IF NOT EXISTS versions ("
-                " secret_id TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,"
-                " ciphertext BLOB NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (secret_id, version));"
-            )
-
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._con
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-            self._con.execute("COMMIT")
 
     @staticmethod
     def _aad(secret_id: str, version: int) -> bytes:

@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tower.adapters.sqlite_file import SqliteBacked
 from tower.ports import Conflict, DocQuery, PortError, Where
 
 WHERE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "array_contains")
@@ -314,42 +313,22 @@ class _LocalBatch:
         self._writes = []
 
 
-class LocalStore:
+class LocalStore(SqliteBacked):
     """DocumentStore port on one SQLite file (or ``:memory:`` for a single process)."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN ourselves, so transactions are exactly what we say.
-        self._con = sqlite3.connect(
-            self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        self._open_sqlite(
+            self.path, busy_timeout_ms,
+            "CREATE TABLE IF NOT EXISTS documents ("
+            " path TEXT PRIMARY KEY, collection TEXT NOT NULL, doc_id TEXT NOT NULL,"
+            " data TEXT NOT NULL, updated_at TEXT NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS documents_collection ON documents (collection);",
         )
-        self._lock = threading.RLock()  # one connection, shared by this process's threads
-        with self._lock:
-            self._con.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            if self.path != ":memory:":
-                self._con.execute("PRAGMA journal_mode = WAL")
-            self._con.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL-safe
-            self._con.execute(
-                "CREATE TABLE IF NOT EXISTS documents ("
-                " path TEXT PRIMARY KEY, collection TEXT NOT NULL, doc_id TEXT NOT NULL,"
-                " data TEXT NOT NULL, updated_at TEXT NOT NULL)"
-            )
-            self._con.execute("CREATE INDEX IF NOT EXISTS documents_collection ON documents (collection)")
 
     # -- plumbing -------------------------------------------------------------------------------
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._con
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-            self._con.execute("COMMIT")
-
     def _get(self, con: sqlite3.Connection, path: str) -> dict[str, Any] | None:
         split_doc_path(path)
         row = con.execute("SELECT data FROM documents WHERE path = ?", (path.strip("/"),)).fetchone()

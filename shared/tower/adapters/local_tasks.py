@@ -14,17 +14,15 @@ import json
 import logging
 import os
 import re
-import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tower.adapters.local_bus import pid_alive
+from tower.adapters.sqlite_file import SqliteBacked
 from tower.ports import NotFound, PortError, Task
 
 log = logging.getLogger(__name__)
@@ -101,7 +99,7 @@ class DeadTask:
     error: str
 
 
-class LocalTasks:
+class LocalTasks(SqliteBacked):
     """TaskQueue port on one SQLite file."""
 
     def __init__(
@@ -124,27 +122,7 @@ class LocalTasks:
         self.lease_seconds = lease_seconds
         self._clock = clock
         self._handlers: dict[str, Callable[[Task], None]] = {}
-        self._lock = threading.RLock()
-        self._con = sqlite3.connect(
-            self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
-        with self._lock:
-            self._con.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            if self.path != ":memory:":
-                self._con.execute("PRAGMA journal_mode = WAL")
-            self._con.execute("PRAGMA synchronous = NORMAL")
-            self._con.executescript(_SCHEMA)
-
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._con
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-            self._con.execute("COMMIT")
+        self._open_sqlite(self.path, busy_timeout_ms, _SCHEMA)
 
     # -- the port -------------------------------------------------------------------------------
     def enqueue(
