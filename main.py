@@ -13,11 +13,11 @@ _here = os.path.dirname(os.path.abspath(__file__))
 if os.path.isdir(os.path.join(_here, "shared", "tower")):
     sys.path.insert(0, os.path.join(_here, "shared"))
 
-from functions.api import api  # noqa: E402
-from functions.decisions import apply_budget_change, recommend, summarize  # noqa: E402
-from functions.models import build_models  # noqa: E402
-from functions.shopify_webhooks import shopify_webhooks  # noqa: E402
-from functions.sync import schedule_syncs, sync_google_ads, sync_meta, sync_shopify, sync_tiktok  # noqa: E402
+from functions.api import api
+from functions.decisions import apply_budget_change, recommend, summarize
+from functions.models import build_models
+from functions.shopify_webhooks import shopify_webhooks
+from functions.sync import schedule_syncs, sync_google_ads, sync_meta, sync_shopify, sync_tiktok
 
 __all__ = [
     "api",

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 def naive_orders(n: int, seed: int, end: date) -> tuple[Any, Any]:
     """The per-order Python loop a first version would write: dicts per order and line, then Arrow."""
     import pyarrow as pa
+
     from tower.privacy import customer_hash, zip_prefix
     from tower.sandbox.world.geo import REGIONS
 

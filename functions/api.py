@@ -6,6 +6,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 import functions_framework
+
 from tower.runtime import default_runtime
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import functions_framework
+
 from tower.runtime import default_runtime
 
 

@@ -174,24 +174,24 @@ def demo(
 
 
 # Shopify: tower brands add|list, tower connect shopify, tower sync shopify.
-from tower.connectors.shopify.cli import register as _register_shopify  # noqa: E402
+from tower.connectors.shopify.cli import register as _register_shopify
 
 _register_shopify(brands_app, connect_app, sync_app)
 
 # Meta, TikTok, Google Ads: tower connect meta|tiktok|google_ads, tower sync meta|tiktok|google_ads.
-from tower.connectors.ads_cli import register as _register_ads  # noqa: E402
+from tower.connectors.ads_cli import register as _register_ads
 
 _register_ads(connect_app, sync_app)
 
 # Decisions and AI: tower recommendations [accept|dismiss|undo], tower alerts, tower summary, tower ask, tower ai usage.
-from tower.ai.cli import register as _register_ai  # noqa: E402
-from tower.decisions.cli import register as _register_decisions  # noqa: E402
+from tower.ai.cli import register as _register_ai
+from tower.decisions.cli import register as _register_decisions
 
 _register_decisions(app)
 _register_ai(app)
 
 # Dashboard API: tower api-key create --agency ID | --brand ID.
-from tower.api.cli import register as _register_api  # noqa: E402
+from tower.api.cli import register as _register_api
 
 _register_api(app)
 

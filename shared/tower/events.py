@@ -45,7 +45,7 @@ def decode_pubsub_cloud_event(cloud_event: Any) -> tuple[Message, datetime | Non
     published = msg.get("publishTime") or msg.get("publish_time")
     published_at = None
     if published:
-        published_at = datetime.fromisoformat(str(published).replace("Z", "+00:00"))
+        published_at = datetime.fromisoformat(str(published))  # 3.11 reads a trailing Z
     attempt = int(cloud_event.get("deliveryattempt") or 1) if hasattr(cloud_event, "get") else 1
     message = Message(
         topic=topic,

@@ -72,6 +72,7 @@ def _insights(body: Any) -> list[dict[str, Any]]:
 
 def _meta_error(text: str, status: int = 400, headers: dict[str, str] | None = None) -> Any:
     from facebook_business.api import FacebookResponse
+
     from tower.connectors.meta.client import classify
 
     response = FacebookResponse(body=text, http_status=status, headers=headers or {}, call={"method": "GET"})
@@ -100,6 +101,7 @@ def _meta_airbyte_breakdowns(path: Path) -> None:
 def _meta_async_post(path: Path) -> None:
     from facebook_business.adobjects.adreportrun import AdReportRun
     from facebook_business.adobjects.objectparser import ObjectParser
+
     from tower.connectors.meta.streams import report_run_id
 
     run = ObjectParser(api=None, target_class=AdReportRun).parse_single(lenient_json(path.read_text()))
@@ -110,6 +112,7 @@ def _meta_async_post(path: Path) -> None:
 def _meta_async_status(path: Path) -> None:
     from facebook_business.adobjects.adreportrun import AdReportRun
     from facebook_business.adobjects.objectparser import ObjectParser
+
     from tower.connectors.meta.streams import ASYNC_DONE
 
     run = ObjectParser(api=None, target_class=AdReportRun).parse_single(json.loads(path.read_text()))
@@ -367,6 +370,7 @@ def _tiktok_lifetime_envelope(path: Path) -> None:
 @check("tiktok", "report_integrated_get_openapi_official_sdk.yml")
 def _tiktok_openapi(path: Path) -> None:
     import yaml
+
     from tower.config import Settings
     from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
 
@@ -478,6 +482,7 @@ def _google_quota(path: Path) -> None:
 def _google_search_stream(path: Path) -> None:
     from google.ads.googleads.v26.services.types.google_ads_service import SearchGoogleAdsStreamResponse
     from google.protobuf import json_format
+
     from tower.connectors.ads_records import from_micros
 
     batches = json.loads(path.read_text())

@@ -35,11 +35,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
-from tower.sql import parse_bigquery, to_duckdb
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tower.sql import parse_bigquery, to_duckdb
 
 _PAGE_ROWS = 5_000
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tower.adapters import open_bus, open_secrets, open_store, open_tasks
 from tower.config import ConfigError, Settings
 

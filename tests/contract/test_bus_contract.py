@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from contract_emulators import PROJECT, emulated
+
 from tower.ports import Bus, Message, NotFound, PortError
 
 MAX_ATTEMPTS = 5  # Pub/Sub's minimum for a dead-letter policy

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from grpc_fakes import FakeSecretManager
+
 from tower.ports import NotFound, PortError, Secrets
 
 PROJECT = "tower-test"
@@ -114,6 +115,7 @@ def test_bad_ids_values_and_versions_are_refused(secrets: Any, call: Any, match:
 def test_secret_manager_requests_carry_names_replication_and_checksums(fake_sm: Any) -> None:
     import google_crc32c
     from google.cloud import secretmanager_v1 as sm
+
     from tower.adapters.secret_manager import SecretManagerSecrets
 
     s = SecretManagerSecrets(PROJECT, client=fake_sm.client())

@@ -20,6 +20,7 @@ from typing import Any
 import emulators
 import pytest
 from contract_emulators import PROJECT, emulated
+
 from tower.ports import Conflict, DocQuery, DocumentStore, PortError, Where
 
 

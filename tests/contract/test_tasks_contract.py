@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from fake_bigquery import QuietHandler
 from grpc_fakes import FakeCloudTasks
-from tower.ports import NotFound, PortError, Task, TaskQueue
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tower.ports import NotFound, PortError, Task, TaskQueue
 
 PROJECT, LOCATION = "tower-test", "europe-west1"
 MAX_ATTEMPTS = 3
@@ -201,6 +202,7 @@ def test_task_id_for_makes_valid_deterministic_ids() -> None:
 
 def test_cloud_tasks_create_task_request(fake_tasks: FakeCloudTasks) -> None:
     from google.cloud import tasks_v2
+
     from tower.adapters.cloud_tasks import CloudTasksQueue
 
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

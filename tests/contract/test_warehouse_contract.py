@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from fake_bigquery import FakeBigQuery
+
 from tower import sql as sqlfiles
 from tower.ports import PortError, Warehouse
 

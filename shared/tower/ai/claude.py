@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
 from tower.ai.grounding import GenerationFailed
 from tower.ai.usage import CallUsage
 

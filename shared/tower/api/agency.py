@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
+
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_runtime

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
+
 from tower.api import agency, brands, health, openapi
 from tower.api.auth import authenticate
 from tower.api.errors import register_error_handlers

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
+
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
 from tower.api.openapi import operation

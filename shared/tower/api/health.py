@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
+
 from tower.api.openapi import operation
 
 bp = Blueprint("health", __name__)

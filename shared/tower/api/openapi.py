@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
+
 from tower.api.schemas import SCHEMAS
 
 F = TypeVar("F", bound=Callable[..., Any])

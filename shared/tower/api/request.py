@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
+
 from tower.api.errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover

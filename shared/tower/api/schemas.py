@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from tower.ai.qa import MAX_QUESTION_CHARS
 
 

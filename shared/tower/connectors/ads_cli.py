@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+
 from tower.connectors.ads_records import PLATFORMS
 
 _LABEL = {"meta": "Meta", "tiktok": "TikTok", "google_ads": "Google Ads"}
@@ -98,6 +99,7 @@ def _sync_command(platform: str) -> Callable[..., None]:
         full: bool = typer.Option(False, "--full", help="Pull the whole history (TOWER_ADS_HISTORY_DAYS)."),
     ) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         from tower.connectors.ads_sync import AdSyncUsageError, sync_ads
         from tower.connectors.retry import RetriesExhausted
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+
 from tower import names
 from tower.connectors.ads_records import PLATFORMS, AccountInfo, CampaignRecord, PerformanceRecord, Suspend
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy

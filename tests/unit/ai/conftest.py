@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tower.ai.claude import ClaudeClient
 from tower.config import Settings
 from tower.decisions.samples import seed_model_tables

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from tower.cli import app
 from tower.config import get_settings
 from tower.decisions.samples import seed_model_tables
 from tower.runtime import Runtime
-from typer.testing import CliRunner
 
 BRAND = "acme-candles"
 

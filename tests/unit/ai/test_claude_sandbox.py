@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from tower.ai.claude import ClaudeClient
 from tower.ai.context import build_context
 from tower.ai.grounding import GenerationFailed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from tower.ai.context import build_context, clean_text, data_version
 from tower.ai.tokens import compact_json, count_json_tokens, count_tokens
 from tower.decisions.recommend import Thresholds, compute

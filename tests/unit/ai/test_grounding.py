@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tower.ai.grounding import (
     FALLBACK_ERROR,
     FALLBACK_UNGROUNDED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tower.ai import narrator
 from tower.ai.context import build_context
 from tower.ai.grounding import check, strings_of

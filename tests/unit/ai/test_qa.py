@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from tower.ai import narrator
 from tower.ai.claude import ClaudeClient
 from tower.ai.qa import AskError, ask, parse_period, plan_question

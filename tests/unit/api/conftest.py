@@ -36,6 +36,7 @@ from api_seed import (
     local_settings,
 )
 from flask.testing import FlaskClient
+
 from tower.ai.summarize import run_summarize
 from tower.api.app import create_app
 from tower.api.auth import create_api_key

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from api_seed import BRAND, NOW, OTHER, TODAY, bearer
 from flask.testing import FlaskClient
+
 from tower.api.app import create_app, pump_once
 from tower.decisions import budget_actions
 from tower.decisions.inputs import CampaignRef, PerformanceRow

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from api_seed import AGENCY, BRAND, GROWING, OTHER, OUTSIDER, QUIET, bearer
 from flask.testing import FlaskClient
+
 from tower.api.agency import brand_health, sort_overview
 from tower.ports import DocQuery
 from tower.runtime import Runtime

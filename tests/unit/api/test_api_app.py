@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from api_seed import BRAND, bearer
 from flask.testing import FlaskClient
+
 from tower.api.app import serve
 from tower.runtime import Runtime, set_default_runtime
 

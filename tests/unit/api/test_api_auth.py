@@ -7,12 +7,13 @@ import json
 import pytest
 from api_seed import AGENCY, BRAND, GROWING, OTHER, OUTSIDER, bearer
 from flask.testing import FlaskClient
+from typer.testing import CliRunner
+
 from tower.api.auth import BadApiKeyRequest, create_api_key, hash_key
 from tower.cli import app as cli_app
 from tower.config import get_settings
 from tower.ports import DocQuery
 from tower.runtime import Runtime
-from typer.testing import CliRunner
 
 
 def test_health_and_the_openapi_document_need_no_key(client: FlaskClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from api_seed import BRAND, GROWING, OTHER, WEEK, bearer
 from flask.testing import FlaskClient
+
 from tower.runtime import Runtime
 
 
@@ -76,6 +77,7 @@ def test_dashboard_before_any_model_was_built(get: Any) -> None:
 def test_page_loads_never_reach_claude(runtime: Runtime, keys: dict[str, str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from api_seed import NOW
+
     from tower.ai import claude
     from tower.api.app import create_app
 

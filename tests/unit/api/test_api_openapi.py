@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+
 from tower.api.app import create_app
 from tower.api.openapi import build_document, openapi_path
 from tower.config import Settings

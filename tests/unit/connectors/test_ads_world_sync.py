@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import pytest
+
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetryPolicy
 from tower.sandbox.ad_sandbox import (

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.budgets import BudgetChangeFailed, BudgetRefused, set_campaign_budget
 from tower.connectors.retry import RetryPolicy

@@ -57,6 +57,6 @@ def test_env_example_matches_registry() -> None:
 
 def test_readme_settings_table_matches_registry() -> None:
     readme = (ROOT / "README.md").read_text()
-    m = re.search(r"<!-- settings:start -->\n(.*?)<!-- settings:end -->", readme, flags=re.S)
+    m = re.search(r"<!-- settings:start -->\n(.*?)<!-- settings:end -->", readme, flags=re.DOTALL)
     assert m, "README lacks the settings markers"
     assert m.group(1) == render_settings("markdown"), "run `make settings-docs`"

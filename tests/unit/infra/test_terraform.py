@@ -31,6 +31,7 @@ from typing import Any
 import hcl2
 import pytest
 from hcl2.utils import SerializationOptions
+
 from tower import entrypoints, names, sql
 
 REPO = Path(__file__).resolve().parents[3]

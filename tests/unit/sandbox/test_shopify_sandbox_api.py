@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from tower.sandbox.shopify import testing
 from tower.sandbox.shopify.cost import LeakyBucket
 from tower.sandbox.shopify.faults import Fault, FaultPlan

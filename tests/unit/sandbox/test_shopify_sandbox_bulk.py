@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 from graphql import parse
+
 from tower.connectors.shopify.streams import bulk_orders_query
 from tower.sandbox.shopify import testing
 from tower.sandbox.shopify.bulk_render import objects_of, write_orders_jsonl

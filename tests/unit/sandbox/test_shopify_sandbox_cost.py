@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+
 from tower.connectors.shopify.schema import load_schema, schema_path
 from tower.sandbox.shopify.clock import FakeClock
 from tower.sandbox.shopify.connections import SortedIndex, decode_cursor, encode_cursor, page

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from tower.privacy import customer_hash, zip_prefix
 from tower.sandbox.world import BrandWorld, World, WorldParams, generate_world
 from tower.sandbox.world.geo import BY_CODE

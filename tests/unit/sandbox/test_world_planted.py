@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from tower.sandbox.world import BrandWorld, World, WorldParams, generate_world
 from tower.sandbox.world.geo import MIDWEST
 

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+
 from tower import sql
 from tower.sandbox.world import World, WorldParams, export_world, generate_world
 from tower.sandbox.world.geo import REGIONS, platform_region

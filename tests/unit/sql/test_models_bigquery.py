@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import sqlglot
 from sqlglot import exp
+
 from tower import sql as sqlfiles
 from tower.analytics import models as registry
 from tower.analytics import runner, snapshots

@@ -26,6 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from tower.connectors.retry import FatalError, RetriableError, RetryPolicy
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
 from tower.connectors.shopify.records import (

@@ -95,6 +95,7 @@ def sync_shopify_cmd(
 ) -> None:
     """Sync one brand's Shopify store into the warehouse, with a progress bar."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from tower.adapters import open_secrets, open_store, open_warehouse
     from tower.connectors.shopify.sync import NotConnected, sync_shopify
 

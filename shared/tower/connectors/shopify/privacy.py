@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from tower.ports import DocQuery, DocumentStore, Warehouse
 
 PERSONAL_ORDER_FIELDS = ("customer_hash", "shipping_zip_prefix")

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+
 from tower.privacy import zip_prefix
 
 CLICK_IDS = ("fbclid", "ttclid", "gclid")
@@ -145,6 +146,7 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 def table_schema(table: str) -> pa.Schema:
     """The Arrow schema of a warehouse table, read from its DDL file."""
     from sqlglot import exp
+
     from tower import sql as sqlfiles
 
     types = {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from graphql import GraphQLError, GraphQLSchema
+
     from tower.config import Settings
 
 #: shared/tower/connectors/shopify/schema.py → parents[4] is the repository root.

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+
 from tower import names
 from tower.config import Settings
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy

@@ -40,10 +40,11 @@ from collections import deque
 from datetime import date
 from typing import Any, Self
 
-from tower.ai import narrator
-from tower.ai.tokens import compact_json, count_tokens
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tower.ai import narrator
+from tower.ai.tokens import compact_json, count_tokens
 
 WRONG_NUMBER = "$987,654"
 _DATA = re.compile(r"<data>\s*(.*?)\s*</data>", re.DOTALL)

@@ -34,6 +34,8 @@ from itertools import count
 from typing import Any
 from urllib.parse import urlencode
 
+from werkzeug.wrappers import Request, Response
+
 from tower.connectors import geo
 from tower.sandbox.ad_sandbox import (
     AccountRegistry,
@@ -43,7 +45,6 @@ from tower.sandbox.ad_sandbox import (
     SandboxAccount,
     drop_connection,
 )
-from werkzeug.wrappers import Request, Response
 
 #: The purchase as Meta reports it under overlapping action types (all carry the same count).
 PURCHASE_ACTION_TYPES = (

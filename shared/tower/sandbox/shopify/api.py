@@ -25,6 +25,7 @@ from graphql import (
     parse,
     validate,
 )
+
 from tower.sandbox.shopify import connections
 from tower.sandbox.shopify.cost import MAX_QUERY_COST, CostCalculator
 from tower.sandbox.shopify.render import Renderer, count

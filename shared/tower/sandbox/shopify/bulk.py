@@ -34,6 +34,7 @@ from graphql import (
     get_named_type,
     parse,
 )
+
 from tower.sandbox.shopify.cost import _is_connection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -362,6 +363,7 @@ class BulkRegistry:
         import io
 
         from graphql import print_ast
+
         from tower.connectors.shopify.streams import bulk_orders_query
         from tower.sandbox.shopify.api import ORDER_SEARCH, READ_ALL_ORDERS_DAYS
         from tower.sandbox.shopify.bulk_render import write_orders_jsonl

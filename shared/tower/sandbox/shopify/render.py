@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from graphql import GraphQLError
+
 from tower.sandbox.shopify.state import (
     Level,
     LineItem,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from graphql import GraphQLSchema
+
 from tower.connectors.shopify.schema import load_schema, schema_path
 from tower.sandbox.shopify import connections
 from tower.sandbox.shopify.api import execute_request

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+
 from tower.privacy import customer_hash, zip_prefix
 
 TWO_PLACES = Decimal("0.01")

@@ -30,6 +30,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from werkzeug.wrappers import Request, Response
+
 from tower.connectors import geo
 from tower.sandbox.ad_sandbox import (
     AccountRegistry,
@@ -39,7 +41,6 @@ from tower.sandbox.ad_sandbox import (
     SandboxAccount,
     drop_connection,
 )
-from werkzeug.wrappers import Request, Response
 
 PREFIX = "/open_api/v1.3"
 REPORT_TYPES = {"AUDIENCE", "BASIC", "BC", "CATALOG", "PLAYABLE_MATERIAL", "TT_SHOP"}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+
 from tower.sandbox.world.brands import OVER_REPORT, PLATFORMS, BrandProfile
 from tower.sandbox.world.catalog import Catalog
 from tower.sandbox.world.geo import Region, platform_region, population_weights

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from tower.sandbox.world.brands import BrandProfile
 
 # name words × (product type, options, price multiplier per option) per category

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from tower.sandbox.world.ads import Accounts
 from tower.sandbox.world.brands import BrandProfile
 from tower.sandbox.world.catalog import Catalog

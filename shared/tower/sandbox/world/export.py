@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from tower.sandbox.world.generate import World
 from tower.sandbox.world.schema import lit, strings
 from tower.sandbox.world.text import concat

@@ -14,6 +14,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+
 from tower.sandbox.world.schema import arrow, build_table, dates
 from tower.sandbox.world.timezones import epoch_day
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
 from tower.sandbox.world import ads, inventory, orders
 from tower.sandbox.world.brands import PLATFORMS, BrandProfile, profile
 from tower.sandbox.world.catalog import build_catalog

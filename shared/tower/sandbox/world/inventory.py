@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
 from tower.sandbox.world.context import BrandContext
 from tower.sandbox.world.schema import arrow, build_table, const, dates, timestamps
 from tower.sandbox.world.text import take

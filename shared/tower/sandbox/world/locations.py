@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from tower.sandbox.world.geo import BY_CODE, Region, distance_km
 
 # Candidate sites in the order a growing brand opens them.

@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+
 from tower.sandbox.world.ads import Campaign, PerformanceRows
 from tower.sandbox.world.brands import OVER_REPORT, PLATFORMS
 from tower.sandbox.world.context import BrandContext

@@ -28,6 +28,7 @@ from urllib.parse import quote
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from tower.sandbox.world.ads import TAGGED_SHARE, Campaign, SpendCells
 from tower.sandbox.world.brands import PLATFORMS
 from tower.sandbox.world.context import BrandContext

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from sqlglot import exp
+
 from tower import sql as sqlfiles
 
 MONEY = pa.decimal128(38, 9)

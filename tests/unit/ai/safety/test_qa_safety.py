@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from tower.ai.claude import ClaudeClient
 from tower.ai.prompts import QA_SYSTEM
 from tower.ai.qa import ToolRunner, ask

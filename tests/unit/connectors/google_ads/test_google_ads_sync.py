@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.google_ads.client import is_loopback
 from tower.connectors.google_ads.streams import GoogleAdsConnector

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
 from tower.sandbox.ad_sandbox import sample_accounts
 from tower.sandbox.meta.server import MetaSandbox
-from typer.testing import CliRunner
 
 
 @pytest.fixture

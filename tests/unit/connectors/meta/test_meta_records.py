@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from facebook_business.exceptions import FacebookRequestError
+
 from tower.connectors.meta.client import ReduceData, classify, usage_from_headers
 from tower.connectors.meta.records import (
     GeoMetrics,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.sandbox.ad_sandbox import (

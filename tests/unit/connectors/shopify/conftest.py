@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.adapters.local_store import LocalStore

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+
 from tower.connectors.retry import FatalError
 from tower.connectors.shopify import bulk, records
 from tower.connectors.shopify.streams import bulk_orders_query

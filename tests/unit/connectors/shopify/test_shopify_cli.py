@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
 from tower import names
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
@@ -15,7 +17,6 @@ from tower.config import get_settings
 from tower.sandbox.shopify import testing
 from tower.sandbox.shopify.faults import Fault, FaultPlan
 from tower.sandbox.shopify.server import serve_world
-from typer.testing import CliRunner
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tower.connectors.retry import FatalError, NeedsReauth, RetriableError, RetryPolicy
 from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.client import QueryCost, ShopifyClient, classify_response, throttle_wait

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+
 from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.schema import (
     SchemaMissing,

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pyarrow as pa
+
 from tower.connectors.shopify import bulk, records
 from tower.privacy import customer_hash
 from tower.sandbox.shopify.bulk import encode_line

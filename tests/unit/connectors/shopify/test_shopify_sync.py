@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.config import Settings

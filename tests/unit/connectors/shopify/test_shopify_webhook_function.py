@@ -7,6 +7,7 @@ from typing import Any
 
 import functions_framework
 import pytest
+
 from tower.config import Settings
 from tower.runtime import Runtime, set_default_runtime
 from tower.sandbox.shopify import testing

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from tower.connectors.shopify import privacy
 from tower.connectors.shopify.sync import NotConnected
 from tower.connectors.shopify.webhooks import WebhookHandler, event_path, verify_webhook, webhook_hmac

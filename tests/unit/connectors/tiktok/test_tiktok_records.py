@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from tower.connectors.retry import FatalError, NeedsReauth, RetriableError
 from tower.connectors.tiktok.client import check_envelope, encode_params
 from tower.connectors.tiktok.records import (

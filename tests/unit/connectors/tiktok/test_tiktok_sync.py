@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
