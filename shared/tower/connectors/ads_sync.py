@@ -617,27 +617,6 @@ def sync_ads(
                 error=str(e),
             )
             _log("WARNING", "needs_reauth", brand_id=brand_id, platform=platform, account_id=account_id)
-        except RetriesExhausted as e:
-            acct.status, acct.error = "failed", str(e)
-            write_state(
-                runtime,
-                brand_id,
-                platform,
-                account_id,
-                status="failed",
-                cursor=(state or {}).get("cursor_value"),
-                checkpoint=cp or _checkpoint_of(state),
-                error=str(e),
-            )
-            _log(
-                "ERROR",
-                "sync_failed",
-                brand_id=brand_id,
-                platform=platform,
-                account_id=account_id,
-                error=str(e),
-            )
-            raise
         except FatalError as e:
             acct.status, acct.error = "failed", str(e)
             write_state(
@@ -658,6 +637,8 @@ def sync_ads(
                 account_id=account_id,
                 error=str(e),
             )
+            if isinstance(e, RetriesExhausted):
+                raise  # worth another task attempt later; a fatal error is not
         finally:
             if connector is not None:
                 connector.close()
