@@ -20,6 +20,7 @@ from graphlib import TopologicalSorter
 from typing import Literal
 
 from sqlglot import exp
+
 from tower import sql as sqlfiles
 
 WindowKind = Literal["window", "weeks", "as_of"]

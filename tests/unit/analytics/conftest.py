@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.analytics.runner import BuildResult, build_models
 from tower.config import Settings

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from tower.config import Settings
 
 MODELS = ("last_touch", "first_touch", "linear", "time_decay", "position_based")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from tower.config import Settings
 
 MON, FRI, SAT = date(2024, 5, 6), date(2024, 5, 10), date(2024, 5, 11)

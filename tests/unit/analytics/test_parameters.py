@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from tower.analytics.parameters import ModelConfigError, ModelParameters, week_start
 from tower.config import Settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from tower.config import Settings
 
 D = date(2024, 3, 30)  # the as-of day of the inventory examples

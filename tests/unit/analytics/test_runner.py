@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from tower.analytics import models as registry
 from tower.analytics.runner import BuildError
 from tower.config import Settings

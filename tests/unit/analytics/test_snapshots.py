@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from tower.analytics.snapshots import (
     SNAPSHOT_SQL,
     channel_drilldown,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from tower.analytics import headline_findings
 from tower.analytics import models as registry
 from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tower.config import Settings
 from tower.connectors.budgets import BudgetChange, BudgetRefused
 from tower.runtime import Runtime

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tower.decisions import budget_actions
 from tower.decisions.budget_actions import accept, preview, undo
 from tower.decisions.inputs import CampaignRef, PerformanceRow

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+
 from tower.decisions.alerts import (
     INVENTORY_MISMATCH,
     ROAS_DROP,

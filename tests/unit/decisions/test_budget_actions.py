@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from tower import names
 from tower.decisions import budget_actions
 from tower.decisions.budget_actions import ActionError, accept, apply_budget_change_task, dismiss, undo

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from tower.decisions.inputs import CampaignRef, PerformanceRow, StockPosition
 from tower.decisions.rules import INCREASE, PROMOTION, REDUCE, apply_rules, campaign_changes
 from tower.decisions.scoring import rank

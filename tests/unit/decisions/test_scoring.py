@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from tower.decisions.rules import INCREASE, PROMOTION, REDUCE, Recommendation
 from tower.decisions.scoring import iso_week, priority, rank, recommendation_id, score
 

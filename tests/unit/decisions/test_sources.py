@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from tower.decisions.recommend import compute, thresholds_for
 from tower.decisions.samples import seed_model_tables
 from tower.decisions.sources import UnknownBrand, load_facts, store_to_account_rates

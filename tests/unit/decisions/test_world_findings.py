@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.analytics.runner import build_models
 from tower.config import Settings
