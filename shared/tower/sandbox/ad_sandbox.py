@@ -146,6 +146,29 @@ class SandboxAccount:
                 out.extend(rows)
         return out
 
+    def totals_between(
+        self, start: date, end: date, key: Callable[[dict[str, Any]], str | None]
+    ) -> dict[tuple[date, str, str], dict[str, Any]]:
+        """Rows of [start, end] summed per (stat_date, campaign_id, key(row)); rows whose key is None are
+        left out. What each platform's report does with its own breakdown values (Meta region names,
+        TikTok province ids, countries)."""
+        groups: dict[tuple[date, str, str], dict[str, Any]] = {}
+        for r in self.rows_between(start, end):
+            value = key(r)
+            if value is None:
+                continue
+            g = groups.setdefault(
+                (r["stat_date"], str(r["campaign_id"]), value),
+                {"campaign_name": r.get("campaign_name"), "spend": Decimal(0), "impressions": 0, "clicks": 0,
+                 "purchases": 0.0, "value": Decimal(0)},
+            )
+            g["spend"] += Decimal(r.get("spend_amount") or 0)
+            g["impressions"] += int(r.get("impressions") or 0)
+            g["clicks"] += int(r.get("clicks") or 0)
+            g["purchases"] += float(r.get("purchases") or 0)
+            g["value"] += Decimal(r.get("purchase_value_amount") or 0)
+        return groups
+
     def performance_rows(self) -> list[dict[str, Any]]:
         """Every performance row served (the truth after restatements)."""
         return [r for rows in self.performance.values() for r in rows]

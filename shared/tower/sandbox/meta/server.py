@@ -547,31 +547,12 @@ class MetaSandbox:
         if until < since:
             raise GraphError(400, 100, "(#100) time_range until is before since", type_="OAuthException")
         by = breakdowns[0] if breakdowns else None
-        groups: dict[tuple[date, str, str], dict[str, Any]] = {}
-        for r in a.rows_between(since, until):
+        def breakdown(r: dict[str, Any]) -> str:
             if by == "region":
-                value = geo.meta_region_name(r["region_code"]) if r["region_code"] else "Unknown"
-            elif by == "country":
-                value = r["country_code"]
-            else:
-                value = ""
-            key = (r["stat_date"], str(r["campaign_id"]), value)
-            g = groups.setdefault(
-                key,
-                {
-                    "campaign_name": r.get("campaign_name"),
-                    "spend": Decimal(0),
-                    "impressions": 0,
-                    "clicks": 0,
-                    "purchases": 0.0,
-                    "value": Decimal(0),
-                },
-            )
-            g["spend"] += Decimal(r.get("spend_amount") or 0)
-            g["impressions"] += int(r.get("impressions") or 0)
-            g["clicks"] += int(r.get("clicks") or 0)
-            g["purchases"] += float(r.get("purchases") or 0)
-            g["value"] += Decimal(r.get("purchase_value_amount") or 0)
+                return geo.meta_region_name(r["region_code"]) if r["region_code"] else "Unknown"
+            return r["country_code"] if by == "country" else ""
+
+        groups = a.totals_between(since, until, breakdown)
         rows = []
         for (d, cid, value), g in sorted(groups.items()):
             full: dict[str, Any] = {

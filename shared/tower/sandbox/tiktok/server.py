@@ -341,33 +341,14 @@ class TikTokSandbox:
         geo_dim = dims[2] if len(dims) == 3 else None
         if geo_dim == "province_id" and self.province_empty:
             return []
-        groups: dict[tuple[date, str, str], dict[str, Any]] = {}
-        for r in a.rows_between(start, end):
+        def geography(r: dict[str, Any]) -> str | None:
             if geo_dim == "province_id":
                 sub = geo.subdivisions().get(r["region_code"]) if r["region_code"] else None
-                if sub is None or not sub.tiktok_location_id:
-                    continue  # TikTok has no province for this row: it appears in the country report only
-                value = sub.tiktok_location_id
-            elif geo_dim == "country_code":
-                value = r["country_code"]
-            else:
-                value = ""
-            g = groups.setdefault(
-                (r["stat_date"], str(r["campaign_id"]), value),
-                {
-                    "name": r.get("campaign_name"),
-                    "spend": Decimal(0),
-                    "impressions": 0,
-                    "clicks": 0,
-                    "purchases": 0.0,
-                    "value": Decimal(0),
-                },
-            )
-            g["spend"] += Decimal(r.get("spend_amount") or 0)
-            g["impressions"] += int(r.get("impressions") or 0)
-            g["clicks"] += int(r.get("clicks") or 0)
-            g["purchases"] += float(r.get("purchases") or 0)
-            g["value"] += Decimal(r.get("purchase_value_amount") or 0)
+                # TikTok has no province for this row: it appears in the country report only
+                return sub.tiktok_location_id if sub is not None and sub.tiktok_location_id else None
+            return r["country_code"] if geo_dim == "country_code" else ""
+
+        groups = a.totals_between(start, end, geography)
         out = []
         for (d, cid, value), g in sorted(groups.items()):
             full = {
@@ -379,7 +360,7 @@ class TikTokSandbox:
                 "complete_payment": _num(g["purchases"]),
                 "conversion": _num(g["purchases"]),
                 "total_complete_payment_rate": str(g["value"]),
-                "campaign_name": g["name"],
+                "campaign_name": g["campaign_name"],
                 "cpc": f"{(g['spend'] / g['clicks']):.3f}" if g["clicks"] else "0.000",
                 "cpm": f"{(g['spend'] * 1000 / g['impressions']):.3f}" if g["impressions"] else "0.000",
                 "ctr": f"{(100 * g['clicks'] / g['impressions']):.2f}" if g["impressions"] else "0.00",
