@@ -186,13 +186,17 @@ def _stock_risks(stock: Iterable[StockPosition], cap: int, within_days: float) -
 def _rec(r: Mapping[str, Any]) -> dict[str, Any]:
     metrics = r.get("metrics") or {}
     keep = ("roas", "days_of_cover", "spend_share_pct", "change_pct", "window_days", "horizon_days")
+    impact = r.get("impact") or {}
+    # figures the card repeats: the ROAS of added spend is the row's ROAS; the uncapped raise is the raise
+    # unless stock capped it
+    redundant = {"roas_of_added_spend"} | (set() if impact.get("capped_by_stock") else {"uncapped_added_spend"})
     return {
         "id": r.get("id"),
         "type": r.get("type"),
         "priority": r.get("priority"),
         "product": clean_text(r.get("product"), 60),
         "channel": r.get("channel"),
-        "region": r.get("region") if r.get("type") != "promotion" else _geo(r.get("regions") or []),
+        "region": _geo(r.get("regions") or ([r["region"]] if r.get("region") else [])),
         "action": clean_text(r.get("action"), 240),
         "reason": clean_text(r.get("reason"), 240),
         "expected_impact": clean_text(r.get("expected_impact"), 300),
@@ -200,7 +204,7 @@ def _rec(r: Mapping[str, Any]) -> dict[str, Any]:
         "recommended_change": r.get("recommended_change"),
         "new_spend": r.get("new_spend"),
         "metrics": {k: metrics[k] for k in keep if metrics.get(k) is not None},
-        "impact": {k: v for k, v in (r.get("impact") or {}).items() if v is not None},
+        "impact": {k: v for k, v in impact.items() if v is not None and k not in redundant},
     }
 
 

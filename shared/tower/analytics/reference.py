@@ -609,10 +609,49 @@ class Reference:
         return out
 
     # -- alignment ---------------------------------------------------------------------------------
+    @staticmethod
+    def _alignment_period(rows: Sequence[Row]) -> list[Row]:
+        """The window's rows with each campaign × geography's spend split by the revenue it earned there."""
+        # campaigns reporting a country's spend only at country level: their regional revenue joins that row
+        by_country: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for u in rows:
+            if u["channel"] is not None and u["region_code"] is not None:
+                acc = by_country[(u["channel"], u["campaign_id"], u["country_code"])]
+                acc[0 if u["region_code"] == "" else 1] += float(u["spend_amount"] or 0)
+        country_reported = {k for k, (country, regional) in by_country.items() if country > 0 and regional == 0}
+        out: list[Row] = []
+        # (channel, campaign, country, region) -> product -> [spend, revenue]
+        geo: dict[tuple, dict[Any, list]] = defaultdict(lambda: defaultdict(lambda: [None, None]))
+        for u in rows:
+            if u["channel"] is None:
+                out.append(u)
+                continue
+            remap = (u["channel"], u["campaign_id"], u["country_code"]) in country_reported
+            acc = geo[(u["channel"], u["campaign_id"], u["country_code"], "" if remap else u["region_code"])][
+                u["product_id"]]
+            for i, col in enumerate(("spend_amount", "attributed_revenue_amount")):
+                if u[col] is not None:
+                    acc[i] = (acc[i] or 0.0) + float(u[col])
+        for (channel, _campaign, cc, region), products in geo.items():
+            spends = [v[0] for v in products.values()]
+            geo_spend = _sum(spends)
+            earned = sum(max(v[1] or 0.0, 0.0) for p, v in products.items() if p is not None)
+            for product, (spend, revenue) in products.items():
+                if earned > 0:
+                    if product is None:
+                        spend = 0.0
+                    elif geo_spend is not None:
+                        spend = geo_spend * max(revenue or 0.0, 0.0) / earned
+                    else:
+                        spend = None
+                out.append({"channel": channel, "country_code": cc, "region_code": region, "product_id": product,
+                            "spend_amount": spend, "attributed_revenue_amount": revenue})
+        return out
+
     def inventory_alignment(self, unified: Sequence[Row], cover: Sequence[Row]) -> list[Row]:
         lo = self.as_of - timedelta(days=self.p.alignment_window_days)
-        period = [u for u in unified if lo < u["performance_date"] <= self.as_of
-                  and u["attribution_model"] == self.p.attribution_model]
+        period = self._alignment_period([u for u in unified if lo < u["performance_date"] <= self.as_of
+                                         and u["attribution_model"] == self.p.attribution_model])
         stock: dict[tuple[str, str], list] = defaultdict(lambda: [0, None])
         for c in cover:
             if c["snapshot_date"] == self.as_of and c["product_id"] is not None:

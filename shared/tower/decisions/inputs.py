@@ -52,7 +52,8 @@ class PerformanceRow:
         region_code: ISO 3166-2 region (``US-TX``), '' when the platform gave the country only.
         spend: Ad spend in the window, store currency.
         revenue: Attributed Shopify revenue in the window, store currency.
-        spend_share: This row's spend ÷ the brand's total spend in the window (fraction).
+        spend_share: This row's spend ÷ the channel's spend in the region over the window (the alignment
+            model's region-level share), fraction.
         days_of_cover: Available ÷ velocity at the location serving the region; ``None`` = no sales.
         available_units: Units available at that location.
         velocity: Units sold per in-stock day (all channels) at that location.
@@ -60,6 +61,8 @@ class PerformanceRow:
         unit_price: Average selling price per unit, store currency.
         location_id: The location serving the region (stock is shared by the regions it serves).
         campaigns: The campaigns spending on this product in this channel and region.
+        brand_spend: The brand's whole ad spend over the window (rule 2 judges a product × channel's share
+            of it); 0 when unknown, and rule 2 then uses the rows' own shares.
     """
 
     product_id: str
@@ -76,6 +79,7 @@ class PerformanceRow:
     unit_price: float = 0.0
     location_id: str = ""
     campaigns: tuple[CampaignRef, ...] = ()
+    brand_spend: float = 0.0
 
     @property
     def roas(self) -> float:

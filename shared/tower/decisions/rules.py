@@ -7,16 +7,23 @@ Scoring, ids and the top-N cut are in :mod:`tower.decisions.scoring`.
 
 Choices where the plan's sketch is ambiguous:
 
-* The rules are judged where the plan judges them — on each product × channel × region row, with
+* Rule 1 (reduce) is judged where the plan judges it — on each product × channel × region row, with
   the alignment model's region-level spend share (the product's share of what the channel spends in
-  that region: "of what TikTok spends in Texas, 35% pushes SKU-A") — and the rows on which a rule
-  fires for the same product and channel make **one** recommendation that names its regions (the
-  plan's "Cut TikTok spend on SKU-A in CA/TX by 20%"). Its spend, revenue and change are sums over
-  those rows; its ROAS is Σ revenue ÷ Σ spend; its share is Σ spend ÷ Σ of the channel's spend in
-  those regions; its days of cover are the lowest among them. (Judging a product × channel as a
-  whole against the brand's total spend was tried and rejected: the models spread a campaign's
-  spend over every product its orders contain, so a product pushed hard in two regions shows a
-  small brand-wide share even where it takes a third of the channel's spend.)
+  that region: "of what TikTok spends in Texas, 35% pushes SKU-A") — and the rows on which it fires
+  for the same product and channel make **one** recommendation that names its regions (the plan's
+  "Cut TikTok spend on SKU-A in CA/TX by 20%"). Its spend, revenue and change are sums over those
+  rows; its ROAS is Σ revenue ÷ Σ spend; its share is Σ spend ÷ Σ of the channel's spend in those
+  regions; its days of cover are the lowest among them. (Judged against the brand's whole spend, a
+  product pushed hard in two regions shows a small share even where it takes a third of the
+  channel's spend there.)
+* Rule 2 (increase) is judged on the product × channel as a whole, over every region it spends in:
+  a raise moves campaign budgets, and a campaign's budget buys all its regions at once, so what
+  the raise buys is the product's return on that channel (Σ revenue ÷ Σ spend), drawing on the stock
+  of every location those regions are served from (Σ available ÷ Σ velocity). Its share is the
+  plan's: the product × channel's spend ÷ the brand's whole ad spend (the SKU-B of the plan is "7%
+  of spend"). Per region, a thinly supported product looks both noisy (a handful of orders a month)
+  and large (a campaign confined to a few regions is most of the channel's spend there). A raise is
+  not proposed where rule 1 cuts the same product × channel.
 * Rows spending less than ``min_spend`` over the window are not judged: a ROAS on a few dollars of
   spend is noise, and a budget change there moves nothing.
 * "Spend" and the change are amounts over the rules window (the plan's "$5,000/month"). A row's
@@ -29,7 +36,8 @@ Choices where the plan's sketch is ambiguous:
 * increase_spend's stock cap: over the horizon, baseline demand (velocity × horizon days) comes
   first; only the units left after it can serve extra sales. The extra spend is capped so that its
   expected extra units (incremental revenue after the diminishing-returns factor ÷ unit price) fit
-  in them. Rows drawing on the same stock (same product and location) share it, best ROAS first.
+  in them. Product × channels drawing on the same stock (same product and location) share it, best
+  ROAS first. The raise is spread over the rows by their spend, and so onto their campaigns.
 * promotion is judged per product over all its locations (the plan's "products with days_of_cover
   > 90"; the alignment model's product level), for every product whose cover exceeds the threshold,
   advertised or not; with no sales at all, every available unit is excess.
@@ -210,34 +218,90 @@ def reduce_hit(row: PerformanceRow, t: RuleThresholds) -> Hit | None:
     return Hit(row, -row.spend * t.reduce_fraction)
 
 
-def increase_hit(row: PerformanceRow, t: RuleThresholds, spare_units: float) -> tuple[Hit | None, float]:
-    """Rule 2 on one row: strong ROAS, healthy stock and a small share → raise 50%, within stock.
+@dataclass(frozen=True)
+class Judged:
+    """A product × channel as rule 2 sees it: sums over its rows and the stock they draw on."""
+
+    rows: tuple[PerformanceRow, ...]
+    spend: float
+    revenue: float
+    share: float
+    available: float
+    velocity: float
+    stocks: tuple[tuple[str, str], ...]
+
+    @property
+    def roas(self) -> float:
+        return self.revenue / self.spend if self.spend > 0 else 0.0
+
+    @property
+    def days_of_cover(self) -> float | None:
+        if self.available <= 0:
+            return 0.0
+        return self.available / self.velocity if self.velocity > 0 else None
+
+    @property
+    def unit_price(self) -> float:
+        return self.rows[0].unit_price
+
+
+def judge_group(rows: Sequence[PerformanceRow]) -> Judged:
+    """Sum one product × channel's rows; its stock is that of the distinct locations they draw on.
+
+    A row at country level (no serving location) stands for the product's whole stock, so when one
+    is present it alone gives the stock (adding the locations too would count them twice).
+    """
+    spend = sum(r.spend for r in rows)
+    revenue = sum(r.revenue for r in rows)
+    brand_spend = max((r.brand_spend for r in rows), default=0.0)
+    if brand_spend > 0:
+        share = spend / brand_spend
+    else:  # rows built without the brand's total: their own shares (Σ spend ÷ Σ of what each is a share of)
+        scope = sum(r.spend / r.spend_share if r.spend_share > 0 else r.spend for r in rows)
+        share = spend / scope if scope > 0 else 0.0
+    whole = [r for r in rows if not r.location_id]
+    stock_rows = whole[:1] or list({r.stock_key: r for r in rows}.values())
+    return Judged(tuple(rows), spend, revenue, share, sum(r.available_units for r in stock_rows),
+                  sum(r.velocity for r in stock_rows), tuple(sorted(r.stock_key for r in stock_rows)))
+
+
+def increase_hits(group: Judged, t: RuleThresholds, spare: dict[tuple[str, str], float]) -> list[Hit]:
+    """Rule 2 on one product × channel: strong ROAS, healthy stock and a small share → raise 50%, within stock.
 
     Args:
-        row: The row.
+        group: The product × channel (see :func:`judge_group`).
         t: Thresholds.
-        spare_units: Units of this row's stock left for extra sales over the horizon.
+        spare: Units of each stock left for extra sales over the horizon; what this raise would
+            sell is taken from it.
 
     Returns:
-        The hit (or None) and the spare units left after it.
+        The raise spread over the group's rows by their spend (empty when the rule does not fire).
     """
-    doc = row.days_of_cover
-    fires = (row.spend >= max(t.min_spend, 1e-9) and row.roas > t.increase_roas_above and doc is not None
-             and doc > t.increase_cover_above_days and row.spend_share < t.increase_share_below)
+    doc = group.days_of_cover
+    fires = (group.spend >= max(t.min_spend, 1e-9) and group.roas > t.increase_roas_above and doc is not None
+             and doc > t.increase_cover_above_days and group.share < t.increase_share_below)
     if not fires:
-        return None, spare_units
+        return []
     factor = t.diminishing_returns_factor
-    uncapped = added = row.spend * t.increase_fraction
+    uncapped = added = group.spend * t.increase_fraction
     capped = False
-    if row.unit_price > 0:
+    left = sum(max(spare.get(k, 0.0), 0.0) for k in group.stocks)
+    if group.unit_price > 0:
         # extra units sold = added × ROAS × factor ÷ unit price must fit in the spare units
-        max_added = max(spare_units, 0.0) * row.unit_price / (row.roas * factor)
+        max_added = left * group.unit_price / (group.roas * factor)
         if max_added < added:
             added, capped = max_added, True
-    if added < max(1.0, row.spend * 0.01):  # too small to be worth a budget change
-        return None, spare_units
-    extra_units = added * row.roas * factor / row.unit_price if row.unit_price > 0 else 0.0
-    return Hit(row, added, uncapped, capped, extra_units, max(spare_units, 0.0)), spare_units - extra_units
+    if added < max(1.0, group.spend * 0.01):  # too small to be worth a budget change
+        return []
+    extra = added * group.roas * factor / group.unit_price if group.unit_price > 0 else 0.0
+    for k in group.stocks:  # each stock gives its part of the extra units
+        if left > 0:
+            spare[k] = spare.get(k, 0.0) - extra * max(spare.get(k, 0.0), 0.0) / left
+    hits = []
+    for i, row in enumerate(group.rows):
+        part = row.spend / group.spend
+        hits.append(Hit(row, added * part, uncapped * part, capped, extra * part, left if i == 0 else 0.0))
+    return hits
 
 
 def _stock_totals(hits: Sequence[Hit]) -> tuple[float, float]:
@@ -341,7 +405,8 @@ def reduce_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThres
 
 def increase_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThresholds) -> Recommendation:
     """One increase_spend recommendation from the rows of a product × channel where rule 2 fired."""
-    agg = _summary(hits)
+    group = judge_group([h.row for h in hits])
+    agg = _summary(hits) | {"share": group.share, "doc": group.days_of_cover}
     row = hits[0].row
     added = sum(h.change for h in hits)
     uncapped = sum(h.uncapped for h in hits)
@@ -351,7 +416,9 @@ def increase_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThr
     before_factor = sum(h.change * h.row.roas for h in hits)
     after_factor = before_factor * factor
     spare = sum(h.spare_units for h in hits if h.capped)
-    metrics = _metrics(hits, agg, t) | {"change_pct": _r(added / spend * 100, 1), "horizon_days": t.horizon_days}
+    metrics = _metrics(hits, agg, t) | {
+        "change_pct": _r(added / spend * 100, 1), "horizon_days": t.horizon_days,
+        "available_units": _r(group.available, 0), "velocity_per_day": _r(group.velocity, 2)}
     if capped:
         metrics["spare_units"] = _r(spare, 0)
     impact = {
@@ -370,7 +437,7 @@ def increase_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThr
               f"({fmt.pct(metrics['change_pct'])}), from {fmt.money(spend, currency)} to "
               f"{fmt.money(spend + added, currency)} over {t.window_days} days")
     reason = (f"Strong ROAS ({fmt.multiple(agg['roas'])}) with healthy stock ({fmt.days(agg['doc'])} of cover) on only "
-              f"{fmt.pct(metrics['spend_share_pct'])} of {fmt.possessive(ch)} spend there")
+              f"{fmt.pct(metrics['spend_share_pct'])} of all ad spend")
     expected = (f"About {fmt.money(after_factor, currency)} incremental revenue: {fmt.money(before_factor, currency)} "
                 f"at the current {fmt.multiple(impact['roas_of_added_spend'])} ROAS, times the {factor:g} "
                 "diminishing-returns factor")
@@ -456,21 +523,21 @@ def apply_rules(
     """
     ordered = sorted(rows, key=lambda r: (r.product_id, r.channel, r.region_code, r.location_id))
     reduces: dict[tuple[str, str], list[Hit]] = defaultdict(list)
-    increases: dict[tuple[str, str], list[Hit]] = defaultdict(list)
-    by_stock: dict[tuple[str, str], list[PerformanceRow]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[PerformanceRow]] = defaultdict(list)
+    spare: dict[tuple[str, str], float] = {}
     for row in ordered:
-        by_stock[row.stock_key].append(row)
+        groups[(row.product_id, row.channel)].append(row)
+        spare.setdefault(row.stock_key, row.available_units - row.velocity * t.horizon_days)
         hit = reduce_hit(row, t)
         if hit:
             reduces[(row.product_id, row.channel)].append(hit)
-    for key in sorted(by_stock):
-        group = by_stock[key]
-        spare = group[0].available_units - group[0].velocity * t.horizon_days
-        # the best returns get the spare stock first
-        for row in sorted(group, key=lambda r: (-r.roas, r.channel, r.region_code)):
-            inc, spare = increase_hit(row, t, spare)
-            if inc:
-                increases[(row.product_id, row.channel)].append(inc)
+    judged = {k: judge_group(g) for k, g in groups.items() if k not in reduces}
+    increases: dict[tuple[str, str], list[Hit]] = {}
+    # the best returns get the spare stock first
+    for k in sorted(judged, key=lambda k: (-judged[k].roas, k)):
+        hits = increase_hits(judged[k], t, spare)
+        if hits:
+            increases[k] = hits
     out = [reduce_spend(reduces[k], brand_id, currency, t) for k in sorted(reduces)]
     out += [increase_spend(increases[k], brand_id, currency, t) for k in sorted(increases)]
     for stock in sorted(product_stock, key=lambda s: s.product_id):

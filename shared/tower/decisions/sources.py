@@ -168,7 +168,7 @@ def load_facts(
             region_code=r["region_code"], spend=_f(r["spend"]), revenue=_f(r["revenue"]),
             spend_share=_f(r["region_spend_share"]), days_of_cover=_opt(r["days_of_cover"]),
             available_units=_f(r["available_units"]), velocity=_f(r["velocity"]), unit_cost=_f(r["unit_cost"]),
-            unit_price=_f(r["unit_price"]), location_id=r["location_id"],
+            unit_price=_f(r["unit_price"]), location_id=r["location_id"], brand_spend=_f(r["brand_spend"]),
             campaigns=by_row.get((r["product_id"], r["channel"], r["country_code"], r["region_code"]), ()),
         )
         for r in rule_rows

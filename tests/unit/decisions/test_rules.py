@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -83,6 +84,31 @@ def test_rows_sharing_stock_share_the_spare_units_best_roas_first() -> None:
     recs = [x for x in apply_rules([a, b], "b1", "USD", T) if x.type == INCREASE]
     # the first (5.0×) takes all 100 spare units; nothing is left for the second
     assert [x.channel for x in recs] == ["meta"]
+
+
+def test_rule2_judges_the_product_on_its_channel_against_all_ad_spend() -> None:
+    """A campaign confined to two states is 15% of Meta's spend there but 2% of the brand's; one state
+    returns 3.0×, the other 6.0×: the product on Meta returns 4.5×, so the raise covers both states."""
+    camp = CampaignRef("meta", "act_1", "mid", daily_budget=20.0, spend=600.0)
+    rows = [row(channel="meta", region_code=rc, spend=300.0, revenue=rev, spend_share=0.15, days_of_cover=90.0,
+                available_units=900.0, velocity=10.0, brand_spend=30_000.0, campaigns=(camp,))
+            for rc, rev in (("US-IA", 900.0), ("US-OH", 1800.0))]
+    (rec,) = apply_rules(rows, "b1", "USD", T)
+    assert rec.type == INCREASE and rec.regions == ("US-IA", "US-OH")
+    assert rec.metrics["roas"] == 4.5 and rec.metrics["spend_share_pct"] == 2.0
+    assert rec.recommended_change == pytest.approx(300.0)
+    assert rec.impact["incremental_revenue_before_factor"] == pytest.approx(1350.0)
+    assert "2% of all ad spend" in rec.reason
+    # the same product taking 12% of the brand's spend is not under-supported
+    assert apply_rules([replace(r, brand_spend=5000.0) for r in rows], "b1", "USD", T) == []
+
+
+def test_rule2_stays_silent_where_rule1_cuts_the_same_product_and_channel() -> None:
+    cut = row(channel="meta", region_code="US-CA", spend=5000.0, revenue=10500.0, days_of_cover=8.0,
+              spend_share=0.35, location_id="loc-west")
+    strong = row(channel="meta", region_code="US-NY", spend=20_000.0, revenue=200_000.0, days_of_cover=200.0,
+                 spend_share=0.05, available_units=4000.0, velocity=20.0, location_id="loc-east")
+    assert [r.type for r in apply_rules([cut, strong], "b1", "USD", T)] == [REDUCE]
 
 
 def stock(**kw: object) -> StockPosition:

@@ -100,10 +100,6 @@ def test_planted_reductions_and_promotions_are_recommended(findings: dict[str, B
     assert {c.campaign_id for c in cut.campaign_changes} >= set(planted["campaign_ids"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rule 2 never sees the planted SKUs' true ROAS: inventory_alignment drops regional revenue where a channel "
-    "reports a country's spend only at country level (Maple & Moss, Google CA), and per channel x region the "
-    "planted share (3% of the brand's spend) reads as 11-16% with noisy ROAS (Acme, Meta); see issue 7's note"))
 def test_planted_increases_are_recommended(findings: dict[str, BrandFindings]) -> None:
     expected = [(b, e) for b, f in findings.items() for e in f.manifest["expected_findings"]["recommendations"]
                 if e["type"] == "increase_spend"]

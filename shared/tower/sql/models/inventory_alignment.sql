@@ -3,6 +3,9 @@
 --   spend_share   level 'product': the product's spend ÷ all the brand's spend (spend tied to no product
 --                 included, it is still spend); level 'product_channel_region': the product's spend ÷ all spend
 --                 of that channel in that region ("of what TikTok spends in Texas, 35% pushes SKU-A")
+--   spend         a campaign's spend in a geography over the window, split over products by their shares of the
+--                 revenue it earned there (see campaign_geo); a campaign that reports a country's spend only at
+--                 country level has its orders' regional revenue on that country row (see country_reported)
 --   inventory     units available on @as_of_date: across all locations (product level), at the location serving
 --                 the region (region level; a country-only region uses the product's total)
 --   days_of_cover Σ available ÷ Σ velocity over the product's variants (NULL: it does not sell)
@@ -12,13 +15,74 @@
 --     underspending_overstock  cover > @cover_overstock_days (or stock that does not sell) and share < @low_share
 --     aligned                  otherwise
 -- Level 'product' lists every active product with stock or spend; the region level lists spending combinations.
-WITH period AS (
-  SELECT channel, country_code, region_code, product_id, spend_amount, attributed_revenue_amount
+WITH period_rows AS (
+  SELECT channel, campaign_id, country_code, region_code, product_id, spend_amount, attributed_revenue_amount
   FROM unified_performance
   WHERE brand_id = @brand_id
     AND performance_date > CAST(DATE_SUB(@as_of_date, INTERVAL @alignment_days DAY) AS DATE)
     AND performance_date <= @as_of_date
     AND attribution_model = @attribution_model
+),
+
+-- A campaign that reports a country's spend only at country level (region_code '': Google Ads' geographic
+-- view of a country target, a platform without the region breakdown) still earns orders that carry their
+-- region. Unless that revenue joins the spend, the country row shows spend without revenue and the region
+-- rows revenue without spend (and are dropped below): its regional revenue is rolled onto its country row.
+country_reported AS (
+  SELECT channel, campaign_id, country_code
+  FROM period_rows
+  WHERE channel IS NOT NULL
+  GROUP BY channel, campaign_id, country_code
+  HAVING SUM(CASE WHEN region_code = '' THEN CAST(spend_amount AS FLOAT64) ELSE 0 END) > 0
+    AND SUM(CASE WHEN region_code <> '' THEN COALESCE(CAST(spend_amount AS FLOAT64), 0) ELSE 0 END) = 0
+),
+
+geo_rows AS (
+  SELECT
+    p.channel,
+    p.campaign_id,
+    p.country_code,
+    CASE WHEN c.campaign_id IS NULL THEN p.region_code ELSE '' END AS region_code,
+    p.product_id,
+    CAST(p.spend_amount AS FLOAT64) AS spend,
+    CAST(p.attributed_revenue_amount AS FLOAT64) AS revenue
+  FROM period_rows AS p
+  LEFT JOIN country_reported AS c
+    ON c.channel = p.channel AND c.campaign_id = p.campaign_id AND c.country_code = p.country_code
+),
+
+-- Over the window, a campaign's spend in a geography is split over products by their shares of the revenue it
+-- earned there. unified_performance splits each day's spend by what that day earned and, on the days a thin
+-- campaign earns nothing (most days, for a campaign with a few orders a week), equally over the products it
+-- promotes; summed over a month that equal part drowns what the campaign actually sold. Where the campaign
+-- earned nothing in the geography all window, the daily split stands.
+campaign_geo AS (
+  SELECT
+    channel, campaign_id, country_code, region_code, product_id,
+    SUM(spend) AS spend,
+    SUM(revenue) AS revenue,
+    SUM(SUM(spend)) OVER (PARTITION BY channel, campaign_id, country_code, region_code) AS geo_spend,
+    SUM(CASE WHEN product_id IS NULL THEN 0 ELSE GREATEST(COALESCE(SUM(revenue), 0), 0) END)
+      OVER (PARTITION BY channel, campaign_id, country_code, region_code) AS geo_revenue
+  FROM geo_rows
+  WHERE channel IS NOT NULL
+  GROUP BY channel, campaign_id, country_code, region_code, product_id
+),
+
+period AS (
+  SELECT
+    channel, country_code, region_code, product_id,
+    CASE
+      WHEN geo_revenue > 0 AND product_id IS NULL THEN 0
+      WHEN geo_revenue > 0 THEN geo_spend * GREATEST(COALESCE(revenue, 0), 0) / geo_revenue
+      ELSE spend
+    END AS spend_amount,
+    revenue AS attributed_revenue_amount
+  FROM campaign_geo
+  UNION ALL
+  SELECT channel, country_code, region_code, product_id, spend, revenue
+  FROM geo_rows
+  WHERE channel IS NULL
 ),
 
 stock AS (

@@ -1,7 +1,8 @@
 -- grain: one row per product × channel × country × region on @as_of_date: the recommendation rules' input
 -- From the alignment model's region level (spend, stock and cover at the serving location, its mismatch, over
 -- its own window), with the product's title, unit cost and realised unit price. region_spend_share is the
--- model's own: the row's spend ÷ the channel's spend in the region.
+-- model's own: the row's spend ÷ the channel's spend in the region. brand_spend is the brand's whole ad spend over
+-- the window (the alignment model's product-level scope), the denominator of rule 2's share.
 WITH align AS (
   SELECT
     product_id, channel, country_code, region_code, location_id, window_days,
@@ -12,6 +13,14 @@ WITH align AS (
   WHERE brand_id = @brand_id
     AND as_of_date = @as_of_date
     AND level = 'product_channel_region'
+),
+
+brand_total AS (
+  SELECT MAX(CAST(scope_spend_amount AS FLOAT64)) AS brand_spend
+  FROM inventory_alignment
+  WHERE brand_id = @brand_id
+    AND as_of_date = @as_of_date
+    AND level = 'product'
 ),
 
 unit_econ AS (
@@ -53,8 +62,10 @@ SELECT
   a.days_of_cover,
   COALESCE(u.unit_cost, 0) AS unit_cost,
   COALESCE(r.unit_price, u.list_price, 0) AS unit_price,
-  a.mismatch_type
+  a.mismatch_type,
+  COALESCE(bt.brand_spend, 0) AS brand_spend
 FROM align AS a
+CROSS JOIN brand_total AS bt
 LEFT JOIN products AS p ON p.brand_id = @brand_id AND p.product_id = a.product_id
 LEFT JOIN unit_econ AS u ON u.product_id = a.product_id
 LEFT JOIN realised AS r ON r.product_id = a.product_id
