@@ -611,7 +611,7 @@ class Reference:
     # -- alignment ---------------------------------------------------------------------------------
     @staticmethod
     def _alignment_period(rows: Sequence[Row]) -> list[Row]:
-        """The window's rows with each campaign × geography's spend split by the revenue it earned there."""
+        """The window's rows with each campaign × geography's spend split by the campaign's product mix."""
         # campaigns reporting a country's spend only at country level: their regional revenue joins that row
         by_country: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for u in rows:
@@ -632,20 +632,25 @@ class Reference:
             for i, col in enumerate(("spend_amount", "attributed_revenue_amount")):
                 if u[col] is not None:
                     acc[i] = (acc[i] or 0.0) + float(u[col])
-        for (channel, _campaign, cc, region), products in geo.items():
-            spends = [v[0] for v in products.values()]
-            geo_spend = _sum(spends)
-            earned = sum(max(v[1] or 0.0, 0.0) for p, v in products.items() if p is not None)
+        mix: dict[tuple, dict[Any, float]] = defaultdict(dict)  # (channel, campaign) -> product -> earned
+        for (channel, campaign, _cc, _region), products in geo.items():
+            for product, (_spend, revenue) in products.items():
+                if product is not None:
+                    mix[(channel, campaign)][product] = mix[(channel, campaign)].get(product, 0.0) + (revenue or 0.0)
+        earned = {k: {p: max(v, 0.0) for p, v in m.items()} for k, m in mix.items()}
+        for (channel, campaign, cc, region), products in geo.items():
+            shares = earned.get((channel, campaign), {})
+            total = sum(shares.values())
             for product, (spend, revenue) in products.items():
-                if earned > 0:
-                    if product is None:
-                        spend = 0.0
-                    elif geo_spend is not None:
-                        spend = geo_spend * max(revenue or 0.0, 0.0) / earned
-                    else:
-                        spend = None
                 out.append({"channel": channel, "country_code": cc, "region_code": region, "product_id": product,
-                            "spend_amount": spend, "attributed_revenue_amount": revenue})
+                            "spend_amount": None if total > 0 else spend, "attributed_revenue_amount": revenue})
+            geo_spend = _sum(v[0] for v in products.values())
+            if total > 0 and geo_spend is not None:
+                for product, e in shares.items():
+                    if e > 0:
+                        out.append({"channel": channel, "country_code": cc, "region_code": region,
+                                    "product_id": product, "spend_amount": geo_spend * e / total,
+                                    "attributed_revenue_amount": None})
         return out
 
     def inventory_alignment(self, unified: Sequence[Row], cover: Sequence[Row]) -> list[Row]:

@@ -3,9 +3,9 @@
 --   spend_share   level 'product': the product's spend ÷ all the brand's spend (spend tied to no product
 --                 included, it is still spend); level 'product_channel_region': the product's spend ÷ all spend
 --                 of that channel in that region ("of what TikTok spends in Texas, 35% pushes SKU-A")
---   spend         a campaign's spend in a geography over the window, split over products by their shares of the
---                 revenue it earned there (see campaign_geo); a campaign that reports a country's spend only at
---                 country level has its orders' regional revenue on that country row (see country_reported)
+--   spend         a campaign's spend in a geography over the window, split over products by the campaign's product
+--                 mix (their shares of all it earned, see campaign_geo); a campaign that reports a country's spend
+--                 only at country level has its orders' regional revenue on that country row (see country_reported)
 --   inventory     units available on @as_of_date: across all locations (product level), at the location serving
 --                 the region (region level; a country-only region uses the product's total)
 --   days_of_cover Σ available ÷ Σ velocity over the product's variants (NULL: it does not sell)
@@ -51,34 +51,58 @@ geo_rows AS (
     ON c.channel = p.channel AND c.campaign_id = p.campaign_id AND c.country_code = p.country_code
 ),
 
--- Over the window, a campaign's spend in a geography is split over products by their shares of the revenue it
--- earned there. unified_performance splits each day's spend by what that day earned and, on the days a thin
--- campaign earns nothing (most days, for a campaign with a few orders a week), equally over the products it
--- promotes; summed over a month that equal part drowns what the campaign actually sold. Where the campaign
--- earned nothing in the geography all window, the daily split stands.
+-- Over the window, a campaign's spend is split over products by their shares of all the revenue the campaign
+-- earned (its product mix), and each geography's spend by that same mix. unified_performance splits each day's
+-- spend by what that day earned and, on the days a thin campaign earns nothing (most days, for a campaign with a
+-- few orders a week), equally over the products it promotes; summed over a month that equal part drowns what
+-- the campaign actually sold. The mix is the campaign's (its ads and catalogue), not a state's: a month of one
+-- state's orders is too few to measure it. Where a campaign earned nothing all window, the daily split stands.
 campaign_geo AS (
-  SELECT
-    channel, campaign_id, country_code, region_code, product_id,
-    SUM(spend) AS spend,
-    SUM(revenue) AS revenue,
-    SUM(SUM(spend)) OVER (PARTITION BY channel, campaign_id, country_code, region_code) AS geo_spend,
-    SUM(CASE WHEN product_id IS NULL THEN 0 ELSE GREATEST(COALESCE(SUM(revenue), 0), 0) END)
-      OVER (PARTITION BY channel, campaign_id, country_code, region_code) AS geo_revenue
+  SELECT channel, campaign_id, country_code, region_code, product_id, SUM(spend) AS spend, SUM(revenue) AS revenue
   FROM geo_rows
   WHERE channel IS NOT NULL
   GROUP BY channel, campaign_id, country_code, region_code, product_id
 ),
 
-period AS (
-  SELECT
-    channel, country_code, region_code, product_id,
-    CASE
-      WHEN geo_revenue > 0 AND product_id IS NULL THEN 0
-      WHEN geo_revenue > 0 THEN geo_spend * GREATEST(COALESCE(revenue, 0), 0) / geo_revenue
-      ELSE spend
-    END AS spend_amount,
-    revenue AS attributed_revenue_amount
+geo_spend AS (
+  SELECT channel, campaign_id, country_code, region_code, SUM(spend) AS spend
   FROM campaign_geo
+  GROUP BY channel, campaign_id, country_code, region_code
+),
+
+product_mix AS (
+  SELECT
+    channel, campaign_id, product_id,
+    GREATEST(COALESCE(SUM(revenue), 0), 0) AS earned,
+    SUM(GREATEST(COALESCE(SUM(revenue), 0), 0)) OVER (PARTITION BY channel, campaign_id) AS campaign_earned
+  FROM campaign_geo
+  WHERE product_id IS NOT NULL
+  GROUP BY channel, campaign_id, product_id
+),
+
+earning_campaigns AS (
+  SELECT DISTINCT channel, campaign_id
+  FROM product_mix
+  WHERE campaign_earned > 0
+),
+
+period AS (
+  -- spend of campaigns that earned: each geography's spend by the campaign's product mix
+  SELECT
+    g.channel, g.country_code, g.region_code, m.product_id,
+    g.spend * m.earned / m.campaign_earned AS spend_amount,
+    CAST(NULL AS FLOAT64) AS attributed_revenue_amount
+  FROM geo_spend AS g
+  INNER JOIN product_mix AS m ON m.channel = g.channel AND m.campaign_id = g.campaign_id
+  WHERE m.campaign_earned > 0 AND m.earned > 0
+  UNION ALL
+  -- revenue where it was earned; spend of campaigns that earned nothing as the day-level mart split it
+  SELECT
+    c.channel, c.country_code, c.region_code, c.product_id,
+    CASE WHEN e.campaign_id IS NULL THEN c.spend END AS spend_amount,
+    c.revenue AS attributed_revenue_amount
+  FROM campaign_geo AS c
+  LEFT JOIN earning_campaigns AS e ON e.channel = c.channel AND e.campaign_id = c.campaign_id
   UNION ALL
   SELECT channel, country_code, region_code, product_id, spend, revenue
   FROM geo_rows
