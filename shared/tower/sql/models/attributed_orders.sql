@@ -78,13 +78,6 @@ campaigns_with_known_products AS (
   FROM promoted
 ),
 
--- (order, campaign) pairs where the campaign promotes one of the order's products
-promoting_pairs AS (
-  SELECT DISTINCT l.order_key, p.platform, p.campaign_id
-  FROM stg_shopify__order_lines AS l
-  INNER JOIN promoted AS p ON p.product_id = l.product_id
-  WHERE l.order_date >= @window_start
-),
 
 spend_days AS (
   SELECT
@@ -121,14 +114,33 @@ touches AS (
   GROUP BY platform, account_id, campaign_id, account_timezone, country_code, stat_date, touch_at
 ),
 
--- one small integer per campaign × country × geography, so the heavy grouping below runs on integers
+-- small integers per campaign × country × geography, per campaign and per country × geography, so the heavy
+-- groupings and joins below run on integers
 touch_groups AS (
   SELECT
     t.platform, t.account_id, t.campaign_id, t.account_timezone, t.country_code, t.geo_key,
     k.campaign_id IS NOT NULL AS has_known_products,
-    ROW_NUMBER() OVER (ORDER BY t.platform, t.campaign_id, t.country_code, t.geo_key) AS touch_group
+    ROW_NUMBER() OVER (ORDER BY t.platform, t.campaign_id, t.country_code, t.geo_key) AS touch_group,
+    DENSE_RANK() OVER (ORDER BY t.platform, t.campaign_id) AS campaign_key,
+    DENSE_RANK() OVER (ORDER BY t.country_code, t.geo_key) AS geo_id
   FROM (SELECT DISTINCT platform, account_id, campaign_id, account_timezone, country_code, geo_key FROM touches) AS t
   LEFT JOIN campaigns_with_known_products AS k ON k.platform = t.platform AND k.campaign_id = t.campaign_id
+),
+
+geo_ids AS (
+  SELECT DISTINCT country_code, geo_key, geo_id
+  FROM touch_groups
+),
+
+-- (order, campaign) pairs where a campaign that touched somewhere promotes one of the order's products
+-- (one integer per pair: order_key × (campaigns + 1) + campaign_key)
+promoting_pairs AS (
+  SELECT DISTINCT l.order_key * (SELECT MAX(campaign_key) + 1 FROM touch_groups) + c.campaign_key AS pair
+  FROM stg_shopify__order_lines AS l
+  INNER JOIN promoted AS p ON p.product_id = l.product_id
+  INNER JOIN (SELECT DISTINCT platform, campaign_id, campaign_key FROM touch_groups) AS c
+    ON c.platform = p.platform AND c.campaign_id = p.campaign_id
+  WHERE l.order_date >= @window_start
 ),
 
 keyed_touches AS (
@@ -148,20 +160,23 @@ undetermined AS (
   WHERE d.order_key IS NULL AND o.country_code IS NOT NULL
 ),
 
--- per undetermined order and ad-account timezone: the account-local days whose start lies in the lookback
-order_windows AS (
+-- Local dates change only on a quarter hour of UTC (every timezone's offset, and every change of it, is a whole
+-- number of quarter hours), and the lookback is whole hours: so the account-local days of an order's window
+-- are those of the quarter hour it falls in, converted once per quarter hour and timezone, not once per order.
+order_quarters AS (
+  SELECT order_key, order_at, country_code, region_code, DIV(UNIX_SECONDS(order_at), 900) AS quarter
+  FROM undetermined
+),
+
+-- per quarter hour and ad-account timezone: the account-local days whose start lies in the lookback
+quarter_days AS (
   SELECT
-    u.order_key,
-    u.order_id,
-    u.order_date,
-    u.order_at,
-    u.net_revenue_amount,
-    u.country_code,
-    u.region_code,
+    q.quarter,
     tz.account_timezone,
-    DATE(TIMESTAMP_SUB(u.order_at, INTERVAL @lookback_hours HOUR), tz.account_timezone) AS day_before_first,
-    DATE(u.order_at, tz.account_timezone) AS last_day
-  FROM undetermined AS u
+    DATE(TIMESTAMP_SUB(TIMESTAMP_SECONDS(q.quarter * 900), INTERVAL @lookback_hours HOUR), tz.account_timezone)
+      AS day_before_first,
+    DATE(TIMESTAMP_SECONDS(q.quarter * 900), tz.account_timezone) AS last_day
+  FROM (SELECT DISTINCT quarter FROM order_quarters) AS q
   CROSS JOIN (SELECT DISTINCT account_timezone FROM touches) AS tz
 ),
 
@@ -169,7 +184,16 @@ windows AS (
   SELECT
     account_timezone, day_before_first, last_day, TIMESTAMP(last_day, account_timezone) AS last_day_at,
     ROW_NUMBER() OVER (ORDER BY account_timezone, day_before_first, last_day) AS window_id
-  FROM (SELECT DISTINCT account_timezone, day_before_first, last_day FROM order_windows)
+  FROM (SELECT DISTINCT account_timezone, day_before_first, last_day FROM quarter_days)
+),
+
+quarter_windows AS (
+  SELECT q.quarter, w.window_id
+  FROM quarter_days AS q
+  INNER JOIN windows AS w
+    ON w.account_timezone = q.account_timezone
+    AND w.day_before_first = q.day_before_first
+    AND w.last_day = q.last_day
 ),
 
 window_days AS (
@@ -199,14 +223,16 @@ window_touches AS (
 ),
 
 -- the touch ordering as two integers, numbered once over all summaries: an order's last touch is the
--- candidate with the highest last_rank, its first touch the one with the highest first_rank
+-- candidate with the highest last_rank, its first touch the one with the highest first_rank. last_rank also
+-- names the summary (it is unique), so the large join below carries integers only.
 ranked_touches AS (
   SELECT
     w.*,
     g.platform,
     g.account_id,
     g.campaign_id,
-    g.country_code,
+    g.campaign_key,
+    g.geo_id,
     g.geo_key,
     g.has_known_products,
     ROW_NUMBER() OVER (
@@ -219,33 +245,30 @@ ranked_touches AS (
   INNER JOIN touch_groups AS g ON g.touch_group = w.touch_group
 ),
 
+-- per undetermined order and ad-account timezone: its window, and the geographies that touch it (its region
+-- and its country's country-only campaigns, or without a region the whole-country spend) as integers
 order_geo_windows AS (
-  SELECT
-    o.order_key, o.order_id, o.order_date, o.order_at, o.net_revenue_amount, o.country_code, o.region_code,
-    w.window_id, geo_key
-  FROM order_windows AS o
-  INNER JOIN windows AS w
-    ON w.account_timezone = o.account_timezone
-    AND w.day_before_first = o.day_before_first
-    AND w.last_day = o.last_day
-  CROSS JOIN UNNEST(CASE WHEN o.region_code IS NULL THEN ['*'] ELSE [o.region_code, ''] END) AS geo_key
+  SELECT o.order_key, o.order_at, qw.window_id, order_geo_id AS geo_id
+  FROM order_quarters AS o
+  INNER JOIN quarter_windows AS qw ON qw.quarter = o.quarter
+  LEFT JOIN geo_ids AS r ON r.country_code = o.country_code AND r.geo_key = o.region_code
+  LEFT JOIN geo_ids AS c ON c.country_code = o.country_code AND c.geo_key = ''
+  LEFT JOIN geo_ids AS w ON w.country_code = o.country_code AND w.geo_key = '*'
+  CROSS JOIN UNNEST(CASE WHEN o.region_code IS NULL THEN [w.geo_id] ELSE [r.geo_id, c.geo_id] END) AS order_geo_id
 ),
 
 -- every campaign that touched the order's geography in its window; a campaign that says which products it
--- promotes only if it promotes one of the order's (a LEFT JOIN, so the planner cannot pair campaigns with
--- orders before placing them in their windows)
+-- promotes only if it promotes one of the order's. Integers only: the descriptive columns join back later.
 candidates AS (
   SELECT
-    o.order_key, o.order_id, o.order_date, o.order_at, o.net_revenue_amount, o.country_code, o.region_code, t.platform,
-    t.account_id, t.campaign_id, t.geo_key, t.n_touches, t.touch_date, t.last_rank, t.first_rank,
+    o.order_key, t.last_rank, t.first_rank, t.n_touches,
     t.decay_at_last_day
       * POW(0.5, (UNIX_SECONDS(o.order_at) - UNIX_SECONDS(t.last_day_at)) / (3600.0 * @half_life_hours)) AS decay_weight
   FROM order_geo_windows AS o
-  INNER JOIN ranked_touches AS t
-    ON t.window_id = o.window_id AND t.country_code = o.country_code AND t.geo_key = o.geo_key
-  LEFT JOIN promoting_pairs AS pp
-    ON pp.order_key = o.order_key AND pp.platform = t.platform AND pp.campaign_id = t.campaign_id
-  WHERE NOT t.has_known_products OR pp.order_key IS NOT NULL
+  INNER JOIN ranked_touches AS t ON t.window_id = o.window_id AND t.geo_id = o.geo_id
+  WHERE NOT t.has_known_products
+    OR o.order_key * (SELECT MAX(campaign_key) + 1 FROM touch_groups) + t.campaign_key
+      IN (SELECT pair FROM promoting_pairs)
 ),
 
 order_totals AS (
@@ -261,17 +284,17 @@ order_totals AS (
 
 per_campaign AS (
   SELECT
-    c.order_id,
-    c.order_date,
-    c.order_at,
-    c.net_revenue_amount,
-    c.country_code,
-    c.region_code,
-    c.platform,
-    c.account_id,
-    c.campaign_id,
-    CASE WHEN c.geo_key = c.region_code THEN 'geo_region' ELSE 'geo_country' END AS match_type,
-    c.touch_date,
+    o.order_id,
+    o.order_date,
+    o.order_at,
+    o.net_revenue_amount,
+    o.country_code,
+    o.region_code,
+    r.platform,
+    r.account_id,
+    r.campaign_id,
+    CASE WHEN r.geo_key = o.region_code THEN 'geo_region' ELSE 'geo_country' END AS match_type,
+    r.touch_date,
     c.n_touches,
     c.last_rank = t.top_last_rank AS has_last_touch,
     c.first_rank = t.top_first_rank AS has_first_touch,
@@ -287,6 +310,8 @@ per_campaign AS (
     END AS credit_position_based
   FROM candidates AS c
   INNER JOIN order_totals AS t ON t.order_key = c.order_key
+  INNER JOIN ranked_touches AS r ON r.last_rank = c.last_rank
+  INNER JOIN undetermined AS o ON o.order_key = c.order_key
 ),
 
 credited AS (

@@ -5,8 +5,9 @@
 SELECT
   o.brand_id,
   o.order_id,
-  -- a small integer per order (deterministic: numbered in id order), so large joins on orders run on integers
-  ROW_NUMBER() OVER (ORDER BY o.order_id) AS order_key,
+  -- an integer per order, so large joins on orders run on integers. Deterministic: the day number, then the
+  -- order's place in id order that day (numbering each day apart sorts small partitions, in parallel)
+  UNIX_DATE(o.order_date) * 100000000 + ROW_NUMBER() OVER (PARTITION BY o.order_date ORDER BY o.order_id) AS order_key,
   o.order_date,
   o.created_at AS order_at,
   o.shipping_country_code AS country_code,
