@@ -332,10 +332,13 @@ class Reference:
                 total += c["n"]
                 total_decay += c["decay"]
             ordered = sorted(candidates.values(), key=lambda c: (c["platform"], c["campaign_id"]))
-            # ties: among equal (time, spend) the last touch is the smallest (platform, campaign), the first the
-            # largest, as the SQL's single ordering of touches has it (max/min keep the first of equal keys)
-            last_c = max(ordered, key=lambda c: (c["last_at"], c["last_spend"]))
-            first_c = min(reversed(ordered), key=lambda c: (c["first_at"], c["first_spend"]))
+            for c in ordered:  # the more specific campaign (fewer promoted products; none named: least) is later
+                named = promoted.get((c["platform"], c["campaign_id"]))
+                c["specificity"] = -len(named) if named else -1_000_000_000
+            # ties: among equal (time, specificity, spend) the last touch is the smallest (platform, campaign), the
+            # first the largest, as the SQL's single ordering of touches has it (max/min keep the first of equal keys)
+            last_c = max(ordered, key=lambda c: (c["last_at"], c["specificity"], c["last_spend"]))
+            first_c = min(reversed(ordered), key=lambda c: (c["first_at"], c["specificity"], c["first_spend"]))
             for c in ordered:
                 is_first, is_last = c is first_c, c is last_c
                 if total == 1:

@@ -13,8 +13,11 @@
 --      * a campaign reporting regions there touches orders shipped to those regions ('geo_region');
 --      * a campaign reporting only the country touches orders anywhere in it ('geo_country');
 --      * an order without a region is touched by campaigns' whole-country spend ('geo_country').
--- 3. The models share one ordering of an order's touches: by touch_at; among touches at the same moment the one
---    with more spend in that geography counts as later (the one the customer more likely saw last), then
+-- 3. The models share one ordering of an order's touches: by touch_at; among touches at the same moment (ad
+--    platforms report by day, so every campaign that spent that day ties) the more specific campaign counts as
+--    later: the one promoting fewer products (a campaign that names none is the least specific), as an ad for
+--    the very product bought is likelier the one that sold it than a catalogue-wide or broad one, and spend
+--    alone would hand every tie to the biggest budget. Then the one with more spend in that geography, then
 --    platform and campaign id descending, so the order is total and every model deterministic.
 --      last_touch      all credit to the last touch        first_touch  all credit to the first touch
 --      linear          1/n per touch                       time_decay   weight 0.5^(hours before order / @half_life_hours)
@@ -74,8 +77,9 @@ promoted AS (
 ),
 
 campaigns_with_known_products AS (
-  SELECT DISTINCT platform, campaign_id
+  SELECT platform, campaign_id, COUNT(*) AS n_promoted
   FROM promoted
+  GROUP BY platform, campaign_id
 ),
 
 
@@ -120,6 +124,8 @@ touch_groups AS (
   SELECT
     t.platform, t.account_id, t.campaign_id, t.account_timezone, t.country_code, t.geo_key,
     k.campaign_id IS NOT NULL AS has_known_products,
+    -- more specific = larger; a campaign that names no products ranks below any that does
+    -COALESCE(k.n_promoted, 1000000000) AS specificity,
     ROW_NUMBER() OVER (ORDER BY t.platform, t.campaign_id, t.country_code, t.geo_key) AS touch_group,
     DENSE_RANK() OVER (ORDER BY t.platform, t.campaign_id) AS campaign_key,
     DENSE_RANK() OVER (ORDER BY t.country_code, t.geo_key) AS geo_id
@@ -236,10 +242,10 @@ ranked_touches AS (
     g.geo_key,
     g.has_known_products,
     ROW_NUMBER() OVER (
-      ORDER BY w.last_touch_at, w.last_touch_spend, g.platform DESC, g.campaign_id DESC
+      ORDER BY w.last_touch_at, g.specificity, w.last_touch_spend, g.platform DESC, g.campaign_id DESC
     ) AS last_rank,
     ROW_NUMBER() OVER (
-      ORDER BY w.first_touch_at DESC, w.first_touch_spend DESC, g.platform, g.campaign_id
+      ORDER BY w.first_touch_at DESC, g.specificity DESC, w.first_touch_spend DESC, g.platform, g.campaign_id
     ) AS first_rank
   FROM window_touches AS w
   INNER JOIN touch_groups AS g ON g.touch_group = w.touch_group
