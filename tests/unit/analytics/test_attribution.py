@@ -69,6 +69,26 @@ def test_simultaneous_touches_the_bigger_spend_counts_as_later(shop) -> None:
     assert c["position_based"] == pytest.approx({"big": 0.5, "small": 0.5})
 
 
+def test_simultaneous_touches_the_more_specific_campaign_counts_as_later(shop) -> None:
+    """Same day: a one-product ad beats a three-product catalogue, which beats a bigger budget naming none."""
+    shop.campaign("meta", "melts", products=("melts",))
+    shop.campaign("meta", "catalog", products=("melts", "candle", "soap"))
+    shop.spend("meta", "melts", date(2024, 5, 9), 10.0)
+    shop.spend("meta", "catalog", date(2024, 5, 9), 40.0)
+    shop.spend("tiktok", "broad", date(2024, 5, 9), 90.0)
+    melts = shop.order(ORDER_AT, {"melts": 1})
+    candle = shop.order(ORDER_AT, {"candle": 1})
+    shop.build(*WINDOW)
+    assert credits(shop, melts)["last_touch"] == {"melts": 1.0}
+    assert credits(shop, melts)["first_touch"] == {"broad": 1.0}
+    assert credits(shop, candle)["last_touch"] == {"catalog": 1.0}  # the one-product ad does not touch it
+    # an earlier touch stays earlier, however specific
+    shop.spend("meta", "melts", date(2024, 5, 8), 10.0)
+    shop.spend("tiktok", "broad", date(2024, 5, 10), 90.0)
+    shop.build(*WINDOW)
+    assert credits(shop, melts)["last_touch"] == {"broad": 1.0}
+
+
 @pytest.mark.parametrize(("hours", "expected"), [(36, {"g"}), (37, {"t", "g"}), (168, {"m", "t", "g"})])
 def test_lookback_is_in_hours_from_the_order(shop, hours: int, expected: set[str]) -> None:
     """A day's spend is a touch at the start of the account-local day; it counts when it lies in
