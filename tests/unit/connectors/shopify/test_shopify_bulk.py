@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from tower.connectors.retry import FatalError
+from tower.connectors.retry import FatalError, RetriableError
 from tower.connectors.shopify import bulk, records
 from tower.connectors.shopify.streams import bulk_orders_query
 from tower.sandbox.shopify import testing
@@ -222,3 +222,73 @@ def test_the_columnar_parser_equals_the_row_mapper_over_a_world_export(world, cl
     assert any(r["utm_source"] for r in rows) and all(any(r[k] for r in rows) for k in records.CLICK_IDS)
     assert any(r["customer_hash"] for r in rows) and any(r["shipping_zip_prefix"] for r in rows)
     assert any(r["refunded_quantity"] for r in want_items.values())
+
+
+@pytest.mark.parametrize("salt", ["salt", "sél-ünïcode", "k" * 64, "long-" * 30])
+def test_the_customer_hash_computed_in_sql_equals_the_privacy_hash(salt):
+    """The parser hashes in DuckDB (HMAC from the key pads); the row mapper hashes in Python."""
+    from tower.privacy import customer_hash
+
+    ctx = records.BrandContext("b", "America/Chicago", "USD", salt)
+    customers = [{"id": "gid://shopify/Customer/7310000522312"}, {"id": "7310000522313"}, {"id": ""}, None,
+                 {"id": None}]
+    lines = [{**order_line(i), "customer": c} for i, c in enumerate(customers)]
+    parsed = bulk.parse_block(b"".join(encode_line(x) for x in lines), ctx)
+    got = dict(zip(parsed.orders.column("order_id").to_pylist(), parsed.orders.column("customer_hash").to_pylist(),
+                   strict=True))
+    want = {f"gid://shopify/Order/{i}": records.order_row(x, ctx)["customer_hash"] for i, x in enumerate(lines)}
+    assert got == want
+    assert got["gid://shopify/Order/0"] == customer_hash(salt, "gid://shopify/Customer/7310000522312")
+    assert got["gid://shopify/Order/1"] == customer_hash(salt, "gid://shopify/Customer/7310000522313")
+    assert [got[f"gid://shopify/Order/{i}"] for i in (2, 3, 4)] == [None, None, None]
+
+
+def _export(n_orders: int) -> bytes:
+    """Orders with two line items each; every third order's children come before it."""
+    out = []
+    for i in range(n_orders):
+        order, kids = order_line(i), [item_line(2 * i, i), item_line(2 * i + 1, i)]
+        out += [*kids, order] if i % 3 == 0 else [order, *kids]
+    return b"".join(encode_line(x) for x in out)
+
+
+def test_block_files_hold_the_same_whole_line_blocks_as_iter_blocks(tmp_path):
+    data = _export(40)
+    chunks = [data[i:i + 333] for i in range(0, len(data), 333)]
+    want = list(bulk.iter_blocks(iter(chunks), 100, block_bytes=1500))
+    path = str(tmp_path / "block.jsonl")
+    got = [((tmp_path / "block.jsonl").read_bytes(), end)
+           for end in bulk.iter_block_files(iter(chunks), 100, path, block_bytes=1500)]
+    assert got == want and len(got) > 3
+    with pytest.raises(RetriableError):
+        list(bulk.iter_block_files(iter([data[:-10]]), 0, path, block_bytes=10**9))
+
+
+def test_the_pipelined_loader_stops_after_a_block_and_the_next_run_resumes_from_its_offset():
+    ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
+    data = _export(60)
+
+    def chunks(start: int) -> Any:
+        return iter([data[i:i + 500] for i in range(start, len(data), 500)])
+
+    whole = MemoryLoader()
+    done = bulk.BulkProgress(phase="fetch", url="unused")
+    assert bulk.load_blocks(chunks(0), ctx, whole.loader(), done, block_bytes=2000)
+    assert done.offset == len(data) and done.pending == [] and len(whole.items) == 120
+
+    mem = MemoryLoader()
+    progress = bulk.BulkProgress(phase="fetch", url="unused")
+    stops = []
+    assert not bulk.load_blocks(chunks(0), ctx, mem.loader(), progress, block_bytes=2000,
+                                after_block=lambda p: stops.append(p.offset) is not None)
+    # Stopped after the first block: the checkpoint is at its end, on a line boundary.
+    assert stops == [progress.offset] and 0 < progress.offset < len(data)
+    assert data[progress.offset - 1:progress.offset] == b"\n"
+    runs = 1
+    while progress.offset < len(data):
+        progress = bulk.BulkProgress.from_json(progress.to_json())  # a new process resumes
+        bulk.load_blocks(chunks(progress.offset), ctx, mem.loader(), progress, block_bytes=2000,
+                         after_block=lambda p: False)
+        runs += 1
+    assert runs > 3 and progress.pending == []
+    assert mem.orders == whole.orders and mem.items == whole.items
