@@ -31,8 +31,15 @@ DEMO_AGENCY_NAME = "Northstar Growth (demo agency)"
 
 
 def demo_end_date(today: date | None = None) -> date:
-    """The world's last day: yesterday, so 'last week' on the page is a complete week of data."""
-    return (today or datetime.now(UTC).date()) - timedelta(days=1)
+    """The world's last day: yesterday, so 'last week' on the page is a complete week of data.
+
+    Without ``today``, yesterday of the stores' own calendars: the demo brands sit in American
+    timezones (down to UTC-12 for any brand), where the date lags UTC's for up to 12 hours, and a
+    world ending on a day the store still lives in would be modelled as complete by nobody.
+    """
+    if today is None:
+        today = (datetime.now(UTC) - timedelta(hours=12)).date()
+    return today - timedelta(days=1)
 
 
 def reset_local_state(settings: Settings) -> list[Path]:

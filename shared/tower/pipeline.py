@@ -119,13 +119,17 @@ def schedule_syncs(runtime: Runtime, now: datetime | None = None) -> list[str]:
 # --- models ------------------------------------------------------------------------------------------
 
 
-def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | None = None) -> dict[str, Any]:
+def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | None = None,
+                          now: datetime | None = None) -> dict[str, Any]:
     """Build the models for the brand over the touched window, then announce tower-models-built."""
     from tower.analytics.runner import build_models
+    from tower.decisions.sources import local_today
 
     _require(message.data, "brand_id")
     brand_id = message.data["brand_id"]
-    today = today or datetime.now(UTC).date()
+    # The brand's own calendar day, as the decisions read it: in UTC it is already tomorrow for an American
+    # store every evening, and a build cut there would model a day still in progress as complete.
+    today = today or local_today(runtime.warehouse, brand_id, now)
     start = date.fromisoformat(message.data.get("window_start") or str(today - timedelta(days=90)))
     end = date.fromisoformat(message.data.get("window_end") or str(today + timedelta(days=1)))
     result = build_models(runtime.warehouse, brand_id, start, end, runtime.settings, today=today)
