@@ -139,9 +139,10 @@ geo_ids AS (
 ),
 
 -- (order, campaign) pairs where a campaign that touched somewhere promotes one of the order's products
--- (one integer per pair: order_key × (campaigns + 1) + campaign_key)
+-- (one integer per pair: order_key × (campaigns + 1) + campaign_key). Only ever the right side of an IN, so
+-- pairs repeat (an order with two of a campaign's products): removing them cost more than the lookups save.
 promoting_pairs AS (
-  SELECT DISTINCT l.order_key * (SELECT MAX(campaign_key) + 1 FROM touch_groups) + c.campaign_key AS pair
+  SELECT l.order_key * (SELECT MAX(campaign_key) + 1 FROM touch_groups) + c.campaign_key AS pair
   FROM stg_shopify__order_lines AS l
   INNER JOIN promoted AS p ON p.product_id = l.product_id
   INNER JOIN (SELECT DISTINCT platform, campaign_id, campaign_key FROM touch_groups) AS c

@@ -27,24 +27,31 @@ WITH daily AS (
   GROUP BY performance_date, channel, country_code, region_code
 ),
 
+-- one row per scope × day before the spread below multiplies rows by 2 × @period_days (the blended and
+-- region scopes would otherwise carry one row per channel and region of the day)
 scoped AS (
-  SELECT 'blended' AS scope, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS country_code,
-    CAST(NULL AS STRING) AS region_code, performance_date, spend, revenue, orders, profit
-  FROM daily
-  UNION ALL
-  SELECT 'channel' AS scope, channel, CAST(NULL AS STRING) AS country_code, CAST(NULL AS STRING) AS region_code,
-    performance_date, spend, revenue, orders, profit
-  FROM daily
-  WHERE channel IS NOT NULL
-  UNION ALL
-  SELECT 'region' AS scope, CAST(NULL AS STRING) AS channel, country_code, region_code,
-    performance_date, spend, revenue, orders, profit
-  FROM daily
-  UNION ALL
-  SELECT 'channel_region' AS scope, channel, country_code, region_code,
-    performance_date, spend, revenue, orders, profit
-  FROM daily
-  WHERE channel IS NOT NULL
+  SELECT scope, channel, country_code, region_code, performance_date,
+    SUM(spend) AS spend, SUM(revenue) AS revenue, SUM(orders) AS orders, SUM(profit) AS profit
+  FROM (
+    SELECT 'blended' AS scope, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS country_code,
+      CAST(NULL AS STRING) AS region_code, performance_date, spend, revenue, orders, profit
+    FROM daily
+    UNION ALL
+    SELECT 'channel' AS scope, channel, CAST(NULL AS STRING) AS country_code, CAST(NULL AS STRING) AS region_code,
+      performance_date, spend, revenue, orders, profit
+    FROM daily
+    WHERE channel IS NOT NULL
+    UNION ALL
+    SELECT 'region' AS scope, CAST(NULL AS STRING) AS channel, country_code, region_code,
+      performance_date, spend, revenue, orders, profit
+    FROM daily
+    UNION ALL
+    SELECT 'channel_region' AS scope, channel, country_code, region_code,
+      performance_date, spend, revenue, orders, profit
+    FROM daily
+    WHERE channel IS NOT NULL
+  )
+  GROUP BY scope, channel, country_code, region_code, performance_date
 ),
 
 -- each day counts towards the 2 × @period_days as-of days whose current or previous period holds it

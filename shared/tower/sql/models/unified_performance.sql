@@ -166,11 +166,18 @@ known_credits AS (
   INNER JOIN promoted_counts AS n ON n.campaign_key = c.campaign_key
 ),
 
+-- (campaign, product) pairs as one integer each: the credited orders' lines are filtered by it after joining
+-- their own order, rather than every line of every order being joined to every campaign promoting its product
+promoted_pairs AS (
+  SELECT campaign_key * (SELECT COUNT(*) + 1 FROM product_keys) + product_key AS pair
+  FROM promoted_keys
+),
+
 promoted_in_order AS (
   SELECT k.order_key, k.campaign_key, l.product_key, SUM(l.revenue_share) AS share
   FROM known_credits AS k
   INNER JOIN keyed_lines AS l ON l.order_key = k.order_key AND l.order_date = k.order_date
-  INNER JOIN promoted_keys AS p ON p.campaign_key = k.campaign_key AND p.product_key = l.product_key
+  WHERE k.campaign_key * (SELECT COUNT(*) + 1 FROM product_keys) + l.product_key IN (SELECT pair FROM promoted_pairs)
   GROUP BY k.order_key, k.campaign_key, l.product_key
 ),
 
