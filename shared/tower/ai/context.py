@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from tower.ai.tokens import compact_json, count_json_tokens
-from tower.decisions.inputs import AlignmentRow, BrandFacts, PeriodRow, StockPosition
+from tower.decisions.inputs import AlignmentRow, BrandFacts, PeriodRow, StockPosition, pooled_share
 from tower.decisions.scoring import iso_week
 
 DEFAULT_CAPS: dict[str, int] = {
@@ -158,9 +158,7 @@ def _misalignments(rows: Iterable[AlignmentRow], cap: int, kinds: tuple[str, ...
             "issue": kind,
             "doc": round(min(covers), 1) if covers else None,
             "ad_spend": _money(spend),
-            # region shares have different denominators: Σ spend ÷ Σ of what each is a share of
-            "spend_share_pct": round(spend / sum(r.spend / r.spend_share if r.spend_share > 0 else r.spend
-                                                 for r in rs) * 100, 1) if spend > 0 else 0.0,
+            "spend_share_pct": round(pooled_share(rs) * 100, 1),
             "channels": sorted({r.channel for r in rs}),
             "geo": _geo(r.region_code for r in rs),
         })

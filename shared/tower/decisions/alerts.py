@@ -43,6 +43,7 @@ from tower.decisions.inputs import (
     ChannelWeek,
     SpendSeries,
     StockPosition,
+    pooled_share,
 )
 from tower.decisions.thresholds import AlertThresholds
 
@@ -234,9 +235,7 @@ def inventory_mismatches(rows: tuple[AlignmentRow, ...] | list[AlignmentRow], cu
     out = []
     for (product_id, kind), rs in sorted(groups.items()):
         spend = sum(r.spend for r in rs)
-        # shares of different regions have different denominators: Σ spend ÷ Σ of what they are shares of
-        scope = sum(r.spend / r.spend_share if r.spend_share > 0 else r.spend for r in rs)
-        share = spend / scope if scope > 0 else 0.0
+        share = pooled_share(rs)
         regions = sorted({r.region_code for r in rs if r.region_code})
         channels = sorted({r.channel for r in rs})
         ch_words = fmt.join_words([fmt.channel_name(c) for c in channels])

@@ -8,10 +8,26 @@ spend shares are fractions (0.35 = 35%).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
+
+
+class _Shared(Protocol):
+    spend: float
+    spend_share: float
+
+
+def pooled_share(rows: Iterable[_Shared]) -> float:
+    """Σ spend ÷ Σ of what each row's share is a share of (0 when there is nothing).
+
+    Shares of different regions have different denominators, so they are never averaged: a row with
+    spend s and share f stands for s ÷ f of spend in its scope (a row without a share, for its own).
+    """
+    rows = list(rows)
+    scope = sum(r.spend / r.spend_share if r.spend_share > 0 else r.spend for r in rows)
+    return sum(r.spend for r in rows) / scope if scope > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tower.decisions import formatting as fmt
-from tower.decisions.inputs import CampaignRef, PerformanceRow, StockPosition
+from tower.decisions.inputs import CampaignRef, PerformanceRow, StockPosition, pooled_share
 from tower.decisions.thresholds import RuleThresholds
 
 REDUCE = "reduce_spend"
@@ -256,9 +256,8 @@ def judge_group(rows: Sequence[PerformanceRow]) -> Judged:
     brand_spend = max((r.brand_spend for r in rows), default=0.0)
     if brand_spend > 0:
         share = spend / brand_spend
-    else:  # rows built without the brand's total: their own shares (Σ spend ÷ Σ of what each is a share of)
-        scope = sum(r.spend / r.spend_share if r.spend_share > 0 else r.spend for r in rows)
-        share = spend / scope if scope > 0 else 0.0
+    else:  # rows built without the brand's total: their own shares, pooled
+        share = pooled_share(rows)
     whole = [r for r in rows if not r.location_id]
     stock_rows = whole[:1] or list({r.stock_key: r for r in rows}.values())
     return Judged(tuple(rows), spend, revenue, share, sum(r.available_units for r in stock_rows),
@@ -316,11 +315,9 @@ def _summary(hits: Sequence[Hit]) -> dict[str, Any]:
     rows = [h.row for h in hits]
     spend = sum(r.spend for r in rows)
     revenue = sum(r.revenue for r in rows)
-    # shares of different regions have different denominators: Σ spend ÷ Σ of what they are shares of
-    scope = sum(r.spend / r.spend_share if r.spend_share > 0 else r.spend for r in rows)
     covers = [r.days_of_cover for r in rows if r.days_of_cover is not None]
     return {"spend": spend, "revenue": revenue, "roas": revenue / spend if spend > 0 else 0.0,
-            "share": spend / scope if scope > 0 else 0.0, "doc": min(covers) if covers else None,
+            "share": pooled_share(rows), "doc": min(covers) if covers else None,
             "regions": tuple(sorted({r.region_code for r in rows if r.region_code}))}
 
 
