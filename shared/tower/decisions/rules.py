@@ -336,8 +336,9 @@ def _breakdown(hits: Sequence[Hit]) -> list[dict[str, Any]]:
              "spend_share_pct": _r(h.row.spend_share * 100, 1), "change": _r(h.change)} for h in rows]
 
 
-def _metrics(hits: Sequence[Hit], agg: dict[str, Any], t: RuleThresholds) -> dict[str, Any]:
-    available, velocity = _stock_totals(hits)
+def _metrics(hits: Sequence[Hit], agg: dict[str, Any], t: RuleThresholds,
+             stock: tuple[float, float]) -> dict[str, Any]:
+    available, velocity = stock
     first = hits[0].row
     return {
         "spend": _r(agg["spend"]),
@@ -360,10 +361,10 @@ def reduce_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThres
     row = hits[0].row
     change = sum(h.change for h in hits)
     spend = agg["spend"]
-    metrics = _metrics(hits, agg, t) | {"change_pct": _r(change / spend * 100, 1)}
+    available, velocity = _stock_totals(hits)
+    metrics = _metrics(hits, agg, t, (available, velocity)) | {"change_pct": _r(change / spend * 100, 1)}
     # Fewer ad-driven sales stretch the stock: each cut removes change × ROAS of revenue, i.e. that
     # ÷ unit price units over the window, from the daily sales of the stock it draws on.
-    available, velocity = _stock_totals(hits)
     saved_per_day = sum(-h.change * h.row.roas / h.row.unit_price for h in hits if h.row.unit_price > 0) / t.window_days
     days_gained = new_doc = None
     if velocity > 0 and available > 0 and saved_per_day > 0:
@@ -413,9 +414,8 @@ def increase_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThr
     before_factor = sum(h.change * h.row.roas for h in hits)
     after_factor = before_factor * factor
     spare = sum(h.spare_units for h in hits if h.capped)
-    metrics = _metrics(hits, agg, t) | {
-        "change_pct": _r(added / spend * 100, 1), "horizon_days": t.horizon_days,
-        "available_units": _r(group.available, 0), "velocity_per_day": _r(group.velocity, 2)}
+    metrics = _metrics(hits, agg, t, (group.available, group.velocity)) | {
+        "change_pct": _r(added / spend * 100, 1), "horizon_days": t.horizon_days}
     if capped:
         metrics["spare_units"] = _r(spare, 0)
     impact = {
