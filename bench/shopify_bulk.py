@@ -15,11 +15,15 @@ returns for the connector's OrdersBulk query (``\\/`` escapes, line items as sep
   reported as a rate.
 
 Run: ``flock /tmp/bench.lock .venv/bin/python bench/shopify_bulk.py [--orders 1000000]
-[--baseline-orders 3000] [--block-mb 256]``. The last line printed is one JSON object
+[--baseline-orders 3000] [--block-mb 256] [--no-floor]``. The last line printed is one JSON object
 (``orders_per_s``, ``baseline_orders_per_s``, ``ratio``; ``merge_seconds`` is the loading
 thread's time in the warehouse — merges and the close — while the parse runs beside it,
 ``cpu_seconds`` the process's CPU time over the product path and ``load_average`` the machine's
 1-minute load when it ended: on a shared VM the wall time depends on what else runs).
+
+``floor_seconds`` / ``floor_orders_per_s`` (skip with ``--no-floor``) measure what this machine can do
+at best with the same parse SQL: one ``INSERT ... SELECT`` per table over the whole file inside a
+DuckDB warehouse on every core, with none of the product path's guarantees (see ``engine_floor``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--baseline-orders", type=int, default=3000, help="Orders loaded row by row.")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--keep", type=Path, default=None, help="Write the JSONL and warehouse here (kept).")
+    ap.add_argument("--no-floor", dest="floor", action="store_false",
+                    help="Skip the engine floor (one INSERT ... SELECT per table over the whole file).")
     ap.add_argument("--block-mb", type=int, default=None,
                     help="Block size in MB (default: the connector's, bulk.BLOCK_BYTES).")
     args = ap.parse_args(argv)
@@ -121,6 +127,12 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         raise SystemExit(f"loaded {loaded['o']} orders, exported {n_orders}")
     print(f"product path: {n_orders:,} orders + {loaded['l']:,} line items in {seconds:.2f} s", file=sys.stderr)
 
+    floor = engine_floor(jsonl, ctx, work) if args.floor else None
+    if floor and floor.pop("floor_rows") != [n_orders, loaded["l"]]:
+        raise SystemExit("the engine floor loaded other row counts than the product path")
+    if floor:
+        print(f"engine floor: {floor['floor_seconds']:.2f} s ({floor['floor_orders_per_s']:,} orders/s)", file=sys.stderr)
+
     # -- baseline: row by row ----------------------------------------------------------------------
     base = DuckDBWarehouse(work / "baseline.duckdb")
     base.init_schema()
@@ -163,9 +175,46 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "baseline_orders": done, "baseline_seconds": round(base_seconds, 2),
         "baseline_orders_per_s": round(baseline_per_s), "ratio": round(orders_per_s / baseline_per_s, 1),
         "goal_orders_per_s": 100_000,
+        **(floor or {}),
     }
     print(json.dumps(result))
     return result
+
+
+def engine_floor(jsonl: Path, ctx: Any, work: Path) -> dict[str, Any]:
+    """The fastest this machine can load the file, as a reference: the connector's own parse SQL run as one
+    ``INSERT ... SELECT`` per table inside a DuckDB warehouse with every thread, over the whole file at once.
+
+    It is not a product path: no blocks (nothing to resume from), no key matching (a replayed block would
+    duplicate), no carried line items, no privacy suppression. The product path does all of those, so it
+    cannot be faster than this.
+    """
+    import duckdb
+
+    from tower.adapters.duckdb_warehouse import DuckDBWarehouse
+    from tower.connectors.shopify import bulk
+
+    path = work / "floor.duckdb"
+    wh = DuckDBWarehouse(path)
+    wh.init_schema()
+    wh.close()
+    ipad, opad = bulk._hmac_pads(ctx.customer_salt)
+    t = time.perf_counter()
+    con = duckdb.connect(str(path), config={"threads": os.cpu_count() or 1})
+    con.execute("SET TimeZone = 'UTC'")
+    # The connector's parse SQL (bulk.parse_file runs the same text in its private DuckDB).
+    con.execute("INSERT INTO orders BY NAME " + bulk._ORDERS_SQL,
+                {"path": str(jsonl), "brand_id": ctx.brand_id, "timezone": ctx.timezone, "currency": ctx.currency,
+                 "ipad": ipad, "opad": opad})
+    con.execute("INSERT INTO order_line_items BY NAME SELECT $brand_id AS brand_id, i.*, o.order_date, o.currency "
+                f"FROM ({bulk._ITEMS_SQL}) AS i JOIN orders AS o ON o.brand_id = $brand_id AND o.order_id = i.order_id",
+                {"path": str(jsonl), "brand_id": ctx.brand_id})
+    orders, lines = con.execute("SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_line_items)"
+                                ).fetchone()
+    con.close()
+    seconds = time.perf_counter() - t
+    return {"floor_seconds": round(seconds, 2), "floor_orders_per_s": round(orders / seconds),
+            "floor_threads": os.cpu_count(), "floor_rows": [orders, lines]}
 
 
 if __name__ == "__main__":
