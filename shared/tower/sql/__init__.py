@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SQL_DIR = Path(__file__).parent
 SCHEMA_DIR = SQL_DIR / "schema"
@@ -28,6 +32,44 @@ def schema_files() -> list[Path]:
 def table_names() -> list[str]:
     """The tables the DDL declares (file stem = table name)."""
     return [p.stem for p in schema_files()]
+
+
+@lru_cache(maxsize=128)
+def arrow_schema(table: str, *, not_null: bool = True) -> pa.Schema:
+    """The Arrow schema of a warehouse table, from its DDL file: column order, types and (unless
+    ``not_null`` is False) the NOT NULL constraints.
+
+    BigQuery NUMERIC is ``decimal128(38, 9)``; TIMESTAMP is ``timestamp[us, tz=UTC]``; DATE ``date32``.
+
+    Raises:
+        KeyError: No DDL file declares the table.
+        TypeError: A column's type has no Arrow counterpart here.
+    """
+    import pyarrow as pa
+
+    types = {
+        exp.DataType.Type.VARCHAR: pa.string(), exp.DataType.Type.TEXT: pa.string(),
+        exp.DataType.Type.BIGINT: pa.int64(), exp.DataType.Type.INT: pa.int64(),
+        exp.DataType.Type.DOUBLE: pa.float64(), exp.DataType.Type.FLOAT: pa.float64(),
+        exp.DataType.Type.BOOLEAN: pa.bool_(), exp.DataType.Type.DATE: pa.date32(),
+        exp.DataType.Type.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
+        exp.DataType.Type.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+        exp.DataType.Type.DECIMAL: pa.decimal128(38, 9), exp.DataType.Type.BIGDECIMAL: pa.decimal128(38, 9),
+    }
+    path = SCHEMA_DIR / f"{table}.sql"
+    if not path.exists():
+        raise KeyError(f"no DDL file for table {table!r}")
+    (create,) = parse_bigquery(path.read_text())
+    fields = []
+    for col in create.this.expressions:
+        if not isinstance(col, exp.ColumnDef):
+            continue
+        kind = col.args["kind"]
+        if kind.this not in types:
+            raise TypeError(f"{table}.{col.name}: no Arrow type for {kind.sql('bigquery')}")
+        required = not_null and any(isinstance(c.kind, exp.NotNullColumnConstraint) for c in col.constraints)
+        fields.append(pa.field(col.name, types[kind.this], nullable=not required))
+    return pa.schema(fields)
 
 
 @lru_cache(maxsize=256)

@@ -144,22 +144,11 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 @lru_cache(maxsize=32)
 def table_schema(table: str) -> pa.Schema:
-    """The Arrow schema of a warehouse table, read from its DDL file."""
-    from sqlglot import exp
-
+    """The Arrow schema of a warehouse table, read from its DDL file (every column nullable: a payload
+    may lack what the warehouse requires, and the warehouse says so)."""
     from tower import sql as sqlfiles
 
-    types = {
-        exp.DataType.Type.VARCHAR: pa.string(), exp.DataType.Type.TEXT: pa.string(),
-        exp.DataType.Type.BIGINT: pa.int64(), exp.DataType.Type.INT: pa.int64(),
-        exp.DataType.Type.BOOLEAN: pa.bool_(), exp.DataType.Type.DATE: pa.date32(),
-        exp.DataType.Type.TIMESTAMPTZ: TIMESTAMP, exp.DataType.Type.TIMESTAMP: TIMESTAMP,
-        exp.DataType.Type.DECIMAL: MONEY, exp.DataType.Type.BIGDECIMAL: MONEY,
-        exp.DataType.Type.DOUBLE: pa.float64(), exp.DataType.Type.FLOAT: pa.float64(),
-    }
-    (create,) = sqlfiles.parse_bigquery((sqlfiles.SCHEMA_DIR / f"{table}.sql").read_text())
-    return pa.schema([pa.field(c.name, types[c.args["kind"].this]) for c in create.this.expressions
-                      if isinstance(c, exp.ColumnDef)])
+    return sqlfiles.arrow_schema(table, not_null=False)
 
 
 def to_table(table: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:

@@ -8,51 +8,19 @@ integer cents (exact, no float on the way). TIMESTAMP is ``timestamp[us, tz=UTC]
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlglot import exp
 
 from tower import sql as sqlfiles
 
 MONEY = pa.decimal128(38, 9)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-_TYPES: dict[exp.DataType.Type, pa.DataType] = {
-    exp.DataType.Type.VARCHAR: pa.string(),
-    exp.DataType.Type.TEXT: pa.string(),
-    exp.DataType.Type.BIGINT: pa.int64(),
-    exp.DataType.Type.INT: pa.int64(),
-    exp.DataType.Type.DOUBLE: pa.float64(),
-    exp.DataType.Type.FLOAT: pa.float64(),
-    exp.DataType.Type.BOOLEAN: pa.bool_(),
-    exp.DataType.Type.DATE: pa.date32(),
-    exp.DataType.Type.TIMESTAMPTZ: TIMESTAMP,
-    exp.DataType.Type.TIMESTAMP: TIMESTAMP,
-    exp.DataType.Type.DECIMAL: MONEY,
-    exp.DataType.Type.BIGDECIMAL: MONEY,
-}
-
-
-@lru_cache(maxsize=64)
 def arrow_schema(table: str) -> pa.Schema:
     """The Arrow schema of a warehouse table, from its DDL file (column order, types, NOT NULL)."""
-    path = sqlfiles.SCHEMA_DIR / f"{table}.sql"
-    if not path.exists():
-        raise KeyError(f"no DDL file for table {table!r}")
-    (create,) = sqlfiles.parse_bigquery(path.read_text())
-    fields = []
-    for col in create.this.expressions:
-        if not isinstance(col, exp.ColumnDef):
-            continue
-        kind = col.args["kind"]
-        if kind.this not in _TYPES:
-            raise TypeError(f"{table}.{col.name}: no Arrow type for {kind.sql('bigquery')}")
-        not_null = any(isinstance(c.kind, exp.NotNullColumnConstraint) for c in col.constraints)
-        fields.append(pa.field(col.name, _TYPES[kind.this], nullable=not not_null))
-    return pa.schema(fields)
+    return sqlfiles.arrow_schema(table)
 
 
 def money(cents: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
