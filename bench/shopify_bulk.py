@@ -128,9 +128,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     print(f"product path: {n_orders:,} orders + {loaded['l']:,} line items in {seconds:.2f} s", file=sys.stderr)
 
     floor = engine_floor(jsonl, ctx, work) if args.floor else None
-    if floor and floor.pop("floor_rows") != [n_orders, loaded["l"]]:
-        raise SystemExit("the engine floor loaded other row counts than the product path")
     if floor:
+        if floor.pop("floor_rows") != [n_orders, loaded["l"]]:
+            raise SystemExit("the engine floor loaded other row counts than the product path")
         print(f"engine floor: {floor['floor_seconds']:.2f} s ({floor['floor_orders_per_s']:,} orders/s)", file=sys.stderr)
 
     # -- baseline: row by row ----------------------------------------------------------------------
@@ -198,17 +198,16 @@ def engine_floor(jsonl: Path, ctx: Any, work: Path) -> dict[str, Any]:
     wh = DuckDBWarehouse(path)
     wh.init_schema()
     wh.close()
-    ipad, opad = bulk._hmac_pads(ctx.customer_salt)
+    # The connector's parse statements (bulk.parse_file runs them in its private DuckDB).
+    orders_sql, orders_params = bulk.orders_query(str(jsonl), ctx)
+    items_sql, items_params = bulk.items_query(str(jsonl))
     t = time.perf_counter()
     con = duckdb.connect(str(path), config={"threads": os.cpu_count() or 1})
     con.execute("SET TimeZone = 'UTC'")
-    # The connector's parse SQL (bulk.parse_file runs the same text in its private DuckDB).
-    con.execute("INSERT INTO orders BY NAME " + bulk._ORDERS_SQL,
-                {"path": str(jsonl), "brand_id": ctx.brand_id, "timezone": ctx.timezone, "currency": ctx.currency,
-                 "ipad": ipad, "opad": opad})
+    con.execute("INSERT INTO orders BY NAME " + orders_sql, orders_params)
     con.execute("INSERT INTO order_line_items BY NAME SELECT $brand_id AS brand_id, i.*, o.order_date, o.currency "
-                f"FROM ({bulk._ITEMS_SQL}) AS i JOIN orders AS o ON o.brand_id = $brand_id AND o.order_id = i.order_id",
-                {"path": str(jsonl), "brand_id": ctx.brand_id})
+                f"FROM ({items_sql}) AS i JOIN orders AS o ON o.brand_id = $brand_id AND o.order_id = i.order_id",
+                {**items_params, "brand_id": ctx.brand_id})
     orders, lines = con.execute("SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_line_items)"
                                 ).fetchone()
     con.close()

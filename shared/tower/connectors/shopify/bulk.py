@@ -166,6 +166,19 @@ def _hmac_pads(salt: str) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
+def orders_query(path: str, ctx: BrandContext) -> tuple[str, dict[str, Any]]:
+    """The DuckDB statement that reads a JSONL file's orders in the ``orders`` table's shape, and its
+    parameters (the brand's context and the customer-hash key pads)."""
+    ipad, opad = _hmac_pads(ctx.customer_salt)
+    return _ORDERS_SQL, {"path": path, "brand_id": ctx.brand_id, "timezone": ctx.timezone,
+                         "currency": ctx.currency, "ipad": ipad, "opad": opad}
+
+
+def items_query(path: str) -> tuple[str, dict[str, Any]]:
+    """The DuckDB statement that reads a JSONL file's line items (not yet joined to their orders)."""
+    return _ITEMS_SQL, {"path": path}
+
+
 def _arrow(rel: Any) -> pa.Table:
     # duckdb's Python API renamed the Arrow export across versions.
     for name in ("to_arrow_table", "arrow", "fetch_arrow_table"):
@@ -216,11 +229,10 @@ def parse_file(path: str, ctx: BrandContext) -> ParsedBlock:
         con.execute("SET TimeZone = 'UTC'")
         # Two scans of the block, each reading only the fields it needs (projection pushdown):
         # one scan of every field, split afterwards, costs as much CPU and more memory.
-        ipad, opad = _hmac_pads(ctx.customer_salt)
-        orders = _arrow(con.sql(_ORDERS_SQL, params={"path": path, "brand_id": ctx.brand_id,
-                                                     "timezone": ctx.timezone, "currency": ctx.currency,
-                                                     "ipad": ipad, "opad": opad}))
-        items = _arrow(con.sql(_ITEMS_SQL, params={"path": path}))
+        orders_sql, orders_params = orders_query(path, ctx)
+        items_sql, items_params = items_query(path)
+        orders = _arrow(con.sql(orders_sql, params=orders_params))
+        items = _arrow(con.sql(items_sql, params=items_params))
     finally:
         con.close()
     return ParsedBlock(_typed(orders, table_schema("orders")), _typed(items, ITEM_SCHEMA))

@@ -142,7 +142,6 @@ MONEY = pa.decimal128(38, 9)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
-@lru_cache(maxsize=32)
 def table_schema(table: str) -> pa.Schema:
     """The Arrow schema of a warehouse table, read from its DDL file (every column nullable: a payload
     may lack what the warehouse requires, and the warehouse says so)."""
