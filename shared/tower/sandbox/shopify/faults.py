@@ -19,17 +19,6 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-KINDS: tuple[str, ...] = (
-    "throttle",
-    "internal_error",
-    "http_500",
-    "http_502",
-    "http_503",
-    "drop",
-    "reset",
-    "expired_token",
-    "download_drop",
-)
 #: Faults a client can recover from by retrying (the randomized runs draw from these).
 RECOVERABLE: tuple[str, ...] = (
     "throttle",
@@ -40,6 +29,7 @@ RECOVERABLE: tuple[str, ...] = (
     "drop",
     "reset",
 )
+KINDS: tuple[str, ...] = (*RECOVERABLE, "expired_token", "download_drop")
 
 
 @dataclass(frozen=True)
