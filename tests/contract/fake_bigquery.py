@@ -358,8 +358,26 @@ class FakeBigQuery:
         config = job["configuration"]
         if "query" not in config:
             raise BadRequest("fake: only query jobs are inserted without an upload")
+        if config.get("dryRun"):
+            self._dry_run(job, config["query"])
+            return _ok(job)
         self._run_query(job, config["query"])
         return _ok(job)
+
+    def _dry_run(self, job: dict[str, Any], q: dict[str, Any]) -> None:
+        """As BigQuery does: validate and list the stored tables the query reads, run nothing."""
+        dataset = (q.get("defaultDataset") or {}).get("datasetId")
+        try:
+            tree = parse_bigquery(q["query"])[0]
+        except sqlglot.errors.ParseError as e:
+            self._fail(job, f"Syntax error: {e}")
+            return
+        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+        refs = sorted({(t.db or dataset, t.name) for t in tree.find_all(exp.Table) if t.name not in ctes})
+        job["statistics"]["query"] = {
+            "statementType": type(tree).__name__.upper(), "totalBytesProcessed": "0",
+            "referencedTables": [{"projectId": self.project, "datasetId": d, "tableId": t} for d, t in refs],
+        }
 
     def _run_query(self, job: dict[str, Any], q: dict[str, Any]) -> None:
         if q.get("useLegacySql", True) is not False:

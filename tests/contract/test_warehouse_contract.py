@@ -301,3 +301,35 @@ def test_every_sql_file_parses_as_bigquery_and_transpiles_to_duckdb(path: Any) -
     statements = sqlfiles.parse_bigquery(text)
     assert statements, f"{path} holds no statement"
     assert len(sqlfiles.to_duckdb(text)) == len(statements)
+
+
+# --- the read path and confined reads (issue 12, fix 1) ---------------------------------------------
+
+
+def test_read_returns_rows_with_parameters(wh: Warehouse) -> None:
+    wh.merge("ad_performance", [ad_row(1), ad_row(2, brand="b2")], AD_KEYS)
+    rows = wh.read("SELECT brand_id, COUNT(*) AS n FROM ad_performance WHERE brand_id = @b GROUP BY brand_id",
+                   {"b": "b1"}, timeout_s=30)
+    assert rows == [{"brand_id": "b1", "n": 1}]
+
+
+def test_a_confined_read_sees_one_brand_of_the_named_tables(wh: Warehouse) -> None:
+    from tower.ports import Confinement
+
+    wh.merge("ad_performance", [ad_row(1), ad_row(2, brand="b2")], AD_KEYS)
+    only = Confinement(brand_id="b1", tables=frozenset({"ad_performance"}), timeout_s=30)
+    sql = "SELECT brand_id FROM (SELECT * FROM ad_performance WHERE brand_id = @brand_id) AS a"
+    assert wh.read_confined(sql, {"brand_id": "b1"}, only) == [{"brand_id": "b1"}]
+    with pytest.raises(PortError):  # a table it was not given
+        wh.read_confined("SELECT brand_id FROM orders", None, only)
+
+
+def test_bigquery_confined_read_is_dry_run_first_and_capped(bq: Any, fake_bq: FakeBigQuery) -> None:
+    from tower.ports import Confinement
+
+    only = Confinement(brand_id="b1", tables=frozenset({"ad_performance"}), timeout_s=30, max_bytes_billed=12345678)
+    bq.read_confined("SELECT brand_id FROM ad_performance WHERE brand_id = @brand_id", {"brand_id": "b1"}, only)
+    jobs = [r.body["configuration"] for r in fake_bq.calls("POST", "/jobs")]
+    assert jobs[0].get("dryRun") is True and "dryRun" not in jobs[1]
+    assert jobs[1]["query"]["maximumBytesBilled"] == "12345678"
+    assert int(jobs[1]["jobTimeoutMs"]) == 30000

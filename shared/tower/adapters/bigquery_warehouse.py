@@ -14,6 +14,7 @@ window half replaced.
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import re
 import uuid
@@ -26,7 +27,7 @@ import pyarrow as pa
 
 from tower import sql as sqlfiles
 from tower.adapters.warehouse_common import as_arrow, dedupe_sql, ident, merge_sql, window_delete_sql
-from tower.ports import PortError
+from tower.ports import Confinement, PortError, QueryTimeout
 
 ORDER_COLUMN = "_tower_ord"  # position of a row in its batch, so the last duplicate wins
 # Decimal values beyond NUMERIC's range or scale travel as BIGNUMERIC.
@@ -128,7 +129,9 @@ class BigQueryWarehouse:
     def _table_ref(self, table: str) -> Any:
         return self._dataset_ref.table(ident(table))
 
-    def _run(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    def _run(self, sql: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None,
+             **job: Any) -> Any:
+        """Run a query job; ``job`` adds QueryJobConfig fields (dry_run, maximum_bytes_billed...)."""
         from google.api_core.exceptions import GoogleAPICallError
         from google.cloud import bigquery
 
@@ -136,11 +139,19 @@ class BigQueryWarehouse:
             default_dataset=self._dataset_ref,
             use_legacy_sql=False,
             query_parameters=[query_parameter(k, v) for k, v in used_parameters(sql, params).items()],
+            **job,
         )
+        if timeout_s is not None:
+            config.job_timeout_ms = int(timeout_s * 1000)  # BigQuery cancels the job itself
         try:
-            return self._client.query(sql, job_config=config, location=self.location).result()
+            running = self._client.query(sql, job_config=config, location=self.location)
+            if job.get("dry_run"):
+                return running
+            return running.result(timeout=timeout_s)
         except GoogleAPICallError as e:
             raise PortError(f"{type(e).__name__}: {e.message}\n-- in --\n{sql}") from e
+        except concurrent.futures.TimeoutError as e:
+            raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped") from e
 
     def _schema(self, table: str) -> list[Any]:
         from google.api_core.exceptions import NotFound
@@ -229,6 +240,28 @@ class BigQueryWarehouse:
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._run(sql, params)
+
+    def read(self, sql: str, params: Mapping[str, Any] | None = None, *,
+             timeout_s: float | None = None) -> list[dict[str, Any]]:
+        """Every BigQuery job runs on its own; the timeout becomes the job's own timeout."""
+        result = self._run(sql, params, timeout_s=timeout_s).to_arrow(create_bqstorage_client=False)
+        return result.to_pylist()  # type: ignore[no-any-return]
+
+    def read_confined(self, sql: str, params: Mapping[str, Any] | None,
+                      confinement: Confinement) -> list[dict[str, Any]]:
+        """Run an untrusted SELECT after BigQuery itself has said what it reads.
+
+        A dry run first: BigQuery's own list of referenced tables must be within this dataset and
+        ``confinement.tables``, independently of the SQL guard's parse. Then the job runs with
+        ``maximum_bytes_billed`` (BigQuery fails it rather than scan more) and the job timeout.
+        """
+        dry = self._run(sql, params, dry_run=True, use_query_cache=False)
+        for ref in dry.referenced_tables or []:
+            if ref.dataset_id != self.dataset or ref.table_id not in confinement.tables:
+                raise PortError(f"the query reads {ref.dataset_id}.{ref.table_id}, which it may not")
+        result = self._run(sql, params, timeout_s=confinement.timeout_s,
+                           maximum_bytes_billed=int(confinement.max_bytes_billed))
+        return result.to_arrow(create_bqstorage_client=False).to_pylist()  # type: ignore[no-any-return]
 
     def merge(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
         """Upsert rows on keys: load to staging, dedupe (last row per key wins), MERGE, drop."""

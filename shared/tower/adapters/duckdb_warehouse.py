@@ -14,15 +14,29 @@ import duckdb
 import pyarrow as pa
 
 from tower import sql as sqlfiles
-from tower.adapters.warehouse_common import as_arrow, dedupe_sql, ident, merge_sql, window_delete_sql
-from tower.ports import PortError
+from tower.adapters.warehouse_common import (
+    as_arrow,
+    dedupe_sql,
+    ident,
+    merge_sql,
+    run_with_timeout,
+    window_delete_sql,
+)
+from tower.ports import Confinement, PortError
+
+
+def _arrow(rel: duckdb.DuckDBPyRelation | None) -> pa.Table:
+    """A relation's rows as Arrow (a statement with no result gives an empty table)."""
+    return rel.to_arrow_table() if rel is not None else pa.table({})
 
 
 class DuckDBWarehouse:
     """Warehouse port on a DuckDB file (or ``:memory:``).
 
-    One connection, guarded by a lock: DuckDB allows one writing process per file, and the
-    embedded default runs the pipeline in one process.
+    One writing connection, guarded by a lock: DuckDB allows one writing process per file, and the
+    embedded default runs the pipeline in one process. Reads through ``read`` go to a cursor of the
+    same database per thread (DuckDB's MVCC gives each a consistent snapshot), so a slow read never
+    holds the lock the writes and other readers need, and its timeout interrupts only itself.
     """
 
     engine = "duckdb"
@@ -36,6 +50,7 @@ class DuckDBWarehouse:
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
         self._lock = threading.RLock()
+        self._readers = threading.local()
 
     # -- schema ---------------------------------------------------------------------------------
     def init_schema(self) -> list[str]:
@@ -201,6 +216,75 @@ class DuckDBWarehouse:
                 self._con.execute("ROLLBACK")
                 raise
         return data.num_rows
+
+    # -- the read path ----------------------------------------------------------------------------
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """This thread's read connection (a cursor: same database, own transaction and interrupt)."""
+        cur = getattr(self._readers, "con", None)
+        if cur is None:
+            with self._lock:  # the parent connection object is not thread-safe while it spawns one
+                cur = self._con.cursor()
+                cur.execute("SET TimeZone = 'UTC'")
+            self._readers.con = cur
+        return cur
+
+    def read(self, sql: str, params: Mapping[str, Any] | None = None, *,
+             timeout_s: float | None = None) -> list[dict[str, Any]]:
+        statements = sqlfiles.to_duckdb(sql)
+        if len(statements) != 1:
+            raise PortError(f"a read is one statement, got {len(statements)}")
+        stmt = statements[0]
+        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)}
+        con = self._reader()
+
+        def work() -> list[dict[str, Any]]:
+            try:
+                return _arrow(con.sql(stmt, params=used or None)).to_pylist()
+            except duckdb.Error as e:
+                raise PortError(f"{type(e).__name__}: {e}") from e
+
+        return run_with_timeout(work, timeout_s, con.interrupt)
+
+    def read_confined(self, sql: str, params: Mapping[str, Any] | None,
+                      confinement: Confinement) -> list[dict[str, Any]]:
+        """Run an untrusted SELECT in a throwaway in-memory database that holds nothing but
+        ``confinement.brand_id``'s rows of ``confinement.tables``.
+
+        The copy is made through this thread's read connection; the query's database has external
+        access off (no files, no ATTACH, no extensions), its configuration locked (the query cannot
+        lift the memory limit or re-enable anything), one thread and the memory limit. Whatever the
+        SQL guard might miss, no other brand's row and no other table exists where the query runs.
+        """
+        statements = sqlfiles.to_duckdb(sql)
+        if len(statements) != 1:
+            raise PortError(f"a confined read is one statement, got {len(statements)}")
+        source = self._reader()
+        iso = duckdb.connect(":memory:", config={
+            "memory_limit": f"{int(confinement.memory_limit_mb)}MB", "threads": 1,
+        })
+        try:
+            iso.execute("SET TimeZone = 'UTC'")
+            for table in sorted(confinement.tables):
+                name = ident(table)
+                rows = _arrow(source.sql(f"SELECT * FROM {name} WHERE brand_id = $brand_id",
+                                         params={"brand_id": confinement.brand_id}))
+                iso.register("_rows", rows)
+                iso.execute(f"CREATE TABLE {name} AS SELECT * FROM _rows")
+                iso.unregister("_rows")
+            iso.execute("SET enable_external_access = false")
+            iso.execute("SET lock_configuration = true")
+            stmt = statements[0]
+            used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)}
+
+            def work() -> list[dict[str, Any]]:
+                try:
+                    return _arrow(iso.sql(stmt, params=used or None)).to_pylist()
+                except duckdb.Error as e:
+                    raise PortError(f"{type(e).__name__}: {str(e).splitlines()[0]}") from e
+
+            return run_with_timeout(work, confinement.timeout_s, iso.interrupt)
+        finally:
+            iso.close()
 
     def interrupt(self) -> None:
         """Stop the statement running now (called from another thread, e.g. a query timeout).

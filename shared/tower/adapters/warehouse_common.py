@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from tower.ports import PortError
+from tower.ports import PortError, QueryTimeout
+
+T = TypeVar("T")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -66,3 +69,29 @@ def window_delete_sql(table: str, date_column: str, where: Mapping[str, Any] | N
     for col in where or {}:
         conds.append(f"{ident(col)} = @w_{ident(col)}")
     return f"DELETE FROM {ident(table)} WHERE " + " AND ".join(conds)
+
+
+def run_with_timeout(work: Callable[[], T], timeout_s: float | None, stop: Callable[[], None]) -> T:
+    """Run ``work`` in a worker thread; after ``timeout_s`` call ``stop`` (which must make it end)
+    and raise QueryTimeout. ``stop`` reaches only the connection ``work`` runs on."""
+    if timeout_s is None:
+        return work()
+    result: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as e:  # noqa: BLE001 - handed over and re-raised in the caller's thread
+            result["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="warehouse-read", daemon=True).start()
+    if not done.wait(timeout_s):
+        stop()
+        done.wait(5.0)
+        raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped")
+    if "error" in result:
+        raise result["error"]
+    return result["value"]  # type: ignore[no-any-return]

@@ -25,7 +25,6 @@ from __future__ import annotations
 import calendar
 import math
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +39,7 @@ from tower.ai.prompts import QA_SYSTEM, data_message
 from tower.ai.sql_guard import ALLOWED_TABLES, UnsafeQuery, guard_select
 from tower.ai.tokens import compact_json
 from tower.ai.usage import CallUsage, fallback_usage, record
+from tower.ports import Confinement, PortError
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ai.claude import ClaudeClient
@@ -54,10 +54,6 @@ CHANNELS = ("meta", "tiktok", "google_ads")
 
 class AskError(ValueError):
     """The question (or a tool input) is unusable; the message says why (HTTP 400 / exit 2)."""
-
-
-class QueryTimeout(RuntimeError):
-    """A query ran longer than the configured timeout and was stopped."""
 
 
 # --- the named queries ----------------------------------------------------------------------------
@@ -225,37 +221,31 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def run_query(warehouse: Warehouse, sql: str, params: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]]:
-    """Run a read-only query, stopping it after ``timeout_s``.
+def run_read(warehouse: Warehouse, sql: str, params: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]]:
+    """Run one of our own named queries on the warehouse's read path (never behind the pipeline's
+    writes or another reader; a timeout stops only this query) and make the rows JSON-safe."""
+    return [{k: json_safe(v) for k, v in r.items()} for r in warehouse.read(sql, params, timeout_s=timeout_s)]
 
-    DuckDB exposes ``interrupt()``; a warehouse without it is left to finish in its worker thread while
-    the caller gets the timeout (BigQuery jobs carry their own timeout in the adapter).
+
+def run_model_select(warehouse: Warehouse, sql: str, brand_id: str, settings: Settings) -> list[dict[str, Any]]:
+    """Guard a model-written SELECT, then run it confined to the brand's rows of the tables it reads.
+
+    Two independent walls: the guard's scope-resolved rewrite (every real table read through
+    ``WHERE brand_id = @brand_id``), and the warehouse's confinement (on DuckDB a throwaway database
+    holding only that brand's rows of those tables; on BigQuery BigQuery's own referenced-table list
+    checked by a dry run, and a bytes-billed cap).
 
     Raises:
-        QueryTimeout: The query ran too long.
+        UnsafeQuery: The guard refused the SQL.
+        PortError: The SQL failed where it ran (unknown column, bad cast, a timeout, a refused table).
     """
-    result: dict[str, Any] = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            result["rows"] = warehouse.rows(sql, params)
-        except Exception as e:  # noqa: BLE001 - handed over and re-raised in the caller's thread
-            result["error"] = e
-        finally:
-            done.set()
-
-    worker = threading.Thread(target=work, name="qa-query", daemon=True)
-    worker.start()
-    if not done.wait(timeout_s):
-        interrupt = getattr(warehouse, "interrupt", None)
-        if callable(interrupt):
-            interrupt()
-            done.wait(5.0)
-        raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped")
-    if "error" in result:
-        raise result["error"]
-    return [{k: json_safe(v) for k, v in r.items()} for r in result["rows"]]
+    guarded = guard_select(sql, row_limit=settings.qa_row_limit)
+    confinement = Confinement(
+        brand_id=brand_id, tables=guarded.tables, timeout_s=settings.qa_timeout_seconds,
+        memory_limit_mb=settings.qa_memory_limit_mb, max_bytes_billed=settings.qa_max_bytes_billed,
+    )
+    rows = warehouse.read_confined(guarded.sql, {"brand_id": brand_id}, confinement)
+    return [{k: json_safe(v) for k, v in r.items()} for r in rows]
 
 
 # --- periods and the deterministic planner ----------------------------------------------------------
@@ -437,17 +427,23 @@ class ToolRunner:
         """Run one tool call; return (rows or an error message, is_error)."""
         try:
             if name == "run_select":
-                sql = guard_select(str(tool_input.get("sql") or ""), row_limit=self.settings.qa_row_limit)
-                rows = run_query(self.warehouse, sql, {"brand_id": self.brand_id}, self.settings.qa_timeout_seconds)
+                rows = run_model_select(self.warehouse, str(tool_input.get("sql") or ""), self.brand_id,
+                                        self.settings)
             elif name in NAMED_QUERIES:
                 q = NAMED_QUERIES[name]
                 params = bind_params(q, tool_input, self.brand_id, self.settings)
-                rows = run_query(self.warehouse, q.sql, params, self.settings.qa_timeout_seconds)
+                rows = run_read(self.warehouse, q.sql, params, self.settings.qa_timeout_seconds)
             else:
                 raise AskError(f"unknown tool {name!r}")
-        except (UnsafeQuery, AskError, QueryTimeout) as e:
+        except (UnsafeQuery, AskError) as e:
             self.log.append({"tool": name, "input": dict(tool_input), "error": str(e)})
             return f"refused: {e}", True
+        except PortError as e:
+            # The SQL ran and failed (unknown column, bad cast, timeout): the model reads why and may
+            # try again; the first line only, with no engine internals such as file paths.
+            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            self.log.append({"tool": name, "input": dict(tool_input), "error": message})
+            return f"error: {message}", True
         self.results.append(rows)
         self.log.append({"tool": name, "input": dict(tool_input), "rows": len(rows)})
         return rows, False

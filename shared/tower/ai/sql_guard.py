@@ -4,8 +4,9 @@ A query Claude writes for ``run_select`` is parsed with sqlglot (BigQuery dialec
 
 * it is exactly one statement, and that statement is a SELECT (or a UNION / INTERSECT / EXCEPT of
   SELECTs) — no DDL, DML, scripting, ``SELECT … INTO``, EXPORT, COPY, PRAGMA, SET, CALL …;
-* every table it reads is one of the allowed analytics tables (or a CTE of its own), unqualified
-  (no other project or dataset, no INFORMATION_SCHEMA), with no time travel (``FOR SYSTEM_TIME``);
+* every table it reads is one of the allowed analytics tables, unqualified (no other project or
+  dataset, no INFORMATION_SCHEMA), with no time travel (``FOR SYSTEM_TIME``); a name counts as one of
+  its own CTEs only in the scopes where that CTE is visible, and no CTE may be named like any table;
 * every function it calls is on an allowlist of scalar, aggregate and window functions — anything
   else (``read_csv``, ``read_parquet``, ``read_text``, ``glob``, ``EXTERNAL_QUERY``, ``getenv``,
   user functions, functions sqlglot does not know) is refused;
@@ -19,9 +20,15 @@ Then it is **rewritten**, never trusted: every allowed table reference becomes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from tower import sql as sqlfiles
 
 ALLOWED_TABLES: frozenset[str] = frozenset({
     "unified_performance",
@@ -68,11 +75,19 @@ _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class GuardedSelect:
+    """A query the guard accepted: the rewritten SQL and the stored tables it reads."""
+
+    sql: str
+    tables: frozenset[str]
+
+
 class UnsafeQuery(ValueError):
     """The SQL is refused; the message says why (it goes back to the model as a tool error)."""
 
 
-def guard_select(sql: str, *, row_limit: int, allowed_tables: frozenset[str] = ALLOWED_TABLES) -> str:
+def guard_select(sql: str, *, row_limit: int, allowed_tables: frozenset[str] = ALLOWED_TABLES) -> GuardedSelect:
     """Check a model-written query and rewrite it to read only ``@brand_id``'s rows.
 
     Args:
@@ -81,7 +96,7 @@ def guard_select(sql: str, *, row_limit: int, allowed_tables: frozenset[str] = A
         allowed_tables: Tables it may read.
 
     Returns:
-        The rewritten query (BigQuery dialect), with ``@brand_id`` to bind.
+        The rewritten query (BigQuery dialect, with ``@brand_id`` to bind) and the tables it reads.
 
     Raises:
         UnsafeQuery: Anything but one safe SELECT over the allowed tables.
@@ -110,31 +125,74 @@ def guard_select(sql: str, *, row_limit: int, allowed_tables: frozenset[str] = A
         if isinstance(node, exp.Parameter | exp.Placeholder) and node.name.lower() != "brand_id":
             raise UnsafeQuery(f"query parameter @{node.name} is not allowed")
 
-    cte_names = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    shadowing = sorted(cte_names & allowed_tables)
-    if shadowing:
-        raise UnsafeQuery(f"a CTE may not be named like a table: {', '.join(shadowing)}")
-
     for table in list(tree.find_all(exp.Table)):
         if not isinstance(table.this, exp.Identifier):
             raise UnsafeQuery(f"table functions are not allowed: {table.sql(dialect='bigquery')}")
-        name = table.name.lower()
         if table.args.get("db") or table.args.get("catalog"):
             raise UnsafeQuery(f"qualified table names are not allowed: {table.sql(dialect='bigquery')}")
         extra = [k for k, v in table.args.items() if v and k not in ("this", "alias")]
         if extra:
-            raise UnsafeQuery(f"table modifiers are not allowed on {name}: {', '.join(sorted(extra))}")
-        if name in cte_names:
-            continue
+            raise UnsafeQuery(f"table modifiers are not allowed on {table.name}: {', '.join(sorted(extra))}")
+
+    # A CTE named like any real table would make "which one is meant" depend on scoping rules: refuse
+    # it outright (the bypass this closes: WITH orders AS (SELECT * FROM orders) read every brand).
+    reserved = allowed_tables | _real_table_names()
+    shadowing = sorted({c.alias_or_name.lower() for c in tree.find_all(exp.CTE)} & reserved)
+    if shadowing:
+        raise UnsafeQuery(f"a CTE may not be named like a table: {', '.join(shadowing)}")
+
+    read: set[str] = set()
+    for table in real_tables(tree):
+        name = table.name.lower()
         if name not in allowed_tables:
             raise UnsafeQuery(f"table {name} is not readable; allowed: {', '.join(sorted(allowed_tables))}")
-        alias = table.alias or name
+        read.add(name)
+        alias = table.alias or table.name
         filtered = exp.select("*").from_(exp.to_table(name)).where(
             exp.EQ(this=exp.column("brand_id"), expression=exp.Parameter(this=exp.var("brand_id")))
         )
         table.replace(exp.Subquery(this=filtered, alias=exp.TableAlias(this=exp.to_identifier(alias))))
 
-    return _limit(tree, row_limit).sql(dialect="bigquery")
+    return GuardedSelect(_limit(tree, row_limit).sql(dialect="bigquery"), frozenset(read))
+
+
+def real_tables(tree: exp.Expression) -> list[exp.Table]:
+    """The table references of a query that name a stored table, resolved scope by scope.
+
+    A name is a CTE only inside the scopes where that CTE is visible (sqlglot's optimizer.scope, the
+    same resolution the engines apply): a CTE defined inside one subquery does not hide the real
+    table of that name beside it. Every table node must be resolved either way, else the query is
+    refused, so a construct the scope walk does not cover cannot slip past unfiltered.
+
+    Raises:
+        UnsafeQuery: A reference that cannot be resolved.
+    """
+    try:
+        scopes = traverse_scope(tree)
+    except (OptimizeError, ValueError, KeyError) as e:
+        raise UnsafeQuery(f"the query's scopes cannot be resolved: {e}") from e
+    real: dict[int, exp.Table] = {}
+    resolved: set[int] = set()
+    for scope in scopes:
+        for table in scope.tables:
+            source = scope.sources.get(table.alias_or_name)
+            if source is table:
+                real[id(table)] = table
+            elif isinstance(source, Scope) and table.name in scope.cte_sources:
+                pass  # a CTE visible here
+            else:
+                raise UnsafeQuery(f"table reference {table.sql(dialect='bigquery')} cannot be resolved")
+            resolved.add(id(table))
+    unresolved = [t for t in tree.find_all(exp.Table) if id(t) not in resolved]
+    if unresolved:
+        raise UnsafeQuery(f"table reference {unresolved[0].sql(dialect='bigquery')} is outside any query scope")
+    return list(real.values())
+
+
+@lru_cache(maxsize=1)
+def _real_table_names() -> frozenset[str]:
+    """Every table the warehouse DDL declares (a CTE may not take any of these names)."""
+    return frozenset(name.lower() for name in sqlfiles.table_names())
 
 
 def _limit(tree: exp.Expression, row_limit: int) -> exp.Expression:

@@ -27,6 +27,29 @@ class Conflict(PortError):
     """A write lost a race (a transaction's precondition no longer holds)."""
 
 
+class QueryTimeout(PortError):
+    """A read ran longer than its timeout and was stopped."""
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """How far an untrusted (model-written) query may reach: one brand's rows of a few tables.
+
+    Attributes:
+        brand_id: The only brand whose rows the query can see.
+        tables: The tables it reads (already checked against the allowed set by the SQL guard).
+        timeout_s: Wall-clock limit; the query is stopped after it.
+        memory_limit_mb: Memory the embedded engine may use for it.
+        max_bytes_billed: BigQuery's cap on bytes the job may scan (the job fails beyond it).
+    """
+
+    brand_id: str
+    tables: frozenset[str]
+    timeout_s: float
+    memory_limit_mb: int = 256
+    max_bytes_billed: int = 1_000_000_000
+
+
 # --- Warehouse ---------------------------------------------------------------------------------
 
 
@@ -62,6 +85,15 @@ class Warehouse(Protocol):
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         """Run a statement (DML/DDL or a script) for its effect."""
+
+    def read(self, sql: str, params: Mapping[str, Any] | None = None, *,
+             timeout_s: float | None = None) -> list[dict[str, Any]]:
+        """Run one trusted read on the read path: it never waits behind a write or another read,
+        and is stopped after ``timeout_s`` (raising QueryTimeout) without touching other work."""
+
+    def read_confined(self, sql: str, params: Mapping[str, Any] | None, confinement: Confinement) -> list[dict[str, Any]]:
+        """Run one untrusted SELECT where only ``confinement.brand_id``'s rows of
+        ``confinement.tables`` exist for it (see each adapter for how), within its limits."""
 
     def table_exists(self, table: str) -> bool:
         """Whether the table exists."""
