@@ -312,6 +312,14 @@ class Settings(BaseSettings):
     qa_timeout_seconds: float = Field(
         default=10.0, gt=0, description="A Q&A query running longer than this is interrupted."
     )
+    qa_memory_limit_mb: int = Field(
+        default=256, ge=16, le=65536,
+        description="Memory the embedded engine may use for one model-written Q&A query (its own database).",
+    )
+    qa_max_bytes_billed: int = Field(
+        default=1_000_000_000, ge=10_000_000,
+        description="BigQuery bytes a model-written Q&A query may scan before BigQuery fails it.",
+    )
     qa_max_tool_turns: int = Field(
         default=6, ge=1, le=20, description="Tool calls Claude may make while answering one question."
     )
