@@ -255,7 +255,82 @@ def test_a_message_whose_handler_crashed_the_process_is_delivered_again(tmp_path
     got: list[Message] = []
     bus.subscribe("build-models", "tower-sync-completed", recorder(got))
     assert bus.drain() == 1
-    assert [(m.data, m.attempt) for m in got] == [({"brand_id": "b1"}, 1)]
+    # The crashed delivery counted: this is the second attempt.
+    assert [(m.data, m.attempt) for m in got] == [({"brand_id": "b1"}, 2)]
+
+
+_POISON = """
+import os, sys
+from tower.adapters.local_bus import LocalBus
+bus = LocalBus(sys.argv[1], max_attempts=3, backoff_seconds=0)
+def handler(message):
+    print(message.attempt, flush=True)
+    os._exit(17)  # a poison message: its handler kills the process every time
+bus.subscribe("build-models", "tower-sync-completed", handler)
+if sys.argv[2] == "publish":
+    bus.publish("tower-sync-completed", {"brand_id": "b1"}, {"brand_id": "b1"})
+bus.drain()
+"""
+
+
+def test_a_message_whose_handler_kills_the_process_is_dead_lettered_after_max_attempts(tmp_path: Path) -> None:
+    watcher = _local(tmp_path)
+    watcher.declare("dlq-watch", "tower-sync-completed-dlq")
+    watcher.close()
+    codes, seen = [], []
+    for run in range(6):  # bounded: a message that is never parked would crash every run
+        proc = subprocess.run(
+            [sys.executable, "-c", _POISON, str(tmp_path / "bus.sqlite"), "drain" if run else "publish"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        codes.append(proc.returncode)
+        seen += proc.stdout.split()
+        if proc.returncode != 17:
+            break
+    assert codes == [17, 17, 17, 0] and seen == ["1", "2", "3"]
+    bus = _local(tmp_path, max_attempts=3)
+    assert bus.pending("build-models") == 0
+    [dead] = bus.dead_letters("build-models")
+    assert (dead.message.data, dead.attempts) == ({"brand_id": "b1"}, 3)
+    assert dead.error.startswith("HandlerCrashed:") and "died" in dead.error
+    forwarded: list[Message] = []
+    bus.subscribe("dlq-watch", "tower-sync-completed-dlq", recorder(forwarded))
+    assert bus.drain() == 1
+    [m] = forwarded
+    assert m.data == {"brand_id": "b1"} and m.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == "3"
+
+
+class _Crash(BaseException):
+    """What a handler dying mid-flight looks like in process: not an Exception, so no nack."""
+
+
+def test_a_delivery_whose_lease_expired_counts_as_an_attempt(tmp_path: Path) -> None:
+    now = [1_000.0]
+    a = _local(tmp_path, max_attempts=2, lease_seconds=60, backoff_seconds=10, clock=lambda: now[0])
+    b = _local(tmp_path, max_attempts=2, lease_seconds=60, backoff_seconds=10, clock=lambda: now[0])
+    got: list[Message] = []
+
+    def hang(m: Message) -> None:
+        got.append(m)
+        raise _Crash
+
+    a.subscribe("sub-a", "topic-a", hang)
+    b.subscribe("sub-a", "topic-a", hang)
+    a.publish("topic-a", {"x": 1})
+    with pytest.raises(_Crash):
+        a.drain()
+    now[0] += 59.9
+    assert b.drain() == 0 and len(got) == 1  # still leased
+    now[0] += 0.1
+    assert b.drain() == 0 and len(got) == 1  # lease expired: first attempt failed, back off 10 s
+    now[0] += 10
+    with pytest.raises(_Crash):
+        b.drain()
+    now[0] += 60
+    assert b.drain() == 0 and [m.attempt for m in got] == [1, 2]
+    [dead] = b.dead_letters()
+    assert dead.attempts == 2 and dead.error.startswith("LeaseExpired:")
+    assert b.pending() == 0
 
 
 def test_retries_wait_for_an_exponential_backoff_on_an_injected_clock(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ The public Cloud Tasks emulators are too buggy to rely on (see ../shared/guide/A
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -262,6 +264,69 @@ def test_local_tasks_survive_a_restart(tmp_path: Path) -> None:
     got: list[Task] = []
     second.register("sync_shop", recorder(got))
     assert second.drain() == 1 and [t.task_id for t in got] == ["t1"]
+
+
+_POISON = """
+import os, sys
+from tower.adapters.local_tasks import LocalTasks
+q = LocalTasks(sys.argv[1], max_attempts=3, backoff_seconds=0)
+def run(task):
+    print(task.attempt, flush=True)
+    os._exit(17)  # a poison task: its handler kills the process every time
+q.register("sync_shop", run)
+q.enqueue("tower-sync", "sync_shop", {"brand_id": "b1"}, task_id="t1")  # the same id: enqueued once
+q.drain()
+"""
+
+
+def test_local_a_task_whose_handler_kills_the_process_is_parked_after_max_attempts(tmp_path: Path) -> None:
+    codes, seen = [], []
+    for _ in range(6):  # bounded: a task that is never parked would crash every run
+        proc = subprocess.run([sys.executable, "-c", _POISON, str(tmp_path / "tasks.sqlite")],
+                              capture_output=True, text=True, timeout=60, check=False)
+        codes.append(proc.returncode)
+        seen += proc.stdout.split()
+        if proc.returncode != 17:
+            break
+    assert codes == [17, 17, 17, 0] and seen == ["1", "2", "3"]
+    q = _local(tmp_path, max_attempts=3)
+    assert q.pending() == 0
+    [dead] = q.dead_tasks()
+    assert (dead.task.task_id, dead.task.attempt) == ("t1", 3)
+    assert dead.error.startswith("HandlerCrashed:") and "died" in dead.error
+
+
+class _Crash(BaseException):
+    """What a handler dying mid-flight looks like in process: not an Exception, so no retry."""
+
+
+def test_local_a_task_whose_lease_expired_counts_as_an_attempt(tmp_path: Path) -> None:
+    now = [0.0]
+    a = _local(tmp_path, max_attempts=2, lease_seconds=60, backoff_seconds=10, clock=lambda: now[0])
+    b = _local(tmp_path, max_attempts=2, lease_seconds=60, backoff_seconds=10, clock=lambda: now[0])
+    got: list[Task] = []
+
+    def hang(t: Task) -> None:
+        got.append(t)
+        raise _Crash
+
+    a.register("sync_shop", hang)
+    b.register("sync_shop", hang)
+    a.enqueue("tower-sync", "sync_shop", {}, task_id="t1")
+    with pytest.raises(_Crash):
+        a.drain()
+    now[0] = 59.9
+    assert b.drain() == 0 and len(got) == 1  # still leased
+    now[0] = 60.0
+    assert b.drain() == 0 and len(got) == 1  # lease expired: first attempt failed, back off 10 s
+    now[0] = 70.0
+    with pytest.raises(_Crash):
+        b.drain()
+    now[0] = 130.0
+    assert b.drain() == 0 and [t.attempt for t in got] == [1, 2]
+    [dead] = b.dead_tasks()
+    assert dead.task.attempt == 2 and dead.error.startswith("LeaseExpired:")
+    assert b.pending() == 0
 
 
 def test_local_retries_back_off_exponentially_on_an_injected_clock(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@
   After ``max_attempts`` deliveries the message is parked in ``dead_letters`` (listable and
   replayable) and, like Pub/Sub's dead-letter policy, republished on ``<topic>-dlq``.
 * ``deliver_twice`` hands every message to its handler twice (Pub/Sub is at-least-once).
-* A delivery is leased while its handler runs; if the process dies mid-handler, the lease is
-  recovered (dead owner pid, or lease expired) and the message is delivered again.
+* A delivery is leased while its handler runs, and the attempt is counted when the lease is taken:
+  if the process dies mid-handler the lease is recovered (dead owner pid, or lease expired) and the
+  message is delivered again after the backoff, or parked once it used up ``max_attempts``, so a
+  message whose handler kills its process is not redelivered for ever.
 """
 
 from __future__ import annotations
@@ -198,23 +200,73 @@ class LocalBus(SqliteBacked):
 
     # -- delivering -----------------------------------------------------------------------------
     def _recover_leases(self, con: sqlite3.Connection, now: float) -> None:
-        con.execute(
-            "UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_pid = NULL "
-            "WHERE state = 'leased' AND lease_until <= ?",
-            (now,),
-        )
+        """Free the leases whose handler will never settle: the lease expired or its process died.
+
+        The attempt was counted when the lease was taken, so a handler that kills its process uses
+        up its attempts like one that raises: retried after the backoff, parked after the maximum.
+        """
         leased = con.execute(
-            "SELECT DISTINCT lease_pid FROM deliveries WHERE state = 'leased' AND lease_pid != ?",
-            (os.getpid(),),
+            "SELECT message_id, subscription, attempts, lease_until, lease_pid FROM deliveries "
+            "WHERE state = 'leased' AND (lease_until <= ? OR lease_pid != ?)",
+            (now, os.getpid()),
         ).fetchall()
-        for (pid,) in leased:
-            if pid is not None and not pid_alive(pid):
-                # The process that held the lease died mid-handler: deliver the message again.
+        alive: dict[int, bool] = {}
+        for message_id, subscription, attempts, lease_until, pid in leased:
+            if lease_until <= now:
+                err = f"LeaseExpired: the handler did not settle within {self.lease_seconds:g} s"
+            elif pid is not None and not alive.setdefault(pid, pid_alive(pid)):
+                err = f"HandlerCrashed: the process running the handler (pid {pid}) died before settling"
+            else:
+                continue
+            log.warning(json.dumps({
+                "severity": "WARNING", "event": "bus.lease_recovered", "message_id": message_id,
+                "subscription": subscription, "attempt": attempts, "error": err.split(":")[0],
+            }))
+            if attempts >= self.max_attempts:
+                topic, data, attributes = con.execute(
+                    "SELECT topic, data, attributes FROM messages WHERE message_id = ?", (message_id,)
+                ).fetchone()
+                self._park(con, message_id, subscription, topic, data.encode(), json.loads(attributes),
+                           attempts, err, now)
+            else:
                 con.execute(
-                    "UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_pid = NULL "
-                    "WHERE state = 'leased' AND lease_pid = ?",
-                    (pid,),
+                    "UPDATE deliveries SET state = 'pending', not_before = ?, last_error = ?, "
+                    "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+                    (now + self._backoff(attempts), err, message_id, subscription),
                 )
+
+    def _backoff(self, attempts: int) -> float:
+        """Seconds to wait before the next delivery after ``attempts`` failed ones."""
+        return float(self.backoff_seconds * 2 ** (attempts - 1))
+
+    def _park(
+        self, con: sqlite3.Connection, message_id: str, subscription: str, topic: str, body: bytes,
+        attributes: Mapping[str, str], attempts: int, err: str, now: float,
+    ) -> None:
+        """Dead-letter one delivery and, like Pub/Sub's dead-letter policy, forward it to the DLQ topic."""
+        key = (message_id, subscription)
+        con.execute(
+            "UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, "
+            "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+            (attempts, err, *key),
+        )
+        con.execute(
+            "INSERT OR REPLACE INTO dead_letters "
+            "(message_id, subscription, topic, attempts, error, parked_at) VALUES (?,?,?,?,?,?)",
+            (*key, topic, attempts, err, now),
+        )
+        if not topic.endswith(DLQ_SUFFIX):
+            # Pub/Sub's dead-letter policy forwards to the DLQ topic with these attributes.
+            attrs = {
+                **attributes,
+                "CloudPubSubDeadLetterSourceSubscription": subscription,
+                "CloudPubSubDeadLetterSourceDeliveryCount": str(attempts),
+            }
+            self._publish(con, topic + DLQ_SUFFIX, body, attrs)
+        log.warning(json.dumps({
+            "severity": "WARNING", "event": "bus.dead_letter", "message_id": message_id,
+            "subscription": subscription, "attempts": attempts, "error": err.split(":")[0],
+        }))
 
     def _claim(self, ignore_delay: bool) -> tuple[Any, ...] | None:
         subs = list(self._handlers)
@@ -234,9 +286,11 @@ class LocalBus(SqliteBacked):
             ).fetchone()
             if row is None:
                 return None
+            # The attempt counts now, not when the handler settles: a handler that kills its
+            # process never settles, and would otherwise be redelivered for ever.
             con.execute(
-                "UPDATE deliveries SET state = 'leased', lease_until = ?, lease_pid = ? "
-                "WHERE message_id = ? AND subscription = ?",
+                "UPDATE deliveries SET state = 'leased', attempts = attempts + 1, lease_until = ?, "
+                "lease_pid = ? WHERE message_id = ? AND subscription = ?",
                 (now + self.lease_seconds, os.getpid(), row[0], row[1]),
             )
         return tuple(row)
@@ -257,35 +311,14 @@ class LocalBus(SqliteBacked):
                 return
             err = f"{type(error).__name__}: {error}"[:2000]
             if attempts >= self.max_attempts:
-                con.execute(
-                    "UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, "
-                    "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
-                    (attempts, err, *key),
-                )
-                con.execute(
-                    "INSERT OR REPLACE INTO dead_letters "
-                    "(message_id, subscription, topic, attempts, error, parked_at) VALUES (?,?,?,?,?,?)",
-                    (*key, message.topic, attempts, err, now),
-                )
-                if not message.topic.endswith(DLQ_SUFFIX):
-                    # Pub/Sub's dead-letter policy forwards to the DLQ topic with these attributes.
-                    attrs = {
-                        **message.attributes,
-                        "CloudPubSubDeadLetterSourceSubscription": subscription,
-                        "CloudPubSubDeadLetterSourceDeliveryCount": str(attempts),
-                    }
-                    body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False).encode()
-                    self._publish(con, message.topic + DLQ_SUFFIX, body, attrs)
-                log.warning(json.dumps({
-                    "severity": "WARNING", "event": "bus.dead_letter", "message_id": message.message_id,
-                    "subscription": subscription, "attempts": attempts, "error": type(error).__name__,
-                }))
+                body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False).encode()
+                self._park(con, message.message_id, subscription, message.topic, body, message.attributes,
+                           attempts, err, now)
                 return
-            delay = self.backoff_seconds * 2 ** (attempts - 1)
             con.execute(
                 "UPDATE deliveries SET state = 'pending', attempts = ?, not_before = ?, last_error = ?, "
                 "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
-                (attempts, now + delay, err, *key),
+                (attempts, now + self._backoff(attempts), err, *key),
             )
 
     def drain(self, max_messages: int | None = None, *, ignore_delay: bool = False) -> int:

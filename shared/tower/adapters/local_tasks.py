@@ -3,8 +3,10 @@
 ``enqueue`` stores a named task once (a task id already used in that queue is not enqueued again,
 like a Cloud Tasks task name); ``drain`` runs the due tasks whose handler is registered in this
 process, retrying a raising handler with exponential backoff (stored as ``not_before``, so nothing
-sleeps) and parking it in ``dead_tasks`` after ``max_attempts``. A task is leased while it runs;
-the lease is recovered when its process died.
+sleeps) and parking it in ``dead_tasks`` after ``max_attempts``. A task is leased while it runs and
+its attempt is counted when the lease is taken; the lease is recovered when its process died (or the
+lease expired), so a handler that kills its process is retried after the backoff and parked after
+``max_attempts`` like one that raises, instead of being run for ever.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -153,6 +156,41 @@ class LocalTasks(SqliteBacked):
         """Run fn for tasks naming this handler when this queue drains."""
         self._handlers[check_handler(handler)] = fn
 
+    def _recover_leases(self, con: sqlite3.Connection, now: float) -> None:
+        """Free the leases whose handler will never return: the lease expired or its process died.
+
+        The attempt was counted when the lease was taken, so a handler that kills its process uses
+        up its attempts like one that raises: retried after the backoff, parked after the maximum.
+        """
+        leased = con.execute(
+            "SELECT seq, queue, task_id, handler, attempts, lease_until, lease_pid FROM tasks "
+            "WHERE state = 'leased' AND (lease_until <= ? OR lease_pid != ?)",
+            (now, os.getpid()),
+        ).fetchall()
+        alive: dict[int, bool] = {}
+        for seq, queue, task_id, handler, attempts, lease_until, pid in leased:
+            if lease_until <= now:
+                err = f"LeaseExpired: the handler did not return within {self.lease_seconds:g} s"
+            elif pid is not None and not alive.setdefault(pid, pid_alive(pid)):
+                err = f"HandlerCrashed: the process running the handler (pid {pid}) died before returning"
+            else:
+                continue
+            dead = attempts >= self.max_attempts
+            log.warning(json.dumps({
+                "severity": "WARNING", "event": "tasks.dead_task" if dead else "tasks.lease_recovered",
+                "queue": queue, "task_id": task_id, "handler": handler, "attempt": attempts,
+                "error": err.split(":")[0],
+            }))
+            con.execute(
+                "UPDATE tasks SET state = ?, not_before = ?, last_error = ?, lease_until = NULL, lease_pid = NULL "
+                "WHERE seq = ?",
+                ("dead" if dead else "pending", now + self._backoff(attempts), err, seq),
+            )
+
+    def _backoff(self, attempts: int) -> float:
+        """Seconds to wait before the next run after ``attempts`` failed ones."""
+        return float(self.backoff_seconds * 2 ** (attempts - 1))
+
     def _claim(self, ignore_delay: bool) -> tuple[Any, ...] | None:
         names = list(self._handlers)
         if not names:
@@ -160,20 +198,7 @@ class LocalTasks(SqliteBacked):
         now = self._clock()
         marks = ",".join("?" * len(names))
         with self._immediate() as con:
-            con.execute(
-                "UPDATE tasks SET state = 'pending', lease_until = NULL, lease_pid = NULL "
-                "WHERE state = 'leased' AND lease_until <= ?",
-                (now,),
-            )
-            for (pid,) in con.execute(
-                "SELECT DISTINCT lease_pid FROM tasks WHERE state = 'leased' AND lease_pid != ?", (os.getpid(),)
-            ).fetchall():
-                if pid is not None and not pid_alive(pid):
-                    con.execute(
-                        "UPDATE tasks SET state = 'pending', lease_until = NULL, lease_pid = NULL "
-                        "WHERE state = 'leased' AND lease_pid = ?",
-                        (pid,),
-                    )
+            self._recover_leases(con, now)
             row = con.execute(
                 "SELECT seq, queue, task_id, handler, payload, attempts FROM tasks "
                 f"WHERE state = 'pending' AND handler IN ({marks}) "
@@ -183,8 +208,11 @@ class LocalTasks(SqliteBacked):
             ).fetchone()
             if row is None:
                 return None
+            # The attempt counts now, not when the handler returns: a handler that kills its process
+            # never returns, and would otherwise be run for ever.
             con.execute(
-                "UPDATE tasks SET state = 'leased', lease_until = ?, lease_pid = ? WHERE seq = ?",
+                "UPDATE tasks SET state = 'leased', attempts = attempts + 1, lease_until = ?, lease_pid = ? "
+                "WHERE seq = ?",
                 (now + self.lease_seconds, os.getpid(), row[0]),
             )
         return tuple(row)
@@ -227,12 +255,11 @@ class LocalTasks(SqliteBacked):
             "error": type(error).__name__,
         }))
         dead = task.attempt >= self.max_attempts
-        delay = self.backoff_seconds * 2 ** (task.attempt - 1)
         with self._immediate() as con:
             con.execute(
                 "UPDATE tasks SET state = ?, attempts = ?, not_before = ?, last_error = ?, "
                 "lease_until = NULL, lease_pid = NULL WHERE seq = ?",
-                ("dead" if dead else "pending", task.attempt, self._clock() + delay, err, seq),
+                ("dead" if dead else "pending", task.attempt, self._clock() + self._backoff(task.attempt), err, seq),
             )
 
     # -- inspection and repair ------------------------------------------------------------------
