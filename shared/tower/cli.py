@@ -12,13 +12,30 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from tower.config import ConfigError, Settings, get_settings
 
+
+class TowerGroup(typer.core.TyperGroup):
+    """The root command group: setup problems found deep inside any command exit 2 in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Every command that touches a secret opens the store lazily, so a broken local key
+        # (missing beside stored secrets, corrupt, too open) surfaces here rather than in each command.
+        from tower.adapters.local_secrets import SecretsKeyError
+
+        try:
+            return super().invoke(ctx)
+        except SecretsKeyError as e:
+            fail_usage(str(e))
+
+
 app = typer.Typer(
+    cls=TowerGroup,
     help="Control Tower: ad spend tied to inventory and margin, for Shopify brands and their agencies.",
     no_args_is_help=True,
     add_completion=False,
@@ -40,7 +57,8 @@ err_console = Console(stderr=True)
 
 def fail_usage(message: str) -> NoReturn:
     """Report bad input and exit 2."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    # soft_wrap: the message stays one line (greppable, a path unbroken) whatever the terminal width.
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     raise typer.Exit(code=2)
 
 

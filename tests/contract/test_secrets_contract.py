@@ -181,3 +181,68 @@ def test_local_ciphertext_is_bound_to_its_secret_and_version(tmp_path: Path) -> 
     with pytest.raises(PortError, match="does not decrypt"):
         s.get("b-secret")
     s.close()
+
+
+def test_local_refuses_to_replace_a_deleted_key_while_secrets_exist(tmp_path: Path) -> None:
+    from tower.adapters.local_secrets import KEY_FILE, LocalSecrets, SecretsKeyError
+
+    directory = tmp_path / "secrets"
+    s = LocalSecrets(directory)
+    s.put("shopify-api-secret", "v1")
+    s.put("shopify-api-secret", "v2")
+    s.close()
+    key = directory / KEY_FILE
+    saved = key.read_bytes()
+    key.unlink()
+    with pytest.raises(SecretsKeyError) as caught:
+        LocalSecrets(directory)
+    message = str(caught.value)
+    assert str(key) in message and "missing" in message and "2 encrypted secret version(s)" in message
+    assert "Restore secrets.key" in message and f"remove {directory}" in message
+    assert "\n" not in message
+    assert not key.exists(), "no new key may be written over the stored secrets"
+    # Restoring the file is the way back: the stored secrets decrypt again.
+    fd = os.open(key, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.write(fd, saved)
+    os.close(fd)
+    assert LocalSecrets(directory).get("shopify-api-secret") == "v2"
+
+
+def test_local_creates_a_key_when_no_secret_is_stored(tmp_path: Path) -> None:
+    from tower.adapters.local_secrets import KEY_FILE, LocalSecrets
+
+    directory = tmp_path / "secrets"
+    s = LocalSecrets(directory)
+    s.put("shopify-api-secret", "v1")
+    s.delete("shopify-api-secret")
+    s.close()
+    (directory / KEY_FILE).unlink()
+    s = LocalSecrets(directory)  # nothing a new key could strand: it is created
+    s.put("shopify-api-secret", "v2")
+    assert s.get("shopify-api-secret") == "v2" and (directory / KEY_FILE).exists()
+    s.close()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a key at all\n", b"\xff\xfe\x00garbage", b"c2hvcnQ=\n"],
+                         ids=["empty", "text", "binary", "short"])
+def test_local_refuses_a_corrupt_key_in_one_line(tmp_path: Path, content: bytes) -> None:
+    from tower.adapters.local_secrets import KEY_FILE, LocalSecrets, SecretsKeyError
+
+    directory = tmp_path / "secrets"
+    LocalSecrets(directory).close()
+    (directory / KEY_FILE).write_bytes(content)
+    with pytest.raises(SecretsKeyError, match="corrupt") as caught:
+        LocalSecrets(directory)
+    assert str(directory / KEY_FILE) in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o660], ids=["640", "604", "660"])
+def test_local_refuses_a_key_readable_by_group_or_others_naming_the_fix(tmp_path: Path, mode: int) -> None:
+    from tower.adapters.local_secrets import KEY_FILE, LocalSecrets, SecretsKeyError
+
+    directory = tmp_path / "secrets"
+    LocalSecrets(directory).close()
+    os.chmod(directory / KEY_FILE, mode)
+    with pytest.raises(SecretsKeyError, match=f"mode {mode:o}") as caught:
+        LocalSecrets(directory)
+    assert f"chmod 600 {directory / KEY_FILE}" in str(caught.value)

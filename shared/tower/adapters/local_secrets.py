@@ -1,7 +1,9 @@
 """The embedded secret store: versioned secrets in SQLite, encrypted at rest with AES-256-GCM.
 
 The key lives beside the data in ``secrets.key``, created with mode 0600 (an existing key file that
-group or others can read is refused, like ssh does). Each value is sealed with a fresh nonce and
+group or others can read is refused, like ssh does). A key is only created while no secret is stored:
+a new key could not open the old ciphertext, so a missing key file beside stored secrets is refused
+with the way out (restore the file, or remove the directory to start over). Each value is sealed with a fresh nonce and
 bound to its secret id and version as associated data, so a ciphertext copied onto another secret
 or version does not decrypt. Versions follow Secret Manager: ``put`` adds version N+1 (enabled),
 ``rotate`` adds one and disables the older ones, ``latest`` is the newest version and fails when
@@ -40,29 +42,83 @@ def check_version(version: str) -> str:
     return version
 
 
-def _load_or_create_key(path: Path) -> bytes:
-    """The 32-byte key in path, created atomically with mode 0600 when absent."""
+class SecretsKeyError(PortError):
+    """The key file of the local secret store is missing, unreadable, corrupt or too open.
+
+    The message is one line naming the file, what is wrong and what to do, so the CLI can print it
+    as it is (exit 2) instead of a traceback.
+    """
+
+
+def _stored_versions(db: Path) -> int:
+    """How many sealed values the store's database holds (0 when it has none, or no such table yet)."""
+    if not db.exists():
+        return 0
+    # Read-only: the check must not create the database nor its tables.
+    con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'versions'").fetchone():
+            return 0
+        return int(con.execute("SELECT count(*) FROM versions").fetchone()[0])
+    finally:
+        con.close()
+
+
+def _create_key(path: Path) -> None:
+    """Write a fresh 32-byte key to path with mode 0600, atomically (a concurrent creator's key wins)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # explicit: the mode must not depend on the umask
+        os.write(fd, base64.urlsafe_b64encode(os.urandom(32)) + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)  # atomic: the first process to get here wins, the others read its key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
+def _load_or_create_key(path: Path, db: Path) -> bytes:
+    """The 32-byte key in path, created with mode 0600 when absent and db holds no secret.
+
+    Raises:
+        SecretsKeyError: the key is missing while db holds secrets, or it is unreadable, readable by
+            group or others, or not a base64 32-byte key.
+    """
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # explicit: the mode must not depend on the umask
-            os.write(fd, base64.urlsafe_b64encode(os.urandom(32)) + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # atomic: the first process to get here wins, the others read its key
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise PortError(f"{path} has mode {mode:o}: the secrets key must not be readable by others (chmod 600)")
-    key = base64.urlsafe_b64decode(path.read_bytes().strip())
+        stored = _stored_versions(db)
+        if stored:
+            # A new key would be written silently and every stored secret would stop decrypting.
+            raise SecretsKeyError(
+                f"the secrets key {path} is missing but {db} holds {stored} encrypted secret "
+                f"version(s) sealed with it; no new key was created. Restore {path.name} from a backup "
+                f"into {path.parent} (mode 600), or remove {path.parent} to start over without the "
+                "stored secrets (then reconnect the platforms)"
+            )
+        _create_key(path)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise SecretsKeyError(
+                f"the secrets key {path} has mode {mode:o}: it must not be readable by group or others "
+                f"(chmod 600 {path})"
+            )
+        raw = path.read_bytes()
+    except OSError as e:
+        raise SecretsKeyError(f"the secrets key {path} cannot be read: {e.strerror or e}") from e
+    try:
+        key = base64.b64decode(raw.strip(), altchars=b"-_", validate=True)
+    except ValueError:
+        key = b""
     if len(key) != 32:
-        raise PortError(f"{path} does not hold a 32-byte key")
+        raise SecretsKeyError(
+            f"the secrets key {path} is corrupt (not a base64 32-byte key); restore it from a backup, "
+            f"or remove {path.parent} to start over without the stored secrets"
+        )
     return key
 
 
@@ -74,7 +130,7 @@ class LocalSecrets(SqliteBacked):
 
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._aead = AESGCM(_load_or_create_key(self.directory / KEY_FILE))
+        self._aead = AESGCM(_load_or_create_key(self.directory / KEY_FILE, self.directory / DB_FILE))
         self._open_sqlite(
             self.directory / DB_FILE, busy_timeout_ms,
             "CREATE TABLE IF NOT EXISTS secrets (secret_id TEXT PRIMARY KEY, created_at REAL NOT NULL);"
