@@ -333,6 +333,94 @@ def test_a_delivery_whose_lease_expired_counts_as_an_attempt(tmp_path: Path) -> 
     assert b.pending() == 0
 
 
+
+def _slow_pair(tmp_path: Path, max_attempts: int) -> tuple[Any, Any, list[float]]:
+    """Two buses on one file and one injected clock: a 60 s lease, then a 10 s backoff."""
+    now = [1_000.0]
+    kw: dict[str, Any] = {"max_attempts": max_attempts, "lease_seconds": 60, "backoff_seconds": 10,
+                          "clock": lambda: now[0]}
+    return _local(tmp_path, **kw), _local(tmp_path, **kw), now
+
+
+def test_a_late_failure_does_not_undo_the_ack_of_the_redelivery(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    a, b, now = _slow_pair(tmp_path, max_attempts=3)
+    got_b: list[Message] = []
+    b.subscribe("sub-a", "topic-a", recorder(got_b))
+    inner: list[int] = []
+
+    def outlives_its_lease(m: Message) -> None:
+        now[0] += 60  # the lease expires while this handler still runs
+        inner.append(b.drain())  # another consumer recovers the message: pending after the backoff
+        now[0] += 10
+        inner.append(b.drain())  # and acks its redelivery
+        raise RuntimeError("the slow handler fails at last")
+
+    a.subscribe("sub-a", "topic-a", outlives_its_lease)
+    a.publish("topic-a", {"x": 1})
+    with caplog.at_level("WARNING", logger="tower.adapters.local_bus"):
+        assert a.drain() == 0
+    assert inner == [0, 1] and [m.attempt for m in got_b] == [2]
+    # The redelivery's ack stands: the late failure neither requeues nor parks the message.
+    assert b.pending() == 0 and b.drain(ignore_delay=True) == 0 and len(got_b) == 1
+    assert b.dead_letters() == []
+    assert '"event": "bus.late_result_dropped"' in caplog.text and '"state": "done"' in caplog.text
+
+
+def test_a_late_ack_after_the_lease_was_recovered_leaves_the_message_to_its_redelivery(tmp_path: Path) -> None:
+    a, b, now = _slow_pair(tmp_path, max_attempts=3)
+    got_b: list[Message] = []
+    b.subscribe("sub-a", "topic-a", recorder(got_b))
+    inner: list[int] = []
+
+    def outlives_its_lease(m: Message) -> None:
+        now[0] += 60
+        inner.append(b.drain())  # recovers the expired lease: pending again, after the backoff
+
+    a.subscribe("sub-a", "topic-a", outlives_its_lease)
+    a.publish("topic-a", {"x": 1})
+    assert a.drain() == 0  # the late ack is not counted: it settled nothing
+    assert inner == [0] and b.pending() == 1
+    now[0] += 10
+    assert b.drain() == 1 and [m.attempt for m in got_b] == [2]
+    assert b.pending() == 0
+
+
+def test_a_late_failure_after_the_message_was_parked_does_not_park_it_again(tmp_path: Path) -> None:
+    a, b, now = _slow_pair(tmp_path, max_attempts=1)
+    b.declare("dlq-watch", "topic-a-dlq")
+    b.subscribe("sub-a", "topic-a", recorder([]))
+
+    def outlives_its_lease(m: Message) -> None:
+        now[0] += 60
+        b.drain()  # recovers the expired lease: its one attempt is used up, so it is parked
+        raise RuntimeError("the slow handler fails at last")
+
+    a.subscribe("sub-a", "topic-a", outlives_its_lease)
+    a.publish("topic-a", {"x": 1})
+    assert a.drain() == 0
+    [dead] = b.dead_letters("sub-a")
+    assert dead.attempts == 1 and dead.error.startswith("LeaseExpired:")
+    forwarded: list[Message] = []
+    b.subscribe("dlq-watch", "topic-a-dlq", recorder(forwarded))
+    assert b.drain() == 1 and len(forwarded) == 1  # forwarded to the DLQ once, not twice
+
+
+def test_a_bus_file_from_before_lease_tokens_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    _local(tmp_path).close()
+    con = sqlite3.connect(tmp_path / "bus.sqlite")
+    con.execute("ALTER TABLE deliveries DROP COLUMN lease_token")
+    con.close()
+    bus = _local(tmp_path)
+    got: list[Message] = []
+    bus.subscribe("sub-a", "topic-a", recorder(got))
+    bus.publish("topic-a", {"x": 1})
+    assert bus.drain() == 1 and len(got) == 1 and bus.pending() == 0
+
+
 def test_retries_wait_for_an_exponential_backoff_on_an_injected_clock(tmp_path: Path) -> None:
     now = [1_000.0]
     bus = _local(tmp_path, backoff_seconds=10, clock=lambda: now[0])

@@ -329,6 +329,90 @@ def test_local_a_task_whose_lease_expired_counts_as_an_attempt(tmp_path: Path) -
     assert b.pending() == 0
 
 
+
+def _slow_pair(tmp_path: Path, max_attempts: int) -> tuple[Any, Any, list[float]]:
+    """Two queues on one file and one injected clock: a 60 s lease, then a 10 s backoff."""
+    now = [0.0]
+    kw: dict[str, Any] = {"max_attempts": max_attempts, "lease_seconds": 60, "backoff_seconds": 10,
+                          "clock": lambda: now[0]}
+    return _local(tmp_path, **kw), _local(tmp_path, **kw), now
+
+
+def test_local_a_late_failure_does_not_undo_the_run_that_finished_the_task(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    a, b, now = _slow_pair(tmp_path, max_attempts=3)
+    got_b: list[Task] = []
+    b.register("sync_shop", recorder(got_b))
+    inner: list[int] = []
+
+    def outlives_its_lease(t: Task) -> None:
+        now[0] += 60  # the lease expires while this handler still runs
+        inner.append(b.drain())  # another queue recovers the task: pending after the backoff
+        now[0] += 10
+        inner.append(b.drain())  # and runs it to the end
+        raise RuntimeError("the slow handler fails at last")
+
+    a.register("sync_shop", outlives_its_lease)
+    a.enqueue("tower-sync", "sync_shop", {}, task_id="t1")
+    with caplog.at_level("WARNING", logger="tower.adapters.local_tasks"):
+        assert a.drain() == 0
+    assert inner == [0, 1] and [t.attempt for t in got_b] == [2]
+    # The second run's success stands: the late failure neither schedules a retry nor parks the task.
+    assert b.pending() == 0 and b.drain(ignore_delay=True) == 0 and len(got_b) == 1
+    assert b.dead_tasks() == []
+    assert '"event": "tasks.late_result_dropped"' in caplog.text and '"state": "done"' in caplog.text
+
+
+def test_local_a_late_success_after_the_lease_was_recovered_leaves_the_task_to_its_retry(tmp_path: Path) -> None:
+    a, b, now = _slow_pair(tmp_path, max_attempts=3)
+    got_b: list[Task] = []
+    b.register("sync_shop", recorder(got_b))
+    inner: list[int] = []
+
+    def outlives_its_lease(t: Task) -> None:
+        now[0] += 60
+        inner.append(b.drain())  # recovers the expired lease: pending again, after the backoff
+
+    a.register("sync_shop", outlives_its_lease)
+    a.enqueue("tower-sync", "sync_shop", {}, task_id="t1")
+    assert a.drain() == 0  # the late success is not counted: it recorded nothing
+    assert inner == [0] and b.pending() == 1
+    now[0] += 10
+    assert b.drain() == 1 and [t.attempt for t in got_b] == [2]
+    assert b.pending() == 0
+
+
+def test_local_a_late_success_does_not_unpark_a_parked_task(tmp_path: Path) -> None:
+    a, b, now = _slow_pair(tmp_path, max_attempts=1)
+    b.register("sync_shop", recorder([]))
+
+    def outlives_its_lease(t: Task) -> None:
+        now[0] += 60
+        b.drain()  # recovers the expired lease: its one attempt is used up, so it is parked
+
+    a.register("sync_shop", outlives_its_lease)
+    a.enqueue("tower-sync", "sync_shop", {}, task_id="t1")
+    assert a.drain() == 0
+    [dead] = b.dead_tasks()
+    assert dead.task.task_id == "t1" and dead.error.startswith("LeaseExpired:")
+    assert b.pending() == 0
+
+
+def test_local_a_tasks_file_from_before_lease_tokens_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    _local(tmp_path).close()
+    con = sqlite3.connect(tmp_path / "tasks.sqlite")
+    con.execute("ALTER TABLE tasks DROP COLUMN lease_token")
+    con.close()
+    q = _local(tmp_path)
+    got: list[Task] = []
+    q.register("sync_shop", recorder(got))
+    q.enqueue("tower-sync", "sync_shop", {})
+    assert q.drain() == 1 and len(got) == 1 and q.pending() == 0
+
+
 def test_local_retries_back_off_exponentially_on_an_injected_clock(tmp_path: Path) -> None:
     now = [0.0]
     q = _local(tmp_path, backoff_seconds=5, clock=lambda: now[0])

@@ -14,6 +14,10 @@
   if the process dies mid-handler the lease is recovered (dead owner pid, or lease expired) and the
   message is delivered again after the backoff, or parked once it used up ``max_attempts``, so a
   message whose handler kills its process is not redelivered for ever.
+* Each lease carries a token, and a handler's result settles the delivery only while the row is still
+  leased under that token: a handler that outlived its lease, whose message was meanwhile recovered,
+  redelivered, acked or parked elsewhere, has its late result dropped (logged) instead of overwriting
+  the newer outcome.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   not_before REAL NOT NULL,
   lease_until REAL,
   lease_pid INTEGER,
+  lease_token TEXT,                  -- which lease may settle the row (see _owns_lease)
   last_error TEXT,
   PRIMARY KEY (message_id, subscription)
 );
@@ -115,6 +120,23 @@ class DeadLetter:
     parked_at: float
 
 
+def add_missing_column(backed: SqliteBacked, table: str, column: str, decl: str) -> None:
+    """Add a column that a file written by an earlier version of the adapter lacks.
+
+    ``CREATE TABLE IF NOT EXISTS`` leaves an existing table as it was, so a later column is added
+    here. The check is repeated under the write lock: another process may be adding it meanwhile.
+    """
+    def present(con: sqlite3.Connection) -> bool:
+        return any(r[1] == column for r in con.execute(f"PRAGMA table_info({table})"))
+
+    with backed._lock:
+        if present(backed._con):
+            return
+    with backed._immediate() as con:
+        if not present(con):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with this id exists (a lease holder that died frees its lease)."""
     try:
@@ -152,6 +174,7 @@ class LocalBus(SqliteBacked):
         self._clock = clock
         self._handlers: dict[str, tuple[str, Handler]] = {}
         self._open_sqlite(self.path, busy_timeout_ms, _SCHEMA)
+        add_missing_column(self, "deliveries", "lease_token", "TEXT")
 
     # -- publishing and wiring ------------------------------------------------------------------
     def _publish(self, con: sqlite3.Connection, topic: str, body: bytes, attrs: dict[str, str]) -> str:
@@ -231,7 +254,8 @@ class LocalBus(SqliteBacked):
             else:
                 con.execute(
                     "UPDATE deliveries SET state = 'pending', not_before = ?, last_error = ?, "
-                    "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+                    "lease_until = NULL, lease_pid = NULL, lease_token = NULL "
+                    "WHERE message_id = ? AND subscription = ?",
                     (now + self._backoff(attempts), err, message_id, subscription),
                 )
 
@@ -247,7 +271,7 @@ class LocalBus(SqliteBacked):
         key = (message_id, subscription)
         con.execute(
             "UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, "
-            "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+            "lease_until = NULL, lease_pid = NULL, lease_token = NULL WHERE message_id = ? AND subscription = ?",
             (attempts, err, *key),
         )
         con.execute(
@@ -288,38 +312,65 @@ class LocalBus(SqliteBacked):
                 return None
             # The attempt counts now, not when the handler settles: a handler that kills its
             # process never settles, and would otherwise be redelivered for ever.
+            token = uuid.uuid4().hex
             con.execute(
                 "UPDATE deliveries SET state = 'leased', attempts = attempts + 1, lease_until = ?, "
-                "lease_pid = ? WHERE message_id = ? AND subscription = ?",
-                (now + self.lease_seconds, os.getpid(), row[0], row[1]),
+                "lease_pid = ?, lease_token = ? WHERE message_id = ? AND subscription = ?",
+                (now + self.lease_seconds, os.getpid(), token, row[0], row[1]),
             )
-        return tuple(row)
+        return (*row, token)
 
-    def _settle(self, message: Message, subscription: str, acks: int, error: BaseException | None) -> None:
+    def _owns_lease(self, con: sqlite3.Connection, message: Message, subscription: str, token: str,
+                    result: str) -> bool:
+        """Whether the delivery is still leased under token; if not, log the result being dropped.
+
+        A handler that outlived its lease may find its message recovered, redelivered, acked or
+        parked by another consumer: its result is stale and must not overwrite the newer outcome.
+        """
+        row = con.execute(
+            "SELECT state, lease_token FROM deliveries WHERE message_id = ? AND subscription = ?",
+            (message.message_id, subscription),
+        ).fetchone()
+        if row is not None and row[0] == "leased" and row[1] == token:
+            return True
+        log.warning(json.dumps({
+            "severity": "WARNING", "event": "bus.late_result_dropped", "message_id": message.message_id,
+            "subscription": subscription, "attempt": message.attempt, "result": result,
+            "state": row[0] if row else None,
+        }))
+        return False
+
+    def _settle(
+        self, message: Message, subscription: str, acks: int, token: str, error: BaseException | None,
+    ) -> bool:
+        """Ack, retry or park the delivery leased under token; False when the lease was lost meanwhile."""
         now = self._clock()
         attempts = message.attempt
         key = (message.message_id, subscription)
         with self._immediate() as con:
+            if not self._owns_lease(con, message, subscription, token, "ack" if error is None else "nack"):
+                return False
             if error is None:
                 acks += 1
                 again = self.deliver_twice and acks < 2
                 con.execute(
-                    "UPDATE deliveries SET state = ?, attempts = ?, acks = ?, not_before = ?, "
-                    "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+                    "UPDATE deliveries SET state = ?, attempts = ?, acks = ?, not_before = ?, lease_until = NULL, "
+                    "lease_pid = NULL, lease_token = NULL WHERE message_id = ? AND subscription = ?",
                     ("pending" if again else "done", attempts, acks, now, *key),
                 )
-                return
+                return True
             err = f"{type(error).__name__}: {error}"[:2000]
             if attempts >= self.max_attempts:
                 body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False).encode()
                 self._park(con, message.message_id, subscription, message.topic, body, message.attributes,
                            attempts, err, now)
-                return
+                return True
             con.execute(
                 "UPDATE deliveries SET state = 'pending', attempts = ?, not_before = ?, last_error = ?, "
-                "lease_until = NULL, lease_pid = NULL WHERE message_id = ? AND subscription = ?",
+                "lease_until = NULL, lease_pid = NULL, lease_token = NULL WHERE message_id = ? AND subscription = ?",
                 (attempts, now + self._backoff(attempts), err, *key),
             )
+            return True
 
     def drain(self, max_messages: int | None = None, *, ignore_delay: bool = False) -> int:
         """Deliver due messages to this process's handlers until none is due; return how many acked.
@@ -332,7 +383,7 @@ class LocalBus(SqliteBacked):
             row = self._claim(ignore_delay)
             if row is None:
                 break
-            message_id, subscription, attempts, acks, topic, data, attributes = row
+            message_id, subscription, attempts, acks, topic, data, attributes, token = row
             message = Message(
                 topic=topic, data=json.loads(data), attributes=json.loads(attributes),
                 message_id=message_id, attempt=attempts + 1,
@@ -347,10 +398,10 @@ class LocalBus(SqliteBacked):
                     "severity": "WARNING", "event": "bus.handler_failed", "message_id": message_id,
                     "subscription": subscription, "attempt": message.attempt, "error": type(e).__name__,
                 }))
-                self._settle(message, subscription, acks, e)
+                self._settle(message, subscription, acks, token, e)
                 continue
-            self._settle(message, subscription, acks, None)
-            acked += 1
+            if self._settle(message, subscription, acks, token, None):
+                acked += 1
         return acked
 
     # -- inspection and repair ------------------------------------------------------------------

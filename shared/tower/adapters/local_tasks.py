@@ -6,7 +6,10 @@ process, retrying a raising handler with exponential backoff (stored as ``not_be
 sleeps) and parking it in ``dead_tasks`` after ``max_attempts``. A task is leased while it runs and
 its attempt is counted when the lease is taken; the lease is recovered when its process died (or the
 lease expired), so a handler that kills its process is retried after the backoff and parked after
-``max_attempts`` like one that raises, instead of being run for ever.
+``max_attempts`` like one that raises, instead of being run for ever. Each lease carries a token and
+a handler's result is recorded only while the task is still leased under it: a handler that outlived
+its lease, whose task was meanwhile recovered, run again, finished or parked elsewhere, has its late
+result dropped (logged) instead of overwriting the newer outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tower.adapters.local_bus import pid_alive
+from tower.adapters.local_bus import add_missing_column, pid_alive
 from tower.adapters.sqlite_file import SqliteBacked
 from tower.ports import NotFound, PortError, Task
 
@@ -47,6 +50,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   not_before REAL NOT NULL,
   lease_until REAL,
   lease_pid INTEGER,
+  lease_token TEXT,                  -- which lease may record the result (see _owns_lease)
   last_error TEXT,
   created_at REAL NOT NULL,
   UNIQUE (queue, task_id)
@@ -126,6 +130,7 @@ class LocalTasks(SqliteBacked):
         self._clock = clock
         self._handlers: dict[str, Callable[[Task], None]] = {}
         self._open_sqlite(self.path, busy_timeout_ms, _SCHEMA)
+        add_missing_column(self, "tasks", "lease_token", "TEXT")
 
     # -- the port -------------------------------------------------------------------------------
     def enqueue(
@@ -182,8 +187,8 @@ class LocalTasks(SqliteBacked):
                 "error": err.split(":")[0],
             }))
             con.execute(
-                "UPDATE tasks SET state = ?, not_before = ?, last_error = ?, lease_until = NULL, lease_pid = NULL "
-                "WHERE seq = ?",
+                "UPDATE tasks SET state = ?, not_before = ?, last_error = ?, lease_until = NULL, lease_pid = NULL, "
+                "lease_token = NULL WHERE seq = ?",
                 ("dead" if dead else "pending", now + self._backoff(attempts), err, seq),
             )
 
@@ -210,12 +215,29 @@ class LocalTasks(SqliteBacked):
                 return None
             # The attempt counts now, not when the handler returns: a handler that kills its process
             # never returns, and would otherwise be run for ever.
+            token = uuid.uuid4().hex
             con.execute(
-                "UPDATE tasks SET state = 'leased', attempts = attempts + 1, lease_until = ?, lease_pid = ? "
-                "WHERE seq = ?",
-                (now + self.lease_seconds, os.getpid(), row[0]),
+                "UPDATE tasks SET state = 'leased', attempts = attempts + 1, lease_until = ?, lease_pid = ?, "
+                "lease_token = ? WHERE seq = ?",
+                (now + self.lease_seconds, os.getpid(), token, row[0]),
             )
-        return tuple(row)
+        return (*row, token)
+
+    def _owns_lease(self, con: sqlite3.Connection, seq: int, task: Task, token: str, result: str) -> bool:
+        """Whether the task is still leased under token; if not, log the result being dropped.
+
+        A handler that outlived its lease may find its task recovered, run again, finished or parked
+        by another queue: its result is stale and must not overwrite the newer outcome.
+        """
+        row = con.execute("SELECT state, lease_token FROM tasks WHERE seq = ?", (seq,)).fetchone()
+        if row is not None and row[0] == "leased" and row[1] == token:
+            return True
+        log.warning(json.dumps({
+            "severity": "WARNING", "event": "tasks.late_result_dropped", "queue": task.queue,
+            "task_id": task.task_id, "handler": task.handler, "attempt": task.attempt, "result": result,
+            "state": row[0] if row else None,
+        }))
+        return False
 
     def drain(self, max_tasks: int | None = None, *, ignore_delay: bool = False) -> int:
         """Run due tasks of registered handlers until none is due; return how many succeeded.
@@ -228,7 +250,7 @@ class LocalTasks(SqliteBacked):
             row = self._claim(ignore_delay)
             if row is None:
                 break
-            seq, queue, task_id, handler, payload, attempts = row
+            seq, queue, task_id, handler, payload, attempts, token = row
             task = Task(queue=queue, handler=handler, payload=json.loads(payload), task_id=task_id,
                         attempt=attempts + 1)
             try:
@@ -236,18 +258,21 @@ class LocalTasks(SqliteBacked):
             # Any Exception from a handler asks for a retry; a BaseException is a crash and leaves the
             # lease in place for recovery.
             except Exception as e:  # noqa: BLE001
-                self._fail(seq, task, e)
+                self._fail(seq, task, token, e)
                 continue
             with self._immediate() as con:
+                if not self._owns_lease(con, seq, task, token, "done"):
+                    continue
                 con.execute(
-                    "UPDATE tasks SET state = 'done', attempts = ?, lease_until = NULL, lease_pid = NULL "
-                    "WHERE seq = ?",
+                    "UPDATE tasks SET state = 'done', attempts = ?, lease_until = NULL, lease_pid = NULL, "
+                    "lease_token = NULL WHERE seq = ?",
                     (task.attempt, seq),
                 )
             done += 1
         return done
 
-    def _fail(self, seq: int, task: Task, error: Exception) -> None:
+    def _fail(self, seq: int, task: Task, token: str, error: Exception) -> None:
+        """Schedule the retry of a task leased under token, or park it after max_attempts."""
         err = f"{type(error).__name__}: {error}"[:2000]
         log.warning(json.dumps({
             "severity": "WARNING", "event": "tasks.handler_failed", "queue": task.queue,
@@ -256,9 +281,11 @@ class LocalTasks(SqliteBacked):
         }))
         dead = task.attempt >= self.max_attempts
         with self._immediate() as con:
+            if not self._owns_lease(con, seq, task, token, "failed"):
+                return
             con.execute(
                 "UPDATE tasks SET state = ?, attempts = ?, not_before = ?, last_error = ?, "
-                "lease_until = NULL, lease_pid = NULL WHERE seq = ?",
+                "lease_until = NULL, lease_pid = NULL, lease_token = NULL WHERE seq = ?",
                 ("dead" if dead else "pending", task.attempt, self._clock() + self._backoff(task.attempt), err, seq),
             )
 
