@@ -211,14 +211,22 @@ def _own_recommendation(brand_id: str, rec_id: str) -> None:
         raise ApiError(404, "unknown_recommendation", f"brand {brand_id!r} has no recommendation {rec_id!r}")
 
 
-def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """Run an action that may ask an ad platform; a platform that kept failing is a 503."""
+def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> ResponseReturnValue:
+    """Run an action that asks the ad platforms.
+
+    A platform that kept failing is a 503. A budget that is not the recorded one (or a later change
+    still applied, for an Undo) is a 409 whose error also carries ``conflicts``: per campaign the
+    ``recorded`` and ``current`` amounts (and the later change), so the caller sees both values.
+    """
     from tower.connectors.retry import RetriesExhausted
+    from tower.decisions.budget_actions import ConflictError
 
     try:
         out: dict[str, Any] = fn(*args, **kwargs)
     except RetriesExhausted as e:
         raise ApiError(503, "platform_unavailable", f"an ad platform kept failing: {e}") from e
+    except ConflictError as e:
+        return {"error": {"code": e.code, "message": str(e), "conflicts": e.conflicts}}, 409
     return out
 
 
@@ -227,8 +235,10 @@ def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
            response="ActionResult", body=AcceptBody, body_required=False, errors=(400, 404, 409, 503))
 def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Queues one budget task (each campaign's change within the bounds, audited, idempotent). A second
-    Accept changes nothing. ``dry_run`` asks each platform for the current budget and whether the change
-    is allowed, and changes nothing."""
+    Accept changes nothing, and of two at once only one queues (the other answers ``changed: false``).
+    409 ``budget_changed`` when a campaign's budget on its platform is no longer the one the
+    recommendation was made on. ``dry_run`` asks each platform for the current budget and whether the
+    change is allowed, and changes nothing."""
     from tower.decisions import budget_actions
 
     body = json_body(AcceptBody, optional=True)
@@ -255,14 +265,16 @@ def dismiss(brand_id: str, rec_id: str) -> ResponseReturnValue:
 
 @bp.post("/recommendations/<rec_id>/undo")
 @operation("Undo an accepted recommendation: restore each campaign's previous budget.", response="ActionResult",
-           body=UndoBody, body_required=False, errors=(400, 404, 409))
+           body=UndoBody, body_required=False, errors=(400, 404, 409, 503))
 def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
-    """Queues the reverse changes through the same write path; 409 when nothing of it was applied."""
+    """Queues the reverse changes through the same write path. 409 when nothing of it was applied,
+    ``later_change_applied`` while a later change on one of its campaigns is still applied (undo in
+    reverse order), ``budget_changed`` when a budget is no longer the one the Accept set."""
     from tower.decisions import budget_actions
 
     json_body(UndoBody, optional=True)
     _own_recommendation(brand_id, rec_id)
-    return budget_actions.undo(current_runtime(), rec_id, requested_by=current_caller().actor)
+    return _platform_call(budget_actions.undo, current_runtime(), rec_id, requested_by=current_caller().actor)
 
 
 @bp.post("/ask")

@@ -1,15 +1,25 @@
 """Accept, Undo, Dismiss and dry-run: what happens when someone acts on a recommendation.
 
-* **Accept** records a decision and enqueues one ``apply_budget_change`` task (task queue port,
-  queue :data:`tower.names.QUEUE_BUDGET`, task id = decision id, so a repeated Accept cannot enqueue
-  twice). The task calls the ad issue's :func:`tower.connectors.budgets.set_campaign_budget` for
-  each named campaign — within ``TOWER_BUDGET_MAX_CHANGE_PCT`` (it refuses more), idempotent by change
-  id, audited in ``budget_changes`` — and records the outcome on the decision and the recommendation.
+* **Accept** is a compare-and-set on each named campaign's budget. It first reads the platform's
+  current budget (through the connector's SDK) and refuses with :class:`ConflictError` (HTTP 409,
+  CLI exit 2, naming the recorded and the current amount) when it is not the budget the
+  recommendation was made on: someone changed it on the platform, or another card did. It then
+  claims the recommendation in a document-store transaction (``open`` → ``accepting``), so of two
+  concurrent Accepts exactly one enqueues; the other answers ``changed: false``. The one
+  ``apply_budget_change`` task (task queue port, queue :data:`tower.names.QUEUE_BUDGET`, task id =
+  decision id) calls the ad issue's :func:`tower.connectors.budgets.set_campaign_budget` for each
+  campaign with the recorded budget as ``expected_before`` (the same check, again, where the write
+  happens) — within ``TOWER_BUDGET_MAX_CHANGE_PCT`` (it refuses more), idempotent by change id,
+  audited in ``budget_changes`` — and records the outcome on the decision and the recommendation.
   A second Accept of an accepted recommendation changes nothing.
-* **Undo** enqueues the same task with each applied campaign's previous budget as the target (the
-  one-step bound is widened to exactly the step back, since reversing a 40% cut is a 67% raise);
-  the original audit rows are then marked ``undone``. A recommendation that was undone may be accepted
-  again (new change ids: ``…:apply:2``).
+* **Undo** is the compare-and-set the other way: each campaign's budget must still be the one the
+  Accept set, and no later change may be applied on top of it (stacked changes undo only in
+  reverse order: undoing an earlier one first would restore a budget decided on a value that no
+  longer holds); otherwise :class:`ConflictError` names the amounts or the later change. It
+  enqueues the same task with each applied campaign's previous budget as the target (the one-step
+  bound is widened to exactly the step back, since reversing a 40% cut is a 67% raise); the
+  original audit rows are then marked ``undone``. A recommendation that was undone may be accepted
+  again (new change ids: ``…_apply_2``).
 * **Dismiss** hides an open recommendation with a reason (it stays dismissed through rebuilds of
   the week: its id is stable).
 * **Dry-run** asks each platform through the same write path with ``dry_run=True``: the current
@@ -23,7 +33,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,7 +44,7 @@ from tower import names
 from tower.decisions.store import find_recommendation, rec_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tower.ports import Task
+    from tower.ports import Task, Transaction
     from tower.runtime import Runtime
 
 log = logging.getLogger("tower.decisions.budget_actions")
@@ -41,11 +52,34 @@ log = logging.getLogger("tower.decisions.budget_actions")
 HANDLER = "apply_budget_change"
 BudgetWriter = Callable[..., Any]
 """``set_campaign_budget(runtime, platform, brand_id, account_id, campaign_id, new_daily_budget, *,
-change_id, recommendation_id, requested_by, dry_run)`` → an audit row (the ad issue's write path)."""
+change_id, recommendation_id, requested_by, expected_before, dry_run)`` → an audit row (the ad
+issue's write path)."""
+BudgetReader = Callable[..., Any]
+"""``read_campaign_budget(runtime, platform, brand_id, account_id, campaign_id)`` → the platform's
+daily budget now (a Decimal to the currency's minor unit, or None)."""
+
+_UNDO_CHANGE = re.compile(r"_undo_\d+$")
 
 
 class ActionError(ValueError):
     """The action does not apply to the recommendation in its current state (CLI exit 2, HTTP 409/400)."""
+
+
+class ConflictError(ActionError):
+    """The platform's budget is not the one the action was decided on, or a later change must go first.
+
+    Attributes:
+        code: ``budget_changed`` (a budget is not the recorded one) or ``later_change_applied``
+            (an Undo of a change with a later change on the same campaign still applied).
+        conflicts: One entry per campaign: ``platform``, ``account_id``, ``campaign_id``,
+            ``recorded`` and ``current`` (amounts), and for ``later_change_applied`` the later
+            change's ``later_change_id`` and ``later_recommendation_id``.
+    """
+
+    def __init__(self, message: str, code: str, conflicts: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.conflicts = conflicts
 
 
 def _writer(writer: BudgetWriter | None) -> BudgetWriter:
@@ -54,6 +88,14 @@ def _writer(writer: BudgetWriter | None) -> BudgetWriter:
     from tower.connectors.budgets import set_campaign_budget
 
     return set_campaign_budget
+
+
+def _reader(reader: BudgetReader | None) -> BudgetReader:
+    if reader is not None:
+        return reader
+    from tower.connectors.budgets import read_campaign_budget
+
+    return read_campaign_budget
 
 
 def _num(x: Any) -> float | None:
@@ -80,14 +122,123 @@ def _changes_for(rec: Mapping[str, Any], rec_id: str, round_no: int) -> list[dic
     ]
 
 
+def _same(recorded: Any, current: Decimal) -> bool:
+    """Whether a recorded budget is the platform's ``current`` one, to the currency's minor unit.
+
+    ``current`` comes from the connector quantized to the minor unit, so its exponent is that unit.
+    """
+    return Decimal(str(recorded)).quantize(current) == current
+
+
+def _where(c: Mapping[str, Any]) -> str:
+    return f"{c['platform']} campaign {c['campaign_id']}"
+
+
+def _check_current(runtime: Runtime, brand_id: str, rec_id: str, verb: str, changes: Sequence[Mapping[str, Any]],
+                   reader: BudgetReader | None) -> None:
+    """Refuse unless every campaign's budget on its platform is still its ``current_daily_budget``.
+
+    A campaign whose budget cannot be read here (account not connected, no budget of its own, a
+    platform refusing the read) is left to the task: the write path refuses it there, audited,
+    and the outcome shows why.
+
+    Raises:
+        ConflictError: ``budget_changed``, naming each campaign's recorded and current amounts.
+        tower.connectors.retry.RetriesExhausted: A platform kept failing.
+    """
+    from tower.connectors.budgets import BudgetChangeFailed, BudgetRefused
+
+    read = _reader(reader)
+    conflicts = []
+    for c in changes:
+        recorded = c.get("current_daily_budget")
+        if recorded is None:
+            continue
+        try:
+            current = read(runtime, c["platform"], brand_id, c["account_id"], c["campaign_id"])
+        except (BudgetRefused, BudgetChangeFailed):
+            continue
+        if current is None or _same(recorded, current):
+            continue
+        conflicts.append({"platform": c["platform"], "account_id": c["account_id"], "campaign_id": c["campaign_id"],
+                          "currency": c.get("currency") or "", "recorded": float(recorded),
+                          "current": float(current)})
+    if conflicts:
+        said = "; ".join(f"{_where(k)} is {k['current']:.2f} on the platform, not the recorded {k['recorded']:.2f}"
+                         for k in conflicts)
+        raise ConflictError(
+            f"recommendation {rec_id} cannot be {verb}: {said} (changed since, on the platform or by another "
+            "change); nothing was changed", "budget_changed", conflicts)
+
+
+def _audit_rows(runtime: Runtime, brand_id: str, change_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The ``budget_changes`` rows of these change ids, by id."""
+    out = {}
+    for change_id in change_ids:
+        rows = runtime.warehouse.rows(
+            "SELECT * FROM budget_changes WHERE brand_id = @brand_id AND change_id = @change_id",
+            {"brand_id": brand_id, "change_id": change_id})
+        if rows:
+            out[change_id] = rows[0]
+    return out
+
+
+def _check_order(runtime: Runtime, brand_id: str, rec_id: str, applied: Sequence[Mapping[str, Any]],
+                 audit: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse to undo a change while a later change on the same campaign is still applied.
+
+    A later change is any applied row of ``budget_changes`` on the campaign created after this
+    one (another card's, or one set by hand through ``tower budgets``) except an Undo's own row,
+    which reverses a change rather than stacking on it.
+
+    Raises:
+        ConflictError: ``later_change_applied``, naming the latest such change of each campaign.
+    """
+    conflicts = []
+    for r in applied:
+        mine = audit.get(str(r["change_id"]))
+        if mine is None:
+            continue
+        later = [row for row in runtime.warehouse.rows(
+            "SELECT * FROM budget_changes WHERE brand_id = @brand_id AND platform = @platform "
+            "AND account_id = @account_id AND campaign_id = @campaign_id AND status = 'applied' "
+            "AND created_at > @created_at ORDER BY created_at DESC, change_id DESC",
+            {"brand_id": brand_id, "platform": r["platform"], "account_id": r["account_id"],
+             "campaign_id": r["campaign_id"], "created_at": mine["created_at"]},
+        ) if not _UNDO_CHANGE.search(str(row["change_id"]))]
+        if later:
+            top = later[0]
+            conflicts.append({
+                "platform": r["platform"], "account_id": r["account_id"], "campaign_id": r["campaign_id"],
+                "currency": r.get("currency") or "", "recorded": _num(r.get("after_amount")),
+                "current": _num(top["after_amount"]), "later_change_id": top["change_id"],
+                "later_recommendation_id": top["recommendation_id"]})
+    if conflicts:
+        said = "; ".join(
+            f"{_where(k)} has a later change applied ({k['later_change_id']}"
+            + (f" of recommendation {k['later_recommendation_id']}" if k["later_recommendation_id"] else "")
+            + f", {k['recorded']:.2f} → {k['current']:.2f})" for k in conflicts)
+        raise ConflictError(
+            f"recommendation {rec_id} cannot be undone yet: {said}; undo that first (stacked changes undo only "
+            "in reverse order)", "later_change_applied", conflicts)
+
+
+def _enqueue(runtime: Runtime, brand_id: str, rec_id: str, decision: Mapping[str, Any], action: str) -> str:
+    return runtime.tasks.enqueue(names.QUEUE_BUDGET, HANDLER, {
+        "brand_id": brand_id, "recommendation_id": rec_id, "decision_id": decision["id"], "action": action,
+        "requested_by": decision["requested_by"], "changes": decision["changes"],
+    }, task_id=decision["id"])
+
+
 def preview(runtime: Runtime, rec_id: str, *, writer: BudgetWriter | None = None,
             requested_by: str = "cli") -> dict[str, Any]:
     """What Accept would change, asked of each platform without changing anything.
 
     Returns:
-        ``{"recommendation_id", "brand_id", "changes": [{campaign…, "before", "after", "status", "detail"}]}``.
+        ``{"recommendation_id", "brand_id", "changes": [{campaign…, "before", "after", "status", "detail"}]}``;
+        a campaign whose budget is no longer the recorded one has status ``conflict``.
     """
-    from tower.connectors.budgets import BudgetChangeFailed, BudgetRefused
+    from tower.connectors.budgets import BudgetChangeFailed, BudgetConflict, BudgetRefused
 
     brand_id, rec = find_recommendation(runtime.store, rec_id)
     write = _writer(writer)
@@ -97,26 +248,33 @@ def preview(runtime: Runtime, rec_id: str, *, writer: BudgetWriter | None = None
         try:
             row = _row(write(runtime, c["platform"], brand_id, c["account_id"], c["campaign_id"],
                              c["new_daily_budget"], recommendation_id=rec_id, requested_by=requested_by,
-                             dry_run=True))
+                             expected_before=c["current_daily_budget"], dry_run=True))
             item.update(before=_num(row.get("before_amount")), after=_num(row.get("after_amount")),
                         status=row.get("status"), detail=row.get("detail"))
         except (BudgetRefused, BudgetChangeFailed) as e:
             change = getattr(e, "change", None)
             row = _row(change) if change is not None else {}
             item.update(before=_num(row.get("before_amount")), after=c["new_daily_budget"],
-                        status=row.get("status") or "refused", detail=str(e))
+                        status="conflict" if isinstance(e, BudgetConflict) else row.get("status") or "refused",
+                        detail=str(e))
         out.append(item)
     return {"recommendation_id": rec_id, "brand_id": brand_id, "action": rec.get("action"), "dry_run": True,
             "changes": out}
 
 
 def accept(runtime: Runtime, rec_id: str, *, dry_run: bool = False, requested_by: str = "cli",
-           writer: BudgetWriter | None = None, now: datetime | None = None) -> dict[str, Any]:
+           writer: BudgetWriter | None = None, reader: BudgetReader | None = None,
+           now: datetime | None = None) -> dict[str, Any]:
     """Accept a recommendation: enqueue its budget changes (or, with ``dry_run``, only show them).
+
+    Args:
+        reader: The platform budget read (default: the connectors' ``read_campaign_budget``).
 
     Raises:
         tower.decisions.store.NotFoundError: Unknown id.
+        ConflictError: A campaign's budget on its platform is not the one the recommendation was made on.
         ActionError: Dismissed, or being undone.
+        tower.connectors.retry.RetriesExhausted: A platform kept failing the read.
     """
     if dry_run:
         return preview(runtime, rec_id, writer=writer, requested_by=requested_by)
@@ -125,53 +283,51 @@ def accept(runtime: Runtime, rec_id: str, *, dry_run: bool = False, requested_by
     brand_id, rec = find_recommendation(store, rec_id)
     status = rec.get("status")
     if status in ("accepting", "applied", "accepted"):
-        return {"recommendation_id": rec_id, "brand_id": brand_id, "status": status, "changed": False,
-                "message": f"already {status}: nothing to do"}
+        return _unchanged(brand_id, rec_id, str(status))
     if status in ("dismissed", "undoing"):
         raise ActionError(f"recommendation {rec_id} is {status}; it cannot be accepted now")
-    round_no = int(rec.get("applications") or 0) + 1
-    decision_id = f"dec_{rec_id}_accept_{round_no}"
-    changes = _changes_for(rec, rec_id, round_no)
-    decision = {"id": decision_id, "recommendation_id": rec_id, "action": "accept", "requested_by": requested_by,
-                "requested_at": now, "changes": changes, "status": "queued" if changes else "done"}
-    if not changes:
+    _check_current(runtime, brand_id, rec_id, "accepted", _changes_for(rec, rec_id, 0), reader)
+
+    def claim(txn: Transaction) -> tuple[dict[str, Any] | None, str]:
+        # re-read inside the transaction: of two Accepts that both got this far, one sees the other's claim
+        doc = txn.get(rec_path(brand_id, rec_id)) or {}
+        seen = str(doc.get("status"))
+        if seen in ("accepting", "applied", "accepted"):
+            return None, seen
+        if seen in ("dismissed", "undoing"):
+            raise ActionError(f"recommendation {rec_id} is {seen}; it cannot be accepted now")
+        round_no = int(doc.get("applications") or 0) + 1
+        decision_id = f"dec_{rec_id}_accept_{round_no}"
+        changes = _changes_for(doc, rec_id, round_no)
+        decision = {"id": decision_id, "recommendation_id": rec_id, "action": "accept",
+                    "requested_by": requested_by, "requested_at": now, "changes": changes,
+                    "status": "queued" if changes else "done"}
+        txn.set(_decision_path(brand_id, decision_id), decision)
         # a promotion (or a row whose campaigns have no budget of their own): recorded, nothing to apply
-        store.set(_decision_path(brand_id, decision_id), decision)
-        store.merge(rec_path(brand_id, rec_id), {"status": "accepted", "decision_id": decision_id,
-                                                 "applications": round_no, "updated_at": now})
+        txn.merge(rec_path(brand_id, rec_id), {"status": "accepting" if changes else "accepted",
+                                               "decision_id": decision_id, "applications": round_no,
+                                               "undo_attempts": 0, "updated_at": now})
+        return decision, seen
+
+    decision, seen = store.transaction(claim)
+    if decision is None:
+        return _unchanged(brand_id, rec_id, seen)
+    if not decision["changes"]:
         return {"recommendation_id": rec_id, "brand_id": brand_id, "status": "accepted", "changed": True,
-                "decision_id": decision_id, "message": "recorded; this recommendation changes no ad budget"}
-    store.set(_decision_path(brand_id, decision_id), decision)
-    store.merge(rec_path(brand_id, rec_id), {"status": "accepting", "decision_id": decision_id,
-                                             "applications": round_no, "updated_at": now})
-    task_id = runtime.tasks.enqueue(names.QUEUE_BUDGET, HANDLER, {
-        "brand_id": brand_id, "recommendation_id": rec_id, "decision_id": decision_id, "action": "apply",
-        "requested_by": requested_by, "changes": changes,
-    }, task_id=decision_id)
+                "decision_id": decision["id"], "message": "recorded; this recommendation changes no ad budget"}
+    task_id = _enqueue(runtime, brand_id, rec_id, decision, "apply")
     return {"recommendation_id": rec_id, "brand_id": brand_id, "status": "accepting", "changed": True,
-            "decision_id": decision_id, "task_id": task_id, "changes": changes}
+            "decision_id": decision["id"], "task_id": task_id, "changes": decision["changes"]}
 
 
-def undo(runtime: Runtime, rec_id: str, *, requested_by: str = "cli", now: datetime | None = None) -> dict[str, Any]:
-    """Restore the budgets an accepted recommendation changed (through the same task and write path).
+def _unchanged(brand_id: str, rec_id: str, status: str) -> dict[str, Any]:
+    return {"recommendation_id": rec_id, "brand_id": brand_id, "status": status, "changed": False,
+            "message": f"already {status}: nothing to do"}
 
-    Raises:
-        tower.decisions.store.NotFoundError: Unknown id.
-        ActionError: Nothing was applied.
-    """
-    now = now or datetime.now(UTC)
-    store = runtime.store
-    brand_id, rec = find_recommendation(store, rec_id)
-    status = rec.get("status")
-    if status in ("undoing", "undone"):
-        return {"recommendation_id": rec_id, "brand_id": brand_id, "status": status, "changed": False,
-                "message": f"already {status}: nothing to do"}
-    applied = [r for r in rec.get("applied_changes") or [] if r.get("status") == "applied"]
-    if status not in ("applied", "failed") or not applied:
-        raise ActionError(f"recommendation {rec_id} is {status}: no budget change of it was applied, nothing to undo")
-    round_no = int(rec.get("applications") or 1)
-    decision_id = f"dec_{rec_id}_undo_{round_no}"
-    changes = [
+
+def _undo_changes(rec_id: str, round_no: int, applied: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The reverse of each applied change: expected now at its after-amount, back to its before-amount."""
+    return [
         {"platform": r["platform"], "account_id": r["account_id"], "campaign_id": r["campaign_id"],
          "campaign_name": r.get("campaign_name") or "", "currency": r.get("currency") or "",
          "current_daily_budget": r.get("after_amount"), "new_daily_budget": r["before_amount"],
@@ -179,16 +335,62 @@ def undo(runtime: Runtime, rec_id: str, *, requested_by: str = "cli", now: datet
          "change_id": f"{rec_id}_{r['platform']}_{r['campaign_id']}_undo_{round_no}"}
         for r in applied
     ]
-    store.set(_decision_path(brand_id, decision_id), {
-        "id": decision_id, "recommendation_id": rec_id, "action": "undo", "requested_by": requested_by,
-        "requested_at": now, "changes": changes, "status": "queued"})
-    store.merge(rec_path(brand_id, rec_id), {"status": "undoing", "undo_decision_id": decision_id, "updated_at": now})
-    task_id = runtime.tasks.enqueue(names.QUEUE_BUDGET, HANDLER, {
-        "brand_id": brand_id, "recommendation_id": rec_id, "decision_id": decision_id, "action": "undo",
-        "requested_by": requested_by, "changes": changes,
-    }, task_id=decision_id)
+
+
+def undo(runtime: Runtime, rec_id: str, *, requested_by: str = "cli", reader: BudgetReader | None = None,
+         now: datetime | None = None) -> dict[str, Any]:
+    """Restore the budgets an accepted recommendation changed (through the same task and write path).
+
+    Args:
+        reader: The platform budget read (default: the connectors' ``read_campaign_budget``).
+
+    Raises:
+        tower.decisions.store.NotFoundError: Unknown id.
+        ConflictError: A later change on one of its campaigns is still applied, or a campaign's
+            budget is no longer the one this recommendation set.
+        ActionError: Nothing was applied.
+        tower.connectors.retry.RetriesExhausted: A platform kept failing the read.
+    """
+    now = now or datetime.now(UTC)
+    store = runtime.store
+    brand_id, rec = find_recommendation(store, rec_id)
+    status = rec.get("status")
+    if status in ("undoing", "undone"):
+        return _unchanged(brand_id, rec_id, str(status))
+    applied = [r for r in rec.get("applied_changes") or [] if r.get("status") == "applied"]
+    audit = _audit_rows(runtime, brand_id, [str(r["change_id"]) for r in applied])
+    # a change an earlier, partly failed Undo already reversed is not reversed twice
+    applied = [r for r in applied if audit.get(str(r["change_id"]), {}).get("status") != "undone"]
+    if status not in ("applied", "failed") or not applied:
+        raise ActionError(f"recommendation {rec_id} is {status}: no budget change of it was applied, nothing to undo")
+    round_no = int(rec.get("applications") or 1)
+    _check_order(runtime, brand_id, rec_id, applied, audit)
+    _check_current(runtime, brand_id, rec_id, "undone", _undo_changes(rec_id, round_no, applied), reader)
+
+    def claim(txn: Transaction) -> tuple[dict[str, Any] | None, str]:
+        doc = txn.get(rec_path(brand_id, rec_id)) or {}
+        seen = str(doc.get("status"))
+        if seen in ("undoing", "undone"):
+            return None, seen
+        if seen not in ("applied", "failed") or int(doc.get("applications") or 1) != round_no:
+            raise ActionError(f"recommendation {rec_id} is {seen}: it changed while being undone; try again")
+        attempt = int(doc.get("undo_attempts") or 0) + 1
+        # a retry after a failed Undo needs a new task id (the queue never runs one id twice)
+        decision_id = f"dec_{rec_id}_undo_{round_no}" + (f"_{attempt}" if attempt > 1 else "")
+        decision = {"id": decision_id, "recommendation_id": rec_id, "action": "undo", "requested_by": requested_by,
+                    "requested_at": now, "changes": _undo_changes(rec_id, round_no, applied),
+                    "status": "queued"}
+        txn.set(_decision_path(brand_id, decision_id), decision)
+        txn.merge(rec_path(brand_id, rec_id), {"status": "undoing", "undo_decision_id": decision_id,
+                                               "undo_attempts": attempt, "updated_at": now})
+        return decision, seen
+
+    decision, seen = store.transaction(claim)
+    if decision is None:
+        return _unchanged(brand_id, rec_id, seen)
+    task_id = _enqueue(runtime, brand_id, rec_id, decision, "undo")
     return {"recommendation_id": rec_id, "brand_id": brand_id, "status": "undoing", "changed": True,
-            "decision_id": decision_id, "task_id": task_id, "changes": changes}
+            "decision_id": decision["id"], "task_id": task_id, "changes": decision["changes"]}
 
 
 def dismiss(runtime: Runtime, rec_id: str, reason: str, *, requested_by: str = "cli",
@@ -228,7 +430,10 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
     """The ``apply_budget_change`` task: set each campaign's budget, record the outcome.
 
     Safe to run twice (Cloud Tasks delivers at least once): every change has its own change id,
-    which the write path uses to skip a change already applied.
+    which the write path uses to skip a change already applied. Each write is a compare-and-set:
+    the campaign's ``current_daily_budget`` (the recorded budget for an Accept, the budget the
+    Accept set for an Undo) is passed as ``expected_before``, so a budget moved between the action
+    and this task is not overwritten; that campaign's result is ``conflict``.
 
     Args:
         runtime: Ports and settings.
@@ -243,7 +448,7 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
         ValueError: A payload that is not an apply_budget_change task (not retried by the queue's caller).
         tower.connectors.retry.RetriesExhausted: A platform kept failing; the task is retried.
     """
-    from tower.connectors.budgets import BudgetChangeFailed, BudgetRefused
+    from tower.connectors.budgets import BudgetChangeFailed, BudgetConflict, BudgetRefused
 
     missing = [k for k in ("brand_id", "recommendation_id", "decision_id", "action", "changes") if k not in payload]
     if missing or payload.get("action") not in ("apply", "undo"):
@@ -261,6 +466,8 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
             current = float(c["current_daily_budget"])
             needed = abs(float(c["new_daily_budget"]) - current) / current * 100 + 0.01
             extra["max_change_pct"] = max(runtime.settings.budget_max_change_pct, needed)
+        if c.get("current_daily_budget") is not None:
+            extra["expected_before"] = c["current_daily_budget"]
         try:
             row = _row(write(runtime, c["platform"], brand_id, c["account_id"], c["campaign_id"],
                              c["new_daily_budget"], change_id=c["change_id"], recommendation_id=rec_id,
@@ -269,6 +476,8 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
             change = getattr(e, "change", None)
             row = _row(change) if change is not None else {"status": "refused"}
             row["detail"] = str(e)
+            if isinstance(e, BudgetConflict):
+                row["status"] = "conflict"
         results.append({**base, "status": row.get("status"), "before_amount": _num(row.get("before_amount")),
                         "after_amount": _num(row.get("after_amount")), "currency": row.get("currency"),
                         "detail": row.get("detail")})

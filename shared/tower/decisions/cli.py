@@ -1,7 +1,8 @@
 """The decision commands of ``tower``: ``recommendations`` (list, accept, dismiss, undo) and ``alerts``.
 
 Registered onto the ``tower`` app by :func:`register`. Bad input (unknown brand or id, an action
-that does not apply) exits 2 with a one-line message; a failure of the work itself exits 1.
+that does not apply, a budget that moved since it was recorded, an Undo out of order) exits 2 with a
+one-line message naming the amounts; a failure of the work itself exits 1.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ def brand_today(runtime: Any, brand_id: str, today: str | None) -> date:
     return cli.parse_date(today, "--today") or local
 
 
-def _runtime() -> Any:
+def _runtime(*, read_only: bool = False) -> Any:
+    """The runtime of a command; ``read_only`` for those that only read the warehouse (they write the store)."""
     from tower.runtime import Runtime
 
-    return Runtime(_cli().load_settings())
+    return Runtime(_cli().load_settings(), read_only=read_only)
 
 
 def _emit(data: Any, as_json: bool) -> bool:
@@ -112,7 +114,7 @@ def recommendations_cmd(
     cli = _cli()
     if not brand:
         cli.fail_usage("--brand is required (or a sub-command: accept, dismiss, undo)")
-    runtime = _runtime()
+    runtime = _runtime(read_only=True)
     try:
         day = brand_today(runtime, brand, today)
         if not cached:
@@ -152,7 +154,10 @@ def accept_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Accept: apply the recommendation's budget changes on the ad platforms (queued, audited)."""
+    """Accept: apply the recommendation's budget changes on the ad platforms (queued, audited).
+
+    Exits 2 when a campaign's budget on its platform is no longer the one the recommendation was made on.
+    """
     from tower.decisions import budget_actions
     from tower.decisions.store import find_recommendation
 
@@ -192,7 +197,11 @@ def undo_cmd(
     rec_id: str = typer.Argument(..., help="Recommendation id (rec_…)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Undo: restore the budgets an accepted recommendation changed."""
+    """Undo: restore the budgets an accepted recommendation changed.
+
+    Exits 2 while a later change on one of its campaigns is applied (undo that first), or when a budget
+    is no longer the one the Accept set.
+    """
     from tower.decisions import budget_actions
     from tower.decisions.store import find_recommendation
 
@@ -235,7 +244,7 @@ def alerts_cmd(
     from tower.decisions.recommend import run_recommend
     from tower.decisions.store import list_alerts
 
-    runtime = _runtime()
+    runtime = _runtime(read_only=True)
     try:
         day = brand_today(runtime, brand, today)
         if not cached:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -176,3 +177,40 @@ def test_accept_and_undo_change_the_platforms_budget(tiktok: tuple[Runtime, Any]
     pump_once(rt)
     assert Decimal(str(account.campaigns[cid]["daily_budget_amount"])) == before
     assert find_recommendation(rt.store, card["id"])[1]["status"] == "undone"
+
+
+def test_undo_after_the_budget_moved_on_the_platform_is_409_with_both_amounts(tiktok: tuple[Runtime, Any],
+                                                                              keys: dict[str, str]) -> None:
+    rt, account = tiktok
+    cid = min(account.campaigns)
+    account.campaigns[cid]["daily_budget_amount"] = Decimal("495.00")
+    camp = CampaignRef("tiktok", account.account_id, cid, "sandbox campaign", 495.0, account.currency, 5000.0)
+    row = PerformanceRow("gid://shopify/Product/1", "SKU-A", "tiktok", "US-CA", 5000.0, 10500.0, 0.35, 8.0, 120.0,
+                         15.0, 12.0, 40.0, "loc-1", (camp,))
+    (rec,) = rank(apply_rules([row], BRAND, "USD", RuleThresholds(max_step_pct=50.0)), TODAY)
+    card = rec.to_dict()
+    save_recommendations(rt.store, BRAND, rec.week, "v2", [card], NOW)
+    (change,) = card["campaign_changes"]
+    client = create_app(rt, clock=lambda: NOW).test_client()
+    path = f"/api/brands/{BRAND}/recommendations/{card['id']}"
+    assert client.post(f"{path}/accept", headers=bearer(keys["agency"])).status_code == 200
+    pump_once(rt)
+    account.campaigns[cid]["daily_budget_amount"] = Decimal("512.34")  # someone, in TikTok Ads Manager
+
+    r = client.post(f"{path}/undo", headers=bearer(keys["agency"]))
+
+    assert r.status_code == 409
+    err = r.json["error"]
+    assert err["code"] == "budget_changed" and "is 512.34 on the platform, not the recorded" in err["message"]
+    assert [(k["campaign_id"], k["recorded"], k["current"]) for k in err["conflicts"]] == [
+        (cid, change["proposed_daily_budget"], 512.34)]
+    assert account.campaigns[cid]["daily_budget_amount"] == Decimal("512.34")
+    assert find_recommendation(rt.store, card["id"])[1]["status"] == "applied"
+    # a card made on the budget before the change cannot be accepted either
+    other = replace(row, product_id="gid://shopify/Product/2", product_title="SKU-B")
+    (stale,) = rank(apply_rules([other], BRAND, "USD", RuleThresholds(max_step_pct=50.0)), TODAY)
+    save_recommendations(rt.store, BRAND, stale.week, "v3", [stale.to_dict()], NOW)
+    r = client.post(f"/api/brands/{BRAND}/recommendations/{stale.id}/accept", headers=bearer(keys["agency"]))
+    assert r.status_code == 409 and r.json["error"]["code"] == "budget_changed"
+    assert [(k["recorded"], k["current"]) for k in r.json["error"]["conflicts"]] == [(495.0, 512.34)]
+    assert rt.tasks.drain() == 0

@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 
 from tower.connectors.ads_sync import sync_ads
-from tower.connectors.budgets import BudgetChangeFailed, BudgetRefused, set_campaign_budget
-from tower.connectors.retry import RetryPolicy
+from tower.connectors.budgets import (
+    BudgetChangeFailed,
+    BudgetConflict,
+    BudgetRefused,
+    read_campaign_budget,
+    set_campaign_budget,
+)
+from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.sandbox.ad_sandbox import (
     connect_sandbox_account,
     sample_accounts,
@@ -210,3 +216,63 @@ def test_importing_the_ad_connectors_loads_no_vendor_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_current_budget_is_read_through_the_platform(world: Any, platform: str) -> None:
+    runtime, sandboxes, accounts = world
+    account = accounts[platform]
+    cid = max(account.campaigns)
+    account.campaigns[cid]["daily_budget_amount"] = Decimal("539.79")
+
+    current = read_campaign_budget(runtime, platform, account.brand_id, account.account_id, cid, policy=_policy())
+
+    assert current == Decimal("539.79") and current.as_tuple().exponent == -2
+    assert _writes(sandboxes, platform) == 0 and _audit(runtime) == []
+    with pytest.raises(BudgetRefused, match="not connected"):
+        read_campaign_budget(runtime, platform, "other_brand", account.account_id, cid)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_budget_that_is_not_the_expected_one_is_not_overwritten(world: Any, platform: str) -> None:
+    runtime, sandboxes, accounts = world
+    account = accounts[platform]
+    cid = min(account.campaigns)
+    account.campaigns[cid]["daily_budget_amount"] = Decimal("539.79")  # changed by someone since it was recorded
+
+    with pytest.raises(BudgetConflict, match=r"is 539\.79 USD on the platform, not the recorded 495\.00") as e:
+        set_campaign_budget(runtime, platform, account.brand_id, account.account_id, cid, Decimal("568.52"),
+                            expected_before=495.0, change_id="c-1", policy=_policy())
+
+    assert (e.value.recorded, e.value.current) == (Decimal("495.00"), Decimal("539.79"))
+    assert account.campaigns[cid]["daily_budget_amount"] == Decimal("539.79") and _writes(sandboxes, platform) == 0
+    [row] = _audit(runtime)
+    assert (row["status"], row["before_amount"], row["after_amount"]) == ("refused", Decimal("539.79"),
+                                                                          Decimal("568.52"))
+    # the same change, once the platform holds the expected budget again, applies (and records the right before)
+    account.campaigns[cid]["daily_budget_amount"] = Decimal("495.00")
+    change = set_campaign_budget(runtime, platform, account.brand_id, account.account_id, cid, Decimal("539.79"),
+                                 expected_before="495", change_id="c-1", policy=_policy())
+    assert (change.status, change.before_amount) == ("applied", Decimal("495.00"))
+    assert account.campaigns[cid]["daily_budget_amount"] == Decimal("539.79")
+
+
+def test_a_retry_after_the_write_landed_counts_as_applied_not_as_a_conflict(world: Any) -> None:
+    runtime, sandboxes, accounts = world
+    account = accounts["tiktok"]
+    cid = min(account.campaigns)
+    before = account.campaigns[cid]["daily_budget_amount"]
+    target = (before * Decimal("1.1")).quantize(Decimal("0.01"))
+    # the first attempt's write reached TikTok, then the read-back kept failing
+    sandboxes.tiktok.faults.add("server_error", endpoint="campaign_get", after=1, times=20)
+    with pytest.raises(RetriesExhausted):
+        set_campaign_budget(runtime, "tiktok", account.brand_id, account.account_id, cid, target,
+                            expected_before=before, change_id="c-2", policy=_policy())
+    assert account.campaigns[cid]["daily_budget_amount"] == target
+    sandboxes.tiktok.faults.clear()
+
+    change = set_campaign_budget(runtime, "tiktok", account.brand_id, account.account_id, cid, target,
+                                 expected_before=before, change_id="c-2", policy=_policy())
+
+    assert (change.status, change.before_amount, change.after_amount) == ("applied", before, target)
+    assert _writes(sandboxes, "tiktok") == 1
