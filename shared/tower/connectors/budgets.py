@@ -11,18 +11,18 @@ real write API through the connector:
 
 It is idempotent: the change id (given, or derived from the request) is the key of its audit row
 in ``budget_changes``; a change already applied is not applied again, and a budget already at the
-target counts as applied.
+target counts as applied. Before touching the platform it records the current budget (status
+``failed`` with detail ``applying``), so a crash between the platform call and the audit update
+still leaves the before-amount on record for the retry. Changes larger than
+``TOWER_BUDGET_MAX_CHANGE_PCT`` (default ±50 %) in one step are refused with a clear error and
+audited as ``refused``.
 
 It can be a compare-and-set: given ``expected_before`` (the budget the change was decided on), it
 reads the platform's current budget first and refuses with :class:`BudgetConflict` (audited as
 ``refused``, naming both amounts) when they differ, so a budget someone else moved since is never
 overwritten with a change decided on the old one. :func:`read_campaign_budget` is the same read on
 its own (Meta ``GET /{campaign_id}?fields=daily_budget``, TikTok ``campaign/get``, Google Ads
-``campaign_budget.amount_micros`` by GAQL). Before touching the platform it records the current budget (status
-``failed`` with detail ``applying``), so a crash between the platform call and the audit update
-still leaves the before-amount on record for the retry. Changes larger than
-``TOWER_BUDGET_MAX_CHANGE_PCT`` (default ±50 %) in one step are refused with a clear error and
-audited as ``refused``.
+``campaign_budget.amount_micros`` by GAQL).
 """
 
 from __future__ import annotations
