@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from tower.adapters.local_secrets import (
+    SECRETS_UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    SecretsKeyError,
+    log_unavailable,
+)
 from tower.pipeline import PipelineError
+
+log = logging.getLogger("tower.functions")
 
 
 def json_body(request: Any) -> dict[str, Any]:
@@ -22,4 +31,8 @@ def respond(fn: Callable[[], Any]) -> tuple[dict[str, Any], int]:
         result = fn()
     except PipelineError as e:
         return {"error": {"code": "bad_request", "message": str(e)}}, 400
+    except SecretsKeyError as e:
+        # One log line naming the key file and the fix, and a 5xx, so Cloud Tasks retries the task.
+        log_unavailable(e, log)
+        return {"error": {"code": SECRETS_UNAVAILABLE, "message": UNAVAILABLE_MESSAGE}}, 503
     return {"ok": True, "result": result}, 200

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from werkzeug.exceptions import ServiceUnavailable
+
+from tower.adapters.local_secrets import UNAVAILABLE_MESSAGE, SecretsKeyError, log_unavailable
 from tower.ports import Message
 
 log = logging.getLogger("tower.events")
@@ -24,6 +27,15 @@ MAX_EVENT_AGE = timedelta(hours=6)
 
 class BadEvent(ValueError):
     """The event is not a Pub/Sub message this product published (never retried)."""
+
+
+class SecretsUnavailable(ServiceUnavailable):
+    """The local secret store's key cannot be used: the event is answered 503, so it is retried.
+
+    functions-framework logs any other exception an entry point raises with its whole traceback;
+    an HTTP exception is only answered. So the one line :func:`run_event_handler` logs is all the
+    log shows, and the platform still sees a failure and delivers the event again.
+    """
 
 
 def decode_pubsub_cloud_event(cloud_event: Any) -> tuple[Message, datetime | None]:
@@ -71,4 +83,10 @@ def run_event_handler(
         log.warning(json.dumps({"severity": "WARNING", "message": "dropped stale event",
                                 "message_id": message.message_id}))
         return
-    handler(message)
+    try:
+        handler(message)
+    except SecretsKeyError as e:
+        log_unavailable(e, log, message_id=message.message_id, topic=message.topic)
+        # Raised anew, without the handler's frames or the error as its context: what leaves the
+        # entry point is a 503 the platform retries, not a traceback twenty frames deep.
+        raise SecretsUnavailable(UNAVAILABLE_MESSAGE) from None

@@ -13,6 +13,8 @@ that version is disabled.
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import os
 import re
 import sqlite3
@@ -20,6 +22,7 @@ import stat
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from tower.adapters.sqlite_file import SqliteBacked
 from tower.ports import NotFound, PortError
@@ -46,8 +49,28 @@ class SecretsKeyError(PortError):
     """The key file of the local secret store is missing, unreadable, corrupt or too open.
 
     The message is one line naming the file, what is wrong and what to do, so the CLI can print it
-    as it is (exit 2) instead of a traceback.
+    as it is (exit 2) instead of a traceback, and an entry point can log it as one line
+    (:func:`log_unavailable`) and answer 503 ``secrets_unavailable``.
     """
+
+
+SECRETS_UNAVAILABLE = "secrets_unavailable"
+"""The error code the API and the function entry points answer with for a :class:`SecretsKeyError`."""
+
+UNAVAILABLE_MESSAGE = (
+    "the secret store is unavailable: its key file is missing, unreadable, corrupt or too open; "
+    "the server log names the file and the way to fix it"
+)
+"""What a caller is told; the key file's path and the fix are for the operator, in the log."""
+
+
+def log_unavailable(error: SecretsKeyError, logger: logging.Logger, **context: Any) -> None:
+    """Log ``error`` as one JSON line at ERROR, without a traceback.
+
+    The message already names the key file, what is wrong and what to do; the stack of whichever
+    handler first opened the store would add twenty frames and nothing an operator can act on.
+    """
+    logger.error(json.dumps({"severity": "ERROR", "event": SECRETS_UNAVAILABLE, "message": str(error), **context}))
 
 
 def _stored_versions(db: Path) -> int:

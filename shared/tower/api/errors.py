@@ -3,8 +3,8 @@
 Every 4xx and 5xx the API sends is ``{"error": {"code": "...", "message": "..."}}``: an
 :class:`ApiError` raised by a view, a werkzeug HTTP error (unknown route, wrong method, a body
 Flask could not read), a library exception with a known meaning (unknown brand or recommendation,
-an action that does not apply, an unusable question) or, last, anything else as a 500 whose
-details go to the log and not to the caller.
+an action that does not apply, an unusable question), an unusable local secrets key (503, one log
+line) or, last, anything else as a 500 whose details go to the log and not to the caller.
 """
 
 from __future__ import annotations
@@ -93,6 +93,19 @@ def from_library_error(e: Exception) -> ApiError | None:
 
 def register_error_handlers(app: Flask) -> None:
     """Route every error the app can raise to one JSON shape."""
+    from tower.adapters.local_secrets import (
+        SECRETS_UNAVAILABLE,
+        UNAVAILABLE_MESSAGE,
+        SecretsKeyError,
+        log_unavailable,
+    )
+
+    @app.errorhandler(SecretsKeyError)
+    def _secrets_unavailable(e: SecretsKeyError) -> Response:
+        # A setup problem, not a bug: the operator gets one line naming the key file and the fix
+        # (no traceback), the caller a 503 it may retry once the key is back.
+        log_unavailable(e, log, path=request.path, method=request.method)
+        return ApiError(503, SECRETS_UNAVAILABLE, UNAVAILABLE_MESSAGE).response()
 
     @app.errorhandler(ApiError)
     def _api_error(e: ApiError) -> Response:

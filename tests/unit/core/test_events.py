@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cloudevents.http import CloudEvent
@@ -68,3 +71,92 @@ def test_malformed_events_are_rejected(raw: str) -> None:
     seen: list[Message] = []
     run_event_handler(seen.append, pubsub_event(None, raw=raw), now=NOW)
     assert seen == []
+
+
+# --- an unusable local secrets key: one log line and a retry, not a traceback twenty frames deep -----
+
+
+def _broken_secrets(tmp_path: Path) -> Path:
+    """A secret store directory whose key file group members can read (refused, like ssh does)."""
+    from tower.adapters.local_secrets import KEY_FILE, LocalSecrets
+
+    directory = tmp_path / "secrets"
+    store = LocalSecrets(directory)
+    store.put("anthropic-api-key", "sk-test-value")
+    store.close()
+    (directory / KEY_FILE).chmod(0o640)
+    return directory
+
+
+def _reads_a_secret(directory: Path) -> Callable[[Message], None]:
+    from tower.adapters.local_secrets import LocalSecrets
+
+    def handler(m: Message) -> None:
+        LocalSecrets(directory).get("anthropic-api-key")
+
+    return handler
+
+
+def _assert_one_log_line(caplog: pytest.LogCaptureFixture, directory: Path) -> None:
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].name == "tower.events"
+    line = errors[0].getMessage()
+    logged = json.loads(line)
+    assert "\n" not in line and logged["event"] == "secrets_unavailable"
+    assert str(directory / "secrets.key") in logged["message"] and "chmod 600" in logged["message"]
+    assert logged["message_id"] == "123456789012345678"
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback logged anywhere
+
+
+def test_a_broken_secrets_key_is_one_log_line_and_a_503_that_still_raises(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tower.events import SecretsUnavailable
+
+    directory = _broken_secrets(tmp_path)
+    with caplog.at_level("INFO"), pytest.raises(SecretsUnavailable) as raised:
+        run_event_handler(_reads_a_secret(directory), pubsub_event({"x": 1}), now=NOW)
+    assert raised.value.code == 503
+    # Neither chained to the key error nor carrying the handler's frames.
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert [f.name for f in traceback.extract_tb(raised.value.__traceback__)][-1] == "run_event_handler"
+    _assert_one_log_line(caplog, directory)
+
+
+_ENTRY = '''
+import os
+
+import functions_framework
+
+from tower.adapters.local_secrets import LocalSecrets
+from tower.events import run_event_handler
+
+
+@functions_framework.cloud_event
+def needs_a_secret(cloud_event):
+    secrets = os.environ["TEST_SECRETS_DIR"]
+    run_event_handler(lambda m: LocalSecrets(secrets).get("anthropic-api-key"), cloud_event)
+'''
+
+
+def test_through_functions_framework_the_event_is_answered_503_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import functions_framework
+    from cloudevents.conversion import to_structured
+
+    directory = _broken_secrets(tmp_path)
+    source = tmp_path / "entry.py"
+    source.write_text(_ENTRY)
+    monkeypatch.setenv("TEST_SECRETS_DIR", str(directory))
+    client = functions_framework.create_app(target="needs_a_secret", source=str(source)).test_client()
+    headers, body = to_structured(pubsub_event({"x": 1}, published=datetime.now(UTC)))
+
+    with caplog.at_level("INFO"):
+        r = client.post("/", headers=headers, data=body)
+
+    assert r.status_code == 503  # a failure: Pub/Sub (through Eventarc) delivers the event again
+    _assert_one_log_line(caplog, directory)
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err + r.get_data(as_text=True)

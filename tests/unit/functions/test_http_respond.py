@@ -1,0 +1,43 @@
+"""What the HTTP entry points (Cloud Tasks targets) answer when the library fails in a known way."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from functions._http import respond
+from tower.adapters.local_secrets import KEY_FILE, UNAVAILABLE_MESSAGE, LocalSecrets
+
+
+def test_a_broken_secrets_key_is_a_503_json_line_and_one_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    directory = tmp_path / "secrets"
+    store = LocalSecrets(directory)
+    store.put("meta-token", "EAAB-test-value")
+    store.close()
+    (directory / KEY_FILE).unlink()  # lost, while a secret sealed with it is stored
+
+    with caplog.at_level("INFO"):
+        body, status = respond(lambda: LocalSecrets(directory).get("meta-token"))
+
+    # 5xx: Cloud Tasks retries the task, which can succeed once the key file is restored.
+    assert status == 503
+    assert body == {"error": {"code": "secrets_unavailable", "message": UNAVAILABLE_MESSAGE}}
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].name == "tower.functions"
+    logged = json.loads(errors[0].getMessage())
+    assert logged["event"] == "secrets_unavailable" and str(directory / KEY_FILE) in logged["message"]
+    assert "Restore" in logged["message"] and "\n" not in errors[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_bad_request_is_still_a_400() -> None:
+    from tower.pipeline import PipelineError
+
+    def bad() -> None:
+        raise PipelineError("brand_id is missing")
+
+    assert respond(bad) == ({"error": {"code": "bad_request", "message": "brand_id is missing"}}, 400)
