@@ -92,6 +92,9 @@ locals {
     # Base URL of the task handlers; entrypoints.task_url() appends "/<function name>".
     TOWER_TASKS_TARGET_URL      = "https://${var.region}-${var.project_id}.cloudfunctions.net"
     TOWER_TASKS_SERVICE_ACCOUNT = module.iam.tasks_invoker_email
+    # Google's front end appends the caller's address to X-Forwarded-For: the API's failed-login
+    # limit counts per caller, not per front end.
+    TOWER_API_TRUSTED_PROXIES = "1"
   }
 
   # Who may invoke a function, by trigger kind. The API and Shopify's webhooks are public because

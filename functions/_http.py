@@ -19,7 +19,10 @@ log = logging.getLogger("tower.functions")
 
 def json_body(request: Any) -> dict[str, Any]:
     """The request's JSON object body, or PipelineError naming the problem."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # silent= covers malformed JSON, not nesting deep enough to exhaust the parser
+        raise PipelineError("request body nests JSON arrays or objects too deeply to read") from None
     if not isinstance(body, dict):
         raise PipelineError("request body must be a JSON object")
     return body

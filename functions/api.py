@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 import functions_framework
 
+from tower.api.limits import dispatch_environ, read_body
 from tower.runtime import default_runtime
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,9 +29,9 @@ def _get_app() -> Flask:
 @functions_framework.http
 def api(request: Any) -> Any:
     app = _get_app()
-    # The framework reads the body again after the response (to drain the connection), so the API's
-    # request gets its own copy of the body instead of consuming the shared input stream.
-    body = request.get_data()
-    environ = {**request.environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+    # The body is read here, never more than the API's limit: a larger one is refused (413) before
+    # a byte of it is read, so nobody can make the function buffer 100 MB before it answers 401.
+    body = read_body(request.environ, app.config["MAX_CONTENT_LENGTH"])
+    environ = dispatch_environ(request.environ, body)
     with app.request_context(environ):
         return app.full_dispatch_request()

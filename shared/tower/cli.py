@@ -21,17 +21,25 @@ from tower.config import ConfigError, Settings, get_settings
 
 
 class TowerGroup(typer.core.TyperGroup):
-    """The root command group: setup problems found deep inside any command exit 2 in one line."""
+    """The root command group: setup problems found deep inside any command end it in one line.
+
+    A broken secrets key exits 2; a warehouse another process holds, or a full disk, exits 1.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         # Every command that touches a secret opens the store lazily, so a broken local key
         # (missing beside stored secrets, corrupt, too open) surfaces here rather than in each command.
         from tower.adapters.local_secrets import SecretsKeyError
+        from tower.ports import DiskFull, WarehouseUnavailable
 
         try:
             return super().invoke(ctx)
         except SecretsKeyError as e:
             fail_usage(str(e))
+        except (WarehouseUnavailable, DiskFull) as e:
+            # Another process holds the warehouse, or the disk is full: one line saying which file
+            # and what to do, where a traceback would bury it.
+            fail(str(e))
 
 
 app = typer.Typer(
@@ -64,7 +72,7 @@ def fail_usage(message: str) -> NoReturn:
 
 def fail(message: str) -> NoReturn:
     """Report a failure of the work itself and exit 1."""
-    err_console.print(f"[bold red]failed:[/] {message}")
+    err_console.print(f"[bold red]failed:[/] {message}", soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -113,11 +121,15 @@ def init() -> None:
 
 @app.command()
 def sql(
-    statement: str = typer.Argument(..., help="One BigQuery-dialect statement."),
+    statement: str = typer.Argument(..., help="One BigQuery-dialect query (the warehouse is opened read-only)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
     param: list[str] = typer.Option([], "--param", "-p", help="@name=value parameter (repeatable)."),
 ) -> None:
-    """Run a BigQuery-dialect statement on the configured warehouse."""
+    """Run a BigQuery-dialect query on the configured warehouse, opened read-only.
+
+    Read-only, so it runs beside other readers and writes nothing; a running ``tower demo`` or
+    ``tower serve`` holds the file, and the command then says so.
+    """
     import sqlglot
 
     from tower import sql as sqlfiles
@@ -134,7 +146,7 @@ def sql(
         if not sep or not name:
             fail_usage(f"--param takes name=value, not {p!r}")
         params[name.lstrip("@")] = value
-    wh = open_warehouse(load_settings())
+    wh = open_warehouse(load_settings(), read_only=True)
     try:
         rows = wh.rows(statement, params)
     except PortError as e:

@@ -108,6 +108,21 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the local API and sandbox servers bind.")
     port: int = Field(default=8080, description="Port of the local API and page.")
 
+    # --- the dashboard API ---------------------------------------------------------------------
+    api_max_body_bytes: int = Field(
+        default=65536, ge=1024,
+        description="Largest request body the API takes; a larger one is refused (413) before it is read.",
+    )
+    api_auth_failures_per_minute: int = Field(
+        default=10, ge=1,
+        description="Failed authentications one client address may make per minute before it gets 429.",
+    )
+    api_trusted_proxies: int = Field(
+        default=0, ge=0, le=10,
+        description="Proxies in front of the API that append the caller's address to X-Forwarded-For "
+        "(1 behind Google's front end); 0 = the connecting address is the caller's.",
+    )
+
     # --- ad platforms (Meta, TikTok, Google Ads) ----------------------------------------------
     meta_api_origin: str = Field(
         default="https://graph.facebook.com",

@@ -14,15 +14,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class Runtime:
-    """Settings plus the ports, each opened on first use (a cold function opens only what it needs)."""
+    """Settings plus the ports, each opened on first use (a cold function opens only what it needs).
+
+    ``read_only`` opens the warehouse for reading only: the commands that only read it use that, so
+    several can read at once and none takes the write lock a running pipeline needs.
+    """
 
     settings: Settings = field(default_factory=get_settings)
+    read_only: bool = False
 
     @cached_property
     def warehouse(self) -> Warehouse:
         from tower.adapters import open_warehouse
 
-        return open_warehouse(self.settings)
+        return open_warehouse(self.settings, read_only=self.read_only)
 
     @cached_property
     def store(self) -> DocumentStore:

@@ -1,20 +1,38 @@
 """Adapters behind the ports, chosen by the settings' URLs (and nowhere else).
 
 Vendor SDKs are imported inside the branch that needs them, so a function that uses the local
-adapters never pays for google-cloud imports at cold start.
+adapters never pays for google-cloud imports at cold start. The embedded adapters' folders are
+created here, before the adapters open them, as 0700 (:mod:`tower.adapters.local_files`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tower.adapters.local_files import private_dir
 from tower.config import Settings, parse_adapter_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import Bus, DocumentStore, Secrets, TaskQueue, Warehouse
 
 
-def open_warehouse(settings: Settings) -> Warehouse:
+def _local(settings: Settings, url: str, default_name: str, *, read_only: bool = False) -> Path:
+    """The file behind a local adapter URL, its folder created 0700 when missing (not for a read-only open)."""
+    path = settings.local_path(url, default_name)
+    if not read_only:
+        private_dir(path.parent)
+    return path
+
+
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
+    """``duckdb:///PATH`` → DuckDB; ``bigquery://PROJECT/DATASET`` → BigQuery.
+
+    Args:
+        settings: The settings naming the warehouse.
+        read_only: Open the DuckDB file for reading only (commands that only read: other readers
+            may then read at the same time). BigQuery's access is its service account's roles.
+    """
     url = parse_adapter_url(settings.warehouse, ("duckdb", "bigquery"), "TOWER_WAREHOUSE")
     if url.scheme == "bigquery":
         from tower.adapters.bigquery_warehouse import BigQueryWarehouse
@@ -23,7 +41,8 @@ def open_warehouse(settings: Settings) -> Warehouse:
         return BigQueryWarehouse(project=project, dataset=dataset)
     from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 
-    return DuckDBWarehouse(settings.local_path(settings.warehouse, "warehouse.duckdb"))
+    return DuckDBWarehouse(_local(settings, settings.warehouse, "warehouse.duckdb", read_only=read_only),
+                           read_only=read_only)
 
 
 def open_store(settings: Settings) -> DocumentStore:
@@ -36,7 +55,7 @@ def open_store(settings: Settings) -> DocumentStore:
         return FirestoreStore(project=project, database=database or "(default)")
     from tower.adapters.local_store import LocalStore
 
-    return LocalStore(settings.local_path(settings.store, "store.sqlite"))
+    return LocalStore(_local(settings, settings.store, "store.sqlite"))
 
 
 def open_bus(settings: Settings) -> Bus:
@@ -56,7 +75,7 @@ def open_bus(settings: Settings) -> Bus:
     from tower.adapters.local_bus import LocalBus
 
     bus = LocalBus(
-        settings.local_path(settings.bus, "bus.sqlite"),
+        _local(settings, settings.bus, "bus.sqlite"),
         max_attempts=settings.bus_max_attempts,
         backoff_seconds=settings.bus_backoff_seconds,
         deliver_twice=settings.bus_deliver_twice,
@@ -83,7 +102,7 @@ def open_tasks(settings: Settings) -> TaskQueue:
     from tower.adapters.local_tasks import LocalTasks
 
     return LocalTasks(
-        settings.local_path(settings.tasks, "tasks.sqlite"),
+        _local(settings, settings.tasks, "tasks.sqlite"),
         max_attempts=settings.bus_max_attempts,
         backoff_seconds=settings.bus_backoff_seconds,
     )
@@ -98,4 +117,6 @@ def open_secrets(settings: Settings) -> Secrets:
         return SecretManagerSecrets(project=url.netloc)
     from tower.adapters.local_secrets import LocalSecrets
 
-    return LocalSecrets(settings.local_path(settings.secrets, "secrets"))
+    directory = settings.local_path(settings.secrets, "secrets")
+    private_dir(directory)
+    return LocalSecrets(directory)

@@ -1,4 +1,11 @@
-"""The embedded warehouse: DuckDB running the same BigQuery-dialect SQL, transpiled by sqlglot."""
+"""The embedded warehouse: DuckDB running the same BigQuery-dialect SQL, transpiled by sqlglot.
+
+DuckDB lets one process open a file for writing and, while it has it, no other process open it at
+all. Commands that only read open it read-only (several may then read at once); either way a file
+held by another process (a running ``tower demo`` or ``tower serve``) is reported as
+:class:`~tower.ports.WarehouseUnavailable`, in one sentence saying what to do, and a full disk as
+:class:`~tower.ports.DiskFull`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from tower import sql as sqlfiles
+from tower.adapters.local_files import disk_full, is_disk_full, private_dir, tighten
 from tower.adapters.warehouse_common import (
     as_arrow,
     dedupe_sql,
@@ -22,7 +30,9 @@ from tower.adapters.warehouse_common import (
     run_with_timeout,
     window_delete_sql,
 )
-from tower.ports import Confinement, PortError
+from tower.ports import Confinement, PortError, WarehouseUnavailable
+
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 
 
 def _arrow(rel: duckdb.DuckDBPyRelation | None) -> pa.Table:
@@ -37,20 +47,78 @@ class DuckDBWarehouse:
     embedded default runs the pipeline in one process. Reads through ``read`` go to a cursor of the
     same database per thread (DuckDB's MVCC gives each a consistent snapshot), so a slow read never
     holds the lock the writes and other readers need, and its timeout interrupts only itself.
+
+    Args:
+        path: The database file (created 0600 in a 0700 folder), or ``:memory:``.
+        threads: DuckDB's worker threads (default: DuckDB's choice).
+        read_only: Open for reading only: the file must exist, nothing can be written through
+            this connection, and other read-only processes may read the file at the same time.
+
+    Raises:
+        WarehouseUnavailable: Another process holds the file, or a read-only open found no file.
+        DiskFull: The disk holding the file is full.
+        PortError: Another failure to open.
     """
 
     engine = "duckdb"
 
-    def __init__(self, path: str | Path = ":memory:", *, threads: int | None = None) -> None:
+    def __init__(self, path: str | Path = ":memory:", *, threads: int | None = None,
+                 read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
+        if self.path != ":memory:" and not read_only:
+            private_dir(Path(self.path).parent)
+        try:
+            self._con = self._connect()
+        except duckdb.Error as e:
+            raise self._open_error(e) from e
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(self.path)
+            for f in (self.path, self.path + ".wal"):  # DuckDB creates them with the umask's mode
+                tighten(f)
         self._con.execute("SET TimeZone = 'UTC'")
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
         self._lock = threading.RLock()
         self._readers = threading.local()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(self.path, read_only=self.read_only)
+        except duckdb.ConnectionException as e:
+            if not (self.read_only and "different configuration" in str(e)):
+                raise
+            # This process has the file open for writing already, and DuckDB keeps one database per
+            # file and process: share it. Reading through it takes no lock from anyone.
+            return duckdb.connect(self.path)
+
+    def _open_error(self, e: duckdb.Error) -> PortError:
+        """What a failed open means, in words that say what to do."""
+        text = str(e)
+        if "Could not set lock" in text or "Conflicting lock" in text:
+            holder = _LOCK_HOLDER.search(text)
+            pid = f" (PID {holder.group(1)})" if holder else ""
+            return WarehouseUnavailable(
+                f"the warehouse {self.path} is held by another process{pid}, such as a running `tower demo` "
+                "or `tower serve` (DuckDB lets no other process open the file meanwhile); stop that process, "
+                "or use its API and page instead, then run this command again"
+            )
+        if self.read_only and "does not exist" in text:
+            return WarehouseUnavailable(f"the warehouse {self.path} does not exist yet; create it with "
+                                        "`tower init` (or `tower demo`) first")
+        if is_disk_full(e):
+            return disk_full(self.path, "opened")
+        return PortError(f"cannot open the warehouse {self.path}: {text}")
+
+    def _failed(self, e: duckdb.Error, message: str) -> PortError:
+        """A failed statement as a PortError with message, or DiskFull when the disk is full."""
+        return disk_full(self.path) if is_disk_full(e) else PortError(message)
+
+    def _rollback(self) -> None:
+        """End the open transaction (DuckDB has ended it already when the COMMIT itself failed)."""
+        try:
+            self._con.execute("ROLLBACK")
+        except duckdb.TransactionException:
+            pass
 
     # -- schema ---------------------------------------------------------------------------------
     def init_schema(self) -> list[str]:
@@ -94,7 +162,7 @@ class DuckDBWarehouse:
                 else:
                     self._con.execute(stmt, used or None).fetchall()
             except duckdb.Error as e:
-                raise PortError(f"{type(e).__name__}: {e}\n-- in --\n{stmt}") from e
+                raise self._failed(e, f"{type(e).__name__}: {e}\n-- in --\n{stmt}") from e
         return result
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
@@ -161,8 +229,8 @@ class DuckDBWarehouse:
                         self._con.execute(stmt).fetchall()
                 self._con.execute("COMMIT")
             except duckdb.Error as e:
-                self._con.execute("ROLLBACK")
-                raise PortError(f"merge into {table} failed: {e}") from e
+                self._rollback()
+                raise self._failed(e, f"merge into {table} failed: {e}") from e
             finally:
                 self._con.unregister(raw)
                 self._con.execute(f"DROP {'VIEW' if unique else 'TABLE'} IF EXISTS {stage}")
@@ -180,7 +248,7 @@ class DuckDBWarehouse:
                     f"INSERT INTO {ident(table)} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {stage}"
                 )
             except duckdb.Error as e:
-                raise PortError(f"insert into {table} failed: {e}") from e
+                raise self._failed(e, f"insert into {table} failed: {e}") from e
             finally:
                 self._con.unregister(stage)
         return data.num_rows
@@ -212,8 +280,11 @@ class DuckDBWarehouse:
                     finally:
                         self._con.unregister(stage)
                 self._con.execute("COMMIT")
+            except duckdb.Error as e:
+                self._rollback()
+                raise self._failed(e, f"replacing {date_column} [{start}, {end}) of {table} failed: {e}") from e
             except Exception:
-                self._con.execute("ROLLBACK")
+                self._rollback()
                 raise
         return data.num_rows
 

@@ -45,6 +45,12 @@ def print_summary(doc: dict[str, Any], brand_id: str) -> None:
                                      + (" · cached" if doc.get("cached") else "")))
 
 
+def _reads_only(settings: Any) -> bool:
+    """Whether a summary or an answer leaves the warehouse alone: Claude's calls are written to
+    ``ai_usage`` (their cost), so only without an Anthropic key (the narrator) is it read-only."""
+    return not settings.anthropic_api_key
+
+
 def summary_cmd(
     brand: str = typer.Option(..., "--brand", help="Brand id."),
     today: str = typer.Option(None, "--today", help="Run date (default: the brand's local today)."),
@@ -56,7 +62,8 @@ def summary_cmd(
     from tower.runtime import Runtime
 
     cli = _cli()
-    runtime = Runtime(cli.load_settings())
+    settings = cli.load_settings()
+    runtime = Runtime(settings, read_only=_reads_only(settings))
     try:
         day = brand_today(runtime, brand, today)
         out = run_summarize(runtime, brand, day)
@@ -85,7 +92,8 @@ def ask_cmd(
     from tower.runtime import Runtime
 
     cli = _cli()
-    runtime = Runtime(cli.load_settings())
+    settings = cli.load_settings()
+    runtime = Runtime(settings, read_only=_reads_only(settings))
     try:
         day = brand_today(runtime, brand, today)
         try:
@@ -118,7 +126,7 @@ def usage_cmd(
         start, end = month_bounds(month or datetime.now(UTC).strftime("%Y-%m"))
     except ValueError as e:
         cli.fail_usage(str(e))
-    wh = open_warehouse(cli.load_settings())
+    wh = open_warehouse(cli.load_settings(), read_only=True)
     try:
         rows = usage_report(wh, start=start, end=end, brand_id=brand)
     finally:

@@ -7,6 +7,9 @@ platform's budget.
 
 Every route but ``/health`` and ``/api/openapi.json`` needs ``Authorization: Bearer <api key>``
 (:mod:`tower.api.auth`); every error is ``{"error": {"code", "message"}}`` (:mod:`tower.api.errors`).
+Before any of that, a body over ``TOWER_API_MAX_BODY_BYTES`` is refused unread (413) and a client
+address that failed to authenticate too often is told to wait (429, :mod:`tower.api.limits`);
+every response carries the security headers of :mod:`tower.api.headers`.
 """
 
 from __future__ import annotations
@@ -20,19 +23,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from tower.api import agency, brands, health, openapi
 from tower.api.auth import authenticate
-from tower.api.errors import register_error_handlers
+from tower.api.errors import ApiError, register_error_handlers
+from tower.api.headers import add_security_headers, quiet_request_handler
+from tower.api.limits import BODY_TOO_LARGE, AuthFailureLimiter, BodyLimit, client_address
 from tower.api.request import CLOCK, EXTENSION
 from tower.config import Settings, parse_adapter_url
 from tower.runtime import Runtime, default_runtime
 
 log = logging.getLogger("tower.api")
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -50,13 +53,16 @@ class JSONProvider(DefaultJSONProvider):
 
 
 def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
-               clock: Callable[[], datetime] | None = None) -> Flask:
+               clock: Callable[[], datetime] | None = None,
+               auth_failures: AuthFailureLimiter | None = None) -> Flask:
     """The API app on a runtime (its ports open on first use, so creating the app does no I/O).
 
     Args:
         runtime_or_settings: A runtime, settings to build one from, or None for the process's
             default runtime (:func:`tower.runtime.default_runtime`).
         clock: The time now (default: the system clock); each brand's local "today" comes from it.
+        auth_failures: The failed-authentication limiter (default: one allowing
+            ``TOWER_API_AUTH_FAILURES_PER_MINUTE`` on the monotonic clock; tests pass their clock).
     """
     if isinstance(runtime_or_settings, Runtime):
         runtime = runtime_or_settings
@@ -64,13 +70,25 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
         runtime = Runtime(runtime_or_settings)
     else:
         runtime = default_runtime()
+    settings = runtime.settings
+    limiter = auth_failures or AuthFailureLimiter(settings.api_auth_failures_per_minute)
     app = Flask("tower.api", static_folder=None)
     app.json = JSONProvider(app)
-    # the API's bodies are a question or a reason: anything near this size is a mistake (413 JSON)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # The API's bodies are a question or a reason: anything near the limit is a mistake. BodyLimit
+    # reads at most this much before the app runs (the function entry does the same itself);
+    # Flask's own limit stays as a second guard.
+    limit = settings.api_max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    app.wsgi_app = BodyLimit(app.wsgi_app, limit)  # type: ignore[method-assign]
     app.extensions[EXTENSION] = runtime
     app.extensions[CLOCK] = clock
     register_error_handlers(app)
+
+    @app.before_request
+    def _refuse_large_body() -> None:
+        if request.environ.get(BODY_TOO_LARGE):
+            raise ApiError(413, "request_entity_too_large",
+                           f"the request body is larger than {limit} bytes (TOWER_API_MAX_BODY_BYTES)")
 
     @app.before_request
     def _authenticate() -> None:
@@ -80,7 +98,22 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
         op = openapi.operation_of(app.view_functions.get(request.endpoint or ""))
         if op is not None and op.public:
             return
-        g.caller = authenticate(runtime.store, request.headers.get("Authorization"))
+        client = client_address(request.environ, settings.api_trusted_proxies)
+        wait = limiter.retry_after(client)
+        if wait is not None:
+            raise ApiError(429, "too_many_failed_authentications",
+                           f"too many failed authentications from this address; try again in {wait} s",
+                           headers={"Retry-After": str(wait)})
+        try:
+            g.caller = authenticate(runtime.store, request.headers.get("Authorization"))
+        except ApiError as e:
+            if e.status == 401:
+                limiter.failed(client)
+            raise
+
+    @app.after_request
+    def _secure(response: Response) -> Response:
+        return add_security_headers(response, request)
 
     for bp in (health.bp, openapi.bp, brands.bp, agency.bp):
         app.register_blueprint(bp)
@@ -146,7 +179,7 @@ def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8080, *,
     """
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, create_app(runtime), threaded=True)
+    server = make_server(host, port, create_app(runtime), threaded=True, request_handler=quiet_request_handler())
     bound_port = int(server.server_port)
     url_host = f"[{host}]" if ":" in host else host
     handle = LocalServer(url=f"http://{url_host}:{bound_port}", host=host, port=bound_port, _server=server)

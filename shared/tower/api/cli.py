@@ -46,7 +46,7 @@ def create_cmd(
     brand = list(brand or [])
     if bool(agency) == bool(brand):
         cli.fail_usage("give either --agency ID or one or more --brand ID")
-    runtime = Runtime(cli.load_settings())
+    runtime = Runtime(cli.load_settings(), read_only=True)  # the key goes to the store; brands are only looked up
     try:
         if agency and not runtime.store.get(f"agencies/{agency}"):
             cli.fail_usage(f"unknown agency {agency!r} (no agencies/{agency} document)")

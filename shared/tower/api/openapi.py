@@ -31,6 +31,8 @@ _ERROR_TEXT = {
     404: "Unknown brand, recommendation, channel or route.",
     405: "Method not allowed on this route.",
     409: "The action does not apply to the recommendation in its current state.",
+    413: "The request body is larger than the API takes (TOWER_API_MAX_BODY_BYTES); it was not read.",
+    429: "Too many failed authentications from this address; try again after Retry-After seconds.",
     503: "An ad platform kept failing; try again.",
 }
 
@@ -83,7 +85,9 @@ def openapi_path(rule: str) -> tuple[str, list[str]]:
 def _responses(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {"200": {"description": "OK", "content": {
         "application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}}}
-    codes = set(op.errors) | ({401, 403} if not op.public else set()) | {405}
+    codes = set(op.errors) | ({401, 403, 429} if not op.public else set()) | {405}
+    if op.body is not None:
+        codes.add(413)
     for code in sorted(codes):
         out[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"), "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

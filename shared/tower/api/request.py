@@ -46,16 +46,22 @@ def json_body(model: type[Body], *, optional: bool = False) -> Body:
         optional: An empty body stands for ``{}`` (every field has a default).
 
     Raises:
-        ApiError: 400 ``invalid_json`` (not JSON, or not an object) or ``invalid_body`` (a field is
-            missing or wrong; ``fields`` names each one).
+        ApiError: 400 ``invalid_json`` (not JSON, nested too deeply to read, or not an object) or
+            ``invalid_body`` (a field is missing or wrong; ``fields`` names each one).
     """
     raw = request.get_data(cache=True)
     if not raw.strip():
         if optional:
             return model()
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
-    # force: accept a JSON body whatever its Content-Type says (curl -d sends form encoding by default)
-    data = request.get_json(force=True, silent=True)
+    try:
+        # force: accept a JSON body whatever its Content-Type says (curl -d sends form encoding by default)
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:
+        # silent= covers malformed JSON only: arrays in arrays some thousand deep (a few kB) exhaust
+        # the parser's recursion instead, and that is bad input too, not a server fault
+        raise ApiError(400, "invalid_json",
+                       "the request body nests JSON arrays or objects too deeply to read; send a flat JSON object") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
     try:

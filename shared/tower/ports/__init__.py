@@ -31,6 +31,15 @@ class QueryTimeout(PortError):
     """A read ran longer than its timeout and was stopped."""
 
 
+class DiskFull(PortError):
+    """A write failed because the disk holding an embedded adapter's file is full (the message names it)."""
+
+
+class WarehouseUnavailable(PortError):
+    """The embedded warehouse file cannot be opened: another process holds it, or a read-only open
+    found no file. The message names the file and what to do."""
+
+
 @dataclass(frozen=True)
 class Confinement:
     """How far an untrusted (model-written) query may reach: one brand's rows of a few tables.

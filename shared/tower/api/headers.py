@@ -1,0 +1,72 @@
+"""The security headers on every response of the API, and the local server's handler without a banner.
+
+* ``X-Content-Type-Options: nosniff``: a browser takes a JSON body as JSON, never as a script or a page.
+* ``Cache-Control: no-store`` on the API's data (a shared computer or a proxy keeps no copy of a
+  brand's figures); a view that sets its own Cache-Control keeps it.
+* ``Content-Security-Policy``: the page loads only its own scripts, styles and data and may be
+  framed by nobody (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for older
+  browsers); a JSON response may load nothing at all.
+* ``Referrer-Policy: no-referrer``: the page's URLs (brand ids) do not leak to other sites.
+* ``Strict-Transport-Security`` only when the request came over https (directly, or as the
+  ``X-Forwarded-Proto`` of the front end): browsers ignore it over http, and the local server
+  is plain http.
+
+Nothing says which server or version answers: the local server's handler sends no ``Server``
+banner (werkzeug's is ``Werkzeug/x.y Python/z``, a list of what to try).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Request, Response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.serving import WSGIRequestHandler
+
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def is_https(request: Request) -> bool:
+    """Whether the caller reached us over https: this socket's scheme, or the front end's X-Forwarded-Proto."""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.is_secure or forwarded == "https"
+
+
+def add_security_headers(response: Response, request: Request) -> Response:
+    """Set the security headers a response lacks (see the module docstring)."""
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        h.setdefault("Content-Security-Policy", PAGE_CSP)
+    else:
+        h.setdefault("Content-Security-Policy", API_CSP)
+        h.setdefault("Cache-Control", "no-store")
+    if is_https(request):
+        h.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def quiet_request_handler() -> type[WSGIRequestHandler]:
+    """werkzeug's request handler without the ``Server: Werkzeug/x.y Python/z`` banner.
+
+    Built on call: only the local server needs werkzeug's server module, and a function's cold
+    start should not import it.
+    """
+    from werkzeug.serving import WSGIRequestHandler
+
+    class QuietRequestHandler(WSGIRequestHandler):
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # http.server's send_response adds Server and Date: send the status line and Date only.
+            self.log_request(code)
+            self.send_response_only(code, message)
+            self.send_header("Date", self.date_time_string())
+
+    return QuietRequestHandler
