@@ -58,7 +58,15 @@ _PERIOD = _obj({"total_spend": _NUM, "total_revenue": _NUM, "blended_roas": _NUM
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _obj({"error": _obj({"code": _STR, "message": _STR,
-                                  "fields": {"type": "object", "additionalProperties": _STR}},
+                                  "fields": {"type": "object", "additionalProperties": _STR},
+                                  "conflicts": {
+                                      "type": "array",
+                                      "description": "409 budget_changed / later_change_applied: per campaign, "
+                                                     "the budget recorded, the platform's current one and the "
+                                                     "later change still applied, if any.",
+                                      "items": _obj({"platform": _STR, "account_id": _STR, "campaign_id": _STR,
+                                                     "recorded": _NUM_OR_NULL, "current": _NUM_OR_NULL,
+                                                     "later_change_id": _STR, "later_recommendation_id": _STR})}},
                                  ["code", "message"])}, ["error"]),
     "Figures": _FIGURES,
     "Period": _PERIOD,
