@@ -13,6 +13,12 @@ _here = os.path.dirname(os.path.abspath(__file__))
 if os.path.isdir(os.path.join(_here, "shared", "tower")):
     sys.path.insert(0, os.path.join(_here, "shared"))
 
+from tower.redact import configure_logging
+
+# Logs go to stderr as masked JSON lines (Cloud Logging reads one object a line); set up before the
+# functions import, so the frameworks find a handler on the root logger and add none of their own.
+configure_logging()
+
 from functions.api import api
 from functions.decisions import apply_budget_change, recommend, summarize
 from functions.models import build_models

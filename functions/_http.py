@@ -13,6 +13,7 @@ from tower.adapters.local_secrets import (
     log_unavailable,
 )
 from tower.pipeline import PipelineError
+from tower.redact import at_edge, redact, redact_data
 
 log = logging.getLogger("tower.functions")
 
@@ -29,13 +30,17 @@ def json_body(request: Any) -> dict[str, Any]:
 
 
 def respond(fn: Callable[[], Any]) -> tuple[dict[str, Any], int]:
-    """Run fn: its result as 200 JSON; a PipelineError as 400 JSON (Cloud Tasks stops after max attempts)."""
+    """Run fn: its result as 200 JSON; a PipelineError as 400 JSON (Cloud Tasks stops after max attempts).
+
+    Any other exception leaves sanitised (:func:`tower.redact.at_edge`): functions-framework logs its
+    traceback, which must not carry a chained vendor error and the token in its URL. Bodies are masked.
+    """
     try:
-        result = fn()
+        result = at_edge(fn)()
     except PipelineError as e:
-        return {"error": {"code": "bad_request", "message": str(e)}}, 400
+        return {"error": {"code": "bad_request", "message": redact(str(e))}}, 400
     except SecretsKeyError as e:
         # One log line naming the key file and the fix, and a 5xx, so Cloud Tasks retries the task.
         log_unavailable(e, log)
         return {"error": {"code": SECRETS_UNAVAILABLE, "message": UNAVAILABLE_MESSAGE}}, 503
-    return {"ok": True, "result": result}, 200
+    return {"ok": True, "result": redact_data(result)}, 200

@@ -7,7 +7,9 @@ Vendor SDKs are imported inside the commands that need them.
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import traceback
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tower.config import ConfigError, Settings, get_settings
+from tower.redact import configure_logging, redact
 
 
 class TowerGroup(typer.core.TyperGroup):
@@ -66,13 +69,13 @@ err_console = Console(stderr=True)
 def fail_usage(message: str) -> NoReturn:
     """Report bad input and exit 2."""
     # soft_wrap: the message stays one line (greppable, a path unbroken) whatever the terminal width.
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {redact(message)}", soft_wrap=True)
     raise typer.Exit(code=2)
 
 
 def fail(message: str) -> NoReturn:
     """Report a failure of the work itself and exit 1."""
-    err_console.print(f"[bold red]failed:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold red]failed:[/] {redact(message)}", soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -227,8 +230,15 @@ _register_api(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: warnings and errors logged as masked JSON lines on stderr (the
+    commands print their own progress), and a crash prints its traceback masked (a chained vendor error
+    can hold a token in its URL) before exiting 1."""
+    configure_logging(logging.WARNING)
+    try:
+        app()
+    except Exception:  # noqa: BLE001 - the last edge: whatever escaped a command
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tower.redact import remember
 
 
 class ConfigError(ValueError):
@@ -417,6 +419,14 @@ class Settings(BaseSettings):
     def _check_secrets(cls, v: str) -> str:
         parse_adapter_url(v, ("local", "secretmanager"), "TOWER_SECRETS")
         return v
+
+    @model_validator(mode="after")
+    def _remember_secrets(self) -> Settings:
+        # Secret settings are masked in every log line and error from now on.
+        for name, field in type(self).model_fields.items():
+            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret"):
+                remember(str(getattr(self, name) or ""))
+        return self
 
     def local_path(self, url: str, default_name: str) -> Path:
         """The file behind a ``local:///PATH`` or ``duckdb:///PATH`` URL (bare ``local`` → data_dir)."""

@@ -18,6 +18,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from tower.adapters.local_secrets import UNAVAILABLE_MESSAGE, SecretsKeyError, log_unavailable
 from tower.ports import Message
+from tower.redact import at_edge, redact
 
 log = logging.getLogger("tower.events")
 
@@ -72,11 +73,15 @@ def decode_pubsub_cloud_event(cloud_event: Any) -> tuple[Message, datetime | Non
 def run_event_handler(
     handler: Callable[[Message], None], cloud_event: Any, *, now: datetime | None = None
 ) -> None:
-    """Decode and dispatch one CloudEvent; drop stale or malformed events (log, do not raise)."""
+    """Decode and dispatch one CloudEvent; drop stale or malformed events (log, do not raise).
+
+    An exception the handler raises leaves sanitised (:func:`tower.redact.at_edge`): functions-framework
+    logs it with its traceback, which must not print a chained vendor error and the token in its URL.
+    """
     try:
         message, published_at = decode_pubsub_cloud_event(cloud_event)
     except BadEvent as e:
-        log.error(json.dumps({"severity": "ERROR", "message": f"dropped malformed event: {e}"}))
+        log.error(json.dumps({"severity": "ERROR", "message": redact(f"dropped malformed event: {e}")}))
         return
     now = now or datetime.now(UTC)
     if published_at is not None and now - published_at > MAX_EVENT_AGE:
@@ -84,7 +89,7 @@ def run_event_handler(
                                 "message_id": message.message_id}))
         return
     try:
-        handler(message)
+        at_edge(handler)(message)
     except SecretsKeyError as e:
         log_unavailable(e, log, message_id=message.message_id, topic=message.topic)
         # Raised anew, without the handler's frames or the error as its context: what leaves the

@@ -19,6 +19,7 @@ from typing import Any
 from tower import names
 from tower.entrypoints import SYNC_ENTRY_POINTS
 from tower.ports import Message, Task
+from tower.redact import at_edge
 from tower.runtime import Runtime
 
 log = logging.getLogger("tower.pipeline")
@@ -184,12 +185,17 @@ TASK_HANDLERS: dict[str, Callable[[Runtime, Task], Any]] = {
 
 
 def wire_local(runtime: Runtime) -> None:
-    """Subscribe the handlers to the bus and register the task handlers, as Terraform wires them on GCP."""
+    """Subscribe the handlers to the bus and register the task handlers, as Terraform wires them on GCP.
+
+    Each is an edge as a deployed function is (:func:`tower.redact.at_edge`): what the local bus or
+    queue logs and stores of a failure is its sanitised copy, with no chained vendor error.
+    """
     for subscription, (topic, entry_point) in names.SUBSCRIPTIONS.items():
-        handler = BUS_HANDLERS[entry_point]
+        handler = at_edge(BUS_HANDLERS[entry_point])
         runtime.bus.subscribe(subscription, topic, lambda m, h=handler: h(runtime, m))
     for entry_point, task_handler in TASK_HANDLERS.items():
-        runtime.tasks.register(entry_point, lambda t, h=task_handler: h(runtime, t))
+        guarded = at_edge(task_handler)
+        runtime.tasks.register(entry_point, lambda t, h=guarded: h(runtime, t))
 
 
 def run_until_idle(runtime: Runtime, *, max_rounds: int = 1000) -> dict[str, int]:

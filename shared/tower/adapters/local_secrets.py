@@ -26,6 +26,7 @@ from typing import Any
 
 from tower.adapters.sqlite_file import SqliteBacked
 from tower.ports import NotFound, PortError
+from tower.redact import remember
 
 KEY_FILE = "secrets.key"
 DB_FILE = "secrets.sqlite"
@@ -169,6 +170,7 @@ class LocalSecrets(SqliteBacked):
     def _add(self, con: sqlite3.Connection, secret_id: str, value: str) -> int:
         if not isinstance(value, str):
             raise PortError(f"secret value must be a str, got {type(value).__name__}")
+        remember(value)  # masked in logs and errors from now on
         now = time.time()
         con.execute("INSERT OR IGNORE INTO secrets (secret_id, created_at) VALUES (?, ?)", (secret_id, now))
         version = int(con.execute(
@@ -226,7 +228,7 @@ class LocalSecrets(SqliteBacked):
             plain = self._aead.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], self._aad(secret_id, number))
         except InvalidTag as e:
             raise PortError(f"secret {secret_id!r} version {number} does not decrypt with this key") from e
-        return plain.decode("utf-8")
+        return remember(plain.decode("utf-8"))  # masked in logs and errors from now on
 
     def versions(self, secret_id: str) -> list[tuple[str, str]]:
         """(version, state) of every version, newest first (as Secret Manager lists them)."""

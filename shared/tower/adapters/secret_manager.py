@@ -11,6 +11,7 @@ from typing import Any
 
 from tower.adapters.local_secrets import check_secret_id, check_version
 from tower.ports import NotFound, PortError
+from tower.redact import remember
 
 
 def _crc32c(data: bytes) -> int:
@@ -40,6 +41,7 @@ class SecretManagerSecrets:
 
         if not isinstance(value, str):
             raise PortError(f"secret value must be a str, got {type(value).__name__}")
+        remember(value)  # masked in logs and errors from now on
         data = value.encode("utf-8")
         payload = {"data": data, "data_crc32c": _crc32c(data)}
         try:
@@ -85,7 +87,7 @@ class SecretManagerSecrets:
         data = bytes(resp.payload.data)
         if resp.payload.data_crc32c and int(resp.payload.data_crc32c) != _crc32c(data):
             raise PortError(f"secret {secret_id!r}: payload checksum mismatch (corrupted in transit)")
-        return data.decode("utf-8")
+        return remember(data.decode("utf-8"))  # masked in logs and errors from now on
 
     def rotate(self, secret_id: str, value: str) -> str:
         """Add a version with value, then disable every other enabled version."""

@@ -17,6 +17,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from tower.redact import redact
+
 log = logging.getLogger("tower.api")
 
 
@@ -41,10 +43,10 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        """The JSON error body."""
-        err: dict[str, Any] = {"code": self.code, "message": self.message}
+        """The JSON error body, masked: a message may quote a platform's error, and with it a token."""
+        err: dict[str, Any] = {"code": self.code, "message": redact(self.message)}
         if self.fields:
-            err["fields"] = self.fields
+            err["fields"] = {k: redact(v) for k, v in self.fields.items()}
         return {"error": err}
 
     def response(self) -> Response:
@@ -92,7 +94,18 @@ def from_library_error(e: Exception) -> ApiError | None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Route every error the app can raise to one JSON shape."""
+    """Route every error the app can raise to one JSON shape, and mask every error body."""
+
+    @app.after_request
+    def _mask_error_body(response: Response) -> Response:
+        # Every 4xx/5xx JSON body, however a view built it (an ApiError, a hand-made 409 with its
+        # conflicts), passes here: a message quoting a platform's error must not quote its token.
+        if response.status_code >= 400 and response.is_json and not response.is_streamed:
+            text = response.get_data(as_text=True)
+            masked = redact(text)
+            if masked != text:
+                response.set_data(masked)
+        return response
     from tower.adapters.local_secrets import (
         SECRETS_UNAVAILABLE,
         UNAVAILABLE_MESSAGE,

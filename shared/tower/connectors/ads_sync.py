@@ -41,6 +41,7 @@ import pyarrow as pa
 from tower import names
 from tower.connectors.ads_records import PLATFORMS, AccountInfo, CampaignRecord, PerformanceRecord, Suspend
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy
+from tower.redact import redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.config import Settings
@@ -302,7 +303,7 @@ def write_state(
     checkpoint: dict[str, Any] | None,
     error: str | None = None,
 ) -> None:
-    """MERGE the account's ``sync_state`` row."""
+    """MERGE the account's ``sync_state`` row (``error`` is stored masked: operators read it)."""
     runtime.warehouse.merge(
         "sync_state",
         [
@@ -314,7 +315,7 @@ def write_state(
                 "cursor_value": cursor,
                 "checkpoint": json.dumps(checkpoint, default=str) if checkpoint else None,
                 "status": status,
-                "error": error,
+                "error": redact(error) if error else error,
                 "updated_at": datetime.now(UTC),
             }
         ],
@@ -604,7 +605,7 @@ def sync_ads(
                     account_timezone=info.timezone,
                 )
         except NeedsReauth as e:
-            acct.status, acct.error = "needs_reauth", str(e)
+            acct.status, acct.error = "needs_reauth", redact(str(e))
             mark_integration(runtime, brand_id, platform, account_id, status="needs_reauth")
             write_state(
                 runtime,
@@ -614,11 +615,11 @@ def sync_ads(
                 status="needs_reauth",
                 cursor=(state or {}).get("cursor_value"),
                 checkpoint=cp or _checkpoint_of(state),
-                error=str(e),
+                error=acct.error,
             )
             _log("WARNING", "needs_reauth", brand_id=brand_id, platform=platform, account_id=account_id)
         except FatalError as e:
-            acct.status, acct.error = "failed", str(e)
+            acct.status, acct.error = "failed", redact(str(e))
             write_state(
                 runtime,
                 brand_id,
@@ -627,7 +628,7 @@ def sync_ads(
                 status="failed",
                 cursor=(state or {}).get("cursor_value"),
                 checkpoint=cp or _checkpoint_of(state),
-                error=str(e),
+                error=acct.error,
             )
             _log(
                 "ERROR",
@@ -635,7 +636,7 @@ def sync_ads(
                 brand_id=brand_id,
                 platform=platform,
                 account_id=account_id,
-                error=str(e),
+                error=acct.error,
             )
             if isinstance(e, RetriesExhausted):
                 raise  # worth another task attempt later; a fatal error is not

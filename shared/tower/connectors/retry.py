@@ -12,6 +12,10 @@ into one of three kinds and raises it:
   retried.
 
 Sleeping goes through the policy's ``sleep`` so tests inject a recorder and never really sleep.
+
+Whatever leaves :meth:`RetryPolicy.call` is :func:`tower.redact.sanitized`: same class and attributes,
+text masked, no chained cause. The cause is the raw SDK or ``requests`` error, and its URL can carry the
+token (Meta's ``?access_token=…``); each client already put what matters of it in its own message.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from tower.redact import sanitized
 
 T = TypeVar("T")
 
@@ -103,7 +109,8 @@ class RetryPolicy:
 
         Raises:
             RetriesExhausted: The last attempt still failed with a :class:`RetriableError`.
-            ConnectorError: Any non-retriable error ``fn`` raised, unchanged.
+            ConnectorError: Any non-retriable error ``fn`` raised, as its sanitised copy (same class
+                and attributes, secrets masked, no chained cause).
         """
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
@@ -115,6 +122,11 @@ class RetryPolicy:
         try:
             return retrying(fn, *args, **kwargs)
         except RetriableError as e:
-            raise RetriesExhausted(
+            exhausted = RetriesExhausted(
                 f"{e} (still failing after {self.attempts} attempts)", platform=e.platform, code=e.code
-            ) from e
+            )
+            failure = sanitized(exhausted.with_traceback(e.__traceback__))
+        except Exception as e:  # noqa: BLE001 - every failure leaves the policy sanitised
+            failure = sanitized(e)
+        # Raised outside the except blocks and from None: neither a cause nor a context travels on.
+        raise failure from None

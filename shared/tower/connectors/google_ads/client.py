@@ -28,6 +28,7 @@ from importlib import import_module
 from typing import Any, TypeVar
 
 from tower.connectors.retry import ConnectorError, FatalError, NeedsReauth, RetriableError, RetryPolicy
+from tower.redact import describe
 
 PLATFORM = "google_ads"
 T = TypeVar("T")
@@ -109,7 +110,7 @@ def classify(exc: BaseException, version: str) -> BaseException:
         return classify_failure(exc.code().name, failure_from_trailers(trailers, version), details or "")
     if isinstance(exc, ConnectorError):
         return exc
-    return FatalError(f"Google Ads call failed: {type(exc).__name__}: {exc}", platform=PLATFORM)
+    return FatalError(f"Google Ads call failed: {describe(exc)}", platform=PLATFORM)
 
 
 class GoogleAdsApiClient:

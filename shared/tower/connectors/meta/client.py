@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from tower.connectors.retry import ConnectorError, FatalError, NeedsReauth, RetriableError, RetryPolicy
+from tower.redact import describe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -122,12 +123,12 @@ def classify(exc: BaseException) -> BaseException:
             return RetriableError(message, platform=PLATFORM, code=code)
         return FatalError(message, platform=PLATFORM, code=code)
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return RetriableError(
-            f"Meta connection failed: {type(exc).__name__}", platform=PLATFORM, kind="transient"
-        )
+        # The SDK puts the token in the query string, so the error's text (its URL) is masked here:
+        # the message keeps host, path and reason once the retry policy drops the raw cause.
+        return RetriableError(f"Meta connection failed: {describe(exc)}", platform=PLATFORM, kind="transient")
     if isinstance(exc, ConnectorError):
         return exc
-    return FatalError(f"Meta call failed: {type(exc).__name__}: {exc}", platform=PLATFORM)
+    return FatalError(f"Meta call failed: {describe(exc)}", platform=PLATFORM)
 
 
 class MetaClient:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tower.connectors.retry import FatalError, NeedsReauth, RetriableError, RetryPolicy
+from tower.redact import describe
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ class ShopifyClient:
             # Refused or dropped connections, truncated bodies and timeouts (socket.timeout is an
             # OSError) are all worth another attempt.
             raise RetriableError(
-                f"Shopify connection failed: {type(e).__name__}", platform=PLATFORM, code="network"
+                f"Shopify connection failed: {describe(e)}", platform=PLATFORM, code="network"
             ) from e
         finally:
             shopify.ShopifyResource.clear_session()

@@ -34,6 +34,7 @@ from tower.connectors.shopify import privacy, records
 from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
 from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
+from tower.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,8 @@ class ShopifySync:
               error: str | None = None) -> None:
         self.warehouse.merge("sync_state", [{
             "brand_id": self.brand_id, "platform": PLATFORM, "resource": resource, "account_id": self.shop_domain,
-            "cursor_value": cursor_value, "checkpoint": checkpoint, "status": status, "error": error,
+            "cursor_value": cursor_value, "checkpoint": checkpoint, "status": status,
+            "error": redact(error) if error else error,  # stored masked: operators read it
             "updated_at": self.now(),
         }], KEYS["sync_state"])
 
@@ -236,16 +238,17 @@ class ShopifySync:
         except _OutOfTime:
             self.result.status = "incomplete"
         except NeedsReauth as e:
-            self._needs_reauth(resource, str(e))
+            self._needs_reauth(resource, redact(str(e)))
         except FatalError as e:
-            self.result.status, self.result.error = "failed", str(e)
+            message = redact(str(e))
+            self.result.status, self.result.error = "failed", message
             # Transient failures that outlasted the retries may pass later; a rejected query will not.
             self.result.retryable = isinstance(e, RetriesExhausted)
             state = self._state(resource)
             self._save(resource, cursor_value=state["cursor_value"], checkpoint=state["checkpoint"],
-                       status="failed", error=str(e)[:1000])
+                       status="failed", error=message[:1000])
             log.error(json.dumps({"msg": "shopify sync failed", "brand_id": self.brand_id, "platform": PLATFORM,
-                                  "resource": resource, "severity": "ERROR", "error": str(e)[:300]}))
+                                  "resource": resource, "severity": "ERROR", "error": message[:300]}))
         else:
             self.warehouse.execute(
                 "UPDATE integrations SET last_synced_at = @now, status = 'active', updated_at = @now "

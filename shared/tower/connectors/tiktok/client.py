@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tower.connectors.retry import FatalError, NeedsReauth, RetriableError, RetryPolicy
+from tower.redact import describe
 
 PLATFORM = "tiktok"
 API_PREFIX = "/open_api/v1.3"
@@ -90,7 +91,7 @@ class TikTokClient:
                 timeout=self.timeout,
             )
         except (requests.ConnectionError, requests.Timeout) as e:
-            raise RetriableError(f"TikTok connection failed: {type(e).__name__}", platform=PLATFORM) from e
+            raise RetriableError(f"TikTok connection failed: {describe(e)}", platform=PLATFORM) from e
         if resp.status_code == 429 or resp.status_code >= 500:
             raise RetriableError(f"TikTok HTTP {resp.status_code}", platform=PLATFORM, code=resp.status_code)
         if resp.status_code >= 400:
