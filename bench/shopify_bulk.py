@@ -114,7 +114,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 yield chunk
 
     t, cpu = time.perf_counter(), time.process_time()
-    finished = bulk.load_blocks(chunks(jsonl), ctx, loader, progress, block_bytes=block_bytes)
+    # Scratch files under the run's own directory, as the sync keeps them under its data dir.
+    finished = bulk.load_blocks(chunks(jsonl), ctx, loader, progress, block_bytes=block_bytes, data_dir=work)
     loaded = wh.rows("SELECT (SELECT COUNT(*) FROM orders) AS o, (SELECT COUNT(*) FROM order_line_items) AS l")[0]
     close_t = time.perf_counter()
     wh.close()  # the final checkpoint writes what the last commits left in the WAL

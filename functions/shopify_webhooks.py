@@ -2,8 +2,10 @@
 
 Thin on purpose: the library's :class:`tower.connectors.shopify.webhooks.WebhookHandler` does the
 work. A bad or missing signature answers 401, a malformed delivery 400 (both JSON naming the
-problem); a failure of the warehouse or store raises, so the platform answers 5xx and Shopify
-delivers again (handling is idempotent).
+problem); a signed delivery whose body cannot be used is acknowledged (200, recorded as ignored
+with a warning), because Shopify would otherwise retry it for days; a failure of the warehouse,
+the store or the Admin API raises, so the platform answers 5xx and Shopify delivers again
+(handling is idempotent).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def shopify_webhooks(request: Any) -> tuple[dict[str, Any], int]:
         return {"error": "method_not_allowed", "message": "Shopify delivers webhooks with POST"}, 405
     handler = WebhookHandler(
         warehouse=runtime.warehouse, store=runtime.store, secrets=runtime.secrets,
-        app_secret=app_secret(runtime.settings, runtime.secrets),
+        app_secret=app_secret(runtime.settings, runtime.secrets), settings=runtime.settings,
     )
     # get_data() before anything parses the body: the HMAC is over the raw bytes as sent.
     response = handler.handle(request.get_data(cache=True), dict(request.headers))

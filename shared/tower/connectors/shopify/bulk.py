@@ -10,9 +10,11 @@ limit — or killed — resumes where it stopped; a download dropped mid-way res
 Parsing is columnar: each block of whole lines goes through DuckDB's NDJSON reader and column
 expressions (the salted customer hash included) into the ``orders`` and ``order_line_items``
 tables' shape, and the next block is parsed in a background thread while this one loads into the
-warehouse. Child lines (``__parentId``) follow no guaranteed order, so a line item whose order is
-not in its block is resolved from orders already stored, or carried forward until its order
-arrives.
+warehouse. A block waits for its parse in a private scratch file under the data dir
+(:mod:`tower.connectors.shopify.scratch`) and is truncated as soon as it is parsed: the raw lines
+carry customer ids, full ZIP codes and click ids, which must not outlive the parse. Child lines
+(``__parentId``) follow no guaranteed order, so a line item whose order is not in its block is
+resolved from orders already stored, or carried forward until its order arrives.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tower.connectors.retry import FatalError, RetriableError, RetryPolicy
+from tower.connectors.shopify import scratch
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
 from tower.connectors.shopify.records import CLICK_IDS, UTM_KEYS, BrandContext, table_schema
 from tower.connectors.shopify.streams import bulk_orders_query, load_document
@@ -72,7 +74,6 @@ _COLUMNS_SPEC = "{" + ", ".join(f"'{k}': '{v}'" for k, v in LINE_COLUMNS.items()
 _DEC = "DECIMAL(38, 9)"
 _SHA256_BLOCK = 64
 _NON_BLANK = re.compile(rb"\S")
-_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _ts(expr: str) -> str:
@@ -200,21 +201,28 @@ class ParsedBlock:
     items: pa.Table
 
 
-def parse_block(data: bytes, ctx: BrandContext) -> ParsedBlock:
-    """Whole JSONL lines of an OrdersBulk export → the ``orders`` table's rows and the line items."""
+def parse_block(data: bytes, ctx: BrandContext, *, data_dir: str | os.PathLike[str] | None = None) -> ParsedBlock:
+    """Whole JSONL lines of an OrdersBulk export → the ``orders`` table's rows and the line items.
+
+    DuckDB reads files: the block is written to a private scratch file under ``data_dir`` (None:
+    the settings' data dir), read once and deleted.
+    """
     # A search for the first non-blank byte, not data.strip(): that copies the whole block.
     if _NON_BLANK.search(data) is None:
         return _empty_block()
-    # DuckDB reads files: in RAM (/dev/shm) where there is one, the block is written and read once.
-    with tempfile.TemporaryDirectory(prefix="shopify-bulk-", dir=_SCRATCH) as tmp:
+    with scratch.scratch_dir(data_dir) as tmp:
         path = os.path.join(tmp, "block.jsonl")
-        with open(path, "wb") as f:
+        with scratch.private_file(path) as f:
             f.write(data)
         return parse_file(path, ctx)
 
 
 def parse_file(path: str, ctx: BrandContext) -> ParsedBlock:
-    """:func:`parse_block` over whole JSONL lines already in a file."""
+    """:func:`parse_block` over whole JSONL lines already in a file.
+
+    Should DuckDB spill, its temporary files go beside the block (a private scratch directory when
+    the block is one), not to DuckDB's default ``.tmp`` in the working directory.
+    """
     import duckdb
 
     size = os.path.getsize(path)
@@ -224,7 +232,7 @@ def parse_file(path: str, ctx: BrandContext) -> ParsedBlock:
                 return _empty_block()
     # One thread: the block is parsed while the previous one loads into the warehouse (load_blocks),
     # so the two already share the cores; a second parse thread costs ~15% more CPU for no gain.
-    con = duckdb.connect(config={"threads": 1})
+    con = duckdb.connect(config={"threads": 1, "temp_directory": os.path.dirname(os.path.abspath(path))})
     try:
         con.execute("SET TimeZone = 'UTC'")
         # Two scans of the block, each reading only the fields it needs (projection pushdown):
@@ -310,10 +318,11 @@ def iter_blocks(chunks: Iterator[bytes], start: int, block_bytes: int = BLOCK_BY
 def iter_block_files(chunks: Iterator[bytes], start: int, path: str,
                      block_bytes: int = BLOCK_BYTES) -> Iterator[int]:
     """:func:`iter_blocks` written to one file, each block replacing the last: yields the offset just
-    past the block in the file. The chunks go straight to the file (no joined copy in memory), and
-    rewriting one file reuses its pages instead of allocating a new file per block."""
+    past the block in the file. The chunks go straight to the file (no joined copy in memory). The
+    file is created 0600; the consumer may truncate it once it has read a block (the next block is
+    written from the start either way)."""
     offset = start
-    with open(path, "w+b") as f:
+    with scratch.private_file(path) as f:
         for piece, ends in _block_pieces(chunks, block_bytes):
             f.write(piece)
             if ends:
@@ -473,8 +482,12 @@ def fetch_blocks(
     checkpoint: Callable[[BulkProgress], None],
     out_of_time: Callable[[], bool],
     block_bytes: int = BLOCK_BYTES,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> bool:
-    """Download from the checkpointed offset and load block by block; True when the file is done."""
+    """Download from the checkpointed offset and load block by block; True when the file is done.
+
+    Scratch files go under ``data_dir`` (None: the settings' data dir).
+    """
     assert progress.url is not None
 
     def after_block(p: BulkProgress) -> bool:
@@ -483,7 +496,8 @@ def fetch_blocks(
 
     def one_pass() -> bool:
         chunks, _ = download(progress.url or "", progress.offset, timeout=timeout)
-        return load_blocks(chunks, ctx, loader, progress, block_bytes=block_bytes, after_block=after_block)
+        return load_blocks(chunks, ctx, loader, progress, block_bytes=block_bytes, after_block=after_block,
+                           data_dir=data_dir)
 
     finished = policy.call(one_pass)
     if finished:
@@ -503,6 +517,7 @@ def load_blocks(
     *,
     block_bytes: int = BLOCK_BYTES,
     after_block: Callable[[BulkProgress], bool] = lambda _: True,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> bool:
     """Load a stream read from ``progress.offset`` block by block, parsing block N+1 while block N
     is stored.
@@ -512,6 +527,10 @@ def load_blocks(
     order: after each block, ``progress.offset`` moves past it and ``after_block`` runs (the
     checkpoint); when it returns False the load stops there and the block parsed ahead is dropped
     — the checkpoint lies before it, so the next run reads it again.
+
+    Each block waits for its parse in one private scratch file under ``data_dir`` (None: the
+    settings' data dir), truncated right after the parse; the directory goes when the load ends,
+    or, after a crash, at the start of the next load or sync (:mod:`~tower.connectors.shopify.scratch`).
 
     Returns:
         True when the stream ran out, False when ``after_block`` stopped the load.
@@ -525,13 +544,19 @@ def load_blocks(
                 return
             yield chunk
 
-    with tempfile.TemporaryDirectory(prefix="shopify-bulk-", dir=_SCRATCH) as tmp:
+    with scratch.scratch_dir(data_dir) as tmp:
         path = os.path.join(tmp, "block.jsonl")
         files = iter_block_files(until_stopped(), progress.offset, path, block_bytes)
 
         def parse_next() -> tuple[ParsedBlock, int] | None:
             end = next(files, None)
-            return None if end is None or stop.is_set() else (parse_file(path, ctx), end)
+            if end is None or stop.is_set():
+                return None
+            try:
+                return parse_file(path, ctx), end
+            finally:
+                # The raw lines are in Arrow now: nothing personal waits on disk for the next block.
+                os.truncate(path, 0)
 
         try:
             # Leaving the pool waits for the read-ahead (cut short by stop); then the stream closes.
@@ -552,9 +577,10 @@ def load_blocks(
     return True
 
 
-def load_block(block: bytes, ctx: BrandContext, loader: BulkLoader, progress: BulkProgress) -> None:
+def load_block(block: bytes, ctx: BrandContext, loader: BulkLoader, progress: BulkProgress, *,
+               data_dir: str | os.PathLike[str] | None = None) -> None:
     """Parse one block and store it (:func:`store_block`)."""
-    store_block(parse_block(block, ctx), ctx, loader, progress)
+    store_block(parse_block(block, ctx, data_dir=data_dir), ctx, loader, progress)
 
 
 def store_block(parsed: ParsedBlock, ctx: BrandContext, loader: BulkLoader, progress: BulkProgress) -> None:
@@ -583,9 +609,10 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if hasattr(v, "as_tuple") else v) for k, v in row.items()}
 
 
-def orders_from_jsonl(data: bytes, ctx: BrandContext) -> tuple[pa.Table, pa.Table]:
+def orders_from_jsonl(data: bytes, ctx: BrandContext, *,
+                      data_dir: str | os.PathLike[str] | None = None) -> tuple[pa.Table, pa.Table]:
     """A whole (small) JSONL export as ``(orders, order_line_items)`` tables."""
-    parsed = parse_block(data, ctx)
+    parsed = parse_block(data, ctx, data_dir=data_dir)
     resolved, _ = attach_orders(parsed.items, parsed.orders, ctx.brand_id)
     return parsed.orders, resolved
 

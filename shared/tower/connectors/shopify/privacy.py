@@ -1,11 +1,16 @@
 """Shopify's mandatory privacy topics, for real: what we hold about a customer, and erasing it.
 
-The warehouse holds, per order, two personal fields: the salted customer hash and the ZIP prefix.
-``customers/redact`` nulls both on that customer's orders (by hash and by the order ids Shopify
-lists), ``shop/redact`` on every order of the shop, and each redaction is recorded in the document
-store (``brands/<brand>/privacy_requests/<id>``) with what was done. A suppression entry keyed by
-a hash *of* the customer hash (``brands/<brand>/redacted_customers/<key>``) stops later syncs from
-writing the fields again; ``customers/data_request`` records what we hold for the merchant.
+The warehouse holds, per order, these personal fields (:data:`PERSONAL_ORDER_FIELDS`): the salted
+customer hash, the ZIP prefix, and the visit — the landing page (its query string carries the
+click ids), the referrer URL and the click ids themselves (``fbclid``, ``ttclid``, ``gclid``
+identify one ad click, so one person). ``customers/redact`` nulls them on that customer's orders
+(by hash and by the order ids Shopify lists), ``shop/redact`` on every order of the shop and also
+ends the brand's connections: every integration is marked ``disconnected`` and its token, like the
+brand's customer-hash salt, is deleted from the secret store. Each redaction is recorded in the
+document store (``brands/<brand>/privacy_requests/<id>``) with what was done. A suppression entry
+keyed by a hash *of* the customer hash (``brands/<brand>/redacted_customers/<key>``) stops later
+syncs from writing the fields again; ``customers/data_request`` records what we hold for the
+merchant.
 """
 
 from __future__ import annotations
@@ -18,10 +23,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tower.ports import DocQuery, DocumentStore, Warehouse
+from tower import names
+from tower.connectors.shopify.records import CLICK_IDS
+from tower.ports import DocQuery, DocumentStore, Secrets, Warehouse
 
-PERSONAL_ORDER_FIELDS = ("customer_hash", "shipping_zip_prefix")
+#: The order columns that identify or point at a person; UTM values name campaigns, not people.
+PERSONAL_ORDER_FIELDS = ("customer_hash", "shipping_zip_prefix", "landing_site", "referrer_url", *CLICK_IDS)
 SHOP_REDACTED = "shop_redacted"
+#: ``integrations.status`` after ``shop/redact``: the tokens are gone; syncs refuse the brand.
+DISCONNECTED = "disconnected"
+_NULL_PERSONAL = ", ".join(f"{f} = NULL" for f in PERSONAL_ORDER_FIELDS)
 
 
 def suppression_key(customer_hash: str) -> str:
@@ -84,9 +95,7 @@ def redact_customer(
     params: dict[str, Any] = {"brand_id": brand_id, "customer_hash": customer_hash or "", "order_ids": ids}
     where = "brand_id = @brand_id AND (customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids))"
     matched = warehouse.rows(f"SELECT COUNT(*) AS n FROM orders WHERE {where}", params)[0]["n"]
-    warehouse.execute(
-        f"UPDATE orders SET customer_hash = NULL, shipping_zip_prefix = NULL WHERE {where}", params
-    )
+    warehouse.execute(f"UPDATE orders SET {_NULL_PERSONAL} WHERE {where}", params)
     if customer_hash:
         store.set(f"brands/{brand_id}/redacted_customers/{suppression_key(customer_hash)}", {"redacted_at": now})
     record = {"topic": "customers/redact", "orders_redacted": int(matched), "order_ids": ids,
@@ -95,19 +104,41 @@ def redact_customer(
     return record
 
 
-def redact_shop(warehouse: Warehouse, store: DocumentStore, brand_id: str, *, request_id: str,
-                now: datetime) -> dict[str, Any]:
-    """``shop/redact`` (48 hours after uninstall): null the personal fields of every order."""
+def redact_shop(warehouse: Warehouse, store: DocumentStore, secrets: Secrets, brand_id: str, *,
+                request_id: str, now: datetime) -> dict[str, Any]:
+    """``shop/redact`` (48 hours after uninstall): null the personal fields of every order, mark
+    every integration of the brand ``disconnected`` and delete its token and the customer-hash salt.
+
+    Idempotent: a redelivery finds nothing left to null and deletes secrets that are already gone.
+    """
     params = {"brand_id": brand_id}
     matched = warehouse.rows("SELECT COUNT(*) AS n FROM orders WHERE brand_id = @brand_id", params)[0]["n"]
-    warehouse.execute(
-        "UPDATE orders SET customer_hash = NULL, shipping_zip_prefix = NULL WHERE brand_id = @brand_id", params
-    )
+    warehouse.execute(f"UPDATE orders SET {_NULL_PERSONAL} WHERE brand_id = @brand_id", params)
     store.merge(f"brands/{brand_id}", {SHOP_REDACTED: True})
+    disconnected = disconnect_brand(warehouse, secrets, brand_id, now)
     record = {"topic": "shop/redact", "orders_redacted": int(matched), "fields": list(PERSONAL_ORDER_FIELDS),
-              "completed_at": now}
+              "integrations_disconnected": disconnected, "completed_at": now}
     store.set(f"brands/{brand_id}/privacy_requests/{request_id}", record)
     return record
+
+
+def disconnect_brand(warehouse: Warehouse, secrets: Secrets, brand_id: str, now: datetime) -> list[str]:
+    """Mark every integration of the brand disconnected, then delete the secrets it held; return the
+    platforms (``platform:account``) disconnected.
+
+    The status changes first, so no sync starts with a token about to vanish; deleting a secret that
+    is already gone is not an error, so a retry completes what a failure interrupted.
+    """
+    rows = warehouse.rows(
+        "SELECT platform, account_id, secret_ref FROM integrations WHERE brand_id = @brand_id "
+        "ORDER BY platform, account_id", {"brand_id": brand_id})
+    warehouse.execute(
+        "UPDATE integrations SET status = @status, updated_at = @now WHERE brand_id = @brand_id",
+        {"status": DISCONNECTED, "now": now, "brand_id": brand_id})
+    for ref in sorted({r["secret_ref"] for r in rows if r["secret_ref"]}):
+        secrets.delete(ref)
+    secrets.delete(names.customer_salt_secret_id(brand_id))
+    return [f"{r['platform']}:{r['account_id']}" for r in rows]
 
 
 def data_request(
@@ -126,7 +157,8 @@ def data_request(
                               "order_ids": sorted(set(order_ids))}
     rows = warehouse.rows(
         "SELECT order_id, order_date, currency, total_amount, shipping_country_code, shipping_region_code, "
-        "shipping_zip_prefix FROM orders WHERE brand_id = @brand_id AND "
+        f"{', '.join(f for f in PERSONAL_ORDER_FIELDS if f != 'customer_hash')} FROM orders "
+        "WHERE brand_id = @brand_id AND "
         "(customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids)) ORDER BY order_id",
         params,
     )

@@ -30,7 +30,7 @@ from tower import names
 from tower.config import Settings
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy
 from tower.connectors.shopify import bulk as bulkmod
-from tower.connectors.shopify import privacy, records
+from tower.connectors.shopify import privacy, records, scratch
 from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
 from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
@@ -116,6 +116,9 @@ def integration_for(warehouse: Warehouse, brand_id: str) -> dict[str, Any]:
                            "(run: tower connect shopify --brand ID --shop NAME.myshopify.com --token T)")
     if rows[0]["status"] == "uninstalled":
         raise NotConnected(f"brand {brand_id!r}: the Shopify app was uninstalled; connect the store again")
+    if rows[0]["status"] == "disconnected":
+        raise NotConnected(f"brand {brand_id!r}: the store was disconnected and its data redacted (shop/redact); "
+                           "connect the store again")
     return rows[0]
 
 
@@ -220,6 +223,8 @@ class ShopifySync:
         ``since`` (a store-local date) re-reads orders changed from that day on.
         """
         self.since = since
+        # A bulk load killed mid-way leaves its raw scratch file: do not wait for the next bulk load.
+        scratch.remove_stale(self.settings.data_dir)
         resource = "shop"
         try:
             self._shop_info()
@@ -372,6 +377,26 @@ class ShopifySync:
             since = st.shopify_time(start)
         self._paged(st.ORDERS, "orders", self._order_rows, full, store_rows=self._store_orders, since=since)
 
+    def refresh_order(self, order_id: str, ctx: records.BrandContext) -> int:
+        """Read one order by id and store it as the poller does; return the rows stored (0: not found).
+
+        ``orders/edited`` carries the edit (line items added and removed), not the order: its totals
+        and lines after the edit come from the Admin API.
+
+        Raises:
+            NeedsReauth: The token was rejected.
+            FatalError: The read was refused, or kept failing (RetriesExhausted).
+        """
+        self.ctx = ctx
+        self.suppressed = privacy.load_suppressions(self.store, self.brand_id)
+        variables = {"id": order_id, "lineItems": st.ORDERS.extra_variables["lineItems"]}
+        node = self.client.execute(st.load_document("order"), variables).data.get("order")
+        if not node:
+            return 0
+        pairs = self._order_rows([node])
+        self._store_orders(pairs)
+        return 1 + len(pairs[0][1])
+
     def _order_rows(self, nodes: list[dict[str, Any]]) -> list[tuple[Any, list[Any]]]:
         return [records.order_rows(st.complete_line_items(self.client, n), self.ctx) for n in nodes]  # type: ignore[arg-type]
 
@@ -456,7 +481,7 @@ class ShopifySync:
                         progress, self.ctx, loader, timeout=self.settings.shopify_timeout_seconds,  # type: ignore[arg-type]
                         policy=self.policy, checkpoint=save,
                         out_of_time=lambda: self.monotonic() - self._t0 > self.deadline,
-                        block_bytes=self.bulk_block_bytes,
+                        block_bytes=self.bulk_block_bytes, data_dir=self.settings.data_dir,
                     )
                 except bulkmod.BulkExpired:
                     progress.phase, progress.restarts = "start", progress.restarts + 1

@@ -637,11 +637,36 @@ def webhook_inventory_level(state: ShopState, lv: Level) -> dict[str, Any]:
     }
 
 
+def webhook_order_edit(state: ShopState, order_id: int, edit: dict[str, Any]) -> dict[str, Any]:
+    """An ``orders/edited`` body: the edit, not the order (the docs' sample payload's shape)."""
+    committed = _local(state, edit["committed_at"])
+    return {
+        "order_edit": {
+            "id": edit["id"],
+            "app_id": None,
+            "created_at": committed,
+            "committed_at": committed,
+            "notify_customer": False,
+            "order_id": order_id,
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {
+                "additions": [{"id": i, "delta": d} for i, d in edit["additions"]],
+                "removals": [{"id": i, "delta": d} for i, d in edit["removals"]],
+            },
+            "discounts": {"line_item": {"additions": [], "removals": []}},
+            "shipping_lines": {"additions": [], "removals": []},
+        }
+    }
+
+
 WebhookBody = Callable[[ShopState, dict[str, Any]], dict[str, Any] | None]
 
 
 def webhook_body(state: ShopState, topic: str, subject: dict[str, Any]) -> dict[str, Any] | None:
     """The payload of a change notification, or None when the subject is gone."""
+    if topic == "orders/edited":
+        return webhook_order_edit(state, subject["id"], subject["edit"]) if "edit" in subject else None
     if topic.startswith("orders/"):
         o = state.orders.get(subject["id"])
         return webhook_order(state, o) if o else None

@@ -422,6 +422,26 @@ class ShopState:
             self._changed("orders/updated", {"id": o.id})
             return o
 
+    def edit_order(self, order_id: int, *, quantity: int = 1) -> LineItem:
+        """The merchant edits an order (orderEditBegin → orderEditAddVariant → orderEditCommit): one
+        line of a live variant is added and the totals grow by its price; Shopify then sends
+        ``orders/edited`` (the edit alone) and ``orders/updated`` (the order)."""
+        with self.lock:
+            o = self.orders[order_id]
+            variant = next(v for v in self.live_variants() if v.is_active)
+            line = LineItem(self.new_id(), variant.product_id, variant.id, variant.sku, quantity, 0, variant.price,
+                            Decimal(0))
+            amount = (variant.price * quantity).quantize(TWO_PLACES)
+            o.line_items.append(line)
+            o.subtotal += amount
+            o.total += amount
+            o.updated_at = self.now()
+            edit = {"id": self.new_id(), "committed_at": o.updated_at, "additions": [(line.id, quantity)],
+                    "removals": []}
+            self._changed("orders/edited", {"id": o.id, "edit": edit})
+            self._changed("orders/updated", {"id": o.id})
+            return line
+
     def refund_line(self, order_id: int, line_item_id: int, quantity: int) -> Refund:
         """Refund ``quantity`` units of one line: their price less their share of the line discount
         (whole cents, rounded down, as the world computes it), plus the tax on that."""

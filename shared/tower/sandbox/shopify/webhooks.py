@@ -26,6 +26,7 @@ DEFAULT_TOPICS = frozenset(
         "orders/create",
         "orders/updated",
         "orders/cancelled",
+        "orders/edited",
         "products/update",
         "products/delete",
         "inventory_levels/update",

@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS integrations (
   platform STRING NOT NULL,          -- shopify | meta | tiktok | google_ads
   account_id STRING NOT NULL,        -- shop domain, act_ id, advertiser id, customer id
   secret_ref STRING NOT NULL,        -- secret id in the secret store, never the token
-  status STRING NOT NULL,            -- active | needs_reauth | uninstalled
+  status STRING NOT NULL,            -- active | needs_reauth | uninstalled | disconnected (shop/redact)
   scopes STRING,
   account_timezone STRING,
   account_currency STRING,

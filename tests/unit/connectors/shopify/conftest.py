@@ -58,10 +58,10 @@ def store(tmp_path: Any) -> LocalStore:
 
 
 @pytest.fixture
-def settings(sandbox: SandboxHandle) -> Settings:
-    # Paged orders unless a test asks for the bulk backfill.
+def settings(sandbox: SandboxHandle, tmp_path: Any) -> Settings:
+    # Paged orders unless a test asks for the bulk backfill; bulk scratch files under the test's dir.
     return Settings(shopify_api_origin=sandbox.origin, shopify_bulk_min_orders=10**9,
-                    shopify_bulk_poll_seconds=1.0)
+                    shopify_bulk_poll_seconds=1.0, data_dir=tmp_path / "data")
 
 
 @pytest.fixture

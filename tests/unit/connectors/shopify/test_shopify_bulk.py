@@ -292,3 +292,124 @@ def test_the_pipelined_loader_stops_after_a_block_and_the_next_run_resumes_from_
         runs += 1
     assert runs > 3 and progress.pending == []
     assert mem.orders == whole.orders and mem.items == whole.items
+
+
+# -- scratch files: under the data dir, private, truncated after the parse, swept after a crash --------
+def _modes(root: Any) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mode & 0o777 for p in sorted(root.rglob("*"))}
+
+
+def test_blocks_wait_in_private_scratch_files_under_the_data_dir_and_are_emptied_once_parsed(tmp_path):
+    ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
+    data_dir = tmp_path / "data"
+    seen: list[dict[str, Any]] = []
+    mem = MemoryLoader()
+    loader = mem.loader()
+    store_orders = loader.store_orders
+
+    def look_then_store(table: pa.Table) -> None:
+        # The block has been parsed: its raw lines (customer ids, ZIPs, click ids) must be gone.
+        files = {p.name: p.stat().st_size for p in (data_dir / "scratch").rglob("*.jsonl")}
+        seen.append({"modes": _modes(data_dir / "scratch"), "sizes": files})
+        store_orders(table)
+
+    loader.store_orders = look_then_store
+    data = _export(30)
+    # One block: when its orders are stored, the read-ahead has nothing left to write.
+    assert bulk.load_blocks(iter([data[:700], data[700:]]), ctx, loader, bulk.BulkProgress(phase="fetch", url="u"),
+                            block_bytes=10**9, data_dir=data_dir)
+    assert len(mem.orders) == 30 and len(seen) == 1
+    modes = seen[0]["modes"]
+    run_dir = next(k for k in modes if "/" not in k and k.startswith("shopify-bulk-"))
+    assert modes[run_dir] == 0o700
+    assert modes[f"{run_dir}/block.jsonl"] == 0o600 and modes[f"{run_dir}/.lock"] == 0o600
+    assert seen[0]["sizes"] == {"block.jsonl": 0}
+    assert (data_dir / "scratch").stat().st_mode & 0o777 == 0o700
+    assert not list((data_dir / "scratch").glob("shopify-bulk-*"))  # gone when the load ends
+
+
+_KILLED_LOAD = r"""
+import sys
+
+import pyarrow as pa
+
+from tower.connectors.shopify import bulk, records
+
+data_dir, jsonl = sys.argv[1], sys.argv[2]
+data = open(jsonl, "rb").read()
+keys = pa.table({"order_id": pa.array([], pa.string()), "order_date": pa.array([], pa.date32()),
+                 "currency": pa.array([], pa.string())})
+loader = bulk.BulkLoader(store_orders=lambda t: None, store_line_items=lambda t: None, order_keys=lambda ids: keys)
+
+
+def wait_to_be_killed(progress):
+    print("stored", progress.offset, flush=True)
+    sys.stdin.readline()  # the test kills this process while it waits here
+    return True
+
+
+bulk.load_blocks(iter([data[i:i + 500] for i in range(0, len(data), 500)]),
+                 records.BrandContext("b", "America/Chicago", "USD", "salt"), loader,
+                 bulk.BulkProgress(phase="fetch", url="unused"), block_bytes=2000, after_block=wait_to_be_killed,
+                 data_dir=data_dir)
+"""
+
+
+def test_a_bulk_load_killed_midway_leaves_its_scratch_only_under_the_data_dir_and_the_next_start_sweeps_it(
+        tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    data_dir = (tmp_path / "data").resolve()
+    jsonl = tmp_path / "export.jsonl"
+    jsonl.write_bytes(_export(60))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_LOAD, str(data_dir), str(jsonl)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp)})
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("stored"), line
+        fds = f"/proc/{proc.pid}/fd"
+        open_files = set()
+        for fd in os.listdir(fds):
+            try:
+                open_files.add(os.readlink(f"{fds}/{fd}"))
+            except OSError:
+                continue
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    left = list((data_dir / "scratch").glob("shopify-bulk-*"))
+    assert len(left) == 1, "the killed load left its directory (a kill runs no clean-up)"
+    block = left[0] / "block.jsonl"
+    assert str(block) in open_files  # the block it was working on lived there...
+    assert not [f for f in open_files if f.startswith(("/dev/shm", str(tmp)))]  # ...and nowhere else
+    assert list(tmp.iterdir()) == []
+    assert _modes(data_dir / "scratch") == {".lock": 0o600, left[0].name: 0o700, f"{left[0].name}/.lock": 0o600,
+                                            f"{left[0].name}/block.jsonl": 0o600}
+
+    # The next start sweeps it (the dead process's lock is gone with it).
+    mem = MemoryLoader()
+    data = _export(3)
+    assert bulk.load_blocks(iter([data]), records.BrandContext("b", "America/Chicago", "USD", "salt"), mem.loader(),
+                            bulk.BulkProgress(phase="fetch", url="u"), data_dir=data_dir)
+    assert not left[0].exists() and not list((data_dir / "scratch").glob("shopify-bulk-*"))
+
+
+def test_a_sweep_keeps_a_live_runs_scratch_and_a_sync_sweeps_before_it_starts(brands, run_sync, settings):
+    from tower.connectors.shopify import scratch
+
+    with scratch.scratch_dir(settings.data_dir) as live:
+        (live / "block.jsonl").write_bytes(b"{}\n")
+        assert scratch.remove_stale(settings.data_dir) == []  # held by this (live) run
+        assert live.exists()
+    dead = scratch.scratch_root(settings.data_dir) / "shopify-bulk-dead"
+    dead.mkdir()
+    (dead / "block.jsonl").write_bytes(b'{"customer": {"id": "gid://shopify/Customer/1"}}\n')
+    assert run_sync(brands[0]).status == "ok"  # an incremental sync: no bulk load needed to sweep
+    assert not dead.exists()

@@ -4,13 +4,22 @@ and the privacy topics carried out for real."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
 
+from tower import names
 from tower.connectors.shopify import privacy
 from tower.connectors.shopify.sync import NotConnected
-from tower.connectors.shopify.webhooks import WebhookHandler, event_path, verify_webhook, webhook_hmac
+from tower.connectors.shopify.webhooks import (
+    WebhookHandler,
+    event_doc_id,
+    event_path,
+    verify_webhook,
+    webhook_hmac,
+    webhook_id_of,
+)
 from tower.ports import DocQuery
 from tower.sandbox.shopify import testing
 from tower.sandbox.shopify.state import gid
@@ -22,6 +31,13 @@ APP_SECRET = "hush-app-secret"
 @pytest.fixture
 def handler(warehouse, store, secrets, clock) -> WebhookHandler:
     return WebhookHandler(warehouse=warehouse, store=store, secrets=secrets, app_secret=APP_SECRET, now=clock.now)
+
+
+@pytest.fixture
+def api_handler(warehouse, store, secrets, clock, settings) -> WebhookHandler:
+    """A handler that can read the Admin API (the sandbox), as the deployed function's can."""
+    return WebhookHandler(warehouse=warehouse, store=store, secrets=secrets, app_secret=APP_SECRET, now=clock.now,
+                          settings=settings)
 
 
 @pytest.fixture
@@ -134,36 +150,55 @@ def test_an_older_delivery_arriving_late_does_not_overwrite_a_newer_row(handler,
 
 
 def customer_with_orders(state: Any) -> tuple[int, list[int]]:
+    """The customer with the most orders, among those who arrived through an ad click."""
     counts: dict[int, list[int]] = {}
+    clicked = set()
     for o in state.orders.values():
         if o.customer_id:
             counts.setdefault(o.customer_id, []).append(o.id)
-    customer = max(counts, key=lambda c: len(counts[c]))
+            if o.landing_page_url and any(f"{k}=" in o.landing_page_url for k in ("fbclid", "ttclid", "gclid")):
+                clicked.add(o.customer_id)
+    customer = max(clicked, key=lambda c: len(counts[c]))
     return customer, counts[customer]
+
+
+PERSONAL = ", ".join(privacy.PERSONAL_ORDER_FIELDS)
+
+
+def held(warehouse: Any, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The personal columns of the orders matching where."""
+    return warehouse.rows(f"SELECT order_id, {PERSONAL} FROM orders WHERE {where} ORDER BY order_id", params)
+
+
+def test_the_personal_order_columns_are_the_hash_the_zip_and_the_visit():
+    assert set(privacy.PERSONAL_ORDER_FIELDS) == {"customer_hash", "shipping_zip_prefix", "landing_site",
+                                                  "referrer_url", "fbclid", "ttclid", "gclid"}
 
 
 def test_customers_redact_erases_that_customers_personal_fields_and_records_it(handler, sender, sandbox, synced,
                                                                               warehouse, store, run_sync, clock):
     state = sandbox.shop(synced).state
     customer, order_ids = customer_with_orders(state)
+    theirs = {"ids": [gid("Order", i) for i in order_ids]}
+    before = held(warehouse, "order_id IN UNNEST(@ids)", theirs)
+    # The sync stored the visit: landing pages carrying click ids, and the click ids themselves.
+    assert any(r["landing_site"] for r in before) and any(r[k] for r in before for k in ("fbclid", "ttclid", "gclid"))
     d = sender.customers_redact(customer, order_ids[:1])
     r = deliver(handler, d)
     assert r.status == 200 and r.body["orders_redacted"] == len(order_ids)
-    rows = warehouse.rows("SELECT customer_hash, shipping_zip_prefix FROM orders WHERE order_id IN UNNEST(@ids)",
-                          {"ids": [gid("Order", i) for i in order_ids]})
-    assert rows and all(r["customer_hash"] is None and r["shipping_zip_prefix"] is None for r in rows)
-    others = warehouse.rows("SELECT COUNT(*) AS n FROM orders WHERE customer_hash IS NOT NULL AND brand_id = @b",
-                            {"b": synced})[0]["n"]
-    assert others > 0
+    rows = held(warehouse, "order_id IN UNNEST(@ids)", theirs)
+    assert len(rows) == len(order_ids)
+    assert all(v is None for row in rows for k, v in row.items() if k != "order_id"), rows
+    others = held(warehouse, "brand_id = @b AND NOT order_id IN UNNEST(@ids)", {**theirs, "b": synced})
+    assert any(r["customer_hash"] for r in others) and any(r["landing_site"] for r in others)
     record = store.get(f"brands/{synced}/privacy_requests/{event_path(d.webhook_id).rsplit('/', 1)[-1]}")
     assert record["topic"] == "customers/redact" and record["orders_redacted"] == len(order_ids)
     # A later sync re-reads those orders (one changes) but does not write the fields back.
     clock.advance(60)
     state.update_order_address(order_ids[0], zip_code="60601", province_code="IL")
     assert run_sync(synced, full=True).status == "ok"
-    rows = warehouse.rows("SELECT customer_hash, shipping_zip_prefix FROM orders WHERE order_id IN UNNEST(@ids)",
-                          {"ids": [gid("Order", i) for i in order_ids]})
-    assert all(r["customer_hash"] is None and r["shipping_zip_prefix"] is None for r in rows)
+    rows = held(warehouse, "order_id IN UNNEST(@ids)", theirs)
+    assert all(v is None for row in rows for k, v in row.items() if k != "order_id"), rows
 
 
 def test_customers_data_request_records_what_we_hold(handler, sender, sandbox, synced, store):
@@ -178,13 +213,43 @@ def test_customers_data_request_records_what_we_hold(handler, sender, sandbox, s
     assert "email" not in json.dumps(record, default=str)
 
 
-def test_shop_redact_erases_every_orders_personal_fields(handler, sender, synced, warehouse, store):
-    r = deliver(handler, sender.shop_redact())
-    assert r.status == 200 and r.body["orders_redacted"] > 0
-    left = warehouse.rows("SELECT COUNT(*) AS n FROM orders WHERE brand_id = @b AND (customer_hash IS NOT NULL "
-                          "OR shipping_zip_prefix IS NOT NULL)", {"b": synced})[0]["n"]
-    assert left == 0
+def test_shop_redact_erases_every_orders_personal_fields_and_disconnects_the_shop(
+        handler, sender, synced, warehouse, store, secrets, run_sync, clock, sandbox):
+    # The brand also runs ads through us: that connection ends with the shop too.
+    meta_secret = names.integration_secret_id(synced, "meta", "act_42")
+    secrets.put(meta_secret, "meta-token")
+    warehouse.merge("integrations", [{"brand_id": synced, "platform": "meta", "account_id": "act_42",
+                                      "secret_ref": meta_secret, "status": "active", "connected_at": clock.now(),
+                                      "updated_at": clock.now()}], ["brand_id", "platform", "account_id"])
+    integrations = warehouse.rows("SELECT platform, secret_ref FROM integrations WHERE brand_id = @b", {"b": synced})
+    refs = [i["secret_ref"] for i in integrations] + [names.customer_salt_secret_id(synced)]
+    assert {i["platform"] for i in integrations} == {"shopify", "meta"} and all(secrets.exists(x) for x in refs)
+    assert held(warehouse, "brand_id = @b AND landing_site IS NOT NULL", {"b": synced})
+
+    d = sender.shop_redact()
+    r = deliver(handler, d)
+    assert r.status == 200 and r.body["orders_redacted"] > 0 and r.body["integrations_disconnected"] == 2
+    rows = held(warehouse, "brand_id = @b", {"b": synced})
+    assert rows and all(v is None for row in rows for k, v in row.items() if k != "order_id")
     assert privacy.load_suppressions(store, synced)[1] is True
+    status = warehouse.rows("SELECT platform, status FROM integrations WHERE brand_id = @b ORDER BY platform",
+                            {"b": synced})
+    assert status == [{"platform": "meta", "status": "disconnected"}, {"platform": "shopify", "status": "disconnected"}]
+    assert not any(secrets.exists(x) for x in refs)  # the tokens and the customer-hash salt
+    record = store.get(f"brands/{synced}/privacy_requests/{event_doc_id(d.webhook_id)}")
+    assert record["integrations_disconnected"] == ["meta:act_42", f"shopify:{sandbox.shop(synced).state.shop_domain}"]
+    # Redelivered (under a new id, as Shopify may): nothing left to do, and no error.
+    again = sender.build("shop/redact", json.loads(d.body))
+    assert deliver(handler, again).body["status"] == "processed"
+    # Syncs stop, and the shop's later deliveries change nothing.
+    with pytest.raises(NotConnected, match="disconnected"):
+        run_sync(synced)
+    clock.advance(60)
+    state = sandbox.shop(synced).state
+    state.add_order()
+    late = deliver(handler, sender.outbox[-1])
+    assert late.status == 200 and late.body["status"] == "ignored"
+    assert held(warehouse, "brand_id = @b AND customer_hash IS NOT NULL", {"b": synced}) == []
 
 
 def test_app_uninstalled_stops_the_brands_syncs(handler, sender, synced, warehouse, run_sync):
@@ -211,3 +276,144 @@ def test_a_delivery_for_a_shop_we_do_not_know_is_acknowledged_and_ignored(handle
     headers = {**d.headers, "X-Shopify-Shop-Domain": "stranger.myshopify.com"}
     r = handler.handle(d.body, headers)
     assert r.status == 200 and r.body["status"] == "ignored"
+
+
+# -- valid deliveries of unexpected shapes: 200, recorded as ignored with a warning ---------------------
+#: The keys of Shopify's documented ``orders/edited`` sample payload (webhook reference, 2026-04).
+ORDER_EDIT_KEYS = {"id", "app_id", "created_at", "committed_at", "notify_customer", "order_id", "staff_note",
+                   "user_id", "line_items", "discounts", "shipping_lines"}
+
+
+def order_state(warehouse: Any, order_gid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    order = warehouse.rows("SELECT subtotal_amount, total_amount, updated_at FROM orders WHERE order_id = @o",
+                           {"o": order_gid})
+    lines = warehouse.rows("SELECT line_item_id, quantity FROM order_line_items WHERE order_id = @o "
+                           "ORDER BY line_item_id", {"o": order_gid})
+    return order, lines
+
+
+def test_orders_edited_in_its_documented_shape_reads_the_order_again_through_the_admin_api(
+        api_handler, sender, sandbox, synced, warehouse, clock):
+    state = sandbox.shop(synced).state
+    target = next(o for o in state.orders.values() if o.cancelled_at is None)
+    before = order_state(warehouse, gid("Order", target.id))
+    clock.advance(60)
+    line = state.edit_order(target.id, quantity=2)
+    edited = next(d for d in sender.outbox if d.topic == "orders/edited")
+    body = json.loads(edited.body)
+    # The body is the edit: which order, which lines were added — no totals, no line prices.
+    assert set(body) == {"order_edit"} and set(body["order_edit"]) == ORDER_EDIT_KEYS
+    assert body["order_edit"]["order_id"] == target.id
+    assert body["order_edit"]["line_items"]["additions"] == [{"id": line.id, "delta": 2}]
+    r = deliver(api_handler, edited)
+    assert r.status == 200 and r.body["status"] == "processed" and r.body["refetched"] is True, r.body
+    after = order_state(warehouse, gid("Order", target.id))
+    assert after != before and {"line_item_id": gid("LineItem", line.id), "quantity": 2} in after[1]
+    # What the warehouse holds now is the shop's order after the edit, exactly as the poller stores it.
+    diffs = testing.differences(warehouse, state.truth(), synced, ("orders", "order_line_items"))
+    assert all(not d for d in diffs.values()), {t: d[:3] for t, d in diffs.items() if d}
+
+
+def test_orders_edited_is_ignored_with_a_warning_when_the_order_cannot_be_read_again(
+        api_handler, handler, sender, sandbox, synced, warehouse, clock, caplog):
+    state = sandbox.shop(synced).state
+    target = next(o for o in state.orders.values() if o.cancelled_at is None)
+    before = order_state(warehouse, gid("Order", target.id))
+    clock.advance(60)
+    state.edit_order(target.id)
+    edited = next(d for d in sender.outbox if d.topic == "orders/edited")
+    sandbox.shop(synced).token_expired = True  # the read goes to the Admin API, which refuses it
+    caplog.set_level(logging.WARNING, logger="tower.connectors.shopify.webhooks")
+    r = deliver(api_handler, edited)
+    assert r.status == 200 and r.body["status"] == "ignored" and "token was rejected" in r.body["warning"]
+    assert any(rec.levelno == logging.WARNING and "token was rejected" in rec.getMessage() for rec in caplog.records)
+    assert order_state(warehouse, gid("Order", target.id)) == before
+    # Without an Admin API to ask (no settings), the same delivery is acknowledged and ignored too.
+    r = deliver(handler, sender.build("orders/edited", json.loads(edited.body)))
+    assert r.status == 200 and r.body["status"] == "ignored" and "Admin API" in r.body["warning"]
+    r = deliver(api_handler, sender.build("orders/edited", {"order_edit": {"id": 1, "order_id": None}}))
+    assert r.status == 200 and r.body["status"] == "ignored" and "order_id" in r.body["warning"]
+
+
+def test_products_delete_without_an_id_is_acknowledged_ignored_and_warned_about(handler, sender, synced, warehouse,
+                                                                                store, caplog):
+    before = testing.snapshot(warehouse, synced)
+    caplog.set_level(logging.WARNING, logger="tower.connectors.shopify.webhooks")
+    for payload in ({}, {"id": None}, {"id": "not-a-number"}, {"id": {"nested": 1}}):
+        d = sender.build("products/delete", payload)
+        r = deliver(handler, d)
+        assert r.status == 200 and r.body["status"] == "ignored", (payload, r.body)
+        assert "no product id" in r.body["warning"]
+        doc = store.get(event_path(d.webhook_id))
+        assert doc["status"] == "ignored" and doc["warning"] == r.body["warning"]
+    warnings = [json.loads(rec.getMessage()) for rec in caplog.records if rec.levelno == logging.WARNING]
+    assert len(warnings) == 4 and all(w["topic"] == "products/delete" and w["severity"] == "WARNING"
+                                      for w in warnings)
+    assert testing.snapshot(warehouse, synced) == before
+
+
+def test_odd_inventory_level_payloads_are_acknowledged_and_ignored(handler, sender, sandbox, synced, warehouse):
+    state = sandbox.shop(synced).state
+    item, location = next(iter(state.levels))
+    before = testing.snapshot(warehouse, synced)
+    odd = [
+        {},  # Shopify's sample of this topic for 2024-07 to 2026-04
+        {"inventory_item_id": item, "location_id": location, "available": None,  # 2023-07 and 2024-01
+         "updated_at": "2026-11-23T10:00:00-05:00"},
+        {"inventory_item_id": "x", "location_id": location, "available": 3, "updated_at": "2026-11-23T10:00:00Z"},
+        {"inventory_item_id": item, "location_id": location, "available": "3", "updated_at": "2026-11-23T10:00:00Z"},
+        {"inventory_item_id": item, "location_id": location, "available": 3, "updated_at": "yesterday"},
+        {"inventory_item_id": [item], "location_id": {"id": location}, "available": True},
+    ]
+    for payload in odd:
+        r = deliver(handler, sender.build("inventory_levels/update", payload))
+        assert r.status == 200 and r.body["status"] == "ignored" and r.body["warning"], (payload, r.body)
+    assert testing.snapshot(warehouse, synced) == before
+
+
+def test_order_bodies_of_another_shape_are_ignored_not_failed(handler, sender, synced, warehouse):
+    before = testing.snapshot(warehouse, synced)
+    for topic, payload in (("orders/updated", {"id": 1}), ("orders/create", {"id": 1, "created_at": "soon"}),
+                           ("orders/paid", {"id": 1, "created_at": "2026-11-23T10:00:00Z", "line_items": [{}]}),
+                           ("products/update", {"id": 5, "variants": "none"}),
+                           ("inventory_items/update", {"cost": "3.00"}),
+                           ("customers/redact", {"customer": "someone", "orders_to_redact": 7})):
+        r = deliver(handler, sender.build(topic, payload))
+        assert r.status == 200 and r.body["status"] == "ignored" and r.body["warning"], (topic, r.body)
+        assert "someone" not in r.body["warning"]  # reasons are ours, never values from the body
+    assert testing.snapshot(warehouse, synced) == before
+
+
+# -- webhook ids -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("webhook_id", ["dup/x", "dup-x", "dup%2Fx", "a b", "ü/…", "..", "__x__", "b9f1c0de-1"])
+def test_webhook_ids_map_to_document_ids_reversibly(webhook_id):
+    doc_id = event_doc_id(webhook_id)
+    assert "/" not in doc_id and webhook_id_of(doc_id) == webhook_id
+    assert event_path(webhook_id) == f"processed_events/{doc_id}"
+
+
+def test_ids_that_differ_only_in_characters_a_path_cannot_hold_are_two_deliveries(handler, sender, sandbox, synced,
+                                                                                  store, warehouse, clock):
+    state = sandbox.shop(synced).state
+    clock.advance(60)
+    first, second = state.add_order(), state.add_order()
+    bodies = [d.body for d in sender.outbox[-2:]]
+    ids = ["dup/x", "dup-x"]
+    assert event_path(ids[0]) != event_path(ids[1])
+    for webhook_id, body in zip(ids, bodies, strict=True):
+        d = sender.build("orders/create", json.loads(body), webhook_id=webhook_id)
+        assert deliver(handler, d).body["status"] == "processed"
+        assert store.get(event_path(webhook_id))["webhook_id"] == webhook_id  # kept verbatim
+    again = sender.build("orders/create", json.loads(bodies[0]), webhook_id="dup/x")
+    assert deliver(handler, again).body["status"] == "duplicate"
+    stored = warehouse.rows("SELECT order_id FROM orders WHERE order_id IN UNNEST(@ids) ORDER BY order_id",
+                            {"ids": [gid("Order", first.id), gid("Order", second.id)]})
+    assert len(stored) == 2  # the second delivery was not taken for a repeat of the first
+    docs = dict(store.query(DocQuery("processed_events")))
+    assert {d["webhook_id"] for d in docs.values()} >= set(ids)
+
+
+def test_an_overlong_webhook_id_is_a_400(handler, sender):
+    d = sender.build("orders/create", {"id": 1}, webhook_id="x" * 257)
+    r = deliver(handler, d)
+    assert r.status == 400 and r.body["error"] == "invalid_header" and "X-Shopify-Webhook-Id" in r.body["message"]
