@@ -95,6 +95,9 @@ locals {
     # Google's front end appends the caller's address to X-Forwarded-For: the API's failed-login
     # limit counts per caller, not per front end.
     TOWER_API_TRUSTED_PROXIES = "1"
+    # The only writable folder of a Cloud Run instance (in memory): Shopify bulk scratch files
+    # (0600, emptied after each block is parsed) and DuckDB's spill files go under it.
+    TOWER_DATA_DIR = "/tmp/tower"
   }
 
   # Who may invoke a function, by trigger kind. The API and Shopify's webhooks are public because
