@@ -7,7 +7,7 @@ Brands measured:
 
 * the demo brands of the synthetic world, through the real models (world tables loaded into an
   in-memory DuckDB, ``build_models``, ``load_facts``) when the world generator is importable;
-* synthetic brands of growing size up to 500 SKUs × 50 regions × 3 channels (``tower.decisions.samples``).
+* synthetic brands of growing size up to 500 SKUs × 50 regions × 3 channels (``tower_dev.samples``).
 
 Baseline, in the same run: the plan's naive context — every product × channel × region row of the
 performance and inventory data as JSON — for the same brand, so the cut the capped context makes shows.
@@ -30,7 +30,7 @@ from tower.ai.prompts import SUMMARY_SYSTEM, SUMMARY_TOOL
 from tower.ai.tokens import compact_json, count_json_tokens, count_tokens
 from tower.decisions.inputs import BrandFacts
 from tower.decisions.recommend import Thresholds, compute
-from tower.decisions.samples import synthetic_facts
+from tower_dev.samples import synthetic_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
 
 T = Thresholds(RuleThresholds(), AlertThresholds())
@@ -61,7 +61,7 @@ def world_brands(days: int, orders_per_day: int) -> list[tuple[str, BrandFacts]]
         from tower.analytics.runner import build_models
         from tower.config import Settings
         from tower.decisions.sources import load_facts
-        from tower.sandbox.world import WorldParams, generate_world
+        from tower_dev.world import WorldParams, generate_world
     except ImportError as e:
         print(f"demo brands skipped: {e}", file=sys.stderr)
         return []

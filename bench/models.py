@@ -1,6 +1,6 @@
 """Benchmark: build every model for one brand with 1M orders (~3M line items) and ~500k ad rows on DuckDB.
 
-Data: the synthetic world (``tower.sandbox.world``), one brand over ~2.4 years with the world's default four
+Data: the synthetic world (``tower_dev.world``), one brand over ~2.4 years with the world's default four
 campaigns per platform, loaded into an in-memory DuckDB warehouse as the connectors would leave it.
 
 Beside it, the baseline the product plan sketches (Phase 3, ``_attribute_orders_to_campaigns``): a per-order
@@ -27,7 +27,7 @@ import pyarrow as pa
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.analytics.runner import build_models
 from tower.config import Settings
-from tower.sandbox.world import World, WorldParams, generate_world
+from tower_dev.world import World, WorldParams, generate_world
 
 END = date(2026, 11, 22)
 # measured on the world: ~563 ad rows a day for one brand with 4 campaigns per platform, and ~1.0% more

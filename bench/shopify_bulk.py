@@ -63,9 +63,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     from tower.adapters.duckdb_warehouse import DuckDBWarehouse
     from tower.connectors.shopify import bulk, records
-    from tower.sandbox.shopify.bulk_render import write_file
-    from tower.sandbox.shopify.state import ShopState
-    from tower.sandbox.world import WorldParams, generate_world
+    from tower_dev.sandboxes.shopify_store.bulk_render import write_file
+    from tower_dev.sandboxes.shopify_store.state import ShopState
+    from tower_dev.world import WorldParams, generate_world
 
     days = 365
     per_day = max(1, round(args.orders / days))

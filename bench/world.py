@@ -33,7 +33,7 @@ def naive_orders(n: int, seed: int, end: date) -> tuple[Any, Any]:
     import pyarrow as pa
 
     from tower.privacy import customer_hash, zip_prefix
-    from tower.sandbox.world.geo import REGIONS
+    from tower_dev.world.geo import REGIONS
 
     rng = random.Random(seed)
     zone = ZoneInfo("America/New_York")
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    from tower.sandbox.world import WorldParams, export_world, generate_world
+    from tower_dev.world import WorldParams, export_world, generate_world
 
     per_day = math.ceil(args.orders / (args.brands * args.days))
     params = WorldParams(seed=args.seed, brands=args.brands, days=args.days, orders_per_day=per_day)

@@ -11,7 +11,6 @@ import logging
 import sys
 import traceback
 from datetime import date
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -56,11 +55,9 @@ brands_app = typer.Typer(help="Register and list brands.", no_args_is_help=True)
 connect_app = typer.Typer(help="Connect a platform account to a brand (tokens go to the secret store).",
                           no_args_is_help=True)
 sync_app = typer.Typer(help="Pull one platform's data for a brand into the warehouse.", no_args_is_help=True)
-world_app = typer.Typer(help="The synthetic merchant world behind the sandbox.", no_args_is_help=True)
 app.add_typer(brands_app, name="brands")
 app.add_typer(connect_app, name="connect")
 app.add_typer(sync_app, name="sync")
-app.add_typer(world_app, name="world")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -175,37 +172,6 @@ def settings_cmd(
     sys.stdout.write(render_settings(fmt))
 
 
-@world_app.command("export")
-def world_export(
-    directory: Path = typer.Argument(..., help="Folder to write JSON/JSONL into."),
-    brands: int = typer.Option(3, min=1, max=50),
-    days: int = typer.Option(120, min=14, max=1000),
-    orders_per_day: int = typer.Option(300, min=1),
-    seed: int = typer.Option(7),
-) -> None:
-    """Generate the synthetic world and export it as JSON/JSONL (deterministic per seed)."""
-    from tower.sandbox.world import WorldParams, export_world, generate_world
-
-    world = generate_world(WorldParams(seed=seed, brands=brands, days=days, orders_per_day=orders_per_day))
-    files = export_world(world, directory)
-    console.print(f"[green]exported[/] {len(files)} files to {directory}")
-
-
-@app.command()
-def demo(
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the page when done."),
-    brands: int = typer.Option(3, min=1, max=20, help="Demo brands."),
-    days: int = typer.Option(120, min=35, max=730, help="Days of history."),
-    orders_per_day: int = typer.Option(250, min=10, max=20000, help="Orders per brand per day."),
-    seed: int = typer.Option(7, help="World seed."),
-) -> None:
-    """Run the whole pipeline on the sandbox and (by default) serve the page."""
-    from tower.demo import run_demo
-
-    run_demo(load_settings(), brands=brands, days=days, orders_per_day=orders_per_day, seed=seed,
-             serve=serve, console=console)
-
-
 # Shopify: tower brands add|list, tower connect shopify, tower sync shopify.
 from tower.connectors.shopify.cli import register as _register_shopify
 
@@ -227,6 +193,30 @@ _register_ai(app)
 from tower.api.cli import register as _register_api
 
 _register_api(app)
+
+
+def load_plugins() -> list[str]:
+    """Let installed packages add commands: each ``tower.plugins`` entry point is a function taking
+    the root Typer app. The development package registers ``tower demo`` and ``tower world`` this way,
+    so the product never imports it (a deployment without it simply has no demo)."""
+    from importlib.metadata import entry_points
+
+    loaded = []
+    for ep in entry_points(group="tower.plugins"):
+        try:
+            register = ep.load()
+        except ModuleNotFoundError as e:
+            # Metadata left by an install whose package is not importable here (a function's zip
+            # beside a development install): that plugin is simply absent. Any other error is real.
+            if e.name and ep.module.split(".")[0] == e.name.split(".")[0]:
+                continue
+            raise
+        register(app)
+        loaded.append(ep.name)
+    return loaded
+
+
+load_plugins()
 
 
 def main() -> None:

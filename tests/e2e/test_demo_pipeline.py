@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from tower.config import Settings
-from tower.demo import DEMO_AGENCY_ID, run_demo
+from tower_dev.demo import DEMO_AGENCY_ID, run_demo
 
 pytestmark = pytest.mark.slow
 

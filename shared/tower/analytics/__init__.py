@@ -3,7 +3,7 @@
 * :func:`build_models`: build every mart for one brand over ``[start, end)``, idempotently.
 * :func:`headline_findings`: channels, top mismatches and stock issues for the demo's table.
 * :mod:`tower.analytics.snapshots`: the product plan's dashboard and drilldown JSON shapes.
-* :mod:`tower.analytics.reference`: a row-by-row Python statement of the same rules (tests only).
+* :mod:`tower_dev.reference`: a row-by-row Python statement of the same rules (tests only).
 """
 
 from tower.analytics.parameters import ModelConfigError, ModelParameters

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tower.cli import app
 from tower.config import get_settings
-from tower.decisions.samples import seed_model_tables
+from tower_dev.samples import seed_model_tables
 from tower.runtime import Runtime
 
 BRAND = "acme-candles"

@@ -13,10 +13,10 @@ from tower.ai.prompts import SUMMARY_SYSTEM, SUMMARY_TOOL, data_message
 from tower.ai.summarize import explain_alerts, summarize_context
 from tower.ai.usage import usage_report
 from tower.decisions.recommend import Thresholds, compute
-from tower.decisions.samples import synthetic_facts
+from tower_dev.samples import synthetic_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
 from tower.runtime import Runtime
-from tower.sandbox.anthropic import WRONG_NUMBER, AnthropicSandbox
+from tower_dev.sandboxes.anthropic_messages import WRONG_NUMBER, AnthropicSandbox
 
 BRAND = "acme-candles"
 T = Thresholds(RuleThresholds(), AlertThresholds())

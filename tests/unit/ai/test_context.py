@@ -9,7 +9,7 @@ import pytest
 from tower.ai.context import build_context, clean_text, data_version
 from tower.ai.tokens import compact_json, count_json_tokens, count_tokens
 from tower.decisions.recommend import Thresholds, compute
-from tower.decisions.samples import synthetic_facts
+from tower_dev.samples import synthetic_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
 
 T = Thresholds(RuleThresholds(), AlertThresholds())

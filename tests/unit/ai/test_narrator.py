@@ -9,7 +9,7 @@ from tower.ai.context import build_context
 from tower.ai.grounding import check, strings_of
 from tower.ai.summarize import alert_context
 from tower.decisions.recommend import Thresholds, compute
-from tower.decisions.samples import synthetic_facts
+from tower_dev.samples import synthetic_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
 
 T = Thresholds(RuleThresholds(), AlertThresholds())

@@ -10,7 +10,7 @@ from tower.ai import narrator
 from tower.ai.claude import ClaudeClient
 from tower.ai.qa import AskError, ask, parse_period, plan_question
 from tower.runtime import Runtime
-from tower.sandbox.anthropic import AnthropicSandbox
+from tower_dev.sandboxes.anthropic_messages import AnthropicSandbox
 
 BRAND, OTHER = "acme-candles", "urban-wellness"
 TODAY = date(2026, 11, 23)

@@ -13,7 +13,7 @@ import pytest
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.analytics.runner import BuildResult, build_models
 from tower.config import Settings
-from tower.sandbox.world import World, WorldParams, generate_world
+from tower_dev.world import World, WorldParams, generate_world
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 

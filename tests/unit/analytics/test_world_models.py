@@ -12,7 +12,7 @@ import pytest
 from tower.analytics import headline_findings
 from tower.analytics import models as registry
 from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters
-from tower.analytics.reference import build_reference
+from tower_dev.reference import build_reference
 from tower.config import Settings
 
 # how each mart's rows are told apart (its grain)

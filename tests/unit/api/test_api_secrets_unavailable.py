@@ -20,8 +20,8 @@ from tower.decisions.scoring import rank
 from tower.decisions.store import save_recommendations
 from tower.decisions.thresholds import RuleThresholds
 from tower.runtime import Runtime
-from tower.sandbox.ad_sandbox import sample_accounts
-from tower.sandbox.tiktok.server import TikTokSandbox
+from tower_dev.sandboxes.ad_sandbox import sample_accounts
+from tower_dev.sandboxes.tiktok_business.server import TikTokSandbox
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetryPolicy
-from tower.sandbox.ad_sandbox import (
+from tower_dev.sandboxes.ad_sandbox import (
     accounts_from_brand_world,
     connect_sandbox_account,
     performance_mismatches,
@@ -22,7 +22,7 @@ PLATFORMS = ("meta", "tiktok", "google_ads")
 
 @pytest.fixture(scope="module")
 def world() -> Any:
-    from tower.sandbox.world import WorldParams, generate_world
+    from tower_dev.world import WorldParams, generate_world
 
     return generate_world(WorldParams(seed=7, brands=1, days=30, orders_per_day=40))
 

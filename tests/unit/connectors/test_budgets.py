@@ -18,7 +18,7 @@ from tower.connectors.budgets import (
     set_campaign_budget,
 )
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
-from tower.sandbox.ad_sandbox import (
+from tower_dev.sandboxes.ad_sandbox import (
     connect_sandbox_account,
     sample_accounts,
     sandbox_runtime,

@@ -20,7 +20,7 @@ from tower.decisions.rules import apply_rules
 from tower.decisions.scoring import rank
 from tower.decisions.store import find_recommendation, save_recommendations
 from tower.decisions.thresholds import RuleThresholds
-from tower.sandbox.ad_sandbox import (
+from tower_dev.sandboxes.ad_sandbox import (
     connect_sandbox_account,
     sample_accounts,
     sandbox_runtime,

@@ -9,7 +9,7 @@ from tower.decisions.sources import load_facts
 from tower.pipeline import handle_sync_completed
 from tower.ports import Message
 from tower.runtime import Runtime
-from tower.sandbox.world import WorldParams, generate_world
+from tower_dev.world import WorldParams, generate_world
 
 # 22:00 on 25 November in New York, already 26 November in UTC
 EVENING = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from tower import names
 from tower.decisions.inputs import ChannelWeek
 from tower.decisions.recommend import run_recommend
-from tower.decisions.samples import synthetic_facts
+from tower_dev.samples import synthetic_facts
 from tower.decisions.store import list_alerts, list_recommendations
 from tower.ports import Message
 from tower.runtime import Runtime
@@ -77,7 +77,7 @@ def test_brand_thresholds_override_settings(runtime: Runtime) -> None:
 
 def test_the_event_handler_is_idempotent_and_drops_unknown_brands(runtime: Runtime) -> None:
     from tower.decisions.recommend import on_models_built
-    from tower.decisions.samples import seed_model_tables
+    from tower_dev.samples import seed_model_tables
 
     got = published(runtime)
     seed_model_tables(runtime.warehouse, (BRAND,))

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tower.decisions.recommend import compute, thresholds_for
-from tower.decisions.samples import seed_model_tables
+from tower_dev.samples import seed_model_tables
 from tower.decisions.sources import UnknownBrand, load_facts, store_to_account_rates
 from tower.runtime import Runtime
 

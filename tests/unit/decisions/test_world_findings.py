@@ -21,7 +21,7 @@ from tower.decisions.recommend import Thresholds, compute
 from tower.decisions.rules import Recommendation, apply_rules
 from tower.decisions.sources import load_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
-from tower.sandbox.world import WorldParams, generate_world
+from tower_dev.world import WorldParams, generate_world
 
 END = date(2026, 11, 22)
 

@@ -77,3 +77,33 @@ def test_missing_entry_module_is_a_clear_error(
     assert _package_source().main(["--root", str(tree), "--out", str(tmp_path / "x.zip")]) == 2
     assert "main.py missing" in capsys.readouterr().err
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_real_zip_ships_tower_only_and_runs_without_the_development_package(tmp_path: Path) -> None:
+    """The repository's own zip: no tower_dev, no tests, no sandbox or world module; and tower imports
+    nothing from tower_dev (each module of the zip imported in a process that cannot see tower_dev)."""
+    out = tmp_path / "src.zip"
+    assert _package_source().main(["--root", str(REPO), "--out", str(out)]) == 0
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        zf.extractall(tmp_path / "src")
+    assert {n.split("/")[0] for n in names} == {"functions", "tower", "main.py", "requirements.txt"}
+    leaked = [n for n in names if any(w in n for w in ("tower_dev", "sandbox", "/world/", "reference.py",
+                                                          "samples.py", "demo.py", "tests/"))]
+    assert leaked == []
+    modules = sorted(n[:-3].replace("/", ".").removesuffix(".__init__") for n in names
+                     if n.startswith("tower/") and n.endswith(".py"))
+    code = ("import importlib, sys\n"
+            "sys.path = [p for p in sys.path if 'shared' not in p and 'editable' not in p]\n"
+            "sys.path.insert(0, '.')\n"
+            f"for m in {modules!r}:\n"
+            "    importlib.import_module(m)\n"
+            "assert not [m for m in sys.modules if m.startswith('tower_dev')], 'tower_dev was imported'\n"
+            "import tower; assert all('/src/' in p or p.startswith('.') for p in tower.__path__), tower.__path__\n"
+            "print('ok', len(sys.modules))\n")
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path / "src", capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("ok")

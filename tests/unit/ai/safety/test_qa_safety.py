@@ -15,7 +15,7 @@ from tower.ai.claude import ClaudeClient
 from tower.ai.prompts import QA_SYSTEM
 from tower.ai.qa import ToolRunner, ask
 from tower.runtime import Runtime
-from tower.sandbox.anthropic import AnthropicSandbox
+from tower_dev.sandboxes.anthropic_messages import AnthropicSandbox
 
 BRAND, OTHER = "acme-candles", "urban-wellness"
 TODAY = date(2026, 11, 23)

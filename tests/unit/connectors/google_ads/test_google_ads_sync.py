@@ -12,14 +12,14 @@ from tower.connectors.ads_sync import sync_ads
 from tower.connectors.google_ads.client import is_loopback
 from tower.connectors.google_ads.streams import GoogleAdsConnector
 from tower.connectors.retry import FatalError, RetriesExhausted, RetryPolicy
-from tower.sandbox.ad_sandbox import (
+from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
     performance_mismatches,
     sample_accounts,
     sandbox_runtime,
 )
-from tower.sandbox.google_ads.server import GoogleAdsSandbox
+from tower_dev.sandboxes.google_ads_grpc.server import GoogleAdsSandbox
 
 TODAY = date(2026, 10, 10)
 START = date(2026, 9, 17)

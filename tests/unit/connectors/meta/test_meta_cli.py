@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tower.sandbox.ad_sandbox import sample_accounts
-from tower.sandbox.meta.server import MetaSandbox
+from tower_dev.sandboxes.ad_sandbox import sample_accounts
+from tower_dev.sandboxes.meta_graph.server import MetaSandbox
 
 
 @pytest.fixture

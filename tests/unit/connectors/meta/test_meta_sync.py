@@ -16,14 +16,14 @@ import pytest
 
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
-from tower.sandbox.ad_sandbox import (
+from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
     performance_mismatches,
     sample_accounts,
     sandbox_runtime,
 )
-from tower.sandbox.meta.server import MetaSandbox
+from tower_dev.sandboxes.meta_graph.server import MetaSandbox
 
 TODAY = date(2026, 10, 10)  # the sample accounts run 2026-09-17 .. 2026-10-10
 START = date(2026, 9, 17)

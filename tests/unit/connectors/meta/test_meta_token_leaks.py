@@ -24,8 +24,8 @@ from tower.connectors import ads_sync
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.redact import MASK, configure_logging
-from tower.sandbox.ad_sandbox import AdSandboxes, connect_sandbox_account, sample_accounts, sandbox_runtime
-from tower.sandbox.meta.server import MetaSandbox
+from tower_dev.sandboxes.ad_sandbox import AdSandboxes, connect_sandbox_account, sample_accounts, sandbox_runtime
+from tower_dev.sandboxes.meta_graph.server import MetaSandbox
 
 ROOT = Path(__file__).resolve().parents[4]
 TODAY = date(2026, 10, 10)

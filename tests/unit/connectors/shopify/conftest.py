@@ -17,9 +17,9 @@ from tower.adapters.local_secrets import LocalSecrets
 from tower.adapters.local_store import LocalStore
 from tower.config import Settings
 from tower.connectors.shopify.sync import SyncResult, sync_shopify
-from tower.sandbox.shopify import testing
-from tower.sandbox.shopify.clock import FakeClock
-from tower.sandbox.shopify.server import SandboxHandle, serve_world
+from tower_dev.sandboxes.shopify_store import testing
+from tower_dev.sandboxes.shopify_store.clock import FakeClock
+from tower_dev.sandboxes.shopify_store.server import SandboxHandle, serve_world
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,9 @@ import pytest
 from tower.connectors.retry import FatalError, RetriableError
 from tower.connectors.shopify import bulk, records
 from tower.connectors.shopify.streams import bulk_orders_query
-from tower.sandbox.shopify import testing
-from tower.sandbox.shopify.bulk import encode_line
-from tower.sandbox.shopify.faults import Fault, FaultPlan
+from tower_dev.sandboxes.shopify_store import testing
+from tower_dev.sandboxes.shopify_store.bulk import encode_line
+from tower_dev.sandboxes.shopify_store.faults import Fault, FaultPlan
 
 
 @pytest.fixture
@@ -188,8 +188,8 @@ def test_an_invalid_bulk_query_is_fatal_and_a_busy_slot_is_not():
 
 def test_the_columnar_parser_equals_the_row_mapper_over_a_world_export(world, clock):
     """Every order and line item of a world's export: the block parser's rows == records' rows."""
-    from tower.sandbox.shopify.bulk_render import write_orders_jsonl
-    from tower.sandbox.shopify.state import ShopState
+    from tower_dev.sandboxes.shopify_store.bulk_render import write_orders_jsonl
+    from tower_dev.sandboxes.shopify_store.state import ShopState
 
     bw = world.brands[0]
     ctx = records.BrandContext(bw.brand["brand_id"], bw.brand["timezone"], bw.brand["currency"], bw.customer_salt)

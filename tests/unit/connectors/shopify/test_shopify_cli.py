@@ -14,9 +14,9 @@ from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.cli import app
 from tower.config import get_settings
-from tower.sandbox.shopify import testing
-from tower.sandbox.shopify.faults import Fault, FaultPlan
-from tower.sandbox.shopify.server import serve_world
+from tower_dev.sandboxes.shopify_store import testing
+from tower_dev.sandboxes.shopify_store.faults import Fault, FaultPlan
+from tower_dev.sandboxes.shopify_store.server import serve_world
 
 
 @pytest.fixture

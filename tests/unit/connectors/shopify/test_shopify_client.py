@@ -9,8 +9,8 @@ import pytest
 from tower.connectors.retry import FatalError, NeedsReauth, RetriableError, RetryPolicy
 from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.client import QueryCost, ShopifyClient, classify_response, throttle_wait
-from tower.sandbox.shopify.cost import LeakyBucket
-from tower.sandbox.shopify.faults import Fault, FaultPlan
+from tower_dev.sandboxes.shopify_store.cost import LeakyBucket
+from tower_dev.sandboxes.shopify_store.faults import Fault, FaultPlan
 
 
 @pytest.fixture

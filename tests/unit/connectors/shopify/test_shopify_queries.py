@@ -13,8 +13,8 @@ from tower.connectors.shopify.schema import (
     schema_path,
     validate_document,
 )
-from tower.sandbox.shopify.bulk import check_bulk_query
-from tower.sandbox.shopify.cost import MAX_QUERY_COST, CostCalculator
+from tower_dev.sandboxes.shopify_store.bulk import check_bulk_query
+from tower_dev.sandboxes.shopify_store.cost import MAX_QUERY_COST, CostCalculator
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from tower.connectors.shopify import bulk, records
 from tower.privacy import customer_hash
-from tower.sandbox.shopify.bulk import encode_line
+from tower_dev.sandboxes.shopify_store.bulk import encode_line
 
 CTX = records.BrandContext("acme", "America/Chicago", "USD", "pepper")
 

@@ -14,10 +14,10 @@ from tower.adapters.local_secrets import LocalSecrets
 from tower.config import Settings
 from tower.connectors.shopify.sync import NotConnected, sync_shopify
 from tower.ports import PortError
-from tower.sandbox.shopify import testing
-from tower.sandbox.shopify.faults import Fault, FaultPlan
-from tower.sandbox.shopify.server import serve_world
-from tower.sandbox.shopify.state import gid, gid_number
+from tower_dev.sandboxes.shopify_store import testing
+from tower_dev.sandboxes.shopify_store.faults import Fault, FaultPlan
+from tower_dev.sandboxes.shopify_store.server import serve_world
+from tower_dev.sandboxes.shopify_store.state import gid, gid_number
 
 
 def no_differences(diffs: dict[str, list[Any]]) -> bool:

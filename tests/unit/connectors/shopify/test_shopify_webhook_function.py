@@ -10,9 +10,9 @@ import pytest
 
 from tower.config import Settings
 from tower.runtime import Runtime, set_default_runtime
-from tower.sandbox.shopify import testing
-from tower.sandbox.shopify.state import gid
-from tower.sandbox.shopify.webhooks import WebhookSender
+from tower_dev.sandboxes.shopify_store import testing
+from tower_dev.sandboxes.shopify_store.state import gid
+from tower_dev.sandboxes.shopify_store.webhooks import WebhookSender
 
 ROOT = Path(__file__).resolve().parents[4]
 SECRET = "fn-app-secret"

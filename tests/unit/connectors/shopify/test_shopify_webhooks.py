@@ -21,9 +21,9 @@ from tower.connectors.shopify.webhooks import (
     webhook_id_of,
 )
 from tower.ports import DocQuery
-from tower.sandbox.shopify import testing
-from tower.sandbox.shopify.state import gid
-from tower.sandbox.shopify.webhooks import WebhookSender
+from tower_dev.sandboxes.shopify_store import testing
+from tower_dev.sandboxes.shopify_store.state import gid
+from tower_dev.sandboxes.shopify_store.webhooks import WebhookSender
 
 APP_SECRET = "hush-app-secret"
 

@@ -13,14 +13,14 @@ import requests
 from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
-from tower.sandbox.ad_sandbox import (
+from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
     performance_mismatches,
     sample_accounts,
     sandbox_runtime,
 )
-from tower.sandbox.tiktok.server import TikTokSandbox
+from tower_dev.sandboxes.tiktok_business.server import TikTokSandbox
 
 TODAY = date(2026, 10, 10)
 START = date(2026, 9, 17)

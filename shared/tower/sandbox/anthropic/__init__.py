@@ -1,5 +1,0 @@
-"""The Anthropic sandbox: a local Messages API answered by the deterministic narrator (see ``server``)."""
-
-from tower.sandbox.anthropic.server import WRONG_NUMBER, AnthropicSandbox
-
-__all__ = ["WRONG_NUMBER", "AnthropicSandbox"]

@@ -1,0 +1,626 @@
+"""A real gRPC server speaking the Google Ads API, built on the google-ads package's own messages.
+
+The package ships protos and message classes but no servicer base classes, so the methods are
+registered with ``grpc.method_handlers_generic_handler`` under their real full names
+(``google.ads.googleads.v26.services.GoogleAdsService/SearchStream``,
+``.../CampaignBudgetService/MutateCampaignBudgets``), (de)serialising with the package's own
+request/response messages.
+
+* ``SearchStream`` runs a small GAQL interpreter (``SELECT ... FROM resource WHERE ... [ORDER BY]
+  [LIMIT]``) over ``customer``, ``campaign``, ``user_location_view``, ``geographic_view``,
+  ``shopping_performance_view`` and ``ad_group_ad``, and streams the rows in batches of
+  ``batch_size`` with a ``field_mask``. A field the resource does not have, or ``segments.date``
+  without a finite date range, is refused as the API does (``INVALID_ARGUMENT`` + ``QueryError``).
+* Auth: the OAuth ``authorization: Bearer`` call credential and the ``developer-token`` header are
+  required; ``login-customer-id`` is recorded. Failures carry a serialised ``GoogleAdsFailure`` in
+  the ``google.ads.googleads.v26.errors.googleadsfailure-bin`` trailer, as Google's servers do.
+* The transport is gRPC over *local* channel credentials (``LOCAL_TCP``): plaintext on loopback,
+  while still carrying the OAuth call credential like TLS would.
+* Faults (:class:`~tower_dev.sandboxes.ad_sandbox.FaultPlan` kinds): ``quota`` (``RESOURCE_EXHAUSTED`` +
+  ``QuotaError`` with ``retry_delay``), ``internal`` (``INTERNAL``), ``unavailable``
+  (``UNAVAILABLE``), ``stream_break`` (the first batch, then ``UNAVAILABLE`` mid-stream),
+  ``token_expired`` (``UNAUTHENTICATED`` + ``AuthenticationError.OAUTH_TOKEN_EXPIRED``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from concurrent import futures
+from datetime import date
+from decimal import Decimal
+from importlib import import_module
+from typing import Any
+
+from tower.connectors import geo
+from tower.connectors.ads_records import to_micros
+from tower_dev.sandboxes.ad_sandbox import AccountRegistry, FaultPlan, SandboxAccount
+
+VERSION = "v26"
+_STATUS_MAP = {
+    "active": "ENABLED",
+    "enabled": "ENABLED",
+    "enable": "ENABLED",
+    "paused": "PAUSED",
+    "disable": "PAUSED",
+    "removed": "REMOVED",
+}
+
+RESOURCE_FIELDS: dict[str, set[str]] = {
+    "customer": {
+        "customer.id",
+        "customer.descriptive_name",
+        "customer.currency_code",
+        "customer.time_zone",
+        "customer.resource_name",
+    },
+    "campaign": {
+        "campaign.id",
+        "campaign.name",
+        "campaign.status",
+        "campaign.advertising_channel_type",
+        "campaign.campaign_budget",
+        "campaign.resource_name",
+        "campaign_budget.amount_micros",
+        "campaign_budget.resource_name",
+        "campaign_budget.explicitly_shared",
+        "campaign_budget.id",
+    },
+    "user_location_view": {
+        "campaign.id",
+        "campaign.name",
+        "segments.date",
+        "segments.geo_target_region",
+        "user_location_view.country_criterion_id",
+        "user_location_view.targeting_location",
+        "metrics.cost_micros",
+        "metrics.impressions",
+        "metrics.clicks",
+        "metrics.conversions",
+        "metrics.conversions_value",
+    },
+    "geographic_view": {
+        "campaign.id",
+        "campaign.name",
+        "segments.date",
+        "segments.geo_target_region",
+        "geographic_view.country_criterion_id",
+        "geographic_view.location_type",
+        "metrics.cost_micros",
+        "metrics.impressions",
+        "metrics.clicks",
+        "metrics.conversions",
+        "metrics.conversions_value",
+    },
+    "shopping_performance_view": {
+        "campaign.id",
+        "segments.product_item_id",
+        "segments.date",
+        "metrics.impressions",
+        "metrics.clicks",
+        "metrics.cost_micros",
+    },
+    "ad_group_ad": {"campaign.id", "ad_group_ad.ad.id", "ad_group_ad.ad.final_urls"},
+}
+_QUERY = re.compile(
+    r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<resource>\w+)"
+    r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+(?P<order>.+?))?(?:\s+LIMIT\s+(?P<limit>\d+))?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_BETWEEN = re.compile(r"(\S+)\s+BETWEEN\s+'([^']*)'\s+AND\s+'([^']*)'", re.IGNORECASE)
+_COND = re.compile(r"^(\S+)\s*(=|!=|>=|<=|>|<|IN|NOT IN)\s*(.+)$", re.IGNORECASE)
+
+
+class GaqlError(Exception):
+    """A query the API would refuse (``QueryError``)."""
+
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+def _messages() -> dict[str, Any]:
+    """The raw protobuf classes of the messages the sandbox speaks (imported on first use)."""
+    gas = import_module(f"google.ads.googleads.{VERSION}.services.types.google_ads_service")
+    cbs = import_module(f"google.ads.googleads.{VERSION}.services.types.campaign_budget_service")
+    errs = import_module(f"google.ads.googleads.{VERSION}.errors.types.errors")
+    return {
+        "StreamRequest": gas.SearchGoogleAdsStreamRequest.pb(),
+        "StreamResponse": gas.SearchGoogleAdsStreamResponse.pb(),
+        "Row": gas.GoogleAdsRow.pb(),
+        "MutateRequest": cbs.MutateCampaignBudgetsRequest.pb(),
+        "MutateResponse": cbs.MutateCampaignBudgetsResponse.pb(),
+        "Failure": errs.GoogleAdsFailure.pb(),
+    }
+
+
+def parse_gaql(query: str) -> dict[str, Any]:
+    """The parts of a GAQL query the sandbox interprets."""
+    m = _QUERY.match(query)
+    if not m:
+        raise GaqlError("UNEXPECTED_END_OF_QUERY", f"Query could not be parsed: {query[:80]!r}")
+    resource = m.group("resource").lower()
+    if resource not in RESOURCE_FIELDS:
+        raise GaqlError("INVALID_RESOURCE_NAME", f"The sandbox does not serve resource {resource!r}")
+    fields = [f.strip() for f in m.group("fields").split(",") if f.strip()]
+    unknown = [f for f in fields if f not in RESOURCE_FIELDS[resource]]
+    if unknown:
+        raise GaqlError("UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{unknown[0]}'.")
+    conds: list[tuple[str, str, Any]] = []
+    where = m.group("where") or ""
+    for field, lo, hi in _BETWEEN.findall(where):
+        conds.append((field, "BETWEEN", (lo, hi)))
+    where = _BETWEEN.sub("", where)
+    for part in re.split(r"\s+AND\s+", where, flags=re.IGNORECASE):
+        part = part.strip()
+        if not part:
+            continue
+        cm = _COND.match(part)
+        if not cm:
+            raise GaqlError("UNEXPECTED_INPUT", f"Cannot parse condition {part!r}")
+        field, op, raw = cm.group(1), cm.group(2).upper(), cm.group(3).strip()
+        if op in ("IN", "NOT IN"):
+            value: Any = [v.strip().strip("'\"") for v in raw.strip("()").split(",")]
+        else:
+            value = raw.strip("'\"")
+        conds.append((field, op, value))
+    dated = [c for c in conds if c[0] == "segments.date"]
+    if "segments.date" in fields and not dated:
+        raise GaqlError(
+            "EXPECTED_FILTERS_ON_DATE_RANGE",
+            "Filters on segments.date are required when segments.date is selected.",
+        )
+    return {
+        "resource": resource,
+        "fields": fields,
+        "conds": conds,
+        "limit": int(m.group("limit")) if m.group("limit") else None,
+    }
+
+
+def _date_range(conds: list[tuple[str, str, Any]]) -> tuple[date, date]:
+    """The widest ``segments.date`` range the conditions allow (to build only those rows)."""
+    lo, hi = date.min, date.max
+    for field, op, value in conds:
+        if field != "segments.date":
+            continue
+        try:
+            if op == "BETWEEN":
+                lo, hi = max(lo, date.fromisoformat(value[0])), min(hi, date.fromisoformat(value[1]))
+            elif op in (">=", ">", "="):
+                lo = max(lo, date.fromisoformat(value))
+            if op in ("<=", "<", "="):
+                hi = min(hi, date.fromisoformat(value))
+        except ValueError:
+            continue  # _matches compares the strings and finds nothing
+    return lo, hi
+
+
+def _matches(row: dict[str, Any], conds: list[tuple[str, str, Any]]) -> bool:
+    for field, op, value in conds:
+        have = row.get(field)
+        have_s = str(have)
+        if op == "BETWEEN":
+            if not value[0] <= have_s <= value[1]:
+                return False
+        elif (
+            op == "="
+            and have_s != str(value)
+            or op == "!="
+            and have_s == str(value)
+            or op == ">="
+            and not have_s >= str(value)
+            or op == "<="
+            and not have_s <= str(value)
+            or op == ">"
+            and not have_s > str(value)
+            or op == "<"
+            and not have_s < str(value)
+            or op == "IN"
+            and have_s not in value
+            or op == "NOT IN"
+            and have_s in value
+        ):
+            return False
+    return True
+
+
+class GoogleAdsSandbox:
+    """The Google Ads API sandbox (see the module docstring)."""
+
+    def __init__(
+        self,
+        accounts: list[SandboxAccount],
+        *,
+        host: str = "127.0.0.1",
+        batch_size: int = 1000,
+        workers: int = 8,
+    ) -> None:
+        import grpc
+
+        self.registry = AccountRegistry("google_ads", accounts)
+        self.faults = FaultPlan()
+        self.batch_size = batch_size
+        self.queries: list[tuple[str, str]] = []  # (customer_id, query)
+        self.metadata: list[dict[str, str]] = []  # request headers seen (tokens removed)
+        self._msgs = _messages()
+        self._grpc = grpc
+        self._budget_ids: dict[str, str] = {}
+        for acct in self.registry.accounts.values():
+            for cid, c in acct.campaigns.items():
+                self._budget_ids[cid] = self._budget_resource(acct, cid, c)
+        prefix = f"google.ads.googleads.{VERSION}.services"
+        m = self._msgs
+        handlers = [
+            grpc.method_handlers_generic_handler(
+                f"{prefix}.GoogleAdsService",
+                {
+                    "SearchStream": grpc.unary_stream_rpc_method_handler(
+                        self._search_stream,
+                        request_deserializer=m["StreamRequest"].FromString,
+                        response_serializer=m["StreamResponse"].SerializeToString,
+                    ),
+                },
+            ),
+            grpc.method_handlers_generic_handler(
+                f"{prefix}.CampaignBudgetService",
+                {
+                    "MutateCampaignBudgets": grpc.unary_unary_rpc_method_handler(
+                        self._mutate_budgets,
+                        request_deserializer=m["MutateRequest"].FromString,
+                        response_serializer=m["MutateResponse"].SerializeToString,
+                    ),
+                },
+            ),
+        ]
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), handlers=handlers)
+        creds = grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+        self.port = self._server.add_secure_port(f"{host}:0", creds)
+        self.host = host
+        self._server.start()
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` to give the connector (``TOWER_GOOGLE_ADS_ENDPOINT``)."""
+        return f"{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.stop(grace=None).wait(5)
+
+    def issue_token(self, *customer_ids: str) -> str:
+        """A fresh OAuth access token reaching the given customers."""
+        return self.registry.issue_token(*[c.replace("-", "") for c in customer_ids])
+
+    @staticmethod
+    def _budget_resource(acct: SandboxAccount, cid: str, c: dict[str, Any]) -> str:
+        bid = str(c.get("budget_id") or "")
+        if bid.startswith("customers/"):
+            return bid
+        return f"customers/{acct.account_id}/campaignBudgets/{bid or '9' + cid}"
+
+    # -- errors -------------------------------------------------------------------------------
+    def _abort(
+        self,
+        context: Any,
+        code: Any,
+        message: str,
+        error_field: str,
+        error_name: str,
+        retry_seconds: int | None = None,
+    ) -> None:
+        failure = self._msgs["Failure"]()
+        err = failure.errors.add()
+        enum_field = err.error_code.DESCRIPTOR.fields_by_name[error_field]
+        setattr(err.error_code, error_field, enum_field.enum_type.values_by_name[error_name].number)
+        err.message = message
+        if retry_seconds is not None:
+            qd = err.details.quota_error_details
+            qd.rate_scope = (
+                qd.DESCRIPTOR.fields_by_name["rate_scope"].enum_type.values_by_name["DEVELOPER"].number
+            )
+            qd.rate_name = "Number of operations for basic access"
+            qd.retry_delay.seconds = retry_seconds
+        request_id = uuid.uuid4().hex[:22]
+        failure.request_id = request_id
+        context.set_trailing_metadata(
+            (
+                (f"google.ads.googleads.{VERSION}.errors.googleadsfailure-bin", failure.SerializeToString()),
+                ("request-id", request_id),
+            )
+        )
+        context.abort(code, message)
+
+    def _authorise(self, context: Any, customer_id: str, endpoint: str) -> tuple[SandboxAccount, str | None]:
+        grpc = self._grpc
+        md = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+        token = md.get("authorization", "").removeprefix("Bearer ").strip()
+        self.metadata.append(
+            {k: v for k, v in md.items() if k not in ("authorization", "developer-token")}
+            | {"has_developer_token": str(bool(md.get("developer-token")))}
+        )
+        fault = self.faults.draw(endpoint)
+        if fault == "token_expired" and token:
+            self.registry.expire_token(token)
+        if not md.get("developer-token"):
+            self._abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                "The developer token is missing.",
+                "authentication_error",
+                "DEVELOPER_TOKEN_NOT_ON_ALLOWLIST",
+            )
+        if not self.registry.token_ok(token):
+            self._abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                "The OAuth token in the header is not valid.",
+                "authentication_error",
+                "OAUTH_TOKEN_EXPIRED" if fault == "token_expired" else "OAUTH_TOKEN_INVALID",
+            )
+        if fault == "quota":
+            self._abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "Too many requests. Retry in 3 seconds.",
+                "quota_error",
+                "RESOURCE_EXHAUSTED",
+                retry_seconds=3,
+            )
+        if fault == "internal":
+            self._abort(
+                context,
+                grpc.StatusCode.INTERNAL,
+                "Internal error encountered.",
+                "internal_error",
+                "INTERNAL_ERROR",
+            )
+        if fault == "unavailable":
+            context.abort(grpc.StatusCode.UNAVAILABLE, "The service is currently unavailable.")
+        acct = self.registry.accounts.get(customer_id.replace("-", ""))
+        if acct is None:
+            self._abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"Invalid customer ID '{customer_id}'.",
+                "request_error",
+                "INVALID_CUSTOMER_ID",
+            )
+        if not self.registry.token_ok(token, acct.account_id):
+            self._abort(
+                context,
+                grpc.StatusCode.PERMISSION_DENIED,
+                "User doesn't have permission to access customer.",
+                "authorization_error",
+                "USER_PERMISSION_DENIED",
+            )
+        return acct, fault
+
+    # -- SearchStream -------------------------------------------------------------------------
+    def _search_stream(self, request: Any, context: Any) -> Iterator[Any]:
+        acct, fault = self._authorise(context, request.customer_id, "search_stream")
+        self.queries.append((request.customer_id, request.query))
+        try:
+            q = parse_gaql(request.query)
+        except GaqlError as e:
+            self._abort(context, self._grpc.StatusCode.INVALID_ARGUMENT, str(e), "query_error", e.error)
+            return
+        rows = [
+            r for r in self._rows(acct, q["resource"], _date_range(q["conds"])) if _matches(r, q["conds"])
+        ]
+        if q["limit"] is not None:
+            rows = rows[: q["limit"]]
+        request_id = uuid.uuid4().hex[:22]
+        Resp = self._msgs["StreamResponse"]
+        for i in range(0, max(1, len(rows)), self.batch_size):
+            if fault == "stream_break" and i > 0:
+                context.abort(self._grpc.StatusCode.UNAVAILABLE, "Stream removed")
+            resp = Resp()
+            for r in rows[i : i + self.batch_size]:
+                _fill(resp.results.add(), r, q["fields"])
+            resp.field_mask.paths.extend(q["fields"])
+            resp.request_id = request_id
+            yield resp
+
+    def _rows(
+        self, acct: SandboxAccount, resource: str, dates: tuple[date, date] = (date.min, date.max)
+    ) -> list[dict[str, Any]]:
+        if resource == "customer":
+            return [
+                {
+                    "customer.id": int(acct.account_id),
+                    "customer.descriptive_name": acct.name,
+                    "customer.currency_code": acct.currency,
+                    "customer.time_zone": acct.timezone,
+                    "customer.resource_name": f"customers/{acct.account_id}",
+                }
+            ]
+        if resource == "campaign":
+            out = []
+            for cid, c in sorted(acct.campaigns.items()):
+                budget = c.get("daily_budget_amount")
+                res = self._budget_ids[cid]
+                shared = sum(1 for b in self._budget_ids.values() if b == res) > 1
+                out.append(
+                    {
+                        "campaign.id": int(cid),
+                        "campaign.name": c.get("campaign_name") or "",
+                        "campaign.resource_name": f"customers/{acct.account_id}/campaigns/{cid}",
+                        "campaign.status": _STATUS_MAP.get(
+                            str(c.get("status") or "").lower(), str(c.get("status") or "ENABLED")
+                        ),
+                        "campaign.advertising_channel_type": c.get("objective") or "SHOPPING",
+                        "campaign.campaign_budget": res,
+                        "campaign_budget.resource_name": res,
+                        "campaign_budget.id": int(res.rsplit("/", 1)[-1]),
+                        "campaign_budget.amount_micros": to_micros(Decimal(budget))
+                        if budget is not None
+                        else 0,
+                        "campaign_budget.explicitly_shared": shared,
+                    }
+                )
+            return out
+        if resource in ("user_location_view", "geographic_view"):
+            return self._geo_rows(acct, resource, dates)
+        if resource == "shopping_performance_view":
+            out = []
+            for cid, prods in sorted(acct.products.items()):
+                days = sorted({d for (c, d) in acct.performance if c == cid})
+                for p in prods:
+                    if p.get("source") != "shopping_item":
+                        continue
+                    ref = acct.catalog.get(p["product_id"], {})
+                    pid = p["product_id"].rsplit("/", 1)[-1]
+                    for d in days[:1] + days[-1:]:
+                        out.append(
+                            {
+                                "campaign.id": int(cid),
+                                "segments.date": d.isoformat(),
+                                "segments.product_item_id": f"shopify_us_{pid}_{ref.get('variant_ids', [pid])[0]}",
+                                "metrics.impressions": 10,
+                                "metrics.clicks": 1,
+                                "metrics.cost_micros": 10000,
+                            }
+                        )
+            return out
+        if resource == "ad_group_ad":
+            domain = acct.shop_domain or f"{acct.brand_id}.myshopify.com"
+            out = []
+            for cid, prods in sorted(acct.products.items()):
+                for i, p in enumerate(prods):
+                    if p.get("source") != "destination_url":
+                        continue
+                    handle = acct.catalog.get(p["product_id"], {}).get("handle", "")
+                    out.append(
+                        {
+                            "campaign.id": int(cid),
+                            "ad_group_ad.ad.id": int(f"{cid}{i:02d}"),
+                            "ad_group_ad.ad.final_urls": [f"https://{domain}/products/{handle}"],
+                        }
+                    )
+            return out
+        return []
+
+    def _geo_rows(
+        self, acct: SandboxAccount, resource: str, dates: tuple[date, date]
+    ) -> list[dict[str, Any]]:
+        out = []
+        for (cid, d), rows in sorted(acct.performance.items()):
+            if not dates[0] <= d <= dates[1]:
+                continue
+            for r in sorted(rows, key=lambda x: (x["country_code"], x["region_code"])):
+                sub = geo.subdivisions().get(r["region_code"]) if r["region_code"] else None
+                region = f"geoTargetConstants/{sub.google_criterion_id}" if sub else ""
+                cost = to_micros(Decimal(r.get("spend_amount") or 0))
+                imps, clicks = int(r.get("impressions") or 0), int(r.get("clicks") or 0)
+                base = {
+                    "campaign.id": int(cid),
+                    "campaign.name": r.get("campaign_name") or "",
+                    "segments.date": d.isoformat(),
+                    "segments.geo_target_region": region,
+                    f"{resource}.country_criterion_id": geo.google_country_criterion(r["country_code"]),
+                }
+                # Google splits a location's traffic by how it was matched; the parts add up.
+                first, second = dict(base), dict(base)
+                if resource == "user_location_view":
+                    first["user_location_view.targeting_location"] = True
+                    second["user_location_view.targeting_location"] = False
+                else:
+                    first["geographic_view.location_type"] = "LOCATION_OF_PRESENCE"
+                    second["geographic_view.location_type"] = "AREA_OF_INTEREST"
+                first.update(
+                    {
+                        "metrics.cost_micros": cost - cost // 3,
+                        "metrics.impressions": imps - imps // 3,
+                        "metrics.clicks": clicks - clicks // 3,
+                        "metrics.conversions": float(r.get("purchases") or 0),
+                        "metrics.conversions_value": float(Decimal(r.get("purchase_value_amount") or 0)),
+                    }
+                )
+                second.update(
+                    {
+                        "metrics.cost_micros": cost // 3,
+                        "metrics.impressions": imps // 3,
+                        "metrics.clicks": clicks // 3,
+                        "metrics.conversions": 0.0,
+                        "metrics.conversions_value": 0.0,
+                    }
+                )
+                out.extend([first, second])
+        return out
+
+    # -- CampaignBudgetService ----------------------------------------------------------------
+    def _mutate_budgets(self, request: Any, context: Any) -> Any:
+        acct, _fault = self._authorise(context, request.customer_id, "mutate_budgets")
+        grpc = self._grpc
+        resp = self._msgs["MutateResponse"]()
+        updates: list[tuple[str, Decimal]] = []
+        for op in request.operations:
+            if op.WhichOneof("operation") != "update":
+                self._abort(
+                    context,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "The sandbox supports update operations only.",
+                    "request_error",
+                    "UNKNOWN",
+                )
+            budget = op.update
+            if "amount_micros" not in op.update_mask.paths:
+                self._abort(
+                    context,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "update_mask must name amount_micros.",
+                    "field_mask_error",
+                    "FIELD_NOT_FOUND",
+                )
+            if budget.amount_micros <= 0 or budget.amount_micros % 10_000:
+                self._abort(
+                    context,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "The budget amount must be positive and a multiple of the currency's minimum unit.",
+                    "campaign_budget_error",
+                    "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT",
+                )
+            owners = [
+                cid
+                for cid, res in self._budget_ids.items()
+                if res == budget.resource_name and cid in acct.campaigns
+            ]
+            if not owners:
+                self._abort(
+                    context,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"Resource not found: {budget.resource_name}",
+                    "mutate_error",
+                    "RESOURCE_NOT_FOUND",
+                )
+            updates.append((budget.resource_name, Decimal(budget.amount_micros) / Decimal(1_000_000)))
+        if request.validate_only:
+            return resp
+        with self.registry.lock():
+            for res, amount in updates:
+                for cid, r in self._budget_ids.items():
+                    if r == res and cid in acct.campaigns:
+                        acct.campaigns[cid]["daily_budget_amount"] = amount.quantize(Decimal("0.01"))
+                resp.results.add().resource_name = res
+        return resp
+
+
+def _fill(row: Any, values: dict[str, Any], fields: list[str]) -> None:
+    """Set the selected fields on a GoogleAdsRow protobuf (enums by name)."""
+    for path in fields:
+        value = values.get(path)
+        if value is None:
+            continue
+        *parents, leaf = path.split(".")
+        target = row
+        for p in parents:
+            target = getattr(target, p)
+        fd = target.DESCRIPTOR.fields_by_name[leaf]
+        if fd.enum_type is not None:
+            setattr(target, leaf, fd.enum_type.values_by_name[str(value)].number)
+        elif isinstance(value, list):
+            getattr(target, leaf).extend(value)
+        else:
+            setattr(target, leaf, value)
