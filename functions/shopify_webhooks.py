@@ -1,6 +1,6 @@
 """Shopify webhook deliveries (HTTP): verify the HMAC over the raw body, deduplicate, MERGE.
 
-Thin on purpose: the library's :class:`tower.connectors.shopify.webhooks.WebhookHandler` does the
+Thin on purpose: the library's :class:`tower.sync.webhooks.WebhookHandler` does the
 work. A bad or missing signature answers 401, a malformed delivery 400 (both JSON naming the
 problem); a signed delivery whose body cannot be used is acknowledged (200, recorded as ignored
 with a warning), because Shopify would otherwise retry it for days; a failure of the warehouse,
@@ -19,7 +19,7 @@ from tower.runtime import default_runtime
 
 @functions_framework.http
 def shopify_webhooks(request: Any) -> tuple[dict[str, Any], int]:
-    from tower.connectors.shopify.webhooks import WebhookHandler, app_secret
+    from tower.sync.webhooks import WebhookHandler, app_secret
 
     runtime = default_runtime()
     if request.method != "POST":

@@ -29,10 +29,10 @@ PLATFORMS: tuple[str, ...] = tuple(SYNC_ENTRY_POINTS)
 # platform -> "module:function" taking (runtime, brand_id, *, full, since) and returning a dict with
 # at least window_start / window_end (ISO dates) of the data it touched.
 SYNC_FUNCTIONS: dict[str, str] = {
-    "shopify": "tower.connectors.shopify.sync:sync_brand",
-    "meta": "tower.connectors.ads_sync:sync_meta_brand",
-    "tiktok": "tower.connectors.ads_sync:sync_tiktok_brand",
-    "google_ads": "tower.connectors.ads_sync:sync_google_ads_brand",
+    "shopify": "tower.sync.shopify:sync_brand",
+    "meta": "tower.sync.ads:sync_meta_brand",
+    "tiktok": "tower.sync.ads:sync_tiktok_brand",
+    "google_ads": "tower.sync.ads:sync_google_ads_brand",
 }
 
 

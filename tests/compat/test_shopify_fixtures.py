@@ -30,14 +30,14 @@ from tower.connectors.retry import FatalError, NeedsReauth, RetriableError
 from tower.connectors.shopify import bulk, records
 from tower.connectors.shopify.client import QueryCost, classify_response
 from tower.connectors.shopify.streams import connection_nodes
-from tower.connectors.shopify.webhooks import (
+from tower.ports import DocQuery
+from tower.sync.webhooks import (
     WebhookHandler,
     verify_app_proxy,
     verify_oauth_query,
     verify_webhook,
     webhook_hmac,
 )
-from tower.ports import DocQuery
 
 CTX = records.BrandContext("compat", "America/New_York", "USD", "compat-salt")
 
@@ -286,7 +286,7 @@ def deliver(topic: str) -> Callable[[str], None]:
         from tower.adapters.local_secrets import LocalSecrets
         from tower.adapters.local_store import LocalStore
         from tower.brands import add_brand
-        from tower.connectors.shopify.connect import connect_shopify
+        from tower.sync.connect import connect_shopify
 
         now = datetime(2026, 11, 23, tzinfo=UTC)
         with tempfile.TemporaryDirectory() as tmp:

@@ -36,7 +36,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from tower.connectors.ads_records import minor_digits
-from tower.connectors.ads_sync import (
+from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy
+from tower.sync.ads import (
     AdSyncUsageError,
     check_platform,
     default_policy,
@@ -46,7 +47,6 @@ from tower.connectors.ads_sync import (
     normalise_account_id,
     open_connector,
 )
-from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.runtime import Runtime

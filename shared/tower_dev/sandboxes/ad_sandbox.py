@@ -697,7 +697,7 @@ def sandbox_runtime(data_dir: Any, sandboxes: AdSandboxes | None = None, **overr
 
 def connect_sandbox_account(runtime: Any, sandboxes: AdSandboxes, account: SandboxAccount) -> str:
     """Issue a sandbox token for an account and connect it the way ``tower connect`` does."""
-    from tower.connectors.ads_sync import connect_ad_account
+    from tower.sync.ads import connect_ad_account
 
     token = sandboxes.get(account.platform).issue_token(account.account_id)
     connect_ad_account(
@@ -726,7 +726,7 @@ def sandbox_settings(settings: Any, sandboxes: AdSandboxes) -> Any:
 def connect_world_accounts(runtime: Any, sandboxes: AdSandboxes, world: Any) -> list[SandboxAccount]:
     """Connect every ad account of every brand of a world (``runtime.settings`` must point at the sandboxes).
 
-    Returns the accounts, so the caller can run ``tower.connectors.ads_sync.sync_ads`` per platform
+    Returns the accounts, so the caller can run ``tower.sync.ads.sync_ads`` per platform
     and brand.
     """
     accounts = []

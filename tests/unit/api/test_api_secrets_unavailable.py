@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from api_seed import BRAND, NOW, TODAY, bearer
 
 from tower.adapters.local_secrets import KEY_FILE, UNAVAILABLE_MESSAGE
 from tower.api.app import create_app
-from tower.connectors.ads_sync import connect_ad_account
 from tower.decisions import budget_actions
 from tower.decisions.inputs import CampaignRef, PerformanceRow
 from tower.decisions.rules import apply_rules
@@ -20,6 +18,7 @@ from tower.decisions.scoring import rank
 from tower.decisions.store import save_recommendations
 from tower.decisions.thresholds import RuleThresholds
 from tower.runtime import Runtime
+from tower.sync.ads import connect_ad_account
 from tower_dev.sandboxes.ad_sandbox import sample_accounts
 from tower_dev.sandboxes.tiktok_business.server import TikTokSandbox
 
@@ -82,8 +81,7 @@ def test_a_broken_secrets_key_is_a_503_json_line_and_one_log_line(
     errors = [rec for rec in caplog.records if rec.levelname == "ERROR"]
     assert len(errors) == 1 and errors[0].name == "tower.api"
     line = errors[0].getMessage()
-    assert "\n" not in line
-    logged = json.loads(line)
-    assert logged["event"] == "secrets_unavailable" and str(key) in logged["message"]
-    assert logged["path"].endswith(f"/{rec_id}/accept") and logged["method"] == "POST"
+    assert "\n" not in line and str(key) in line
+    assert getattr(errors[0], "error_code", None) == "secrets_unavailable"
+    assert getattr(errors[0], "path", "").endswith(f"/{rec_id}/accept") and getattr(errors[0], "method", None) == "POST"
     assert not [rec for rec in caplog.records if rec.exc_info]  # no traceback logged anywhere

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from tower.connectors.ads_sync import sync_ads
 from tower.connectors.budgets import (
     BudgetChangeFailed,
     BudgetConflict,
@@ -18,6 +17,7 @@ from tower.connectors.budgets import (
     set_campaign_budget,
 )
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
+from tower.sync.ads import sync_ads
 from tower_dev.sandboxes.ad_sandbox import (
     connect_sandbox_account,
     sample_accounts,
@@ -209,7 +209,7 @@ def test_importing_the_ad_connectors_loads_no_vendor_sdk() -> None:
     import sys
 
     code = (
-        "import sys, tower.connectors.ads_sync, tower.connectors.budgets, tower.connectors.meta.streams, "
+        "import sys, tower.sync.ads, tower.connectors.budgets, tower.connectors.meta.streams, "
         "tower.connectors.tiktok.streams, tower.connectors.google_ads.streams; "
         "print(sorted(m for m in ('facebook_business', 'google.ads.googleads.client', 'grpc', 'requests') "
         "if m in sys.modules))"

@@ -378,7 +378,7 @@ def connect_world(warehouse: Any, secrets: Any, world: Any, handle: SandboxHandl
     world hashed its customers with it). Returns the brand ids, ready for ``sync_shopify``."""
     from tower import names
     from tower.brands import add_brand
-    from tower.connectors.shopify.connect import connect_shopify
+    from tower.sync.connect import connect_shopify
 
     out = []
     for bw in world.brands:

@@ -65,7 +65,7 @@ def clock_after(world: Any) -> FakeClock:
 def connect_brand(warehouse: Warehouse, secrets: Secrets, bw: Any, token: str, now: datetime) -> str:
     """Register a world brand, connect its sandbox shop and give it the world's salt."""
     from tower.brands import add_brand
-    from tower.connectors.shopify.connect import connect_shopify
+    from tower.sync.connect import connect_shopify
 
     b = bw.brand
     add_brand(

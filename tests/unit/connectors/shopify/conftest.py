@@ -16,7 +16,7 @@ from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.adapters.local_store import LocalStore
 from tower.config import Settings
-from tower.connectors.shopify.sync import SyncResult, sync_shopify
+from tower.sync.shopify import SyncResult, sync_shopify
 from tower_dev.sandboxes.shopify_store import testing
 from tower_dev.sandboxes.shopify_store.clock import FakeClock
 from tower_dev.sandboxes.shopify_store.server import SandboxHandle, serve_world

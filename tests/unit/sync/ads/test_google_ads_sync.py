@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tower.connectors.ads_sync import sync_ads
 from tower.connectors.google_ads.client import is_loopback
 from tower.connectors.google_ads.streams import GoogleAdsConnector
 from tower.connectors.retry import FatalError, RetriesExhausted, RetryPolicy
+from tower.sync.ads import sync_ads
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,

@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower.config import Settings
     from tower.runtime import Runtime
 
-log = logging.getLogger("tower.connectors.ads_sync")
+log = logging.getLogger("tower.sync.ads")
 
 RESOURCE = "ad_performance"
 TRAILING_SETTING = {

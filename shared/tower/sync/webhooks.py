@@ -11,7 +11,7 @@ Topics: ``orders/create|updated|cancelled|paid``, ``orders/edited`` (its body is
 order is read again by id through the Admin API), ``products/create|update|delete``,
 ``inventory_levels/update``, ``inventory_items/update`` (unit cost), ``app/uninstalled`` and the
 three mandatory privacy topics (``customers/data_request``, ``customers/redact``, ``shop/redact``),
-handled for real in :mod:`tower.connectors.shopify.privacy`.
+handled for real in :mod:`tower.sync.privacy`.
 
 Shopify retries any answer but a 2xx for days, so a signed delivery that cannot be used — a body of
 an unexpected shape (``products/delete`` without an id, an ``inventory_levels/update`` without its
@@ -36,8 +36,9 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from tower import names
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted
-from tower.connectors.shopify import connect, privacy, records
+from tower.connectors.shopify import records
 from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
+from tower.sync import connect, privacy
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.config import Settings
@@ -310,7 +311,7 @@ class WebhookHandler:
     def _order_edited(self, edit: Any, ctx: records.BrandContext, shop: str) -> dict[str, Any]:
         """``orders/edited`` sends ``{"order_edit": {"order_id", "line_items": {"additions",
         "removals"}, ...}}`` — what changed, not the order — so the order is read again by id."""
-        from tower.connectors.shopify.sync import NotConnected, ShopifySync
+        from tower.sync.shopify import NotConnected, ShopifySync
 
         number = _numeric_id(edit.get("order_id")) if isinstance(edit, Mapping) else None
         if number is None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
+from tower.sync.ads import sync_ads
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
+from tower.sync.ads import sync_ads
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
@@ -228,7 +228,7 @@ def test_random_faults_end_in_the_same_tables_as_a_fault_free_run(tmp_path: Any,
 
 
 def test_since_and_full_choose_the_window_and_the_pipeline_gets_it(tmp_path: Any, tiktok: Any) -> None:
-    from tower.connectors.ads_sync import sync_tiktok_brand
+    from tower.sync.ads import sync_tiktok_brand
 
     sandbox, account = tiktok
     runtime = _runtime(tmp_path, sandbox, account, ads_history_days=10)

@@ -12,8 +12,8 @@ import pytest
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.config import Settings
-from tower.connectors.shopify.sync import NotConnected, sync_shopify
 from tower.ports import PortError
+from tower.sync.shopify import NotConnected, sync_shopify
 from tower_dev.sandboxes.shopify_store import testing
 from tower_dev.sandboxes.shopify_store.faults import Fault, FaultPlan
 from tower_dev.sandboxes.shopify_store.server import serve_world
@@ -299,8 +299,8 @@ def test_random_faults_end_equal_to_a_fault_free_run(fault_world, fault_free, se
 
 
 def test_the_pipeline_task_syncs_with_the_runtime_and_reports_the_window(world, tmp_path):
-    from tower.connectors.shopify.sync import sync_brand
     from tower.runtime import Runtime
+    from tower.sync.shopify import sync_brand
 
     # The task runs on the real clock: a bucket too big to throttle keeps the test from sleeping.
     handle = serve_world(world, clock=testing.clock_after(world), bucket_maximum=10**9, restore_rate=10**9)

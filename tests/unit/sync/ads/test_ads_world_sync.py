@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetryPolicy
+from tower.sync.ads import sync_ads
 from tower_dev.sandboxes.ad_sandbox import (
     accounts_from_brand_world,
     connect_sandbox_account,

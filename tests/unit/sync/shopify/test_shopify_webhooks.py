@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from tower import names
-from tower.connectors.shopify import privacy
-from tower.connectors.shopify.sync import NotConnected
-from tower.connectors.shopify.webhooks import (
+from tower.ports import DocQuery
+from tower.sync import privacy
+from tower.sync.shopify import NotConnected
+from tower.sync.webhooks import (
     WebhookHandler,
     event_doc_id,
     event_path,
@@ -20,7 +21,6 @@ from tower.connectors.shopify.webhooks import (
     webhook_hmac,
     webhook_id_of,
 )
-from tower.ports import DocQuery
 from tower_dev.sandboxes.shopify_store import testing
 from tower_dev.sandboxes.shopify_store.state import gid
 from tower_dev.sandboxes.shopify_store.webhooks import WebhookSender
@@ -323,7 +323,7 @@ def test_orders_edited_is_ignored_with_a_warning_when_the_order_cannot_be_read_a
     state.edit_order(target.id)
     edited = next(d for d in sender.outbox if d.topic == "orders/edited")
     sandbox.shop(synced).token_expired = True  # the read goes to the Admin API, which refuses it
-    caplog.set_level(logging.WARNING, logger="tower.connectors.shopify.webhooks")
+    caplog.set_level(logging.WARNING, logger="tower.sync.webhooks")
     r = deliver(api_handler, edited)
     assert r.status == 200 and r.body["status"] == "ignored" and "token was rejected" in r.body["warning"]
     assert any(rec.levelno == logging.WARNING and "token was rejected" in rec.getMessage() for rec in caplog.records)
@@ -338,7 +338,7 @@ def test_orders_edited_is_ignored_with_a_warning_when_the_order_cannot_be_read_a
 def test_products_delete_without_an_id_is_acknowledged_ignored_and_warned_about(handler, sender, synced, warehouse,
                                                                                 store, caplog):
     before = testing.snapshot(warehouse, synced)
-    caplog.set_level(logging.WARNING, logger="tower.connectors.shopify.webhooks")
+    caplog.set_level(logging.WARNING, logger="tower.sync.webhooks")
     for payload in ({}, {"id": None}, {"id": "not-a-number"}, {"id": {"nested": 1}}):
         d = sender.build("products/delete", payload)
         r = deliver(handler, d)

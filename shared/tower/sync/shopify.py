@@ -30,11 +30,12 @@ from tower import names
 from tower.config import Settings
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy
 from tower.connectors.shopify import bulk as bulkmod
-from tower.connectors.shopify import privacy, records, scratch
+from tower.connectors.shopify import records, scratch
 from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
 from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
 from tower.redact import redact
+from tower.sync import privacy
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,17 @@ import pytest
 from typer.testing import CliRunner
 
 from tower import names
-from tower.connectors import ads_sync
-from tower.connectors.ads_sync import sync_ads
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
-from tower.redact import MASK, configure_logging
-from tower_dev.sandboxes.ad_sandbox import AdSandboxes, connect_sandbox_account, sample_accounts, sandbox_runtime
+from tower.logs import configure_logging
+from tower.redact import MASK
+from tower.sync import ads as ads_sync
+from tower.sync.ads import sync_ads
+from tower_dev.sandboxes.ad_sandbox import (
+    AdSandboxes,
+    connect_sandbox_account,
+    sample_accounts,
+    sandbox_runtime,
+)
 from tower_dev.sandboxes.meta_graph.server import MetaSandbox
 
 ROOT = Path(__file__).resolve().parents[4]
