@@ -13,7 +13,7 @@ _here = os.path.dirname(os.path.abspath(__file__))
 if os.path.isdir(os.path.join(_here, "shared", "tower")):
     sys.path.insert(0, os.path.join(_here, "shared"))
 
-from tower.redact import configure_logging
+from tower.logs import configure_logging
 
 # Logs go to stderr as masked JSON lines (Cloud Logging reads one object a line); set up before the
 # functions import, so the frameworks find a handler on the root logger and add none of their own.

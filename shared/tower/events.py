@@ -81,12 +81,11 @@ def run_event_handler(
     try:
         message, published_at = decode_pubsub_cloud_event(cloud_event)
     except BadEvent as e:
-        log.error(json.dumps({"severity": "ERROR", "message": redact(f"dropped malformed event: {e}")}))
+        log.error("dropped malformed event", extra={"error": redact(str(e))})
         return
     now = now or datetime.now(UTC)
     if published_at is not None and now - published_at > MAX_EVENT_AGE:
-        log.warning(json.dumps({"severity": "WARNING", "message": "dropped stale event",
-                                "message_id": message.message_id}))
+        log.warning("dropped stale event", extra={"message_id": message.message_id})
         return
     try:
         at_edge(handler)(message)

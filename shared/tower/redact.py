@@ -13,9 +13,8 @@ One home for what a secret looks like, applied at every boundary a text crosses:
 
 Where it is applied:
 
-* :func:`configure_logging` (``main.py`` and the ``tower`` console script) sends the root logger to
-  stderr as one JSON object a line, masked, tracebacks included; it also installs a log-record factory
-  so a record is masked when it is made, whichever handler (functions-framework's, pytest's) emits it;
+* logs: :mod:`tower.logs` masks every record when it is made, its extra fields, and each finished
+  line, tracebacks included, with :func:`redact` and :func:`redact_data`;
 * :func:`sanitized` / :func:`at_edge`: an exception leaving a function (a Cloud Function, an event
   handler, the retry policy of every connector) is replaced by a copy of itself, same class and
   attributes, text masked, raised ``from None``. The chained cause is what would print the raw
@@ -29,15 +28,11 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
-import json
-import logging
 import re
-import sys
 import threading
-import traceback
 from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import IO, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote, quote_plus
 
 P = ParamSpec("P")
@@ -275,114 +270,3 @@ def describe(exc: BaseException, limit: int = 500) -> str:
         text = ""
     out = redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
     return out if len(out) <= limit else out[: limit - 1] + "…"
-
-
-# --- logging ----------------------------------------------------------------------------------------
-
-_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-
-
-def scrub(record: logging.LogRecord) -> logging.LogRecord:
-    """Mask a log record in place: its message (args merged in), exception, stack and extra fields."""
-    try:
-        message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a bad format string: leave it for the handler to report
-        return record
-    record.msg, record.args = redact(message), None
-    if record.exc_info and record.exc_info[1] is not None:
-        exc = record.exc_info[1]
-        if not record.exc_text:
-            # The whole chain, masked: a log keeps the diagnosis, not the token in the cause's URL.
-            record.exc_text = "".join(traceback.format_exception(exc)).rstrip("\n")
-        clean = sanitized(exc)
-        record.exc_info = (type(clean), clean, clean.__traceback__)
-    if record.exc_text:
-        record.exc_text = redact(record.exc_text)
-    if record.stack_info:
-        record.stack_info = redact(record.stack_info)
-    for name, value in list(vars(record).items()):
-        if name not in _RECORD_FIELDS and isinstance(value, (str, Mapping, list, tuple)):
-            setattr(record, name, redact_data(value))
-    return record
-
-
-class RedactingFilter(logging.Filter):
-    """A handler filter that masks every record passing through it (see :func:`scrub`)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        scrub(record)
-        return True
-
-
-class JsonLineFormatter(logging.Formatter):
-    """One JSON object a line, as Cloud Logging reads it: the message's own JSON fields (most of ours
-    log a JSON object) or ``{"message": …}``, plus ``severity``, ``logger`` and, for an exception, its
-    masked ``stack_trace``. The finished line is masked once more."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        scrub(record)
-        message = record.getMessage()
-        try:
-            payload = json.loads(message)
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            payload = {"message": message}
-        payload.setdefault("severity", record.levelname)
-        payload.setdefault("logger", record.name)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            payload["stack_trace"] = record.exc_text
-        if record.stack_info:
-            payload["stack_info"] = record.stack_info
-        return redact(json.dumps(payload, default=str, ensure_ascii=False))
-
-
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is at the time (a test's capture, the CLI runner's stream)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property  # type: ignore[override]
-    def stream(self) -> IO[str]:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: IO[str]) -> None:
-        pass  # always the current sys.stderr
-
-
-def _install_record_factory() -> None:
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "tower_redacts", False):
-        return
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        return scrub(previous(*args, **kwargs))
-
-    factory.tower_redacts = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(factory)
-
-
-def configure_logging(level: int | str = logging.INFO, *, force: bool = False) -> logging.Handler | None:
-    """Send the root logger to stderr as masked JSON lines, once per process; return that handler.
-
-    Always installs a log-record factory that masks every record as it is made, so handlers this does
-    not own (a host's, pytest's ``caplog``) never see a secret either. Like ``logging.basicConfig``,
-    it adds no handler (and returns None) when the root logger has handlers already, unless ``force``.
-    """
-    _install_record_factory()
-    root = logging.getLogger()
-    for handler in root.handlers:
-        if isinstance(handler, StderrHandler):
-            return handler
-    if root.handlers and not force:
-        return None
-    handler = StderrHandler()
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(JsonLineFormatter())
-    root.addHandler(handler)
-    root.setLevel(level)
-    return handler

@@ -241,10 +241,10 @@ class LocalBus(SqliteBacked):
                 err = f"HandlerCrashed: the process running the handler (pid {pid}) died before settling"
             else:
                 continue
-            log.warning(json.dumps({
-                "severity": "WARNING", "event": "bus.lease_recovered", "message_id": message_id,
-                "subscription": subscription, "attempt": attempts, "error": err.split(":")[0],
-            }))
+            log.warning("bus lease recovered", extra={
+                "message_id": message_id, "subscription": subscription, "attempt": attempts,
+                "error": err.split(":")[0],
+            })
             if attempts >= self.max_attempts:
                 topic, data, attributes = con.execute(
                     "SELECT topic, data, attributes FROM messages WHERE message_id = ?", (message_id,)
@@ -287,10 +287,10 @@ class LocalBus(SqliteBacked):
                 "CloudPubSubDeadLetterSourceDeliveryCount": str(attempts),
             }
             self._publish(con, topic + DLQ_SUFFIX, body, attrs)
-        log.warning(json.dumps({
-            "severity": "WARNING", "event": "bus.dead_letter", "message_id": message_id,
-            "subscription": subscription, "attempts": attempts, "error": err.split(":")[0],
-        }))
+        log.warning("bus message dead-lettered", extra={
+            "message_id": message_id, "subscription": subscription, "attempts": attempts,
+            "error": err.split(":")[0],
+        })
 
     def _claim(self, ignore_delay: bool) -> tuple[Any, ...] | None:
         subs = list(self._handlers)
@@ -333,11 +333,10 @@ class LocalBus(SqliteBacked):
         ).fetchone()
         if row is not None and row[0] == "leased" and row[1] == token:
             return True
-        log.warning(json.dumps({
-            "severity": "WARNING", "event": "bus.late_result_dropped", "message_id": message.message_id,
-            "subscription": subscription, "attempt": message.attempt, "result": result,
-            "state": row[0] if row else None,
-        }))
+        log.warning("bus late result dropped", extra={
+            "message_id": message.message_id, "subscription": subscription, "attempt": message.attempt,
+            "result": result, "state": row[0] if row else None,
+        })
         return False
 
     def _settle(
@@ -394,10 +393,10 @@ class LocalBus(SqliteBacked):
             # Any Exception from a handler asks for a retry; a BaseException is a crash and leaves the
             # lease in place for recovery.
             except Exception as e:  # noqa: BLE001
-                log.warning(json.dumps({
-                    "severity": "WARNING", "event": "bus.handler_failed", "message_id": message_id,
-                    "subscription": subscription, "attempt": message.attempt, "error": type(e).__name__,
-                }))
+                log.warning("bus handler failed", extra={
+                    "message_id": message_id, "subscription": subscription, "attempt": message.attempt,
+                    "error": type(e).__name__,
+                })
                 self._settle(message, subscription, acks, token, e)
                 continue
             if self._settle(message, subscription, acks, token, None):

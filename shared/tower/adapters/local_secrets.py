@@ -13,7 +13,6 @@ that version is disabled.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import re
@@ -66,12 +65,12 @@ UNAVAILABLE_MESSAGE = (
 
 
 def log_unavailable(error: SecretsKeyError, logger: logging.Logger, **context: Any) -> None:
-    """Log ``error`` as one JSON line at ERROR, without a traceback.
+    """Log ``error`` as one line at ERROR, without a traceback: ``error_code`` is ``secrets_unavailable``.
 
     The message already names the key file, what is wrong and what to do; the stack of whichever
     handler first opened the store would add twenty frames and nothing an operator can act on.
     """
-    logger.error(json.dumps({"severity": "ERROR", "event": SECRETS_UNAVAILABLE, "message": str(error), **context}))
+    logger.error(str(error), extra={"error_code": SECRETS_UNAVAILABLE, **context})
 
 
 def _stored_versions(db: Path) -> int:

@@ -181,11 +181,10 @@ class LocalTasks(SqliteBacked):
             else:
                 continue
             dead = attempts >= self.max_attempts
-            log.warning(json.dumps({
-                "severity": "WARNING", "event": "tasks.dead_task" if dead else "tasks.lease_recovered",
+            log.warning("task dead" if dead else "task lease recovered", extra={
                 "queue": queue, "task_id": task_id, "handler": handler, "attempt": attempts,
                 "error": err.split(":")[0],
-            }))
+            })
             con.execute(
                 "UPDATE tasks SET state = ?, not_before = ?, last_error = ?, lease_until = NULL, lease_pid = NULL, "
                 "lease_token = NULL WHERE seq = ?",
@@ -232,11 +231,10 @@ class LocalTasks(SqliteBacked):
         row = con.execute("SELECT state, lease_token FROM tasks WHERE seq = ?", (seq,)).fetchone()
         if row is not None and row[0] == "leased" and row[1] == token:
             return True
-        log.warning(json.dumps({
-            "severity": "WARNING", "event": "tasks.late_result_dropped", "queue": task.queue,
-            "task_id": task.task_id, "handler": task.handler, "attempt": task.attempt, "result": result,
-            "state": row[0] if row else None,
-        }))
+        log.warning("task late result dropped", extra={
+            "queue": task.queue, "task_id": task.task_id, "handler": task.handler, "attempt": task.attempt,
+            "result": result, "state": row[0] if row else None,
+        })
         return False
 
     def drain(self, max_tasks: int | None = None, *, ignore_delay: bool = False) -> int:
@@ -274,11 +272,10 @@ class LocalTasks(SqliteBacked):
     def _fail(self, seq: int, task: Task, token: str, error: Exception) -> None:
         """Schedule the retry of a task leased under token, or park it after max_attempts."""
         err = f"{type(error).__name__}: {error}"[:2000]
-        log.warning(json.dumps({
-            "severity": "WARNING", "event": "tasks.handler_failed", "queue": task.queue,
-            "task_id": task.task_id, "handler": task.handler, "attempt": task.attempt,
+        log.warning("task handler failed", extra={
+            "queue": task.queue, "task_id": task.task_id, "handler": task.handler, "attempt": task.attempt,
             "error": type(error).__name__,
-        }))
+        })
         dead = task.attempt >= self.max_attempts
         with self._immediate() as con:
             if not self._owns_lease(con, seq, task, token, "failed"):

@@ -179,10 +179,10 @@ class PubSubBus:
                         handler(msg)
                     except Exception as e:  # noqa: BLE001 - any handler error asks for a redelivery
                         self._failures[key] = self._failures.get(key, 0) + 1
-                        log.warning(json.dumps({
-                            "severity": "WARNING", "event": "bus.handler_failed", "message_id": msg.message_id,
-                            "subscription": subscription, "attempt": attempt, "error": type(e).__name__,
-                        }))
+                        log.warning("bus handler failed", extra={
+                            "message_id": msg.message_id, "subscription": subscription, "attempt": attempt,
+                            "error": type(e).__name__,
+                        })
                         if has_dlq or self._failures[key] < self.max_attempts:
                             self._nack(sub_path, rm.ack_id)
                             progressed = nacked = True

@@ -1,9 +1,10 @@
 """The Claude client: the anthropic SDK with our retries, prompt caching, structured output and usage.
 
 * The SDK is imported when a client is built (not at module import), so entry points start cold fast.
-* Retries live here, in one place: the SDK's own are switched off (``max_retries=0``) and a tenacity
-  policy retries 429 (rate limited) and 529 (overloaded), waiting ``retry-after`` when the response
-  gives it, else ``backoff × 2^(attempt-1)``. ``sleep`` is injectable, so tests never really wait.
+* Retries go through the product's one policy (:class:`tower.retry.RetryPolicy`): the SDK's own are
+  switched off (``max_retries=0``) and 429 (rate limited) and 529 (overloaded) are retried after
+  ``backoff × 2^(attempt-1)`` seconds (no jitter: one process's calls are few), or the response's
+  ``retry-after`` when that is longer. ``sleep`` is injectable, so tests never really wait.
 * The fixed instructions go in a system block marked ``cache_control: ephemeral``.
 * Structured output is tool use: the call forces one tool (``tool_choice``) whose ``input_schema``
   is the shape we want, and its ``input`` is the answer.
@@ -21,10 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-
 from tower.ai.grounding import GenerationFailed
 from tower.ai.usage import CallUsage
+from tower.retry import RetryPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.config import Settings
@@ -95,12 +95,12 @@ class ClaudeClient:
         self._client = client
         self.waits: list[float] = []
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        after = retry_after_seconds(exc) if exc else None
-        wait = after if after is not None else self.settings.anthropic_backoff_seconds * 2 ** (state.attempt_number - 1)
-        self.waits.append(wait)
-        return wait
+    def _policy(self) -> RetryPolicy:
+        # One per call: its attempt count restarts, and every wait lands in self.waits.
+        return RetryPolicy(attempts=self.settings.anthropic_max_attempts,
+                           base_seconds=self.settings.anthropic_backoff_seconds,
+                           max_seconds=MAX_RETRY_AFTER_SECONDS, sleep=self._sleep, jitter=False,
+                           hint=retry_after_seconds, waits=self.waits)
 
     def create(
         self,
@@ -146,22 +146,14 @@ class ClaudeClient:
             return self._client.messages.create(**kwargs)
 
         started = self._now()
-        retrying = Retrying(
-            stop=stop_after_attempt(self.settings.anthropic_max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception(is_retriable),
-            sleep=self._sleep,
-            reraise=True,
-        )
         try:
-            message = retrying(call)
+            message = self._policy().run(call, retry_on=is_retriable)
         except Exception as e:
             # any SDK error (status, connection, timeout) ends in the narrator's text, never a crash
             if type(e).__module__.split(".")[0] != "anthropic":
                 raise
-            log.warning('{"severity": "WARNING", "message": "claude call failed", "brand_id": "%s", '
-                        '"purpose": "%s", "status": %s, "attempts": %d}', brand_id, purpose, _status(e) or "null",
-                        attempts)
+            log.warning("claude call failed", extra={"brand_id": brand_id, "purpose": purpose,
+                                                     "status": _status(e), "attempts": attempts})
             raise GenerationFailed(f"{type(e).__name__} after {attempts} attempt(s): status {_status(e)}") from e
         u = getattr(message, "usage", None)
         usage = CallUsage(

@@ -11,7 +11,6 @@ A page load reads :func:`tower.decisions.store.latest_summary` and never calls C
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -232,9 +231,8 @@ def run_summarize(runtime: Runtime, brand_id: str, today: date, *, client: Any =
     summary = summarize_context(runtime, brand_id, ctx, week=week, client=client, now=now)
     explanations = explain_alerts(runtime, brand_id, alert_dicts, facts, week=week, client=client, now=now,
                                   min_region_spend=t.alerts.min_weekly_spend) if explain else {}
-    log.info(json.dumps({"severity": "INFO", "message": "summary ready", "brand_id": brand_id, "week": week,
-                         "author": summary.get("author"), "grounding": summary.get("grounding"),
-                         "cached": summary.get("cached")}))
+    log.info("summary ready", extra={"brand_id": brand_id, "week": week, "author": summary.get("author"),
+                                     "grounding": summary.get("grounding"), "cached": summary.get("cached")})
     return {"brand_id": brand_id, "week": week, "summary": summary, "explanations": explanations,
             "alerts": alert_dicts}
 
@@ -253,7 +251,6 @@ def on_models_built(runtime: Runtime, data: dict[str, Any], *, now: datetime | N
     try:
         today = local_today(runtime.warehouse, brand_id, now)
     except UnknownBrand:
-        log.error(json.dumps({"severity": "ERROR", "message": "models-built event for an unknown brand",
-                              "brand_id": brand_id}))
+        log.error("models-built event for an unknown brand", extra={"brand_id": brand_id})
         return None
     return run_summarize(runtime, brand_id, today, client=client, now=now)

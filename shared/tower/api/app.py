@@ -14,7 +14,6 @@ every response carries the security headers of :mod:`tower.api.headers`.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from tower.api.headers import add_security_headers, quiet_request_handler
 from tower.api.limits import BODY_TOO_LARGE, AuthFailureLimiter, BodyLimit, client_address
 from tower.api.request import CLOCK, EXTENSION
 from tower.config import Settings, parse_adapter_url
+from tower.logs import bind_trace, reset_trace
 from tower.runtime import Runtime, default_runtime
 
 log = logging.getLogger("tower.api")
@@ -83,6 +83,17 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     app.extensions[EXTENSION] = runtime
     app.extensions[CLOCK] = clock
     register_error_handlers(app)
+
+    @app.before_request
+    def _bind_trace() -> None:
+        # First, so every line of the request, a refusal's included, carries its trace.
+        g.trace_token = bind_trace(request.headers)
+
+    @app.teardown_request
+    def _unbind_trace(_error: BaseException | None) -> None:
+        token = g.pop("trace_token", None)
+        if token is not None:
+            reset_trace(token)
 
     @app.before_request
     def _refuse_large_body() -> None:
@@ -160,7 +171,7 @@ def _pump(runtime: Runtime, stopping: threading.Event, every_seconds: float) -> 
         try:
             pump_once(runtime)
         except Exception:  # a failing handler is retried by the queue; the host keeps serving
-            log.exception(json.dumps({"severity": "ERROR", "message": "local task or message handler failed"}))
+            log.exception("local task or message handler failed")
 
 
 def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8080, *,

@@ -9,7 +9,6 @@ line) or, last, anything else as a 500 whose details go to the log and not to th
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -134,6 +133,6 @@ def register_error_handlers(app: Flask) -> None:
         if known is not None:
             return known.response()
         # the caller gets a plain 500; the details (never a token: keys are not in the request log) go to the log
-        log.exception(json.dumps({"severity": "ERROR", "message": "unhandled API error", "path": request.path,
-                                  "method": request.method, "error": type(e).__name__}))
+        log.exception("unhandled API error",
+                      extra={"path": request.path, "method": request.method, "error": type(e).__name__})
         return ApiError(500, "internal", "internal error; it was logged").response()

@@ -1,4 +1,4 @@
-"""The one retry policy every connector uses (tenacity), fed by each platform's own signals.
+"""The connectors' side of the one retry policy (:mod:`tower.retry`): each platform's signals sorted.
 
 A connector never retries by itself. Its client sorts every failure once, in one place per platform,
 into one of three kinds and raises it:
@@ -20,15 +20,11 @@ token (Meta's ``?access_token=…``); each client already put what matters of it
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-
 from tower.redact import sanitized
+from tower.retry import RetryPolicy as BaseRetryPolicy
 
 T = TypeVar("T")
 
@@ -71,38 +67,9 @@ class RetriesExhausted(FatalError):
     """A retriable failure that kept failing for every attempt the policy allows."""
 
 
-@dataclass
-class RetryPolicy:
-    """Exponential backoff with full jitter, honouring the platform's own wait hints.
-
-    Attributes:
-        attempts: Total attempts per call (first try included).
-        base_seconds: First backoff ceiling; doubles per attempt.
-        max_seconds: Ceiling of one wait (also caps a platform's ``retry_after``).
-        sleep: Called with each wait; tests pass a recorder.
-        rng: Source of jitter (seeded in tests for reproducible waits).
-    """
-
-    attempts: int = 6
-    base_seconds: float = 0.5
-    max_seconds: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random)
-    waits: list[float] = field(default_factory=list)
-
-    def wait_for(self, state: RetryCallState) -> float:
-        """The wait before the next attempt: jittered backoff, at least the platform's hint."""
-        exc = state.outcome.exception() if state.outcome else None
-        ceiling = min(self.max_seconds, self.base_seconds * (2 ** (state.attempt_number - 1)))
-        wait = self.rng.uniform(0, ceiling)
-        hint = getattr(exc, "retry_after", None)
-        if hint:
-            wait = max(wait, min(float(hint), self.max_seconds))
-        return wait
-
-    def _sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.sleep(seconds)
+class RetryPolicy(BaseRetryPolicy):
+    """The product's policy (:class:`tower.retry.RetryPolicy`: exponential backoff with full jitter,
+    honouring the platform's ``retry_after``) applied to the connectors' sorted errors."""
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call ``fn`` until it succeeds, raises a non-retriable error, or attempts run out.
@@ -112,15 +79,8 @@ class RetryPolicy:
             ConnectorError: Any non-retriable error ``fn`` raised, as its sanitised copy (same class
                 and attributes, secrets masked, no chained cause).
         """
-        retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=self.wait_for,
-            retry=retry_if_exception_type(RetriableError),
-            sleep=self._sleep,
-            reraise=True,
-        )
         try:
-            return retrying(fn, *args, **kwargs)
+            return self.run(fn, *args, retry_on=lambda e: isinstance(e, RetriableError), **kwargs)
         except RetriableError as e:
             exhausted = RetriesExhausted(
                 f"{e} (still failing after {self.attempts} attempts)", platform=e.platform, code=e.code

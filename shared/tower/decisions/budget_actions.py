@@ -31,7 +31,6 @@ merchant to run in Shopify.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -496,9 +495,8 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
     runtime.store.merge(_decision_path(brand_id, decision_id), {"status": "done" if ok else "failed",
                                                                 "results": results, "completed_at": now})
     runtime.store.merge(rec_path(brand_id, rec_id), {**rec_update, "updated_at": now})
-    log.info(json.dumps({"severity": "INFO" if ok else "WARNING", "message": f"budget {action}",
-                         "brand_id": brand_id, "recommendation_id": rec_id, "status": rec_status,
-                         "campaigns": len(results)}))
+    log.log(logging.INFO if ok else logging.WARNING, f"budget {action}", extra={
+        "brand_id": brand_id, "recommendation_id": rec_id, "status": rec_status, "campaigns": len(results)})
     return {"decision_id": decision_id, "recommendation_id": rec_id, "status": rec_status, "results": results}
 
 

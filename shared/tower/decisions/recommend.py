@@ -8,7 +8,6 @@ writes the same documents.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -91,9 +90,9 @@ def run_recommend(runtime: Runtime, brand_id: str, today: date, *, now: datetime
             {"brand_id": brand_id, "alert_id": a.id, "severity": a.severity, "idempotency_key": f"{a.id}:{today}"},
         )
     save_alerts(runtime.store, brand_id, changes, today, data_version([a.to_dict() for a in alerts]), now, existing)
-    log.info(json.dumps({"severity": "INFO", "message": "recommendations built", "brand_id": brand_id,
-                         "week": week, "recommendations": len(cards), "alerts_raised": len(changes.raised),
-                         "alerts_resolved": len(changes.resolved)}))
+    log.info("recommendations built", extra={
+        "brand_id": brand_id, "week": week, "recommendations": len(cards), "alerts_raised": len(changes.raised),
+        "alerts_resolved": len(changes.resolved)})
     return {
         "brand_id": brand_id,
         "week": week,
@@ -117,7 +116,6 @@ def on_models_built(runtime: Runtime, data: dict[str, Any], *, now: datetime | N
     try:
         today = local_today(runtime.warehouse, brand_id, now)
     except UnknownBrand:
-        log.error(json.dumps({"severity": "ERROR", "message": "models-built event for an unknown brand",
-                              "brand_id": brand_id}))
+        log.error("models-built event for an unknown brand", extra={"brand_id": brand_id})
         return None
     return run_recommend(runtime, brand_id, today, now=now)

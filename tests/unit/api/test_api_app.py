@@ -50,6 +50,35 @@ def test_an_unexpected_failure_is_500_json_without_its_details(client: FlaskClie
     assert any("unhandled API error" in rec.getMessage() for rec in caplog.records)
 
 
+def test_an_api_log_line_carries_the_requests_trace_and_its_fields(
+    client: FlaskClient, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    from tower.decisions import store
+    from tower.logs import TRACE_FIELD, configure_logging
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the store fell over")
+
+    monkeypatch.setattr(store, "list_alerts", broken)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "tower-prod")
+    root, level = logging.getLogger(), logging.getLogger().level
+    handler = configure_logging(logging.INFO, force=True)
+    try:
+        r = client.get(f"/api/brands/{BRAND}/alerts", headers={
+            **bearer(keys["agency"]), "X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"})
+    finally:
+        root.removeHandler(handler)  # type: ignore[arg-type]
+        root.setLevel(level)
+    assert r.status_code == 500
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    [line] = [x for x in lines if x["message"] == "unhandled API error"]
+    assert line[TRACE_FIELD] == "projects/tower-prod/traces/105445aa7843bc8bf206b12000100000"
+    assert (line["severity"], line["method"], line["error"]) == ("ERROR", "GET", "RuntimeError")
+    assert line["path"] == f"/api/brands/{BRAND}/alerts" and "the store fell over" in line["stack_trace"]
+
+
 def test_responses_are_json_with_iso_dates(client: FlaskClient, keys: dict[str, str]) -> None:
     r = client.get(f"/api/brands/{BRAND}/recommendations", headers=bearer(keys["agency"]))
     assert r.mimetype == "application/json"

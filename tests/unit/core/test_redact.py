@@ -19,11 +19,10 @@ from flask import Flask
 from werkzeug.exceptions import BadRequest
 
 from tower.connectors.retry import FatalError, NeedsReauth, RetriableError, RetriesExhausted, RetryPolicy
+from tower.logs import JsonLineFormatter, configure_logging
 from tower.redact import (
     MASK,
-    JsonLineFormatter,
     at_edge,
-    configure_logging,
     describe,
     redact,
     redact_data,
