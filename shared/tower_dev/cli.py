@@ -10,7 +10,8 @@ from pathlib import Path
 
 import typer
 
-from tower.cli import console, load_settings
+from tower.cli.inputs import load_settings
+from tower.cli.output import console
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tower.cli.output import print_alerts, print_recommendations, print_summary
 from tower.config import Settings, parse_adapter_url
 from tower.runtime import Runtime, set_default_runtime
 
@@ -178,9 +179,7 @@ def print_world(console: Console, world: Any, runtime: Runtime) -> None:
 
 def print_findings(console: Console, runtime: Runtime, world: Any) -> None:
     """Per brand: headline findings from the models, the summary, recommendations and alerts."""
-    from tower.ai.cli import print_summary
     from tower.analytics import headline_findings
-    from tower.decisions.cli import print_alerts, print_recommendations
     from tower.decisions.sources import local_today
     from tower.decisions.store import latest_summary, list_alerts, list_recommendations
 
