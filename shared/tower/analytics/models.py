@@ -1,12 +1,18 @@
 """The SQL models as a dependency graph: which file is a mart, what it writes, and the SQL that builds it.
 
-Models live in ``tower/sql/models/`` (BigQuery dialect, one model a file, grain in the first comment line):
+Models live in ``tower/sql/models/<layer>/`` (BigQuery dialect, one model a file, dbt's layers), each beside a
+``<model>.yml`` that declares its grain, its columns that are never NULL and what one row is:
 
-* ``stg_*`` (staging) and ``int_*`` (intermediate) models are *ephemeral*: they are never stored, the runner
-  inlines them as CTEs into the marts that read them (dbt's "ephemeral" materialisation). That keeps every
-  build one statement per mart on both warehouses: no temporary tables, no sessions.
-* every other file is a *mart*: it writes the table of the same name (DDL in ``tower/sql/schema/``), one
-  brand and one date window at a time, replacing exactly that window.
+* ``staging/`` (``stg_<source>__<entity>``): one source table each, its columns renamed, cast and tidied, read
+  for the build's brand and date span; no joins, no aggregates.
+* ``intermediate/`` (``int_<entity>__<step>``): the steps between: joins (brand, FX rates, campaigns), keys,
+  attribution and allocation stages that several marts or one long mart build on.
+* ``marts/``: each writes the table of the same name (DDL in ``tower/sql/schema/``), one brand and one date
+  window at a time, replacing exactly that window.
+
+Staging and intermediate models are *ephemeral*: never stored, the runner inlines them as CTEs into the marts
+that read them (dbt's "ephemeral" materialisation). That keeps every build one statement per mart on both
+warehouses: no temporary tables, no sessions.
 
 Dependencies are read from the SQL itself (the tables each model selects from), so the order in which the
 runner builds the marts cannot drift from what the SQL says.
@@ -24,6 +30,9 @@ from sqlglot import exp
 from tower import sql as sqlfiles
 
 WindowKind = Literal["window", "weeks", "as_of"]
+Layer = Literal["staging", "intermediate", "marts"]
+
+LAYERS: tuple[Layer, ...] = ("staging", "intermediate", "marts")
 
 
 @dataclass(frozen=True)
@@ -56,19 +65,48 @@ MARTS: dict[str, MartSpec] = {
 }
 
 
+@cache
+def _layers() -> dict[str, Layer]:
+    """Model name -> the layer folder its file sits in."""
+    found: dict[str, Layer] = {}
+    for layer in LAYERS:
+        for path in sorted((sqlfiles.MODELS_DIR / layer).glob("*.sql")):
+            if path.stem in found:
+                raise ValueError(f"model {path.stem!r} is in both {found[path.stem]}/ and {layer}/")
+            found[path.stem] = layer
+    return found
+
+
 def model_names() -> list[str]:
     """Every model file stem, in name order."""
-    return sorted(p.stem for p in sqlfiles.MODELS_DIR.glob("*.sql"))
+    return sorted(_layers())
+
+
+def layer(name: str) -> Layer:
+    """The layer of a model: ``staging``, ``intermediate`` or ``marts``.
+
+    Raises:
+        KeyError: no model file has that name.
+    """
+    try:
+        return _layers()[name]
+    except KeyError:
+        raise KeyError(f"no model named {name!r} under {sqlfiles.MODELS_DIR}") from None
 
 
 def is_ephemeral(name: str) -> bool:
     """Staging and intermediate models are inlined, never stored."""
-    return name.startswith(("stg_", "int_"))
+    return layer(name) != "marts"
+
+
+def model_path(name: str) -> str:
+    """The model file, relative to ``tower/sql`` (its grain YAML sits beside it, same stem)."""
+    return f"models/{layer(name)}/{name}.sql"
 
 
 def model_sql(name: str) -> str:
     """The model file's own text (BigQuery dialect)."""
-    return sqlfiles.load(f"models/{name}.sql")
+    return sqlfiles.load(model_path(name))
 
 
 @cache

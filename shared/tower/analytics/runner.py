@@ -107,7 +107,7 @@ FROM location_regions WHERE brand_id = @brand_id
 # Ad rows whose currency has no known rate to the store currency: they are left out of spend, so say so.
 FX_GAPS_SQL_TEMPLATE = """
 SELECT account_currency, COUNT(*) AS row_count, MIN(stat_date) AS first_date, MAX(stat_date) AS last_date
-FROM ({stg_ads})
+FROM ({ads})
 WHERE is_fx_missing AND stat_date >= @window_start
 GROUP BY account_currency
 ORDER BY account_currency
@@ -195,8 +195,8 @@ def build_models(
     )
     result = BuildResult(brand_id, start, capped_end, as_of, data_version, params.as_dict())
 
-    stg_ads = registry.compose("stg_ads__performance")
-    for gap in warehouse.rows(FX_GAPS_SQL_TEMPLATE.format(stg_ads=stg_ads), sql_params):
+    ads = registry.compose("int_ads__performance")
+    for gap in warehouse.rows(FX_GAPS_SQL_TEMPLATE.format(ads=ads), sql_params):
         result.warnings.append(
             f"{gap['row_count']} ad rows in {gap['account_currency']} from {gap['first_date']} to "
             f"{gap['last_date']} have no exchange rate to the store currency; their spend is left out"

@@ -12,8 +12,8 @@ import pytest
 from tower.analytics import headline_findings
 from tower.analytics import models as registry
 from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters
-from tower_dev.reference import build_reference
 from tower.config import Settings
+from tower_dev.reference import build_reference
 
 # how each mart's rows are told apart (its grain)
 GRAIN = {

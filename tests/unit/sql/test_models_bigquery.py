@@ -101,8 +101,6 @@ def unbounded_reads(sql: str) -> list[str]:
 @pytest.mark.parametrize("name", MODELS)
 def test_every_model_parses_and_regenerates_as_bigquery(name: str) -> None:
     text = registry.model_sql(name)
-    first = text.splitlines()[0]
-    assert first.startswith("-- grain: "), "the grain is stated in the first line"
     (tree,) = sqlfiles.parse_bigquery(text)
     assert isinstance(tree, (exp.Select, exp.Union))
     tree.sql(dialect="bigquery", unsupported_level=sqlglot.ErrorLevel.RAISE)
@@ -166,24 +164,30 @@ def test_mart_tables_are_partitioned_by_date_and_clustered_by_brand(name: str) -
     assert cluster is not None and cluster.expressions[0].name == "brand_id"
 
 
-def test_money_from_the_sources_is_converted_in_staging_only() -> None:
-    """Marts never read raw ad or order money, only the staging models; there every amount that is summed
-    across rows (ad spend and value, order revenue, unit cost) is multiplied by the day's rate to the store
-    currency. (Line prices and discounts only make within-order shares, a ratio of one currency.)"""
-    raw_money = {"ad_performance", "orders", "order_line_items"}
-    for name in MODELS:
-        if not registry.is_ephemeral(name):
-            assert not raw_money & registry.referenced_tables(name), name
+# Staging models whose money is still in the currency of its source (an ad account, an order, a variant).
+FOREIGN_MONEY = {
+    "stg_ads__performance": ("spend_amount", "purchase_value_amount"),
+    "stg_shopify__orders": ("net_revenue_amount",),
+    "stg_shopify__variants": ("unit_cost_amount",),
+}
+
+
+def test_money_is_converted_to_the_store_currency_where_it_is_first_read() -> None:
+    """Staging keeps each amount in its source's currency; every model that reads one of those amounts
+    multiplies it by the day's rate to the store currency right there, so no model sums raw foreign money.
+    (Line prices and discounts only make within-order shares, a ratio of one currency.)"""
     converted = 0
-    for name in ("stg_ads__performance", "stg_shopify__orders", "stg_shopify__order_lines"):
+    for name in MODELS:
+        if registry.layer(name) == "staging":
+            continue
         (tree,) = sqlfiles.parse_bigquery(registry.model_sql(name))
         for select in tree.find_all(exp.Select):
             sources = [select.args.get("from_") or select.args.get("from")] + list(select.args.get("joins") or [])
             aliases = {t.alias_or_name: t.name for s in sources if s is not None for t in s.find_all(exp.Table)}
+            only = next(iter(aliases.values())) if len(aliases) == 1 else None
             for column in select.find_all(exp.Column):
-                table = aliases.get(column.table)
-                if table in ("ad_performance", "orders", "variants") and column.name.endswith("_amount") \
-                        and column.find_ancestor(exp.Select) is select and column.name != "daily_budget_amount":
+                table = aliases.get(column.table) if column.table else only
+                if column.name in FOREIGN_MONEY.get(table or "", ()) and column.find_ancestor(exp.Select) is select:
                     product = column.find_ancestor(exp.Mul)
                     assert product is not None and "rate_to_store" in product.sql(), (name, column.sql())
                     converted += 1

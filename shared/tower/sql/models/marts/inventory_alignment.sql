@@ -139,8 +139,7 @@ brand_spend AS (
 
 active_products AS (
   SELECT product_id, is_active
-  FROM products
-  WHERE brand_id = @brand_id
+  FROM stg_shopify__products
 ),
 
 product_level AS (
@@ -202,8 +201,8 @@ region_level AS (
   FROM region_perf AS rp
   INNER JOIN region_spend AS rs
     ON rs.channel = rp.channel AND rs.country_code = rp.country_code AND rs.region_code = rp.region_code
-  LEFT JOIN location_regions AS lr
-    ON lr.brand_id = @brand_id AND lr.country_code = rp.country_code AND lr.region_code = rp.region_code
+  LEFT JOIN stg_tower__location_regions AS lr
+    ON lr.country_code = rp.country_code AND lr.region_code = rp.region_code
   LEFT JOIN stock AS s ON s.product_id = rp.product_id AND s.location_id = lr.location_id
   LEFT JOIN product_stock AS ps ON ps.product_id = rp.product_id
 ),
@@ -249,4 +248,4 @@ SELECT
     ELSE 'aligned'
   END AS mismatch_type
 FROM measured AS m
-CROSS JOIN (SELECT currency FROM brands WHERE brand_id = @brand_id) AS b
+CROSS JOIN stg_tower__brands AS b

@@ -25,8 +25,7 @@
 -- so the large joins and groupings run on integers; the names are joined back once, at the end.
 WITH region_locations AS (
   SELECT country_code, region_code, location_id, fulfillment_cost_amount
-  FROM location_regions
-  WHERE brand_id = @brand_id
+  FROM stg_tower__location_regions
 ),
 
 credits AS (
@@ -40,10 +39,10 @@ credits AS (
     o.region_code,
     a.credit,
     CAST(a.attributed_revenue_amount AS FLOAT64) AS attributed_revenue_amount,
-    a.credit * COALESCE(CAST(r.fulfillment_cost_amount AS FLOAT64), @fulfillment_cost_per_order)
+    a.credit * COALESCE(r.fulfillment_cost_amount, @fulfillment_cost_per_order)
       AS fulfillment_cost_amount
   FROM attributed_orders AS a
-  INNER JOIN stg_shopify__orders AS o ON o.order_id = a.order_id AND o.order_date = a.order_date
+  INNER JOIN int_shopify__orders AS o ON o.order_id = a.order_id AND o.order_date = a.order_date
   LEFT JOIN region_locations AS r ON r.country_code = o.country_code AND r.region_code = o.region_code
   WHERE a.brand_id = @brand_id
     AND a.order_date >= @window_start
@@ -53,7 +52,7 @@ credits AS (
 
 ad_rows AS (
   SELECT stat_date, platform, account_id, campaign_id, country_code, region_code, spend_amount
-  FROM stg_ads__performance
+  FROM int_ads__performance
   WHERE stat_date >= @window_start AND spend_amount IS NOT NULL
 ),
 
@@ -64,9 +63,8 @@ lines AS (
 ),
 
 promoted AS (
-  SELECT DISTINCT platform, campaign_id, product_id
-  FROM ad_campaign_products
-  WHERE brand_id = @brand_id
+  SELECT platform, campaign_id, product_id
+  FROM int_ads__promoted_products
 ),
 
 campaign_keys AS (
@@ -78,7 +76,7 @@ campaign_keys AS (
     FROM (
       SELECT platform, campaign_id, account_id, CAST(NULL AS STRING) AS campaign_name FROM ad_rows
       UNION ALL
-      SELECT platform, campaign_id, account_id, campaign_name FROM ad_campaigns WHERE brand_id = @brand_id
+      SELECT platform, campaign_id, account_id, campaign_name FROM stg_ads__campaigns
       UNION ALL
       SELECT platform, campaign_id, CAST(NULL AS STRING) AS account_id, CAST(NULL AS STRING) AS campaign_name
       FROM credits
@@ -429,7 +427,7 @@ SELECT
   ps.stock_level,
   ps.days_of_cover
 FROM grouped AS gr
-CROSS JOIN (SELECT currency FROM brands WHERE brand_id = @brand_id) AS b
+CROSS JOIN stg_tower__brands AS b
 LEFT JOIN campaign_keys AS k ON k.campaign_key = gr.campaign_key
 INNER JOIN geo_keys AS g ON g.geo_key = gr.geo_key
 LEFT JOIN product_keys AS p ON p.product_key = gr.product_key

@@ -7,7 +7,7 @@
 --    (gclid / ttclid / fbclid) or utm_source names, then an id match over a name match, then platform and id.
 --    match_type is 'click_id' when the order also carries that platform's click id, else 'utm_campaign'.
 -- 2. Otherwise the product plan's geo + time rule. A touch is one campaign's spend on one account-local day
---    (touch_at: the day's start in UTC, see stg_ads__performance) in the order's geography, within the lookback
+--    (touch_at: the day's start in UTC, see int_ads__performance) in the order's geography, within the lookback
 --    order_at - @lookback_hours < touch_at <= order_at, from a campaign that promotes one of the order's products
 --    where ad_campaign_products says what it promotes (any order otherwise). Geography, per campaign and country:
 --      * a campaign reporting regions there touches orders shipped to those regions ('geo_region');
@@ -30,14 +30,13 @@
 -- their spend, decay weights relative to the window's last day) and every order joins its window's summaries.
 WITH orders_in_window AS (
   SELECT *
-  FROM stg_shopify__orders
+  FROM int_shopify__orders
   WHERE order_date >= @window_start
 ),
 
 campaigns AS (
   SELECT platform, account_id, campaign_id, campaign_name
-  FROM ad_campaigns
-  WHERE brand_id = @brand_id
+  FROM stg_ads__campaigns
 ),
 
 campaign_keys AS (
@@ -71,9 +70,8 @@ deterministic AS (
 ),
 
 promoted AS (
-  SELECT DISTINCT platform, campaign_id, product_id
-  FROM ad_campaign_products
-  WHERE brand_id = @brand_id
+  SELECT platform, campaign_id, product_id
+  FROM int_ads__promoted_products
 ),
 
 campaigns_with_known_products AS (
@@ -87,7 +85,7 @@ spend_days AS (
   SELECT
     platform, account_id, campaign_id, account_timezone, country_code, region_code, stat_date, touch_at,
     SUM(spend_amount) AS spend_amount
-  FROM stg_ads__performance
+  FROM int_ads__performance
   WHERE spend_amount > 0
   GROUP BY platform, account_id, campaign_id, account_timezone, country_code, region_code, stat_date, touch_at
 ),
@@ -143,7 +141,7 @@ geo_ids AS (
 -- pairs repeat (an order with two of a campaign's products): removing them cost more than the lookups save.
 promoting_pairs AS (
   SELECT l.order_key * (SELECT MAX(campaign_key) + 1 FROM touch_groups) + c.campaign_key AS pair
-  FROM stg_shopify__order_lines AS l
+  FROM int_shopify__order_lines AS l
   INNER JOIN promoted AS p ON p.product_id = l.product_id
   INNER JOIN (SELECT DISTINCT platform, campaign_id, campaign_key FROM touch_groups) AS c
     ON c.platform = p.platform AND c.campaign_id = p.campaign_id
@@ -359,7 +357,7 @@ SELECT
   @brand_id AS brand_id, order_id, order_date, order_at, attribution_model, platform, campaign_id,
   match_type, touch_date, n_touches AS touches, credit,
   CAST(net_revenue_amount * credit AS NUMERIC) AS attributed_revenue_amount,
-  (SELECT currency FROM brands WHERE brand_id = @brand_id) AS currency
+  (SELECT currency FROM stg_tower__brands) AS currency
 FROM credited
 UNION ALL
 SELECT

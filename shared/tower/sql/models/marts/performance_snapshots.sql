@@ -114,4 +114,4 @@ SELECT
   ) AS roas_change_pct,
   CAST(p.profit - p.prev_profit AS NUMERIC) AS profit_change_amount
 FROM periods AS p
-CROSS JOIN (SELECT currency FROM brands WHERE brand_id = @brand_id) AS b
+CROSS JOIN stg_tower__brands AS b

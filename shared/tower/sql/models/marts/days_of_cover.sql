@@ -30,11 +30,9 @@ snapshots AS (
     il.available,
     il.on_hand,
     il.incoming
-  FROM inventory_levels AS il
-  LEFT JOIN variants AS v ON v.brand_id = il.brand_id AND v.inventory_item_id = il.inventory_item_id
-  WHERE il.brand_id = @brand_id
-    AND il.snapshot_date >= CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE)
-    AND il.snapshot_date <= @window_end
+  FROM stg_shopify__inventory_levels AS il
+  LEFT JOIN stg_shopify__variants AS v ON v.inventory_item_id = il.inventory_item_id
+  WHERE il.snapshot_date >= CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE)
   QUALIFY ROW_NUMBER() OVER (
     PARTITION BY COALESCE(il.variant_id, v.variant_id), il.location_id,
       CASE WHEN il.snapshot_date = @window_end
@@ -52,8 +50,7 @@ stock_items AS (
 
 region_locations AS (
   SELECT country_code, region_code, location_id
-  FROM location_regions
-  WHERE brand_id = @brand_id
+  FROM stg_tower__location_regions
 ),
 
 main_location AS (
@@ -70,7 +67,7 @@ daily_sales AS (
     l.variant_id,
     COALESCE(r.location_id, (SELECT location_id FROM main_location)) AS location_id,
     SUM(l.quantity) AS units
-  FROM stg_shopify__order_lines AS l
+  FROM int_shopify__order_lines AS l
   LEFT JOIN region_locations AS r ON r.country_code = l.country_code AND r.region_code = l.region_code
   WHERE l.order_date >= CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE)
     AND l.variant_id IS NOT NULL
@@ -175,4 +172,4 @@ SELECT
     ELSE 'healthy'
   END AS cover_status
 FROM covered AS c
-LEFT JOIN variants AS v ON v.brand_id = @brand_id AND v.variant_id = c.variant_id
+LEFT JOIN stg_shopify__variants AS v ON v.variant_id = c.variant_id

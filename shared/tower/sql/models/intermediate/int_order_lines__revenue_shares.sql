@@ -1,15 +1,14 @@
--- grain: one row per line item of a non-cancelled order of the brand with order_date in [@window_start - @scan_days, @window_end)
--- Ephemeral intermediate model: each line's part of its order's net revenue. revenue_share is the line's value
+-- Intermediate: each line's part of its order's net revenue. revenue_share is the line's value
 -- after its discount and refunds over the order's total of the same (by quantity when every line nets to zero),
 -- so an order's revenue, orders and fulfilment cost split over its products add back up to the order's.
 WITH order_totals AS (
   SELECT order_key, SUM(line_value) AS order_value, SUM(quantity) AS order_quantity
-  FROM stg_shopify__order_lines
+  FROM int_shopify__order_lines
   GROUP BY order_key
 )
 
 SELECT
   l.*,
   COALESCE(SAFE_DIVIDE(l.line_value, t.order_value), SAFE_DIVIDE(l.quantity, t.order_quantity)) AS revenue_share
-FROM stg_shopify__order_lines AS l
+FROM int_shopify__order_lines AS l
 INNER JOIN order_totals AS t ON t.order_key = l.order_key

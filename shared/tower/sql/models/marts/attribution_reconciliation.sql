@@ -26,7 +26,7 @@ reported AS (
     SUM(spend_amount) AS spend,
     SUM(purchases) AS purchases,
     SUM(purchase_value_amount) AS purchase_value
-  FROM stg_ads__performance
+  FROM int_ads__performance
   WHERE stat_date >= CAST(DATE_TRUNC(@window_start, WEEK(MONDAY)) AS DATE)
   GROUP BY week_start, platform
 ),
@@ -56,7 +56,7 @@ SELECT
   SAFE_DIVIDE(s.shopify_revenue, r.spend) AS shopify_roas,
   SAFE_DIVIDE(r.purchase_value, r.spend) AS platform_roas
 FROM keys AS k
-CROSS JOIN (SELECT currency FROM brands WHERE brand_id = @brand_id) AS b
+CROSS JOIN stg_tower__brands AS b
 LEFT JOIN reported AS r ON r.week_start = k.week_start AND r.platform = k.platform
 LEFT JOIN shopify AS s
   ON s.week_start = k.week_start AND s.platform = k.platform AND s.attribution_model = k.attribution_model

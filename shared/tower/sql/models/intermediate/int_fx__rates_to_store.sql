@@ -1,21 +1,18 @@
--- grain: one row per calendar day × currency: rate_to_store converts 1 unit of that currency into the brand's store currency
--- Ephemeral staging model (inlined as a CTE by the runner). Covers [@window_start - @scan_days, @window_end).
+-- Intermediate: rate_to_store converts 1 unit of a currency into the brand's store currency, for every calendar
+-- day of [@window_start - @scan_days - 7, @window_end) and every currency the rates name.
 -- A currency pair is taken direct (1 X = r STORE), inverted (1 STORE = r X) or crossed through a common base
 -- (1 B = r1 STORE and 1 B = r2 X, as a reference-rate feed quotes everything against one base), in that order
 -- of preference. Days without a published rate (weekends, holidays) carry the last rate forward for up to
 -- 7 days; beyond that the rate is NULL and amounts in that currency stay NULL rather than being summed raw.
 WITH brand AS (
   SELECT currency AS store_currency
-  FROM brands
-  WHERE brand_id = @brand_id
+  FROM stg_tower__brands
 ),
 
 raw_rates AS (
   SELECT rate_date, base_currency, quote_currency, rate
-  FROM fx_rates
-  WHERE rate_date >= CAST(DATE_SUB(@window_start, INTERVAL @scan_days + 7 DAY) AS DATE)
-    AND rate_date < @window_end
-    AND rate > 0
+  FROM stg_fx__rates
+  WHERE rate > 0
 ),
 
 candidate_rates AS (
