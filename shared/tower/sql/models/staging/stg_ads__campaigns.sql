@@ -1,0 +1,11 @@
+-- Staging: the brand's ad campaigns, with their ad account's timezone and currency where the platform gives them.
+SELECT
+  brand_id,
+  platform,
+  account_id,
+  campaign_id,
+  campaign_name,
+  account_timezone,
+  currency AS account_currency
+FROM ad_campaigns
+WHERE brand_id = @brand_id
