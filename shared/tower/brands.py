@@ -1,9 +1,14 @@
-"""Registering a brand: the row every platform integration hangs off (``tower brands add``)."""
+"""Brands: registering one (``tower brands add``) and looking one up (its name, timezone, currency, today).
+
+The ``brands`` row is what every platform integration hangs off. Its lookups sit at the bottom of the
+library because every layer asks them: the pipeline and the event handlers turn "now" into the brand's
+store-local today, decisions read the brand's currency, the API and Q&A its name.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,8 +18,41 @@ _BRAND_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
+_BRAND_ROW = "SELECT brand_id, brand_name, currency, timezone FROM brands WHERE brand_id = @brand_id"
+
+
 class BadBrand(ValueError):
     """A brand field the product cannot use (the message names it)."""
+
+
+class UnknownBrand(LookupError):
+    """No brand with this id in the warehouse."""
+
+
+def brand_row(warehouse: Warehouse, brand_id: str) -> dict[str, Any]:
+    """The brand's ``brand_id``, ``brand_name``, ``currency`` and ``timezone``.
+
+    Raises:
+        UnknownBrand: No such brand.
+    """
+    rows = warehouse.rows(_BRAND_ROW, {"brand_id": brand_id})
+    if not rows:
+        raise UnknownBrand(f"unknown brand {brand_id!r}")
+    return rows[0]
+
+
+def local_date(timezone: str, now: datetime | None = None) -> date:
+    """The date in ``timezone`` at ``now`` (default: the clock)."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+
+
+def local_today(warehouse: Warehouse, brand_id: str, now: datetime | None = None) -> date:
+    """The brand's store-local date now (entry points read the clock here, then pass ``today`` in).
+
+    Raises:
+        UnknownBrand: No such brand.
+    """
+    return local_date(brand_row(warehouse, brand_id)["timezone"], now)
 
 
 def check_brand(brand_id: str, name: str, timezone: str, currency: str) -> None:

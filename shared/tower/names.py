@@ -6,6 +6,10 @@ missing there. Tables are named by the DDL files in ``tower/sql/schema``.
 
 from __future__ import annotations
 
+# The platforms the product syncs, as they name integrations, secrets, sync state and ad rows.
+PLATFORMS: tuple[str, ...] = ("shopify", "meta", "tiktok", "google_ads")
+AD_PLATFORMS: tuple[str, ...] = ("meta", "tiktok", "google_ads")
+
 # Pub/Sub topics (each has a dead-letter topic ``<topic>-dlq`` in Terraform).
 TOPIC_SYNC_COMPLETED = "tower-sync-completed"
 TOPIC_MODELS_BUILT = "tower-models-built"

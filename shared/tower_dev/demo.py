@@ -180,7 +180,7 @@ def print_world(console: Console, world: Any, runtime: Runtime) -> None:
 def print_findings(console: Console, runtime: Runtime, world: Any) -> None:
     """Per brand: headline findings from the models, the summary, recommendations and alerts."""
     from tower.analytics import headline_findings
-    from tower.decisions.sources import local_today
+    from tower.brands import local_today
     from tower.decisions.store import latest_summary, list_alerts, list_recommendations
 
     for bw in world.brands:

@@ -22,11 +22,11 @@ from tower.decisions.inputs import (
     SpendSeries,
     StockPosition,
 )
+from tower.names import AD_PLATFORMS
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import Warehouse
 
-CHANNELS = ("meta", "tiktok", "google_ads")
 US_STATES = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY"]
 
 
@@ -58,7 +58,7 @@ def synthetic_facts(
         region_codes += [f"CA-R{i}" for i in range(regions - len(US_STATES))]
     campaigns = {ch: CampaignRef(ch, f"acct-{ch}", f"{ch}-c{i}", f"{ch.title()} prospecting {i}",
                                  daily_budget=float(rnd.randint(50, 500)), currency=currency)
-                 for i, ch in enumerate(CHANNELS)}
+                 for i, ch in enumerate(AD_PLATFORMS)}
     perf: list[PerformanceRow] = []
     stock: list[StockPosition] = []
     product_stock: list[StockPosition] = []
@@ -74,7 +74,7 @@ def synthetic_facts(
         price = round(cost * rnd.uniform(2.0, 4.0), 2)
         product_stock.append(StockPosition(pid, title, "", tuple(region_codes[:3]), units, velocity, units / velocity,
                                            rnd.uniform(0, 2000), unit_cost=cost))
-        for ch in CHANNELS:
+        for ch in AD_PLATFORMS:
             for rc in rnd.sample(region_codes, k=min(len(region_codes), rnd.randint(1, 4))):
                 spend = round(rnd.uniform(20, 900), 2)
                 roas = rnd.uniform(0.8, 6.0)
@@ -107,7 +107,7 @@ def synthetic_facts(
                               r.available_units, r.days_of_cover, r.roas,
                               _mismatch(r.spend, r.spend_share, r.available_units, r.days_of_cover), r.campaigns)
                  for r in perf]
-    channel_totals = {ch: [0.0, 0.0] for ch in CHANNELS}
+    channel_totals = {ch: [0.0, 0.0] for ch in AD_PLATFORMS}
     regional: dict[tuple[str, str], list[float]] = {}
     for r in perf:
         channel_totals[r.channel][0] += r.spend / 4.3

@@ -14,7 +14,6 @@ result dropped (logged) instead of overwriting the newer outcome.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from typing import Any
 
 from tower.adapters.local_bus import add_missing_column, pid_alive
 from tower.adapters.sqlite_file import SqliteBacked
+from tower.fingerprints import digest
 from tower.ports import NotFound, PortError, Task
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,7 @@ def task_id_for(*parts: Any) -> str:
     clean = re.sub(r"[^A-Za-z0-9_-]", "-", raw)
     if clean == raw and 0 < len(raw) <= 500:
         return raw
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
-    return f"{clean[:400]}-{digest}"
+    return f"{clean[:400]}-{digest(raw)}"
 
 
 def encode_task_payload(payload: Mapping[str, Any]) -> bytes:

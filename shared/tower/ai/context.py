@@ -17,14 +17,13 @@ control characters: it is data for the model, never instructions.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from tower.ai.tokens import compact_json, count_json_tokens
+from tower.ai.tokens import count_json_tokens
 from tower.decisions.inputs import AlignmentRow, BrandFacts, PeriodRow, StockPosition, pooled_share
 from tower.decisions.scoring import iso_week
 
@@ -278,8 +277,3 @@ def _build(facts: BrandFacts, recommendations: list[Mapping[str, Any]], alerts: 
         "recommendations": [_rec(r) for r in recommendations[: caps["recommendations"]]],
         "alerts": [_alert(a) for a in alerts[: caps["alerts"]]],
     }
-
-
-def data_version(*parts: Any) -> str:
-    """A short content hash: the same figures give the same version, so caches can be reused."""
-    return hashlib.sha256("\n".join(compact_json(p) for p in parts).encode()).hexdigest()[:16]

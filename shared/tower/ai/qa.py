@@ -39,6 +39,8 @@ from tower.ai.prompts import QA_SYSTEM, data_message
 from tower.ai.sql_guard import ALLOWED_TABLES, UnsafeQuery, guard_select
 from tower.ai.tokens import compact_json
 from tower.ai.usage import CallUsage, fallback_usage, record
+from tower.brands import brand_row
+from tower.names import AD_PLATFORMS
 from tower.ports import Confinement, PortError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,7 +51,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_QUESTION_CHARS = 500
 MAX_PERIOD_DAYS = 400
-CHANNELS = ("meta", "tiktok", "google_ads")
 
 
 class AskError(ValueError):
@@ -105,7 +106,7 @@ NAMED_QUERIES: dict[str, NamedQuery] = {
             "region_performance",
             "Spend, revenue, profit and ROAS per country and region (ISO 3166-2) over [start_date, end_date), "
             "best revenue first; optionally one channel.",
-            {"start_date": _DATE, "end_date": _DATE, "channel": {"type": "string", "enum": ["", *CHANNELS]}},
+            {"start_date": _DATE, "end_date": _DATE, "channel": {"type": "string", "enum": ["", *AD_PLATFORMS]}},
             ("start_date", "end_date"),
         ),
         NamedQuery(
@@ -126,7 +127,7 @@ NAMED_QUERIES: dict[str, NamedQuery] = {
             "campaign_detail",
             "Per campaign over [start_date, end_date): spend, attributed revenue, ROAS, profit, orders, daily "
             "budget and status; optionally one channel or one campaign id.",
-            {"start_date": _DATE, "end_date": _DATE, "channel": {"type": "string", "enum": ["", *CHANNELS]},
+            {"start_date": _DATE, "end_date": _DATE, "channel": {"type": "string", "enum": ["", *AD_PLATFORMS]},
              "campaign_id": {"type": "string", "maxLength": 100}},
             ("start_date", "end_date"),
         ),
@@ -519,8 +520,6 @@ def ask(
     q = check_question(question)
     settings = runtime.settings
     if not currency:
-        from tower.decisions.sources import brand_row
-
         b = brand_row(runtime.warehouse, brand_id)
         currency, brand_name = b["currency"], brand_name or b["brand_name"]
     if client is None:

@@ -17,15 +17,19 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tower.ai import narrator
-from tower.ai.context import build_context, clean_text, data_version
+from tower.ai.context import build_context, clean_text
 from tower.ai.grounding import GenerationFailed, Grounded, grounded
 from tower.ai.prompts import EXPLAIN_SYSTEM, EXPLAIN_TOOL, SUMMARY_SYSTEM, SUMMARY_TOOL, data_message
 from tower.ai.tokens import count_json_tokens
 from tower.ai.usage import CallUsage, fallback_usage, record
+from tower.brands import UnknownBrand, local_today
 from tower.decisions.alerts import SEVERITY_ORDER
 from tower.decisions.inputs import BrandFacts
+from tower.decisions.recommend import compute, thresholds_for
 from tower.decisions.scoring import iso_week
+from tower.decisions.sources import load_facts
 from tower.decisions.store import cached, explanation_path, summary_path
+from tower.fingerprints import data_version
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ai.claude import ClaudeClient
@@ -215,9 +219,6 @@ def run_summarize(runtime: Runtime, brand_id: str, today: date, *, client: Any =
     Returns:
         ``{brand_id, week, summary: <stored doc>, explanations: {alert_id: doc}}``.
     """
-    from tower.decisions.recommend import compute, thresholds_for
-    from tower.decisions.sources import load_facts
-
     now = now or datetime.now(UTC)
     t = thresholds_for(runtime, brand_id)
     facts = facts or load_facts(runtime.warehouse, runtime.settings, brand_id, today, t.alerts)
@@ -245,8 +246,6 @@ def on_models_built(runtime: Runtime, data: dict[str, Any], *, now: datetime | N
     Returns None (acknowledged, not retried) for an unknown brand. Claude failures never raise: the
     narrator's text is stored instead, so a redelivery is only for infrastructure errors.
     """
-    from tower.decisions.sources import UnknownBrand, local_today
-
     brand_id = str(data.get("brand_id") or "")
     try:
         today = local_today(runtime.warehouse, brand_id, now)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
@@ -23,6 +22,8 @@ from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.api.schemas import AcceptBody, AskBody, DismissBody, UndoBody
+from tower.brands import brand_row, local_date
+from tower.names import AD_PLATFORMS
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import DocumentStore
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 bp = Blueprint("brands", __name__, url_prefix="/api/brands/<brand_id>")
 
-CHANNELS = ("meta", "tiktok", "google_ads")
 HIDDEN = ("dismissed", "superseded")
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")
 _ALERT_STATUSES = ("open", "resolved", "all")
@@ -46,19 +46,17 @@ def brand_info(runtime: Runtime, brand_id: str, now: datetime | None = None) -> 
     warehouse query; a brand without one is looked up in the ``brands`` table.
 
     Raises:
-        tower.decisions.sources.UnknownBrand: In neither (→ 404).
+        tower.brands.UnknownBrand: In neither (→ 404).
     """
     doc = runtime.store.get(f"brands/{brand_id}") or {}
     if doc.get("timezone") and doc.get("currency"):
         info = {"brand_id": brand_id, "brand_name": str(doc.get("name") or doc.get("brand_name") or brand_id),
                 "currency": str(doc["currency"]), "timezone": str(doc["timezone"])}
     else:
-        from tower.decisions.sources import brand_row
-
         row = brand_row(runtime.warehouse, brand_id)
         info = {"brand_id": brand_id, "brand_name": row["brand_name"], "currency": row["currency"],
                 "timezone": row["timezone"]}
-    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(info["timezone"])).date()
+    today = local_date(info["timezone"], now)
     return {**info, "today": today.isoformat()}
 
 
@@ -299,8 +297,8 @@ def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     ``recommendations`` are this week's open cards on the channel, as sentences."""
     from tower.analytics.snapshots import channel_drilldown, latest_as_of
 
-    if channel not in CHANNELS:
-        raise ApiError(404, "unknown_channel", f"unknown channel {channel!r}: use {', '.join(CHANNELS)}")
+    if channel not in AD_PLATFORMS:
+        raise ApiError(404, "unknown_channel", f"unknown channel {channel!r}: use {', '.join(AD_PLATFORMS)}")
     runtime = current_runtime()
     as_of = latest_as_of(runtime.warehouse, brand_id, _today())
     body = empty_drilldown(channel) if as_of is None else channel_drilldown(

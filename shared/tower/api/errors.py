@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from tower.brands import UnknownBrand
 from tower.redact import redact
 
 log = logging.getLogger("tower.api")
@@ -77,7 +78,6 @@ def from_library_error(e: Exception) -> ApiError | None:
     """The HTTP meaning of the library's own exceptions (None: not one of them)."""
     from tower.ai.qa import AskError
     from tower.decisions.budget_actions import ActionError
-    from tower.decisions.sources import UnknownBrand
     from tower.decisions.store import NotFoundError
 
     if isinstance(e, UnknownBrand):

@@ -27,7 +27,6 @@ condition is gone.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -46,6 +45,7 @@ from tower.decisions.inputs import (
     pooled_share,
 )
 from tower.decisions.thresholds import AlertThresholds
+from tower.fingerprints import digest
 
 ROAS_DROP = "roas_drop"
 STOCKOUT_RISK = "stockout_risk"
@@ -99,7 +99,7 @@ class Alert:
 
 def alert_id(alert_type: str, subject: tuple[str, ...]) -> str:
     key = "|".join((alert_type, *subject))
-    return "alert_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    return "alert_" + digest(key)
 
 
 def _campaign_dicts(campaigns: tuple[CampaignRef, ...], limit: int = 5) -> list[dict[str, Any]]:

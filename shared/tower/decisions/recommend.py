@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tower import names
+from tower.brands import UnknownBrand, local_today
 from tower.decisions.alerts import Alert, detect, reconcile
 from tower.decisions.inputs import BrandFacts
 from tower.decisions.rules import Recommendation, apply_rules
@@ -21,6 +22,7 @@ from tower.decisions.scoring import iso_week, rank
 from tower.decisions.sources import load_facts
 from tower.decisions.store import brand_doc, save_alerts, save_recommendations, stored_alerts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
+from tower.fingerprints import data_version
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.runtime import Runtime
@@ -68,8 +70,6 @@ def run_recommend(runtime: Runtime, brand_id: str, today: date, *, now: datetime
     Returns:
         ``{brand_id, week, as_of_date, recommendations[], saved{}, alerts{raised[], still_open, resolved[]}}``.
     """
-    from tower.ai.context import data_version
-
     now = now or datetime.now(UTC)
     t = thresholds_for(runtime, brand_id)
     facts = facts or load_facts(runtime.warehouse, runtime.settings, brand_id, today, t.alerts)
@@ -110,8 +110,6 @@ def on_models_built(runtime: Runtime, data: dict[str, Any], *, now: datetime | N
     Returns None (the event is acknowledged, not retried) when it names no known brand; raises on
     failures worth a redelivery (the step is idempotent).
     """
-    from tower.decisions.sources import UnknownBrand, local_today
-
     brand_id = str(data.get("brand_id") or "")
     try:
         today = local_today(runtime.warehouse, brand_id, now)

@@ -23,10 +23,10 @@ high, but its own scoring code cannot produce that, and the code is what we impl
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 from tower.decisions.rules import INCREASE, PROMOTION, REDUCE, Recommendation
+from tower.fingerprints import digest
 
 SIZE_BANDS: tuple[tuple[float, int], ...] = ((1000.0, 3), (500.0, 2))
 TYPE_POINTS = {REDUCE: 2, INCREASE: 1}
@@ -62,7 +62,7 @@ def recommendation_id(brand_id: str, rec_type: str, product_id: str, channel: st
     Brand is part of the key so ids are unique across brands (the CLI accepts a bare id).
     """
     key = f"{brand_id}|{rec_type}|{product_id}|{channel}|{region}|{week}"
-    return "rec_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    return "rec_" + digest(key)
 
 
 def rank(recs: list[Recommendation], today: date, top_n: int = 5) -> list[Recommendation]:

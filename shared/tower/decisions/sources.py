@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tower import sql as sqlfiles
+from tower.brands import brand_row
 from tower.decisions.inputs import (
     AlignmentRow,
     BrandFacts,
@@ -40,36 +41,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import Warehouse
 
 
-class UnknownBrand(LookupError):
-    """No brand with this id in the warehouse."""
-
-
 def _q(name: str) -> str:
     return sqlfiles.load(f"queries/decisions/{name}.sql")
-
-
-def brand_row(warehouse: Warehouse, brand_id: str) -> dict[str, Any]:
-    """The brand's name, currency and timezone.
-
-    Raises:
-        UnknownBrand: No such brand.
-    """
-    rows = warehouse.rows(_q("brand"), {"brand_id": brand_id})
-    if not rows:
-        raise UnknownBrand(f"unknown brand {brand_id!r}")
-    return rows[0]
-
-
-def local_today(warehouse: Warehouse, brand_id: str, now: datetime | None = None) -> date:
-    """The brand's store-local date now (entry points read the clock here, then pass ``today`` in).
-
-    Raises:
-        UnknownBrand: No such brand.
-    """
-    from zoneinfo import ZoneInfo
-
-    moment = now or datetime.now(UTC)
-    return moment.astimezone(ZoneInfo(brand_row(warehouse, brand_id)["timezone"])).date()
 
 
 def as_of_date(warehouse: Warehouse, brand_id: str, today: date) -> date | None:
@@ -144,7 +117,7 @@ def load_facts(
         The facts (empty lists when the models have not been built yet).
 
     Raises:
-        UnknownBrand: No such brand.
+        tower.brands.UnknownBrand: No such brand.
     """
     brand = brand_row(warehouse, brand_id)
     currency = brand["currency"]
@@ -152,14 +125,36 @@ def load_facts(
     as_of = as_of_date(warehouse, brand_id, today)
     if as_of is None:
         return BrandFacts(brand_id=brand_id, currency=currency, today=today, brand_name=brand["brand_name"])
-    attribution = settings.attribution_model
-    base = {"brand_id": brand_id, "as_of_date": as_of, "attribution_model": attribution}
+    base = {"brand_id": brand_id, "as_of_date": as_of, "attribution_model": settings.attribution_model}
     fx = store_to_account_rates(warehouse, currency, as_of)
 
     rule_rows = warehouse.rows(_q("rule_rows"), {**base, "window_days": settings.alignment_window_days})
     window_days = int(rule_rows[0]["window_days"]) if rule_rows else settings.alignment_window_days
+    performance, alignment = _performance(warehouse, base, fx, rule_rows, window_days)
+    # the last 7 days of campaign spend: the stock positions' ad spend and the channel weeks' campaigns
+    week_campaigns = warehouse.rows(_q("campaign_spend"), {**base, "start_date": as_of - timedelta(days=7)})
+    spend_series = _series(
+        warehouse.rows(_q("spend_series"), {**base, "start_date": as_of - timedelta(days=t.anomaly_lookback_days + 1)}),
+        as_of,
+    )
+    blended, channel_periods, region_periods = _periods(warehouse, base)
+    return BrandFacts(
+        brand_id=brand_id, currency=currency, today=today, brand_name=brand["brand_name"],
+        performance=performance, alignment=alignment,
+        channel_weeks=_channel_weeks(warehouse, base, fx, week_campaigns, t.roas_trailing_weeks),
+        stock=_stock_positions(warehouse, base, fx, week_campaigns),
+        product_stock=_product_stock(warehouse, base), spend_series=spend_series, blended_period=blended,
+        channel_periods=channel_periods, region_periods=region_periods,
+        extra={"as_of_date": as_of.isoformat(), "window_days": window_days},
+    )
+
+
+def _performance(warehouse: Warehouse, base: Mapping[str, Any], fx: Mapping[str, float],
+                 rule_rows: list[dict[str, Any]], window_days: int,
+                 ) -> tuple[tuple[PerformanceRow, ...], tuple[AlignmentRow, ...]]:
+    """The rules' rows (product × channel × region over the alignment window) and their alignment view."""
     window_campaigns = warehouse.rows(
-        _q("campaign_spend"), {**base, "start_date": as_of - timedelta(days=window_days)})
+        _q("campaign_spend"), {**base, "start_date": base["as_of_date"] - timedelta(days=window_days)})
     by_row = _campaigns(window_campaigns, fx,
                         lambda r: (r["product_id"], r["channel"], r["country_code"], r["region_code"]))
     performance = tuple(
@@ -181,7 +176,12 @@ def load_facts(
         )
         for p, r in zip(performance, rule_rows, strict=True)
     )
-    product_stock = tuple(
+    return performance, alignment
+
+
+def _product_stock(warehouse: Warehouse, base: Mapping[str, Any]) -> tuple[StockPosition, ...]:
+    """Stock per product across its locations, with its ad spend."""
+    return tuple(
         StockPosition(
             product_id=r["product_id"], product_title=r["product_title"], location_id="",
             region_codes=tuple(r["region_codes"] or ()), available_units=_f(r["available_units"]),
@@ -191,8 +191,10 @@ def load_facts(
         for r in warehouse.rows(_q("product_stock"), base)
     )
 
-    # stock positions: advertised in the last 7 days at the location (or at country level, no location)
-    week_campaigns = warehouse.rows(_q("campaign_spend"), {**base, "start_date": as_of - timedelta(days=7)})
+
+def _stock_positions(warehouse: Warehouse, base: Mapping[str, Any], fx: Mapping[str, float],
+                     week_campaigns: list[dict[str, Any]]) -> tuple[StockPosition, ...]:
+    """Stock positions advertised in the last 7 days at their location (or at country level, no location)."""
     spend_at: dict[tuple[str, str], float] = defaultdict(float)
     regions_at: dict[tuple[str, str], set[str]] = defaultdict(set)
     channels_at: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -220,11 +222,16 @@ def load_facts(
             channels=tuple(sorted(channels_at.get(k, set()) | channels_at.get(country_level, set()))),
             campaigns=campaigns_at.get(k, ()) + campaigns_at.get(country_level, ()),
         ))
+    return tuple(stock)
 
-    week_by_channel = _campaigns([r for r in week_campaigns], fx, lambda r: (r["channel"], ""))
+
+def _channel_weeks(warehouse: Warehouse, base: Mapping[str, Any], fx: Mapping[str, float],
+                   week_campaigns: list[dict[str, Any]], trailing_weeks: int) -> tuple[ChannelWeek, ...]:
+    """This week against the trailing weeks, per channel and per channel × region, with their campaigns."""
+    week_by_channel = _campaigns(week_campaigns, fx, lambda r: (r["channel"], ""))
     week_by_region = _campaigns([r for r in week_campaigns if r["region_code"]], fx,
                                 lambda r: (r["channel"], r["region_code"]))
-    channel_weeks = tuple(
+    return tuple(
         ChannelWeek(
             channel=r["channel"], region_code=r["region_code"], spend=_f(r["spend"]), revenue=_f(r["revenue"]),
             trailing_spend=_f(r["trailing_spend"]), trailing_revenue=_f(r["trailing_revenue"]),
@@ -232,14 +239,13 @@ def load_facts(
             campaigns=(week_by_channel if not r["region_code"] else week_by_region).get(
                 (r["channel"], r["region_code"]), ()),
         )
-        for r in warehouse.rows(_q("channel_weeks"), {**base, "trailing_weeks": t.roas_trailing_weeks})
+        for r in warehouse.rows(_q("channel_weeks"), {**base, "trailing_weeks": trailing_weeks})
     )
 
-    spend_series = _series(
-        warehouse.rows(_q("spend_series"), {**base, "start_date": as_of - timedelta(days=t.anomaly_lookback_days + 1)}),
-        as_of,
-    )
 
+def _periods(warehouse: Warehouse, base: Mapping[str, Any],
+             ) -> tuple[PeriodRow | None, tuple[PeriodRow, ...], tuple[PeriodRow, ...]]:
+    """The summary's 7 days against the 7 before: blended, per channel, per region."""
     blended = None
     channel_periods, region_periods = [], []
     for r in warehouse.rows(_q("period_rows"), base):
@@ -252,14 +258,7 @@ def load_facts(
             channel_periods.append(row)
         else:
             region_periods.append(row)
-
-    return BrandFacts(
-        brand_id=brand_id, currency=currency, today=today, brand_name=brand["brand_name"],
-        performance=performance, channel_weeks=channel_weeks, stock=tuple(stock), product_stock=product_stock,
-        alignment=alignment, spend_series=spend_series, blended_period=blended,
-        channel_periods=tuple(channel_periods), region_periods=tuple(region_periods),
-        extra={"as_of_date": as_of.isoformat(), "window_days": window_days},
-    )
+    return blended, tuple(channel_periods), tuple(region_periods)
 
 
 def _series(rows: list[dict[str, Any]], as_of: date) -> tuple[SpendSeries, ...]:

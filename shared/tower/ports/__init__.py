@@ -6,7 +6,7 @@ the contract suites in ``tests/contract`` run the same tests against every adapt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -257,9 +257,3 @@ class Secrets(Protocol):
     def delete(self, secret_id: str) -> None: ...
 
     def exists(self, secret_id: str) -> bool: ...
-
-
-def iter_chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Slices of seq of at most size items."""
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]

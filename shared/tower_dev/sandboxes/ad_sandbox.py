@@ -24,9 +24,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Self
 
-log = logging.getLogger(__name__)
+from tower.names import AD_PLATFORMS
 
-PLATFORMS = ("meta", "tiktok", "google_ads")
+log = logging.getLogger(__name__)
 
 
 # --- faults -------------------------------------------------------------------------------------
@@ -509,7 +509,7 @@ def sample_accounts(
     ]
     ids = {"meta": "120330000", "tiktok": "17140000", "google_ads": "52300000"}
     accts = {"meta": "1010035716", "tiktok": "7002238017", "google_ads": "1234567890"}
-    for platform in PLATFORMS:
+    for platform in AD_PLATFORMS:
         camp_rows, prod_rows, perf_rows = [], [], []
         for c in range(campaigns):
             cid = f"{ids[platform]}{c + 1:03d}"
@@ -697,7 +697,7 @@ def sandbox_runtime(data_dir: Any, sandboxes: AdSandboxes | None = None, **overr
 
 def connect_sandbox_account(runtime: Any, sandboxes: AdSandboxes, account: SandboxAccount) -> str:
     """Issue a sandbox token for an account and connect it the way ``tower connect`` does."""
-    from tower.sync.ads import connect_ad_account
+    from tower.sync.connect import connect_ad_account
 
     token = sandboxes.get(account.platform).issue_token(account.account_id)
     connect_ad_account(

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from tower_dev.world.brands import OVER_REPORT, PLATFORMS, BrandProfile
+from tower.names import AD_PLATFORMS
+from tower_dev.world.brands import OVER_REPORT, BrandProfile
 from tower_dev.world.catalog import Catalog
 from tower_dev.world.geo import Region, platform_region, population_weights
 from tower_dev.world.schema import build_table, const, dates, money, timestamps
@@ -118,7 +119,7 @@ class Accounts:
     def as_dict(self) -> dict[str, dict[str, str]]:
         return {
             p: {"account_id": self.ids[p], "currency": self.currency[p], "timezone": self.timezone[p]}
-            for p in PLATFORMS
+            for p in AD_PLATFORMS
         }
 
 
@@ -135,8 +136,8 @@ def make_accounts(profile: BrandProfile, rng: np.random.Generator) -> Accounts:
     }
     return Accounts(
         ids=ids,
-        currency={p: profile.accounts[p][0] for p in PLATFORMS},
-        timezone={p: profile.accounts[p][1] for p in PLATFORMS},
+        currency={p: profile.accounts[p][0] for p in AD_PLATFORMS},
+        timezone={p: profile.accounts[p][1] for p in AD_PLATFORMS},
     )
 
 
@@ -168,7 +169,7 @@ def build_campaigns(
         w = national_w[idx] * rng.lognormal(0.0, 0.12, idx.size)
         return idx, w / w.sum()
 
-    for platform in PLATFORMS:
+    for platform in AD_PLATFORMS:
         planted = [s for s in profile.situations if s.platform == platform]
         n_background = per_platform - len(planted)
         if n_background < 1:
@@ -307,7 +308,7 @@ def build_campaigns(
             )
     # Background multipliers are scaled so each channel's spend-weighted multiplier is 1: the
     # planted campaigns then land on their own targets and the channel on the story's.
-    for platform in PLATFORMS:
+    for platform in AD_PLATFORMS:
         mine = [c for c in campaigns if c.platform == platform]
         planted = [c for c in mine if c.role != "background"]
         background = [c for c in mine if c.role == "background"]
@@ -401,7 +402,7 @@ def calibrate(
     own[fixed] = 1.0
     factor = own.copy()
     platform_of = np.array([c.platform for c in campaigns])
-    for p in PLATFORMS:
+    for p in AD_PLATFORMS:
         members = platform_of == p
         for b in range(n_b):
             target = profile.roas[p][1] if b == 0 else profile.roas[p][0]
@@ -489,12 +490,12 @@ def performance_table(
         first_day: epoch day of day index 0.
     """
     n_cells = cells.campaign.size
-    platform_idx = np.array([PLATFORMS.index(c.platform) for c in campaigns])[cells.campaign]
+    platform_idx = np.array([AD_PLATFORMS.index(c.platform) for c in campaigns])[cells.campaign]
     # Reported region per (platform, customer region): Canada collapses to country level on
     # Google and TikTok (see geo.platform_region).
     rep_code: list[list[str]] = []
     rep_name: list[list[str]] = []
-    for p in PLATFORMS:
+    for p in AD_PLATFORMS:
         pairs = [platform_region(p, r) for r in regions]
         rep_code.append([c for c, _ in pairs])
         rep_name.append([n for _, n in pairs])
@@ -512,7 +513,7 @@ def performance_table(
 
     # Spend in account currency, rounded per cell then summed (what the platform bills).
     rate = np.zeros(n_cells)
-    for i, p in enumerate(PLATFORMS):
+    for i, p in enumerate(AD_PLATFORMS):
         m = platform_idx == i
         rate[m] = to_account[p][cells.day[m]]
     spend_cents = np.rint(spend_store * rate * 100).astype(np.int64)
@@ -521,7 +522,7 @@ def performance_table(
     # Platform-reported conversions: the cell's driven orders and revenue times the channel factor.
     count_cell = np.bincount(driven_cell, minlength=n_cells).astype(float)
     rev_cell = np.bincount(driven_cell, weights=driven_revenue, minlength=n_cells)
-    factor = np.array([OVER_REPORT[p] for p in PLATFORMS])[platform_idx]
+    factor = np.array([OVER_REPORT[p] for p in AD_PLATFORMS])[platform_idx]
     noise = rng.lognormal(0.0, 0.08, n_cells)
     purchases_cell = count_cell * factor * noise
     value_cents_cell = np.rint(rev_cell * factor * noise * rate * 100).astype(np.int64)
@@ -529,15 +530,15 @@ def performance_table(
     row_value = np.bincount(inverse, weights=value_cents_cell, minlength=uniq.size).astype(np.int64)
     row_platform = platform_idx[first]
     # Meta and TikTok count whole purchases; Google reports fractional (data-driven) conversions.
-    whole = row_platform != PLATFORMS.index("google_ads")
+    whole = row_platform != AD_PLATFORMS.index("google_ads")
     frac = row_purchases - np.floor(row_purchases)
     rounded = np.floor(row_purchases) + (rng.random(uniq.size) < frac)
     row_purchases = np.where(whole, rounded, np.round(row_purchases, 2))
     row_value = np.where(row_purchases > 0, row_value, 0)
 
-    cpm = np.array([_CPM[p] for p in PLATFORMS])[row_platform] * rng.lognormal(0.0, 0.15, uniq.size)
+    cpm = np.array([_CPM[p] for p in AD_PLATFORMS])[row_platform] * rng.lognormal(0.0, 0.15, uniq.size)
     impressions = np.rint(row_spend / 100 / cpm * 1000).astype(np.int64)
-    ctr = np.array([_CTR[p] for p in PLATFORMS])[row_platform] * rng.lognormal(0.0, 0.15, uniq.size)
+    ctr = np.array([_CTR[p] for p in AD_PLATFORMS])[row_platform] * rng.lognormal(0.0, 0.15, uniq.size)
     clicks = np.maximum(np.rint(impressions * ctr), np.ceil(row_purchases * 1.3)).astype(np.int64)
     impressions = np.maximum(impressions, clicks)
 
@@ -553,8 +554,8 @@ def performance_table(
         "ad_performance",
         {
             "brand_id": const(brand_id, sel.size),
-            "platform": take(PLATFORMS, plat),
-            "account_id": take([accounts.ids[p] for p in PLATFORMS], plat),
+            "platform": take(AD_PLATFORMS, plat),
+            "account_id": take([accounts.ids[p] for p in AD_PLATFORMS], plat),
             "campaign_id": take([c.campaign_id for c in campaigns], camp),
             "campaign_name": take([c.name for c in campaigns], camp),
             "stat_date": dates(cells.day[cell_of_row] + first_day),
@@ -566,7 +567,7 @@ def performance_table(
             "clicks": clicks[sel],
             "purchases": row_purchases[sel].astype(float),
             "purchase_value_amount": money(row_value[sel]),
-            "currency": take([accounts.currency[p] for p in PLATFORMS], plat),
+            "currency": take([accounts.currency[p] for p in AD_PLATFORMS], plat),
             # Set by the loader when a connector stores the row; the world has no sync time.
             "synced_at": pa.nulls(sel.size, pa.timestamp("us", tz="UTC")),
         },

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PLATFORMS: tuple[str, ...] = ("meta", "tiktok", "google_ads")
+from tower.names import AD_PLATFORMS
 
 # Platform-reported purchases over Shopify truth, as vendors cite (15-40 %).
 OVER_REPORT = {"meta": 1.25, "tiktok": 1.4, "google_ads": 1.15}
@@ -142,7 +142,7 @@ def profile(index: int) -> BrandProfile:
             timezone="America/Los_Angeles",
             currency="USD",
             countries={"US": 1.0},
-            accounts={p: ("USD", "America/Los_Angeles") for p in PLATFORMS},
+            accounts={p: ("USD", "America/Los_Angeles") for p in AD_PLATFORMS},
             category="wellness",
             health="healthy",
             roas={"meta": (4.0, 4.05), "tiktok": (3.0, 3.0), "google_ads": (3.4, 3.45)},
@@ -178,7 +178,7 @@ def profile(index: int) -> BrandProfile:
         timezone=zone,
         currency="USD",
         countries={"US": 1.0},
-        accounts={p: ("USD", zone) for p in PLATFORMS},
+        accounts={p: ("USD", zone) for p in AD_PLATFORMS},
         category=category,
         health=base.health,
         roas=base.roas,

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from tower.names import AD_PLATFORMS
 from tower_dev.world import ads, inventory, orders
-from tower_dev.world.brands import PLATFORMS, BrandProfile, profile
+from tower_dev.world.brands import BrandProfile, profile
 from tower_dev.world.catalog import build_catalog
 from tower_dev.world.context import BrandContext
 from tower_dev.world.fx import converter, fx_table
@@ -143,7 +144,7 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
         first_epoch_day=epoch_day(start),
         weekday=np.array([(start + timedelta(days=i)).weekday() for i in range(days)]),
         store_starts=day_starts(prof.timezone, start, days),
-        account_starts={p: day_starts(accounts.timezone[p], start, days) for p in PLATFORMS},
+        account_starts={p: day_starts(accounts.timezone[p], start, days) for p in AD_PLATFORMS},
         regions=regions,
         region_weights=population_weights(regions, prof.countries),
         locations=locations,
@@ -206,8 +207,8 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
     spend_store = ads.calibrate(
         cells, campaigns, prof, days, demand.campaign[driven], demand.day[driven], revenue
     )
-    to_account = {p: converter(fx_lookup, prof.currency, accounts.currency[p], days) for p in PLATFORMS}
-    to_store = {p: converter(fx_lookup, accounts.currency[p], prof.currency, days) for p in PLATFORMS}
+    to_account = {p: converter(fx_lookup, prof.currency, accounts.currency[p], days) for p in AD_PLATFORMS}
+    to_store = {p: converter(fx_lookup, accounts.currency[p], prof.currency, days) for p in AD_PLATFORMS}
     perf = ads.performance_table(
         prof.brand_id,
         campaigns,

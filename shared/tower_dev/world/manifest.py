@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from tower.names import AD_PLATFORMS
 from tower_dev.world.ads import Campaign, PerformanceRows
-from tower_dev.world.brands import OVER_REPORT, PLATFORMS
+from tower_dev.world.brands import OVER_REPORT
 from tower_dev.world.context import BrandContext
 from tower_dev.world.inventory import DOC_WINDOW, TARGET_DOC, Stock
 from tower_dev.world.orders import OrderBook
@@ -103,12 +104,12 @@ def build_brand_manifest(
     doc = days_of_cover(ctx, stock)
 
     # -- ROAS by channel and week -------------------------------------------------------------------
-    platform_idx = np.array([PLATFORMS.index(c.platform) for c in campaigns] + [-1])[d.campaign]
+    platform_idx = np.array([AD_PLATFORMS.index(c.platform) for c in campaigns] + [-1])[d.campaign]
     order_week = (days - 1 - d.day) // 7
     row_week = (days - 1 - perf.day) // 7
     spend_store = np.zeros(perf.day.size)
     value_store = np.zeros(perf.day.size)
-    for i, p in enumerate(PLATFORMS):
+    for i, p in enumerate(AD_PLATFORMS):
         m = perf.platform == i
         spend_store[m] = perf.spend_cents[m] / 100 * to_store[p][perf.day[m]]
         value_store[m] = perf.value_cents[m] / 100 * to_store[p][perf.day[m]]
@@ -124,7 +125,7 @@ def build_brand_manifest(
 
     roas_trend: dict[str, Any] = {}
     measured_factor: dict[str, Any] = {}
-    for i, p in enumerate(PLATFORMS):
+    for i, p in enumerate(AD_PLATFORMS):
         prev_t, cur_t = profile.roas[p]
         rc, sc, cur = truth(i, [0])
         rp, sp, prev = truth(i, [1])

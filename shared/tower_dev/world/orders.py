@@ -29,8 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tower.names import AD_PLATFORMS
 from tower_dev.world.ads import TAGGED_SHARE, Campaign, SpendCells
-from tower_dev.world.brands import PLATFORMS
 from tower_dev.world.context import BrandContext
 from tower_dev.world.schema import arrow, build_table, const, dates, lit, money, strings, timestamps
 from tower_dev.world.text import as_text, concat, gid, scatter, take, tokens, where
@@ -293,8 +293,8 @@ def assign_tags(
     revenue (cancelled) are tagged with that probability.
     """
     driven = np.flatnonzero(demand.campaign >= 0)
-    platform = np.array([PLATFORMS.index(c.platform) for c in campaigns])[demand.campaign[driven]]
-    share = np.array([TAGGED_SHARE[p] for p in PLATFORMS])[platform]
+    platform = np.array([AD_PLATFORMS.index(c.platform) for c in campaigns])[demand.campaign[driven]]
+    share = np.array([TAGGED_SHARE[p] for p in AD_PLATFORMS])[platform]
     key = platform * days + demand.day[driven]
     order = np.lexsort((rng.random(driven.size), key))
     value = net_cents[driven][order].astype(float)

@@ -6,11 +6,12 @@ from datetime import date
 
 import pytest
 
-from tower.ai.context import build_context, clean_text, data_version
+from tower.ai.context import build_context, clean_text
 from tower.ai.tokens import compact_json, count_json_tokens, count_tokens
 from tower.decisions.recommend import Thresholds, compute
-from tower_dev.samples import synthetic_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
+from tower.fingerprints import data_version
+from tower_dev.samples import synthetic_facts
 
 T = Thresholds(RuleThresholds(), AlertThresholds())
 

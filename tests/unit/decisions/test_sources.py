@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
+from tower.brands import UnknownBrand
 from tower.decisions.recommend import compute, thresholds_for
-from tower_dev.samples import seed_model_tables
-from tower.decisions.sources import UnknownBrand, load_facts, store_to_account_rates
+from tower.decisions.sources import load_facts, store_to_account_rates
 from tower.runtime import Runtime
+from tower_dev.samples import seed_model_tables
 
 BRAND, OTHER = "acme-candles", "urban-wellness"
 TODAY = date(2026, 11, 23)
