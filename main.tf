@@ -2,7 +2,7 @@
 #
 # Every name the code uses is declared once, in the locals below, and must equal the code's own lists:
 #   topics, subscriptions, queues, secrets  <->  shared/tower/names.py
-#   functions (entry point -> trigger)      <->  shared/tower/entrypoints.py
+#   functions (entry point -> trigger)      <->  shared/tower/wiring.py
 #   BigQuery tables                         <->  shared/tower/sql/schema/*.sql (via infra/gen_schema.py)
 # tests/unit/infra/test_terraform.py parses this configuration and fails when any of them drift.
 
@@ -17,7 +17,7 @@ locals {
     "tower-shopify-events",
   ]
 
-  # Push subscriptions (names.SUBSCRIPTIONS): subscription -> topic and the entry point it delivers to.
+  # Push subscriptions (wiring.subscriptions()): subscription -> topic and the entry point it delivers to.
   subscriptions = {
     "build-models" = { topic = "tower-sync-completed", entry_point = "build_models" }
     "recommend"    = { topic = "tower-models-built", entry_point = "recommend" }
@@ -26,10 +26,13 @@ locals {
 
   # Cloud Tasks queues (names.QUEUES). Syncs are paced below the ad platforms' and Shopify's own rate
   # limits across all brands; budget changes go one at a time so two Accepts never race on a campaign.
+  # Cloud Tasks retries every non-2xx answer, so a task that can never succeed (a PipelineError: bad
+  # payload, unknown brand) is answered 200 with {"ok": false, "retry": false} and an ERROR log line
+  # (functions/_http.py), never 4xx: only failures worth retrying use up max_attempts.
   queues = {
     "tower-sync" = {
       max_dispatches_per_second = 5
-      max_concurrent_dispatches = 20
+      max_concurrent_dispatches = 50
       max_attempts              = 10
       min_backoff               = "30s"
       max_backoff               = "1800s"
@@ -57,25 +60,45 @@ locals {
     "customer-hash-salt",
   ]
 
-  # Per-integration tokens are created at connect time (names.INTEGRATION_SECRET_PREFIX).
-  integration_secret_prefix = "integration-"
+  # Per-brand secrets the runtime creates at connect time (names.RUNTIME_SECRET_PREFIXES): integration
+  # tokens (names.INTEGRATION_SECRET_PREFIX) and customer-hash salts (names.CUSTOMER_SALT_SECRET_PREFIX).
+  integration_secret_prefix   = "integration-"
+  customer_salt_secret_prefix = "customer-hash-salt-"
 
-  # One 2nd-gen function per entry point (entrypoints.ENTRY_POINTS); name = entrypoints.function_name().
+  # One 2nd-gen function per entry point (wiring.ENTRY_POINTS); name = names.function_name().
   # Pub/Sub and task handlers time out at 540 s, under the 600 s push ack deadline and the default
   # Cloud Tasks dispatch deadline, so a slow run is retried rather than acknowledged twice.
+  #
+  # Sizing for the hourly round (bench/scale.py measures it): N brands x up to 4 platforms = 4N sync
+  # tasks, dispatched at <= 5/s and <= 50 at once by tower-sync (1,000 brands: 4,000 tasks dispatched
+  # in 13 min; at 15 s a sync, 50 in flight finish them in 20 min). Each sync function may run 50
+  # instances, the queue's whole concurrency, so Cloud Run never answers Cloud Tasks 429 for lack of
+  # an instance. Every finished sync publishes one tower-sync-completed, so build_models sees up to
+  # 50 / 15 s = 3.3 messages a second; at 15-20 s a build that needs ~60 instances. A push that finds
+  # every instance busy is a 429, which Pub/Sub counts as a failed delivery: the push handlers get the
+  # headroom (build_models 80, recommend 60, summarize 30 under Claude's rate limit) and the
+  # subscriptions 15 attempts over ~1.7 h (pubsub module), so a burst is retried, never dead-lettered.
+  # Concurrency stays 1 for the pipeline's handlers: each holds a warehouse connection and large
+  # frames in memory; the API and webhooks are short requests and share instances.
   functions = {
     api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20 }
     shopify_webhooks    = { name = "tower-shopify-webhooks", trigger = "http", memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 20, concurrency = 10 }
-    schedule_syncs      = { name = "tower-schedule-syncs", trigger = "schedule", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 1, concurrency = 1 }
-    sync_shopify        = { name = "tower-sync-shopify", trigger = "queue:tower-sync", memory = "2Gi", cpu = "1", timeout_seconds = 540, max_instances = 10, concurrency = 1 }
-    sync_meta           = { name = "tower-sync-meta", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 10, concurrency = 1 }
-    sync_tiktok         = { name = "tower-sync-tiktok", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 10, concurrency = 1 }
-    sync_google_ads     = { name = "tower-sync-google-ads", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 10, concurrency = 1 }
-    build_models        = { name = "tower-build-models", trigger = "topic:tower-sync-completed", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 5, concurrency = 1 }
-    recommend           = { name = "tower-recommend", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 5, concurrency = 1 }
-    summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 5, concurrency = 1 }
+    schedule_syncs      = { name = "tower-schedule-syncs", trigger = "schedule", memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1 }
+    sync_shopify        = { name = "tower-sync-shopify", trigger = "queue:tower-sync", memory = "2Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
+    sync_meta           = { name = "tower-sync-meta", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
+    sync_tiktok         = { name = "tower-sync-tiktok", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
+    sync_google_ads     = { name = "tower-sync-google-ads", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
+    build_models        = { name = "tower-build-models", trigger = "topic:tower-sync-completed", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 80, concurrency = 1 }
+    recommend           = { name = "tower-recommend", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1 }
+    summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 30, concurrency = 1 }
     apply_budget_change = { name = "tower-apply-budget-change", trigger = "queue:tower-budget-changes", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 2, concurrency = 1 }
   }
+
+  # Which functions get a run.invoker binding. With http_public_access = "invoker_check_disabled" the
+  # two public functions get none (an organisation's domain-restricted-sharing policy refuses
+  # allUsers); cloudbuild.yaml then turns off their Cloud Run invoker check instead (README, runbook).
+  internal_functions = { for ep, f in local.functions : ep => f if f.trigger != "http" }
+  invoked_functions  = var.http_public_access == "allUsers" ? local.functions : local.internal_functions
 
   # Cloud Scheduler jobs for the entry points triggered by "schedule".
   schedules = {
@@ -89,7 +112,7 @@ locals {
     TOWER_BUS       = "pubsub://${var.project_id}"
     TOWER_TASKS     = "cloudtasks://${var.project_id}/${var.region}"
     TOWER_SECRETS   = "secretmanager://${var.project_id}"
-    # Base URL of the task handlers; entrypoints.task_url() appends "/<function name>".
+    # Base URL of the task handlers; names.function_url() appends "/<function name>".
     TOWER_TASKS_TARGET_URL      = "https://${var.region}-${var.project_id}.cloudfunctions.net"
     TOWER_TASKS_SERVICE_ACCOUNT = module.iam.tasks_invoker_email
     # Google's front end appends the caller's address to X-Forwarded-For: the API's failed-login
@@ -98,12 +121,15 @@ locals {
     # The only writable folder of a Cloud Run instance (in memory): Shopify bulk scratch files
     # (0600, emptied after each block is parsed) and DuckDB's spill files go under it.
     TOWER_DATA_DIR = "/tmp/tower"
+    # Log lines name their request's trace as projects/<project>/traces/<id> (tower.logs), so Cloud
+    # Logging groups a request's lines; the runtime does not set the project itself.
+    GOOGLE_CLOUD_PROJECT = var.project_id
   }
 
   # Who may invoke a function, by trigger kind. The API and Shopify's webhooks are public because
   # browsers and Shopify cannot present Google ID tokens: they authenticate requests themselves
   # (API keys / sessions; the X-Shopify-Hmac-Sha256 signature). Everything else accepts only the
-  # identity that calls it.
+  # identity that calls it. (http is only bound when var.http_public_access is "allUsers".)
   invoker_members = {
     http     = "allUsers"
     topic    = "serviceAccount:${module.iam.push_invoker_email}"
@@ -145,9 +171,10 @@ resource "google_project_service" "enabled" {
 module "iam" {
   source = "./infra/modules/iam"
 
-  project_id                = var.project_id
-  project_number            = data.google_project.this.number
-  integration_secret_prefix = local.integration_secret_prefix
+  project_id                  = var.project_id
+  project_number              = data.google_project.this.number
+  integration_secret_prefix   = local.integration_secret_prefix
+  customer_salt_secret_prefix = local.customer_salt_secret_prefix
 
   depends_on = [google_project_service.enabled]
 }
@@ -171,6 +198,7 @@ module "firestore" {
   project_id        = var.project_id
   location          = var.firestore_location
   delete_protection = var.deletion_protection
+  create_database   = var.create_firestore_database
 
   depends_on = [google_project_service.enabled]
 }
@@ -205,20 +233,29 @@ module "functions" {
   functions                     = local.functions
   environment                   = local.function_env
   invoker_members               = local.invoker_members
+  invoked_functions             = local.invoked_functions
   source_archive                = var.source_archive
   runtime_service_account_email = module.iam.runtime_email
   build_service_account_id      = module.iam.builder_id
   labels                        = local.labels
 
-  # The functions start serving as soon as they deploy: let the stores they read exist first.
-  depends_on = [google_project_service.enabled, module.firestore, module.secrets, module.tasks]
+  # The functions start serving as soon as they deploy: let the stores they read exist first. The
+  # whole iam module, not just the e-mails read above: the build account's role grant and the new
+  # accounts must have propagated (its time_sleep) before eleven builds start at once.
+  depends_on = [
+    google_project_service.enabled,
+    module.iam,
+    module.bigquery,
+    module.firestore,
+    module.secrets,
+    module.tasks,
+  ]
 }
 
 module "pubsub" {
   source = "./infra/modules/pubsub"
 
   project_id                 = var.project_id
-  project_number             = data.google_project.this.number
   topics                     = local.topics
   subscriptions              = local.subscriptions
   push_endpoints             = module.functions.uris

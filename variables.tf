@@ -50,3 +50,27 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "http_public_access" {
+  description = <<-EOT
+    How the two public functions (api, shopify_webhooks) accept callers without Google ID tokens.
+    "allUsers": a run.invoker binding for allUsers (the default). "invoker_check_disabled": no such
+    binding, for organisations whose domain-restricted-sharing policy refuses allUsers; cloudbuild.yaml
+    then runs `gcloud run services update SERVICE --no-invoker-iam-check` on both after each apply
+    (Cloud Run's documented way to serve publicly under that policy). Either way both functions
+    authenticate every request themselves (API keys / sessions, Shopify's HMAC signature).
+  EOT
+  type        = string
+  default     = "allUsers"
+
+  validation {
+    condition     = contains(["allUsers", "invoker_check_disabled"], var.http_public_access)
+    error_message = "http_public_access must be \"allUsers\" or \"invoker_check_disabled\"."
+  }
+}
+
+variable "create_firestore_database" {
+  description = "Create the (default) Firestore database. Set false when the project already has one (creating it again fails with 409), or import it into the state instead (README, runbook)."
+  type        = bool
+  default     = true
+}

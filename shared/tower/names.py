@@ -6,10 +6,6 @@ missing there. Tables are named by the DDL files in ``tower/sql/schema``.
 
 from __future__ import annotations
 
-# The platforms the product syncs, as they name integrations, secrets, sync state and ad rows.
-PLATFORMS: tuple[str, ...] = ("shopify", "meta", "tiktok", "google_ads")
-AD_PLATFORMS: tuple[str, ...] = ("meta", "tiktok", "google_ads")
-
 # Pub/Sub topics (each has a dead-letter topic ``<topic>-dlq`` in Terraform).
 TOPIC_SYNC_COMPLETED = "tower-sync-completed"
 TOPIC_MODELS_BUILT = "tower-models-built"
@@ -54,6 +50,14 @@ SECRETS: tuple[str, ...] = (
     SECRET_CUSTOMER_HASH_SALT,
 )
 INTEGRATION_SECRET_PREFIX = "integration-"
+# Per-brand customer-hash salts are created at connect time under this prefix (customer_salt_secret_id).
+CUSTOMER_SALT_SECRET_PREFIX = f"{SECRET_CUSTOMER_HASH_SALT}-"
+# Every secret the runtime creates at run time starts with one of these; Terraform's IAM condition on
+# the runtime's secret role lists exactly these prefixes (tests/unit/infra/test_permissions.py).
+RUNTIME_SECRET_PREFIXES: tuple[str, ...] = (INTEGRATION_SECRET_PREFIX, CUSTOMER_SALT_SECRET_PREFIX)
+
+# Deployed Cloud Functions carry this prefix so a shared project shows whose functions they are.
+FUNCTION_PREFIX = "tower-"
 
 
 def integration_secret_id(brand_id: str, platform: str, account_id: str = "") -> str:
@@ -71,5 +75,26 @@ def customer_salt_secret_id(brand_id: str) -> str:
     Per-brand salts mean one person hashes differently at two brands (no cross-brand joins). They are
     created when a store is connected, like integration tokens, so Terraform declares none of them.
     """
-    raw = f"{SECRET_CUSTOMER_HASH_SALT}-{brand_id}"
+    raw = f"{CUSTOMER_SALT_SECRET_PREFIX}{brand_id}"
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in raw)[:255]
+
+def function_name(entry_point: str) -> str:
+    """The deployed function of an entry point: ``tower-`` + the name with ``_`` as ``-``.
+
+    2nd-gen function ids allow lowercase letters, digits and ``-`` only. The Cloud Tasks adapter builds
+    its task URLs (and OIDC audiences) from this, and Terraform names each function with it.
+    """
+    if not entry_point or not all(c.islower() or c.isdigit() or c == "_" for c in entry_point):
+        raise ValueError(f"entry point {entry_point!r} must be lowercase letters, digits and _")
+    return FUNCTION_PREFIX + entry_point.replace("_", "-")
+
+
+def function_url(base_url: str, entry_point: str) -> str:
+    """Where an entry point's function answers below ``TOWER_TASKS_TARGET_URL``; also its OIDC audience.
+
+    Terraform sets the base to ``https://REGION-PROJECT.cloudfunctions.net`` and each function answers at
+    ``/<function name>`` below it; Cloud Functions checks an ID token's audience against that full URL.
+    """
+    if not base_url:
+        raise ValueError("TOWER_TASKS_TARGET_URL is empty: set it to the deployed functions' base URL")
+    return f"{base_url.rstrip('/')}/{function_name(entry_point)}"

@@ -175,11 +175,30 @@ _SECRET_NAME = re.compile(r"^projects/([^/]+)/secrets/([A-Za-z0-9_-]{1,255})$")
 _VERSION_NAME = re.compile(r"^(projects/[^/]+/secrets/[A-Za-z0-9_-]{1,255})/versions/(latest|[1-9][0-9]*)$")
 
 
+# The IAM permission each Secret Manager method checks, and on which resource field of its request
+# (Secret Manager's REST reference: "Authorization requires the following IAM permission on ...").
+# CreateSecret is checked on the parent PROJECT, not on the new secret's name.
+SECRET_MANAGER_PERMISSIONS: dict[str, tuple[str, str]] = {
+    "create_secret": ("secretmanager.secrets.create", "parent"),
+    "get_secret": ("secretmanager.secrets.get", "name"),
+    "delete_secret": ("secretmanager.secrets.delete", "name"),
+    "add_secret_version": ("secretmanager.versions.add", "parent"),
+    "access_secret_version": ("secretmanager.versions.access", "name"),
+    "list_secret_versions": ("secretmanager.versions.list", "parent"),
+    "disable_secret_version": ("secretmanager.versions.disable", "name"),
+}
+
+
 @dataclass
 class FakeSecretManager:
-    """The Secret Manager calls the adapter makes, over an in-memory store of secrets."""
+    """The Secret Manager calls the adapter makes, over an in-memory store of secrets.
+
+    ``allows(permission, resource_name)``, when set, is the caller's IAM: a call whose permission it
+    refuses answers PERMISSION_DENIED before the resource is looked at, as Secret Manager does.
+    """
 
     project: str
+    allows: Callable[[str, str], bool] | None = None
     requests: list[tuple[str, Any]] = field(default_factory=list)
     secrets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     port: int = 0
@@ -195,6 +214,13 @@ class FakeSecretManager:
 
             def recorded(request: Any, context: grpc.ServicerContext) -> Any:
                 self.requests.append((name, request))
+                permission, where = SECRET_MANAGER_PERMISSIONS[name]
+                resource = getattr(request, where)
+                if self.allows is not None and not self.allows(permission, resource):
+                    context.abort(
+                        grpc.StatusCode.PERMISSION_DENIED,
+                        f"Permission '{permission}' denied for resource '{resource}' (or it may not exist).",
+                    )
                 with self._lock:
                     return fn(request, context)
 

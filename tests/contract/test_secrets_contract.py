@@ -144,6 +144,58 @@ def test_secret_manager_requests_carry_names_replication_and_checksums(fake_sm: 
     assert reqs[6].name == f"projects/{PROJECT}/secrets/meta-app-secret/versions/latest"
 
 
+def test_exists_reads_the_latest_version_and_never_calls_get_secret(fake_sm: Any) -> None:
+    from tower.adapters.secret_manager import SecretManagerSecrets
+
+    s = SecretManagerSecrets(PROJECT, client=fake_sm.client())
+    s.put("google-ads-developer-token", "dev-token")
+    fake_sm.requests.clear()
+    assert s.exists("google-ads-developer-token") is True
+    assert s.exists("never-put") is False
+    assert fake_sm.calls() == ["access_secret_version", "access_secret_version"]
+    assert fake_sm.requests[0][1].name == f"projects/{PROJECT}/secrets/google-ads-developer-token/versions/latest"
+
+
+def test_exists_with_only_the_accessor_role(fake_sm: Any) -> None:
+    # What Terraform grants on a declared secret: secretAccessor (versions.access) and nothing else.
+    from tower.adapters.secret_manager import SecretManagerSecrets
+
+    s = SecretManagerSecrets(PROJECT, client=fake_sm.client())
+    s.put("anthropic-api-key", "sk-ant-test")
+    fake_sm.secrets[f"projects/{PROJECT}/secrets/google-ads-developer-token"] = []  # declared, no version yet
+    fake_sm.allows = lambda permission, resource: permission == "secretmanager.versions.access"
+    assert s.exists("anthropic-api-key") is True
+    assert s.get("anthropic-api-key") == "sk-ant-test"
+    assert s.exists("google-ads-developer-token") is False
+
+
+def test_exists_of_a_secret_whose_latest_version_is_disabled(fake_sm: Any) -> None:
+    from tower.adapters.secret_manager import SecretManagerSecrets
+
+    s = SecretManagerSecrets(PROJECT, client=fake_sm.client())
+    s.put("integration-b1-meta", "t1")
+    s.rotate("integration-b1-meta", "t2")
+    fake_sm.client().disable_secret_version(
+        request={"name": f"projects/{PROJECT}/secrets/integration-b1-meta/versions/2"})
+    assert s.exists("integration-b1-meta") is True  # there, so connect rotates it rather than re-creating it
+    with pytest.raises(NotFound):
+        s.get("integration-b1-meta")
+
+
+def test_permission_denied_is_a_port_error_naming_the_secret_not_a_false(fake_sm: Any) -> None:
+    from tower.adapters.secret_manager import SecretManagerSecrets
+
+    s = SecretManagerSecrets(PROJECT, client=fake_sm.client())
+    s.put("customer-hash-salt-b1", "salt")
+    fake_sm.allows = lambda permission, resource: False
+    for call in (lambda: s.exists("customer-hash-salt-b1"), lambda: s.get("customer-hash-salt-b1"),
+                 lambda: s.put("customer-hash-salt-b2", "x"), lambda: s.delete("customer-hash-salt-b1")):
+        with pytest.raises(PortError, match=r"may not \w+ secret 'customer-hash-salt-b\d'") as info:
+            call()
+        assert not isinstance(info.value, NotFound)
+        assert "secretmanager." in str(info.value) and "integration- or customer-hash-salt-" in str(info.value)
+
+
 # --- the local store: encryption at rest -------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from grpc_fakes import FakeCloudTasks
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tower import names
 from tower.ports import NotFound, PortError, Task, TaskQueue
 
 PROJECT, LOCATION = "tower-test", "europe-west1"
@@ -52,8 +53,10 @@ def receiver() -> Iterator[tuple[str, dict[str, Any]]]:
     @Request.application  # type: ignore[misc]
     def app(request: Request) -> Response:
         queue = routes["queue"]
+        # Each deployed function knows its own entry point; here the path's function name gives it back.
+        handler = request.path.rsplit("/", 1)[-1].removeprefix(names.FUNCTION_PREFIX).replace("-", "_")
         try:
-            queue.handle_http(request.path.rsplit("/", 1)[-1], dict(request.headers), request.get_data())
+            queue.handle_http(handler, dict(request.headers), request.get_data())
         except Exception as e:  # noqa: BLE001 - a raising handler means retry: answer 500 like a function
             return Response(f"{type(e).__name__}: {e}", status=500)
         return Response("ok")
@@ -219,7 +222,9 @@ def test_cloud_tasks_create_task_request(fake_tasks: FakeCloudTasks) -> None:
     assert task.name == f"{parent}/tasks/change-c1"
     assert task.schedule_time == now + timedelta(seconds=90)
     http = task.http_request
-    url = "https://europe-west1-tower-test.cloudfunctions.net/apply_budget_change"
+    # The deployed function's name (tower-apply-budget-change), not the entry point's: the entry point
+    # alone answers 404 on cloudfunctions.net.
+    url = "https://europe-west1-tower-test.cloudfunctions.net/tower-apply-budget-change"
     assert http.url == url
     assert http.http_method == tasks_v2.HttpMethod.POST
     assert http.headers["Content-Type"] == "application/json"

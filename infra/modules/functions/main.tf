@@ -62,9 +62,10 @@ resource "google_cloudfunctions2_function" "fn" {
   }
 }
 
-# run.invoker on each function's Cloud Run service for exactly the caller its trigger implies.
+# run.invoker on each function's Cloud Run service for exactly the caller its trigger implies. The
+# public functions are left out when the organisation forbids allUsers (var.invoked_functions).
 resource "google_cloud_run_v2_service_iam_member" "invoker" {
-  for_each = var.functions
+  for_each = var.invoked_functions
 
   project  = var.project_id
   location = var.region

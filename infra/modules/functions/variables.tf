@@ -31,6 +31,19 @@ variable "invoker_members" {
   type        = map(string)
 }
 
+variable "invoked_functions" {
+  description = "The entries of var.functions that get a run.invoker binding (all, or all but the http ones)."
+  type = map(object({
+    name            = string
+    trigger         = string
+    memory          = string
+    cpu             = string
+    timeout_seconds = number
+    max_instances   = number
+    concurrency     = number
+  }))
+}
+
 variable "source_archive" {
   description = "Path of the zip built by infra/package_source.py."
   type        = string

@@ -1,6 +1,7 @@
 # Identities, one per role in the pipeline, each with only what that role does:
 #   runtime   - every function runs as it: reads/writes the warehouse and the store, publishes
-#               events, enqueues tasks, reads the app secrets and manages integration-* tokens.
+#               events, enqueues tasks, reads the app secrets and manages the per-brand secrets
+#               (integration-* tokens, customer-hash-salt-* salts).
 #   tasks     - Cloud Tasks signs its calls to the task handlers with it (run.invoker on those only).
 #   scheduler - Cloud Scheduler signs its calls to schedule_syncs with it.
 #   push      - Pub/Sub signs its push deliveries to the event handlers with it.
@@ -58,38 +59,55 @@ resource "google_project_iam_member" "runtime" {
   member  = local.runtime_member
 }
 
-# Connecting a brand stores its token as a new secret "integration-<brand>-<platform>[-<account>]",
-# so the runtime must create secrets, but only those: a custom role with the few Secret Manager
-# permissions the Secrets port uses (put / get / rotate), bound under a condition on the secret's
-# resource name. Secret Manager names secrets by project NUMBER in IAM conditions, and the name
-# checked for a create is the new secret's, so the prefix bounds creation as well as access.
-resource "google_project_iam_custom_role" "integration_secrets" {
+# Connecting a brand stores its token as a new secret "integration-<brand>-<platform>[-<account>]" and
+# its customer-hash salt as "customer-hash-salt-<brand>"; syncs and webhooks read both, rotation
+# disables old versions, and a shop/redact deletes both. So the runtime holds a custom role with those
+# Secret Manager permissions, bound under a condition on the secret's resource name: Secret Manager
+# names secrets by project NUMBER in IAM conditions, and version calls are checked on
+# ".../secrets/ID/versions/N", which the same prefixes match. The deployment's own secrets (secrets
+# module) are read through secretAccessor on each of them, which is all exists() and get() need.
+resource "google_project_iam_custom_role" "runtime_secrets" {
   project     = var.project_id
-  role_id     = "towerIntegrationSecrets"
-  title       = "Control Tower integration secrets"
-  description = "Create, version, read and retire the per-integration token secrets."
+  role_id     = "towerRuntimeSecrets"
+  title       = "Control Tower runtime secrets"
+  description = "Version, read, rotate and delete the per-brand secrets (integration tokens, customer-hash salts)."
   permissions = [
-    "secretmanager.secrets.create",
-    "secretmanager.secrets.get",
-    "secretmanager.versions.add",
+    "secretmanager.secrets.delete",
     "secretmanager.versions.access",
-    "secretmanager.versions.get",
-    "secretmanager.versions.list",
+    "secretmanager.versions.add",
     "secretmanager.versions.disable",
-    "secretmanager.versions.destroy",
+    "secretmanager.versions.list",
   ]
 }
 
-resource "google_project_iam_member" "runtime_integration_secrets" {
+resource "google_project_iam_member" "runtime_secrets" {
   project = var.project_id
-  role    = google_project_iam_custom_role.integration_secrets.name
+  role    = google_project_iam_custom_role.runtime_secrets.name
   member  = local.runtime_member
 
   condition {
-    title       = "integration-secrets-only"
-    description = "Only secrets named ${var.integration_secret_prefix}*"
-    expression  = "resource.name.startsWith(\"projects/${var.project_number}/secrets/${var.integration_secret_prefix}\")"
+    title       = "per-brand-secrets-only"
+    description = "Only secrets named ${var.integration_secret_prefix}* or ${var.customer_salt_secret_prefix}*"
+    expression  = "resource.name.startsWith(\"projects/${var.project_number}/secrets/${var.integration_secret_prefix}\") || resource.name.startsWith(\"projects/${var.project_number}/secrets/${var.customer_salt_secret_prefix}\")"
   }
+}
+
+# CreateSecret is authorised on the parent project, not on the secret to be: a condition on the
+# secret's name never matches it. So creation is a role of its own, granted on the project without
+# a condition. What it allows is an empty secret of any name; adding a version to it, reading it or
+# deleting it still needs the conditional role above, so a secret outside the prefixes stays useless.
+resource "google_project_iam_custom_role" "secret_creator" {
+  project     = var.project_id
+  role_id     = "towerSecretCreator"
+  title       = "Control Tower secret creation"
+  description = "Create (empty) secrets; their versions are governed by towerRuntimeSecrets."
+  permissions = ["secretmanager.secrets.create"]
+}
+
+resource "google_project_iam_member" "runtime_secret_creator" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.secret_creator.name
+  member  = local.runtime_member
 }
 
 # Creating a task whose OIDC token is signed as the tasks account requires actAs on that account
@@ -106,4 +124,19 @@ resource "google_project_iam_member" "builder" {
   project = var.project_id
   role    = "roles/cloudbuild.builds.builder"
   member  = "serviceAccount:${google_service_account.builder.email}"
+}
+
+# IAM is eventually consistent: a new service account or a fresh grant can take a minute to be seen
+# everywhere, and eleven function builds started at once under a builder whose role has not arrived
+# fail. Everything that depends on this module (main.tf: the functions) waits out this pause too.
+resource "time_sleep" "propagation" {
+  create_duration = var.propagation_delay
+
+  depends_on = [
+    google_project_iam_member.runtime,
+    google_project_iam_member.runtime_secrets,
+    google_project_iam_member.runtime_secret_creator,
+    google_project_iam_member.builder,
+    google_service_account_iam_member.runtime_acts_as_tasks,
+  ]
 }

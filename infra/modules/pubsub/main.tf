@@ -3,20 +3,40 @@
 # Design (why not the functions' own event triggers): a 2nd-gen function's Pub/Sub event_trigger
 # makes Eventarc create and own the subscription, and neither google_cloudfunctions2_function nor
 # google_eventarc_trigger can give that subscription a dead-letter policy
-# (hashicorp/terraform-provider-google#25069, #17697). So each names.SUBSCRIPTIONS entry is an
+# (hashicorp/terraform-provider-google#25069, #17697). So each wiring.subscriptions() entry is an
 # explicit push subscription here, to its function's HTTPS URL, authenticated with an OIDC token of
 # the push service account, with:
 #   * retry_policy: exponential backoff between redeliveries of a message the handler failed
 #     (a handler raises -> HTTP 500 -> retried; returns -> 2xx -> acked);
-#   * dead_letter_policy: after max_delivery_attempts the message moves to "<topic>-dlq";
+#   * dead_letter_policy: after max_delivery_attempts the message moves to "<topic>-dlq". A 429
+#     (every instance busy during the hourly burst) counts as a failed delivery too, so the default
+#     15 attempts with 10 s..600 s backoff span ~1.7 h: a burst is retried, not dead-lettered;
 #   * ack_deadline_seconds: 600, above the handlers' 540 s timeout.
 # Each "<topic>-dlq" has a pull subscription "<topic>-dlq-hold" that keeps dead letters 7 days for
 # inspection and replay (a topic without subscriptions would drop them). Pub/Sub moves a message to
 # the dead-letter topic as its own service agent, which therefore publishes to the -dlq topics and
 # subscribes (to ack the original) on the source subscriptions.
 
+# The Pub/Sub service agent (service-NUMBER@gcp-sa-pubsub) is created lazily by Google, and on a fresh
+# project it may not exist yet when the bindings below are applied ("does not exist"). Asking for the
+# service identity creates it; the pause lets the new identity reach IAM before it is bound.
+resource "google_project_service_identity" "pubsub" {
+  provider = google-beta
+
+  project = var.project_id
+  service = "pubsub.googleapis.com"
+}
+
+resource "time_sleep" "pubsub_agent" {
+  create_duration = var.propagation_delay
+
+  triggers = {
+    agent = google_project_service_identity.pubsub.email
+  }
+}
+
 locals {
-  pubsub_agent = "serviceAccount:service-${var.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_agent = "serviceAccount:${time_sleep.pubsub_agent.triggers["agent"]}"
 }
 
 resource "google_pubsub_topic" "topic" {

@@ -3,18 +3,13 @@ variable "project_id" {
   type        = string
 }
 
-variable "project_number" {
-  description = "Project number (names the Pub/Sub service agent)."
-  type        = string
-}
-
 variable "topics" {
   description = "Topic names (names.TOPICS); each gets a dead-letter topic <topic>-dlq."
   type        = list(string)
 }
 
 variable "subscriptions" {
-  description = "Subscription name -> topic and the entry point it pushes to (names.SUBSCRIPTIONS)."
+  description = "Subscription name -> topic and the entry point it pushes to (tower.wiring.subscriptions())."
   type = map(object({
     topic       = string
     entry_point = string
@@ -42,9 +37,9 @@ variable "publisher_member" {
 }
 
 variable "max_delivery_attempts" {
-  description = "Deliveries of a message before it is moved to the dead-letter topic (5-100)."
+  description = "Deliveries of a message before it is moved to the dead-letter topic (5-100); 429s count."
   type        = number
-  default     = 10
+  default     = 15
 }
 
 variable "ack_deadline_seconds" {
@@ -57,4 +52,10 @@ variable "labels" {
   description = "Labels on topics and subscriptions."
   type        = map(string)
   default     = {}
+}
+
+variable "propagation_delay" {
+  description = "Pause between creating the Pub/Sub service agent and granting it roles (IAM is eventually consistent)."
+  type        = string
+  default     = "30s"
 }

@@ -1,4 +1,4 @@
-# Cloud Tasks queues. Tasks are HTTP tasks the code creates with a URL (entrypoints.task_url) and an
+# Cloud Tasks queues. Tasks are HTTP tasks the code creates with a URL (names.function_url) and an
 # OIDC token for the tasks account; a handler that answers non-2xx is retried with the backoff below
 # and dropped after max_attempts (the sync's checkpoint in sync_state makes the next run resume).
 

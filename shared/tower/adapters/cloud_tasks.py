@@ -1,7 +1,9 @@
 """The task queue on Cloud Tasks (google-cloud-tasks), imported only when ``TOWER_TASKS=cloudtasks://``.
 
-A task is an HTTP POST of the JSON payload to ``{tasks_target_url}/{handler}`` (the handler's
-Cloud Run function), signed with an OIDC token of ``tasks_service_account``. The task id becomes
+A task is an HTTP POST of the JSON payload to ``{tasks_target_url}/tower-<handler with - for _>``,
+the URL of the function Terraform deploys for that entry point (:func:`tower.names.function_url`),
+signed with an OIDC token of ``tasks_service_account`` whose audience is that same URL (what Cloud
+Functions checks a token against). The task id becomes
 the task *name*, which is how Cloud Tasks deduplicates: creating a name that exists (or existed in
 the last hour or so) answers ALREADY_EXISTS, which here means "already enqueued".
 
@@ -17,6 +19,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tower import names
 from tower.adapters.local_tasks import check_handler, check_task, encode_task_payload
 from tower.ports import PortError, Task
 
@@ -85,7 +88,7 @@ class CloudTasksQueue:
         body = encode_task_payload(payload)
         if delay_seconds < 0:
             raise PortError(f"delay_seconds must be >= 0, got {delay_seconds}")
-        url = f"{self.target_url}/{handler}"
+        url = self.url_for(handler)
         http_request: dict[str, Any] = {
             "http_method": tasks_v2.HttpMethod.POST,
             "url": url,
@@ -93,7 +96,7 @@ class CloudTasksQueue:
             "body": body,
         }
         if self.service_account:
-            # The audience is the function's own URL: what a Cloud Run function checks by default.
+            # The audience is the function's own cloudfunctions.net URL, which its front end checks.
             http_request["oidc_token"] = {"service_account_email": self.service_account, "audience": url}
         task: dict[str, Any] = {"http_request": http_request}
         if task_id:
@@ -108,6 +111,17 @@ class CloudTasksQueue:
         except gexc.GoogleAPICallError as e:
             raise PortError(f"create task in {queue}: {type(e).__name__}: {e.message}") from e
         return str(created.name).rsplit("/", 1)[-1]
+
+    def url_for(self, handler: str) -> str:
+        """The URL (and OIDC audience) of the function deployed for a handler entry point.
+
+        Functions are deployed as ``tower-<entry point with - for _>``, not under the entry point's
+        own name: a task sent to ``.../sync_shopify`` would answer 404 and be retried to exhaustion.
+        """
+        try:
+            return names.function_url(self.target_url, handler)
+        except ValueError as e:
+            raise PortError(f"task handler {handler!r}: {e}") from None
 
     def register(self, handler: str, fn: Callable[[Task], None]) -> None:
         """Route HTTP task requests for this handler (see handle_http) to fn."""

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from tower import names
 from tower.adapters.local_secrets import check_secret_id, check_version
 from tower.ports import NotFound, PortError
 from tower.redact import remember
+
+
+def _denied(action: str, secret_id: str, error: Any) -> str:
+    """A PERMISSION_DENIED answer as one line naming the secret and where the grant comes from."""
+    return (
+        f"the service account may not {action} secret {secret_id!r} ({error.message}); Terraform grants the "
+        f"runtime secretAccessor on the declared secrets and its secret role on ids starting with "
+        f"{' or '.join(names.RUNTIME_SECRET_PREFIXES)}"
+    )
 
 
 def _crc32c(data: bytes) -> int:
@@ -66,6 +76,8 @@ class SecretManagerSecrets:
 
         try:
             return self._add_version(secret_id, value)
+        except gexc.PermissionDenied as e:
+            raise PortError(_denied("write", secret_id, e)) from None
         except gexc.GoogleAPICallError as e:
             raise PortError(f"put secret {secret_id}: {type(e).__name__}: {e.message}") from e
 
@@ -82,6 +94,8 @@ class SecretManagerSecrets:
         except gexc.FailedPrecondition as e:
             # Secret Manager answers FAILED_PRECONDITION for a disabled or destroyed version.
             raise NotFound(f"secret {secret_id!r} version {version} is not enabled: {e.message}") from e
+        except gexc.PermissionDenied as e:
+            raise PortError(_denied("read", secret_id, e)) from None
         except gexc.GoogleAPICallError as e:
             raise PortError(f"get secret {secret_id}: {type(e).__name__}: {e.message}") from e
         data = bytes(resp.payload.data)
@@ -100,6 +114,8 @@ class SecretManagerSecrets:
             ):
                 if str(v.name).rsplit("/", 1)[-1] != new:
                     self._client.disable_secret_version(request={"name": v.name})
+        except gexc.PermissionDenied as e:
+            raise PortError(_denied("rotate", secret_id, e)) from None
         except gexc.GoogleAPICallError as e:
             raise PortError(f"rotate secret {secret_id}: {type(e).__name__}: {e.message}") from e
         return new
@@ -124,16 +140,35 @@ class SecretManagerSecrets:
             self._client.delete_secret(request={"name": self._path(secret_id)})
         except gexc.NotFound:
             pass
+        except gexc.PermissionDenied as e:
+            raise PortError(_denied("delete", secret_id, e)) from None
         except gexc.GoogleAPICallError as e:
             raise PortError(f"delete secret {secret_id}: {type(e).__name__}: {e.message}") from e
 
     def exists(self, secret_id: str) -> bool:
+        """Whether the secret is there with a version to read.
+
+        Asked by accessing the latest version, not with GetSecret: the runtime holds
+        ``secretmanager.versions.access`` on the secrets it reads but not ``secretmanager.secrets.get``
+        (Terraform's grants, tests/unit/infra/test_permissions.py). A secret declared by Terraform
+        that has no version yet answers NOT_FOUND, as a missing one does: both are "not there".
+
+        Raises:
+            PortError: Secret Manager refused the call (PERMISSION_DENIED names the missing grant),
+                rather than a ``False`` that would send a caller on to create what it cannot read.
+        """
         from google.api_core import exceptions as gexc
 
         try:
-            self._client.get_secret(request={"name": self._path(secret_id)})
+            self._client.access_secret_version(request={"name": f"{self._path(secret_id)}/versions/latest"})
         except gexc.NotFound:
             return False
+        except gexc.FailedPrecondition:
+            return True  # its latest version is disabled or destroyed: the secret itself exists
+        except gexc.PermissionDenied as e:
+            raise PortError(_denied("read", secret_id, e)) from None
+        except gexc.GoogleAPICallError as e:
+            raise PortError(f"exists secret {secret_id}: {type(e).__name__}: {e.message}") from e
         return True
 
     def close(self) -> None:

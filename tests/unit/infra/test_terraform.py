@@ -341,6 +341,10 @@ class Module:
     def var(self, name: str) -> Any:
         declared = self.variables
         if self.parent is None or self.call is None:
+            # The root's variables take their defaults, as `terraform plan` without -var would; one
+            # without a default (project_id) stays symbolic.
+            if "default" in declared.get(name, {}):
+                return self.eval(declared[name]["default"])
             return Sym(f"var.{name}")
         if name not in declared:
             raise TerraformError(f"{self.path}: var.{name} is not declared")
