@@ -4,8 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: demo test bench lint settings-docs clean
+.PHONY: demo test bench lint settings-docs clean tools
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,17 +18,26 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
+# checkov (R7 of bench/reliability.py) in a virtualenv of its own: its pins conflict with the lock's.
+$(TOOLS_STAMP): bench/tools.lock $(STAMP)
+	test -x $(TOOLS)/bin/python || $(UV) venv --quiet --python $(PY) $(TOOLS)
+	$(UV) pip sync --quiet --python $(TOOLS)/bin/python bench/tools.lock
+	touch $(TOOLS_STAMP)
+
+tools: $(TOOLS_STAMP)
+
 demo: $(STAMP)
 	$(VENV)/bin/tower demo
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q tests
 
-bench: $(STAMP)
+bench: $(STAMP) $(TOOLS_STAMP)
 	$(PY) bench/world.py
 	$(PY) bench/shopify_bulk.py
 	$(PY) bench/models.py
 	$(PY) bench/ai_context.py
+	$(PY) bench/reliability.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests bench
@@ -37,4 +48,4 @@ settings-docs: $(STAMP)
 	$(PY) -c "import re,subprocess;t=subprocess.run(['$(VENV)/bin/tower','settings'],capture_output=True,text=True,check=True).stdout;p='README.md';s=open(p).read();s=re.sub(r'(<!-- settings:start -->\n).*?(<!-- settings:end -->)',lambda m:m.group(1)+t+m.group(2),s,flags=re.S);open(p,'w').write(s)"
 
 clean:
-	rm -rf $(VENV) .tower .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .tower .pytest_cache

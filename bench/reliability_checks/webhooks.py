@@ -1,0 +1,203 @@
+"""R3: webhook deliveries with a bad HMAC, and replays, are all rejected or deduplicated.
+
+The deliveries are the Shopify sandbox's own, signed with the app secret as Shopify signs them, for
+real changes of a synced shop (an order created, updated, refunded, cancelled, a product deleted,
+stock moved, the privacy topics). Each goes to the ``shopify_webhooks`` Cloud Function through
+functions-framework, preceded by forged copies of itself and followed by replays:
+
+* forged: the body changed after signing, signed with another secret, no signature, an empty one, the
+  signature of an empty body, the hex digest instead of base64, a truncated one, another delivery's;
+  each must answer 401 and leave the warehouse as it was;
+* replays: the same delivery again (must answer ``duplicate``), the same signed body under a new
+  webhook id (the id is not signed, so anyone holding one delivery can do this; the MERGEs must leave
+  the warehouse as it was), and, at the end, each order's oldest delivery again under a new id (stale:
+  it must not overwrite the newer row).
+
+``r3_accepted_bad`` counts forged deliveries answered 2xx or that changed the warehouse, and replays
+answered ``processed`` under their own id or that changed it. OAuth callbacks are probed the same way
+once the API has one (a route naming ``oauth`` or ``callback``): a forged HMAC or state must not be
+answered 2xx or 3xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from reliability_checks import fingerprint as fp
+from reliability_checks.faults import sync_to_completion
+from reliability_checks.world import connect_everything, local_settings, start_platforms
+from tower.runtime import Runtime, set_default_runtime
+
+SECRET = "reliability-app-secret"
+#: What a webhook may write: the Shopify tables and the integration's status.
+_STATE_TABLES = {**{t: k for t, k in fp.SYNCED_TABLES.items() if not t.startswith("ad_")},
+                 "integrations": ("brand_id", "platform", "account_id")}
+
+
+def _state(runtime: Runtime) -> dict[str, str]:
+    return {t: fp.table_figures(runtime.warehouse, t, k).content for t, k in _STATE_TABLES.items()}
+
+
+def forgeries(body: bytes, headers: dict[str, str], other_body: bytes) -> list[tuple[str, bytes, dict[str, str]]]:
+    """Forged copies of a delivery: (what, body, headers)."""
+    good = headers["X-Shopify-Hmac-Sha256"]
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256)
+
+    def with_sig(sig: str | None) -> dict[str, str]:
+        h = {k: v for k, v in headers.items() if k != "X-Shopify-Hmac-Sha256"}
+        if sig is not None:
+            h["X-Shopify-Hmac-Sha256"] = sig
+        return {**h, "X-Shopify-Webhook-Id": str(uuid.uuid4())}
+
+    other = base64.b64encode(hmac.new(b"not-the-app-secret", body, hashlib.sha256).digest()).decode()
+    empty = base64.b64encode(hmac.new(SECRET.encode(), b"", hashlib.sha256).digest()).decode()
+    swapped = base64.b64encode(hmac.new(SECRET.encode(), other_body, hashlib.sha256).digest()).decode()
+    tampered = body.replace(b"1", b"2", 1) if b"1" in body else body + b" "
+    return [
+        ("tampered body", tampered, with_sig(good)),
+        ("body with a trailing space", body + b" ", with_sig(good)),
+        ("another secret", body, with_sig(other)),
+        ("no signature", body, with_sig(None)),
+        ("empty signature", body, with_sig("")),
+        ("signature of an empty body", body, with_sig(empty)),
+        ("hex digest", body, with_sig(digest.hexdigest())),
+        ("truncated signature", body, with_sig(good[:-4])),
+        ("another delivery's signature", body, with_sig(swapped)),
+    ]
+
+
+def _make_changes(state: Any, clock: Any) -> None:
+    """Real changes of the shop a minute apart (Shopify's timestamps have whole seconds: two changes in
+    one second cannot be told apart by anyone), each producing its webhook deliveries."""
+    orders = sorted(state.orders.values(), key=lambda o: o.created_at)
+    live = [o for o in orders if o.cancelled_at is None and not o.refunds]
+    doomed = next(p for p in state.live_products() if p.id not in state.deleted_before_open)
+    made: list[Any] = []
+    for change in (
+        lambda: state.add_order(like=live[0].id, quantity=2),
+        lambda: state.update_order_address(made[0].id, zip_code="73301", province_code="TX"),
+        lambda: state.refund_line(live[1].id, live[1].line_items[0].id, 1),
+        lambda: state.cancel_order(live[2].id),
+        lambda: state.update_order_address(live[3].id, zip_code="10001", province_code="NY"),
+        lambda: state.delete_product(doomed.id),
+        lambda: state.move_stock(*next(iter(state.levels)), available=-2),
+    ):
+        clock.advance(60)
+        made.append(change())
+
+
+def run(world: Any, *, include_privacy: bool = True) -> dict[str, Any]:
+    """R3's figures."""
+    import functions_framework
+
+    from tower_dev.sandboxes.shopify_store.testing import clock_after
+
+    root_dir = Path(__file__).resolve().parents[2]
+    clock = clock_after(world)
+    platforms = start_platforms(world, shop_clock=clock)
+    accepted_bad: list[str] = []
+    counts = {"forged": 0, "replays": 0, "stale": 0, "valid": 0, "valid_rejected": 0}
+    try:
+        with tempfile.TemporaryDirectory(prefix="tower-r3-") as tmp:
+            runtime = Runtime(local_settings(Path(tmp), platforms, shopify_api_secret=SECRET,
+                                             shopify_bulk_min_orders=10**9))
+            now = clock.now()
+            brand_ids = connect_everything(runtime, platforms, now)
+            sync_to_completion(runtime, brand_ids[0], "shopify", now=now, today=world.params.end_date, seed=0)
+            set_default_runtime(runtime)
+            try:
+                from tower_dev.sandboxes.shopify_store.webhooks import WebhookSender
+
+                shop_state = platforms.shop.shop(brand_ids[0]).state
+                sender = WebhookSender(shop_state, SECRET).attach()
+                _make_changes(shop_state, clock)
+                if include_privacy:
+                    order = next(o for o in shop_state.orders.values()
+                                 if o.cancelled_at is None and o.customer_id)
+                    clock.advance(60)
+                    sender.customers_data_request(int(order.customer_id), [order.id], 9001)
+                    clock.advance(60)
+                    sender.customers_redact(int(order.customer_id), [order.id])
+                client = functions_framework.create_app(
+                    target="shopify_webhooks", source=str(root_dir / "main.py"),
+                ).test_client()
+                deliveries = list(sender.outbox)
+                for i, d in enumerate(deliveries):
+                    other = deliveries[(i + 1) % len(deliveries)].body
+                    for what, body, headers in forgeries(d.body, dict(d.headers), other):
+                        counts["forged"] += 1
+                        before = _state(runtime)
+                        r = client.post("/", data=body, headers=headers)
+                        if r.status_code < 300 or _state(runtime) != before:
+                            accepted_bad.append(f"{d.topic}: {what} answered {r.status_code}")
+                    r = client.post("/", data=d.body, headers=d.headers)
+                    counts["valid"] += 1
+                    if r.status_code != 200:
+                        counts["valid_rejected"] += 1
+                    after_first = _state(runtime)
+                    counts["replays"] += 2
+                    r = client.post("/", data=d.body, headers=d.headers)
+                    if (r.get_json() or {}).get("status") != "duplicate" or _state(runtime) != after_first:
+                        accepted_bad.append(f"{d.topic}: exact replay answered {r.status_code} {r.get_json()}")
+                    fresh = {**d.headers, "X-Shopify-Webhook-Id": str(uuid.uuid4())}
+                    r = client.post("/", data=d.body, headers=fresh)
+                    if _state(runtime) != after_first:
+                        accepted_bad.append(f"{d.topic}: replay under a new id changed the warehouse")
+                settled = _state(runtime)
+                seen: set[str] = set()
+                for d in deliveries:
+                    if not d.topic.startswith("orders/") or d.topic == "orders/edited":
+                        continue
+                    order_id = str(json.loads(d.body).get("id"))
+                    if order_id in seen:
+                        continue
+                    seen.add(order_id)
+                    counts["stale"] += 1
+                    client.post("/", data=d.body, headers={**d.headers, "X-Shopify-Webhook-Id": str(uuid.uuid4())})
+                    if _state(runtime) != settled:
+                        accepted_bad.append(f"{d.topic}: an old delivery replayed late overwrote newer rows")
+                        settled = _state(runtime)
+                oauth = _oauth_probe(runtime, accepted_bad)
+            finally:
+                set_default_runtime(None)
+                runtime.close()
+    finally:
+        platforms.stop()
+    return {
+        "r3_accepted_bad": len(accepted_bad),
+        "r3_forged": counts["forged"],
+        "r3_replays": counts["replays"] + counts["stale"],
+        "r3_valid_deliveries": counts["valid"],
+        "r3_valid_rejected": counts["valid_rejected"],
+        "r3_oauth_routes": oauth,
+        "r3_details": accepted_bad[:10],
+    }
+
+
+def _oauth_probe(runtime: Runtime, accepted_bad: list[str]) -> int:
+    """Forged OAuth callbacks against every API route naming oauth or callback; returns how many exist."""
+    from tower.api.app import create_app
+
+    app = create_app(runtime)
+    routes = [r for r in app.url_map.iter_rules()
+              if ("oauth" in r.rule.lower() or "callback" in r.rule.lower()) and "GET" in (r.methods or set())
+              and "<" not in r.rule]
+    client = app.test_client()
+    forged = [
+        {"code": "x", "shop": "acme-candles.myshopify.com", "state": "forged", "timestamp": "1", "hmac": "00"},
+        {"code": "x", "shop": "acme-candles.myshopify.com", "timestamp": "1"},
+        {"code": "x", "shop": "evil.example.com", "state": "forged", "timestamp": "1", "hmac": "0" * 64},
+    ]
+    for rule in routes:
+        for params in forged:
+            r = client.get(rule.rule, query_string=params)
+            if r.status_code < 400:
+                accepted_bad.append(f"OAuth {rule.rule} answered {r.status_code} to a forged callback")
+    return len(routes)
