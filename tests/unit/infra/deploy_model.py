@@ -131,6 +131,15 @@ def _values(expr: ast.expr, tree: ast.Module) -> list[str]:
     raise _Unresolved(ast.unparse(expr))
 
 
+def _module_tree(dotted: str) -> ast.Module:
+    """The parsed source of a ``tower.*`` module, found on disk (never imported)."""
+    base = LIBRARY.parent.joinpath(*dotted.split("."))
+    path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+    if not path.is_file():
+        raise _Unresolved(dotted)
+    return ast.parse(path.read_text(), str(path))
+
+
 def _constant(expr: ast.expr, tree: ast.Module, depth: int = 0) -> Any:
     """A literal, ``names.X``, or a module-level constant of the file, read without importing it."""
     if depth > 5:
@@ -146,6 +155,11 @@ def _constant(expr: ast.expr, tree: ast.Module, depth: int = 0) -> Any:
                 value = node.value
                 assert value is not None
                 return _constant(value, tree, depth + 1)
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tower."):
+                for alias in node.names:
+                    if (alias.asname or alias.name) == expr.id:
+                        source = _module_tree(node.module)
+                        return _constant(ast.Name(id=alias.name, ctx=ast.Load()), source, depth + 1)
     else:
         try:
             return ast.literal_eval(expr)
