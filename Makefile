@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: demo test bench lint settings-docs clean tools
+.PHONY: demo test bench lint settings-docs clean tools functions-lock
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ $(TOOLS_STAMP): bench/tools.lock $(STAMP)
 	touch $(TOOLS_STAMP)
 
 tools: $(TOOLS_STAMP)
+
+# The lock the deployed functions install (the zip's requirements.txt, infra/package_source.py): the
+# runtime's dependencies only, for Cloud Functions' platform, at the versions requirements.lock pins.
+functions-lock: $(STAMP)
+	$(UV) pip compile --quiet pyproject.toml --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+		--generate-hashes -c requirements.lock -o requirements-functions.lock
 
 demo: $(STAMP)
 	$(VENV)/bin/tower demo

@@ -6,8 +6,11 @@ the zip, with that root on ``sys.path``. The zip therefore holds:
 * ``main.py`` and ``functions/`` as they are in the repository;
 * ``tower/``: the library, lifted from ``shared/tower`` so ``import tower`` works without installing
   the project (the repository installs it editable instead);
-* ``requirements.txt``: the committed lock file, pinned with hashes, so production runs the versions
-  the tests ran.
+* ``requirements.txt``: the committed ``requirements-functions.lock``, pinned with hashes: the
+  runtime's dependencies only (no dev extra: no pytest, ruff, mypy... in a function), resolved for the
+  platform the functions run on (x86_64 Linux, CPython 3.11) and constrained to the versions of
+  ``requirements.lock``, so production runs the versions the tests ran. Regenerate it with
+  ``make functions-lock`` whenever requirements.lock changes (a test fails when the two disagree).
 
 The zip is byte-identical for an unchanged tree (sorted entries, fixed timestamps and modes): its
 MD5 names the uploaded object, so an unchanged build redeploys nothing.
@@ -24,6 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+FUNCTIONS_LOCK = "requirements-functions.lock"
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 _SKIP_SUFFIXES = {".pyc", ".pyo"}
 
@@ -44,7 +48,7 @@ def _files_under(base: Path) -> list[Path]:
 
 def entries(root: Path) -> dict[str, Path]:
     """Archive name -> file on disk, for everything the functions' source needs."""
-    required = {"main.py": root / "main.py", "requirements.txt": root / "requirements.lock"}
+    required = {"main.py": root / "main.py", "requirements.txt": root / FUNCTIONS_LOCK}
     missing = [str(p.relative_to(root)) for p in required.values() if not p.is_file()]
     for folder in ("functions", "shared/tower"):
         if not (root / folder).is_dir():
