@@ -107,6 +107,10 @@ def _error(status: int, code: str, message: str) -> WebhookResponse:
 #: Longest ``X-Shopify-Webhook-Id`` accepted (Shopify sends UUIDs); encoded, it stays far below
 #: Firestore's 1,500-byte document id limit.
 MAX_WEBHOOK_ID = 256
+# How long a processed_events record is kept: Firestore's TTL policy on expires_at (Terraform,
+# infra/modules/firestore) deletes it afterwards. Shopify retries a delivery for hours, so a week
+# still deduplicates every retry while the collection stops growing by a document per delivery.
+PROCESSED_EVENT_RETENTION = timedelta(days=7)
 _EVENT_PREFIX = "shopify-"
 
 
@@ -221,8 +225,9 @@ class WebhookHandler:
                 outcome = self._apply(topic, payload, brand, shop, webhook_id, h)
             except Ignored as e:
                 outcome = {"status": "ignored", "warning": str(e)}
-        record = {"webhook_id": webhook_id, "topic": topic, "shop": shop, "processed_at": self.now(),
-                  "status": outcome["status"]}
+        processed_at = self.now()
+        record = {"webhook_id": webhook_id, "topic": topic, "shop": shop, "processed_at": processed_at,
+                  "expires_at": processed_at + PROCESSED_EVENT_RETENTION, "status": outcome["status"]}
         if "warning" in outcome:
             record["warning"] = outcome["warning"]
         self.store.create(path, record)
