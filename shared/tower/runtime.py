@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from tower.adapters import open_bus, open_secrets, open_store, open_tasks, open_warehouse
 from tower.config import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,32 +26,22 @@ class Runtime:
 
     @cached_property
     def warehouse(self) -> Warehouse:
-        from tower.adapters import open_warehouse
-
         return open_warehouse(self.settings, read_only=self.read_only)
 
     @cached_property
     def store(self) -> DocumentStore:
-        from tower.adapters import open_store
-
         return open_store(self.settings)
 
     @cached_property
     def bus(self) -> Bus:
-        from tower.adapters import open_bus
-
         return open_bus(self.settings)
 
     @cached_property
     def tasks(self) -> TaskQueue:
-        from tower.adapters import open_tasks
-
         return open_tasks(self.settings)
 
     @cached_property
     def secrets(self) -> Secrets:
-        from tower.adapters import open_secrets
-
         return open_secrets(self.settings)
 
     def close(self) -> None:

@@ -22,8 +22,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tower import names
 from tower.ai.grounding import GenerationFailed
 from tower.ai.usage import CallUsage
+from tower.ports import PortError
 from tower.retry import RetryPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -198,9 +200,6 @@ def resolve_api_key(runtime: Runtime) -> str:
     key = runtime.settings.anthropic_api_key or os.environ.get("ANTHROPIC_API_KEY", "")
     if key:
         return key
-    from tower import names
-    from tower.ports import PortError
-
     try:
         secrets = runtime.secrets
         if secrets.exists(names.SECRET_ANTHROPIC_API_KEY):

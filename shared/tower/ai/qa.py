@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from tower import sql as sqlfiles
 from tower.ai import narrator
+from tower.ai.claude import ClaudeClient, client_for
 from tower.ai.context import clean_text
 from tower.ai.grounding import GenerationFailed, Grounded, grounded
 from tower.ai.prompts import QA_SYSTEM, data_message
@@ -44,7 +45,6 @@ from tower.names import AD_PLATFORMS
 from tower.ports import Confinement, PortError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tower.ai.claude import ClaudeClient
     from tower.config import Settings
     from tower.ports import Warehouse
     from tower.runtime import Runtime
@@ -523,8 +523,6 @@ def ask(
         b = brand_row(runtime.warehouse, brand_id)
         currency, brand_name = b["currency"], brand_name or b["brand_name"]
     if client is None:
-        from tower.ai.claude import client_for
-
         claude = client_for(runtime)
     elif callable(client) and not hasattr(client, "create"):
         claude = client()

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tower.ai import narrator
+from tower.ai.claude import ClaudeClient, client_for
 from tower.ai.context import build_context, clean_text
 from tower.ai.grounding import GenerationFailed, Grounded, grounded
 from tower.ai.prompts import EXPLAIN_SYSTEM, EXPLAIN_TOOL, SUMMARY_SYSTEM, SUMMARY_TOOL, data_message
@@ -32,7 +33,6 @@ from tower.decisions.store import cached, explanation_path, summary_path
 from tower.fingerprints import data_version
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tower.ai.claude import ClaudeClient
     from tower.runtime import Runtime
 
 log = logging.getLogger("tower.ai")
@@ -64,8 +64,6 @@ def _validate_summary(value: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 def _claude_or_none(runtime: Runtime, client: Any) -> ClaudeClient | None:
     if client is None:
-        from tower.ai.claude import client_for
-
         return client_for(runtime)
     if callable(client) and not hasattr(client, "create"):
         return client()

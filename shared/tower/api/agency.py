@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from tower.api.brands import current_recommendations
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_runtime
+from tower.decisions.store import list_alerts
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.runtime import Runtime
@@ -81,8 +83,6 @@ def brand_names(runtime: Runtime, brand_ids: Sequence[str]) -> dict[str, str]:
 
 def overview(runtime: Runtime, brand_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The overview rows of these brands, sorted by urgency (brands unknown everywhere are left out)."""
-    from tower.api.brands import current_recommendations
-    from tower.decisions.store import list_alerts
 
     ids = sorted(set(brand_ids))
     names = brand_names(runtime, ids)

@@ -17,12 +17,21 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
+from tower.ai.qa import ask as ask_question
+from tower.analytics.snapshots import (
+    SNAPSHOT_SQL,
+    channel_drilldown,
+    latest_as_of,
+    performance_snapshot,
+)
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.api.schemas import AcceptBody, AskBody, DismissBody, UndoBody
 from tower.brands import brand_row, local_date
+from tower.connectors.retry import RetriesExhausted
+from tower.decisions.store import find_recommendation, latest_summary, list_alerts, list_recommendations
 from tower.names import AD_PLATFORMS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,8 +76,6 @@ def current_recommendations(store: DocumentStore, brand_id: str, *, week: str | 
     The newest week is found among every card, dismissed ones included, so dismissing all of this
     week's cards shows an empty week rather than last week's stale ones.
     """
-    from tower.decisions.store import list_recommendations
-
     docs = list_recommendations(store, brand_id, include_hidden=True)
     if week is None:
         week = max((str(d.get("week") or "") for d in docs), default="") or None
@@ -95,8 +102,6 @@ def performance(runtime: Runtime, brand_id: str, today: date) -> dict[str, Any]:
     Read from the models' ``performance_snapshots`` of the latest as-of day built before ``today``
     (the plan's shape, plus ``previous_week`` and ``changes`` in percent).
     """
-    from tower.analytics.snapshots import SNAPSHOT_SQL, latest_as_of, performance_snapshot
-
     as_of = latest_as_of(runtime.warehouse, brand_id, today)
     rows = [] if as_of is None else runtime.warehouse.rows(SNAPSHOT_SQL, {"brand_id": brand_id, "as_of_date": as_of})
     blended = next((r for r in rows if r["scope"] == "blended"), None)
@@ -154,8 +159,6 @@ def _today() -> date:
 def dashboard(brand_id: str) -> ResponseReturnValue:
     """The cached weekly summary, this week's open recommendations (best first), the performance
     snapshot (this period against the one before) and the open alerts (most severe first)."""
-    from tower.decisions.store import latest_summary, list_alerts
-
     runtime = current_runtime()
     _, recs = current_recommendations(runtime.store, brand_id)
     return {
@@ -173,8 +176,6 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
                              "description": "open (default), resolved or all."}})
 def alerts(brand_id: str) -> ResponseReturnValue:
     """Alerts raised by the recommend step; ``status=open`` (default) is what needs attention now."""
-    from tower.decisions.store import list_alerts
-
     status = request.args.get("status", "open")
     if status not in _ALERT_STATUSES:
         raise ApiError(400, "bad_parameter", f"status must be one of {', '.join(_ALERT_STATUSES)}, not {status!r}")
@@ -202,8 +203,6 @@ def recommendations(brand_id: str) -> ResponseReturnValue:
 
 def _own_recommendation(brand_id: str, rec_id: str) -> None:
     """404 unless the recommendation exists and belongs to this brand (a key for one brand cannot act on another's)."""
-    from tower.decisions.store import find_recommendation
-
     owner, _ = find_recommendation(current_runtime().store, rec_id)
     if owner != brand_id:
         raise ApiError(404, "unknown_recommendation", f"brand {brand_id!r} has no recommendation {rec_id!r}")
@@ -216,7 +215,8 @@ def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> ResponseReturnValue:
     still applied, for an Undo) is a 409 whose error also carries ``conflicts``: per campaign the
     ``recorded`` and ``current`` amounts (and the later change), so the caller sees both values.
     """
-    from tower.connectors.retry import RetriesExhausted
+    # The budget write path is imported when a request needs it: it loads the platform clients and
+    # pyarrow (~0.5 s), which a cold start that serves reads never pays.
     from tower.decisions.budget_actions import ConflictError
 
     try:
@@ -237,7 +237,7 @@ def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
     409 ``budget_changed`` when a campaign's budget on its platform is no longer the one the
     recommendation was made on. ``dry_run`` asks each platform for the current budget and whether the
     change is allowed, and changes nothing."""
-    from tower.decisions import budget_actions
+    from tower.decisions import budget_actions  # lazy: the write path's start-up cost (see _platform_call)
 
     body = json_body(AcceptBody, optional=True)
     _own_recommendation(brand_id, rec_id)
@@ -251,7 +251,7 @@ def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
 def dismiss(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Hides the card for good (it stays dismissed through rebuilds of the week); applied changes must be
     undone first."""
-    from tower.decisions import budget_actions
+    from tower.decisions import budget_actions  # lazy: the write path's start-up cost (see _platform_call)
 
     body = json_body(DismissBody)
     if not body.reason.strip():
@@ -268,7 +268,7 @@ def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Queues the reverse changes through the same write path. 409 when nothing of it was applied,
     ``later_change_applied`` while a later change on one of its campaigns is still applied (undo in
     reverse order), ``budget_changed`` when a budget is no longer the one the Accept set."""
-    from tower.decisions import budget_actions
+    from tower.decisions import budget_actions  # lazy: the write path's start-up cost (see _platform_call)
 
     json_body(UndoBody, optional=True)
     _own_recommendation(brand_id, rec_id)
@@ -281,8 +281,6 @@ def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
 def ask(brand_id: str) -> ResponseReturnValue:
     """Claude answers with read-only queries when a key is configured (grounding-checked); otherwise
     the deterministic Q&A answers common questions, or says plainly that it cannot."""
-    from tower.ai.qa import ask as ask_question
-
     body = json_body(AskBody)
     answer = ask_question(current_runtime(), brand_id, body.question, _today(), brand_name=g.brand["brand_name"],
                           currency=g.brand["currency"])
@@ -295,8 +293,6 @@ def ask(brand_id: str) -> ResponseReturnValue:
 def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     """The plan's drilldown for ``meta``, ``tiktok`` or ``google_ads`` over the latest built period;
     ``recommendations`` are this week's open cards on the channel, as sentences."""
-    from tower.analytics.snapshots import channel_drilldown, latest_as_of
-
     if channel not in AD_PLATFORMS:
         raise ApiError(404, "unknown_channel", f"unknown channel {channel!r}: use {', '.join(AD_PLATFORMS)}")
     runtime = current_runtime()

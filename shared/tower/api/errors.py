@@ -16,7 +16,15 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from tower.adapters.local_secrets import (
+    SECRETS_UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    SecretsKeyError,
+    log_unavailable,
+)
+from tower.ai.qa import AskError
 from tower.brands import UnknownBrand
+from tower.decisions.store import NotFoundError
 from tower.redact import redact
 
 log = logging.getLogger("tower.api")
@@ -76,9 +84,9 @@ def from_http_exception(e: HTTPException) -> ApiError:
 
 def from_library_error(e: Exception) -> ApiError | None:
     """The HTTP meaning of the library's own exceptions (None: not one of them)."""
-    from tower.ai.qa import AskError
+    # lazy: the budget write path loads the platform clients and pyarrow (~0.5 s); a cold start that
+    # serves reads never pays for it
     from tower.decisions.budget_actions import ActionError
-    from tower.decisions.store import NotFoundError
 
     if isinstance(e, UnknownBrand):
         return ApiError(404, "unknown_brand", str(e))
@@ -105,12 +113,6 @@ def register_error_handlers(app: Flask) -> None:
             if masked != text:
                 response.set_data(masked)
         return response
-    from tower.adapters.local_secrets import (
-        SECRETS_UNAVAILABLE,
-        UNAVAILABLE_MESSAGE,
-        SecretsKeyError,
-        log_unavailable,
-    )
 
     @app.errorhandler(SecretsKeyError)
     def _secrets_unavailable(e: SecretsKeyError) -> Response:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from tower.decisions.alerts import Alert, AlertChanges
+from tower.decisions.alerts import SEVERITY_ORDER, Alert, AlertChanges
 from tower.ports import DocQuery, DocumentStore, Where
 
 REFRESHABLE = ("open", "superseded")
@@ -141,8 +141,6 @@ def _alert_doc(a: Alert) -> dict[str, Any]:
 
 def list_alerts(store: DocumentStore, brand_id: str, status: str | None = "open") -> list[dict[str, Any]]:
     """The brand's alerts (open by default), most severe first."""
-    from tower.decisions.alerts import SEVERITY_ORDER
-
     where = [Where("status", "==", status)] if status else []
     docs = [doc for _, doc in store.query(DocQuery(f"brands/{brand_id}/alerts", where))]
     return sorted(docs, key=lambda d: (SEVERITY_ORDER.get(str(d.get("severity")), 9), str(d.get("type")),

@@ -37,12 +37,12 @@ def test_wrong_method_is_405_json_with_allow(client: FlaskClient, keys: dict[str
 def test_an_unexpected_failure_is_500_json_without_its_details(client: FlaskClient, keys: dict[str, str],
                                                                 monkeypatch: pytest.MonkeyPatch,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
-    from tower.decisions import store
+    from tower.api import brands
 
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("connection string with a password in it")
 
-    monkeypatch.setattr(store, "list_alerts", broken)
+    monkeypatch.setattr(brands, "list_alerts", broken)
     r = client.get(f"/api/brands/{BRAND}/alerts", headers=bearer(keys["agency"]))
     assert r.status_code == 500
     assert r.json == {"error": {"code": "internal", "message": "internal error; it was logged"}}
@@ -55,13 +55,13 @@ def test_an_api_log_line_carries_the_requests_trace_and_its_fields(
 ) -> None:
     import logging
 
-    from tower.decisions import store
+    from tower.api import brands
     from tower.logs import TRACE_FIELD, configure_logging
 
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("the store fell over")
 
-    monkeypatch.setattr(store, "list_alerts", broken)
+    monkeypatch.setattr(brands, "list_alerts", broken)
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "tower-prod")
     root, level = logging.getLogger(), logging.getLogger().level
     handler = configure_logging(logging.INFO, force=True)
