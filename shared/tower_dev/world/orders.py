@@ -768,7 +768,7 @@ def _journeys(
     camp_utm_q = [quote(c.utm_campaign, safe="") for c in campaigns]
     keyword = [c.keyword for c in campaigns]
     keyword_q = [quote(c.keyword, safe="") if c.keyword else None for c in campaigns]
-    for platform in ("meta", "tiktok", "google_ads"):
+    for platform in AD_PLATFORMS:
         idx = np.flatnonzero((c_platform == platform) & d.tagged)
         if idx.size == 0:
             continue

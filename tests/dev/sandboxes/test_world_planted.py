@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tower.names import AD_PLATFORMS
 from tower_dev.world import BrandWorld, World, WorldParams, generate_world
 from tower_dev.world.geo import MIDWEST
 
@@ -106,7 +107,7 @@ def _weekly_roas(world: World, bw: BrandWorld, *, utm_only: bool) -> dict[str, t
             revenue[(platform, week[o["order_date"]])] += float(o["net_revenue_amount"])
     return {
         p: (revenue[(p, 1)] / spend[(p, 1)], revenue[(p, 0)] / spend[(p, 0)])
-        for p in ("meta", "tiktok", "google_ads")
+        for p in AD_PLATFORMS
     }
 
 
