@@ -14,7 +14,7 @@ terraform {
     # time_sleep: IAM grants and new service accounts propagate before what uses them starts.
     time = {
       source  = "hashicorp/time"
-      version = "~> 0.12"
+      version = "~> 0.13"
     }
   }
 

@@ -64,3 +64,9 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "source_retention_days" {
+  description = "Days a source zip is kept in the bucket (rollbacks redeploy an older one)."
+  type        = number
+  default     = 90
+}

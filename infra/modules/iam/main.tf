@@ -121,6 +121,7 @@ resource "google_service_account_iam_member" "runtime_acts_as_tasks" {
 # Google's documented role for a user-specified Cloud Functions build service account: write build
 # logs, read the uploaded source, push the image to Artifact Registry.
 resource "google_project_iam_member" "builder" {
+  # checkov:skip=CKV_GCP_49:roles/cloudbuild.builds.builder is Google's documented role for a user-specified Cloud Functions build account; the account builds only, never runs code with the runtime's data access.
   project = var.project_id
   role    = "roles/cloudbuild.builds.builder"
   member  = "serviceAccount:${google_service_account.builder.email}"
