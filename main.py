@@ -1,8 +1,9 @@
-"""Cloud Functions source root: every entry point in ``tower.entrypoints.ENTRY_POINTS``, re-exported.
+"""Cloud Functions source root: one function per entry point of ``tower.wiring.ENTRY_POINTS``.
 
-Each deployed function names one of these as its entry point. Importing this module imports
-functions-framework and the thin function modules only: vendor SDKs load inside the calls that use
-them, so a cold start pays for what that function needs.
+Each deployed function names one of these as its entry point; each is made in ``functions/`` by its
+trigger kind. Importing this module imports functions-framework, the thin function modules and the
+pipeline's handlers only: what a stage needs (vendor SDKs, the loaders, the models) loads inside the
+calls that use it, so a cold start pays for what that function needs.
 """
 
 import os
@@ -19,22 +20,12 @@ from tower.logs import configure_logging
 # functions import, so the frameworks find a handler on the root logger and add none of their own.
 configure_logging()
 
-from functions.api import api
-from functions.decisions import apply_budget_change, recommend, summarize
-from functions.models import build_models
-from functions.shopify_webhooks import shopify_webhooks
-from functions.sync import schedule_syncs, sync_google_ads, sync_meta, sync_shopify, sync_tiktok
+from functions import events, http, tasks
+from tower.wiring import ENTRY_POINTS
 
-__all__ = [
-    "api",
-    "apply_budget_change",
-    "build_models",
-    "recommend",
-    "schedule_syncs",
-    "shopify_webhooks",
-    "summarize",
-    "sync_google_ads",
-    "sync_meta",
-    "sync_shopify",
-    "sync_tiktok",
-]
+_MODULE_OF_KIND = {"http": http, "queue": tasks, "schedule": tasks, "topic": events}
+
+# functions-framework looks the target up as an attribute of this module.
+globals().update({name: getattr(_MODULE_OF_KIND[e.kind], name) for name, e in ENTRY_POINTS.items()})
+
+__all__ = list(ENTRY_POINTS)

@@ -1,10 +1,16 @@
-"""The names of every cloud resource the code uses: topics, subscriptions, queues, secrets.
+"""The names of every cloud resource the code uses (topics, queues, secrets, functions) and the platforms.
+
+Subscriptions are named after the entry points they push to (:func:`tower.wiring.subscriptions`).
 
 Terraform declares each of them (infra/); a test parses the Terraform and fails when a name here is
 missing there. Tables are named by the DDL files in ``tower/sql/schema``.
 """
 
 from __future__ import annotations
+
+# The platforms the product syncs, as they name integrations, secrets, sync state and ad rows.
+PLATFORMS: tuple[str, ...] = ("shopify", "meta", "tiktok", "google_ads")
+AD_PLATFORMS: tuple[str, ...] = ("meta", "tiktok", "google_ads")
 
 # Pub/Sub topics (each has a dead-letter topic ``<topic>-dlq`` in Terraform).
 TOPIC_SYNC_COMPLETED = "tower-sync-completed"
@@ -18,15 +24,6 @@ TOPICS: tuple[str, ...] = (
     TOPIC_ALERTS_RAISED,
     TOPIC_SHOPIFY_EVENTS,
 )
-
-# Subscriptions: subscription name -> (topic, handler entry point in main.py). tower-alerts-raised
-# has no subscriber yet: the Slack / e-mail digests that consume it come with their own issue; until
-# then alerts are read from the document store (``tower alerts``, the API).
-SUBSCRIPTIONS: dict[str, tuple[str, str]] = {
-    "build-models": (TOPIC_SYNC_COMPLETED, "build_models"),
-    "recommend": (TOPIC_MODELS_BUILT, "recommend"),
-    "summarize": (TOPIC_MODELS_BUILT, "summarize"),
-}
 
 # Cloud Tasks queues.
 QUEUE_SYNC = "tower-sync"
@@ -77,6 +74,7 @@ def customer_salt_secret_id(brand_id: str) -> str:
     """
     raw = f"{CUSTOMER_SALT_SECRET_PREFIX}{brand_id}"
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in raw)[:255]
+
 
 def function_name(entry_point: str) -> str:
     """The deployed function of an entry point: ``tower-`` + the name with ``_`` as ``-``.

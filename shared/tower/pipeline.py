@@ -1,38 +1,35 @@
 """The pipeline's handlers: what each Cloud Function does, independent of how it was invoked.
 
-``functions/`` decodes an HTTP request, a CloudEvent or a Cloud Task and calls one of these; the
-local bus and task queue call them directly with the same Message or Task. Each one is idempotent:
-Pub/Sub and Cloud Tasks deliver at least once.
+:mod:`tower.wiring` names the trigger of each; ``functions/`` decodes an HTTP request, a CloudEvent or
+a Cloud Task and calls one of these, and the local bus and task queue call them directly with the
+same Message or Task. Each one is idempotent: Pub/Sub and Cloud Tasks deliver at least once.
 
-Platform code is resolved lazily from dotted names so a function imports only the SDK it uses.
+The stages a handler runs (the loaders, the models, the decisions, the AI) are imported inside it:
+``main.py`` imports every entry point, so what one stage costs to import (pyarrow, the platform
+clients, sqlglot, the model runner: 0.2-0.6 s each) would otherwise be paid by every function's cold
+start, the API's first.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from tower import names
-from tower.entrypoints import SYNC_ENTRY_POINTS
+from tower.brands import UnknownBrand, local_today
 from tower.ports import Message, Task
-from tower.redact import at_edge
 from tower.runtime import Runtime
 
-log = logging.getLogger("tower.pipeline")
+log = logging.getLogger(__name__)
 
-PLATFORMS: tuple[str, ...] = tuple(SYNC_ENTRY_POINTS)
-
-# platform -> "module:function" taking (runtime, brand_id, *, full, since) and returning a dict with
-# at least window_start / window_end (ISO dates) of the data it touched.
-SYNC_FUNCTIONS: dict[str, str] = {
-    "shopify": "tower.sync.shopify:sync_brand",
-    "meta": "tower.sync.ads:sync_meta_brand",
-    "tiktok": "tower.sync.ads:sync_tiktok_brand",
-    "google_ads": "tower.sync.ads:sync_google_ads_brand",
+# platform (names.PLATFORMS) -> the task handler, an entry point of tower.wiring, that syncs it.
+SYNC_TASKS: dict[str, str] = {
+    "shopify": "sync_shopify",
+    "meta": "sync_meta",
+    "tiktok": "sync_tiktok",
+    "google_ads": "sync_google_ads",
 }
 
 
@@ -40,15 +37,29 @@ class PipelineError(ValueError):
     """A pipeline message or task is malformed (never retried)."""
 
 
-def resolve(dotted: str) -> Callable[..., Any]:
-    """Import ``module:function`` lazily."""
-    module, _, attr = dotted.partition(":")
-    return getattr(importlib.import_module(module), attr)
+class SyncFunction(Protocol):
+    """Sync one platform for one brand: a dict with ``status`` and, once done, the touched window."""
+
+    def __call__(self, runtime: Runtime, brand_id: str, *, full: bool = False,
+                 since: date | None = None) -> dict[str, Any]: ...
 
 
-def _log(severity: str, message: str, **fields: Any) -> None:
-    log.log(logging.INFO if severity == "INFO" else logging.WARNING,
-            json.dumps({"severity": severity, "message": message, **fields}, default=str))
+def sync_functions() -> dict[str, SyncFunction]:
+    """Each platform's sync function.
+
+    Each returns at least ``window_start`` / ``window_end`` (ISO dates) of the data it touched, and
+    ``status`` ``partial`` when its deadline cut it short. Imported on the first sync rather than with
+    this module (see the module's docstring): the loaders bring pyarrow and the platform clients.
+    """
+    from tower.sync.ads import sync_google_ads_brand, sync_meta_brand, sync_tiktok_brand
+    from tower.sync.shopify import sync_brand as sync_shopify_brand
+
+    return {
+        "shopify": sync_shopify_brand,
+        "meta": sync_meta_brand,
+        "tiktok": sync_tiktok_brand,
+        "google_ads": sync_google_ads_brand,
+    }
 
 
 def _require(payload: dict[str, Any], *keys: str) -> None:
@@ -64,15 +75,15 @@ def run_sync(
     runtime: Runtime, brand_id: str, platform: str, *, full: bool = False, since: date | None = None
 ) -> dict[str, Any]:
     """Sync one platform for one brand, then announce the touched window on tower-sync-completed."""
-    if platform not in SYNC_FUNCTIONS:
-        raise PipelineError(f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
-    result = dict(resolve(SYNC_FUNCTIONS[platform])(runtime, brand_id, full=full, since=since) or {})
+    if platform not in SYNC_TASKS:
+        raise PipelineError(f"unknown platform {platform!r}; known: {', '.join(names.PLATFORMS)}")
+    result = dict(sync_functions()[platform](runtime, brand_id, full=full, since=since) or {})
     status = result.get("status", "ok")
     if status == "partial":
         # The sync stopped at its deadline with a checkpoint (a 9-minute function limit): a new task
         # resumes from it. Models are built once the whole window is in.
         runtime.tasks.enqueue(
-            names.QUEUE_SYNC, SYNC_ENTRY_POINTS[platform],
+            names.QUEUE_SYNC, SYNC_TASKS[platform],
             {"brand_id": brand_id, "platform": platform, "full": full,
              "since": since.isoformat() if since else None},
         )
@@ -83,18 +94,30 @@ def run_sync(
              "window_start": str(result["window_start"]), "window_end": str(result["window_end"])},
             {"brand_id": brand_id, "platform": platform},
         )
-    _log("INFO", "sync finished", brand_id=brand_id, platform=platform, status=status)
+    log.info("sync finished", extra={"brand_id": brand_id, "platform": platform, "status": status})
     return result
 
 
 def handle_sync_task(runtime: Runtime, task: Task) -> dict[str, Any]:
-    """A Cloud Task ``{brand_id, platform[, full, since]}`` from schedule_syncs or the CLI."""
-    _require(task.payload, "brand_id", "platform")
-    since = task.payload.get("since")
-    return run_sync(
-        runtime, task.payload["brand_id"], task.payload["platform"],
-        full=bool(task.payload.get("full")), since=date.fromisoformat(since) if since else None,
-    )
+    """A Cloud Task ``{brand_id[, platform, full, since]}`` from schedule_syncs, a resumed sync or the CLI.
+
+    The task handler names the platform (``sync_meta`` syncs Meta): a payload may leave ``platform``
+    out, and one naming another platform is refused rather than synced by the wrong function.
+    """
+    payload = dict(task.payload)
+    mine = next((p for p, handler in SYNC_TASKS.items() if handler == task.handler), None)
+    if mine is not None:
+        payload.setdefault("platform", mine)
+        if payload["platform"] != mine:
+            raise PipelineError(f"{task.handler} syncs {mine}, not {payload['platform']!r}")
+    _require(payload, "brand_id", "platform")
+    since = payload.get("since")
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except (TypeError, ValueError):
+        raise PipelineError(f"since must be an ISO date (YYYY-MM-DD), got {since!r}") from None
+    return run_sync(runtime, payload["brand_id"], payload["platform"], full=bool(payload.get("full")),
+                    since=since_day)
 
 
 def schedule_syncs(runtime: Runtime, now: datetime | None = None) -> list[str]:
@@ -105,16 +128,43 @@ def schedule_syncs(runtime: Runtime, now: datetime | None = None) -> list[str]:
     )
     ids = []
     for r in rows:
-        if r["platform"] not in SYNC_ENTRY_POINTS:
+        if r["platform"] not in SYNC_TASKS:
             continue
         task_id = f"sync-{r['brand_id']}-{r['platform']}-{now:%Y%m%d%H}"
         ids.append(
             runtime.tasks.enqueue(
-                names.QUEUE_SYNC, SYNC_ENTRY_POINTS[r["platform"]],
+                names.QUEUE_SYNC, SYNC_TASKS[r["platform"]],
                 {"brand_id": r["brand_id"], "platform": r["platform"]}, task_id=task_id,
             )
         )
     return ids
+
+
+def handle_sync_schedule(runtime: Runtime) -> dict[str, Any]:
+    """The scheduler's call (hourly on GCP): ``{"enqueued": [task ids]}``."""
+    return {"enqueued": schedule_syncs(runtime)}
+
+
+def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, Any], int]:
+    """One Shopify webhook delivery (an HTTP request: method, headers, raw body) as JSON and a status.
+
+    :class:`tower.sync.webhooks.WebhookHandler` does the work: a bad or missing signature answers
+    401, a malformed delivery 400 (both JSON naming the problem); a signed delivery whose body cannot
+    be used is acknowledged (200, recorded as ignored with a warning), because Shopify would otherwise
+    retry it for days; a failure of the warehouse, the store or the Admin API raises, so the platform
+    answers 5xx and Shopify delivers again (handling is idempotent).
+    """
+    from tower.sync.webhooks import WebhookHandler, app_secret
+
+    if request.method != "POST":
+        return {"error": "method_not_allowed", "message": "Shopify delivers webhooks with POST"}, 405
+    handler = WebhookHandler(
+        warehouse=runtime.warehouse, store=runtime.store, secrets=runtime.secrets,
+        app_secret=app_secret(runtime.settings, runtime.secrets), settings=runtime.settings,
+    )
+    # get_data() before anything parses the body: the HMAC is over the raw bytes as sent.
+    response = handler.handle(request.get_data(cache=True), dict(request.headers))
+    return response.body, response.status
 
 
 # --- models ------------------------------------------------------------------------------------------
@@ -124,7 +174,6 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
                           now: datetime | None = None) -> dict[str, Any]:
     """Build the models for the brand over the touched window, then announce tower-models-built."""
     from tower.analytics.runner import build_models
-    from tower.decisions.sources import local_today
 
     _require(message.data, "brand_id")
     brand_id = message.data["brand_id"]
@@ -146,18 +195,52 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
 # --- decisions and AI ----------------------------------------------------------------------------------
 
 
-def handle_models_built_recommend(runtime: Runtime, message: Message) -> dict[str, Any] | None:
+def on_models_built(runtime: Runtime, message: Message, step: Callable[[str, date], dict[str, Any]],
+                    *, now: datetime | None = None) -> dict[str, Any] | None:
+    """Run one step of a ``tower-models-built`` event (``{brand_id, window…}``) on the brand's local today.
+
+    Returns None (the event is acknowledged, not retried) when it names no known brand; whatever the
+    step raises leaves for a redelivery (each step is idempotent).
+
+    Args:
+        runtime: Ports and settings.
+        message: The event.
+        step: ``(brand_id, today)`` -> the step's result, today being the store-local date.
+        now: The time now (default: the clock).
+    """
+
+    brand_id = str(message.data.get("brand_id") or "")
+    try:
+        today = local_today(runtime.warehouse, brand_id, now)
+    except UnknownBrand:
+        log.error("models-built event for an unknown brand", extra={"brand_id": brand_id})
+        return None
+    return step(brand_id, today)
+
+
+def handle_models_built_recommend(runtime: Runtime, message: Message, *,
+                                  now: datetime | None = None) -> dict[str, Any] | None:
     """Recommendations and alerts for the brand (new alerts go out on tower-alerts-raised)."""
-    from tower.decisions.recommend import on_models_built
+    from tower.decisions.recommend import run_recommend
 
-    return on_models_built(runtime, message.data)
+    return on_models_built(
+        runtime, message, lambda brand_id, today: run_recommend(runtime, brand_id, today, now=now), now=now,
+    )
 
 
-def handle_models_built_summarize(runtime: Runtime, message: Message) -> dict[str, Any] | None:
-    """The weekly summary and alert explanations, cached in the document store."""
-    from tower.ai.summarize import on_models_built
+def handle_models_built_summarize(runtime: Runtime, message: Message, *, now: datetime | None = None,
+                                  client: Any = None) -> dict[str, Any] | None:
+    """The weekly summary and alert explanations, cached in the document store.
 
-    return on_models_built(runtime, message.data)
+    Claude failures never raise: the narrator's text is stored instead, so a redelivery is only for
+    infrastructure errors. ``client`` replaces the Claude client (tests pass the sandbox's).
+    """
+    from tower.ai.summarize import run_summarize
+
+    return on_models_built(
+        runtime, message,
+        lambda brand_id, today: run_summarize(runtime, brand_id, today, client=client, now=now), now=now,
+    )
 
 
 def handle_budget_task(runtime: Runtime, task: Task) -> dict[str, Any]:
@@ -170,36 +253,14 @@ def handle_budget_task(runtime: Runtime, task: Task) -> dict[str, Any]:
         raise PipelineError(str(e)) from e
 
 
-# --- wiring for the embedded default --------------------------------------------------------------------
-
-BUS_HANDLERS: dict[str, Callable[[Runtime, Message], Any]] = {
-    "build_models": handle_sync_completed,
-    "recommend": handle_models_built_recommend,
-    "summarize": handle_models_built_summarize,
-}
-
-TASK_HANDLERS: dict[str, Callable[[Runtime, Task], Any]] = {
-    **{entry: handle_sync_task for entry in SYNC_ENTRY_POINTS.values()},
-    "apply_budget_change": handle_budget_task,
-}
-
-
-def wire_local(runtime: Runtime) -> None:
-    """Subscribe the handlers to the bus and register the task handlers, as Terraform wires them on GCP.
-
-    Each is an edge as a deployed function is (:func:`tower.redact.at_edge`): what the local bus or
-    queue logs and stores of a failure is its sanitised copy, with no chained vendor error.
-    """
-    for subscription, (topic, entry_point) in names.SUBSCRIPTIONS.items():
-        handler = at_edge(BUS_HANDLERS[entry_point])
-        runtime.bus.subscribe(subscription, topic, lambda m, h=handler: h(runtime, m))
-    for entry_point, task_handler in TASK_HANDLERS.items():
-        guarded = at_edge(task_handler)
-        runtime.tasks.register(entry_point, lambda t, h=guarded: h(runtime, t))
+# --- the embedded default ---------------------------------------------------------------------------------
 
 
 def run_until_idle(runtime: Runtime, *, max_rounds: int = 1000) -> dict[str, int]:
-    """Drain tasks and messages until neither has work left (local adapters); return the counts."""
+    """Drain tasks and messages until neither has work left (local adapters); return the counts.
+
+    The handlers are those :func:`tower.wiring.wire_local` registered on the runtime's bus and queue.
+    """
     done = {"tasks": 0, "messages": 0}
     for _ in range(max_rounds):
         tasks = runtime.tasks.drain()

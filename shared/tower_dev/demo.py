@@ -104,7 +104,12 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the demo pipeline; return what it made (the tests read it)."""
     from tower import pipeline
-    from tower_dev.sandboxes.ad_sandbox import connect_world_accounts, sandbox_settings, start_world_ad_sandboxes
+    from tower.wiring import wire_local
+    from tower_dev.sandboxes.ad_sandbox import (
+        connect_world_accounts,
+        sandbox_settings,
+        start_world_ad_sandboxes,
+    )
     from tower_dev.sandboxes.shopify_store.server import connect_world, serve_world
     from tower_dev.world import WorldParams, generate_world
 
@@ -136,7 +141,7 @@ def run_demo(
         console.print(f"sandboxes: Shopify {shop.origin} · Meta {ads.meta.origin} · TikTok {ads.tiktok.origin}"
                       f" · Google Ads {ads.google_ads.endpoint}")
 
-        pipeline.wire_local(runtime)
+        wire_local(runtime)
         with console.status("syncing, building models, deciding (the pipeline, as on GCP)…"):
             enqueued = pipeline.schedule_syncs(runtime, now)
             counts = pipeline.run_until_idle(runtime)

@@ -37,18 +37,6 @@ def test_local_urls_open_the_embedded_adapters_at_their_paths(tmp_path: Path) ->
         adapter.close()
 
 
-def test_the_local_bus_holds_messages_for_every_declared_subscription(tmp_path: Path) -> None:
-    from tower import names
-
-    bus = open_bus(local_settings(tmp_path))
-    bus.publish(names.TOPIC_MODELS_BUILT, {"brand_id": "b1"})
-    # recommend and summarize both subscribe to models-built, before any handler process started.
-    assert {sub: bus.pending(sub) for sub in ("recommend", "summarize", "notify")} == {
-        "recommend": 1, "summarize": 1, "notify": 0,
-    }
-    bus.close()
-
-
 def test_bare_local_uses_the_data_dir(tmp_path: Path) -> None:
     s = Settings(bus="local", tasks="local", data_dir=tmp_path)
     bus, tasks = open_bus(s), open_tasks(s)

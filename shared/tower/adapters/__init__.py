@@ -61,8 +61,8 @@ def open_store(settings: Settings) -> DocumentStore:
 def open_bus(settings: Settings) -> Bus:
     """``local[:///PATH]`` → durable SQLite bus; ``pubsub://PROJECT`` → Pub/Sub.
 
-    The local bus declares every subscription of ``tower.names`` up front, as Terraform does for
-    Pub/Sub: a message published before any subscriber process started still waits for it.
+    Subscriptions are the wiring's (:func:`tower.wiring.wire_local` declares them on the local bus,
+    which keeps them in its file; Terraform declares them on Pub/Sub).
     """
     url = parse_adapter_url(settings.bus, ("local", "pubsub"), "TOWER_BUS")
     if url.scheme == "pubsub":
@@ -71,18 +71,14 @@ def open_bus(settings: Settings) -> Bus:
         return PubSubBus(
             project=url.netloc, max_attempts=settings.bus_max_attempts, deliver_twice=settings.bus_deliver_twice
         )
-    from tower import names
     from tower.adapters.local_bus import LocalBus
 
-    bus = LocalBus(
+    return LocalBus(
         _local(settings, settings.bus, "bus.sqlite"),
         max_attempts=settings.bus_max_attempts,
         backoff_seconds=settings.bus_backoff_seconds,
         deliver_twice=settings.bus_deliver_twice,
     )
-    for subscription, (topic, _handler) in names.SUBSCRIPTIONS.items():
-        bus.declare(subscription, topic)
-    return bus
 
 
 def open_tasks(settings: Settings) -> TaskQueue:

@@ -23,7 +23,6 @@ from tower.ai.grounding import GenerationFailed, Grounded, grounded
 from tower.ai.prompts import EXPLAIN_SYSTEM, EXPLAIN_TOOL, SUMMARY_SYSTEM, SUMMARY_TOOL, data_message
 from tower.ai.tokens import count_json_tokens
 from tower.ai.usage import CallUsage, fallback_usage, record
-from tower.brands import UnknownBrand, local_today
 from tower.decisions.alerts import SEVERITY_ORDER
 from tower.decisions.inputs import BrandFacts
 from tower.decisions.recommend import compute, thresholds_for
@@ -234,20 +233,3 @@ def run_summarize(runtime: Runtime, brand_id: str, today: date, *, client: Any =
                                      "grounding": summary.get("grounding"), "cached": summary.get("cached")})
     return {"brand_id": brand_id, "week": week, "summary": summary, "explanations": explanations,
             "alerts": alert_dicts}
-
-
-
-def on_models_built(runtime: Runtime, data: dict[str, Any], *, now: datetime | None = None,
-                    client: Any = None) -> dict[str, Any] | None:
-    """The ``summarize`` handler of a ``tower-models-built`` event (``{brand_id, window…}``).
-
-    Returns None (acknowledged, not retried) for an unknown brand. Claude failures never raise: the
-    narrator's text is stored instead, so a redelivery is only for infrastructure errors.
-    """
-    brand_id = str(data.get("brand_id") or "")
-    try:
-        today = local_today(runtime.warehouse, brand_id, now)
-    except UnknownBrand:
-        log.error("models-built event for an unknown brand", extra={"brand_id": brand_id})
-        return None
-    return run_summarize(runtime, brand_id, today, client=client, now=now)

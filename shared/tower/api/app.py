@@ -1,9 +1,9 @@
 """The dashboard API as a Flask app: :func:`create_app` builds it, :func:`serve` hosts it locally.
 
-On GCP the ``api`` Cloud Function (``functions/api.py``) dispatches each request to an app built
-once per process; locally the demo calls :func:`serve`, which also plays the part Cloud Tasks and
-Pub/Sub play on GCP (runs queued tasks and messages), so an Accept on the page changes the sandbox
-platform's budget.
+On GCP the ``api`` Cloud Function (:func:`tower.api.function.handle_request`) dispatches each request
+to an app built once per process; locally the demo calls :func:`serve`, which also plays the part
+Cloud Tasks and Pub/Sub play on GCP (runs queued tasks and messages), so an Accept on the page
+changes the sandbox platform's budget.
 
 Every route but ``/health`` and ``/api/openapi.json`` needs ``Authorization: Bearer <api key>``
 (:mod:`tower.api.auth`); every error is ``{"error": {"code", "message"}}`` (:mod:`tower.api.errors`).

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tower import names
-from tower.brands import UnknownBrand, local_today
 from tower.decisions.alerts import Alert, detect, reconcile
 from tower.decisions.inputs import BrandFacts
 from tower.decisions.rules import Recommendation, apply_rules
@@ -102,18 +101,3 @@ def run_recommend(runtime: Runtime, brand_id: str, today: date, *, now: datetime
         "alerts": {"raised": [a.id for a in changes.raised], "still_open": len(changes.still_open),
                    "resolved": changes.resolved, "open": [a.to_dict() for a in alerts]},
     }
-
-
-def on_models_built(runtime: Runtime, data: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any] | None:
-    """The ``recommend`` handler of a ``tower-models-built`` event (``{brand_id, window…}``).
-
-    Returns None (the event is acknowledged, not retried) when it names no known brand; raises on
-    failures worth a redelivery (the step is idempotent).
-    """
-    brand_id = str(data.get("brand_id") or "")
-    try:
-        today = local_today(runtime.warehouse, brand_id, now)
-    except UnknownBrand:
-        log.error("models-built event for an unknown brand", extra={"brand_id": brand_id})
-        return None
-    return run_recommend(runtime, brand_id, today, now=now)

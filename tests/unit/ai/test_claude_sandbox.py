@@ -150,13 +150,17 @@ def test_the_summarize_handler_writes_once_per_data_version(seeded: Runtime, cli
                                                              sandbox: AnthropicSandbox) -> None:
     from datetime import UTC, datetime
 
-    from tower.ai.summarize import on_models_built
     from tower.decisions.store import latest_summary
+    from tower.pipeline import handle_models_built_summarize
+    from tower.ports import Message
+
+    def event(brand_id: str) -> Message:
+        return Message(topic="tower-models-built", data={"brand_id": brand_id}, attributes={}, message_id="m-1")
 
     moment = datetime(2026, 11, 23, 15, tzinfo=UTC)
-    first = on_models_built(seeded, {"brand_id": BRAND}, now=moment, client=client)
+    first = handle_models_built_summarize(seeded, event(BRAND), now=moment, client=client)
     calls = len(sandbox.requests)
-    second = on_models_built(seeded, {"brand_id": BRAND}, now=moment, client=client)  # redelivered
+    second = handle_models_built_summarize(seeded, event(BRAND), now=moment, client=client)  # redelivered
     assert first is not None and second is not None and calls > 0
     assert second["summary"]["cached"] and len(sandbox.requests) == calls  # a rebuild that changed nothing
     page = latest_summary(seeded.store, BRAND)  # what a page load reads: no Claude call
@@ -164,4 +168,4 @@ def test_the_summarize_handler_writes_once_per_data_version(seeded: Runtime, cli
     # the product sent the week's figures and kept the model's text because it passed the number check
     assert page["author"] == "claude" and page["grounding"] == "passed"
     assert '"total_spend":18500' in sandbox.requests[0]["messages"][0]["content"]
-    assert on_models_built(seeded, {"brand_id": "nobody"}, now=moment, client=client) is None
+    assert handle_models_built_summarize(seeded, event("nobody"), now=moment, client=client) is None

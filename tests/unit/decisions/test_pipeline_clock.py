@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from tower.decisions.recommend import on_models_built
 from tower.decisions.sources import load_facts
-from tower.pipeline import handle_sync_completed
+from tower.pipeline import handle_models_built_recommend, handle_sync_completed
 from tower.ports import Message
 from tower.runtime import Runtime
 from tower_dev.world import WorldParams, generate_world
@@ -34,4 +33,5 @@ def test_an_evening_sync_builds_and_decides_on_the_stores_day(runtime: Runtime) 
     assert as_of == date(2026, 11, 24) and built["brand_id"] == brand
     facts = load_facts(runtime.warehouse, runtime.settings, brand, date(2026, 11, 25))
     assert facts.extra["as_of_date"] == "2026-11-24" and facts.performance
-    assert on_models_built(runtime, {"brand_id": brand}, now=EVENING) is not None
+    built_event = Message(topic="tower-models-built", data={"brand_id": brand}, attributes={}, message_id="m-2")
+    assert handle_models_built_recommend(runtime, built_event, now=EVENING) is not None

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 from tower import names
 from tower.decisions.inputs import ChannelWeek
 from tower.decisions.recommend import run_recommend
-from tower_dev.samples import synthetic_facts
 from tower.decisions.store import list_alerts, list_recommendations
 from tower.ports import Message
 from tower.runtime import Runtime
+from tower_dev.samples import synthetic_facts
 
 BRAND = "acme-candles"
 TODAY = date(2026, 11, 23)
@@ -76,16 +76,19 @@ def test_brand_thresholds_override_settings(runtime: Runtime) -> None:
 
 
 def test_the_event_handler_is_idempotent_and_drops_unknown_brands(runtime: Runtime) -> None:
-    from tower.decisions.recommend import on_models_built
+    from tower.pipeline import handle_models_built_recommend
     from tower_dev.samples import seed_model_tables
+
+    def event(brand_id: str) -> Message:
+        return Message(topic="tower-models-built", data={"brand_id": brand_id}, attributes={}, message_id="m-1")
 
     got = published(runtime)
     seed_model_tables(runtime.warehouse, (BRAND,))
     moment = datetime(2026, 11, 23, 15, tzinfo=UTC)  # 10:00 in New York: store-local 2026-11-23
-    first = on_models_built(runtime, {"brand_id": BRAND}, now=moment)
-    second = on_models_built(runtime, {"brand_id": BRAND}, now=moment)  # delivered twice
+    first = handle_models_built_recommend(runtime, event(BRAND), now=moment)
+    second = handle_models_built_recommend(runtime, event(BRAND), now=moment)  # delivered twice
     runtime.bus.drain()
     assert first is not None and second is not None
     assert [c["id"] for c in first["recommendations"]] == [c["id"] for c in second["recommendations"]]
     assert len(got) == len(first["alerts"]["raised"]) > 0 and second["alerts"]["raised"] == []
-    assert on_models_built(runtime, {"brand_id": "nobody"}, now=moment) is None
+    assert handle_models_built_recommend(runtime, event("nobody"), now=moment) is None

@@ -32,7 +32,7 @@ import hcl2
 import pytest
 from hcl2.utils import SerializationOptions
 
-from tower import entrypoints, names, sql
+from tower import names, sql, wiring
 
 REPO = Path(__file__).resolve().parents[3]
 _HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
@@ -618,7 +618,7 @@ def subscription_problems(config: Config) -> list[str]:
         for i in config.instances("google_cloudfunctions2_function")
     }
     problems = []
-    for sub, (topic, handler) in names.SUBSCRIPTIONS.items():
+    for sub, (topic, handler) in wiring.subscriptions().items():
         inst = subs.get(sub)
         if inst is None:
             problems.append(f"subscription {sub} ({topic} -> {handler}) is not declared")
@@ -644,9 +644,9 @@ def subscription_problems(config: Config) -> list[str]:
             problems.append(f"subscription {sub}: ack deadline {ack}s does not exceed {handler}'s timeout")
     on_topics = {s: _target(i.attr("topic")) for s, i in subs.items()}
     problems += [
-        f"subscription {s} on {t} is not in names.SUBSCRIPTIONS"
+        f"subscription {s} on {t} is not in the wiring (tower.wiring.subscriptions)"
         for s, t in sorted(on_topics.items())
-        if t in names.TOPICS and s not in names.SUBSCRIPTIONS
+        if t in names.TOPICS and s not in wiring.subscriptions()
     ]
     problems += [
         f"dead letters of {t} would be dropped: no subscription on {t}-dlq"
@@ -750,10 +750,10 @@ def function_problems(config: Config) -> list[str]:
         i.first("build_config").attr("entry_point"): i
         for i in config.instances("google_cloudfunctions2_function")
     }
-    problems = [f"entry point {ep} has no function" for ep in entrypoints.ENTRY_POINTS if ep not in functions]
+    problems = [f"entry point {ep} has no function" for ep in wiring.ENTRY_POINTS if ep not in functions]
     problems += [
-        f"function for {ep} is not in entrypoints.ENTRY_POINTS"
-        for ep in sorted(set(functions) - set(entrypoints.ENTRY_POINTS))
+        f"function for {ep} is not in wiring.ENTRY_POINTS"
+        for ep in sorted(set(functions) - set(wiring.ENTRY_POINTS))
     ]
     invokers: dict[str, list[str]] = {}
     for binding in config.instances("google_cloud_run_v2_service_iam_member"):
@@ -762,11 +762,11 @@ def function_problems(config: Config) -> list[str]:
     subs = config.instances("google_pubsub_subscription")
     jobs = config.instances("google_cloud_scheduler_job")
     queues = _declared(config, "google_cloud_tasks_queue")
-    for ep in sorted(set(functions) & set(entrypoints.ENTRY_POINTS)):
-        fn = functions[ep]
+    for ep in sorted(set(functions) & set(wiring.ENTRY_POINTS)):
+        fn, entry = functions[ep], wiring.ENTRY_POINTS[ep]
         build, service = fn.first("build_config"), fn.first("service_config")
-        if fn.attr("name") != entrypoints.function_name(ep):
-            problems.append(f"{ep}: deployed as {fn.attr('name')}, not {entrypoints.function_name(ep)}")
+        if fn.attr("name") != entry.function_name:
+            problems.append(f"{ep}: deployed as {fn.attr('name')}, not {entry.function_name}")
         if build.attr("runtime") != "python311":
             problems.append(f"{ep}: runtime {build.attr('runtime')} is not python311")
         if service.attr("min_instance_count") != 0:
@@ -775,8 +775,8 @@ def function_problems(config: Config) -> list[str]:
         for key, scheme in REQUIRED_ENV.items():
             if key not in env or not render(env[key]).startswith(scheme):
                 problems.append(f"{ep}: {key} is not set to a {scheme or 'service account'} value")
-        kind, target = entrypoints.trigger_of(ep)
-        members = invokers.get(entrypoints.function_name(ep), [])
+        kind, target = entry.kind, entry.target
+        members = invokers.get(entry.function_name, [])
         callers: list[str] = []
         if kind == "http":
             callers = ["allUsers"]
@@ -797,7 +797,7 @@ def function_problems(config: Config) -> list[str]:
         elif kind == "queue":
             if target not in queues:
                 problems.append(f"{ep}: its queue {target} is not declared")
-            # entrypoints.task_url() appends the function name to TOWER_TASKS_TARGET_URL: that base must
+            # names.function_url() appends the function name to TOWER_TASKS_TARGET_URL: that base must
             # be the cloudfunctions.net origin of the project and region the function is deployed in.
             base = f"https://{render(fn.attr('location'))}-{render(fn.attr('project'))}.cloudfunctions.net"
             if render(env.get("TOWER_TASKS_TARGET_URL")) != base:
@@ -811,6 +811,12 @@ def function_problems(config: Config) -> list[str]:
             ]
             if not mine:
                 problems.append(f"{ep}: no Cloud Scheduler job calls it")
+            # The job's schedule is var.sync_schedule, read at its default: the wiring's cron.
+            problems += [
+                f"{ep}: job {j.attr('name')} runs on {render(j.attr('schedule'))!r}, not the wiring's {target!r}"
+                for j in mine
+                if j.attr("schedule") != target
+            ]
             callers = [
                 f"serviceAccount:{render(j.first('http_target').first('oidc_token').attr('service_account_email'))}"
                 for j in mine
@@ -899,21 +905,9 @@ def test_every_ddl_table_has_a_committed_schema_file() -> None:
     assert sorted(p.stem for p in schema_dir.glob("*.json")) == sorted(sql.table_names())
 
 
-def test_entry_points_agree_with_the_subscriptions_and_queues() -> None:
-    topic_handlers = {(t, h) for t, h in names.SUBSCRIPTIONS.values()}
-    triggered = {
-        (entrypoints.trigger_of(ep)[1], ep)
-        for ep in entrypoints.ENTRY_POINTS
-        if entrypoints.trigger_of(ep)[0] == "topic"
-    }
-    assert triggered == topic_handlers
-    queued = {
-        entrypoints.trigger_of(ep)[1]
-        for ep in entrypoints.ENTRY_POINTS
-        if entrypoints.trigger_of(ep)[0] == "queue"
-    }
-    assert queued == set(names.QUEUES)
-    assert set(entrypoints.SYNC_ENTRY_POINTS.values()) <= set(entrypoints.ENTRY_POINTS)
+def test_the_wiring_triggers_on_declared_topics_and_queues() -> None:
+    assert {topic for topic, _ in wiring.subscriptions().values()} <= set(names.TOPICS)
+    assert {e.target for e in wiring.of_kind("queue")} == set(names.QUEUES)
 
 
 def test_secret_prefix_in_terraform_is_the_codes(config: Config) -> None:
@@ -953,10 +947,10 @@ def _without(config: Config, local: str, name: str) -> Config:
 
 _REMOVALS = (
     [("topics", t, topic_problems) for t in names.TOPICS]
-    + [("subscriptions", s, subscription_problems) for s in names.SUBSCRIPTIONS]
+    + [("subscriptions", s, subscription_problems) for s in wiring.subscriptions()]
     + [("queues", q, queue_problems) for q in names.QUEUES]
     + [("secrets", s, secret_problems) for s in names.SECRETS]
-    + [("functions", ep, function_problems) for ep in entrypoints.ENTRY_POINTS]
+    + [("functions", ep, function_problems) for ep in wiring.ENTRY_POINTS]
 )
 
 

@@ -119,9 +119,9 @@ def test_a_failing_sync_leaks_the_token_nowhere(
     assert token not in response.get_data(as_text=True)
 
     # 4. The local pipeline's edge: the task queue stores (and logs) the failure it parks.
-    from tower import pipeline
+    from tower.wiring import wire_local
 
-    pipeline.wire_local(runtime)
+    wire_local(runtime)
     runtime.tasks.enqueue(names.QUEUE_SYNC, "sync_meta", {"brand_id": account.brand_id, "platform": "meta"})
     runtime.tasks.drain(ignore_delay=True)
     [dead] = runtime.tasks.dead_tasks()
