@@ -48,9 +48,15 @@ import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from tower.redact import redact, redact_data, sanitized
+
+if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.datastructures import Headers
+
+HeaderSource: TypeAlias = "Mapping[str, str] | Headers"
+"""A request's headers: a plain mapping or the Flask (werkzeug) request's ``headers``."""
 
 TRACE_HEADER = "X-Cloud-Trace-Context"
 """Google's front end sets it on every request: ``TRACE_ID/SPAN_ID;o=OPTIONS`` (span id in decimal)."""
@@ -96,7 +102,7 @@ class Trace:
         return out
 
 
-def parse_trace(headers: Mapping[str, str] | None) -> Trace | None:
+def parse_trace(headers: HeaderSource | None) -> Trace | None:
     """The trace named by a request's headers, or None.
 
     Headers come from whoever calls a public endpoint, so anything but the documented shapes (a
@@ -119,7 +125,7 @@ def parse_trace(headers: Mapping[str, str] | None) -> Trace | None:
 _bound: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("tower_trace", default=None)
 
 
-def bind_trace(headers: Mapping[str, str] | None) -> contextvars.Token[Trace | None]:
+def bind_trace(headers: HeaderSource | None) -> contextvars.Token[Trace | None]:
     """Make the trace of ``headers`` the one this context's lines carry; pass the token to :func:`reset_trace`."""
     return _bound.set(parse_trace(headers))
 
@@ -130,7 +136,7 @@ def reset_trace(token: contextvars.Token[Trace | None]) -> None:
 
 
 @contextmanager
-def traced(headers: Mapping[str, str] | None) -> Iterator[Trace | None]:
+def traced(headers: HeaderSource | None) -> Iterator[Trace | None]:
     """Within the block, lines carry the trace of ``headers``."""
     token = bind_trace(headers)
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from graphlib import TopologicalSorter
+from pathlib import Path
 from typing import Literal
 
 from sqlglot import exp
@@ -107,6 +108,12 @@ def model_path(name: str) -> str:
 def model_sql(name: str) -> str:
     """The model file's own text (BigQuery dialect)."""
     return sqlfiles.load(model_path(name))
+
+
+def spec_path(name: str) -> Path:
+    """The model's YAML beside its SQL: ``description``, ``grain`` (the columns that tell its rows apart) and
+    ``not_null`` (the columns never NULL). The tests hold every model to it on the synthetic world."""
+    return (sqlfiles.SQL_DIR / model_path(name)).with_suffix(".yml")
 
 
 @cache

@@ -15,9 +15,9 @@ import typer
 from tower.adapters import open_secrets, open_warehouse
 from tower.cli.inputs import load_settings, open_runtime, require_brand
 from tower.cli.output import PLATFORM_LABELS, console, fail_usage
-from tower.connectors.ads_records import PLATFORMS as AD_PLATFORMS
-from tower.sync.ads import AdSyncUsageError, connect_ad_account
-from tower.sync.connect import SCOPE_ADVICE, BadConnection, connect_shopify
+from tower.connectors.ad_platforms import AdSyncUsageError
+from tower.names import AD_PLATFORMS
+from tower.sync.connect import SCOPE_ADVICE, BadConnection, connect_ad_account, connect_shopify
 
 app = typer.Typer(help="Connect a platform account to a brand (tokens go to the secret store).",
                   no_args_is_help=True)

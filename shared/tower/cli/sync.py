@@ -21,16 +21,16 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from tower.adapters import open_secrets, open_store, open_warehouse
-from tower.cli.inputs import load_settings, open_runtime, parse_date, require_brand
+from tower.cli.inputs import open_runtime, parse_date, require_brand
 from tower.cli.output import PLATFORM_LABELS, console, err_console, fail, fail_usage, print_rows
-from tower.config import Settings
-from tower.connectors.ads_records import PLATFORMS as AD_PLATFORMS
+from tower.connectors.ad_platforms import AdSyncUsageError
 from tower.connectors.retry import RetriesExhausted
-from tower.ports import Warehouse
+from tower.names import AD_PLATFORMS
 from tower.runtime import Runtime
-from tower.sync.ads import AdSyncResult, AdSyncUsageError, sync_ads
-from tower.sync.shopify import NotConnected, SyncResult, sync_shopify
+from tower.sync.ads import AdSyncResult, sync_ads
+from tower.sync.connect import NotConnected
+from tower.sync.run import RunOptions
+from tower.sync.shopify import SyncResult, sync_shopify
 
 app = typer.Typer(help="Pull one platform's data for a brand into the warehouse.", no_args_is_help=True)
 
@@ -41,21 +41,19 @@ def sync_shopify_cmd(
     full: bool = typer.Option(False, "--full", help="Re-read everything instead of from the cursors."),
 ) -> None:
     """Sync one brand's Shopify store into the warehouse, with a progress bar."""
-    settings = load_settings()
-    wh = open_warehouse(settings)
+    runtime = open_runtime()
     try:
-        wh.init_schema()
-        result = _run_shopify_sync(settings, wh, brand, full=full)
+        runtime.warehouse.init_schema()
+        result = _run_shopify_sync(runtime, brand, full=full)
     except NotConnected as e:
         fail_usage(str(e))
     finally:
-        wh.close()
+        runtime.close()
     _shopify_outcome(brand, result)
 
 
-def _run_shopify_sync(settings: Settings, wh: Warehouse, brand: str, *, full: bool) -> SyncResult:
+def _run_shopify_sync(runtime: Runtime, brand: str, *, full: bool) -> SyncResult:
     """Sync until done (``full`` re-reads everything on the first call only), one progress bar per stage."""
-    store = open_store(settings)
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,.0f} rows"), TimeElapsedColumn(),
                   console=err_console, transient=False) as bar:
@@ -66,13 +64,10 @@ def _run_shopify_sync(settings: Settings, wh: Warehouse, brand: str, *, full: bo
                 tasks[stage] = bar.add_task(stage.replace("_", " "), total=None)
             bar.advance(tasks[stage], n)
 
-        def run(first: bool) -> SyncResult:
-            return sync_shopify(brand, settings=settings, warehouse=wh, secrets=open_secrets(settings),
-                                store=store, full=full and first, progress=progress)
-
-        result = run(first=True)
+        options = RunOptions(progress=progress)
+        result = sync_shopify(runtime, brand, full=full, options=options)
         while result.status == "incomplete":
-            result = run(first=False)
+            result = sync_shopify(runtime, brand, options=options)
     return result
 
 
@@ -127,9 +122,10 @@ def _run_ads_sync(runtime: Runtime, platform: str, brand: str, *, since: date | 
                 tasks[account_id] = bar.add_task(f"{PLATFORM_LABELS[platform]} {account_id}", total=total)
             bar.update(tasks[account_id], completed=done, total=total)
 
-        result = sync_ads(runtime, platform, brand, since=since, full=full, progress=progress)
+        options = RunOptions(progress=progress)
+        result = sync_ads(runtime, platform, brand, since=since, full=full, options=options)
         while result.status == "partial":
-            result = sync_ads(runtime, platform, brand, progress=progress)
+            result = sync_ads(runtime, platform, brand, options=options)
     return result
 
 

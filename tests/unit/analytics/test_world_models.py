@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import yaml
 
 from tower.analytics import headline_findings
 from tower.analytics import models as registry
@@ -15,14 +16,10 @@ from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters
 from tower.config import Settings
 from tower_dev.reference import build_reference
 
-# how each mart's rows are told apart (its grain)
+# how each mart's rows are told apart within a brand: its declared grain (the YAML beside the model)
 GRAIN = {
-    "attributed_orders": ("order_id", "attribution_model", "platform", "campaign_id"),
-    "days_of_cover": ("snapshot_date", "variant_id", "location_id"),
-    "unified_performance": ("performance_date", "channel", "campaign_id", "country_code", "region_code", "product_id"),
-    "attribution_reconciliation": ("week_start", "platform", "attribution_model"),
-    "inventory_alignment": ("level", "product_id", "channel", "country_code", "region_code"),
-    "performance_snapshots": ("as_of_date", "scope", "channel", "country_code", "region_code"),
+    mart: tuple(c for c in yaml.safe_load(registry.spec_path(mart).read_text())["grain"] if c != "brand_id")
+    for mart in registry.MARTS
 }
 
 

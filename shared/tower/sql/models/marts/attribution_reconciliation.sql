@@ -1,6 +1,6 @@
--- grain: one row per week_start × platform × attribution_model, Monday weeks starting in [Monday on or before @window_start, @window_end)
 -- Mart: what Shopify says each channel earned (attributed_orders) next to what the platform claims (its own
--- pixel's purchases and purchase value), per week, and the over-reporting factor = platform ÷ Shopify.
+-- pixel's purchases and purchase value), per Monday week starting in [the Monday on or before @window_start,
+-- @window_end) and attribution model, and the over-reporting factor = platform ÷ Shopify.
 -- Shopify weeks group store-local order dates, platform weeks account-local stat dates. The first week may
 -- start before the window: its earlier days are read from attributed_orders as previous builds left them.
 -- The last week is partial when the window ends mid-week (is_partial_week).

@@ -1,5 +1,4 @@
--- grain: one row per snapshot_date × variant × location, snapshot_date in [@window_start, @window_end)
--- Mart. For each day d, a SKU at a location:
+-- Mart: for each day d of [@window_start, @window_end), a SKU at a location:
 --   available      the day's inventory snapshot (the last one carried forward when a day has none), floored at 0
 --   velocity       units sold on in-stock days ÷ in-stock days, over the @velocity_days days ending on d;
 --                  an in-stock day is one whose (end-of-day) snapshot shows available > 0, or that sold units

@@ -1,7 +1,6 @@
--- grain: one row per as_of_date × scope × channel × country × region, as_of_date in [@window_start, @window_end)
--- Mart: the dashboard's week-over-week numbers. For each as-of day a, "current" is the @period_days days ending on
--- a and "previous" the @period_days before them (store-local order dates for revenue, account-local stat dates for
--- spend, as in unified_performance). Scopes:
+-- Mart: the dashboard's week-over-week numbers, for each as-of day a of [@window_start, @window_end) and each
+-- scope below. "Current" is the @period_days days ending on a and "previous" the @period_days before them
+-- (store-local order dates for revenue, account-local stat dates for spend, as in unified_performance). Scopes:
 --   blended         everything: spend of all channels against ALL store revenue (attributed or not), the
 --                   product plan's "generated $72,000 in Shopify revenue at a blended 3.9x ROAS"
 --   channel         one channel: its spend against the revenue attributed to it (@attribution_model)
