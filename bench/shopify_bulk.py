@@ -4,8 +4,8 @@ The world generates the orders; the sandbox writes them as the JSONL Shopify's b
 returns for the connector's OrdersBulk query (``\\/`` escapes, line items as separate lines with
 ``__parentId``, children shuffled). Measured:
 
-* **product path**: the connector's block loader (``bulk.load_blocks``, what ``fetch_blocks`` runs
-  on the download: 256 MB blocks written to a scratch file, DuckDB's NDJSON reader as an
+* **product path**: the sync's block loader (``tower.sync.shopify_bulk.BulkLoader.load``, what
+  ``BulkLoader.fetch`` runs on the download: 256 MB blocks written to a scratch file, DuckDB's NDJSON reader as an
   in-process parser with the salted customer hash computed in SQL, the next block parsed in a
   background thread while this one loads, one warehouse ``merge`` per block and table — delete +
   insert, as the rows carry every column) into a DuckDB warehouse file, from the file on disk,
@@ -63,6 +63,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     from tower.adapters.duckdb_warehouse import DuckDBWarehouse
     from tower.connectors.shopify import bulk, records
+    from tower.sync.shopify_bulk import BulkLoader
     from tower_dev.sandboxes.shopify_store.bulk_render import write_file
     from tower_dev.sandboxes.shopify_store.state import ShopState
     from tower_dev.world import WorldParams, generate_world
@@ -96,26 +97,27 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         wh.merge(table, tb, keys[table])
         load_seconds[0] += time.perf_counter() - t0
 
-    loader = bulk.BulkLoader(
+    loader = BulkLoader(
+        ctx,
         store_orders=lambda tb: merge("orders", tb),
         store_line_items=lambda tb: merge("order_line_items", tb),
         order_keys=lambda ids: wh.query(
             "SELECT order_id, order_date, currency FROM orders WHERE brand_id = @b AND order_id IN UNNEST(@ids)",
             {"b": ctx.brand_id, "ids": list(ids)}),
+        block_bytes=args.block_mb << 20 if args.block_mb else bulk.BLOCK_BYTES,
+        # Scratch files under the run's own directory, as the sync keeps them under its data dir.
+        data_dir=work,
     )
     progress = bulk.BulkProgress(phase="fetch", url=str(jsonl))
 
-    block_bytes = args.block_mb << 20 if args.block_mb else bulk.BLOCK_BYTES
-
     def chunks(path: Path, size: int = 8 << 20):
-        # The download's shape: a stream of chunks (fetch_blocks reads them from the HTTP response).
+        # The download's shape: a stream of chunks (BulkLoader.fetch reads them from the HTTP response).
         with path.open("rb") as f:
             while chunk := f.read(size):
                 yield chunk
 
     t, cpu = time.perf_counter(), time.process_time()
-    # Scratch files under the run's own directory, as the sync keeps them under its data dir.
-    finished = bulk.load_blocks(chunks(jsonl), ctx, loader, progress, block_bytes=block_bytes, data_dir=work)
+    finished = loader.load(chunks(jsonl), progress)
     loaded = wh.rows("SELECT (SELECT COUNT(*) FROM orders) AS o, (SELECT COUNT(*) FROM order_line_items) AS l")[0]
     close_t = time.perf_counter()
     wh.close()  # the final checkpoint writes what the last commits left in the WAL
@@ -170,7 +172,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     baseline_per_s = done / base_seconds
     result = {
         "bench": "shopify_bulk", "orders": n_orders, "line_items": loaded["l"], "jsonl_mb": round(size / 1e6, 1),
-        "block_mb": block_bytes >> 20, "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
+        "block_mb": loader.block_bytes >> 20, "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
         "merge_seconds": round(load_seconds[0], 2), "load_average": load_average,
         "orders_per_s": round(orders_per_s),
         "baseline_orders": done, "baseline_seconds": round(base_seconds, 2),

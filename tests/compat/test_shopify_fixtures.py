@@ -30,14 +30,14 @@ from tower.connectors.retry import FatalError, NeedsReauth, RetriableError
 from tower.connectors.shopify import bulk, records
 from tower.connectors.shopify.client import QueryCost, classify_response
 from tower.connectors.shopify.streams import connection_nodes
-from tower.ports import DocQuery
-from tower.sync.webhooks import (
-    WebhookHandler,
+from tower.connectors.shopify.webhooks import (
     verify_app_proxy,
     verify_oauth_query,
     verify_webhook,
     webhook_hmac,
 )
+from tower.ports import DocQuery
+from tower.sync.webhooks import WebhookHandler
 
 CTX = records.BrandContext("compat", "America/New_York", "USD", "compat-salt")
 

@@ -7,9 +7,10 @@
   claims the recommendation in a document-store transaction (``open`` → ``accepting``), so of two
   concurrent Accepts exactly one enqueues; the other answers ``changed: false``. The one
   ``apply_budget_change`` task (task queue port, queue :data:`tower.names.QUEUE_BUDGET`, task id =
-  decision id) calls the ad issue's :func:`tower.connectors.budgets.set_campaign_budget` for each
+  decision id) calls the write path, :func:`tower.decisions.budget_writes.set_campaign_budget`, for each
   campaign with the recorded budget as ``expected_before`` (the same check, again, where the write
-  happens) — within ``TOWER_BUDGET_MAX_CHANGE_PCT`` (it refuses more), idempotent by change id,
+  happens) — within ``TOWER_BUDGET_MAX_CHANGE_PCT`` (:mod:`tower.decisions.budget_limits`; it refuses
+  more), idempotent by change id,
   audited in ``budget_changes`` — and records the outcome on the decision and the recommendation.
   A second Accept of an accepted recommendation changes nothing.
 * **Undo** is the compare-and-set the other way: each campaign's budget must still be the one the
@@ -17,7 +18,8 @@
   reverse order: undoing an earlier one first would restore a budget decided on a value that no
   longer holds); otherwise :class:`ConflictError` names the amounts or the later change. It
   enqueues the same task with each applied campaign's previous budget as the target (the one-step
-  bound is widened to exactly the step back, since reversing a 40% cut is a 67% raise); the
+  bound is widened to exactly the step back, since reversing a 40% cut is a 67% raise:
+  :func:`~tower.decisions.budget_limits.undo_limit`); the
   original audit rows are then marked ``undone``. A recommendation that was undone may be accepted
   again (new change ids: ``…_apply_2``).
 * **Dismiss** hides an open recommendation with a reason (it stays dismissed through rebuilds of
@@ -40,19 +42,26 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tower import names
+from tower.decisions.budget_limits import undo_limit
+from tower.decisions.budget_writes import (
+    BudgetChangeFailed,
+    BudgetConflict,
+    BudgetRefused,
+    BudgetRequest,
+    read_campaign_budget,
+    set_campaign_budget,
+)
 from tower.decisions.store import find_recommendation, rec_path
+from tower.runtime import Runtime
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import Task, Transaction
-    from tower.runtime import Runtime
 
 log = logging.getLogger("tower.decisions.budget_actions")
 
 HANDLER = "apply_budget_change"
-BudgetWriter = Callable[..., Any]
-"""``set_campaign_budget(runtime, platform, brand_id, account_id, campaign_id, new_daily_budget, *,
-change_id, recommendation_id, requested_by, expected_before, dry_run)`` → an audit row (the ad
-issue's write path)."""
+BudgetWriter = Callable[[Runtime, BudgetRequest], Any]
+"""``set_campaign_budget(runtime, request)`` → an audit row (:mod:`tower.decisions.budget_writes`)."""
 BudgetReader = Callable[..., Any]
 """``read_campaign_budget(runtime, platform, brand_id, account_id, campaign_id)`` → the platform's
 daily budget now (a Decimal to the currency's minor unit, or None)."""
@@ -82,19 +91,11 @@ class ConflictError(ActionError):
 
 
 def _writer(writer: BudgetWriter | None) -> BudgetWriter:
-    if writer is not None:
-        return writer
-    from tower.connectors.budgets import set_campaign_budget
-
-    return set_campaign_budget
+    return writer if writer is not None else set_campaign_budget
 
 
 def _reader(reader: BudgetReader | None) -> BudgetReader:
-    if reader is not None:
-        return reader
-    from tower.connectors.budgets import read_campaign_budget
-
-    return read_campaign_budget
+    return reader if reader is not None else read_campaign_budget
 
 
 def _num(x: Any) -> float | None:
@@ -102,7 +103,7 @@ def _num(x: Any) -> float | None:
 
 
 def _row(change: Any) -> dict[str, Any]:
-    d = asdict(change) if is_dataclass(change) else dict(change)
+    d = asdict(change) if is_dataclass(change) and not isinstance(change, type) else dict(change)
     return {k: (float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, datetime) else v)
             for k, v in d.items()}
 
@@ -145,8 +146,6 @@ def _check_current(runtime: Runtime, brand_id: str, rec_id: str, verb: str, chan
         ConflictError: ``budget_changed``, naming each campaign's recorded and current amounts.
         tower.connectors.retry.RetriesExhausted: A platform kept failing.
     """
-    from tower.connectors.budgets import BudgetChangeFailed, BudgetRefused
-
     read = _reader(reader)
     conflicts = []
     for c in changes:
@@ -237,17 +236,16 @@ def preview(runtime: Runtime, rec_id: str, *, writer: BudgetWriter | None = None
         ``{"recommendation_id", "brand_id", "changes": [{campaign…, "before", "after", "status", "detail"}]}``;
         a campaign whose budget is no longer the recorded one has status ``conflict``.
     """
-    from tower.connectors.budgets import BudgetChangeFailed, BudgetConflict, BudgetRefused
-
     brand_id, rec = find_recommendation(runtime.store, rec_id)
     write = _writer(writer)
     out = []
     for c in _changes_for(rec, rec_id, 0):
         item = {k: c[k] for k in ("platform", "account_id", "campaign_id", "campaign_name", "currency")}
         try:
-            row = _row(write(runtime, c["platform"], brand_id, c["account_id"], c["campaign_id"],
-                             c["new_daily_budget"], recommendation_id=rec_id, requested_by=requested_by,
-                             expected_before=c["current_daily_budget"], dry_run=True))
+            row = _row(write(runtime, BudgetRequest(
+                c["platform"], brand_id, c["account_id"], c["campaign_id"], c["new_daily_budget"],
+                recommendation_id=rec_id, requested_by=requested_by, expected_before=c["current_daily_budget"],
+                dry_run=True)))
             item.update(before=_num(row.get("before_amount")), after=_num(row.get("after_amount")),
                         status=row.get("status"), detail=row.get("detail"))
         except (BudgetRefused, BudgetChangeFailed) as e:
@@ -267,7 +265,7 @@ def accept(runtime: Runtime, rec_id: str, *, dry_run: bool = False, requested_by
     """Accept a recommendation: enqueue its budget changes (or, with ``dry_run``, only show them).
 
     Args:
-        reader: The platform budget read (default: the connectors' ``read_campaign_budget``).
+        reader: The platform budget read (default: :func:`~tower.decisions.budget_writes.read_campaign_budget`).
 
     Raises:
         tower.decisions.store.NotFoundError: Unknown id.
@@ -341,7 +339,7 @@ def undo(runtime: Runtime, rec_id: str, *, requested_by: str = "cli", reader: Bu
     """Restore the budgets an accepted recommendation changed (through the same task and write path).
 
     Args:
-        reader: The platform budget read (default: the connectors' ``read_campaign_budget``).
+        reader: The platform budget read (default: :func:`~tower.decisions.budget_writes.read_campaign_budget`).
 
     Raises:
         tower.decisions.store.NotFoundError: Unknown id.
@@ -437,7 +435,7 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
     Args:
         runtime: Ports and settings.
         payload: ``{brand_id, recommendation_id, decision_id, action: apply|undo, requested_by, changes[]}``.
-        writer: The budget write path (default: the ad issue's ``set_campaign_budget``).
+        writer: The budget write path (default: :func:`~tower.decisions.budget_writes.set_campaign_budget`).
         now: Time of the outcome.
 
     Returns:
@@ -447,41 +445,13 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
         ValueError: A payload that is not an apply_budget_change task (not retried by the queue's caller).
         tower.connectors.retry.RetriesExhausted: A platform kept failing; the task is retried.
     """
-    from tower.connectors.budgets import BudgetChangeFailed, BudgetConflict, BudgetRefused
-
     missing = [k for k in ("brand_id", "recommendation_id", "decision_id", "action", "changes") if k not in payload]
     if missing or payload.get("action") not in ("apply", "undo"):
         raise ValueError(f"not an apply_budget_change payload (missing {missing} or bad action)")
     brand_id, rec_id = str(payload["brand_id"]), str(payload["recommendation_id"])
     decision_id, action = str(payload["decision_id"]), str(payload["action"])
     write = _writer(writer)
-    results = []
-    for c in payload["changes"]:
-        base = {k: c.get(k) for k in ("platform", "account_id", "campaign_id", "campaign_name", "change_id")}
-        extra: dict[str, Any] = {}
-        if action == "undo" and c.get("current_daily_budget"):
-            # Undo returns to a budget the campaign already had: reversing a 40% cut is a 67% raise,
-            # which the one-step bound would refuse, so the bound is widened to exactly that step.
-            current = float(c["current_daily_budget"])
-            needed = abs(float(c["new_daily_budget"]) - current) / current * 100 + 0.01
-            extra["max_change_pct"] = max(runtime.settings.budget_max_change_pct, needed)
-        if c.get("current_daily_budget") is not None:
-            extra["expected_before"] = c["current_daily_budget"]
-        try:
-            row = _row(write(runtime, c["platform"], brand_id, c["account_id"], c["campaign_id"],
-                             c["new_daily_budget"], change_id=c["change_id"], recommendation_id=rec_id,
-                             requested_by=payload.get("requested_by"), **extra))
-        except (BudgetRefused, BudgetChangeFailed) as e:
-            change = getattr(e, "change", None)
-            row = _row(change) if change is not None else {"status": "refused"}
-            row["detail"] = str(e)
-            if isinstance(e, BudgetConflict):
-                row["status"] = "conflict"
-        results.append({**base, "status": row.get("status"), "before_amount": _num(row.get("before_amount")),
-                        "after_amount": _num(row.get("after_amount")), "currency": row.get("currency"),
-                        "detail": row.get("detail")})
-        if action == "undo" and row.get("status") == "applied" and c.get("undoes_change_id"):
-            _mark_undone(runtime, brand_id, str(c["undoes_change_id"]))
+    results = [_apply_change(runtime, write, payload, c) for c in payload["changes"]]
     ok = all(r["status"] == "applied" for r in results)
     now = now or datetime.now(UTC)
     if action == "apply":
@@ -498,6 +468,34 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
     log.log(logging.INFO if ok else logging.WARNING, f"budget {action}", extra={
         "brand_id": brand_id, "recommendation_id": rec_id, "status": rec_status, "campaigns": len(results)})
     return {"decision_id": decision_id, "recommendation_id": rec_id, "status": rec_status, "results": results}
+
+
+def _apply_change(runtime: Runtime, write: BudgetWriter, payload: Mapping[str, Any],
+                  c: Mapping[str, Any]) -> dict[str, Any]:
+    """One campaign's change of an ``apply_budget_change`` task, through the write path: its result."""
+    brand_id, action = str(payload["brand_id"]), str(payload["action"])
+    limit = None
+    if action == "undo" and c.get("current_daily_budget"):
+        limit = undo_limit(float(c["current_daily_budget"]), float(c["new_daily_budget"]),
+                           runtime.settings.budget_max_change_pct)
+    try:
+        row = _row(write(runtime, BudgetRequest(
+            c["platform"], brand_id, c["account_id"], c["campaign_id"], c["new_daily_budget"],
+            change_id=c["change_id"], recommendation_id=str(payload["recommendation_id"]),
+            requested_by=payload.get("requested_by"), max_change_pct=limit,
+            expected_before=c.get("current_daily_budget"))))
+    except (BudgetRefused, BudgetChangeFailed) as e:
+        change = getattr(e, "change", None)
+        row = _row(change) if change is not None else {"status": "refused"}
+        row["detail"] = str(e)
+        if isinstance(e, BudgetConflict):
+            row["status"] = "conflict"
+    if action == "undo" and row.get("status") == "applied" and c.get("undoes_change_id"):
+        _mark_undone(runtime, brand_id, str(c["undoes_change_id"]))
+    base = {k: c.get(k) for k in ("platform", "account_id", "campaign_id", "campaign_name", "change_id")}
+    return {**base, "status": row.get("status"), "before_amount": _num(row.get("before_amount")),
+            "after_amount": _num(row.get("after_amount")), "currency": row.get("currency"),
+            "detail": row.get("detail")}
 
 
 def _mark_undone(runtime: Runtime, brand_id: str, change_id: str) -> None:

@@ -74,6 +74,9 @@ class Warehouse(Protocol):
     def merge(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
         """Upsert rows on their natural keys (MERGE); return the number of rows given."""
 
+    def insert(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]]) -> int:
+        """Append rows as they are (no key matching); return the number of rows given."""
+
     def replace_window(
         self,
         table: str,

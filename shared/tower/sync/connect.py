@@ -1,23 +1,46 @@
-"""Connecting a brand's Shopify store: the token goes to the secret store, the row keeps a reference.
+"""Connecting a platform, on our side: the token goes to the secret store, ``integrations`` keeps a reference.
 
-``integrations`` holds only ``secret_ref`` (the secret id), never the token. Connecting also makes
-sure the brand has its customer-hash salt (a random per-brand secret) so the first sync can hash
-customer ids. Orders older than 60 days are only visible with the ``read_all_orders`` scope, which
-Shopify grants on request: :data:`SCOPE_ADVICE` says so to whoever connects.
+``integrations`` holds only ``secret_ref`` (the secret id), never the token. Connecting a Shopify
+store also makes sure the brand has its customer-hash salt (a random per-brand secret) so the first
+sync can hash customer ids. Orders older than 60 days are only visible with the ``read_all_orders``
+scope, which Shopify grants on request: :data:`SCOPE_ADVICE` says so to whoever connects.
+Connecting an ad account first checks the token against the platform (its currency and timezone
+are recorded with it).
+
+The syncs and the budget write path read the same rows here: :func:`shopify_integration`,
+:func:`integrations`, and :func:`open_integration` (the token from the secret store, the platform's
+connector opened with it).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets as pysecrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from tower import names
+from tower.config import Settings
+from tower.connectors.ad_platforms import (
+    AdAccountAccess,
+    AdConnector,
+    AdSyncUsageError,
+    check_platform,
+    normalise_account_id,
+    open_connector,
+)
+from tower.connectors.ads_records import AccountInfo
+from tower.connectors.retry import FatalError, NeedsReauth, RetryPolicy
 from tower.connectors.shopify.records import to_table
 from tower.ports import Secrets, Warehouse
+from tower.sync.run import SyncPorts
+from tower.sync.state import utc_now
 
+log = logging.getLogger(__name__)
+
+INTEGRATION_KEY = ["brand_id", "platform", "account_id"]
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 REQUIRED_SCOPES = ("read_products", "read_orders", "read_inventory", "read_locations", "read_customers")
 SCOPE_ADVICE = (
@@ -28,6 +51,10 @@ SCOPE_ADVICE = (
 
 class BadConnection(ValueError):
     """A connect argument the product cannot use (the message names it)."""
+
+
+class NotConnected(ValueError):
+    """The brand has no usable Shopify integration (bad input: connect the store first)."""
 
 
 def check_shop_domain(shop: str) -> str:
@@ -54,6 +81,9 @@ def connect_shopify(
 ) -> dict[str, Any]:
     """Store the token and the integration row; create the brand's salt if it has none.
 
+    Seven parameters: the two ports it writes, then the five facts of one connection, each named
+    (keyword-only) at the call.
+
     Raises:
         BadConnection: Unknown brand, bad shop domain or empty token.
     """
@@ -76,7 +106,7 @@ def connect_shopify(
     row = {"brand_id": brand_id, "platform": "shopify", "account_id": domain, "secret_ref": secret_id,
            "status": "active", "scopes": ",".join(sorted(set(scopes))) or None,
            "connected_at": existing[0]["connected_at"] if existing else now, "updated_at": now}
-    warehouse.merge("integrations", to_table("integrations", [row]), ["brand_id", "platform", "account_id"])
+    warehouse.merge("integrations", to_table("integrations", [row]), INTEGRATION_KEY)
     warehouse.merge("brands", to_table("brands", [{"brand_id": brand_id, "shop_domain": domain, "updated_at": now}]),
                     ["brand_id"])
     return row
@@ -89,3 +119,160 @@ def mark_uninstalled(warehouse: Warehouse, brand_id: str, shop_domain: str, now:
         "WHERE brand_id = @brand_id AND platform = 'shopify' AND account_id = @account_id",
         {"now": now, "brand_id": brand_id, "account_id": shop_domain},
     )
+
+
+# -- the rows the syncs read --------------------------------------------------------------------------
+def shopify_integration(warehouse: Warehouse, brand_id: str) -> dict[str, Any]:
+    """The brand's Shopify integration row.
+
+    Raises:
+        NotConnected: There is none, or the app was uninstalled, or the shop redacted.
+    """
+    rows = warehouse.rows(
+        "SELECT account_id, secret_ref, status, scopes FROM integrations "
+        "WHERE brand_id = @brand_id AND platform = 'shopify' ORDER BY updated_at DESC LIMIT 1",
+        {"brand_id": brand_id},
+    )
+    if not rows:
+        raise NotConnected(f"brand {brand_id!r} has no Shopify store connected "
+                           "(run: tower connect shopify --brand ID --shop NAME.myshopify.com --token T)")
+    if rows[0]["status"] == "uninstalled":
+        raise NotConnected(f"brand {brand_id!r}: the Shopify app was uninstalled; connect the store again")
+    if rows[0]["status"] == "disconnected":
+        raise NotConnected(f"brand {brand_id!r}: the store was disconnected and its data redacted (shop/redact); "
+                           "connect the store again")
+    return rows[0]
+
+
+def mark_shopify_synced(warehouse: Warehouse, brand_id: str, shop_domain: str, now: datetime) -> None:
+    """A Shopify sync finished: the integration is ``active`` and ``last_synced_at`` is ``now``."""
+    warehouse.execute(
+        "UPDATE integrations SET last_synced_at = @now, status = 'active', updated_at = @now "
+        "WHERE brand_id = @brand_id AND platform = 'shopify' AND account_id = @account_id",
+        {"now": now, "brand_id": brand_id, "account_id": shop_domain},
+    )
+
+
+def mark_shopify_needs_reauth(warehouse: Warehouse, brand_id: str, shop_domain: str, now: datetime) -> None:
+    """Shopify rejected the token (or its scopes): syncs stop until the store is connected again."""
+    warehouse.execute(
+        "UPDATE integrations SET status = 'needs_reauth', updated_at = @now "
+        "WHERE brand_id = @brand_id AND platform = 'shopify' AND account_id = @account_id",
+        {"now": now, "brand_id": brand_id, "account_id": shop_domain},
+    )
+
+
+def integrations(warehouse: Warehouse, brand_id: str, platform: str) -> list[dict[str, Any]]:
+    """The brand's integrations of one platform, by account."""
+    return warehouse.rows(
+        "SELECT * FROM integrations WHERE brand_id = @brand_id AND platform = @platform ORDER BY account_id",
+        {"brand_id": brand_id, "platform": platform},
+    )
+
+
+def integration(warehouse: Warehouse, brand_id: str, platform: str, account_id: str) -> dict[str, Any] | None:
+    """One account's integration row (None: not connected)."""
+    return next((r for r in integrations(warehouse, brand_id, platform) if r["account_id"] == account_id), None)
+
+
+def mark_integration(warehouse: Warehouse, brand_id: str, platform: str, account_id: str, now: datetime,
+                     **values: Any) -> None:
+    """Update columns of one integration row (``updated_at`` = ``now``)."""
+    warehouse.merge(
+        "integrations",
+        [{"brand_id": brand_id, "platform": platform, "account_id": account_id, **values, "updated_at": now}],
+        INTEGRATION_KEY,
+    )
+
+
+# -- ad accounts --------------------------------------------------------------------------------------
+def google_developer_token(settings: Settings, secrets: Secrets) -> str:
+    """The Google Ads developer token: the setting, else the secret store's ``google-ads-developer-token``.
+
+    Raises:
+        AdSyncUsageError: Neither holds one.
+    """
+    if settings.google_ads_developer_token:
+        return settings.google_ads_developer_token
+    if secrets.exists(names.SECRET_GOOGLE_ADS_DEVELOPER_TOKEN):
+        return secrets.get(names.SECRET_GOOGLE_ADS_DEVELOPER_TOKEN)
+    raise AdSyncUsageError(
+        "no Google Ads developer token: set TOWER_GOOGLE_ADS_DEVELOPER_TOKEN or the "
+        f"{names.SECRET_GOOGLE_ADS_DEVELOPER_TOKEN} secret"
+    )
+
+
+def open_integration(
+    ports: SyncPorts,
+    integ: Mapping[str, Any],
+    policy: RetryPolicy,
+    *,
+    handle_to_product: Mapping[str, str] | None = None,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> AdConnector:
+    """The connector of a connected ad account: its token read from the secret store.
+
+    Args:
+        integ: The account's ``integrations`` row.
+
+    Raises:
+        NotFound: The token is missing from the secret store.
+        AdSyncUsageError: Google Ads without a developer token.
+    """
+    platform = integ["platform"]
+    access = AdAccountAccess(
+        platform,
+        integ["account_id"],
+        ports.secrets.get(integ["secret_ref"]),
+        login_customer_id=integ.get("login_customer_id"),
+        developer_token=google_developer_token(ports.settings, ports.secrets) if platform == "google_ads" else "",
+    )
+    return open_connector(access, ports.settings, policy, handle_to_product=handle_to_product,
+                          out_of_time=out_of_time)
+
+
+def connect_ad_account(
+    ports: SyncPorts,
+    platform: str,
+    brand_id: str,
+    account_id: str,
+    token: str,
+    *,
+    login_customer_id: str | None = None,
+) -> AccountInfo:
+    """Check the token against the platform, store it in the secret store, record the integration.
+
+    Raises:
+        AdSyncUsageError: Unknown platform, empty token, or the platform rejected the token.
+    """
+    check_platform(platform)
+    account_id = normalise_account_id(platform, account_id)
+    if not token.strip():
+        raise AdSyncUsageError("--token is empty")
+    if not account_id:
+        raise AdSyncUsageError("--account is empty")
+    access = AdAccountAccess(
+        platform, account_id, token, login_customer_id=login_customer_id,
+        developer_token=google_developer_token(ports.settings, ports.secrets) if platform == "google_ads" else "",
+    )
+    connector = open_connector(access, ports.settings, RetryPolicy())
+    try:
+        info = connector.account_info()
+    except (NeedsReauth, FatalError) as e:
+        raise AdSyncUsageError(f"{platform} rejected the account or token: {e}") from e
+    finally:
+        connector.close()
+    secret_id = names.integration_secret_id(brand_id, platform, account_id)
+    ports.secrets.put(secret_id, token)
+    now = utc_now()
+    existing = integration(ports.warehouse, brand_id, platform, account_id)
+    ports.warehouse.merge("integrations", [{
+        "brand_id": brand_id, "platform": platform, "account_id": account_id, "secret_ref": secret_id,
+        "status": "active", "scopes": None, "account_timezone": info.timezone, "account_currency": info.currency,
+        "login_customer_id": (login_customer_id or "").replace("-", "") or None,
+        "connected_at": existing["connected_at"] if existing else now,
+        "last_synced_at": existing["last_synced_at"] if existing else None,
+        "updated_at": now,
+    }], INTEGRATION_KEY)
+    log.info("ad account connected", extra={"brand_id": brand_id, "platform": platform, "account_id": account_id})
+    return info

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -80,27 +81,43 @@ def suppress_table(table: pa.Table, keys: set[str], whole_shop: bool) -> pa.Tabl
     return table
 
 
-def redact_customer(
-    warehouse: Warehouse,
-    store: DocumentStore,
-    brand_id: str,
-    customer_hash: str | None,
-    order_ids: Iterable[str],
-    *,
-    request_id: str,
-    now: datetime,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CustomerRequest:
+    """A ``customers/redact`` or ``customers/data_request`` delivery: whose orders, and its record.
+
+    Attributes:
+        customer_hash: The customer's salted hash (None: the brand has no salt, or no customer id).
+        order_ids: The order gids Shopify lists with the request.
+        request_id: The id of its record (``brands/<brand>/privacy_requests/<id>``).
+        data_request_id: Shopify's own id of a data request.
+    """
+
+    brand_id: str
+    customer_hash: str | None
+    order_ids: Sequence[str]
+    request_id: str
+    now: datetime
+    data_request_id: Any = None
+
+    def orders(self) -> tuple[str, dict[str, Any]]:
+        """The ``WHERE`` condition and parameters of the customer's orders (by hash or listed id)."""
+        params: dict[str, Any] = {"brand_id": self.brand_id, "customer_hash": self.customer_hash or "",
+                                  "order_ids": sorted(set(self.order_ids))}
+        return ("brand_id = @brand_id AND (customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids))",
+                params)
+
+
+def redact_customer(warehouse: Warehouse, store: DocumentStore, request: CustomerRequest) -> dict[str, Any]:
     """Null a customer's personal fields on their orders and record that it was done."""
-    ids = sorted(set(order_ids))
-    params: dict[str, Any] = {"brand_id": brand_id, "customer_hash": customer_hash or "", "order_ids": ids}
-    where = "brand_id = @brand_id AND (customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids))"
+    where, params = request.orders()
     matched = warehouse.rows(f"SELECT COUNT(*) AS n FROM orders WHERE {where}", params)[0]["n"]
     warehouse.execute(f"UPDATE orders SET {_NULL_PERSONAL} WHERE {where}", params)
-    if customer_hash:
-        store.set(f"brands/{brand_id}/redacted_customers/{suppression_key(customer_hash)}", {"redacted_at": now})
-    record = {"topic": "customers/redact", "orders_redacted": int(matched), "order_ids": ids,
-              "fields": list(PERSONAL_ORDER_FIELDS), "completed_at": now}
-    store.set(f"brands/{brand_id}/privacy_requests/{request_id}", record)
+    if request.customer_hash:
+        store.set(f"brands/{request.brand_id}/redacted_customers/{suppression_key(request.customer_hash)}",
+                  {"redacted_at": request.now})
+    record = {"topic": "customers/redact", "orders_redacted": int(matched), "order_ids": params["order_ids"],
+              "fields": list(PERSONAL_ORDER_FIELDS), "completed_at": request.now}
+    store.set(f"brands/{request.brand_id}/privacy_requests/{request.request_id}", record)
     return record
 
 
@@ -141,31 +158,19 @@ def disconnect_brand(warehouse: Warehouse, secrets: Secrets, brand_id: str, now:
     return [f"{r['platform']}:{r['account_id']}" for r in rows]
 
 
-def data_request(
-    warehouse: Warehouse,
-    store: DocumentStore,
-    brand_id: str,
-    customer_hash: str | None,
-    order_ids: Iterable[str],
-    *,
-    request_id: str,
-    data_request_id: Any,
-    now: datetime,
-) -> dict[str, Any]:
+def data_request(warehouse: Warehouse, store: DocumentStore, request: CustomerRequest) -> dict[str, Any]:
     """``customers/data_request``: record, for the merchant, every order row we hold for the customer."""
-    params: dict[str, Any] = {"brand_id": brand_id, "customer_hash": customer_hash or "",
-                              "order_ids": sorted(set(order_ids))}
+    where, params = request.orders()
     rows = warehouse.rows(
         "SELECT order_id, order_date, currency, total_amount, shipping_country_code, shipping_region_code, "
         f"{', '.join(f for f in PERSONAL_ORDER_FIELDS if f != 'customer_hash')} FROM orders "
-        "WHERE brand_id = @brand_id AND "
-        "(customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids)) ORDER BY order_id",
+        f"WHERE {where} ORDER BY order_id",
         params,
     )
     held = [{k: (str(v) if v is not None else None) for k, v in r.items()} for r in rows]
-    record = {"topic": "customers/data_request", "data_request_id": str(data_request_id), "orders": held,
-              "personal_fields_held": list(PERSONAL_ORDER_FIELDS), "completed_at": now}
-    store.set(f"brands/{brand_id}/privacy_requests/{request_id}", record)
+    record = {"topic": "customers/data_request", "data_request_id": str(request.data_request_id), "orders": held,
+              "personal_fields_held": list(PERSONAL_ORDER_FIELDS), "completed_at": request.now}
+    store.set(f"brands/{request.brand_id}/privacy_requests/{request.request_id}", record)
     return record
 
 

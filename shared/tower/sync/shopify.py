@@ -3,12 +3,12 @@
 The order of work: locations, products, variants, product deletions, today's inventory snapshot,
 then orders (incremental pages, or a bulk backfill for a first sync over a large shop).
 
-State lives in ``sync_state`` (one row per resource): ``cursor_value`` is the greatest
-``updated_at`` fully stored; ``checkpoint`` holds the window being read (``since``) and the page
-cursor after the last *stored* page, so a crash or a deadline resumes exactly there. Windows are
-read with an inclusive ``updated_at:>=`` filter: records that share the boundary time are read
-again and MERGEd, so none is skipped. A bulk backfill keeps its phase, operation id, URL and byte
-offset the same way.
+State lives in ``sync_state`` (:mod:`tower.sync.state`, one row per resource): ``cursor_value`` is
+the greatest ``updated_at`` fully stored; ``checkpoint`` holds the window being read (``since``) and
+the page cursor after the last *stored* page, so a crash or a deadline resumes exactly there.
+Windows are read with an inclusive ``updated_at:>=`` filter: records that share the boundary time
+are read again and MERGEd, so none is skipped. A bulk backfill keeps its phase, operation id, URL
+and byte offset the same way (:mod:`tower.sync.shopify_bulk`).
 
 A rejected token (HTTP 401/403, ACCESS_DENIED) marks the integration ``needs_reauth`` and stops
 this brand cleanly; other brands' syncs are separate calls and are not touched.
@@ -18,24 +18,33 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tower import names
 from tower.config import Settings
-from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy
+from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted
 from tower.connectors.shopify import bulk as bulkmod
 from tower.connectors.shopify import records, scratch
 from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
-from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
+from tower.ports import NotFound, Warehouse
 from tower.redact import redact
 from tower.sync import privacy
+from tower.sync.connect import (
+    NotConnected,
+    mark_shopify_needs_reauth,
+    mark_shopify_synced,
+    shopify_integration,
+)
+from tower.sync.run import RunOptions, SyncPorts
+from tower.sync.shopify_bulk import BulkLoader
+from tower.sync.state import SyncStates
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +60,7 @@ KEYS: dict[str, list[str]] = {
 }
 READ_ALL_ORDERS = "read_all_orders"
 
-
-class NotConnected(ValueError):
-    """The brand has no usable Shopify integration (bad input: connect the store first)."""
+__all__ = ["KEYS", "NotConnected", "ShopifySync", "SyncResult", "sync_brand", "sync_shopify"]
 
 
 class _OutOfTime(Exception):
@@ -98,110 +105,117 @@ class SyncResult:
             self.last_date = last if self.last_date is None else max(self.last_date, last)
 
 
-Progress = Callable[[str, int], None]
+@dataclass(frozen=True)
+class _Connection:
+    """What connecting learns: the shop, its Admin API client, the brand's salt, its sync state rows."""
+
+    shop_domain: str
+    client: ShopifyClient
+    salt: str
+    state: SyncStates
 
 
-def integration_for(warehouse: Warehouse, brand_id: str) -> dict[str, Any]:
-    """The brand's Shopify integration row.
+@dataclass(frozen=True)
+class _Shop:
+    """What the shop says of itself before anything is read: its context and order count."""
 
-    Raises:
-        NotConnected: There is none, or the app was uninstalled.
-    """
-    rows = warehouse.rows(
-        "SELECT account_id, secret_ref, status, scopes FROM integrations "
-        "WHERE brand_id = @brand_id AND platform = 'shopify' ORDER BY updated_at DESC LIMIT 1",
-        {"brand_id": brand_id},
-    )
-    if not rows:
-        raise NotConnected(f"brand {brand_id!r} has no Shopify store connected "
-                           "(run: tower connect shopify --brand ID --shop NAME.myshopify.com --token T)")
-    if rows[0]["status"] == "uninstalled":
-        raise NotConnected(f"brand {brand_id!r}: the Shopify app was uninstalled; connect the store again")
-    if rows[0]["status"] == "disconnected":
-        raise NotConnected(f"brand {brand_id!r}: the store was disconnected and its data redacted (shop/redact); "
-                           "connect the store again")
-    return rows[0]
+    ctx: records.BrandContext
+    orders_count: int
 
 
 class ShopifySync:
-    """One sync run of one brand (see :func:`sync_shopify`)."""
+    """One sync run of one brand (see :func:`sync_shopify`). Building one does no I/O.
 
-    def __init__(
-        self,
-        brand_id: str,
-        *,
-        settings: Settings,
-        warehouse: Warehouse,
-        secrets: Secrets,
-        store: DocumentStore | None = None,
-        now: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        monotonic: Callable[[], float] | None = None,
-        progress: Progress | None = None,
-        deadline_seconds: float | None = None,
-        policy: RetryPolicy | None = None,
-        bulk_block_bytes: int = bulkmod.BLOCK_BYTES,
-    ) -> None:
+    Attributes:
+        result: What the run did so far (returned by :meth:`run`).
+    """
+
+    def __init__(self, ports: SyncPorts, brand_id: str, options: RunOptions | None = None, *,
+                 bulk_block_bytes: int = bulkmod.BLOCK_BYTES) -> None:
+        self.ports = ports
         self.brand_id = brand_id
+        self.options = options or RunOptions()
         self.bulk_block_bytes = bulk_block_bytes
-        self.settings = settings
-        self.warehouse = warehouse
-        self.secrets = secrets
-        self.store = store
-        self.now = now or (lambda: datetime.now(UTC))
-        self.sleep = sleep or time.sleep
-        self.monotonic = monotonic or time.monotonic
-        self.progress = progress or (lambda stage, n: None)
-        self.deadline = deadline_seconds if deadline_seconds is not None else settings.shopify_sync_deadline_seconds
-        self.policy = policy or RetryPolicy(sleep=self.sleep)
-        self._t0 = self.monotonic()
-        integration = integration_for(warehouse, brand_id)
-        self.shop_domain: str = integration["account_id"]
+        self.policy = self.options.retry_policy()
+        deadline = self.options.deadline_seconds
+        self.deadline = deadline if deadline is not None else ports.settings.shopify_sync_deadline_seconds
+        self.result = SyncResult(brand_id)
+        self.suppressed: tuple[set[str], bool] = (set(), False)
+        self._t0 = self.options.monotonic()
+        self._connection: _Connection | None = None
+
+    # -- the ports and the connection ---------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self.ports.settings
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return self.ports.warehouse
+
+    @property
+    def _conn(self) -> _Connection:
+        if self._connection is None:
+            raise RuntimeError("ShopifySync.connect() has not run")
+        return self._connection
+
+    @property
+    def client(self) -> ShopifyClient:
+        """The Admin API client (after :meth:`connect`)."""
+        return self._conn.client
+
+    @property
+    def state(self) -> SyncStates:
+        """The store's ``sync_state`` rows (after :meth:`connect`)."""
+        return self._conn.state
+
+    def connect(self) -> str:
+        """Read the brand's integration, its token and salt, and open the Admin API client (once).
+
+        Returns:
+            The shop's ``NAME.myshopify.com`` domain.
+
+        Raises:
+            NotConnected: No usable integration, or its token or the brand's salt is missing.
+        """
+        if self._connection is not None:
+            return self._connection.shop_domain
+        integration = shopify_integration(self.warehouse, self.brand_id)
+        domain: str = integration["account_id"]
+        secrets = self.ports.secrets
         try:
             token = secrets.get(integration["secret_ref"])
         except NotFound as e:
-            raise NotConnected(f"brand {brand_id!r}: the Shopify token is missing from the secret store") from e
+            raise NotConnected(f"brand {self.brand_id!r}: the Shopify token is missing from the secret store") from e
         try:
-            self.salt = secrets.get(names.customer_salt_secret_id(brand_id))
+            salt = secrets.get(names.customer_salt_secret_id(self.brand_id))
         except NotFound as e:
-            raise NotConnected(f"brand {brand_id!r}: no customer-hash salt in the secret store "
+            raise NotConnected(f"brand {self.brand_id!r}: no customer-hash salt in the secret store "
                                "(connecting the store creates one)") from e
-        self.client = ShopifyClient(
-            self.shop_domain, token, api_version=settings.shopify_api_version, origin=settings.shopify_api_origin,
-            timeout=settings.shopify_timeout_seconds, policy=self.policy, clock=self.monotonic,
+        settings = self.settings
+        client = ShopifyClient(
+            domain, token, api_version=settings.shopify_api_version, origin=settings.shopify_api_origin,
+            timeout=settings.shopify_timeout_seconds, policy=self.policy, clock=self.options.monotonic,
         )
-        self.result = SyncResult(brand_id, self.shop_domain)
-        self.ctx: records.BrandContext | None = None
-        self.suppressed: tuple[set[str], bool] = (set(), False)
-
-    # -- sync_state ---------------------------------------------------------------------------------
-    def _state(self, resource: str) -> dict[str, Any]:
-        rows = self.warehouse.rows(
-            "SELECT cursor_value, checkpoint, status FROM sync_state WHERE brand_id = @brand_id "
-            "AND platform = 'shopify' AND resource = @resource AND account_id = @account_id",
-            {"brand_id": self.brand_id, "resource": resource, "account_id": self.shop_domain},
-        )
-        return rows[0] if rows else {"cursor_value": None, "checkpoint": None, "status": None}
-
-    def _save(self, resource: str, *, cursor_value: str | None, checkpoint: str | None, status: str,
-              error: str | None = None) -> None:
-        self.warehouse.merge("sync_state", [{
-            "brand_id": self.brand_id, "platform": PLATFORM, "resource": resource, "account_id": self.shop_domain,
-            "cursor_value": cursor_value, "checkpoint": checkpoint, "status": status,
-            "error": redact(error) if error else error,  # stored masked: operators read it
-            "updated_at": self.now(),
-        }], KEYS["sync_state"])
+        state = SyncStates(self.warehouse, self.brand_id, PLATFORM, domain, self.options.now)
+        self._connection = _Connection(domain, client, salt, state)
+        self.result.shop_domain = domain
+        return domain
 
     def _check_time(self) -> None:
-        if self.monotonic() - self._t0 > self.deadline:
+        if self._out_of_time():
             raise _OutOfTime()
+
+    def _out_of_time(self) -> bool:
+        return self.options.monotonic() - self._t0 > self.deadline
+
+    def _progress(self, stage: str, n: int) -> None:
+        self.options.report(stage, n)
 
     def _merge(self, table: str, rows: Sequence[Mapping[str, Any]] | pa.Table) -> int:
         if isinstance(rows, pa.Table):
             n = self.warehouse.merge(table, rows, KEYS[table]) if rows.num_rows else 0
             if n and table == "orders":
-                import pyarrow.compute as pc
-
                 dates = pc.min_max(rows.column("order_date")).as_py()
                 self.result.touch(dates["min"], dates["max"])
         else:
@@ -222,110 +236,107 @@ class ShopifySync:
         """Run (or resume) the sync; never raises for platform failures (see ``result.status``).
 
         ``since`` (a store-local date) re-reads orders changed from that day on.
+
+        Raises:
+            NotConnected: The brand has no usable Shopify integration.
         """
-        self.since = since
+        self.connect()
         # A bulk load killed mid-way leaves its raw scratch file: do not wait for the next bulk load.
         scratch.remove_stale(self.settings.data_dir)
         resource = "shop"
         try:
-            self._shop_info()
+            shop = self._shop_info()
+            ctx = shop.ctx
             resource = "locations"
-            self._locations()
+            locations = self._locations(ctx)
             resource = "products"
-            self._paged(st.PRODUCTS, "products", lambda n: [records.product_row(x, self.ctx) for x in n], full)
+            self._paged(st.PRODUCTS, "products", lambda n: [records.product_row(x, ctx) for x in n], full)
             resource = "variants"
-            self._paged(st.VARIANTS, "variants", lambda n: [records.variant_row(x, self.ctx) for x in n], full)
+            self._paged(st.VARIANTS, "variants", lambda n: [records.variant_row(x, ctx) for x in n], full)
             resource = "product_deletions"
-            self._paged(st.PRODUCT_DELETIONS, "products", self._deletions, full)
+            self._paged(st.PRODUCT_DELETIONS, "products", lambda n: self._deletions(n, ctx), full)
             resource = "inventory_levels"
-            self._inventory()
+            self._inventory(ctx, locations)
             resource = "orders"
-            self._orders(full)
+            self._orders(shop, full, since)
         except _OutOfTime:
             self.result.status = "incomplete"
         except NeedsReauth as e:
             self._needs_reauth(resource, redact(str(e)))
         except FatalError as e:
-            message = redact(str(e))
-            self.result.status, self.result.error = "failed", message
-            # Transient failures that outlasted the retries may pass later; a rejected query will not.
-            self.result.retryable = isinstance(e, RetriesExhausted)
-            state = self._state(resource)
-            self._save(resource, cursor_value=state["cursor_value"], checkpoint=state["checkpoint"],
-                       status="failed", error=message[:1000])
-            log.error(json.dumps({"msg": "shopify sync failed", "brand_id": self.brand_id, "platform": PLATFORM,
-                                  "resource": resource, "severity": "ERROR", "error": message[:300]}))
+            self._failed(resource, e)
         else:
-            self.warehouse.execute(
-                "UPDATE integrations SET last_synced_at = @now, status = 'active', updated_at = @now "
-                "WHERE brand_id = @brand_id AND platform = 'shopify' AND account_id = @account_id",
-                {"now": self.now(), "brand_id": self.brand_id, "account_id": self.shop_domain},
-            )
+            mark_shopify_synced(self.warehouse, self.brand_id, self._conn.shop_domain, self.options.now())
         self.result.requests, self.result.throttled = self.client.requests, self.client.throttled
-        log.info(json.dumps({"msg": "shopify sync", "brand_id": self.brand_id, "platform": PLATFORM,
-                             "severity": "INFO", "status": self.result.status, "stored": self.result.stored,
-                             "requests": self.result.requests, "throttled": self.result.throttled}))
+        log.info("shopify sync", extra={
+            "brand_id": self.brand_id, "platform": PLATFORM, "status": self.result.status,
+            "stored": self.result.stored, "requests": self.result.requests, "throttled": self.result.throttled})
         return self.result
+
+    def _failed(self, resource: str, error: FatalError) -> None:
+        message = redact(str(error))
+        self.result.status, self.result.error = "failed", message
+        # Transient failures that outlasted the retries may pass later; a rejected query will not.
+        self.result.retryable = isinstance(error, RetriesExhausted)
+        self.state.mark(resource, "failed", message[:1000])
+        log.error("shopify sync failed", extra={"brand_id": self.brand_id, "platform": PLATFORM,
+                                                "resource": resource, "error": message[:300]})
 
     def _needs_reauth(self, resource: str, message: str) -> None:
         self.result.status, self.result.error = "needs_reauth", message
-        self.warehouse.execute(
-            "UPDATE integrations SET status = 'needs_reauth', updated_at = @now "
-            "WHERE brand_id = @brand_id AND platform = 'shopify' AND account_id = @account_id",
-            {"now": self.now(), "brand_id": self.brand_id, "account_id": self.shop_domain},
-        )
-        state = self._state(resource)
-        self._save(resource, cursor_value=state["cursor_value"], checkpoint=state["checkpoint"],
-                   status="needs_reauth", error=message[:1000])
-        log.warning(json.dumps({"msg": "shopify token rejected", "brand_id": self.brand_id, "platform": PLATFORM,
-                                "severity": "WARNING", "resource": resource}))
+        mark_shopify_needs_reauth(self.warehouse, self.brand_id, self._conn.shop_domain, self.options.now())
+        self.state.mark(resource, "needs_reauth", message[:1000])
+        log.warning("shopify token rejected", extra={"brand_id": self.brand_id, "platform": PLATFORM,
+                                                     "resource": resource})
 
     # -- steps --------------------------------------------------------------------------------------
-    def _shop_info(self) -> None:
+    def _shop_info(self) -> _Shop:
         data = self.client.execute(st.load_document("shop"), {"ordersQuery": None}).data
         shop = data["shop"]
-        self.ctx = records.BrandContext(self.brand_id, shop["ianaTimezone"], shop["currencyCode"], self.salt)
-        self.orders_count = int((data.get("ordersCount") or {}).get("count") or 0)
+        ctx = records.BrandContext(self.brand_id, shop["ianaTimezone"], shop["currencyCode"], self._conn.salt)
         scopes = {s["handle"] for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
         if READ_ALL_ORDERS not in scopes:
             self.result.warnings.append(
                 "the token lacks read_all_orders: Shopify returns only the last 60 days of orders "
                 "(reconnect the store with that scope for the full history)")
-        self.suppressed = privacy.load_suppressions(self.store, self.brand_id)
+        self.suppressed = privacy.load_suppressions(self.ports.store, self.brand_id)
+        return _Shop(ctx, int((data.get("ordersCount") or {}).get("count") or 0))
 
-    def _locations(self) -> None:
-        rows: list[dict[str, Any]] = []
+    def _locations(self, ctx: records.BrandContext) -> list[records.LocationRow]:
+        rows: list[records.LocationRow] = []
         for page in st.iter_pages(self.client, st.LOCATIONS):
-            rows.extend(records.location_row(n, self.ctx) for n in page.nodes)  # type: ignore[arg-type]
+            rows.extend(records.location_row(n, ctx) for n in page.nodes)
         self._merge("locations", rows)
-        self.locations = rows
-        self.progress("locations", len(rows))
+        self._progress("locations", len(rows))
+        return rows
 
-    def _deletions(self, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        rows = [records.deleted_product_row(n, self.ctx) for n in nodes if n.get("subjectId")]  # type: ignore[arg-type]
+    def _deletions(self, nodes: list[dict[str, Any]], ctx: records.BrandContext) -> list[records.ProductRow]:
+        rows = [records.deleted_product_row(n, ctx) for n in nodes if n.get("subjectId")]
         ids = [r["product_id"] for r in rows]
         if ids:
             self.warehouse.execute(
                 "UPDATE variants SET is_active = FALSE WHERE brand_id = @brand_id AND product_id IN UNNEST(@ids)",
                 {"brand_id": self.brand_id, "ids": ids},
             )
-        return rows  # type: ignore[return-value]
+        return rows
 
     def _paged(self, stream: st.Stream, table: str, to_rows: Callable[[list[dict[str, Any]]], list[Any]],
                full: bool, store_rows: Callable[[list[Any]], None] | None = None,
                since: str | None = None) -> None:
         """Read one incremental stream window, storing and checkpointing page by page.
 
-        ``since`` re-reads from an earlier time than the cursor (a task asking for a window again).
+        Six parameters: the stream, where and how its rows go (table, mapping, or a store of their
+        own for orders with their lines), and the window (``full``, ``since``: a task asking for a
+        window again re-reads from an earlier time than the cursor).
         """
-        state = self._state(stream.name)
-        checkpoint = json.loads(state["checkpoint"]) if state["checkpoint"] else None
+        state = self.state.read(stream.name)
+        checkpoint = state.checkpoint_data()
         if full or checkpoint is None:
-            start = None if full else state["cursor_value"]
+            start = None if full else state.cursor_value
             if since and not full and (start is None or since < start):
                 start = since
-            checkpoint = {"since": start, "after": None, "max": state["cursor_value"] if not full else None}
-        cursor = state["cursor_value"]
+            checkpoint = {"since": start, "after": None, "max": state.cursor_value if not full else None}
+        cursor = state.cursor_value
         for page in st.iter_pages(self.client, stream, since=checkpoint["since"], after=checkpoint["after"]):
             rows = to_rows(page.nodes)
             if store_rows is not None:
@@ -335,48 +346,47 @@ class ShopifySync:
             if page.max_cursor_value and (checkpoint["max"] is None or page.max_cursor_value > checkpoint["max"]):
                 checkpoint["max"] = page.max_cursor_value
             checkpoint["after"] = page.end_cursor
-            self._save(stream.name, cursor_value=cursor, checkpoint=json.dumps(checkpoint), status="running")
-            self.progress(stream.name, len(rows))
+            self.state.write(stream.name, cursor_value=cursor, checkpoint=json.dumps(checkpoint), status="running")
+            self._progress(stream.name, len(rows))
             if page.has_next:
                 self._check_time()
         new_cursor = max(filter(None, [cursor, checkpoint["max"]]), default=None)
-        self._save(stream.name, cursor_value=new_cursor, checkpoint=None, status="idle")
+        self.state.write(stream.name, cursor_value=new_cursor, checkpoint=None, status="idle")
 
-    def _inventory(self) -> None:
+    def _inventory(self, ctx: records.BrandContext, locations: list[records.LocationRow]) -> None:
         """Today's snapshot of every level at every active location, replacing today's rows."""
-        today = self.ctx.local_date(self.now())  # type: ignore[union-attr]
-        rows: list[dict[str, Any]] = []
-        for loc in self.locations:
+        today = ctx.local_date(self.options.now())
+        rows: list[records.InventoryLevelRow] = []
+        for loc in locations:
             if not loc["is_active"]:
                 continue
             for page in st.iter_pages(self.client, st.INVENTORY_LEVELS, variables={"location": loc["location_id"]}):
-                rows.extend(records.inventory_level_row(n, loc["location_id"], today, self.ctx)  # type: ignore[arg-type]
-                            for n in page.nodes)
+                rows.extend(records.inventory_level_row(n, loc["location_id"], today, ctx) for n in page.nodes)
         table = records.to_table("inventory_levels", rows) if rows else records.table_schema("inventory_levels").empty_table()
         n = self.warehouse.replace_window("inventory_levels", table, date_column="snapshot_date", start=today,
                                           end=today + timedelta(days=1), where={"brand_id": self.brand_id})
         self.result.add("inventory_levels", n)
         self.result.touch(today, today)
-        self._save("inventory_levels", cursor_value=today.isoformat(), checkpoint=None, status="idle")
-        self.progress("inventory_levels", n)
+        self.state.write("inventory_levels", cursor_value=today.isoformat(), checkpoint=None, status="idle")
+        self._progress("inventory_levels", n)
 
     # -- orders -------------------------------------------------------------------------------------
-    def _orders(self, full: bool) -> None:
-        orders_state = self._state("orders")
-        bulk_state = self._state("orders_bulk")
-        resuming_bulk = bool(bulk_state["checkpoint"]) and not full
-        first = orders_state["cursor_value"] is None and orders_state["checkpoint"] is None
-        if resuming_bulk or ((first or full) and self.orders_count >= self.settings.shopify_bulk_min_orders):
+    def _orders(self, shop: _Shop, full: bool, since: date | None) -> None:
+        orders_state = self.state.read("orders")
+        bulk_state = self.state.read("orders_bulk")
+        resuming_bulk = bool(bulk_state.checkpoint) and not full
+        first = orders_state.cursor_value is None and orders_state.checkpoint is None
+        if resuming_bulk or ((first or full) and shop.orders_count >= self.settings.shopify_bulk_min_orders):
             self.result.mode = "bulk"
-            self._bulk_orders(None if full else bulk_state["checkpoint"])
+            self._bulk_orders(shop.ctx, None if full else bulk_state.checkpoint)
             return
         if full:
             self.result.mode = "full"
-        since = None
-        if self.since is not None:
-            start = datetime.combine(self.since, datetime.min.time(), self.ctx.zone)  # type: ignore[union-attr]
-            since = st.shopify_time(start)
-        self._paged(st.ORDERS, "orders", self._order_rows, full, store_rows=self._store_orders, since=since)
+        after = None
+        if since is not None:
+            after = st.shopify_time(datetime.combine(since, datetime.min.time(), shop.ctx.zone))
+        self._paged(st.ORDERS, "orders", lambda nodes: self._order_rows(nodes, shop.ctx), full,
+                    store_rows=self._store_orders, since=after)
 
     def refresh_order(self, order_id: str, ctx: records.BrandContext) -> int:
         """Read one order by id and store it as the poller does; return the rows stored (0: not found).
@@ -385,21 +395,22 @@ class ShopifySync:
         and lines after the edit come from the Admin API.
 
         Raises:
+            NotConnected: The brand has no usable Shopify integration.
             NeedsReauth: The token was rejected.
             FatalError: The read was refused, or kept failing (RetriesExhausted).
         """
-        self.ctx = ctx
-        self.suppressed = privacy.load_suppressions(self.store, self.brand_id)
+        self.connect()
+        self.suppressed = privacy.load_suppressions(self.ports.store, self.brand_id)
         variables = {"id": order_id, "lineItems": st.ORDERS.extra_variables["lineItems"]}
         node = self.client.execute(st.load_document("order"), variables).data.get("order")
         if not node:
             return 0
-        pairs = self._order_rows([node])
+        pairs = self._order_rows([node], ctx)
         self._store_orders(pairs)
         return 1 + len(pairs[0][1])
 
-    def _order_rows(self, nodes: list[dict[str, Any]]) -> list[tuple[Any, list[Any]]]:
-        return [records.order_rows(st.complete_line_items(self.client, n), self.ctx) for n in nodes]  # type: ignore[arg-type]
+    def _order_rows(self, nodes: list[dict[str, Any]], ctx: records.BrandContext) -> list[tuple[Any, list[Any]]]:
+        return [records.order_rows(st.complete_line_items(self.client, n), ctx) for n in nodes]
 
     def _store_orders(self, pairs: list[tuple[Any, list[Any]]]) -> None:
         orders = [o for o, _ in pairs]
@@ -436,8 +447,6 @@ class ShopifySync:
 
     def _link_table(self, table: pa.Table) -> pa.Table:
         """:meth:`_keep_known_links` for a bulk block's line items (only the unlinked rows move)."""
-        import pyarrow.compute as pc
-
         mask = pc.and_(pc.is_null(table.column("variant_id")), pc.is_null(table.column("product_id")))
         if not pc.any(mask).as_py():
             return table
@@ -446,55 +455,68 @@ class ShopifySync:
         fixed = pa.Table.from_pylist(rows, schema=table.schema)
         return pa.concat_tables([table.filter(pc.invert(mask)), fixed])
 
-    def _bulk_orders(self, checkpoint: str | None) -> None:
+    # -- the bulk backfill --------------------------------------------------------------------------
+    def _bulk_orders(self, ctx: records.BrandContext, checkpoint: str | None) -> None:
         progress = bulkmod.BulkProgress.from_json(checkpoint)
-
-        def save(p: bulkmod.BulkProgress, status: str = "running") -> None:
-            self._save("orders_bulk", cursor_value=p.operation_id, checkpoint=p.to_json(), status=status)
-
-        loader = bulkmod.BulkLoader(
+        loader = BulkLoader(
+            ctx,
             store_orders=lambda t: self._merge("orders", privacy.suppress_table(t, *self.suppressed)),
             store_line_items=lambda t: self._merge("order_line_items", self._link_table(t)),
             order_keys=self._order_keys,
+            block_bytes=self.bulk_block_bytes,
+            data_dir=self.settings.data_dir,
         )
-        poll_wait = self.settings.shopify_bulk_poll_seconds
         while progress.phase != "done":
             if progress.restarts > 3:
                 raise FatalError("the bulk export failed more than three times", platform=PLATFORM)
             if progress.phase == "start":
-                if not bulkmod.start_operation(self.client, progress):
-                    self.result.warnings.append("another bulk export holds the slot; waiting")
-                    self.sleep(poll_wait)
-                    self._check_time()
-                    continue
-                save(progress, "polling")
+                self._bulk_start(progress)
             elif progress.phase == "poll":
-                bulkmod.poll_operation(self.client, progress)
-                save(progress, "polling")
-                if progress.phase == "poll":
-                    self.progress("bulk_poll", 0)
-                    self.sleep(poll_wait)
-                    self._check_time()
+                self._bulk_poll(progress)
             elif progress.phase == "fetch":
-                before = progress.orders
-                try:
-                    finished = bulkmod.fetch_blocks(
-                        progress, self.ctx, loader, timeout=self.settings.shopify_timeout_seconds,  # type: ignore[arg-type]
-                        policy=self.policy, checkpoint=save,
-                        out_of_time=lambda: self.monotonic() - self._t0 > self.deadline,
-                        block_bytes=self.bulk_block_bytes, data_dir=self.settings.data_dir,
-                    )
-                except bulkmod.BulkExpired:
-                    progress.phase, progress.restarts = "start", progress.restarts + 1
-                    save(progress)
-                    continue
-                self.progress("orders", progress.orders - before)
-                if not finished:
-                    raise _OutOfTime()
+                self._bulk_fetch(progress, loader)
         # The export saw every order as of when it started; the next incremental sync re-reads from
         # there (inclusive), so changes made during the export are not lost.
-        self._save("orders", cursor_value=progress.started_at, checkpoint=None, status="idle")
-        self._save("orders_bulk", cursor_value=progress.operation_id, checkpoint=None, status="idle")
+        self.state.write("orders", cursor_value=progress.started_at, checkpoint=None, status="idle")
+        self.state.write("orders_bulk", cursor_value=progress.operation_id, checkpoint=None, status="idle")
+
+    def _bulk_save(self, progress: bulkmod.BulkProgress, status: str = "running") -> None:
+        self.state.write("orders_bulk", cursor_value=progress.operation_id, checkpoint=progress.to_json(),
+                         status=status)
+
+    def _bulk_start(self, progress: bulkmod.BulkProgress) -> None:
+        if bulkmod.start_operation(self.client, progress):
+            self._bulk_save(progress, "polling")
+            return
+        self.result.warnings.append("another bulk export holds the slot; waiting")
+        self.options.sleep(self.settings.shopify_bulk_poll_seconds)
+        self._check_time()
+
+    def _bulk_poll(self, progress: bulkmod.BulkProgress) -> None:
+        bulkmod.poll_operation(self.client, progress)
+        self._bulk_save(progress, "polling")
+        if progress.phase == "poll":
+            self._progress("bulk_poll", 0)
+            self.options.sleep(self.settings.shopify_bulk_poll_seconds)
+            self._check_time()
+
+    def _bulk_fetch(self, progress: bulkmod.BulkProgress, loader: BulkLoader) -> None:
+        before = progress.orders
+
+        def after_block(p: bulkmod.BulkProgress) -> bool:
+            self._bulk_save(p)
+            return not self._out_of_time()
+
+        try:
+            finished = loader.fetch(progress, timeout=self.settings.shopify_timeout_seconds, policy=self.policy,
+                                    after_block=after_block)
+        except bulkmod.BulkExpired:
+            progress.phase, progress.restarts = "start", progress.restarts + 1
+            self._bulk_save(progress)
+            return
+        self._progress("orders", progress.orders - before)
+        if not finished:
+            raise _OutOfTime()
 
     def _order_keys(self, ids: Sequence[str]) -> pa.Table:
         return self.warehouse.query(
@@ -503,37 +525,31 @@ class ShopifySync:
 
 
 def sync_shopify(
+    ports: SyncPorts,
     brand_id: str,
     *,
-    settings: Settings,
-    warehouse: Warehouse,
-    secrets: Secrets,
-    store: DocumentStore | None = None,
     full: bool = False,
     since: date | None = None,
-    **kwargs: Any,
+    options: RunOptions | None = None,
 ) -> SyncResult:
     """Sync one brand's Shopify store into the warehouse (or resume the sync that was cut off).
 
     Args:
+        ports: Settings (API version and origin, deadline, bulk threshold), the warehouse the rows
+            go to (MERGE on natural keys), the secrets (the integration's token, the brand's
+            customer-hash salt) and the document store with privacy suppressions (optional).
         brand_id: The brand.
-        settings: API version and origin, deadline, bulk threshold.
-        warehouse: Where the rows go (MERGE on natural keys).
-        secrets: Holds the integration's token and the brand's customer-hash salt.
-        store: Document store with privacy suppressions (optional).
         full: Re-read everything instead of from the cursors.
         since: Also re-read orders changed from this store-local day on.
-        **kwargs: ``now``, ``sleep``, ``monotonic`` (tests inject fake clocks), ``progress``
-            (``(stage, rows)`` callback), ``deadline_seconds``, ``policy``.
+        options: Clocks, deadline, retry policy and a ``progress(stage, rows)`` callback.
 
     Raises:
         NotConnected: The brand has no usable Shopify integration.
     """
-    return ShopifySync(brand_id, settings=settings, warehouse=warehouse, secrets=secrets, store=store,
-                       **kwargs).run(full=full, since=since)
+    return ShopifySync(ports, brand_id, options).run(full=full, since=since)
 
 
-def sync_brand(runtime: Any, brand_id: str, *, full: bool = False, since: date | None = None) -> dict[str, Any]:
+def sync_brand(runtime: SyncPorts, brand_id: str, *, full: bool = False, since: date | None = None) -> dict[str, Any]:
     """The pipeline's Shopify task: sync one brand with the runtime's adapters.
 
     Returns ``status`` (``ok``; ``partial`` when the deadline cut it and a new task must resume;
@@ -544,8 +560,7 @@ def sync_brand(runtime: Any, brand_id: str, *, full: bool = False, since: date |
         NotConnected: The brand has no usable Shopify integration (a malformed task).
         RuntimeError: Transient failures outlasted the retries: the task queue tries again later.
     """
-    result = sync_shopify(brand_id, settings=runtime.settings, warehouse=runtime.warehouse,
-                          secrets=runtime.secrets, store=runtime.store, full=full, since=since)
+    result = sync_shopify(runtime, brand_id, full=full, since=since)
     if result.status == "failed" and result.retryable:
         raise RuntimeError(f"Shopify sync of {brand_id} failed for now: {result.error}")
     out: dict[str, Any] = {

@@ -1,7 +1,8 @@
 """Shopify webhook deliveries: verify, deduplicate, and MERGE into the same tables as the poller.
 
 A delivery is trusted only if ``X-Shopify-Hmac-Sha256`` is the base64 HMAC-SHA256 of the *raw*
-body under the app's client secret (compared in constant time); anything else is a 401. Shopify
+body under the app's client secret (:func:`tower.connectors.shopify.webhooks.verify_webhook`);
+anything else is a 401. Shopify
 delivers at least once, so ``X-Shopify-Webhook-Id`` is recorded in ``processed_events`` (the id
 kept verbatim in the document, and percent-encoded, reversibly, in its document id) and a repeat is
 acknowledged without work; the MERGEs are idempotent anyway, and a delivery older than the row
@@ -22,73 +23,27 @@ store, the Admin API being unavailable) raise, so that the function answers 5xx.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, unquote
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, unquote
 
 from tower import names
+from tower.config import Settings
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted
 from tower.connectors.shopify import records
+from tower.connectors.shopify.webhooks import ORDER_TOPICS, PRIVACY_TOPICS, TOPICS, numeric_id, verify_webhook
 from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
 from tower.sync import connect, privacy
-
-if TYPE_CHECKING:  # pragma: no cover
-    from tower.config import Settings
+from tower.sync.run import Ports, RunOptions
+from tower.sync.shopify import ShopifySync
+from tower.sync.state import utc_now
 
 log = logging.getLogger(__name__)
-
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid", "orders/edited"})
-PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
-TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | {"products/create", "products/update", "products/delete",
-                                          "inventory_levels/update", "inventory_items/update",
-                                          "app/uninstalled"}
-
-
-# -- signatures ---------------------------------------------------------------------------------------
-def webhook_hmac(secret: str, body: bytes) -> str:
-    """The base64 HMAC-SHA256 Shopify sends in ``X-Shopify-Hmac-Sha256``."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def verify_webhook(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether the header is the body's signature under secret (constant-time compare)."""
-    if not secret or not header:
-        return False
-    return hmac.compare_digest(webhook_hmac(secret, body).encode(), header.strip().encode())
-
-
-def verify_oauth_query(secret: str, params: Mapping[str, str]) -> bool:
-    """An OAuth callback's ``hmac``: hex HMAC-SHA256 over the other parameters, sorted, ``k=v&k=v``."""
-    given = params.get("hmac")
-    if not secret or not given:
-        return False
-    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
-    expected = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), given.encode())
-
-
-def verify_app_proxy(secret: str, query_string: str) -> bool:
-    """An app proxy request's ``signature``: hex HMAC-SHA256 over ``k=v`` pairs sorted, no separator,
-    repeated keys joined with ``,``."""
-    pairs = parse_qsl(query_string, keep_blank_values=True)
-    given = next((v for k, v in pairs if k == "signature"), None)
-    if not secret or not given:
-        return False
-    grouped: dict[str, list[str]] = {}
-    for k, v in pairs:
-        if k != "signature":
-            grouped.setdefault(k, []).append(v)
-    message = "".join(f"{k}={','.join(v)}" for k, v in sorted(grouped.items()))
-    expected = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 # -- the handler --------------------------------------------------------------------------------------
@@ -161,18 +116,6 @@ def _mapping(topic: str) -> Iterator[None]:
         raise Ignored(f"the {topic} body does not have the documented shape ({detail})") from e
 
 
-def _numeric_id(value: Any) -> str | None:
-    """A webhook's numeric id (an int, digits, or the number at the end of a gid), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value) if value > 0 else None
-    if isinstance(value, str):
-        tail = value.rsplit("/", 1)[-1] if value.startswith("gid://") else value
-        return tail if tail.isdigit() else None
-    return None
-
-
 @dataclass
 class WebhookHandler:
     """Handles deliveries for every connected shop."""
@@ -181,7 +124,7 @@ class WebhookHandler:
     store: DocumentStore
     secrets: Secrets
     app_secret: str = field(repr=False)
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    now: Callable[[], datetime] = utc_now
     #: The Admin API's version and origin, for the topics whose body names what to read again
     #: (``orders/edited``); without them such deliveries are ignored with a warning.
     settings: Settings | None = None
@@ -231,12 +174,12 @@ class WebhookHandler:
         if "warning" in outcome:
             record["warning"] = outcome["warning"]
         self.store.create(path, record)
-        event = {"msg": "shopify webhook", "platform": "shopify", "severity": "INFO", "topic": topic,
-                 "brand_id": (brand or {}).get("brand_id"), "status": outcome["status"]}
+        fields = {"platform": "shopify", "topic": topic, "brand_id": (brand or {}).get("brand_id"),
+                  "status": outcome["status"]}
         if "warning" in outcome:
-            log.warning(json.dumps({**event, "severity": "WARNING", "warning": outcome["warning"]}))
+            log.warning("shopify webhook", extra={**fields, "warning": outcome["warning"]})
         else:
-            log.info(json.dumps(event))
+            log.info("shopify webhook", extra=fields)
         return WebhookResponse(200, {"webhook_id": webhook_id, "topic": topic, **outcome})
 
     # -- lookups ------------------------------------------------------------------------------------
@@ -316,21 +259,19 @@ class WebhookHandler:
     def _order_edited(self, edit: Any, ctx: records.BrandContext, shop: str) -> dict[str, Any]:
         """``orders/edited`` sends ``{"order_edit": {"order_id", "line_items": {"additions",
         "removals"}, ...}}`` — what changed, not the order — so the order is read again by id."""
-        from tower.sync.shopify import NotConnected, ShopifySync
-
-        number = _numeric_id(edit.get("order_id")) if isinstance(edit, Mapping) else None
+        number = numeric_id(edit.get("order_id")) if isinstance(edit, Mapping) else None
         if number is None:
             raise Ignored("the orders/edited body has no order_edit.order_id")
         if self.settings is None:
             raise Ignored("orders/edited names the order but no Admin API is configured to read it "
                           "(the next sync reads it)")
         try:
-            sync = ShopifySync(ctx.brand_id, settings=self.settings, warehouse=self.warehouse, secrets=self.secrets,
-                               store=self.store, now=self.now)
-            if sync.shop_domain != shop.lower():
+            sync = ShopifySync(Ports(self.settings, self.warehouse, self.secrets, self.store), ctx.brand_id,
+                               RunOptions(now=self.now))
+            if sync.connect() != shop.lower():
                 raise Ignored("the brand's connected store is not the shop that sent orders/edited")
             rows = sync.refresh_order(f"gid://shopify/Order/{number}", ctx)
-        except NotConnected as e:
+        except connect.NotConnected as e:
             raise Ignored(f"the order could not be read again: {e}") from e
         except NeedsReauth as e:
             raise Ignored("the order could not be read again: the shop's token was rejected "
@@ -359,7 +300,7 @@ class WebhookHandler:
 
     def _product_deleted(self, payload: Mapping[str, Any], ctx: records.BrandContext,
                          headers: Mapping[str, str]) -> dict[str, Any]:
-        number = _numeric_id(payload.get("id")) or _numeric_id(payload.get("admin_graphql_api_id"))
+        number = numeric_id(payload.get("id")) or numeric_id(payload.get("admin_graphql_api_id"))
         if number is None:
             raise Ignored("the products/delete body has no product id")
         product_id = f"gid://shopify/Product/{number}"
@@ -379,7 +320,7 @@ class WebhookHandler:
         # Shopify's own samples of this topic vary by version: the full level, ``available: null``
         # (2023-07, 2024-01) and an empty object (2024-07 to 2026-04). Only a level with its ids and
         # an integer quantity says something; the daily snapshot of the next sync covers the rest.
-        item, location = _numeric_id(payload.get("inventory_item_id")), _numeric_id(payload.get("location_id"))
+        item, location = numeric_id(payload.get("inventory_item_id")), numeric_id(payload.get("location_id"))
         available = payload.get("available")
         missing = [name for name, ok in (("inventory_item_id", item), ("location_id", location),
                                          ("available", isinstance(available, int) and not isinstance(available, bool)))
@@ -397,7 +338,7 @@ class WebhookHandler:
         return {"status": "processed", "rows": 1}
 
     def _unit_cost(self, topic: str, payload: Mapping[str, Any], ctx: records.BrandContext) -> dict[str, Any]:
-        number = _numeric_id(payload.get("id")) or _numeric_id(payload.get("admin_graphql_api_id"))
+        number = numeric_id(payload.get("id")) or numeric_id(payload.get("admin_graphql_api_id"))
         if number is None:
             raise Ignored(f"the {topic} body has no inventory item id")
         with _mapping(topic):
@@ -418,17 +359,16 @@ class WebhookHandler:
                     "integrations_disconnected": len(record["integrations_disconnected"])}
         with _mapping(topic):
             customer = payload.get("customer") or {}
-            customer_id = _numeric_id(customer.get("id"))
+            customer_id = numeric_id(customer.get("id"))
             customer_hash = ctx.customer_hash(customer_id) if ctx.customer_salt and customer_id else None
             listed = payload.get("orders_to_redact" if topic == "customers/redact" else "orders_requested") or []
-            order_ids = privacy.order_gids(n for n in map(_numeric_id, listed) if n)
+            order_ids = privacy.order_gids(n for n in map(numeric_id, listed) if n)
             data_request_id = (payload.get("data_request") or {}).get("id")
+        request = privacy.CustomerRequest(b, customer_hash, order_ids, request_id, self.now(), data_request_id)
         if topic == "customers/redact":
-            record = privacy.redact_customer(self.warehouse, self.store, b, customer_hash, order_ids,
-                                             request_id=request_id, now=self.now())
+            record = privacy.redact_customer(self.warehouse, self.store, request)
             return {"status": "processed", "orders_redacted": record["orders_redacted"]}
-        record = privacy.data_request(self.warehouse, self.store, b, customer_hash, order_ids,
-                                      request_id=request_id, data_request_id=data_request_id, now=self.now())
+        record = privacy.data_request(self.warehouse, self.store, request)
         return {"status": "processed", "orders_found": len(record["orders"])}
 
 

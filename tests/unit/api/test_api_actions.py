@@ -136,7 +136,7 @@ def test_actions_are_post_only(client: FlaskClient, keys: dict[str, str], cards:
 @pytest.fixture
 def tiktok(runtime: Runtime) -> Iterator[tuple[Runtime, Any]]:
     """The test's runtime pointed at a TikTok sandbox holding one of BRAND's ad accounts, connected."""
-    from tower.sync.ads import connect_ad_account
+    from tower.sync.connect import connect_ad_account
 
     (account,) = [a for a in sample_accounts(seed=5, brand_id=BRAND, days=3) if a.platform == "tiktok"]
     sandbox = TikTokSandbox([account])

@@ -18,7 +18,7 @@ from tower.decisions.scoring import rank
 from tower.decisions.store import save_recommendations
 from tower.decisions.thresholds import RuleThresholds
 from tower.runtime import Runtime
-from tower.sync.ads import connect_ad_account
+from tower.sync.connect import connect_ad_account
 from tower_dev.sandboxes.ad_sandbox import sample_accounts
 from tower_dev.sandboxes.tiktok_business.server import TikTokSandbox
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tower.config import Settings
-from tower.connectors.budgets import BudgetChange, BudgetRefused
+from tower.decisions.budget_writes import BudgetChange, BudgetRefused, BudgetRequest
 from tower.runtime import Runtime
 
 
@@ -43,18 +43,19 @@ class PlatformDouble:
         self.audit: dict[str, BudgetChange] = {}
         self.calls: list[dict[str, Any]] = []
 
-    def __call__(self, runtime: Runtime, platform: str, brand_id: str, account_id: str, campaign_id: str,
-                 new_daily_budget: float, *, change_id: str | None = None, recommendation_id: str | None = None,
-                 requested_by: str | None = None, dry_run: bool = False, **_: Any) -> BudgetChange:
-        self.calls.append({"campaign_id": campaign_id, "new": new_daily_budget, "change_id": change_id,
+    def __call__(self, runtime: Runtime, request: BudgetRequest) -> BudgetChange:
+        campaign_id, new_daily_budget, dry_run = request.campaign_id, request.new_daily_budget, request.dry_run
+        self.calls.append({"campaign_id": campaign_id, "new": new_daily_budget, "change_id": request.change_id,
                            "dry_run": dry_run})
-        key = change_id or f"dry-{campaign_id}-{new_daily_budget}"
+        key = request.change_id or f"dry-{campaign_id}-{new_daily_budget}"
         if key in self.audit and self.audit[key].status in ("applied", "dry_run"):
             return self.audit[key]
         before = Decimal(str(self.budgets[campaign_id]))
         after = Decimal(str(new_daily_budget))
-        change = BudgetChange(brand_id, key, platform, account_id, campaign_id, before, after, "USD",
-                              recommendation_id, requested_by, "refused", None, datetime(2026, 11, 23, tzinfo=UTC))
+        change = BudgetChange(brand_id=request.brand_id, change_id=key, platform=request.platform,
+                              account_id=request.account_id, campaign_id=campaign_id, before_amount=before,
+                              after_amount=after, currency="USD", recommendation_id=request.recommendation_id,
+                              requested_by=request.requested_by, created_at=datetime(2026, 11, 23, tzinfo=UTC))
         if abs(after - before) / before * 100 > Decimal(str(self.max_change_pct)):
             change.detail = f"a change from {before} to {after} is beyond ±{self.max_change_pct:g}%"
             self.audit[key] = change

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tower.connectors.budgets import read_campaign_budget
 from tower.decisions import budget_actions
 from tower.decisions.budget_actions import ConflictError, accept, preview, undo
+from tower.decisions.budget_writes import read_campaign_budget
 from tower.decisions.inputs import CampaignRef, PerformanceRow
 from tower.decisions.rules import apply_rules
 from tower.decisions.scoring import rank

@@ -1,20 +1,19 @@
-"""Bulk backfill of orders: start → poll → fetch, each step resumable, and a columnar JSONL parser.
+"""Bulk export of orders, the platform side: start → poll → download, and a columnar JSONL parser.
 
 A first sync over a long history cannot page 10 orders at a time, so it asks Shopify to export
 all orders as JSONL (``bulkOperationRunQuery``), polls ``bulkOperation(id:)`` until the file is
-ready, then downloads it in byte ranges and loads it block by block. Every step leaves its state
-in ``sync_state`` (phase, operation id, URL, byte offset), so a function cut off by its 9-minute
-limit — or killed — resumes where it stopped; a download dropped mid-way resumes with
-``Range: bytes=<offset>-``.
+ready, then downloads it in byte ranges. :class:`BulkProgress` is the export's resumable state
+(phase, operation id, URL, byte offset, line items waiting for their order), which the loader keeps
+in ``sync_state``; a download dropped mid-way resumes with ``Range: bytes=<offset>-``. Loading the
+blocks into the warehouse is :mod:`tower.sync.shopify_bulk`.
 
 Parsing is columnar: each block of whole lines goes through DuckDB's NDJSON reader and column
 expressions (the salted customer hash included) into the ``orders`` and ``order_line_items``
-tables' shape, and the next block is parsed in a background thread while this one loads into the
-warehouse. A block waits for its parse in a private scratch file under the data dir
+tables' shape. A block waits for its parse in a private scratch file under the data dir
 (:mod:`tower.connectors.shopify.scratch`) and is truncated as soon as it is parsed: the raw lines
 carry customer ids, full ZIP codes and click ids, which must not outlive the parse. Child lines
-(``__parentId``) follow no guaranteed order, so a line item whose order is not in its block is
-resolved from orders already stored, or carried forward until its order arrives.
+(``__parentId``) follow no guaranteed order: :func:`attach_orders` joins the line items whose
+order is at hand and returns the others.
 """
 
 from __future__ import annotations
@@ -23,18 +22,15 @@ import hashlib
 import json
 import os
 import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tower.connectors.retry import FatalError, RetriableError, RetryPolicy
+from tower.connectors.retry import FatalError, RetriableError
 from tower.connectors.shopify import scratch
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
 from tower.connectors.shopify.records import CLICK_IDS, UTM_KEYS, BrandContext, table_schema
@@ -230,7 +226,7 @@ def parse_file(path: str, ctx: BrandContext) -> ParsedBlock:
         with open(path, "rb") as f:
             if _NON_BLANK.search(f.read()) is None:
                 return _empty_block()
-    # One thread: the block is parsed while the previous one loads into the warehouse (load_blocks),
+    # One thread: the block is parsed while the previous one loads into the warehouse (BulkLoader.load),
     # so the two already share the cores; a second parse thread costs ~15% more CPU for no gain.
     con = duckdb.connect(config={"threads": 1, "temp_directory": os.path.dirname(os.path.abspath(path))})
     try:
@@ -316,7 +312,7 @@ def iter_blocks(chunks: Iterator[bytes], start: int, block_bytes: int = BLOCK_BY
 
 
 def iter_block_files(chunks: Iterator[bytes], start: int, path: str,
-                     block_bytes: int = BLOCK_BYTES) -> Iterator[int]:
+                     block_bytes: int = BLOCK_BYTES) -> Generator[int, None, None]:
     """:func:`iter_blocks` written to one file, each block replacing the last: yields the offset just
     past the block in the file. The chunks go straight to the file (no joined copy in memory). The
     file is created 0600; the consumer may truncate it once it has read a block (the next block is
@@ -368,16 +364,7 @@ class BulkExpired(FatalError):
     """The result URL expired (7 days) or vanished: the export must run again."""
 
 
-# -- the resumable flow ---------------------------------------------------------------------------------
-@dataclass
-class BulkLoader:
-    """Where the blocks go: the sync layer gives these (the connector knows no warehouse)."""
-
-    store_orders: Callable[[pa.Table], None]
-    store_line_items: Callable[[pa.Table], None]
-    order_keys: Callable[[Sequence[str]], pa.Table]  # order_id, order_date, currency of stored orders
-
-
+# -- the export, step by step (each resumable from BulkProgress) ----------------------------------------
 @dataclass
 class BulkProgress:
     """The resumable state of one backfill (kept as JSON in ``sync_state.checkpoint``)."""
@@ -470,143 +457,6 @@ def poll_operation(client: ShopifyClient, progress: BulkProgress) -> str:
     elif status in FINISHED_BAD:
         progress.phase, progress.restarts = "start", progress.restarts + 1
     return status
-
-
-def fetch_blocks(
-    progress: BulkProgress,
-    ctx: BrandContext,
-    loader: BulkLoader,
-    *,
-    timeout: float,
-    policy: RetryPolicy,
-    checkpoint: Callable[[BulkProgress], None],
-    out_of_time: Callable[[], bool],
-    block_bytes: int = BLOCK_BYTES,
-    data_dir: str | os.PathLike[str] | None = None,
-) -> bool:
-    """Download from the checkpointed offset and load block by block; True when the file is done.
-
-    Scratch files go under ``data_dir`` (None: the settings' data dir).
-    """
-    assert progress.url is not None
-
-    def after_block(p: BulkProgress) -> bool:
-        checkpoint(p)
-        return not out_of_time()
-
-    def one_pass() -> bool:
-        chunks, _ = download(progress.url or "", progress.offset, timeout=timeout)
-        return load_blocks(chunks, ctx, loader, progress, block_bytes=block_bytes, after_block=after_block,
-                           data_dir=data_dir)
-
-    finished = policy.call(one_pass)
-    if finished:
-        if progress.pending:
-            # Children whose order never appeared: the export and the shop disagree. Keep nothing
-            # half-linked; the next incremental sync re-reads those orders whole.
-            progress.pending = []
-        progress.phase = "done"
-    return finished
-
-
-def load_blocks(
-    chunks: Iterator[bytes],
-    ctx: BrandContext,
-    loader: BulkLoader,
-    progress: BulkProgress,
-    *,
-    block_bytes: int = BLOCK_BYTES,
-    after_block: Callable[[BulkProgress], bool] = lambda _: True,
-    data_dir: str | os.PathLike[str] | None = None,
-) -> bool:
-    """Load a stream read from ``progress.offset`` block by block, parsing block N+1 while block N
-    is stored.
-
-    Reading the stream and parsing (DuckDB's reader, which releases the GIL) run in one background
-    thread, so download, parse and warehouse load overlap. Stores still happen strictly in file
-    order: after each block, ``progress.offset`` moves past it and ``after_block`` runs (the
-    checkpoint); when it returns False the load stops there and the block parsed ahead is dropped
-    — the checkpoint lies before it, so the next run reads it again.
-
-    Each block waits for its parse in one private scratch file under ``data_dir`` (None: the
-    settings' data dir), truncated right after the parse; the directory goes when the load ends,
-    or, after a crash, at the start of the next load or sync (:mod:`~tower.connectors.shopify.scratch`).
-
-    Returns:
-        True when the stream ran out, False when ``after_block`` stopped the load.
-    """
-    stop = threading.Event()
-
-    def until_stopped() -> Iterator[bytes]:
-        # Once the load stops, the read-ahead ends at the next chunk instead of fetching a whole block.
-        for chunk in chunks:
-            if stop.is_set():
-                return
-            yield chunk
-
-    with scratch.scratch_dir(data_dir) as tmp:
-        path = os.path.join(tmp, "block.jsonl")
-        files = iter_block_files(until_stopped(), progress.offset, path, block_bytes)
-
-        def parse_next() -> tuple[ParsedBlock, int] | None:
-            end = next(files, None)
-            if end is None or stop.is_set():
-                return None
-            try:
-                return parse_file(path, ctx), end
-            finally:
-                # The raw lines are in Arrow now: nothing personal waits on disk for the next block.
-                os.truncate(path, 0)
-
-        try:
-            # Leaving the pool waits for the read-ahead (cut short by stop); then the stream closes.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shopify-bulk-parse") as pool:
-                try:
-                    ahead = pool.submit(parse_next)
-                    while (got := ahead.result()) is not None:
-                        ahead = pool.submit(parse_next)
-                        parsed, end = got
-                        store_block(parsed, ctx, loader, progress)
-                        progress.offset = end
-                        if not after_block(progress):
-                            return False
-                finally:
-                    stop.set()
-        finally:
-            files.close()
-    return True
-
-
-def load_block(block: bytes, ctx: BrandContext, loader: BulkLoader, progress: BulkProgress, *,
-               data_dir: str | os.PathLike[str] | None = None) -> None:
-    """Parse one block and store it (:func:`store_block`)."""
-    store_block(parse_block(block, ctx, data_dir=data_dir), ctx, loader, progress)
-
-
-def store_block(parsed: ParsedBlock, ctx: BrandContext, loader: BulkLoader, progress: BulkProgress) -> None:
-    """Store a parsed block's orders, then the line items whose orders are known; carry the rest."""
-    orders = parsed.orders
-    if orders.num_rows:
-        loader.store_orders(orders)
-    items = parsed.items
-    if progress.pending:
-        carried = [{**r, **{k: Decimal(r[k]) for k in ("price_amount", "discount_amount") if r.get(k) is not None}}
-                   for r in progress.pending]
-        items = pa.concat_tables([pa.Table.from_pylist(carried, schema=items.schema), items])
-    resolved, rest = attach_orders(items, orders, ctx.brand_id)
-    if rest.num_rows:
-        stored = loader.order_keys(pc.unique(rest.column("order_id")).to_pylist())
-        more, rest = attach_orders(rest, stored, ctx.brand_id)
-        resolved = pa.concat_tables([resolved, more])
-    if resolved.num_rows:
-        loader.store_line_items(resolved)
-    progress.pending = [_jsonable(r) for r in rest.to_pylist()]
-    progress.orders += orders.num_rows
-    progress.line_items += resolved.num_rows
-
-
-def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if hasattr(v, "as_tuple") else v) for k, v in row.items()}
 
 
 def orders_from_jsonl(data: bytes, ctx: BrandContext, *,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from tower import names
 from tower.ports import Secrets, Warehouse
+from tower_dev.sandboxes.shopify_store.bulk import encode_line
 from tower_dev.sandboxes.shopify_store.clock import FakeClock
 
 #: Two brands (different time zones), three weeks, about 110 orders each: big enough for many
@@ -112,3 +113,32 @@ def differences(
 def snapshot(warehouse: Warehouse, brand_id: str) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
     """Every data table of a brand, for "a second run changes nothing" checks."""
     return {t: warehouse_rows(warehouse, t, brand_id) for t in KEYS}
+
+
+# -- hand-made OrdersBulk lines (the bulk parser's and loader's tests) ---------------------------------
+def bulk_order_line(n: int, created: str = "2026-11-20T15:00:00Z") -> dict[str, Any]:
+    """An OrdersBulk order line: order ``n``, USD 20 everywhere, no customer or address."""
+    money = {"shopMoney": {"amount": "20.0", "currencyCode": "USD"}}
+    return {"id": f"gid://shopify/Order/{n}", "name": f"#{n}", "createdAt": created, "processedAt": created,
+            "updatedAt": created, "cancelledAt": None, "currencyCode": "USD", "sourceName": "web",
+            "subtotalPriceSet": money, "totalDiscountsSet": {"shopMoney": {"amount": "0.0", "currencyCode": "USD"}},
+            "totalShippingPriceSet": money, "totalTaxSet": money, "totalPriceSet": money,
+            "currentSubtotalPriceSet": money, "shippingAddress": None, "customer": None,
+            "customerJourneySummary": None}
+
+
+def bulk_item_line(n: int, parent: int) -> dict[str, Any]:
+    """An OrdersBulk line item ``n`` of order ``parent`` (a child line, ``__parentId``)."""
+    money = {"shopMoney": {"amount": "20.0", "currencyCode": "USD"}}
+    return {"id": f"gid://shopify/LineItem/{n}", "sku": f"S-{n}", "quantity": 1, "currentQuantity": 1,
+            "originalUnitPriceSet": money, "totalDiscountSet": money, "variant": None, "product": None,
+            "__parentId": f"gid://shopify/Order/{parent}"}
+
+
+def bulk_export(n_orders: int) -> bytes:
+    """A JSONL export: orders with two line items each; every third order's children come before it."""
+    out = []
+    for i in range(n_orders):
+        order, kids = bulk_order_line(i), [bulk_item_line(2 * i, i), bulk_item_line(2 * i + 1, i)]
+        out += [*kids, order] if i % 3 == 0 else [order, *kids]
+    return b"".join(encode_line(x) for x in out)

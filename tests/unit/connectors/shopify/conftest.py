@@ -2,21 +2,16 @@
 
 Nothing here mocks the ShopifyAPI SDK: the connector posts through ``shopify.GraphQL().execute``
 to the sandbox on 127.0.0.1. Time is a shared fake clock, so throttling and backoff are real and
-take no wall time.
+take no wall time. (The loader's tests, with a warehouse, are under tests/unit/sync/shopify.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tower.adapters.duckdb_warehouse import DuckDBWarehouse
-from tower.adapters.local_secrets import LocalSecrets
-from tower.adapters.local_store import LocalStore
-from tower.config import Settings
-from tower.sync.shopify import SyncResult, sync_shopify
 from tower_dev.sandboxes.shopify_store import testing
 from tower_dev.sandboxes.shopify_store.clock import FakeClock
 from tower_dev.sandboxes.shopify_store.server import SandboxHandle, serve_world
@@ -37,49 +32,3 @@ def sandbox(world: Any, clock: FakeClock) -> Iterator[SandboxHandle]:
     handle = serve_world(world, clock=clock)
     yield handle
     handle.stop()
-
-
-@pytest.fixture
-def warehouse() -> Iterator[DuckDBWarehouse]:
-    wh = DuckDBWarehouse(":memory:")
-    wh.init_schema()
-    yield wh
-    wh.close()
-
-
-@pytest.fixture
-def secrets(tmp_path: Any) -> LocalSecrets:
-    return LocalSecrets(tmp_path / "secrets")
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> LocalStore:
-    return LocalStore(tmp_path / "store.sqlite")
-
-
-@pytest.fixture
-def settings(sandbox: SandboxHandle, tmp_path: Any) -> Settings:
-    # Paged orders unless a test asks for the bulk backfill; bulk scratch files under the test's dir.
-    return Settings(shopify_api_origin=sandbox.origin, shopify_bulk_min_orders=10**9,
-                    shopify_bulk_poll_seconds=1.0, data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def brands(world: Any, sandbox: SandboxHandle, warehouse: DuckDBWarehouse, secrets: LocalSecrets,
-           clock: FakeClock) -> list[str]:
-    """Every world brand registered and connected to its sandbox shop."""
-    return [testing.connect_brand(warehouse, secrets, bw, sandbox.tokens[bw.brand["brand_id"]], clock.now())
-            for bw in world.brands]
-
-
-@pytest.fixture
-def run_sync(settings: Settings, warehouse: DuckDBWarehouse, secrets: LocalSecrets, store: LocalStore,
-             clock: FakeClock) -> Callable[..., SyncResult]:
-    """Sync a brand with the fake clock (keyword arguments go to sync_shopify)."""
-
-    def run(brand_id: str, **kwargs: Any) -> SyncResult:
-        kwargs.setdefault("settings", settings)
-        return sync_shopify(brand_id, warehouse=warehouse, secrets=secrets, store=store, now=clock.now,
-                            sleep=clock.sleep, monotonic=clock.monotonic, **kwargs)
-
-    return run

@@ -9,6 +9,7 @@ import pytest
 
 from tower.connectors.retry import RetryPolicy
 from tower.sync.ads import sync_ads
+from tower.sync.run import RunOptions
 from tower_dev.sandboxes.ad_sandbox import (
     accounts_from_brand_world,
     connect_sandbox_account,
@@ -36,13 +37,9 @@ def test_meta_tiktok_and_google_sync_equal_the_world(tmp_path: Any, world: Any) 
         runtime.warehouse.merge("products", bw.tables["products"], ["brand_id", "product_id"])
         for account in accounts_from_brand_world(bw):
             connect_sandbox_account(runtime, sandboxes, account)
-            result = sync_ads(
-                runtime,
-                account.platform,
-                bw.brand["brand_id"],
-                today=end,
-                policy=RetryPolicy(sleep=lambda s: None, rng=random.Random(0)),
-            )
+            policy = RetryPolicy(sleep=lambda s: None, rng=random.Random(0))
+            result = sync_ads(runtime, account.platform, bw.brand["brand_id"],
+                              options=RunOptions(today=end, policy=policy))
             assert result.status == "ok"
 
         stored = runtime.warehouse.rows("SELECT * EXCEPT (synced_at) FROM ad_performance")

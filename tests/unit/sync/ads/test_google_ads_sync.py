@@ -12,6 +12,7 @@ from tower.connectors.google_ads.client import is_loopback
 from tower.connectors.google_ads.streams import GoogleAdsConnector
 from tower.connectors.retry import FatalError, RetriesExhausted, RetryPolicy
 from tower.sync.ads import sync_ads
+from tower.sync.run import RunOptions
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
@@ -67,7 +68,8 @@ def test_full_sync_equals_what_google_served(tmp_path: Any, google: Any) -> None
     runtime = _runtime(tmp_path, sandbox)
     _connect(runtime, sandbox, account)
 
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
 
     stored = _stored(runtime)
     assert performance_mismatches(stored, account.performance_rows()) == []
@@ -101,11 +103,11 @@ def test_queries_stream_in_many_batches_and_a_second_run_changes_nothing(tmp_pat
     sandbox.batch_size = 7
     runtime = _runtime(tmp_path, sandbox)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     first = _stored(runtime)
     assert len(account.performance_rows()) * 2 > 7 * 50  # user_location_view rows come in > 50 batches
 
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     assert _stored(runtime) == first
     assert performance_mismatches(first, account.performance_rows()) == []
@@ -115,10 +117,11 @@ def test_late_conversions_inside_the_conversion_window_are_picked_up(tmp_path: A
     sandbox, account = google
     runtime = _runtime(tmp_path, sandbox, google_ads_trailing_days=14)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY - timedelta(days=1), policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id,
+             options=RunOptions(today=TODAY - timedelta(days=1), policy=_policy()))
 
     account.add_late_conversions(TODAY - timedelta(days=10), seed=4)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     assert performance_mismatches(_stored(runtime), account.performance_rows()) == []
     query = (
@@ -137,7 +140,8 @@ def test_every_fault_kind_is_retried_to_the_same_tables(tmp_path: Any, google: A
     sandbox.faults.add(kind, endpoint="search_stream", after=4, times=2)
     sleeps: list[float] = []
 
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy(sleeps)).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy(sleeps))).status == "ok"
 
     assert sandbox.faults.count(kind) == 2 and len(sleeps) == 2
     if kind == "quota":
@@ -153,13 +157,15 @@ def test_an_expired_token_marks_the_integration_and_reconnecting_resumes(tmp_pat
     sandbox.faults.add("token_expired", endpoint="search_stream", after=4, times=1)
 
     assert (
-        sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "needs_reauth"
+        sync_ads(runtime, PLATFORM, account.brand_id,
+                 options=RunOptions(today=TODAY, policy=_policy())).status == "needs_reauth"
     )
     state = runtime.warehouse.rows("SELECT status, checkpoint FROM sync_state")[0]
     assert state["status"] == "needs_reauth" and state["checkpoint"]
 
     _connect(runtime, sandbox, account)
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
     assert performance_mismatches(_stored(runtime), account.performance_rows()) == []
 
 
@@ -167,7 +173,7 @@ def test_random_faults_end_in_the_same_tables_as_a_fault_free_run(tmp_path: Any,
     sandbox, account = google
     clean = _runtime(tmp_path / "clean", sandbox)
     _connect(clean, sandbox, account)
-    sync_ads(clean, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(clean, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     faulty = _runtime(tmp_path / "faulty", sandbox, ads_chunk_days=3)
     _connect(faulty, sandbox, account)
     sandbox.faults.randomize(5, 0.4, ["quota", "internal", "unavailable", "stream_break"])
@@ -175,7 +181,8 @@ def test_random_faults_end_in_the_same_tables_as_a_fault_free_run(tmp_path: Any,
     for _attempt in range(10):
         try:
             if (
-                sync_ads(faulty, PLATFORM, account.brand_id, today=TODAY, policy=_policy(attempts=3)).status
+                sync_ads(faulty, PLATFORM, account.brand_id,
+                         options=RunOptions(today=TODAY, policy=_policy(attempts=3))).status
                 == "ok"
             ):
                 break

@@ -16,6 +16,7 @@ import pytest
 
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.sync.ads import sync_ads
+from tower.sync.run import RunOptions
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
@@ -78,7 +79,7 @@ def test_full_sync_equals_what_meta_served(tmp_path: Any, meta: Any) -> None:
     runtime = _runtime(tmp_path, sandbox)
     _connect(runtime, sandbox, account)
 
-    result = sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    result = sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     assert result.status == "ok"
     stored = _stored(runtime)
@@ -115,7 +116,7 @@ def test_purchases_are_read_from_one_action_type_only(tmp_path: Any, meta: Any) 
     sandbox, account = meta
     runtime = _runtime(tmp_path, sandbox)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     stored = runtime.warehouse.rows("SELECT SUM(purchases) p FROM ad_performance")[0]["p"]
     served = sum(r["purchases"] for r in account.performance_rows())
@@ -127,10 +128,10 @@ def test_second_run_changes_nothing(tmp_path: Any, meta: Any) -> None:
     sandbox, account = meta
     runtime = _runtime(tmp_path, sandbox)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     first = _stored(runtime)
 
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     assert _stored(runtime) == first
 
@@ -139,7 +140,8 @@ def test_trailing_repull_counts_late_conversions_once(tmp_path: Any, meta: Any) 
     sandbox, account = meta
     runtime = _runtime(tmp_path, sandbox, meta_trailing_days=14)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY - timedelta(days=2), policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id,
+             options=RunOptions(today=TODAY - timedelta(days=2), policy=_policy()))
     before = {
         (r["campaign_id"], r["stat_date"], r["country_code"], r["region_code"]): r for r in _stored(runtime)
     }
@@ -147,7 +149,7 @@ def test_trailing_repull_counts_late_conversions_once(tmp_path: Any, meta: Any) 
     # Meta restates conversions: late purchases land on days inside the 28-day window...
     changed = account.add_late_conversions(TODAY - timedelta(days=12), seed=5)
     assert changed > 0
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     stored = _stored(runtime)
     assert performance_mismatches(stored, account.performance_rows(), purchases_by_country=True) == []
@@ -167,13 +169,13 @@ def test_restatements_older_than_the_trailing_window_are_not_pulled(tmp_path: An
     sandbox, account = meta
     runtime = _runtime(tmp_path, sandbox, meta_trailing_days=5)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     old = runtime.warehouse.rows(
         "SELECT SUM(purchases) p FROM ad_performance WHERE stat_date < '2026-10-06'"
     )[0]
 
     account.add_late_conversions(START, seed=6)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     assert (
         runtime.warehouse.rows("SELECT SUM(purchases) p FROM ad_performance WHERE stat_date < '2026-10-06'")[
@@ -188,7 +190,7 @@ def test_pagination_across_many_pages(tmp_path: Any, meta: Any) -> None:
     runtime = _runtime(tmp_path, sandbox, ads_page_size=7, meta_async_min_days=100, ads_chunk_days=30)
     _connect(runtime, sandbox, account)
 
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     pages = [p for m, path, p in sandbox.calls if path.endswith("/insights") and m == "GET"]
     assert len(pages) > 40  # hundreds of rows at 7 a page
@@ -204,7 +206,7 @@ def test_long_ranges_run_as_async_report_runs(tmp_path: Any, meta: Any) -> None:
     _connect(runtime, sandbox, account)
     sleeps: list[float] = []
 
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy(sleeps))
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy(sleeps)))
 
     starts = [p for m, path, p in sandbox.calls if m == "POST" and path.endswith("/insights")]
     assert len(starts) == 4  # 2 chunks × (region, country)
@@ -222,15 +224,9 @@ def test_a_sync_cut_off_while_polling_resumes_the_same_report_run(tmp_path: Any,
     _connect(runtime, sandbox, account)
     ticks = iter(range(1000))
 
-    first = sync_ads(
-        runtime,
-        PLATFORM,
-        account.brand_id,
-        today=TODAY,
-        policy=_policy(),
-        clock=lambda: float(next(ticks)),
-        deadline_seconds=2,
-    )
+    first = sync_ads(runtime, PLATFORM, account.brand_id,
+                     options=RunOptions(today=TODAY, policy=_policy(), deadline_seconds=2,
+                                        monotonic=lambda: float(next(ticks))))
 
     assert first.status == "partial"
     state = runtime.warehouse.rows("SELECT * FROM sync_state WHERE platform = 'meta'")[0]
@@ -238,7 +234,7 @@ def test_a_sync_cut_off_while_polling_resumes_the_same_report_run(tmp_path: Any,
     assert state["status"] == "running" and len(runs) == 1
     posts_before = sum(1 for m, path, _ in sandbox.calls if m == "POST")
 
-    second = sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    second = sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     assert second.status == "ok"
     polled = [
@@ -268,7 +264,8 @@ def test_every_fault_kind_ends_in_the_same_tables(tmp_path: Any, meta: Any) -> N
     sandbox.faults.add("async_failed", endpoint="insights_async_start", after=1, times=1)
     sleeps: list[float] = []
 
-    result = sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy(sleeps, sandbox))
+    result = sync_ads(runtime, PLATFORM, account.brand_id,
+                      options=RunOptions(today=TODAY, policy=_policy(sleeps, sandbox)))
 
     assert result.status == "ok"
     assert {k for _e, k in sandbox.faults.served} == set(RETRIED_KINDS) | {
@@ -301,7 +298,8 @@ def test_usage_headers_make_the_connector_pause_before_the_limit(tmp_path: Any, 
     sandbox.advance(60)
     sleeps: list[float] = []
 
-    result = sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy(sleeps, sandbox))
+    result = sync_ads(runtime, PLATFORM, account.brand_id,
+                      options=RunOptions(today=TODAY, policy=_policy(sleeps, sandbox)))
 
     assert result.status == "ok"
     assert sandbox.over_budget_errors == 0  # it never hit the limit...
@@ -317,7 +315,7 @@ def test_an_expired_token_stops_the_brand_cleanly_and_reconnecting_resumes(tmp_p
     _connect(runtime, sandbox, account)
     sandbox.faults.add("token_expired", endpoint="insights", after=5, times=1)
 
-    result = sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    result = sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     assert result.status == "needs_reauth"
     integ = runtime.warehouse.rows("SELECT status FROM integrations WHERE platform = 'meta'")[0]
@@ -326,12 +324,14 @@ def test_an_expired_token_stops_the_brand_cleanly_and_reconnecting_resumes(tmp_p
     resume_from = json.loads(state["checkpoint"])["next"]
     assert START.isoformat() < resume_from < "2026-10-11"
     assert (
-        sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "needs_reauth"
+        sync_ads(runtime, PLATFORM, account.brand_id,
+                 options=RunOptions(today=TODAY, policy=_policy())).status == "needs_reauth"
     )
 
     _connect(runtime, sandbox, account)  # the merchant reconnects: a fresh token
     n = len(sandbox.calls)
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
 
     first_since = next(
         json.loads(p["time_range"])["since"] for _m, _path, p in sandbox.calls[n:] if "time_range" in p
@@ -349,11 +349,13 @@ def test_a_platform_that_keeps_failing_raises_and_the_rerun_resumes(tmp_path: An
     sandbox.faults.add("server_error", endpoint="insights", after=4, times=3)
 
     with pytest.raises(RetriesExhausted):
-        sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy(attempts=3))
+        sync_ads(runtime, PLATFORM, account.brand_id,
+                 options=RunOptions(today=TODAY, policy=_policy(attempts=3)))
 
     state = runtime.warehouse.rows("SELECT * FROM sync_state WHERE platform = 'meta'")[0]
     assert state["status"] == "failed" and "still failing" in state["error"]
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
     assert (
         performance_mismatches(_stored(runtime), account.performance_rows(), purchases_by_country=True) == []
     )
@@ -364,7 +366,7 @@ def test_random_faults_end_in_the_same_tables_as_a_fault_free_run(tmp_path: Any,
     sandbox, account = meta
     clean = _runtime(tmp_path / "clean", sandbox, ads_chunk_days=15)
     _connect(clean, sandbox, account)
-    sync_ads(clean, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(clean, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     faulty = _runtime(tmp_path / "faulty", sandbox, ads_chunk_days=15, ads_page_size=11)
     _connect(faulty, sandbox, account)
     sandbox.faults.randomize(
@@ -376,9 +378,8 @@ def test_random_faults_end_in_the_same_tables_as_a_fault_free_run(tmp_path: Any,
     for _attempt in range(6):  # a task queue would redeliver after RetriesExhausted
         try:
             if (
-                sync_ads(
-                    faulty, PLATFORM, account.brand_id, today=TODAY, policy=_policy(sandbox=sandbox)
-                ).status
+                sync_ads(faulty, PLATFORM, account.brand_id,
+                         options=RunOptions(today=TODAY, policy=_policy(sandbox=sandbox))).status
                 == "ok"
             ):
                 break
@@ -394,7 +395,7 @@ def test_budget_values_are_in_major_units(tmp_path: Any, meta: Any) -> None:
     sandbox, account = meta
     runtime = _runtime(tmp_path, sandbox)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     cid = min(account.campaigns)
     served = next(p for _m, path, p in sandbox.calls if path.endswith("/campaigns"))
     assert "daily_budget" in served["fields"]

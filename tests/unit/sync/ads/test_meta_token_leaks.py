@@ -23,8 +23,9 @@ from tower import names
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.logs import configure_logging
 from tower.redact import MASK
-from tower.sync import ads as ads_sync
+from tower.sync import run
 from tower.sync.ads import sync_ads
+from tower.sync.run import RunOptions
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
@@ -79,7 +80,7 @@ def unreachable_meta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     runtime.secrets.put(names.integration_secret_id(account.brand_id, "meta", account.account_id), planted)
     sandbox.stop()  # every call now ends in a refused connection (requests.ConnectionError with the URL)
     # Syncs started by the pipeline use the default policy: here it retries once and never sleeps.
-    monkeypatch.setattr(ads_sync, "default_policy", lambda sleep=None: _policy())
+    monkeypatch.setattr(run, "default_policy", lambda sleep=None: _policy())
     yield runtime, account, planted
     runtime.close()
 
@@ -93,7 +94,7 @@ def test_a_failing_sync_leaks_the_token_nowhere(
 
     # 1. What crosses the connector's edge: RetriesExhausted, raised from the requests error before.
     with pytest.raises(RetriesExhausted) as raised:
-        sync_ads(runtime, "meta", account.brand_id, today=TODAY, policy=_policy())
+        sync_ads(runtime, "meta", account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     crossed = _chain(raised.value)
     assert token not in crossed
     assert raised.value.__cause__ is None and raised.value.platform == "meta"
@@ -133,7 +134,8 @@ def test_a_failing_sync_leaks_the_token_nowhere(
 
     api = create_app(runtime)
     api.add_url_rule("/api/probe/sync", "probe_sync",
-                     lambda: sync_ads(runtime, "meta", account.brand_id, today=TODAY, policy=_policy()))
+                     lambda: sync_ads(runtime, "meta", account.brand_id,
+                                      options=RunOptions(today=TODAY, policy=_policy())))
     key = create_api_key(runtime.store, brand_ids=[account.brand_id], name="leak probe")
     body = api.test_client().get("/api/probe/sync", headers={"Authorization": f"Bearer {key}"})
     assert body.status_code == 500 and token not in body.get_data(as_text=True)
@@ -143,7 +145,7 @@ def test_a_failing_sync_leaks_the_token_nowhere(
     err = capsys.readouterr().err
     assert token not in logged and token not in err
     # (not vacuous: the failures above were logged, tracebacks included)
-    assert '"event": "sync_failed"' in err and "Exception on / [POST]" in err and "unhandled API error" in err
+    assert '"message": "ad sync failed"' in err and "Exception on / [POST]" in err and "unhandled API error" in err
     assert err.count("RetriesExhausted") >= 2 and "stack_trace" in err
 
 
@@ -165,7 +167,7 @@ def test_the_cli_says_meta_failed_without_the_token(
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    monkeypatch.setattr(ads_sync, "default_policy", lambda sleep=None: _policy())
+    monkeypatch.setattr(run, "default_policy", lambda sleep=None: _policy())
     get_settings.cache_clear()
     runner = CliRunner()
     token = sandbox.issue_token(account.account_id)

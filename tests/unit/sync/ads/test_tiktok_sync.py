@@ -13,6 +13,7 @@ import requests
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
 from tower.sync.ads import sync_ads
+from tower.sync.run import RunOptions
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
     connect_sandbox_account,
@@ -81,7 +82,8 @@ def test_full_sync_equals_what_tiktok_served(tmp_path: Any, tiktok: Any) -> None
     runtime = _runtime(tmp_path, sandbox, account)
     _connect(runtime, sandbox, account)
 
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
 
     stored = _stored(runtime)
     assert performance_mismatches(stored, account.performance_rows()) == []
@@ -141,7 +143,7 @@ def test_only_country_figures_when_tiktok_gives_no_provinces(tmp_path: Any, tikt
     runtime = _runtime(tmp_path, sandbox, account)
     _connect(runtime, sandbox, account)
 
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
 
     stored = _stored(runtime)
     assert {(r["region_code"], r["region_name"]) for r in stored} == {("", "")}  # said so, not guessed
@@ -158,16 +160,18 @@ def test_pagination_second_run_and_late_conversions(tmp_path: Any, tiktok: Any) 
     sandbox, account = tiktok
     runtime = _runtime(tmp_path, sandbox, account, ads_page_size=9, tiktok_trailing_days=3)
     _connect(runtime, sandbox, account)
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY - timedelta(days=1), policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id,
+             options=RunOptions(today=TODAY - timedelta(days=1), policy=_policy()))
     report_pages = sum(1 for _m, path in sandbox.calls if "report/integrated" in path)
     assert report_pages > 30
     first = _stored(runtime)
 
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY - timedelta(days=1), policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id,
+             options=RunOptions(today=TODAY - timedelta(days=1), policy=_policy()))
     assert _stored(runtime) == first
 
     account.add_late_conversions(TODAY - timedelta(days=2), seed=3)  # inside TikTok's 3-day re-pull
-    sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     assert performance_mismatches(_stored(runtime), account.performance_rows()) == []
 
 
@@ -179,7 +183,8 @@ def test_every_fault_kind_is_retried_to_the_same_tables(tmp_path: Any, tiktok: A
     sandbox.faults.add(kind, endpoint="report_integrated_get", after=3, times=2)
     sleeps: list[float] = []
 
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy(sleeps)).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy(sleeps))).status == "ok"
 
     assert sandbox.faults.count(kind) == 2 and len(sleeps) == 2
     if kind == "throttle":
@@ -194,12 +199,14 @@ def test_an_expired_token_marks_the_integration_and_reconnecting_resumes(tmp_pat
     sandbox.faults.add("token_expired", endpoint="report_integrated_get", after=4, times=1)
 
     assert (
-        sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "needs_reauth"
+        sync_ads(runtime, PLATFORM, account.brand_id,
+                 options=RunOptions(today=TODAY, policy=_policy())).status == "needs_reauth"
     )
     assert runtime.warehouse.rows("SELECT status FROM integrations")[0]["status"] == "needs_reauth"
 
     _connect(runtime, sandbox, account)
-    assert sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy()).status == "ok"
+    assert sync_ads(runtime, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
     assert performance_mismatches(_stored(runtime), account.performance_rows()) == []
 
 
@@ -207,7 +214,7 @@ def test_random_faults_end_in_the_same_tables_as_a_fault_free_run(tmp_path: Any,
     sandbox, account = tiktok
     clean = _runtime(tmp_path / "clean", sandbox, account)
     _connect(clean, sandbox, account)
-    sync_ads(clean, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    sync_ads(clean, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
     faulty = _runtime(tmp_path / "faulty", sandbox, account, ads_page_size=13, ads_chunk_days=7)
     _connect(faulty, sandbox, account)
     sandbox.faults.randomize(21, 0.3, ["throttle", "server_error", "timeout", "http_error", "drop"])
@@ -215,7 +222,8 @@ def test_random_faults_end_in_the_same_tables_as_a_fault_free_run(tmp_path: Any,
     for _attempt in range(6):
         try:
             if (
-                sync_ads(faulty, PLATFORM, account.brand_id, today=TODAY, policy=_policy(attempts=3)).status
+                sync_ads(faulty, PLATFORM, account.brand_id,
+                         options=RunOptions(today=TODAY, policy=_policy(attempts=3))).status
                 == "ok"
             ):
                 break
@@ -234,12 +242,15 @@ def test_since_and_full_choose_the_window_and_the_pipeline_gets_it(tmp_path: Any
     runtime = _runtime(tmp_path, sandbox, account, ads_history_days=10)
     _connect(runtime, sandbox, account)
 
-    since = sync_ads(runtime, PLATFORM, account.brand_id, since=START, today=TODAY, policy=_policy())
+    since = sync_ads(runtime, PLATFORM, account.brand_id, since=START,
+                     options=RunOptions(today=TODAY, policy=_policy()))
     assert (since.accounts[0].window_start, since.accounts[0].window_end) == ("2026-09-17", "2026-10-11")
     assert performance_mismatches(_stored(runtime), account.performance_rows()) == []
-    full = sync_ads(runtime, PLATFORM, account.brand_id, full=True, today=TODAY, policy=_policy())
+    full = sync_ads(runtime, PLATFORM, account.brand_id, full=True,
+                    options=RunOptions(today=TODAY, policy=_policy()))
     assert full.accounts[0].window_start == "2026-10-01"  # TOWER_ADS_HISTORY_DAYS back from tomorrow
-    incremental = sync_ads(runtime, PLATFORM, account.brand_id, today=TODAY, policy=_policy())
+    incremental = sync_ads(runtime, PLATFORM, account.brand_id,
+                           options=RunOptions(today=TODAY, policy=_policy()))
     assert incremental.accounts[0].window_start == "2026-10-08"  # the cursor minus TikTok's 3 trailing days
 
     summary = sync_tiktok_brand(runtime, account.brand_id)

@@ -16,7 +16,9 @@ from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.adapters.local_store import LocalStore
 from tower.config import Settings
-from tower.sync.shopify import SyncResult, sync_shopify
+from tower.connectors.shopify.bulk import BLOCK_BYTES
+from tower.sync.run import Ports, RunOptions
+from tower.sync.shopify import ShopifySync, SyncResult
 from tower_dev.sandboxes.shopify_store import testing
 from tower_dev.sandboxes.shopify_store.clock import FakeClock
 from tower_dev.sandboxes.shopify_store.server import SandboxHandle, serve_world
@@ -75,11 +77,15 @@ def brands(world: Any, sandbox: SandboxHandle, warehouse: DuckDBWarehouse, secre
 @pytest.fixture
 def run_sync(settings: Settings, warehouse: DuckDBWarehouse, secrets: LocalSecrets, store: LocalStore,
              clock: FakeClock) -> Callable[..., SyncResult]:
-    """Sync a brand with the fake clock (keyword arguments go to sync_shopify)."""
+    """Sync a brand with the fake clock: ``settings``, ``deadline_seconds`` and ``bulk_block_bytes``
+    may be given; ``full`` and ``since`` go to the run."""
 
-    def run(brand_id: str, **kwargs: Any) -> SyncResult:
-        kwargs.setdefault("settings", settings)
-        return sync_shopify(brand_id, warehouse=warehouse, secrets=secrets, store=store, now=clock.now,
-                            sleep=clock.sleep, monotonic=clock.monotonic, **kwargs)
+    def run(brand_id: str, *, settings: Settings = settings, deadline_seconds: float | None = None,
+            bulk_block_bytes: int = BLOCK_BYTES, **run_args: Any) -> SyncResult:
+        options = RunOptions(now=clock.now, sleep=clock.sleep, monotonic=clock.monotonic,
+                             deadline_seconds=deadline_seconds)
+        sync = ShopifySync(Ports(settings, warehouse, secrets, store), brand_id, options,
+                           bulk_block_bytes=bulk_block_bytes)
+        return sync.run(**run_args)
 
     return run

@@ -13,6 +13,7 @@ from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.config import Settings
 from tower.ports import PortError
+from tower.sync.run import Ports, RunOptions
 from tower.sync.shopify import NotConnected, sync_shopify
 from tower_dev.sandboxes.shopify_store import testing
 from tower_dev.sandboxes.shopify_store.faults import Fault, FaultPlan
@@ -195,8 +196,8 @@ def test_a_crash_mid_sync_resumes_from_the_last_stored_page(world, sandbox, secr
     brand_id = testing.connect_brand(wh, secrets, bw, sandbox.tokens[bw.brand["brand_id"]], clock.now())
 
     def run() -> Any:
-        return sync_shopify(brand_id, settings=settings, warehouse=wh, secrets=secrets, store=store,
-                            now=clock.now, sleep=clock.sleep, monotonic=clock.monotonic)
+        return sync_shopify(Ports(settings, wh, secrets, store), brand_id,
+                            options=RunOptions(now=clock.now, sleep=clock.sleep, monotonic=clock.monotonic))
 
     with pytest.raises(PortError):
         run()
@@ -248,7 +249,7 @@ def test_without_read_all_orders_the_sync_says_history_is_limited(brands, sandbo
 
 def test_an_unconnected_brand_is_bad_input(warehouse, secrets, settings):
     with pytest.raises(NotConnected):
-        sync_shopify("nobody", settings=settings, warehouse=warehouse, secrets=secrets)
+        sync_shopify(Ports(settings, warehouse, secrets), "nobody")
 
 
 def run_world(world: Any, faults: dict[str, FaultPlan] | None = None) -> dict[str, Any]:
@@ -269,8 +270,8 @@ def run_world(world: Any, faults: dict[str, FaultPlan] | None = None) -> dict[st
                 testing.connect_brand(wh, secrets, bw, handle.tokens[b], clock.now())
                 if faults and b in faults:
                     handle.shop(b).faults = faults[b]
-                result = sync_shopify(b, settings=settings, warehouse=wh, secrets=secrets, now=clock.now,
-                                      sleep=clock.sleep, monotonic=clock.monotonic)
+                options = RunOptions(now=clock.now, sleep=clock.sleep, monotonic=clock.monotonic)
+                result = sync_shopify(Ports(settings, wh, secrets), b, options=options)
                 assert result.status == "ok", (b, result.error)
                 out[b] = testing.snapshot(wh, b)
         finally:
