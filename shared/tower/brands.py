@@ -75,7 +75,10 @@ def check_brand(brand_id: str, name: str, timezone: str, currency: str) -> None:
 
 def add_brand(warehouse: Warehouse, *, brand_id: str, name: str, timezone: str, currency: str,
               now: datetime, shop_domain: str | None = None, agency_id: str | None = None) -> dict[str, Any]:
-    """Register (or update) a brand; idempotent (MERGE on brand_id). Returns the row."""
+    """Register (or update) a brand; idempotent (MERGE on brand_id). Returns the row.
+
+    Seven parameters: the warehouse, then one keyword per column of the ``brands`` row.
+    """
     check_brand(brand_id, name, timezone, currency)
     existing = warehouse.rows("SELECT created_at FROM brands WHERE brand_id = @brand_id", {"brand_id": brand_id})
     row: dict[str, Any] = {"brand_id": brand_id, "brand_name": name.strip(), "timezone": timezone,

@@ -162,6 +162,12 @@ class LocalBus(SqliteBacked):
         clock: Callable[[], float] = time.time,
         busy_timeout_ms: int = 30_000,
     ) -> None:
+        """Open (or create) the bus file.
+
+        Seven parameters: the file, then the queue's knobs as keywords with their defaults (the
+        subscription settings Pub/Sub has: attempts, backoff, lease; plus a clock and a duplicating mode
+        for tests).
+        """
         if max_attempts < 1:
             raise PortError("max_attempts must be >= 1")
         self.path = str(path)
@@ -267,7 +273,11 @@ class LocalBus(SqliteBacked):
         self, con: sqlite3.Connection, message_id: str, subscription: str, topic: str, body: bytes,
         attributes: Mapping[str, str], attempts: int, err: str, now: float,
     ) -> None:
-        """Dead-letter one delivery and, like Pub/Sub's dead-letter policy, forward it to the DLQ topic."""
+        """Dead-letter one delivery and, like Pub/Sub's dead-letter policy, forward it to the DLQ topic.
+
+        Nine parameters: the open transaction, the delivery's columns as its two callers already hold
+        them, and the clock's reading; a record type would exist for this call alone.
+        """
         key = (message_id, subscription)
         con.execute(
             "UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, "

@@ -157,8 +157,12 @@ class ClaudeClient:
             log.warning("claude call failed", extra={"brand_id": brand_id, "purpose": purpose,
                                                      "status": _status(e), "attempts": attempts})
             raise GenerationFailed(f"{type(e).__name__} after {attempts} attempt(s): status {_status(e)}") from e
+        return message, self._usage(message, brand_id, purpose, attempts, started)
+
+    def _usage(self, message: Any, brand_id: str, purpose: str, attempts: int, started: datetime) -> CallUsage:
+        """The ``ai_usage`` row of one answered call, from the message's ``usage`` block."""
         u = getattr(message, "usage", None)
-        usage = CallUsage(
+        return CallUsage(
             brand_id=brand_id,
             purpose=purpose,
             model=str(getattr(message, "model", None) or self.model),
@@ -170,7 +174,6 @@ class ClaudeClient:
             stop_reason=getattr(message, "stop_reason", None),
             called_at=started,
         )
-        return message, usage
 
     def structured(
         self, *, brand_id: str, purpose: str, system: str, user_text: str, tool: dict[str, Any]
@@ -224,3 +227,17 @@ def client_for(runtime: Runtime) -> ClaudeClient | None:
         existing = ClaudeClient(s, key)
         _clients[cache_key] = existing
     return existing
+
+
+def resolve_client(runtime: Runtime, client: Any) -> ClaudeClient | None:
+    """The client a caller asked for.
+
+    ``None`` means the process's own (:func:`client_for`: None without a key, so the narrator writes);
+    a callable that is not a client is called (tests pass ``lambda: None`` to force the narrator);
+    anything else is the client itself (a test's, or one built elsewhere).
+    """
+    if client is None:
+        return client_for(runtime)
+    if callable(client) and not hasattr(client, "create"):
+        return client()  # type: ignore[no-any-return]
+    return client  # type: ignore[no-any-return]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -213,8 +213,8 @@ def _alert(a: Mapping[str, Any]) -> dict[str, Any]:
 
 def build_context(
     facts: BrandFacts,
-    recommendations: list[Mapping[str, Any]],
-    alerts: list[Mapping[str, Any]],
+    recommendations: Sequence[Mapping[str, Any]],
+    alerts: Sequence[Mapping[str, Any]],
     *,
     max_tokens: int = 4000,
     min_region_spend: float = 100.0,
@@ -222,6 +222,9 @@ def build_context(
     caps: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The weekly-summary context of one brand.
+
+    Seven parameters: the three inputs, then the brand's thresholds and list caps as keywords with
+    their defaults (each is a setting or a brand override; nothing else groups them).
 
     Args:
         facts: The brand's facts (``channel_periods``, ``region_periods``, ``alignment``, ``stock``).
@@ -244,7 +247,7 @@ def build_context(
         caps[longest] = max(1, caps[longest] // 2)
 
 
-def _build(facts: BrandFacts, recommendations: list[Mapping[str, Any]], alerts: list[Mapping[str, Any]],
+def _build(facts: BrandFacts, recommendations: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]],
            caps: Mapping[str, int], min_region_spend: float, within_days: float) -> dict[str, Any]:
     today = facts.today
     channels = [r for r in facts.channel_periods if r.channel]

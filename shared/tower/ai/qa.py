@@ -25,7 +25,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from tower import sql as sqlfiles
 from tower.ai import narrator
-from tower.ai.claude import ClaudeClient, client_for
+from tower.ai.claude import ClaudeClient, resolve_client
 from tower.ai.context import clean_text
 from tower.ai.grounding import GenerationFailed, Grounded, grounded
 from tower.ai.prompts import QA_SYSTEM, data_message
@@ -360,7 +360,7 @@ def describe_period(params: Mapping[str, Any]) -> str:
     return "the period asked"
 
 
-def compose_answer(query: str, params: Mapping[str, Any], rows: list[Mapping[str, Any]], currency: str,
+def compose_answer(query: str, params: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], currency: str,
                    period_label: str | None = None) -> str:
     """The deterministic answer from one query's rows (every number is one of the rows')."""
     label = period_label or describe_period(params)
@@ -501,6 +501,9 @@ def ask(
 ) -> Answer:
     """Answer a question about one brand with numbers from the warehouse.
 
+    Seven parameters: the question and its brand and day, then keywords a caller that already knows them
+    passes to save a lookup (the brand's name and currency) or to choose the writer (``client``).
+
     Args:
         runtime: Ports and settings (the warehouse is read; usage rows are written).
         brand_id: The brand; every query is limited to it.
@@ -522,12 +525,7 @@ def ask(
     if not currency:
         b = brand_row(runtime.warehouse, brand_id)
         currency, brand_name = b["currency"], brand_name or b["brand_name"]
-    if client is None:
-        claude = client_for(runtime)
-    elif callable(client) and not hasattr(client, "create"):
-        claude = client()
-    else:
-        claude = client  # type: ignore[assignment]
+    claude = resolve_client(runtime, client)
     runner = ToolRunner(runtime.warehouse, settings, brand_id)
     data = {"today": today.isoformat(), "brand": clean_text(brand_name or brand_id, 60), "currency": currency}
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tower.ai import narrator
-from tower.ai.claude import ClaudeClient, client_for
+from tower.ai.claude import ClaudeClient, resolve_client
 from tower.ai.context import build_context, clean_text
 from tower.ai.grounding import GenerationFailed, Grounded, grounded
 from tower.ai.prompts import EXPLAIN_SYSTEM, EXPLAIN_TOOL, SUMMARY_SYSTEM, SUMMARY_TOOL, data_message
@@ -61,14 +61,6 @@ def _validate_summary(value: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
             "inventory_insights": value["inventory_insights"], "recommendations": out}
 
 
-def _claude_or_none(runtime: Runtime, client: Any) -> ClaudeClient | None:
-    if client is None:
-        return client_for(runtime)
-    if callable(client) and not hasattr(client, "create"):
-        return client()
-    return client
-
-
 def _generate(claude: ClaudeClient | None, brand_id: str, purpose: str, system: str, tool: dict[str, Any],
               data: Any, instruction: str, usages: list[CallUsage],
               shape: Callable[[Any], Any]) -> Callable[[str | None], Any] | None:
@@ -107,7 +99,7 @@ def summarize_context(runtime: Runtime, brand_id: str, ctx: dict[str, Any], *, w
     hit = None if force else cached(runtime.store, path, version)
     if hit is not None:
         return {**hit, "cached": True}
-    claude = _claude_or_none(runtime, client)
+    claude = resolve_client(runtime, client)
     usages: list[CallUsage] = []
     checks: list[bool] = []
     generate = _generate(claude, brand_id, "summary", SUMMARY_SYSTEM, SUMMARY_TOOL, ctx,
@@ -165,7 +157,7 @@ def explain_alerts(runtime: Runtime, brand_id: str, alerts: list[Mapping[str, An
                    min_region_spend: float = 100.0) -> dict[str, dict[str, Any]]:
     """Explanations of the most severe alerts, cached per alert, week and data version."""
     now = now or datetime.now(UTC)
-    claude = _claude_or_none(runtime, client)
+    claude = resolve_client(runtime, client)
     out = {}
     for alert in sorted(alerts, key=lambda a: SEVERITY_ORDER.get(str(a.get("severity")), 9))[:EXPLAIN_TOP]:
         actx = alert_context(alert, facts, min_region_spend)

@@ -55,7 +55,10 @@ class Operation:
 def operation(summary: str, *, response: str, body: type[BaseModel] | None = None, body_required: bool = True,
               errors: tuple[int, ...] = (), query: dict[str, dict[str, Any]] | None = None, public: bool = False,
               tag: str = "brands") -> Callable[[F], F]:
-    """Declare a view's operation for the OpenAPI document (and, with ``public``, that it needs no key)."""
+    """Declare a view's operation for the OpenAPI document (and, with ``public``, that it needs no key).
+
+    Eight parameters: one keyword per field of the operation it declares, as a route decorator takes them.
+    """
 
     def deco(fn: F) -> F:
         doc = (fn.__doc__ or "").strip()

@@ -78,14 +78,13 @@ def test_page_loads_never_reach_claude(runtime: Runtime, keys: dict[str, str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from api_seed import NOW
 
-    from tower.ai import claude, qa, summarize
+    from tower.ai import claude
     from tower.api.app import create_app
 
     def refuse(*_: Any, **__: Any) -> Any:
         raise AssertionError("a page load called the Claude client")
 
-    for module in (claude, qa, summarize):
-        monkeypatch.setattr(module, "client_for", refuse)
+    monkeypatch.setattr(claude, "client_for", refuse)  # what resolve_client calls for Q&A and summaries
     monkeypatch.setattr(claude.ClaudeClient, "create", refuse)
     runtime.settings = runtime.settings.model_copy(update={"anthropic_api_key": "sk-would-be-used"})
     c = create_app(runtime, clock=lambda: NOW).test_client()
