@@ -139,6 +139,7 @@ locals {
 
   apis = [
     "artifactregistry.googleapis.com",
+    "billingbudgets.googleapis.com",
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
@@ -148,6 +149,7 @@ locals {
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
+    "monitoring.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
@@ -276,6 +278,20 @@ module "scheduler" {
   jobs          = local.schedules
   function_uris = module.functions.uris
   invoker_email = module.iam.scheduler_email
+
+  depends_on = [google_project_service.enabled]
+}
+
+module "monitoring" {
+  source = "./infra/modules/monitoring"
+
+  project_id          = var.project_id
+  project_number      = data.google_project.this.number
+  api_uri             = module.functions.uris["api"]
+  alert_emails        = var.alert_emails
+  ai_daily_budget_usd = var.ai_daily_budget_usd
+  billing_account     = var.billing_account
+  monthly_budget      = var.monthly_budget
 
   depends_on = [google_project_service.enabled]
 }

@@ -43,3 +43,12 @@ output "dead_letter_subscriptions" {
   description = "Where undeliverable events wait for inspection or replay, by topic."
   value       = module.pubsub.dead_letter_subscriptions
 }
+
+output "monitoring" {
+  description = "The uptime check, the log-based metrics and the dashboard."
+  value = {
+    uptime_check_id = module.monitoring.uptime_check_id
+    log_metrics     = module.monitoring.log_metrics
+    dashboard       = module.monitoring.dashboard
+  }
+}

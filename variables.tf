@@ -74,3 +74,27 @@ variable "create_firestore_database" {
   type        = bool
   default     = true
 }
+
+variable "alert_emails" {
+  description = "E-mail addresses the alerts and the budget notify (infra/modules/monitoring)."
+  type        = list(string)
+  default     = []
+}
+
+variable "ai_daily_budget_usd" {
+  description = "Claude spend over 24 hours, in USD, above which an alert fires."
+  type        = number
+  default     = 50
+}
+
+variable "billing_account" {
+  description = "Billing account id for the project's monthly budget alert; empty creates no budget (the applying identity needs billing.budgets.create on that account)."
+  type        = string
+  default     = ""
+}
+
+variable "monthly_budget" {
+  description = "The project's monthly budget, in the billing account's currency."
+  type        = number
+  default     = 500
+}

@@ -7,6 +7,7 @@ and 0.1 multipliers are Anthropic's published ones for 5-minute ephemeral cache 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,8 @@ from tower import sql as sqlfiles
 if TYPE_CHECKING:  # pragma: no cover
     from tower.config import Settings
     from tower.ports import Warehouse
+
+log = logging.getLogger(__name__)
 
 CACHE_WRITE_MULTIPLIER = 1.25
 CACHE_READ_MULTIPLIER = 0.1
@@ -78,7 +81,19 @@ def record(warehouse: Warehouse, settings: Settings, calls: list[CallUsage]) -> 
     """Write calls to ``ai_usage`` (MERGE on brand and call id: a retried handler does not double count)."""
     if not calls:
         return 0
-    return warehouse.merge(TABLE, [c.row(settings) for c in calls], ["brand_id", "call_id"])
+    rows = [c.row(settings) for c in calls]
+    written = warehouse.merge(TABLE, rows, ["brand_id", "call_id"])
+    for r in rows:
+        # One line a call, which Cloud Logging's log-based metrics add up (infra/modules/monitoring:
+        # tokens and cost per day, the AI budget alert). Counts and money only, never prompt or answer.
+        # A retried handler logs its calls again: the ai_usage table (MERGEd) stays the exact record.
+        log.info("ai usage", extra={
+            "brand_id": r["brand_id"], "purpose": r["purpose"], "model": r["model"],
+            "input_tokens": r["input_tokens"], "output_tokens": r["output_tokens"],
+            "cache_creation_input_tokens": r["cache_creation_input_tokens"],
+            "cache_read_input_tokens": r["cache_read_input_tokens"], "cost_usd": r["cost_amount"],
+        })
+    return written
 
 
 def month_bounds(month: str) -> tuple[date, date]:
