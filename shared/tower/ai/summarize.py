@@ -12,8 +12,10 @@ A page load reads :func:`tower.decisions.store.latest_summary` and never calls C
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tower.ai import narrator
@@ -61,34 +63,51 @@ def _validate_summary(value: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
             "inventory_insights": value["inventory_insights"], "recommendations": out}
 
 
-def _generate(claude: ClaudeClient | None, brand_id: str, purpose: str, system: str, tool: dict[str, Any],
-              data: Any, instruction: str, usages: list[CallUsage],
-              shape: Callable[[Any], Any]) -> Callable[[str | None], Any] | None:
-    if claude is None:
-        return None
+@dataclass
+class _Writing:
+    """One piece Claude writes through a forced tool (a summary, an explanation) for one brand: the calls
+    it made and their grounding checks, recorded in ``ai_usage`` once the outcome is known."""
 
-    def generate(feedback: str | None) -> Any:
-        value, usage = claude.structured(brand_id=brand_id, purpose=purpose, system=system,
-                                         user_text=data_message(data, instruction, feedback), tool=tool)
-        usages.append(usage)
-        return shape(value)
+    runtime: Runtime
+    claude: ClaudeClient | None
+    brand_id: str
+    purpose: str
+    system: str
+    tool: dict[str, Any]
+    usages: list[CallUsage] = field(default_factory=list)
+    checks: list[bool] = field(default_factory=list)
 
-    return generate
+    def generator(self, data: Any, instruction: str,
+                  shape: Callable[[Any], Any]) -> Callable[[str | None], Any] | None:
+        """The writer :func:`~tower.ai.grounding.grounded` calls (None without a client: the narrator writes)."""
+        claude = self.claude
+        if claude is None:
+            return None
 
+        def generate(feedback: str | None) -> Any:
+            value, usage = claude.structured(brand_id=self.brand_id, purpose=self.purpose, system=self.system,
+                                             user_text=data_message(data, instruction, feedback), tool=self.tool)
+            self.usages.append(usage)
+            return shape(value)
 
-def _finish_usage(runtime: Runtime, brand_id: str, purpose: str, usages: list[CallUsage], checks: list[bool],
-                  outcome: Grounded[Any], now: datetime) -> None:
-    for u, ok in zip(usages, checks, strict=False):
-        u.grounding = "pass" if ok else "fail"
-    calls = list(usages)
-    if outcome.author == "narrator" and outcome.status != "narrator":
-        calls.append(fallback_usage(brand_id, purpose, usages, now))
-    record(runtime.warehouse, runtime.settings, calls)
+        return generate
+
+    def record(self, outcome: Grounded[Any], now: datetime) -> None:
+        """Write the calls' usage rows, each marked with its check, plus a row for a narrator fallback."""
+        for u, ok in zip(self.usages, self.checks, strict=False):
+            u.grounding = "pass" if ok else "fail"
+        calls = list(self.usages)
+        if outcome.author == "narrator" and outcome.status != "narrator":
+            calls.append(fallback_usage(self.brand_id, self.purpose, self.usages, now))
+        record(self.runtime.warehouse, self.runtime.settings, calls)
 
 
 def summarize_context(runtime: Runtime, brand_id: str, ctx: dict[str, Any], *, week: str,
                       client: Any = None, now: datetime | None = None, force: bool = False) -> dict[str, Any]:
     """The weekly summary of a context: from the cache when its data version is stored, else written.
+
+    Seven parameters: the brand's context and week, then keywords with defaults (the writer, the clock,
+    ``force`` to write past the cache).
 
     Returns:
         The stored document: ``{kind, week, data_version, summary{...}, author, grounding, cached, …}``.
@@ -99,14 +118,11 @@ def summarize_context(runtime: Runtime, brand_id: str, ctx: dict[str, Any], *, w
     hit = None if force else cached(runtime.store, path, version)
     if hit is not None:
         return {**hit, "cached": True}
-    claude = resolve_client(runtime, client)
-    usages: list[CallUsage] = []
-    checks: list[bool] = []
-    generate = _generate(claude, brand_id, "summary", SUMMARY_SYSTEM, SUMMARY_TOOL, ctx,
-                         "Write last week's summary with the write_weekly_summary tool.", usages,
-                         lambda v: _validate_summary(v, ctx))
-    outcome = grounded(generate, lambda: narrator.weekly_summary(ctx), ctx, on_check=checks.append)
-    _finish_usage(runtime, brand_id, "summary", usages, checks, outcome, now)
+    writing = _Writing(runtime, resolve_client(runtime, client), brand_id, "summary", SUMMARY_SYSTEM, SUMMARY_TOOL)
+    generate = writing.generator(ctx, "Write last week's summary with the write_weekly_summary tool.",
+                                 lambda v: _validate_summary(v, ctx))
+    outcome = grounded(generate, lambda: narrator.weekly_summary(ctx), ctx, on_check=writing.checks.append)
+    writing.record(outcome, now)
     doc = {
         "kind": "summary", "week": week, "data_version": version, "summary": outcome.value,
         "author": outcome.author, "grounding": outcome.status, "grounding_failures": outcome.failures[:20],
@@ -152,10 +168,14 @@ def alert_context(alert: Mapping[str, Any], facts: BrandFacts, min_region_spend:
         "metrics")}, "related": related}
 
 
-def explain_alerts(runtime: Runtime, brand_id: str, alerts: list[Mapping[str, Any]], facts: BrandFacts, *,
+def explain_alerts(runtime: Runtime, brand_id: str, alerts: Sequence[Mapping[str, Any]], facts: BrandFacts, *,
                    week: str, client: Any = None, now: datetime | None = None,
                    min_region_spend: float = 100.0) -> dict[str, dict[str, Any]]:
-    """Explanations of the most severe alerts, cached per alert, week and data version."""
+    """Explanations of the most severe alerts, cached per alert, week and data version.
+
+    Eight parameters: the brand's alerts and facts, then keywords with defaults (the week, the writer,
+    the clock, the spend under which a region is not worth citing).
+    """
     now = now or datetime.now(UTC)
     claude = resolve_client(runtime, client)
     out = {}
@@ -167,19 +187,17 @@ def explain_alerts(runtime: Runtime, brand_id: str, alerts: list[Mapping[str, An
         if hit is not None:
             out[str(alert["id"])] = {**hit, "cached": True}
             continue
-        usages: list[CallUsage] = []
-        checks: list[bool] = []
+        writing = _Writing(runtime, claude, brand_id, "explanation", EXPLAIN_SYSTEM, EXPLAIN_TOOL)
 
         def shape(v: Any) -> str:
             if not isinstance(v, dict) or not isinstance(v.get("explanation"), str) or not v["explanation"].strip():
                 raise GenerationFailed("no explanation in the reply")
             return v["explanation"]
 
-        generate = _generate(claude, brand_id, "explanation", EXPLAIN_SYSTEM, EXPLAIN_TOOL, actx,
-                             "Explain this alert with the write_alert_explanation tool.", usages, shape)
-        outcome = grounded(generate, lambda actx=actx: narrator.explain_alert(actx), actx,
-                           texts_of=lambda s: [s], on_check=checks.append)
-        _finish_usage(runtime, brand_id, "explanation", usages, checks, outcome, now)
+        generate = writing.generator(actx, "Explain this alert with the write_alert_explanation tool.", shape)
+        outcome = grounded(generate, partial(narrator.explain_alert, actx), actx,
+                           texts_of=lambda s: [s], on_check=writing.checks.append)
+        writing.record(outcome, now)
         doc = {"kind": "explanation", "week": week, "alert_id": alert["id"], "data_version": version,
                "explanation": outcome.value, "author": outcome.author, "grounding": outcome.status,
                "generated_at": now}
@@ -194,6 +212,9 @@ def explain_alerts(runtime: Runtime, brand_id: str, alerts: list[Mapping[str, An
 def run_summarize(runtime: Runtime, brand_id: str, today: date, *, client: Any = None, now: datetime | None = None,
                   facts: BrandFacts | None = None, explain: bool = True) -> dict[str, Any]:
     """Weekly summary (and alert explanations) for a brand, from the cache when nothing changed.
+
+    Seven parameters: the brand and its day, then keywords with defaults (the writer, the clock, facts
+    already loaded, whether to explain alerts too).
 
     Args:
         runtime: Ports and settings.
