@@ -52,3 +52,13 @@ output "monitoring" {
     dashboard       = module.monitoring.dashboard
   }
 }
+
+output "functions_source_url" {
+  description = "gs:// URL of the source zip the functions were deployed from (cloudbuild.yaml's rollback reads it)."
+  value       = module.functions.source_url
+}
+
+output "function_names" {
+  description = "Entry point -> deployed function (Cloud Run service) name."
+  value       = module.functions.names
+}

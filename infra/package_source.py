@@ -6,6 +6,9 @@ the zip, with that root on ``sys.path``. The zip therefore holds:
 * ``main.py`` and ``functions/`` as they are in the repository;
 * ``tower/``: the library, lifted from ``shared/tower`` so ``import tower`` works without installing
   the project (the repository installs it editable instead);
+* ``web/dist/``: the merchant page the API serves (``tower.api.page``), when ``web/`` has been built
+  (``npm ci && npm run build``; cloudbuild.yaml builds it before packaging); the sources, node_modules
+  and the page's tests stay out;
 * ``requirements.txt``: the committed ``requirements-functions.lock``, pinned with hashes: the
   runtime's dependencies only (no dev extra: no pytest, ruff, mypy... in a function), resolved for the
   platform the functions run on (x86_64 Linux, CPython 3.11) and constrained to the versions of
@@ -60,6 +63,10 @@ def entries(root: Path) -> dict[str, Path]:
         out[p.relative_to(root).as_posix()] = p
     for p in _files_under(root / "shared" / "tower"):
         out["tower/" + p.relative_to(root / "shared" / "tower").as_posix()] = p
+    page = root / "web" / "dist"
+    if (page / "index.html").is_file():
+        for p in _files_under(page):
+            out[p.relative_to(root).as_posix()] = p
     return dict(sorted(out.items()))
 
 

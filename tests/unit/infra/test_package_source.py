@@ -59,6 +59,28 @@ def test_zip_holds_main_functions_tower_and_the_lock_as_requirements(tree: Path,
         assert zf.read("requirements.txt") == (tree / "requirements-functions.lock").read_bytes()
 
 
+def test_the_built_page_is_shipped_without_its_sources(tree: Path, tmp_path: Path) -> None:
+    files = {"web/package.json": "{}", "web/src/main.tsx": "x", "web/node_modules/react/index.js": "x",
+             "web/dist/index.html": "<!doctype html>", "web/dist/assets/app-1a2b.js": "x"}
+    for name, text in files.items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text(text)
+    out = tmp_path / "src.zip"
+    _package_source().build(tree, out)
+    with zipfile.ZipFile(out) as zf:
+        web = sorted(n for n in zf.namelist() if n.startswith("web/"))
+    assert web == ["web/dist/assets/app-1a2b.js", "web/dist/index.html"]
+
+
+def test_an_unbuilt_page_is_not_shipped(tree: Path, tmp_path: Path) -> None:
+    (tree / "web" / "dist").mkdir(parents=True)
+    (tree / "web" / "dist" / "stale.js").write_text("x")  # no index.html: not a built page
+    out = tmp_path / "src.zip"
+    _package_source().build(tree, out)
+    with zipfile.ZipFile(out) as zf:
+        assert not [n for n in zf.namelist() if n.startswith("web/")]
+
+
 def test_same_tree_gives_the_same_bytes(tree: Path, tmp_path: Path) -> None:
     pkg = _package_source()
     first, second = tmp_path / "a.zip", tmp_path / "b.zip"
@@ -88,7 +110,10 @@ def test_the_real_zip_ships_tower_only_and_runs_without_the_development_package(
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         zf.extractall(tmp_path / "src")
-    assert {n.split("/")[0] for n in names} == {"functions", "tower", "main.py", "requirements.txt"}
+    shipped = {"functions", "tower", "main.py", "requirements.txt"}
+    if (REPO / "web" / "dist" / "index.html").is_file():
+        shipped.add("web")  # the built page, and only it (test_the_built_page_is_shipped_without_its_sources)
+    assert {n.split("/")[0] for n in names} == shipped
     leaked = [n for n in names if any(w in n for w in ("tower_dev", "sandbox", "/world/", "reference.py",
                                                           "samples.py", "demo.py", "tests/"))]
     assert leaked == []
