@@ -29,7 +29,7 @@ def app(tmp_path: Path, world: Any, sandbox: Any, clock: Any) -> Any:
     set_default_runtime(runtime)
     try:
         yield functions_framework.create_app(target="shopify_webhooks",
-                                             source=str(ROOT / "functions" / "shopify_webhooks.py")).test_client(), runtime
+                                             source=str(ROOT / "main.py")).test_client(), runtime
     finally:
         set_default_runtime(None)
         runtime.close()
