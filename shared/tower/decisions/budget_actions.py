@@ -42,15 +42,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tower import names
+from tower.decisions.budget_changes import BudgetChangeFailed, BudgetConflict, BudgetRefused, BudgetRequest
 from tower.decisions.budget_limits import undo_limit
-from tower.decisions.budget_writes import (
-    BudgetChangeFailed,
-    BudgetConflict,
-    BudgetRefused,
-    BudgetRequest,
-    read_campaign_budget,
-    set_campaign_budget,
-)
 from tower.decisions.store import find_recommendation, rec_path
 from tower.runtime import Runtime
 
@@ -90,12 +83,22 @@ class ConflictError(ActionError):
         self.conflicts = conflicts
 
 
+# The write path is imported when it is first needed: it brings the platform connectors and pyarrow,
+# which the API's cold start (Accept is one request among many) should not pay for.
 def _writer(writer: BudgetWriter | None) -> BudgetWriter:
-    return writer if writer is not None else set_campaign_budget
+    if writer is not None:
+        return writer
+    from tower.decisions.budget_writes import set_campaign_budget
+
+    return set_campaign_budget
 
 
 def _reader(reader: BudgetReader | None) -> BudgetReader:
-    return reader if reader is not None else read_campaign_budget
+    if reader is not None:
+        return reader
+    from tower.decisions.budget_writes import read_campaign_budget
+
+    return read_campaign_budget
 
 
 def _num(x: Any) -> float | None:

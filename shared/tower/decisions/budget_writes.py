@@ -15,21 +15,27 @@ It can be a compare-and-set: given ``expected_before`` (the budget the change wa
 reads the platform's current budget first and refuses with :class:`BudgetConflict` (audited as
 ``refused``, naming both amounts) when they differ, so a budget someone else moved since is never
 overwritten with a change decided on the old one. :func:`read_campaign_budget` is the same read on
-its own.
+its own. The request, the audit row and the errors are :mod:`tower.decisions.budget_changes`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tower.connectors.ad_platforms import AdConnector, AdSyncUsageError, check_platform, normalise_account_id
 from tower.connectors.budgets import current_daily_budget, set_daily_budget, to_minor_unit
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted, RetryPolicy
+from tower.decisions.budget_changes import (
+    BudgetChange,
+    BudgetChangeFailed,
+    BudgetConflict,
+    BudgetRefused,
+    BudgetRequest,
+    change_id_for,
+)
 from tower.decisions.budget_limits import beyond_limit
 from tower.ports import Warehouse
 from tower.runtime import Runtime
@@ -51,103 +57,6 @@ __all__ = [
     "read_campaign_budget",
     "set_campaign_budget",
 ]
-
-
-class BudgetRefused(ValueError):
-    """The change was refused before reaching the platform (bounds, no budget, not connected)."""
-
-    def __init__(self, message: str, change: BudgetChange | None = None) -> None:
-        super().__init__(message)
-        self.change = change
-
-
-class BudgetChangeFailed(RuntimeError):
-    """The platform did not take the change (rejected it, or the token needs re-authorisation)."""
-
-    def __init__(self, message: str, change: BudgetChange | None = None) -> None:
-        super().__init__(message)
-        self.change = change
-
-
-class BudgetConflict(BudgetRefused):
-    """The platform's budget is not the one the change was decided on: someone else moved it since.
-
-    Attributes:
-        recorded: The budget the change expected to find (major units).
-        current: The budget the platform holds now.
-    """
-
-    def __init__(
-        self, message: str, change: BudgetChange | None = None, *, recorded: Decimal, current: Decimal
-    ) -> None:
-        super().__init__(message, change)
-        self.recorded = recorded
-        self.current = current
-
-
-@dataclass(frozen=True)
-class BudgetRequest:
-    """One requested change of a campaign's daily budget.
-
-    Attributes:
-        new_daily_budget: The target, in major units of the account currency.
-        change_id: The idempotency key (None: derived from the request, :func:`change_id_for`).
-        max_change_pct: The one-step bound (None: ``TOWER_BUDGET_MAX_CHANGE_PCT``).
-        expected_before: The budget the change was decided on. When given, the platform's current
-            budget must be exactly this (to the currency's minor unit), else nothing is written.
-        dry_run: Check everything, change nothing (audited as ``dry_run``).
-    """
-
-    platform: str
-    brand_id: str
-    account_id: str
-    campaign_id: str
-    new_daily_budget: Decimal | float | str
-    change_id: str | None = None
-    recommendation_id: str | None = None
-    requested_by: str | None = None
-    max_change_pct: float | None = None
-    expected_before: Decimal | float | str | None = None
-    dry_run: bool = False
-
-
-@dataclass(kw_only=True)
-class BudgetChange:
-    """One row of ``budget_changes``."""
-
-    brand_id: str
-    change_id: str
-    platform: str
-    account_id: str
-    campaign_id: str
-    before_amount: Decimal | None = None
-    after_amount: Decimal | None = None
-    currency: str | None = None
-    recommendation_id: str | None = None
-    requested_by: str | None = None
-    status: str = "refused"  # applied | refused | failed | dry_run | undone
-    detail: str | None = None
-    created_at: datetime = field(default_factory=utc_now)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> BudgetChange:
-        """The audit row as stored."""
-        return cls(**{f.name: row[f.name] for f in fields(cls)})
-
-
-def change_id_for(
-    brand_id: str,
-    platform: str,
-    account_id: str,
-    campaign_id: str,
-    amount: Decimal,
-    recommendation_id: str | None,
-) -> str:
-    """A stable idempotency key for one requested change (six parts: every one names the change)."""
-    raw = "|".join(
-        [brand_id, platform, account_id, campaign_id, str(amount.normalize()), recommendation_id or ""]
-    )
-    return "bc_" + hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 def _amount(value: Any) -> Decimal:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tower.config import Settings
-from tower.decisions.budget_writes import BudgetChange, BudgetRefused, BudgetRequest
+from tower.decisions.budget_changes import BudgetChange, BudgetRefused, BudgetRequest
 from tower.runtime import Runtime
 
 
