@@ -48,6 +48,7 @@ from tower.sync.state import SyncStates
 
 log = logging.getLogger(__name__)
 
+#: The natural key each table is MERGEd on.
 KEYS: dict[str, list[str]] = {
     "products": ["brand_id", "product_id"],
     "variants": ["brand_id", "variant_id"],
@@ -55,8 +56,6 @@ KEYS: dict[str, list[str]] = {
     "orders": ["brand_id", "order_id"],
     "order_line_items": ["brand_id", "line_item_id"],
     "inventory_levels": ["brand_id", "snapshot_date", "inventory_item_id", "location_id"],
-    "sync_state": ["brand_id", "platform", "resource", "account_id"],
-    "integrations": ["brand_id", "platform", "account_id"],
 }
 READ_ALL_ORDERS = "read_all_orders"
 
