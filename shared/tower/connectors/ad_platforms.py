@@ -13,8 +13,9 @@ from datetime import date
 from typing import Any, Protocol
 
 from tower.config import Settings
-from tower.connectors.ads_records import PLATFORMS, AccountInfo, CampaignRecord, PerformanceRecord
+from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord
 from tower.connectors.retry import RetryPolicy
+from tower.names import AD_PLATFORMS
 
 
 class AdSyncUsageError(ValueError):
@@ -70,8 +71,8 @@ def check_platform(platform: str) -> str:
     Raises:
         AdSyncUsageError: Not one of Meta, TikTok, Google Ads.
     """
-    if platform not in PLATFORMS:
-        raise AdSyncUsageError(f"unknown ad platform {platform!r}; one of {', '.join(PLATFORMS)}")
+    if platform not in AD_PLATFORMS:
+        raise AdSyncUsageError(f"unknown ad platform {platform!r}; one of {', '.join(AD_PLATFORMS)}")
     return platform
 
 
