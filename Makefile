@@ -53,6 +53,7 @@ bench: $(STAMP) $(TOOLS_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests bench
+	$(VENV)/bin/sqlfluff lint shared/tower/sql
 
 # Regenerate .env.example and the README's settings table from tower.config.Settings.
 settings-docs: $(STAMP)

@@ -25,8 +25,8 @@ SELECT
   p.account_currency,
   fx.rate_to_store IS NULL AS is_fx_missing
 FROM stg_ads__performance AS p
-INNER JOIN stg_tower__brands AS b ON p.brand_id = b.brand_id
+INNER JOIN stg_tower__brands AS b ON b.brand_id = p.brand_id
 LEFT JOIN stg_ads__campaigns AS c
-  ON p.platform = c.platform
-  AND p.campaign_id = c.campaign_id
-LEFT JOIN int_fx__rates_to_store AS fx ON p.stat_date = fx.rate_date AND p.account_currency = fx.currency
+  ON c.platform = p.platform
+  AND c.campaign_id = p.campaign_id
+LEFT JOIN int_fx__rates_to_store AS fx ON fx.rate_date = p.stat_date AND fx.currency = p.account_currency

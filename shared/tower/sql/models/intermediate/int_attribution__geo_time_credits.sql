@@ -8,15 +8,19 @@ WITH geo_ids AS (
   FROM int_attribution__touch_groups
 ),
 
+touched_campaigns AS (
+  SELECT DISTINCT platform, campaign_id, campaign_key
+  FROM int_attribution__touch_groups
+),
+
 -- (order, campaign) pairs where a campaign that touched somewhere promotes one of the order's products
 -- (one integer per pair: order_key × (campaigns + 1) + campaign_key). Only ever the right side of an IN, so
 -- pairs repeat (an order with two of a campaign's products): removing them cost more than the lookups save.
 promoting_pairs AS (
-  SELECT l.order_key * (SELECT MAX(campaign_key) + 1 FROM int_attribution__touch_groups) + c.campaign_key AS pair
+  SELECT l.order_key * (SELECT MAX(g.campaign_key) + 1 FROM int_attribution__touch_groups AS g) + c.campaign_key AS pair
   FROM int_shopify__order_lines AS l
   INNER JOIN int_ads__promoted_products AS p ON p.product_id = l.product_id
-  INNER JOIN (SELECT DISTINCT platform, campaign_id, campaign_key FROM int_attribution__touch_groups) AS c
-    ON c.platform = p.platform AND c.campaign_id = p.campaign_id
+  INNER JOIN touched_campaigns AS c ON c.platform = p.platform AND c.campaign_id = p.campaign_id
   WHERE l.order_date >= @window_start
 ),
 
@@ -25,7 +29,7 @@ promoting_pairs AS (
 order_geo_windows AS (
   SELECT o.order_key, o.order_at, qw.window_id, order_geo_id AS geo_id
   FROM int_attribution__unmatched_orders AS o
-  INNER JOIN int_attribution__quarter_windows AS qw ON qw.quarter = o.quarter
+  INNER JOIN int_attribution__quarter_windows AS qw ON qw.quarter_hour = o.quarter_hour
   LEFT JOIN geo_ids AS r ON r.country_code = o.country_code AND r.geo_key = o.region_code
   LEFT JOIN geo_ids AS c ON c.country_code = o.country_code AND c.geo_key = ''
   LEFT JOIN geo_ids AS w ON w.country_code = o.country_code AND w.geo_key = '*'
@@ -37,13 +41,15 @@ order_geo_windows AS (
 candidates AS (
   SELECT
     o.order_key, t.last_rank, t.first_rank, t.n_touches,
-    t.decay_at_last_day
-      * POW(0.5, (UNIX_SECONDS(o.order_at) - UNIX_SECONDS(t.last_day_at)) / (3600.0 * @half_life_hours)) AS decay_weight
+    t.decay_at_last_day * POW(
+      0.5, (UNIX_SECONDS(o.order_at) - UNIX_SECONDS(t.last_day_at)) / (3600.0 * @half_life_hours)
+    ) AS decay_weight
   FROM order_geo_windows AS o
   INNER JOIN int_attribution__window_touches AS t ON t.window_id = o.window_id AND t.geo_id = o.geo_id
-  WHERE NOT t.has_known_products
-    OR o.order_key * (SELECT MAX(campaign_key) + 1 FROM int_attribution__touch_groups) + t.campaign_key
-      IN (SELECT pair FROM promoting_pairs)
+  WHERE
+    NOT t.has_known_products
+    OR o.order_key * (SELECT MAX(g.campaign_key) + 1 FROM int_attribution__touch_groups AS g) + t.campaign_key
+    IN (SELECT pp.pair FROM promoting_pairs AS pp)
 ),
 
 order_totals AS (
@@ -80,8 +86,11 @@ SELECT
     WHEN t.order_touches = 2 THEN 0.5 * c.n_touches
     ELSE 0.4 * (CASE WHEN c.first_rank = t.top_first_rank THEN 1 ELSE 0 END)
       + 0.4 * (CASE WHEN c.last_rank = t.top_last_rank THEN 1 ELSE 0 END)
-      + 0.2 * (c.n_touches - (CASE WHEN c.first_rank = t.top_first_rank THEN 1 ELSE 0 END)
-        - (CASE WHEN c.last_rank = t.top_last_rank THEN 1 ELSE 0 END)) / (t.order_touches - 2)
+      + 0.2 * (
+        c.n_touches
+        - (CASE WHEN c.first_rank = t.top_first_rank THEN 1 ELSE 0 END)
+        - (CASE WHEN c.last_rank = t.top_last_rank THEN 1 ELSE 0 END)
+      ) / (t.order_touches - 2)
   END AS credit_position_based
 FROM candidates AS c
 INNER JOIN order_totals AS t ON t.order_key = c.order_key

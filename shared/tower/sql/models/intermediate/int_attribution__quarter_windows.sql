@@ -4,25 +4,30 @@
 -- change of it, is a whole number of quarter hours), and the lookback is whole hours: so the account-local days
 -- of an order's window are those of the quarter hour it falls in, converted once per quarter hour and timezone,
 -- not once per order. Orders share windows (a timezone and that pair of days), numbered by window_id.
-WITH quarter_days AS (
+WITH account_timezones AS (
+  SELECT DISTINCT account_timezone
+  FROM int_attribution__touches
+),
+
+quarter_days AS (
   SELECT
-    q.quarter,
+    q.quarter_hour,
     tz.account_timezone,
-    DATE(TIMESTAMP_SUB(TIMESTAMP_SECONDS(q.quarter * 900), INTERVAL @lookback_hours HOUR), tz.account_timezone)
+    DATE(TIMESTAMP_SUB(TIMESTAMP_SECONDS(q.quarter_hour * 900), INTERVAL @lookback_hours HOUR), tz.account_timezone)
       AS day_before_first,
-    DATE(TIMESTAMP_SECONDS(q.quarter * 900), tz.account_timezone) AS last_day
-  FROM (SELECT DISTINCT quarter FROM int_attribution__unmatched_orders) AS q
-  CROSS JOIN (SELECT DISTINCT account_timezone FROM int_attribution__touches) AS tz
+    DATE(TIMESTAMP_SECONDS(q.quarter_hour * 900), tz.account_timezone) AS last_day
+  FROM (SELECT DISTINCT quarter_hour FROM int_attribution__unmatched_orders) AS q
+  CROSS JOIN account_timezones AS tz
 ),
 
 windows AS (
   SELECT
-    account_timezone, day_before_first, last_day, TIMESTAMP(last_day, account_timezone) AS last_day_at,
-    ROW_NUMBER() OVER (ORDER BY account_timezone, day_before_first, last_day) AS window_id
-  FROM (SELECT DISTINCT account_timezone, day_before_first, last_day FROM quarter_days)
+    d.account_timezone, d.day_before_first, d.last_day, TIMESTAMP(d.last_day, d.account_timezone) AS last_day_at,
+    ROW_NUMBER() OVER (ORDER BY d.account_timezone, d.day_before_first, d.last_day) AS window_id
+  FROM (SELECT DISTINCT account_timezone, day_before_first, last_day FROM quarter_days) AS d
 )
 
-SELECT q.quarter, w.window_id, w.account_timezone, w.day_before_first, w.last_day, w.last_day_at
+SELECT q.quarter_hour, w.window_id, w.account_timezone, w.day_before_first, w.last_day, w.last_day_at
 FROM quarter_days AS q
 INNER JOIN windows AS w
   ON w.account_timezone = q.account_timezone

@@ -9,7 +9,7 @@ SELECT
   o.net_revenue_amount,
   o.country_code,
   o.region_code,
-  DIV(UNIX_SECONDS(o.order_at), 900) AS quarter
+  DIV(UNIX_SECONDS(o.order_at), 900) AS quarter_hour
 FROM int_shopify__orders AS o
 LEFT JOIN int_attribution__utm_matches AS d ON d.order_key = o.order_key
 WHERE o.order_date >= @window_start

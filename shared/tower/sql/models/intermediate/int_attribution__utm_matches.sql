@@ -22,11 +22,11 @@ FROM int_shopify__orders AS o
 INNER JOIN campaign_keys AS k ON k.match_key = o.utm_campaign_key
 WHERE o.order_date >= @window_start
 QUALIFY ROW_NUMBER() OVER (
-  PARTITION BY o.order_key
-  ORDER BY
-    CASE WHEN k.platform = o.click_platform THEN 0 ELSE 1 END,
-    CASE WHEN k.platform = o.utm_platform THEN 0 ELSE 1 END,
-    k.key_rank,
-    k.platform,
-    k.campaign_id
-) = 1
+    PARTITION BY o.order_key
+    ORDER BY
+      CASE WHEN k.platform = o.click_platform THEN 0 ELSE 1 END,
+      CASE WHEN k.platform = o.utm_platform THEN 0 ELSE 1 END,
+      k.key_rank,
+      k.platform,
+      k.campaign_id
+  ) = 1

@@ -52,10 +52,10 @@ SELECT
   g.geo_key,
   g.has_known_products,
   ROW_NUMBER() OVER (
-    ORDER BY w.last_touch_at, g.specificity, w.last_touch_spend, g.platform DESC, g.campaign_id DESC
+    ORDER BY w.last_touch_at ASC, g.specificity ASC, w.last_touch_spend ASC, g.platform DESC, g.campaign_id DESC
   ) AS last_rank,
   ROW_NUMBER() OVER (
-    ORDER BY w.first_touch_at DESC, g.specificity DESC, w.first_touch_spend DESC, g.platform, g.campaign_id
+    ORDER BY w.first_touch_at DESC, g.specificity DESC, w.first_touch_spend DESC, g.platform ASC, g.campaign_id ASC
   ) AS first_rank
 FROM window_touches AS w
 INNER JOIN int_attribution__touch_groups AS g ON g.touch_group = w.touch_group

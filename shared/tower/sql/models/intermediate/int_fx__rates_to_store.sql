@@ -18,16 +18,17 @@ raw_rates AS (
 candidate_rates AS (
   SELECT r.rate_date, r.base_currency AS currency, r.rate AS rate_to_store, 1 AS preference, '' AS via
   FROM raw_rates AS r
-  INNER JOIN brand AS b ON r.quote_currency = b.store_currency
+  INNER JOIN brand AS b ON b.store_currency = r.quote_currency
   UNION ALL
   SELECT r.rate_date, r.quote_currency AS currency, 1 / r.rate AS rate_to_store, 2 AS preference, '' AS via
   FROM raw_rates AS r
-  INNER JOIN brand AS b ON r.base_currency = b.store_currency
+  INNER JOIN brand AS b ON b.store_currency = r.base_currency
   UNION ALL
-  SELECT s.rate_date, x.quote_currency AS currency, s.rate / x.rate AS rate_to_store, 3 AS preference,
+  SELECT
+    s.rate_date, x.quote_currency AS currency, s.rate / x.rate AS rate_to_store, 3 AS preference,
     s.base_currency AS via
   FROM raw_rates AS s
-  INNER JOIN brand AS b ON s.quote_currency = b.store_currency
+  INNER JOIN brand AS b ON b.store_currency = s.quote_currency
   INNER JOIN raw_rates AS x
     ON x.rate_date = s.rate_date
     AND x.base_currency = s.base_currency
@@ -35,18 +36,23 @@ candidate_rates AS (
 ),
 
 published AS (
-  SELECT rate_date, currency, rate_to_store
-  FROM candidate_rates
-  WHERE currency != (SELECT store_currency FROM brand)
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY rate_date, currency ORDER BY preference, via, rate_to_store) = 1
+  SELECT c.rate_date, c.currency, c.rate_to_store
+  FROM candidate_rates AS c
+  WHERE c.currency != (SELECT b.store_currency FROM brand AS b)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY c.rate_date, c.currency ORDER BY c.preference, c.via, c.rate_to_store) = 1
+),
+
+currencies AS (
+  SELECT DISTINCT currency
+  FROM published
 ),
 
 calendar AS (
   SELECT day
   FROM UNNEST(GENERATE_DATE_ARRAY(
-    CAST(DATE_SUB(@window_start, INTERVAL @scan_days + 7 DAY) AS DATE),
-    CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
-  )) AS day
+      CAST(DATE_SUB(@window_start, INTERVAL @scan_days + 7 DAY) AS DATE),
+      CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
+    )) AS day
 ),
 
 dense AS (
@@ -57,7 +63,7 @@ dense AS (
       PARTITION BY cur.currency ORDER BY c.day ROWS BETWEEN 7 PRECEDING AND CURRENT ROW
     ) AS rate_to_store
   FROM calendar AS c
-  CROSS JOIN (SELECT DISTINCT currency FROM published) AS cur
+  CROSS JOIN currencies AS cur
   LEFT JOIN published AS p ON p.rate_date = c.day AND p.currency = cur.currency
 )
 

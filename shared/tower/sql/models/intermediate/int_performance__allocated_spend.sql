@@ -12,7 +12,8 @@ WITH promoted_counts AS (
 
 -- what each campaign × day of spend earned, per product it spends on, by region and by country
 earned_by_geo AS (
-  SELECT l.earning_date, l.campaign_key, l.geo_key, l.country_geo_key, l.product_key,
+  SELECT
+    l.earning_date, l.campaign_key, l.geo_key, l.country_geo_key, l.product_key,
     SUM(l.attributed_revenue_amount) AS revenue
   FROM int_performance__credited_lines AS l
   WHERE l.campaign_key IS NOT NULL AND l.product_key IS NOT NULL

@@ -46,7 +46,9 @@ promoted_in_order AS (
   SELECT k.order_key, k.campaign_key, l.product_key, SUM(l.revenue_share) AS share
   FROM known_credits AS k
   INNER JOIN keyed_lines AS l ON l.order_key = k.order_key AND l.order_date = k.order_date
-  WHERE k.campaign_key * (SELECT COUNT(*) + 1 FROM int_performance__product_keys) + l.product_key IN (SELECT pair FROM promoted_pairs)
+  WHERE
+    k.campaign_key * (SELECT COUNT(*) + 1 FROM int_performance__product_keys) + l.product_key
+    IN (SELECT pp.pair FROM promoted_pairs AS pp)
   GROUP BY k.order_key, k.campaign_key, l.product_key
 ),
 
@@ -59,7 +61,8 @@ promoted_in_order_totals AS (
 -- how a known-product campaign's credited order is spread over the products it promotes: by their parts of
 -- the order, or equally when the order holds none of them
 promoted_weights AS (
-  SELECT p.order_key, p.campaign_key, p.product_key,
+  SELECT
+    p.order_key, p.campaign_key, p.product_key,
     COALESCE(SAFE_DIVIDE(p.share, t.share), 1.0 / t.products) AS weight
   FROM promoted_in_order AS p
   INNER JOIN promoted_in_order_totals AS t ON t.order_key = p.order_key AND t.campaign_key = p.campaign_key

@@ -6,4 +6,4 @@ FROM (
   WHERE order_date >= @window_start AND product_id IS NOT NULL
   UNION DISTINCT
   SELECT product_id FROM int_ads__promoted_products
-)
+) AS sold_or_promoted

@@ -19,9 +19,9 @@ WITH lines AS (
     ) AS line_value,
     v.unit_cost_amount * fx.rate_to_store AS unit_cost_amount
   FROM stg_shopify__order_lines AS li
-  LEFT JOIN stg_shopify__variants AS v ON li.variant_id = v.variant_id
+  LEFT JOIN stg_shopify__variants AS v ON v.variant_id = li.variant_id
   LEFT JOIN int_fx__rates_to_store AS fx
-    ON li.order_date = fx.rate_date
+    ON fx.rate_date = li.order_date
     AND COALESCE(v.currency, li.currency) = fx.currency
 )
 
@@ -43,4 +43,4 @@ SELECT
   l.unit_cost_amount,
   o.currency
 FROM lines AS l
-INNER JOIN int_shopify__orders AS o ON l.order_id = o.order_id AND l.order_date = o.order_date
+INNER JOIN int_shopify__orders AS o ON o.order_id = l.order_id AND o.order_date = l.order_date

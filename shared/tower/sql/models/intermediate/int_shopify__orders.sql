@@ -17,6 +17,6 @@ SELECT
   o.click_platform,
   o.utm_platform
 FROM stg_shopify__orders AS o
-INNER JOIN stg_tower__brands AS b ON o.brand_id = b.brand_id
-LEFT JOIN int_fx__rates_to_store AS fx ON o.order_date = fx.rate_date AND o.currency = fx.currency
+INNER JOIN stg_tower__brands AS b ON b.brand_id = o.brand_id
+LEFT JOIN int_fx__rates_to_store AS fx ON fx.rate_date = o.order_date AND fx.currency = o.currency
 WHERE NOT o.is_cancelled

@@ -21,8 +21,10 @@
 --    the very product bought is likelier the one that sold it than a catalogue-wide or broad one, and spend
 --    alone would hand every tie to the biggest budget. Then the one with more spend in that geography, then
 --    platform and campaign id descending, so the order is total and every model deterministic.
---      last_touch      all credit to the last touch        first_touch  all credit to the first touch
---      linear          1/n per touch                       time_decay   weight 0.5^(hours before order / @half_life_hours)
+--      last_touch      all credit to the last touch
+--      first_touch     all credit to the first touch
+--      linear          1/n per touch
+--      time_decay      weight 0.5^(hours before order / @half_life_hours)
 --      position_based  40% first, 40% last, 20% shared by the middle (1 touch: 100%; 2 touches: 50/50)
 --    A campaign's credit is the sum over its touches; touch_date is its latest touch's stat_date
 --    (int_attribution__geo_time_credits).
@@ -63,18 +65,19 @@ whole_orders AS (
   FROM orders_in_window AS o
   INNER JOIN int_attribution__utm_matches AS d ON d.order_key = o.order_key
   UNION ALL
-  SELECT o.*, CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS account_id,
+  SELECT
+    o.*, CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS account_id,
     CAST(NULL AS STRING) AS campaign_id, 'unattributed' AS match_type
   FROM orders_in_window AS o
-  WHERE o.order_key NOT IN (SELECT order_key FROM int_attribution__utm_matches)
-    AND o.order_key NOT IN (SELECT order_key FROM int_attribution__geo_time_credits)
+  WHERE o.order_key NOT IN (SELECT u.order_key FROM int_attribution__utm_matches AS u)
+    AND o.order_key NOT IN (SELECT g.order_key FROM int_attribution__geo_time_credits AS g)
 )
 
 SELECT
   @brand_id AS brand_id, order_id, order_date, order_at, attribution_model, platform, campaign_id,
   match_type, touch_date, n_touches AS touches, credit,
   CAST(net_revenue_amount * credit AS NUMERIC) AS attributed_revenue_amount,
-  (SELECT currency FROM stg_tower__brands) AS currency
+  (SELECT b.currency FROM stg_tower__brands AS b) AS currency
 FROM credited
 UNION ALL
 SELECT

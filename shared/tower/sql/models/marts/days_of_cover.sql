@@ -12,9 +12,9 @@
 WITH days AS (
   SELECT day
   FROM UNNEST(GENERATE_DATE_ARRAY(
-    CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE),
-    CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
-  )) AS day
+      CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE),
+      CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
+    )) AS day
 ),
 
 -- A sync writes the snapshot of the day it runs on. The snapshot taken during @window_end (the day still in
@@ -23,7 +23,9 @@ WITH days AS (
 snapshots AS (
   SELECT
     CASE WHEN il.snapshot_date = @window_end
-      THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE) ELSE il.snapshot_date END AS snapshot_date,
+        THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
+      ELSE il.snapshot_date
+    END AS snapshot_date,
     COALESCE(il.variant_id, v.variant_id) AS variant_id,
     il.location_id,
     il.available,
@@ -33,11 +35,14 @@ snapshots AS (
   LEFT JOIN stg_shopify__variants AS v ON v.inventory_item_id = il.inventory_item_id
   WHERE il.snapshot_date >= CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE)
   QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY COALESCE(il.variant_id, v.variant_id), il.location_id,
-      CASE WHEN il.snapshot_date = @window_end
-        THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE) ELSE il.snapshot_date END
-    ORDER BY il.snapshot_date
-  ) = 1
+      PARTITION BY
+        COALESCE(il.variant_id, v.variant_id), il.location_id,
+        CASE WHEN il.snapshot_date = @window_end
+            THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
+          ELSE il.snapshot_date
+        END
+      ORDER BY il.snapshot_date
+    ) = 1
 ),
 
 stock_items AS (
@@ -64,13 +69,13 @@ daily_sales AS (
   SELECT
     l.order_date AS day,
     l.variant_id,
-    COALESCE(r.location_id, (SELECT location_id FROM main_location)) AS location_id,
+    COALESCE(r.location_id, (SELECT m.location_id FROM main_location AS m)) AS location_id,
     SUM(l.quantity) AS units
   FROM int_shopify__order_lines AS l
   LEFT JOIN region_locations AS r ON r.country_code = l.country_code AND r.region_code = l.region_code
   WHERE l.order_date >= CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE)
     AND l.variant_id IS NOT NULL
-  GROUP BY day, variant_id, location_id
+  GROUP BY day, l.variant_id, location_id
 ),
 
 daily AS (

@@ -4,8 +4,8 @@
 --                 included, it is still spend); level 'product_channel_region': the product's spend ÷ all spend
 --                 of that channel in that region ("of what TikTok spends in Texas, 35% pushes SKU-A")
 --   spend         a campaign's spend in a geography over the window, split over products by the campaign's product
---                 mix (their shares of all it earned); a campaign that reports a country's spend only at
---                 country level has its orders' regional revenue on that country row (int_alignment__period_performance)
+--                 mix (their shares of all it earned); a campaign that reports a country's spend only at country
+--                 level has its orders' regional revenue on that country row (int_alignment__period_performance)
 --   inventory     units available on @as_of_date: across all locations (product level), at the location serving
 --                 the region (region level; a country-only region uses the product's total)
 --   days_of_cover Σ available ÷ Σ velocity over the product's variants (NULL: it does not sell)
@@ -60,7 +60,7 @@ product_level AS (
     bs.spend AS scope_spend,
     COALESCE(pp.revenue, 0) AS revenue,
     ps.units AS inventory_units,
-    ps.velocity AS velocity
+    ps.velocity
   FROM product_perf AS pp
   FULL OUTER JOIN product_stock AS ps ON ps.product_id = pp.product_id
   CROSS JOIN brand_spend AS bs

@@ -29,27 +29,32 @@ WITH daily AS (
 -- one row per scope × day before the spread below multiplies rows by 2 × @period_days (the blended and
 -- region scopes would otherwise carry one row per channel and region of the day)
 scoped AS (
-  SELECT scope, channel, country_code, region_code, performance_date,
+  SELECT
+    scope, channel, country_code, region_code, performance_date,
     SUM(spend) AS spend, SUM(revenue) AS revenue, SUM(orders) AS orders, SUM(profit) AS profit
   FROM (
-    SELECT 'blended' AS scope, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS country_code,
+    SELECT
+      'blended' AS scope, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS country_code,
       CAST(NULL AS STRING) AS region_code, performance_date, spend, revenue, orders, profit
     FROM daily
     UNION ALL
-    SELECT 'channel' AS scope, channel, CAST(NULL AS STRING) AS country_code, CAST(NULL AS STRING) AS region_code,
+    SELECT
+      'channel' AS scope, channel, CAST(NULL AS STRING) AS country_code, CAST(NULL AS STRING) AS region_code,
       performance_date, spend, revenue, orders, profit
     FROM daily
     WHERE channel IS NOT NULL
     UNION ALL
-    SELECT 'region' AS scope, CAST(NULL AS STRING) AS channel, country_code, region_code,
+    SELECT
+      'region' AS scope, CAST(NULL AS STRING) AS channel, country_code, region_code,
       performance_date, spend, revenue, orders, profit
     FROM daily
     UNION ALL
-    SELECT 'channel_region' AS scope, channel, country_code, region_code,
+    SELECT
+      'channel_region' AS scope, channel, country_code, region_code,
       performance_date, spend, revenue, orders, profit
     FROM daily
     WHERE channel IS NOT NULL
-  )
+  ) AS scope_days
   GROUP BY scope, channel, country_code, region_code, performance_date
 ),
 
@@ -60,10 +65,11 @@ spread AS (
     as_of_date,
     DATE_DIFF(as_of_date, s.performance_date, DAY) < @period_days AS is_current
   FROM scoped AS s
-  CROSS JOIN UNNEST(GENERATE_DATE_ARRAY(
-    s.performance_date,
-    CAST(DATE_ADD(s.performance_date, INTERVAL 2 * @period_days - 1 DAY) AS DATE)
-  )) AS as_of_date
+  CROSS JOIN
+    UNNEST(GENERATE_DATE_ARRAY(
+      s.performance_date,
+      CAST(DATE_ADD(s.performance_date, INTERVAL 2 * @period_days - 1 DAY) AS DATE)
+    )) AS as_of_date
   WHERE as_of_date >= @window_start AND as_of_date < @window_end
 ),
 

@@ -53,7 +53,7 @@ spend_packed AS (
   SELECT
     s.*,
     ((UNIX_DATE(s.performance_date) * z.campaigns + COALESCE(s.campaign_key, 0)) * z.geos + s.geo_key) * z.products
-      + COALESCE(s.product_key, 0) AS row_key
+    + COALESCE(s.product_key, 0) AS row_key
   FROM int_performance__allocated_spend AS s
   CROSS JOIN key_sizes AS z
 ),
@@ -62,7 +62,7 @@ attributed_packed AS (
   SELECT
     a.*,
     ((UNIX_DATE(a.performance_date) * z.campaigns + COALESCE(a.campaign_key, 0)) * z.geos + a.geo_key) * z.products
-      + COALESCE(a.product_key, 0) AS row_key
+    + COALESCE(a.product_key, 0) AS row_key
   FROM attributed AS a
   CROSS JOIN key_sizes AS z
 ),
@@ -85,6 +85,12 @@ grouped AS (
   FULL OUTER JOIN attributed_packed AS a ON a.row_key = s.row_key
 ),
 
+-- the locations serving the window's geographies, by their integer keys
+location_keys AS (
+  SELECT DISTINCT location_id, location_key
+  FROM int_performance__geo_keys
+),
+
 product_stock AS (
   SELECT
     d.snapshot_date,
@@ -95,8 +101,7 @@ product_stock AS (
       AS days_of_cover
   FROM days_of_cover AS d
   INNER JOIN int_performance__product_keys AS p ON p.product_id = d.product_id
-  INNER JOIN (SELECT DISTINCT location_id, location_key FROM int_performance__geo_keys) AS l
-    ON l.location_id = d.location_id
+  INNER JOIN location_keys AS l ON l.location_id = d.location_id
   WHERE d.brand_id = @brand_id
     AND d.snapshot_date >= @window_start
     AND d.snapshot_date < @window_end

@@ -29,4 +29,4 @@ SELECT
 FROM spend AS s
 LEFT JOIN ad_campaigns AS c
   ON c.brand_id = @brand_id AND c.platform = s.channel AND c.campaign_id = s.campaign_id
-ORDER BY s.product_id, s.channel, s.region_code, s.spend DESC, s.campaign_id
+ORDER BY s.product_id ASC, s.channel ASC, s.region_code ASC, s.spend DESC, s.campaign_id ASC

@@ -16,17 +16,19 @@ WITH daily AS (
     AND channel IS NOT NULL
 )
 
-SELECT channel, '' AS region_code,
+SELECT
+  channel, '' AS region_code,
   SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, revenue, 0)) AS revenue,
   SUM(IF(is_current, 0, spend)) AS trailing_spend, SUM(IF(is_current, 0, revenue)) AS trailing_revenue,
   SUM(IF(is_current, orders, 0)) AS orders, SUM(IF(is_current, 0, orders)) AS trailing_orders
 FROM daily
 GROUP BY channel
 UNION ALL
-SELECT channel, region_code,
-  SUM(IF(is_current, spend, 0)), SUM(IF(is_current, revenue, 0)),
-  SUM(IF(is_current, 0, spend)), SUM(IF(is_current, 0, revenue)),
-  SUM(IF(is_current, orders, 0)), SUM(IF(is_current, 0, orders))
+SELECT
+  channel, region_code,
+  SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, revenue, 0)) AS revenue,
+  SUM(IF(is_current, 0, spend)) AS trailing_spend, SUM(IF(is_current, 0, revenue)) AS trailing_revenue,
+  SUM(IF(is_current, orders, 0)) AS orders, SUM(IF(is_current, 0, orders)) AS trailing_orders
 FROM daily
 WHERE region_code != ''
 GROUP BY channel, region_code

@@ -1,4 +1,5 @@
--- grain: one row per scope (blended | channel | channel_region) × channel × region on @as_of_date: this and the previous period
+-- grain: one row per scope (blended | channel | channel_region) × channel × region on @as_of_date: this and the
+-- previous period
 SELECT
   scope,
   COALESCE(channel, '') AS channel,

@@ -37,5 +37,5 @@ SELECT
 FROM perf AS p
 LEFT JOIN ad_campaigns AS c
   ON c.brand_id = @brand_id AND c.platform = p.platform AND c.campaign_id = p.campaign_id
-ORDER BY p.spend DESC, p.campaign_id
+ORDER BY p.spend DESC, p.campaign_id ASC
 LIMIT @row_limit

@@ -14,5 +14,5 @@ WHERE brand_id = @brand_id
   AND attribution_model = @attribution_model
   AND channel IS NOT NULL
 GROUP BY channel
-ORDER BY revenue DESC, channel
+ORDER BY revenue DESC, channel ASC
 LIMIT @row_limit

@@ -9,8 +9,10 @@ SELECT
   ROUND(SUM(CAST(attributed_revenue_amount AS FLOAT64)), 2) AS revenue,
   ROUND(SUM(IF(channel IS NOT NULL, CAST(attributed_revenue_amount AS FLOAT64), 0)), 2) AS ad_revenue,
   ROUND(SUM(CAST(profit_amount AS FLOAT64)), 2) AS profit,
-  ROUND(SAFE_DIVIDE(SUM(IF(channel IS NOT NULL, CAST(attributed_revenue_amount AS FLOAT64), 0)),
-                    SUM(CAST(spend_amount AS FLOAT64))), 2) AS roas
+  ROUND(SAFE_DIVIDE(
+    SUM(IF(channel IS NOT NULL, CAST(attributed_revenue_amount AS FLOAT64), 0)),
+    SUM(CAST(spend_amount AS FLOAT64))
+  ), 2) AS roas
 FROM unified_performance
 WHERE brand_id = @brand_id
   AND performance_date >= @start_date
@@ -20,5 +22,5 @@ WHERE brand_id = @brand_id
   AND region_code != ''
   AND (@channel = '' OR channel = @channel)
 GROUP BY country_code, region_code
-ORDER BY revenue DESC, region_code
+ORDER BY revenue DESC, region_code ASC
 LIMIT @row_limit

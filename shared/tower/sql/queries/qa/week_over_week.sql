@@ -1,4 +1,5 @@
--- grain: one row per level (total | channel | product) × key: revenue and spend of the 7 days before @end_date vs the 7 before
+-- grain: one row per level (total | channel | product) × key: revenue and spend of the 7 days before @end_date vs
+-- the 7 before
 -- Named Q&A query "week_over_week". Total and product rows count all store revenue (attributed or not);
 -- channel rows what each channel earned. revenue_change_pct is in percent.
 WITH base AS (
@@ -16,21 +17,24 @@ WITH base AS (
 ),
 
 levels AS (
-  SELECT 'total' AS level, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS product_id,
+  SELECT
+    'total' AS level, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS product_id,
     SUM(IF(is_current, revenue, 0)) AS revenue, SUM(IF(is_current, 0, revenue)) AS prev_revenue,
     SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, 0, spend)) AS prev_spend
   FROM base
   UNION ALL
-  SELECT 'channel', channel, CAST(NULL AS STRING),
-    SUM(IF(is_current, revenue, 0)), SUM(IF(is_current, 0, revenue)),
-    SUM(IF(is_current, spend, 0)), SUM(IF(is_current, 0, spend))
+  SELECT
+    'channel' AS level, channel, CAST(NULL AS STRING) AS product_id,
+    SUM(IF(is_current, revenue, 0)) AS revenue, SUM(IF(is_current, 0, revenue)) AS prev_revenue,
+    SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, 0, spend)) AS prev_spend
   FROM base
   WHERE channel IS NOT NULL
   GROUP BY channel
   UNION ALL
-  SELECT 'product', CAST(NULL AS STRING), product_id,
-    SUM(IF(is_current, revenue, 0)), SUM(IF(is_current, 0, revenue)),
-    SUM(IF(is_current, spend, 0)), SUM(IF(is_current, 0, spend))
+  SELECT
+    'product' AS level, CAST(NULL AS STRING) AS channel, product_id,
+    SUM(IF(is_current, revenue, 0)) AS revenue, SUM(IF(is_current, 0, revenue)) AS prev_revenue,
+    SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, 0, spend)) AS prev_spend
   FROM base
   WHERE product_id IS NOT NULL
   GROUP BY product_id
@@ -58,6 +62,7 @@ SELECT
 FROM levels AS l
 LEFT JOIN products AS p ON p.brand_id = @brand_id AND p.product_id = l.product_id
 LEFT JOIN stock AS s ON s.product_id = l.product_id
-ORDER BY CASE l.level WHEN 'total' THEN 0 WHEN 'channel' THEN 1 ELSE 2 END, ABS(l.revenue - l.prev_revenue) DESC,
-  l.channel, l.product_id
+ORDER BY
+  CASE l.level WHEN 'total' THEN 0 WHEN 'channel' THEN 1 ELSE 2 END, ABS(l.revenue - l.prev_revenue) DESC,
+  l.channel, l.product_id ASC
 LIMIT @row_limit
