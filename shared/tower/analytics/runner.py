@@ -26,7 +26,7 @@ from tower.analytics.parameters import ModelParameters, week_start
 from tower.config import Settings
 from tower.ports import Warehouse
 
-log = logging.getLogger("tower.analytics")
+log = logging.getLogger(__name__)
 
 
 class BuildError(ValueError):
@@ -145,6 +145,10 @@ def build_models(
 ) -> BuildResult:
     """Build the marts for one brand over ``[start, end)``.
 
+    Nine parameters, justified: the warehouse, the brand, the window and the settings say what to build;
+    ``today`` cuts the window; the keyword-only rest (per-brand overrides, a subset of marts, the clock) are
+    optional knobs callers name.
+
     Args:
         warehouse: where the inputs are and the marts go (schema initialised).
         brand_id: the brand.
@@ -163,95 +167,128 @@ def build_models(
     Raises:
         BuildError: empty window, unknown brand or mart, or a model that failed (its window is left as it was).
     """
-    if start >= end:
-        raise BuildError(f"window start {start} must be before its end {end}")
-    capped_end = min(end, today) if today is not None else end
-    if capped_end <= start:
-        raise BuildError(f"window [{start}, {end}) holds no complete day before today ({today})")
-    order = registry.build_order()
-    if models is not None:
-        unknown = sorted(set(models) - set(order))
-        if unknown:
-            raise BuildError(f"unknown models {unknown}; known: {', '.join(order)}")
-        order = [m for m in order if m in set(models)]
+    capped_end = _capped_end(start, end, today)
+    order = _marts_to_build(models)
     if not warehouse.rows(BRAND_SQL, {"brand_id": brand_id}):
         raise BuildError(f"unknown brand {brand_id!r}: no row in brands")
 
     params = ModelParameters.for_brand(settings, brand_id, overrides)
     as_of = capped_end - timedelta(days=1)
     sql_params = params.sql_params(brand_id, start, capped_end, as_of)
-    scan_start = start - timedelta(days=params.scan_days)
-    fingerprint = warehouse.rows(
-        INPUT_FINGERPRINT_SQL,
-        {"brand_id": brand_id, "scan_start": scan_start, "window_end": capped_end},
-    )
-    data_version = _version(
-        {
-            "inputs": sorted((r["input"], r["row_count"], r["last_change"], r["total"]) for r in fingerprint),
-            "parameters": params.as_dict(),
-            "window": [start, capped_end],
-            "sql": {m: hashlib.sha256(registry.compose(m).encode()).hexdigest() for m in order},
-        }
-    )
+    data_version = _data_version(warehouse, brand_id, params, (start, capped_end), order)
     result = BuildResult(brand_id, start, capped_end, as_of, data_version, params.as_dict())
-
-    ads = registry.compose("int_ads__performance")
-    for gap in warehouse.rows(FX_GAPS_SQL_TEMPLATE.format(ads=ads), sql_params):
-        result.warnings.append(
-            f"{gap['row_count']} ad rows in {gap['account_currency']} from {gap['first_date']} to "
-            f"{gap['last_date']} have no exchange rate to the store currency; their spend is left out"
-        )
+    result.warnings.extend(_fx_gaps(warehouse, sql_params))
 
     now = clock or (lambda: datetime.now(UTC))
     for name in order:
         spec = registry.MARTS[name]
         target_start, target_end = _target(spec, start, capped_end, as_of)
         run_params = {**sql_params, "target_start": target_start, "target_end": target_end}
-        began = time.perf_counter()
-        try:
-            warehouse.execute(registry.build_script(spec), run_params)
-        except Exception as e:
-            _rollback(warehouse)
-            raise BuildError(f"model {name} failed for brand {brand_id} [{target_start}, {target_end}): {e}") from e
-        seconds = time.perf_counter() - began
-        count = warehouse.rows(
-            f"SELECT COUNT(*) AS n FROM {name} WHERE brand_id = @brand_id "
-            f"AND {spec.date_column} >= @target_start AND {spec.date_column} < @target_end",
-            {"brand_id": brand_id, "target_start": target_start, "target_end": target_end},
-        )[0]["n"]
-        run = ModelRun(name, target_start, target_end, int(count), round(seconds, 4))
+        run = _build_mart(warehouse, spec, run_params)
         result.runs.append(run)
-        warehouse.insert(
-            _MODEL_RUNS,
-            [
-                {
-                    "brand_id": brand_id,
-                    "model": name,
-                    "window_start": target_start,
-                    "window_end": target_end,
-                    "row_count": run.row_count,
-                    "seconds": run.seconds,
-                    "data_version": data_version,
-                    "built_at": now(),
-                }
-            ],
-        )
-        log.info(
-            json.dumps(
-                {
-                    "severity": "INFO",
-                    "message": "model built",
-                    "brand_id": brand_id,
-                    "model": name,
-                    "window_start": str(target_start),
-                    "window_end": str(target_end),
-                    "row_count": run.row_count,
-                    "seconds": run.seconds,
-                    "data_version": data_version,
-                }
-            )
-        )
+        _record_run(warehouse, brand_id, run, data_version, now())
     return result
+
+
+def _capped_end(start: date, end: date, today: date | None) -> date:
+    """The window's end, cut at today (a day still in progress is not built)."""
+    if start >= end:
+        raise BuildError(f"window start {start} must be before its end {end}")
+    capped_end = min(end, today) if today is not None else end
+    if capped_end <= start:
+        raise BuildError(f"window [{start}, {end}) holds no complete day before today ({today})")
+    return capped_end
+
+
+def _marts_to_build(models: Sequence[str] | None) -> list[str]:
+    """The marts asked for (default all), in dependency order."""
+    order = registry.build_order()
+    if models is None:
+        return order
+    unknown = sorted(set(models) - set(order))
+    if unknown:
+        raise BuildError(f"unknown models {unknown}; known: {', '.join(order)}")
+    return [m for m in order if m in set(models)]
+
+
+def _data_version(
+    warehouse: Warehouse, brand_id: str, params: ModelParameters, window: tuple[date, date], order: Sequence[str]
+) -> str:
+    """A hash of the inputs' fingerprint over the span the models read, the parameters, the window and the SQL."""
+    start, end = window
+    fingerprint = warehouse.rows(
+        INPUT_FINGERPRINT_SQL,
+        {"brand_id": brand_id, "scan_start": start - timedelta(days=params.scan_days), "window_end": end},
+    )
+    return _version(
+        {
+            "inputs": sorted((r["input"], r["row_count"], r["last_change"], r["total"]) for r in fingerprint),
+            "parameters": params.as_dict(),
+            "window": [start, end],
+            "sql": {m: hashlib.sha256(registry.compose(m).encode()).hexdigest() for m in order},
+        }
+    )
+
+
+def _fx_gaps(warehouse: Warehouse, sql_params: Mapping[str, Any]) -> list[str]:
+    """A warning per ad-account currency whose spend in the window has no rate to the store currency."""
+    ads = registry.compose("int_ads__performance")
+    return [
+        f"{gap['row_count']} ad rows in {gap['account_currency']} from {gap['first_date']} to "
+        f"{gap['last_date']} have no exchange rate to the store currency; their spend is left out"
+        for gap in warehouse.rows(FX_GAPS_SQL_TEMPLATE.format(ads=ads), sql_params)
+    ]
+
+
+def _build_mart(warehouse: Warehouse, spec: registry.MartSpec, run_params: Mapping[str, Any]) -> ModelRun:
+    """Replace one brand's target window of a mart; its rows there afterwards and the seconds it took."""
+    brand_id, target_start, target_end = run_params["brand_id"], run_params["target_start"], run_params["target_end"]
+    began = time.perf_counter()
+    try:
+        warehouse.execute(registry.build_script(spec), run_params)
+    except Exception as e:
+        _rollback(warehouse)
+        raise BuildError(
+            f"model {spec.name} failed for brand {brand_id} [{target_start}, {target_end}): {e}"
+        ) from e
+    seconds = time.perf_counter() - began
+    count = warehouse.rows(
+        f"SELECT COUNT(*) AS n FROM {spec.name} WHERE brand_id = @brand_id "
+        f"AND {spec.date_column} >= @target_start AND {spec.date_column} < @target_end",
+        {"brand_id": brand_id, "target_start": target_start, "target_end": target_end},
+    )[0]["n"]
+    return ModelRun(spec.name, target_start, target_end, int(count), round(seconds, 4))
+
+
+def _record_run(warehouse: Warehouse, brand_id: str, run: ModelRun, data_version: str, built_at: datetime) -> None:
+    """One model_runs row for a built mart, and its log line."""
+    warehouse.insert(
+        _MODEL_RUNS,
+        [
+            {
+                "brand_id": brand_id,
+                "model": run.model,
+                "window_start": run.window_start,
+                "window_end": run.window_end,
+                "row_count": run.row_count,
+                "seconds": run.seconds,
+                "data_version": data_version,
+                "built_at": built_at,
+            }
+        ],
+    )
+    log.info(
+        "model built",
+        extra={
+            "brand_id": brand_id,
+            "model": run.model,
+            "window_start": str(run.window_start),
+            "window_end": str(run.window_end),
+            "row_count": run.row_count,
+            "seconds": run.seconds,
+            "data_version": data_version,
+        },
+    )
 
 
 def _rollback(warehouse: Warehouse) -> None:

@@ -121,7 +121,11 @@ def channel_drilldown(
     period_days: int = 7,
     top: int = 5,
 ) -> dict[str, Any]:
-    """The plan's ``GET /drilldown/channel/{channel}`` body (recommendations are the decisions layer's)."""
+    """The plan's ``GET /drilldown/channel/{channel}`` body (recommendations are the decisions layer's).
+
+    Seven parameters, justified: the warehouse, brand, channel and day say which drilldown; the keyword-only
+    attribution model, period and list length default to the plan's.
+    """
     params = {"brand_id": brand_id, "as_of_date": as_of, "channel": channel,
               "attribution_model": attribution_model, "period_days": period_days}
     snaps = [r for r in warehouse.rows(SNAPSHOT_SQL, params) if r["channel"] == channel]

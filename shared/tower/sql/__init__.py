@@ -1,4 +1,6 @@
-"""SQL lives here, written once in BigQuery dialect: ``schema/`` (DDL) and ``models/`` (one model a file).
+"""SQL lives here, written once in BigQuery dialect: ``schema/`` (DDL), ``models/`` (``staging/``,
+``intermediate/`` and ``marts/``, one model a file beside its grain YAML; see :mod:`tower.analytics.models`)
+and ``queries/`` (the reads of the decisions, Q&A and ops code).
 
 The DuckDB adapter runs it through :func:`to_duckdb`, which transpiles with sqlglot once per
 statement and caches the result.
