@@ -22,8 +22,8 @@ WITH days AS (
 -- after a store connects, it is the only position known. A day's own snapshot always wins.
 snapshots AS (
   SELECT
-    CASE WHEN il.snapshot_date = @window_end
-        THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
+    CASE
+      WHEN il.snapshot_date = @window_end THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
       ELSE il.snapshot_date
     END AS snapshot_date,
     COALESCE(il.variant_id, v.variant_id) AS variant_id,
@@ -37,8 +37,8 @@ snapshots AS (
   QUALIFY ROW_NUMBER() OVER (
       PARTITION BY
         COALESCE(il.variant_id, v.variant_id), il.location_id,
-        CASE WHEN il.snapshot_date = @window_end
-            THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
+        CASE
+          WHEN il.snapshot_date = @window_end THEN CAST(DATE_SUB(@window_end, INTERVAL 1 DAY) AS DATE)
           ELSE il.snapshot_date
         END
       ORDER BY il.snapshot_date
