@@ -88,6 +88,14 @@ def _bare_skip_comments(repo: Path) -> list[str]:
 # --- the scan ------------------------------------------------------------------------------------------
 
 
+#: Candidates looked up in the sets of known values: whole numbers of five digits or more, Shopify
+#: customer gids, and postal-code shapes (US five digits, Canadian ``A1A 1A1``), none inside a longer
+#: number or word (``0.06913`` is an amount, not a ZIP).
+NUMBERS = re.compile(r"(?<![\w.])\d{5,}(?![\w])")
+GIDS = re.compile(r"gid://shopify/Customer/\d+")
+POSTCODES = re.compile(r"(?<![\w.])(?:\d{5}|[A-Z]\d[A-Z] ?\d[A-Z]\d)(?![\w])")
+
+
 class Needles:
     """The sensitive values of one demo run, and how to find them in text."""
 
@@ -95,34 +103,24 @@ class Needles:
         orders = [r for bw in demo.world.brands for r in bw.raw["orders"].to_pylist()]
         self.secrets = sorted({v for v in [*demo.secret_values, *extra_secrets] if v and len(v) >= 8})
         customers = {str(r["customer_id"]) for r in orders if r.get("customer_id")}
-        self.customer_ids = sorted(customers | {c.rsplit("/", 1)[-1] for c in customers})
-        self.zips = sorted({str(r["zip"]) for r in orders if r.get("zip") and len(str(r["zip"])) > 3})
+        self.customer_ids = customers | {c.rsplit("/", 1)[-1] for c in customers}
+        self.zips = {str(r["zip"]) for r in orders if r.get("zip") and len(str(r["zip"])) > 3}
         self.streets = sorted({str(r["address1"]) for r in orders if r.get("address1")})
-        self._zip = _words(self.zips)
-        self._ids = _words(self.customer_ids)
 
     def find(self, text: str) -> list[str]:
         """Kinds of sensitive values in a text."""
         kinds = []
         if any(s in text for s in self.secrets) or TOKEN_SHAPES.search(text):
             kinds.append("token")
-        if self._ids is not None and self._ids.search(text):
+        if any(m.group(0) in self.customer_ids for pattern in (NUMBERS, GIDS) for m in pattern.finditer(text)):
             kinds.append("customer_id")
         if EMAIL.search(text):
             kinds.append("email")
-        if self._zip is not None and self._zip.search(text):
+        if any(m.group(0) in self.zips for m in POSTCODES.finditer(text)):
             kinds.append("full_zip")
         if any(s in text for s in self.streets):
             kinds.append("street")
         return kinds
-
-
-def _words(values: list[str]) -> re.Pattern[str] | None:
-    """A pattern for any of the values standing alone (not inside a longer number or word)."""
-    if not values:
-        return None
-    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
-                      + r")(?![\w])")
 
 
 def scan(demo: DemoRun, state: ApiState) -> dict[str, Any]:
@@ -162,13 +160,13 @@ def _scan_warehouse(state: ApiState, look: Any) -> None:
     runtime = Runtime(state.settings())
     try:
         for table, rows in fp.warehouse_rows(runtime.warehouse).items():
-            columns: dict[str, list[str]] = {}
+            columns: dict[str, set[str]] = {}
             for r in rows:
                 for col, v in r.items():
                     if isinstance(v, str):
-                        columns.setdefault(col, []).append(v)
+                        columns.setdefault(col, set()).add(v)
             for col, values in columns.items():
-                look(f"warehouse {table}.{col}", "\n".join(values))
+                look(f"warehouse {table}.{col}", "\n".join(sorted(values)))
     finally:
         runtime.close()
 
