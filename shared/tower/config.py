@@ -54,6 +54,22 @@ def parse_adapter_url(value: str, allowed: tuple[str, ...], setting: str) -> Ada
     return AdapterUrl(parsed.scheme, parsed.netloc, parsed.path)
 
 
+EMBEDDED_FILES: dict[str, tuple[str, str]] = {
+    "warehouse": ("duckdb", "warehouse.duckdb"),
+    "store": ("local", "store.sqlite"),
+    "bus": ("local", "bus.sqlite"),
+    "tasks": ("local", "tasks.sqlite"),
+    "secrets": ("local", "secrets"),
+}
+"""Adapter setting -> (scheme, file under ``data_dir``) of the embedded default."""
+
+
+def embedded_url(scheme: str, path: Path) -> str:
+    """The adapter URL of a local file: ``duckdb:///rel/x`` for a relative path, ``duckdb:////abs/x`` for an
+    absolute one (the URL's path is the file's path after one more slash)."""
+    return f"{scheme}:///{path.as_posix()}"
+
+
 def _secret(description: str) -> Any:
     return Field(default="", description=description, json_schema_extra={"secret": True})
 
@@ -105,7 +121,11 @@ class Settings(BaseSettings):
     )
 
     # --- demo / sandbox ----------------------------------------------------------------------
-    data_dir: Path = Field(default=Path(".tower"), description="Where the embedded default keeps its files.")
+    data_dir: Path = Field(
+        default=Path(".tower"),
+        description="Where the embedded default keeps its files: the warehouse, store, bus, tasks and secrets "
+        "settings left unset are files under it.",
+    )
     seed: int = Field(default=7, description="Seed of the synthetic merchant world.")
     host: str = Field(default="127.0.0.1", description="Address the local API and sandbox servers bind.")
     port: int = Field(default=8080, description="Port of the local API and page.")
@@ -180,6 +200,13 @@ class Settings(BaseSettings):
     )
     google_ads_developer_token: str = _secret(
         "Google Ads developer token (falls back to the secret store's google-ads-developer-token)."
+    )
+
+    # --- exchange rates (the ECB's euro foreign exchange reference rates) ------------------------
+    ecb_origin: str = Field(
+        default="https://www.ecb.europa.eu",
+        description="Origin of the ECB's euro reference rates (paths stay /stats/eurofxref/eurofxref-*.xml; "
+        "public, no key); the sandbox in dev.",
     )
 
     # --- Shopify (GraphQL Admin API) ----------------------------------------------------------
@@ -419,6 +446,15 @@ class Settings(BaseSettings):
     def _check_secrets(cls, v: str) -> str:
         parse_adapter_url(v, ("local", "secretmanager"), "TOWER_SECRETS")
         return v
+
+    @model_validator(mode="after")
+    def _embedded_under_data_dir(self) -> Settings:
+        # One setting moves the whole embedded default: an adapter URL nobody set is the file of the same
+        # name under data_dir (the defaults above are these files under the default ".tower").
+        for name, (scheme, file_name) in EMBEDDED_FILES.items():
+            if name not in self.model_fields_set:
+                setattr(self, name, embedded_url(scheme, self.data_dir / file_name))
+        return self
 
     @model_validator(mode="after")
     def _remember_secrets(self) -> Settings:

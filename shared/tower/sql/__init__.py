@@ -85,7 +85,31 @@ def parse_bigquery(sql: str) -> list[exp.Expression]:
     return [e for e in sqlglot.parse(sql, read="bigquery") if e is not None]
 
 
+def _information_schema_view(node: exp.Table) -> exp.Table | None:
+    """DuckDB's ``information_schema.<view>`` for BigQuery's ``[project.][dataset.]INFORMATION_SCHEMA.VIEW``.
+
+    sqlglot's BigQuery dialect reads ``INFORMATION_SCHEMA.TABLES`` as one quoted name (BigQuery allows it
+    so), which DuckDB then looks up as a table of that name. DuckDB has one catalog and answers the
+    standard views (``tables``, ``columns``, ``schemata``...) from its own ``information_schema``, so
+    the project and dataset qualifiers are dropped. None when the table is not such a view.
+    """
+    name = node.name
+    prefix, _, view = name.rpartition(".")
+    if prefix.upper() != "INFORMATION_SCHEMA" or not view:
+        return None
+    fixed = exp.Table(this=exp.to_identifier(view.lower()), db=exp.to_identifier("information_schema"))
+    alias = node.args.get("alias")
+    if alias is not None:
+        # sqlglot names an unaliased dotted table after its whole path; the view's own name reads the same.
+        fixed.set("alias", exp.TableAlias(this=exp.to_identifier(view)) if "." in alias.name else alias.copy())
+    return fixed
+
+
 def _fix_for_duckdb(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Table):
+        view = _information_schema_view(node)
+        if view is not None:
+            return view
     # BigQuery TIMESTAMP(date_or_datetime, zone_column): sqlglot rewrites only a literal zone, so a
     # per-row zone (e.g. each ad account's timezone) would reach DuckDB untranslated. Local wall
     # time AT TIME ZONE zone is DuckDB's "interpret as local time in zone" (a TIMESTAMPTZ).
