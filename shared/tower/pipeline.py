@@ -21,6 +21,7 @@ from tower import names
 from tower.brands import UnknownBrand, local_today
 from tower.ports import Message, Task
 from tower.runtime import Runtime
+from tower.sync.outcomes import record_outcome
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,22 @@ def run_sync(
     if platform not in SYNC_TASKS:
         raise PipelineError(f"unknown platform {platform!r}; known: {', '.join(names.PLATFORMS)}")
     result = dict(sync_functions()[platform](runtime, brand_id, full=full, since=since) or {})
+    return finish_sync(runtime, brand_id, platform, result, full=full, since=since)
+
+
+def finish_sync(runtime: Runtime, brand_id: str, platform: str, result: dict[str, Any], *, full: bool = False,
+                since: date | None = None) -> dict[str, Any]:
+    """What follows one sync call, whoever made it (a task, the CLI): record its outcome on the
+    integration, then resume a cut-off sync with a new task or announce the touched window on
+    tower-sync-completed.
+
+    Args:
+        result: The sync function's result (``status``, ``window_start`` / ``window_end``...).
+        full: What the sync was called with (a resumed task repeats it).
+        since: Likewise.
+    """
     status = result.get("status", "ok")
+    record_outcome(runtime.store, brand_id, platform, result, datetime.now(UTC))
     if status == "partial":
         # The sync stopped at its deadline with a checkpoint (a 9-minute function limit): a new task
         # resumes from it. Models are built once the whole window is in.

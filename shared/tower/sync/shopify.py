@@ -96,6 +96,19 @@ class SyncResult:
     def add(self, table: str, n: int) -> None:
         self.stored[table] = self.stored.get(table, 0) + n
 
+    def as_dict(self) -> dict[str, Any]:
+        """What the pipeline receives: ``status`` (``incomplete`` as ``partial``), the rows stored and the
+        half-open window ``[window_start, window_end)`` of store-local dates the stored rows fall on."""
+        out: dict[str, Any] = {
+            "status": "partial" if self.status == "incomplete" else self.status, "platform": PLATFORM,
+            "brand_id": self.brand_id, "shop_domain": self.shop_domain, "mode": self.mode, "stored": self.stored,
+            "requests": self.requests, "warnings": self.warnings, "error": self.error,
+        }
+        if self.first_date and self.last_date:
+            out["window_start"] = self.first_date.isoformat()
+            out["window_end"] = (self.last_date + timedelta(days=1)).isoformat()
+        return out
+
     def touch(self, first: date | None, last: date | None) -> None:
         """Widen the store-local dates the stored rows fall on (what the models must rebuild)."""
         if first is not None:
@@ -562,12 +575,4 @@ def sync_brand(runtime: SyncPorts, brand_id: str, *, full: bool = False, since: 
     result = sync_shopify(runtime, brand_id, full=full, since=since)
     if result.status == "failed" and result.retryable:
         raise RuntimeError(f"Shopify sync of {brand_id} failed for now: {result.error}")
-    out: dict[str, Any] = {
-        "status": "partial" if result.status == "incomplete" else result.status, "platform": PLATFORM,
-        "mode": result.mode, "stored": result.stored, "requests": result.requests, "warnings": result.warnings,
-        "error": result.error,
-    }
-    if result.first_date and result.last_date:
-        out["window_start"] = result.first_date.isoformat()
-        out["window_end"] = (result.last_date + timedelta(days=1)).isoformat()
-    return out
+    return result.as_dict()

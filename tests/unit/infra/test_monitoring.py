@@ -3,7 +3,7 @@
 Each log-based metric's filter and extractors are evaluated, as Cloud Logging would, on the very lines
 tower.logs formats for the code's calls: ``ai usage`` from :func:`tower.ai.usage.record` and ``task
 refused`` from ``functions/_http.respond``, both run here; ``sync finished`` from the ``log.info`` call
-in :func:`tower.pipeline.run_sync`, read from its source (its message, its extra fields) and formatted
+in :func:`tower.pipeline.finish_sync` (every sync ends there), read from its source (its message, its extra fields) and formatted
 the same way. A line becomes a LogEntry the way Cloud Run's agent makes one of a structured line:
 ``severity`` and ``logging.googleapis.com/*`` lifted out, everything else under ``jsonPayload``.
 
@@ -130,12 +130,12 @@ def _log_call(function: Any, message: str) -> tuple[ast.Call, str]:
 
 
 def sync_finished_line(status: str = "ok") -> str:
-    """The line run_sync writes, built from its own log call: its message, level and extra keys."""
-    call, source = _log_call(pipeline.run_sync, "sync finished")
+    """The line finish_sync writes, built from its own log call: its message, level and extra keys."""
+    call, source = _log_call(pipeline.finish_sync, "sync finished")
     [extra] = [k.value for k in call.keywords if k.arg == "extra"]
     assert isinstance(extra, ast.Dict)
     keys = [k.value for k in extra.keys if isinstance(k, ast.Constant)]
-    assert f'"{status}"' in source, f"run_sync never logs status {status!r}"
+    assert f'"{status}"' in source, f"finish_sync never logs status {status!r}"
     sample = {"brand_id": "b1", "platform": "shopify", "status": status}
     record = logging.getLogger("tower.pipeline").makeRecord(
         "tower.pipeline", getattr(logging, call.func.attr.upper()), __file__, 1, "sync finished", (), None,
