@@ -31,6 +31,8 @@ from tower.api.request import current_caller, current_now, current_runtime, json
 from tower.api.schemas import AcceptBody, AskBody, DismissBody, UndoBody
 from tower.brands import brand_row, local_date
 from tower.connectors.retry import RetriesExhausted
+from tower.decisions import budget_actions
+from tower.decisions.budget_actions import ConflictError
 from tower.decisions.store import find_recommendation, latest_summary, list_alerts, list_recommendations
 from tower.names import AD_PLATFORMS
 
@@ -215,10 +217,6 @@ def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> ResponseReturnValue:
     still applied, for an Undo) is a 409 whose error also carries ``conflicts``: per campaign the
     ``recorded`` and ``current`` amounts (and the later change), so the caller sees both values.
     """
-    # The budget write path is imported when a request needs it: it loads the platform clients and
-    # pyarrow (~0.5 s), which a cold start that serves reads never pays.
-    from tower.decisions.budget_actions import ConflictError
-
     try:
         out: dict[str, Any] = fn(*args, **kwargs)
     except RetriesExhausted as e:
@@ -237,8 +235,6 @@ def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
     409 ``budget_changed`` when a campaign's budget on its platform is no longer the one the
     recommendation was made on. ``dry_run`` asks each platform for the current budget and whether the
     change is allowed, and changes nothing."""
-    from tower.decisions import budget_actions  # lazy: the write path's start-up cost (see _platform_call)
-
     body = json_body(AcceptBody, optional=True)
     _own_recommendation(brand_id, rec_id)
     return _platform_call(budget_actions.accept, current_runtime(), rec_id, dry_run=body.dry_run,
@@ -251,8 +247,6 @@ def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
 def dismiss(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Hides the card for good (it stays dismissed through rebuilds of the week); applied changes must be
     undone first."""
-    from tower.decisions import budget_actions  # lazy: the write path's start-up cost (see _platform_call)
-
     body = json_body(DismissBody)
     if not body.reason.strip():
         raise ApiError(400, "invalid_body", "invalid request body (reason: must not be blank)",
@@ -268,8 +262,6 @@ def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Queues the reverse changes through the same write path. 409 when nothing of it was applied,
     ``later_change_applied`` while a later change on one of its campaigns is still applied (undo in
     reverse order), ``budget_changed`` when a budget is no longer the one the Accept set."""
-    from tower.decisions import budget_actions  # lazy: the write path's start-up cost (see _platform_call)
-
     json_body(UndoBody, optional=True)
     _own_recommendation(brand_id, rec_id)
     return _platform_call(budget_actions.undo, current_runtime(), rec_id, requested_by=current_caller().actor)

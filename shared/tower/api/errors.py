@@ -24,6 +24,7 @@ from tower.adapters.local_secrets import (
 )
 from tower.ai.qa import AskError
 from tower.brands import UnknownBrand
+from tower.decisions.budget_actions import ActionError
 from tower.decisions.store import NotFoundError
 from tower.redact import redact
 
@@ -84,9 +85,6 @@ def from_http_exception(e: HTTPException) -> ApiError:
 
 def from_library_error(e: Exception) -> ApiError | None:
     """The HTTP meaning of the library's own exceptions (None: not one of them)."""
-    # lazy: the budget write path loads the platform clients and pyarrow (~0.5 s); a cold start that
-    # serves reads never pays for it
-    from tower.decisions.budget_actions import ActionError
 
     if isinstance(e, UnknownBrand):
         return ApiError(404, "unknown_brand", str(e))

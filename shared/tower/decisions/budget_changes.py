@@ -6,11 +6,12 @@ connectors and pyarrow) so that Accept, Undo and the API can name them without l
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+from tower.fingerprints import digest
 
 
 def _utc_now() -> datetime:
@@ -111,4 +112,4 @@ def change_id_for(
     raw = "|".join(
         [brand_id, platform, account_id, campaign_id, str(amount.normalize()), recommendation_id or ""]
     )
-    return "bc_" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+    return "bc_" + digest(raw, 24)

@@ -65,7 +65,7 @@ def function_client(runtime: Runtime) -> Iterator[FlaskClient]:
 
     set_default_runtime(runtime)
     try:
-        yield functions_framework.create_app(target="api", source=str(ROOT / "functions" / "http.py"),
+        yield functions_framework.create_app(target="api", source=str(ROOT / "main.py"),
                                              signature_type="http").test_client()
     finally:
         set_default_runtime(None)
