@@ -33,6 +33,7 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ def say(message: str) -> None:
 def goals(f: dict[str, Any], *, full: bool) -> dict[str, bool]:
     """Each headline figure against its goal (sizes only count in a full run)."""
     out: dict[str, bool] = {}
+    for section in ("r1", "r2", "r3", "r4", "r5", "r6", "r7"):
+        if f"{section}_error" in f:
+            out[section] = False
     if "r1_runs" in f:
         out["r1"] = (f["r1_runs"] >= 200 or not full) and f["r1_lost"] == 0 and f["r1_duplicated"] == 0 \
             and f["r1_extra"] == 0 and f["r1_unequal_runs"] == 0
@@ -83,17 +87,7 @@ def goals(f: dict[str, Any], *, full: bool) -> dict[str, bool]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the chosen sections; return every figure."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from reliability_checks import (
-        authz,
-        demo_state,
-        exposure,
-        faults,
-        load,
-        redelivery,
-        schema_fuzz,
-        webhooks,
-        world,
-    )
+    from reliability_checks import exposure, faults, redelivery, webhooks, world
 
     size = dict(QUICK if args.quick else FULL)
     for name in ("r1_runs", "r4_cases", "r6_rate", "r6_seconds"):
@@ -106,7 +100,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     def timed(section: str, fn: Any, *a: Any, **kw: Any) -> None:
         started = time.monotonic()
         say(f"{section}: running")
-        out = fn(*a, **kw)
+        try:
+            out = fn(*a, **kw)
+        except Exception as e:  # noqa: BLE001 - one section failing must not hide the others' figures
+            say(traceback.format_exc())
+            out = {f"{section.split()[0].lower()}_error": f"{type(e).__name__}: {str(e)[:500]}"}
         timings[section] = round(time.monotonic() - started, 1)
         figures.update(out)
         say(f"{section}: done in {timings[section]} s: "
@@ -126,28 +124,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         timed("R3", webhooks.run, small)
     if only & {"R4", "R5", "R6", "R7"}:
         with tempfile.TemporaryDirectory(prefix="tower-reliability-") as tmp:
-            root = Path(tmp)
-            started = time.monotonic()
-            say("demo: running (the state R4–R7 read)")
-            demo = demo_state.run_demo_recorded(root / "demo", seed=args.seed, **size["demo"])
-            timings["demo"] = round(time.monotonic() - started, 1)
-            state = demo_state.api_state(demo, root / "api")
-            ads = demo_state.reconnect_ads(state, demo.world)
-            try:
-                if "R4" in only:
-                    timed("R4", schema_fuzz.run, demo_state.copy_state(state, root / "r4"),
-                          cases=int(size["r4_cases"]), seed=args.seed)
-                if "R5" in only:
-                    timed("R5", authz.matrix, demo_state.copy_state(state, root / "r5"))
-                    timed("R5 Q&A", authz.qa_corpus, demo_state.copy_state(state, root / "r5q"),
-                          stride=int(size["qa_stride"]))
-                if "R6" in only:
-                    timed("R6", load.run, demo_state.copy_state(state, root / "r6"), REPO,
-                          rate=float(size["r6_rate"]), seconds=float(size["r6_seconds"]))
-                if "R7" in only:
-                    timed("R7 scan", exposure.scan, demo, demo_state.copy_state(state, root / "r7"))
-            finally:
-                ads.stop()
+            _on_the_demo(Path(tmp), only, size, args.seed, figures, timings, timed)
     if checkov_job is not None:
         started = time.monotonic()
         figures.update(checkov_job.result())
@@ -162,6 +139,41 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"scan {figures.get('r7_scan_findings')} findings")
     figures["section_seconds"] = timings
     return figures
+
+
+def _on_the_demo(root: Path, only: set[str], size: dict[str, Any], seed: int, figures: dict[str, Any],
+                 timings: dict[str, float], timed: Any) -> None:
+    """R4–R7, on copies of one recorded demo run (its failure is each of their figures)."""
+    from reliability_checks import authz, demo_state, exposure, load, schema_fuzz
+
+    started = time.monotonic()
+    say("demo: running (the state R4–R7 read)")
+    try:
+        demo = demo_state.run_demo_recorded(root / "demo", seed=seed, **size["demo"])
+        state = demo_state.api_state(demo, root / "api")
+        ads = demo_state.reconnect_ads(state, demo.world)
+    except Exception as e:  # noqa: BLE001 - R1-R3's figures still count
+        say(traceback.format_exc())
+        for section in sorted(only & {"R4", "R5", "R6", "R7"}):
+            figures[f"{section.lower()}_error"] = f"the demo run failed: {type(e).__name__}: {str(e)[:500]}"
+        return
+    finally:
+        timings["demo"] = round(time.monotonic() - started, 1)
+    try:
+        if "R4" in only:
+            timed("R4", schema_fuzz.run, demo_state.copy_state(state, root / "r4"), cases=int(size["r4_cases"]),
+                  seed=seed)
+        if "R5" in only:
+            timed("R5", authz.matrix, demo_state.copy_state(state, root / "r5"))
+            timed("R5 Q&A", authz.qa_corpus, demo_state.copy_state(state, root / "r5q"),
+                  stride=int(size["qa_stride"]))
+        if "R6" in only:
+            timed("R6", load.run, demo_state.copy_state(state, root / "r6"), REPO, rate=float(size["r6_rate"]),
+                  seconds=float(size["r6_seconds"]))
+        if "R7" in only:
+            timed("R7 scan", exposure.scan, demo, demo_state.copy_state(state, root / "r7"))
+    finally:
+        ads.stop()
 
 
 class _Background:
