@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, Self
 
 from tower.names import AD_PLATFORMS
+from tower_dev.sandboxes.identity import IDENTITY_PATH, identity_body, world_identity
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +323,11 @@ class AccountRegistry:
             self._tokens[token] = set(account_ids or self.accounts)
         return token
 
+    def accept_token(self, token: str, *account_ids: str) -> None:
+        """Accept a token issued before (a sandbox rebuilt for a connection keeps its stored token)."""
+        with self._lock:
+            self._tokens.setdefault(token, set()).update(account_ids or self.accounts)
+
     def expire_token(self, token: str) -> None:
         """Revoke a token (the next call with it fails as the platform's expired-token error)."""
         with self._lock:
@@ -349,12 +355,19 @@ class AccountRegistry:
 
 
 class HttpServerThread:
-    """A WSGI app on 127.0.0.1 in a daemon thread (werkzeug's threaded server)."""
+    """A WSGI app on 127.0.0.1 in a daemon thread (werkzeug's threaded server).
 
-    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0) -> None:
+    With ``platform`` and ``identity`` it also answers ``GET /__sandbox__`` with what ``identity()``
+    returns (:mod:`tower_dev.sandboxes.identity`), so a sandbox connection can be recognised and rebuilt.
+    """
+
+    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0, *,
+                 platform: str = "", identity: Callable[[], dict[str, Any] | None] | None = None) -> None:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        if identity is not None:
+            app = _with_identity(app, platform, identity)
         self._server = make_server(host, port, app, threaded=True)
         self.host = host
         self.port = self._server.server_port
@@ -377,6 +390,20 @@ class HttpServerThread:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def _with_identity(app: Callable[..., Any], platform: str,
+                   identity: Callable[[], dict[str, Any] | None]) -> Callable[..., Any]:
+    """``app``, answering ``GET /__sandbox__`` itself (before any fault or call log sees it)."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == IDENTITY_PATH and environ.get("REQUEST_METHOD") == "GET":
+            body = identity_body(platform, identity())
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return app(environ, start_response)
+
+    return wsgi
 
 
 def drop_connection(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -454,7 +481,11 @@ def start_world_ad_sandboxes(world: Any, host: str = "127.0.0.1") -> AdSandboxes
     accounts: list[SandboxAccount] = []
     for bw in world.brands:
         accounts.extend(accounts_from_brand_world(bw))
-    return start_ad_sandboxes(accounts, host=host)
+    sandboxes = start_ad_sandboxes(accounts, host=host)
+    identity = world_identity(world)
+    for platform in AD_PLATFORMS:
+        sandboxes.get(platform).identity = identity
+    return sandboxes
 
 
 # --- a small ad world of its own (focused tests, and the demo before the world has ads) ------

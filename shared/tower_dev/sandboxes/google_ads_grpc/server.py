@@ -36,6 +36,7 @@ from typing import Any
 from tower.connectors import geo
 from tower.connectors.ads_records import to_micros
 from tower_dev.sandboxes.ad_sandbox import AccountRegistry, FaultPlan, SandboxAccount
+from tower_dev.sandboxes.identity import grpc_identity_handler
 
 VERSION = "v26"
 _STATUS_MAP = {
@@ -236,10 +237,13 @@ class GoogleAdsSandbox:
         host: str = "127.0.0.1",
         batch_size: int = 1000,
         workers: int = 8,
+        port: int = 0,
     ) -> None:
         import grpc
 
         self.registry = AccountRegistry("google_ads", accounts)
+        #: What ``/tower_dev.Sandbox/Describe`` answers: the world served (None: hand-made accounts).
+        self.identity: dict[str, Any] | None = None
         self.faults = FaultPlan()
         self.batch_size = batch_size
         self.queries: list[tuple[str, str]] = []  # (customer_id, query)
@@ -273,12 +277,23 @@ class GoogleAdsSandbox:
                     ),
                 },
             ),
+            grpc_identity_handler("google_ads", lambda: self.identity),
         ]
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), handlers=handlers)
         creds = grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
-        self.port = self._server.add_secure_port(f"{host}:0", creds)
+        self.port = self._add_port(host, port, creds)
         self.host = host
         self._server.start()
+
+    def _add_port(self, host: str, port: int, creds: Any) -> int:
+        """Bind ``port`` (0: a free one); grpc answers 0 or raises when it is taken."""
+        try:
+            bound = int(self._server.add_secure_port(f"{host}:{port}", creds))
+        except RuntimeError:
+            bound = 0
+        if not bound:
+            raise OSError(f"port {port} on {host} is taken")
+        return bound
 
     @property
     def endpoint(self) -> str:

@@ -151,8 +151,11 @@ class MetaSandbox:
         polls_to_complete: int = 2,
         usage_budget: int = 1_000_000,
         max_page_size: int = 500,
+        port: int = 0,
     ) -> None:
         self.registry = AccountRegistry("meta", accounts)
+        #: What ``GET /__sandbox__`` answers: the world served (None: hand-made accounts).
+        self.identity: dict[str, Any] | None = None
         self.faults = FaultPlan()
         self.polls_to_complete = polls_to_complete
         self.usage_budget = usage_budget
@@ -168,7 +171,7 @@ class MetaSandbox:
         for acct in self.registry.accounts.values():
             for cid in acct.products:
                 self._product_sets[self.product_set_id(cid)] = (acct.account_id, cid)
-        self._server = HttpServerThread(self._wsgi, host)
+        self._server = HttpServerThread(self._wsgi, host, port, platform="meta", identity=lambda: self.identity)
 
     # -- control ------------------------------------------------------------------------------
     @property

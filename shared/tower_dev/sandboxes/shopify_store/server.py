@@ -32,6 +32,7 @@ from typing import Any, Self
 from graphql import GraphQLSchema
 
 from tower.connectors.shopify.schema import load_schema, schema_path
+from tower_dev.sandboxes.identity import IDENTITY_PATH, identity_body, world_identity
 from tower_dev.sandboxes.shopify_store import connections
 from tower_dev.sandboxes.shopify_store.api import execute_request
 from tower_dev.sandboxes.shopify_store.bulk import BulkRegistry
@@ -101,6 +102,8 @@ class ShopifySandbox:
         self.shops: dict[str, SandboxShop] = {}  # brand_id -> shop
         self.tokens: dict[str, str] = {}  # token -> brand_id
         self.origin = ""
+        #: What ``GET /__sandbox__`` answers: the world served (None: shops made by hand).
+        self.identity: dict[str, Any] | None = None
 
     def add_shop(
         self,
@@ -247,6 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def do_GET(self) -> None:
+        if self.path == IDENTITY_PATH:
+            self._send(200, identity_body("shopify", self.server.sandbox.identity))
+            return
         m = _BULK_PATH.match(self.path.split("?", 1)[0])
         if not m:
             self._json(404, {"errors": "Not Found"})
@@ -350,6 +356,8 @@ def build_sandbox(
     schema = load_schema(schema_file or schema_path(API_VERSION))
     clock = clock or RealClock()
     sandbox = ShopifySandbox(schema, clock=clock)
+    sandbox.identity = world_identity(world, bucket_maximum=bucket_maximum, restore_rate=restore_rate,
+                                      scopes=sorted(scopes))
     now: Any = clock.now
     for bw in world.brands:
         state = ShopState.from_brand_world(bw, clock=now)

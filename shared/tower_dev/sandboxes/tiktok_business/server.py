@@ -77,15 +77,19 @@ class TikTokSandbox:
     """The TikTok Business API sandbox (see the module docstring)."""
 
     def __init__(
-        self, accounts: list[SandboxAccount], *, host: str = "127.0.0.1", province_empty: bool = False
+        self, accounts: list[SandboxAccount], *, host: str = "127.0.0.1", province_empty: bool = False,
+        port: int = 0,
     ) -> None:
         self.registry = AccountRegistry("tiktok", accounts)
+        #: What ``GET /__sandbox__`` answers: the world served (None: hand-made accounts).
+        self.identity: dict[str, Any] | None = None
         self.faults = FaultPlan()
         self.province_empty = province_empty
         self.calls: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._reports = ReportCache()
-        self._server = HttpServerThread(self._wsgi, host)
+        self._server = HttpServerThread(self._wsgi, host, port, platform="tiktok",
+                                        identity=lambda: self.identity)
 
     @property
     def origin(self) -> str:
