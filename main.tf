@@ -84,6 +84,7 @@ locals {
     api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20 }
     shopify_webhooks    = { name = "tower-shopify-webhooks", trigger = "http", memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 20, concurrency = 10 }
     schedule_syncs      = { name = "tower-schedule-syncs", trigger = "schedule", memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1 }
+    sync_fx             = { name = "tower-sync-fx", trigger = "schedule", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1 }
     sync_shopify        = { name = "tower-sync-shopify", trigger = "queue:tower-sync", memory = "2Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
     sync_meta           = { name = "tower-sync-meta", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
     sync_tiktok         = { name = "tower-sync-tiktok", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
@@ -103,6 +104,8 @@ locals {
   # Cloud Scheduler jobs for the entry points triggered by "schedule".
   schedules = {
     "tower-schedule-syncs" = { entry_point = "schedule_syncs", schedule = var.sync_schedule, description = "Hourly: one sync task per brand and platform." }
+    # wiring.FX_SCHEDULE: after the ECB publishes the day's euro reference rates (~16:00 CET).
+    "tower-sync-fx" = { entry_point = "sync_fx", schedule = "0 17 * * *", description = "Daily: the ECB's exchange rates; missing-rate warnings on the brands." }
   }
 
   # The adapter URLs of shared/tower/config.py: the same code, pointed at GCP instead of the embedded default.

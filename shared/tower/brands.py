@@ -7,7 +7,9 @@ store-local today, decisions read the brand's currency, the API and Q&A its name
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -91,3 +93,28 @@ def add_brand(warehouse: Warehouse, *, brand_id: str, name: str, timezone: str, 
         row["agency_id"] = agency_id
     warehouse.merge("brands", [row], ["brand_id"])
     return row
+
+
+# --- what only the merchant knows (``tower brands set``) ------------------------------------------------
+
+_SETTINGS_SQL = "SELECT setting, value FROM brand_settings WHERE brand_id = @brand_id"
+
+
+def brand_settings(warehouse: Warehouse, brand_id: str) -> dict[str, Any]:
+    """The brand's stored model settings (``brand_settings``), name -> value; empty when it set none."""
+    return {r["setting"]: json.loads(r["value"]) for r in warehouse.rows(_SETTINGS_SQL, {"brand_id": brand_id})}
+
+
+def save_brand_settings(warehouse: Warehouse, brand_id: str, values: Mapping[str, Any], now: datetime) -> None:
+    """Store model settings of a brand (MERGE on brand × setting), values as JSON; callers validate first."""
+    rows = [{"brand_id": brand_id, "setting": name, "value": json.dumps(value), "updated_at": now}
+            for name, value in sorted(values.items())]
+    if rows:
+        warehouse.merge("brand_settings", rows, ["brand_id", "setting"])
+
+
+def delete_brand_settings(warehouse: Warehouse, brand_id: str, names: Iterable[str]) -> None:
+    """Remove stored settings: the brand falls back to the deployment's defaults for them."""
+    for name in sorted(set(names)):
+        warehouse.execute("DELETE FROM brand_settings WHERE brand_id = @brand_id AND setting = @setting",
+                          {"brand_id": brand_id, "setting": name})

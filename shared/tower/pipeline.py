@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from tower import names
+from tower.brand_warnings import record_fx_gaps
 from tower.brands import UnknownBrand, local_today
 from tower.ports import Message, Task
 from tower.runtime import Runtime
@@ -161,6 +162,45 @@ def handle_sync_schedule(runtime: Runtime) -> dict[str, Any]:
     return {"enqueued": schedule_syncs(runtime)}
 
 
+def run_fx_sync(runtime: Runtime, *, history: bool | None = None, now: datetime | None = None,
+                policy: Any = None) -> dict[str, Any]:
+    """Load the ECB's exchange rates, then bring each foreign-currency brand's missing-rate warnings up to date.
+
+    A brand whose ad accounts bill in another currency than its store's gets its models rebuilt over the
+    days the new rates cover (``tower-sync-completed`` with ``platform`` ``fx``): converted spend moves
+    with them. Its warnings are checked over the ad history the syncs keep (``TOWER_ADS_HISTORY_DAYS``).
+    ``now`` pins the clock and ``policy`` the retry policy (tests); ``history`` as :func:`sync_fx_rates`.
+    """
+    from tower.analytics.runner import brand_fx_gaps
+    from tower.sync.fx import foreign_currency_brands, sync_fx_rates
+    from tower.sync.run import RunOptions
+
+    now = now or datetime.now(UTC)
+    pinned = now
+    result = sync_fx_rates(runtime, history=history, options=RunOptions(now=lambda: pinned, policy=policy))
+    history_days = timedelta(days=runtime.settings.ads_history_days)
+    checked: dict[str, dict[str, list[str]]] = {}
+    for brand_id in foreign_currency_brands(runtime, now.date() - history_days - timedelta(days=1)):
+        today = local_today(runtime.warehouse, brand_id, now)
+        window = (today - history_days, today + timedelta(days=1))
+        gaps = brand_fx_gaps(runtime.warehouse, runtime.settings, brand_id, *window)
+        checked[brand_id] = record_fx_gaps(runtime.store, brand_id, gaps, window, now)
+        if result["rows"] and result["first_date"]:
+            start = max(date.fromisoformat(result["first_date"]), window[0])
+            runtime.bus.publish(
+                names.TOPIC_SYNC_COMPLETED,
+                {"brand_id": brand_id, "platform": "fx", "window_start": start.isoformat(),
+                 "window_end": window[1].isoformat()},
+                {"brand_id": brand_id, "platform": "fx"},
+            )
+    return {**result, "brands": checked}
+
+
+def handle_fx_schedule(runtime: Runtime) -> dict[str, Any]:
+    """The scheduler's daily call: the ECB's rates (:func:`run_fx_sync`)."""
+    return run_fx_sync(runtime)
+
+
 def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, Any], int]:
     """One Shopify webhook delivery (an HTTP request: method, headers, raw body) as JSON and a status.
 
@@ -199,6 +239,9 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
     start = date.fromisoformat(message.data.get("window_start") or str(today - timedelta(days=90)))
     end = date.fromisoformat(message.data.get("window_end") or str(today + timedelta(days=1)))
     result = build_models(runtime.warehouse, brand_id, start, end, runtime.settings, today=today)
+    # Spend in a currency without a rate is left out of every figure: say so on the brand until rates come.
+    record_fx_gaps(runtime.store, brand_id, result.fx_gaps, (result.window_start, result.window_end),
+                   now or datetime.now(UTC))
     runtime.bus.publish(
         names.TOPIC_MODELS_BUILT,
         {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),

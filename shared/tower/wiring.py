@@ -37,6 +37,10 @@ KINDS: tuple[TriggerKind, ...] = get_args(TriggerKind)
 SYNC_SCHEDULE = "0 * * * *"
 """Hourly, on the hour: each brand's data is at most an hour and a sync old."""
 
+FX_SCHEDULE = "0 17 * * *"
+"""Daily at 17:00 in the scheduler's time zone (UTC by default): after the ECB publishes the day's
+reference rates, around 16:00 CET (15:00 UTC in winter, 14:00 in summer)."""
+
 
 @dataclass(frozen=True)
 class EntryPoint:
@@ -86,6 +90,7 @@ ENTRY_POINTS: dict[str, EntryPoint] = _table(
     EntryPoint("api", "http", handle_request),
     EntryPoint("shopify_webhooks", "http", pipeline.handle_shopify_webhook),
     EntryPoint("schedule_syncs", f"schedule:{SYNC_SCHEDULE}", pipeline.handle_sync_schedule),
+    EntryPoint("sync_fx", f"schedule:{FX_SCHEDULE}", pipeline.handle_fx_schedule),
     EntryPoint("sync_shopify", f"queue:{names.QUEUE_SYNC}", pipeline.handle_sync_task),
     EntryPoint("sync_meta", f"queue:{names.QUEUE_SYNC}", pipeline.handle_sync_task),
     EntryPoint("sync_tiktok", f"queue:{names.QUEUE_SYNC}", pipeline.handle_sync_task),

@@ -1,8 +1,9 @@
 """The knobs of the models for one brand: settings, then the brand's overrides, checked once.
 
 Every threshold the models use is a setting (``tower.config.Settings``); a brand may override any of them
-through ``TOWER_MODEL_BRAND_OVERRIDES`` (``{"BRAND_ID": {"cover_low_days": 21}}``) or through the
-``overrides`` a caller passes (e.g. thresholds kept on the brand's own document). Unknown names and values
+through its own stored settings (``tower brands set``, the ``brand_settings`` table, which the runner
+reads), over ``TOWER_MODEL_BRAND_OVERRIDES`` (``{"BRAND_ID": {"cover_low_days": 21}}``, kept as a
+deployment-wide default), and a caller may pass ``overrides`` for one build. Unknown names and values
 of the wrong type are refused with a message naming them, never silently ignored.
 """
 
@@ -71,13 +72,17 @@ class ModelParameters:
 
     @classmethod
     def for_brand(
-        cls, settings: Settings, brand_id: str, overrides: Mapping[str, Any] | None = None
+        cls, settings: Settings, brand_id: str, overrides: Mapping[str, Any] | None = None, *,
+        stored: Mapping[str, Any] | None = None,
     ) -> ModelParameters:
-        """Settings, then ``settings.model_brand_overrides[brand_id]``, then ``overrides``."""
+        """Settings, then ``settings.model_brand_overrides[brand_id]`` (a deployment-wide default), then the
+        brand's own stored settings (``stored``: ``tower brands set``, the ``brand_settings`` table), then
+        ``overrides`` (a caller's, for one build)."""
         names = {f.name: f.type for f in fields(cls)}
         base = cls(**{name: getattr(settings, name) for name in names})
         for source, layer in (
             ("TOWER_MODEL_BRAND_OVERRIDES", settings.model_brand_overrides.get(brand_id, {})),
+            ("brand settings", stored or {}),
             ("overrides", overrides or {}),
         ):
             unknown = sorted(set(layer) - set(names))

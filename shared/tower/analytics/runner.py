@@ -23,6 +23,7 @@ from typing import Any
 
 from tower.analytics import models as registry
 from tower.analytics.parameters import ModelParameters, week_start
+from tower.brands import brand_settings
 from tower.config import Settings
 from tower.ports import Warehouse
 
@@ -56,6 +57,9 @@ class BuildResult:
     parameters: dict[str, Any]
     runs: list[ModelRun] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fx_gaps: list[dict[str, Any]] = field(default_factory=list)
+    """Per ad-account currency without a rate to the store currency in the window: ``account_currency``,
+    ``store_currency``, ``row_count``, ``first_date``, ``last_date`` (what the brand's warnings record)."""
 
     @property
     def seconds(self) -> float:
@@ -106,7 +110,9 @@ FROM location_regions WHERE brand_id = @brand_id
 
 # Ad rows whose currency has no known rate to the store currency: they are left out of spend, so say so.
 FX_GAPS_SQL_TEMPLATE = """
-SELECT account_currency, COUNT(*) AS row_count, MIN(stat_date) AS first_date, MAX(stat_date) AS last_date
+SELECT
+  account_currency, ANY_VALUE(currency) AS store_currency, COUNT(*) AS row_count, MIN(stat_date) AS first_date,
+  MAX(stat_date) AS last_date
 FROM ({ads})
 WHERE is_fx_missing AND stat_date >= @window_start
 GROUP BY account_currency
@@ -172,12 +178,13 @@ def build_models(
     if not warehouse.rows(BRAND_SQL, {"brand_id": brand_id}):
         raise BuildError(f"unknown brand {brand_id!r}: no row in brands")
 
-    params = ModelParameters.for_brand(settings, brand_id, overrides)
+    params = ModelParameters.for_brand(settings, brand_id, overrides, stored=brand_settings(warehouse, brand_id))
     as_of = capped_end - timedelta(days=1)
     sql_params = params.sql_params(brand_id, start, capped_end, as_of)
     data_version = _data_version(warehouse, brand_id, params, (start, capped_end), order)
     result = BuildResult(brand_id, start, capped_end, as_of, data_version, params.as_dict())
-    result.warnings.extend(_fx_gaps(warehouse, sql_params))
+    result.fx_gaps.extend(fx_gaps(warehouse, sql_params))
+    result.warnings.extend(_fx_gap_messages(result.fx_gaps))
 
     now = clock or (lambda: datetime.now(UTC))
     for name in order:
@@ -230,13 +237,25 @@ def _data_version(
     )
 
 
-def _fx_gaps(warehouse: Warehouse, sql_params: Mapping[str, Any]) -> list[str]:
-    """A warning per ad-account currency whose spend in the window has no rate to the store currency."""
+def fx_gaps(warehouse: Warehouse, sql_params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per ad-account currency whose spend from ``@window_start`` has no rate to the store currency: its rows
+    and first and last day (the models' own conversion decides, so this never disagrees with them)."""
     ads = registry.compose("int_ads__performance")
+    return warehouse.rows(FX_GAPS_SQL_TEMPLATE.format(ads=ads), sql_params)
+
+
+def brand_fx_gaps(warehouse: Warehouse, settings: Settings, brand_id: str, start: date, end: date) -> list[dict[str, Any]]:
+    """:func:`fx_gaps` of one brand over ``[start, end)`` without building anything (the FX sync's check)."""
+    params = ModelParameters.for_brand(settings, brand_id, stored=brand_settings(warehouse, brand_id))
+    return fx_gaps(warehouse, params.sql_params(brand_id, start, end, end - timedelta(days=1)))
+
+
+def _fx_gap_messages(gaps: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A warning line per ad-account currency whose spend in the window has no rate to the store currency."""
     return [
         f"{gap['row_count']} ad rows in {gap['account_currency']} from {gap['first_date']} to "
         f"{gap['last_date']} have no exchange rate to the store currency; their spend is left out"
-        for gap in warehouse.rows(FX_GAPS_SQL_TEMPLATE.format(ads=ads), sql_params)
+        for gap in gaps
     ]
 
 

@@ -1,6 +1,6 @@
 """The ``tower`` command: set up, sync, build, inspect and demo Control Tower.
 
-One module per noun (``brands``, ``connect``, ``sync``, ``sql``, ``recommendations``, ``alerts``,
+One module per noun (``brands``, ``connect``, ``sync``, ``fx``, ``sql``, ``recommendations``, ``alerts``,
 ``summary``, ``ask``, ``ai``, ``api-key``; ``init`` and ``settings`` in ``setup``); they print through
 :mod:`tower.cli.output` and read their input through :mod:`tower.cli.inputs`, never through this
 module. Installed packages add commands through the ``tower.plugins`` entry point group (the
@@ -20,7 +20,20 @@ from typing import Any
 import typer
 
 from tower.adapters.local_secrets import SecretsKeyError
-from tower.cli import ai, alerts, api_key, ask, brands, connect, recommendations, setup, sql, summary, sync
+from tower.cli import (
+    ai,
+    alerts,
+    api_key,
+    ask,
+    brands,
+    connect,
+    fx,
+    recommendations,
+    setup,
+    sql,
+    summary,
+    sync,
+)
 from tower.cli.output import fail, fail_usage
 from tower.logs import configure_logging
 from tower.ports import DiskFull, WarehouseUnavailable
@@ -63,6 +76,7 @@ app.command("ask")(ask.ask_cmd)
 app.add_typer(brands.app, name="brands")
 app.add_typer(connect.app, name="connect")
 app.add_typer(sync.app, name="sync")
+app.add_typer(fx.app, name="fx")
 app.add_typer(recommendations.app, name="recommendations")
 app.add_typer(ai.app, name="ai")
 app.add_typer(api_key.app, name="api-key")

@@ -1,0 +1,1 @@
+"""A local stand-in for the ECB's euro reference-rate feeds (``/stats/eurofxref/…``)."""
