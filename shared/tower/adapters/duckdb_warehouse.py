@@ -130,10 +130,12 @@ class DuckDBWarehouse:
 
     def table_exists(self, table: str) -> bool:
         with self._lock:
-            r = self._con.execute(
+            # fetchall, not fetchone: DuckDB 2 keeps a result that was not read to its end open on the
+            # connection, and the next statement then fails with ResourceInUseException
+            rows = self._con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [ident(table)]
-            ).fetchone()
-        return bool(r and r[0])
+            ).fetchall()
+        return bool(rows and rows[0][0])
 
     def columns(self, table: str) -> list[str]:
         with self._lock:
@@ -287,6 +289,35 @@ class DuckDBWarehouse:
                 self._rollback()
                 raise
         return data.num_rows
+
+    def load_file(self, path: str, statements: Sequence[str],
+                  params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run DuckDB-dialect statements that read the local file ``$path``, in one transaction.
+
+        DuckDB reads the file where it lies; nothing is copied. The last statement's rows are
+        fetched before the commit.
+        """
+        if not statements:
+            raise PortError("load_file needs at least one statement")
+        values = {**(params or {}), "path": str(path)}
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                for i, stmt in enumerate(statements):
+                    used = {k: v for k, v in values.items() if re.search(rf"\${k}\b", stmt)}
+                    if i == len(statements) - 1:
+                        rows = _arrow(self._con.sql(stmt, params=used or None)).to_pylist()
+                    else:
+                        self._con.execute(stmt, used or None)
+                self._con.execute("COMMIT")
+            except duckdb.Error as e:
+                self._rollback()
+                raise self._failed(e, f"loading {path} failed: {type(e).__name__}: {e}") from e
+            except BaseException:
+                self._rollback()
+                raise
+        return rows
 
     # -- the read path ----------------------------------------------------------------------------
     def _reader(self) -> duckdb.DuckDBPyConnection:
