@@ -69,15 +69,16 @@ locals {
   # Pub/Sub and task handlers time out at 540 s, under the 600 s push ack deadline and the default
   # Cloud Tasks dispatch deadline, so a slow run is retried rather than acknowledged twice.
   #
-  # Sizing for the hourly round (bench/scale.py measures it): N brands x up to 4 platforms = 4N sync
-  # tasks, dispatched at <= 5/s and <= 50 at once by tower-sync (1,000 brands: 4,000 tasks dispatched
-  # in 13 min; at 15 s a sync, 50 in flight finish them in 20 min). Each sync function may run 50
-  # instances, the queue's whole concurrency, so Cloud Run never answers Cloud Tasks 429 for lack of
-  # an instance. Every finished sync publishes one tower-sync-completed, so build_models sees up to
-  # 50 / 15 s = 3.3 messages a second; at 15-20 s a build that needs ~60 instances. A push that finds
-  # every instance busy is a 429, which Pub/Sub counts as a failed delivery: the push handlers get the
-  # headroom (build_models 80, recommend 60, summarize 30 under Claude's rate limit) and the
-  # subscriptions 15 attempts over ~1.7 h (pubsub module), so a burst is retried, never dead-lettered.
+  # Sizing for the hourly round (bench/scale.py measures the handlers on the sandbox and simulates
+  # this sizing): N brands x up to 4 platforms = 4N sync tasks, dispatched at <= 5/s and <= 50 at once
+  # by tower-sync (1,000 brands: 4,000 tasks, at least 13 min of dispatch). Each sync function may run
+  # 50 instances, the queue's whole concurrency, so Cloud Run never answers Cloud Tasks 429 for lack of
+  # an instance. Every finished sync publishes one tower-sync-completed, hence one build_models, one
+  # recommend and one summarize per brand and platform; with ~1 s a BigQuery statement a build takes
+  # ~20 s and a summary ~15 s, so the push handlers get 80 / 60 / 60 instances (summarize at 30 was the
+  # bottleneck of the simulated round: 40 min and 10,000 throttled pushes). A push that finds every
+  # instance busy is a 429, which Pub/Sub counts as a failed delivery: the subscriptions allow 15
+  # attempts over ~1.7 h (pubsub module), so a burst is retried, never dead-lettered.
   # Concurrency stays 1 for the pipeline's handlers: each holds a warehouse connection and large
   # frames in memory; the API and webhooks are short requests and share instances.
   functions = {
@@ -91,7 +92,7 @@ locals {
     sync_google_ads     = { name = "tower-sync-google-ads", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
     build_models        = { name = "tower-build-models", trigger = "topic:tower-sync-completed", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 80, concurrency = 1 }
     recommend           = { name = "tower-recommend", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1 }
-    summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 30, concurrency = 1 }
+    summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1 }
     apply_budget_change = { name = "tower-apply-budget-change", trigger = "queue:tower-budget-changes", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 2, concurrency = 1 }
   }
 

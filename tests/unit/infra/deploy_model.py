@@ -187,30 +187,40 @@ class _Scopes(ast.NodeVisitor):
         return None
 
 
-def _secret_id(expr: ast.expr, scope: ast.AST | None, depth: int = 0) -> str:
-    """A secret id (or a sample of the per-brand ids) the expression evaluates to."""
-    if depth > 5:
+def _secret_ids(expr: ast.expr, scope: ast.AST | None, tree: ast.Module, depth: int = 0) -> set[str]:
+    """The secret ids (a sample of each kind of per-brand id) the expression can evaluate to."""
+    if depth > 6:
         raise _Unresolved(ast.unparse(expr))
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "names":
-        return str(getattr(names, expr.attr))
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _SECRET_ID_MAKERS:
-        return _SECRET_ID_MAKERS[expr.func.attr]
+        return {str(getattr(names, expr.attr))}
+    if isinstance(expr, ast.IfExp):
+        return _secret_ids(expr.body, scope, tree, depth + 1) | _secret_ids(expr.orelse, scope, tree, depth + 1)
+    if isinstance(expr, ast.Call):
+        called = expr.func.attr if isinstance(expr.func, ast.Attribute) else getattr(expr.func, "id", "")
+        if called in _SECRET_ID_MAKERS:
+            return {_SECRET_ID_MAKERS[called]}
+        # A helper of the same module that returns an id: what its return statements can give.
+        helper = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == called), None)
+        if helper is not None:
+            returns = [r.value for r in ast.walk(helper) if isinstance(r, ast.Return) and r.value is not None]
+            if returns:
+                return set().union(*(_secret_ids(r, helper, tree, depth + 1) for r in returns))
     if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and (
         expr.slice.value == _SECRET_REF_COLUMN
     ):
-        return _SECRET_ID_MAKERS["integration_secret_id"]
+        return {_SECRET_ID_MAKERS["integration_secret_id"]}
     if isinstance(expr, ast.Name) and scope is not None:
         for node in ast.walk(scope):
             if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == expr.id for t in node.targets
             ):
-                return _secret_id(node.value, scope, depth + 1)
+                return _secret_ids(node.value, scope, tree, depth + 1)
             if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and node.target.id == expr.id:
                 it = node.iter
                 if isinstance(it, ast.Call) and it.args:  # sorted({...}) / list(...)
                     it = it.args[0]
                 if isinstance(it, (ast.SetComp, ast.ListComp, ast.GeneratorExp)):
-                    return _secret_id(it.elt, scope, depth + 1)
+                    return _secret_ids(it.elt, scope, tree, depth + 1)
     raise _Unresolved(ast.unparse(expr))
 
 
@@ -255,8 +265,8 @@ def code_calls() -> CodeCalls:
                     for topic in _values(node.args[0], tree):
                         out.calls.append(CallSite(kind, method, (topic,), where))
                 else:
-                    secret = _secret_id(node.args[0], scopes.function_of(node))
-                    out.calls.append(CallSite(kind, method, (secret,), where))
+                    for secret in sorted(_secret_ids(node.args[0], scopes.function_of(node), tree)):
+                        out.calls.append(CallSite(kind, method, (secret,), where))
             except _Unresolved as e:
                 out.unresolved.append(f"{where}: cannot resolve {e} in {ast.unparse(node)[:120]}")
     return out
@@ -279,12 +289,12 @@ def secret_ref_writers() -> list[str]:
                 if isinstance(value, ast.Constant) and value.value is None:
                     continue
                 try:
-                    got = _secret_id(value, scopes.function_of(node))
+                    got = _secret_ids(value, scopes.function_of(node), tree)
                 except _Unresolved as e:
                     problems.append(f"{where}: secret_ref = {e} is not an integration secret id")
                     continue
-                if not got.startswith(names.INTEGRATION_SECRET_PREFIX):
-                    problems.append(f"{where}: secret_ref = {got} is not an integration secret id")
+                problems += [f"{where}: secret_ref = {g} is not an integration secret id"
+                             for g in sorted(got) if not g.startswith(names.INTEGRATION_SECRET_PREFIX)]
     return problems
 
 
