@@ -15,8 +15,12 @@ wrong, so the mappings live in committed data files under ``tower/data`` built f
   ``tiktok_locations.csv`` (US states, DC and the Canadian provinces and territories). That table is
   also our list of subdivisions and their English names (as Meta names them).
 
-No verified public table of Google's Canadian province criterion ids was at hand, so Canadian
-subdivisions have no Google id: Google rows there stay at country level.
+Beyond that seed, Google's ids are resolved through the API's own ``geo_target_constant`` resource
+(a GAQL query by id: name, canonical name, country code, target type): a :class:`GeoTarget` maps
+to ISO 3166-2 by its country and name through the subdivisions we know (US states and DC, Canadian
+provinces and territories), and the loaders cache what was resolved in the warehouse
+(``geo_targets``), so an id is asked once. A subdivision we do not map keeps its rows at country
+level, as an unknown name or id does.
 
 Unknown names or ids map to ``None``; callers then keep the row at country level (region ``''``)
 rather than guess.
@@ -28,6 +32,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 GOOGLE_COUNTRY_OFFSET = 2000  # Google's country criterion id = 2000 + ISO 3166-1 numeric
 
@@ -96,7 +101,58 @@ def _by_meta_name() -> dict[tuple[str, str], Subdivision]:
     # Meta's region breakdown names DC after its city ("Washington, District of Columbia").
     out[("US", "washington, district of columbia")] = subdivisions()["US-DC"]
     out[("CA", "québec")] = subdivisions()["CA-QC"]
+    # "Yukon Territory" was the territory's name until 2003; older lists still use it.
+    out[("CA", "yukon territory")] = subdivisions()["CA-YT"]
     return out
+
+
+def subdivision_named(country_code: str, name: str) -> Subdivision | None:
+    """The subdivision a platform names in a country ("CA", "Ontario"), or None when we do not map it.
+
+    Names compare without case; the variants platforms are known to use are accepted too (Meta's
+    "Washington, District of Columbia", "Québec").
+    """
+    return _by_meta_name().get((country_code.upper(), name.strip().casefold()))
+
+
+@dataclass(frozen=True)
+class GeoTarget:
+    """One Google Ads geo target constant, as ``geo_target_constant`` (or the seed table) describes it."""
+
+    criterion_id: int
+    name: str
+    canonical_name: str
+    country_code: str
+    target_type: str
+    status: str = "ENABLED"
+
+    @property
+    def iso_3166_2(self) -> str | None:
+        """The subdivision's ISO 3166-2 code when it is one we map (a country or a city is not)."""
+        if self.target_type.casefold() in _NOT_SUBDIVISIONS:
+            return None
+        sub = subdivision_named(self.country_code, self.name)
+        return sub.iso_code if sub else None
+
+    def row(self, now: Any) -> dict[str, Any]:
+        """The ``geo_targets`` row (``now``: when it was resolved)."""
+        return {"criterion_id": self.criterion_id, "name": self.name, "canonical_name": self.canonical_name,
+                "country_code": self.country_code, "target_type": self.target_type, "status": self.status,
+                "iso_3166_2": self.iso_3166_2, "resolved_at": now}
+
+
+# Google target types below or beside the first subdivision level: never a region of our own.
+_NOT_SUBDIVISIONS = frozenset({"country", "city", "county", "dma region", "postal code", "municipality",
+                               "neighborhood", "airport", "university", "city region", "district"})
+
+
+@lru_cache(maxsize=1)
+def seed_geo_targets() -> dict[int, GeoTarget]:
+    """The shipped table (``geo_targets_us.csv``: the US and its states) as geo targets, by id."""
+    status = {"Active": "ENABLED"}
+    return {int(r["criteria_id"]): GeoTarget(int(r["criteria_id"]), r["name"], r["canonical_name"],
+                                             r["country_code"], r["target_type"], status.get(r["status"], r["status"]))
+            for r in google_geo_targets()}
 
 
 def meta_region_code(region_name: str, country_code: str = "US") -> str | None:

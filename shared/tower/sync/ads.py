@@ -44,6 +44,7 @@ from tower.connectors.ads_records import AccountInfo, CampaignRecord, Performanc
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted
 from tower.ports import Warehouse
 from tower.redact import redact
+from tower.sync import geo_targets
 from tower.sync.connect import integrations, mark_integration, open_integration
 from tower.sync.run import RunOptions, SyncPorts
 from tower.sync.state import SyncState, SyncStates
@@ -277,6 +278,7 @@ class AdSync:
         try:
             connector = open_integration(self.ports, account.integ, self.policy, handle_to_product=self._handles,
                                          out_of_time=self.out_of_time)
+            geo_targets.prime(connector, self.ports.warehouse)  # Google: region ids resolved by earlier syncs
             info = connector.account_info()
             today = self.options.today or self.options.now().astimezone(ZoneInfo(info.timezone)).date()
             if hasattr(connector, "today"):
@@ -298,6 +300,7 @@ class AdSync:
                 raise  # worth another task attempt later; a fatal error is not
         finally:
             if connector is not None:
+                geo_targets.keep(connector, self.ports.warehouse, self.options.now())
                 connector.close()
 
     def _run_chunks(self, connector: AdConnector, account: _Account) -> None:

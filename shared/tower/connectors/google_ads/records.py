@@ -4,8 +4,10 @@
   ``conversions`` and ``conversions_value`` are doubles in the account currency.
 * Geography comes from ``user_location_view`` (where the users physically were, which is what
   orders ship to): ``user_location_view.country_criterion_id`` (2840 = US) and
-  ``segments.geo_target_region`` (``geoTargetConstants/21176`` = Texas), mapped with our geotargets
-  table; an empty region means Google could not place it, kept as ``region_code = ''``.
+  ``segments.geo_target_region`` (``geoTargetConstants/21176`` = Texas, ``…/20121`` = Ontario),
+  mapped through the geo target constants the connector knows (the shipped seed, the warehouse's
+  cache, and what it asked the API's ``geo_target_constant`` for); an empty region means Google
+  could not place it, kept as ``region_code = ''``.
 * Google splits one location's traffic over several rows (``targeting_location`` true / false);
   rows with the same campaign × day × country × region are summed.
 """
@@ -40,16 +42,24 @@ def _float_decimal(v: float) -> Decimal:
     return Decimal(repr(float(v))) if v else Decimal(0)
 
 
-def performance_records(rows: Iterable[Any], *, account_id: str, currency: str) -> list[PerformanceRecord]:
-    """``user_location_view`` rows → records, summed per campaign × day × country × region."""
+def performance_records(rows: Iterable[Any], *, account_id: str, currency: str,
+                        geo_targets: Mapping[int, geo.GeoTarget] | None = None) -> list[PerformanceRecord]:
+    """``user_location_view`` rows → records, summed per campaign × day × country × region.
+
+    ``geo_targets`` are the geo target constants known so far (default: the shipped seed); a region id
+    not among them, or one that is no subdivision we map, stays at country level.
+    """
+    targets = geo.seed_geo_targets() if geo_targets is None else geo_targets
     acc: dict[tuple[str, date, str, str], dict[str, Any]] = {}
     for row in rows:
         country = geo.google_country_code(row.user_location_view.country_criterion_id)
         if country is None:
             country = "ZZ"  # a country our table does not know: kept, never dropped
         region_res = row.segments.geo_target_region
-        sub = geo.google_region(region_res) if region_res else None
-        region = sub.iso_code if sub and sub.country_code == country else ""
+        cid = geo.google_criterion_id(region_res) if region_res else None
+        target = targets.get(cid) if cid is not None else None
+        iso = target.iso_3166_2 if target is not None else None
+        region = iso if iso and geo.region_country(iso) == country else ""
         key = (str(row.campaign.id), date.fromisoformat(row.segments.date), country, region)
         a = acc.setdefault(
             key,
@@ -86,6 +96,16 @@ def performance_records(rows: Iterable[Any], *, account_id: str, currency: str) 
             currency=currency,
         )
         for (cid, d, country, region), a in sorted(acc.items())
+    ]
+
+
+def geo_target_records(rows: Iterable[Any]) -> list[geo.GeoTarget]:
+    """``geo_target_constant`` rows → geo targets (``target_type`` is a string; ``status`` an enum)."""
+    return [
+        geo.GeoTarget(int(r.geo_target_constant.id), r.geo_target_constant.name,
+                      r.geo_target_constant.canonical_name, r.geo_target_constant.country_code,
+                      r.geo_target_constant.target_type, _enum_name(r.geo_target_constant, "status"))
+        for r in rows
     ]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tower.connectors import geo
 from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord, to_micros
 from tower.connectors.google_ads import records
 from tower.connectors.google_ads.client import PLATFORM, GoogleAdsApiClient
@@ -22,8 +23,10 @@ class GaqlStream:
     query: str
 
     def render(self, **values: Any) -> str:
-        """The query with its parameters (dates and ids only, validated by their types)."""
-        clean = {k: (v.isoformat() if isinstance(v, date) else int(v)) for k, v in values.items()}
+        """The query with its parameters (dates, ids and lists of ids only, validated by their types)."""
+        clean = {k: (v.isoformat() if isinstance(v, date)
+                     else ", ".join(str(int(i)) for i in v) if isinstance(v, (list, tuple, set, frozenset))
+                     else int(v)) for k, v in values.items()}
         return " ".join(self.query.format(**clean).split())
 
 
@@ -61,6 +64,13 @@ SHOPPING_PRODUCTS = GaqlStream(
     FROM shopping_performance_view WHERE segments.date BETWEEN '{start}' AND '{end}'""",
 )
 AD_FINAL_URLS = GaqlStream("ad_final_urls", "SELECT campaign.id, ad_group_ad.ad.final_urls FROM ad_group_ad")
+GEO_TARGET_CONSTANTS = GaqlStream(
+    "geo_target_constants",
+    """
+    SELECT geo_target_constant.id, geo_target_constant.name, geo_target_constant.canonical_name,
+           geo_target_constant.country_code, geo_target_constant.target_type, geo_target_constant.status
+    FROM geo_target_constant WHERE geo_target_constant.id IN ({ids})""",
+)
 
 
 class GoogleAdsConnector:
@@ -94,6 +104,10 @@ class GoogleAdsConnector:
         self.products_lookback_days = products_lookback_days
         self.today: date | None = None
         self._info: AccountInfo | None = None
+        # Geo target constants known so far, by id: the shipped seed, plus what the loader cached from
+        # earlier syncs; ids still unknown are asked of geo_target_constant and kept in `resolved`.
+        self.geo_targets: dict[int, geo.GeoTarget] = dict(geo.seed_geo_targets())
+        self.resolved: dict[int, geo.GeoTarget] = {}
 
     def account_info(self) -> AccountInfo:
         """Currency and timezone of the customer."""
@@ -141,10 +155,29 @@ class GoogleAdsConnector:
     ) -> list[PerformanceRecord]:
         """Normalised rows for ``[start, end)`` from ``user_location_view``."""
         info = self.account_info()
-        rows = self.client.search(
+        rows = list(self.client.search(
             self.account_id, PERFORMANCE.render(start=start, end=end - timedelta(days=1))
+        ))
+        self.resolve_geo_targets(row.segments.geo_target_region for row in rows)
+        return records.performance_records(rows, account_id=self.account_id, currency=info.currency,
+                                           geo_targets=self.geo_targets)
+
+    def resolve_geo_targets(self, resource_names: Iterable[str]) -> list[geo.GeoTarget]:
+        """Ask ``geo_target_constant`` for the region ids not known yet (one query); what it answered.
+
+        An id the API does not return stays unknown (its rows stay at country level) and is asked again
+        by the next sync.
+        """
+        ids = {geo.google_criterion_id(r) for r in resource_names if r} - {None} - set(self.geo_targets)
+        if not ids:
+            return []
+        found = records.geo_target_records(
+            self.client.search(self.account_id, GEO_TARGET_CONSTANTS.render(ids=sorted(i for i in ids if i)))
         )
-        return records.performance_records(rows, account_id=self.account_id, currency=info.currency)
+        for target in found:
+            self.geo_targets[target.criterion_id] = target
+            self.resolved[target.criterion_id] = target
+        return found
 
     # -- budgets -------------------------------------------------------------------------------
     def _budget_row(self, campaign_id: str) -> Any:

@@ -8,7 +8,8 @@ request/response messages.
 
 * ``SearchStream`` runs a small GAQL interpreter (``SELECT ... FROM resource WHERE ... [ORDER BY]
   [LIMIT]``) over ``customer``, ``campaign``, ``user_location_view``, ``geographic_view``,
-  ``shopping_performance_view`` and ``ad_group_ad``, and streams the rows in batches of
+  ``shopping_performance_view``, ``ad_group_ad`` and ``geo_target_constant`` (the sandbox's own table
+  of the US states and the Canadian provinces: :func:`geo_target_constants`), and streams the rows in batches of
   ``batch_size`` with a ``field_mask``. A field the resource does not have, or ``segments.date``
   without a finite date range, is refused as the API does (``INVALID_ARGUMENT`` + ``QueryError``).
 * Auth: the OAuth ``authorization: Bearer`` call credential and the ``developer-token`` header are
@@ -24,13 +25,15 @@ request/response messages.
 
 from __future__ import annotations
 
+import csv
 import re
 import uuid
 from collections.abc import Iterator
 from concurrent import futures
 from datetime import date
 from decimal import Decimal
-from importlib import import_module
+from functools import lru_cache
+from importlib import import_module, resources
 from typing import Any
 
 from tower.connectors import geo
@@ -103,6 +106,15 @@ RESOURCE_FIELDS: dict[str, set[str]] = {
         "metrics.cost_micros",
     },
     "ad_group_ad": {"campaign.id", "ad_group_ad.ad.id", "ad_group_ad.ad.final_urls"},
+    "geo_target_constant": {
+        "geo_target_constant.id",
+        "geo_target_constant.resource_name",
+        "geo_target_constant.name",
+        "geo_target_constant.canonical_name",
+        "geo_target_constant.country_code",
+        "geo_target_constant.target_type",
+        "geo_target_constant.status",
+    },
 }
 _QUERY = re.compile(
     r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<resource>\w+)"
@@ -111,6 +123,26 @@ _QUERY = re.compile(
 )
 _BETWEEN = re.compile(r"(\S+)\s+BETWEEN\s+'([^']*)'\s+AND\s+'([^']*)'", re.IGNORECASE)
 _COND = re.compile(r"^(\S+)\s*(=|!=|>=|<=|>|<|IN|NOT IN)\s*(.+)$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def geo_target_constants() -> list[dict[str, Any]]:
+    """The sandbox's own geo target constants (``geo_target_constants.csv`` beside this module): the US and
+    its states as Google publishes them, Canada and its provinces and territories.
+
+    The Canadian ids run 20113 Alberta … 20125 Yukon in the order of the provinces' postal abbreviations
+    (AB BC MB NB NL NS NT NU ON PE QC SK YT), as Google numbers the US states by theirs; 20114 British
+    Columbia and 20121 Ontario are the ids the product's issue cites. The product never relies on them:
+    it asks ``geo_target_constant`` (this table, here) for the name and country of any id it meets.
+    """
+    text = resources.files(__package__).joinpath("geo_target_constants.csv").read_text(encoding="utf-8")
+    return [{**r, "criterion_id": int(r["criterion_id"])} for r in csv.DictReader(text.splitlines())]
+
+
+@lru_cache(maxsize=1)
+def region_criterion_ids() -> dict[str, int]:
+    """ISO 3166-2 code → the criterion id this sandbox reports a region under."""
+    return {t["iso_3166_2"]: t["criterion_id"] for t in geo_target_constants() if t["iso_3166_2"]}
 
 
 class GaqlError(Exception):
@@ -499,6 +531,19 @@ class GoogleAdsSandbox:
                             }
                         )
             return out
+        if resource == "geo_target_constant":
+            return [
+                {
+                    "geo_target_constant.id": t["criterion_id"],
+                    "geo_target_constant.resource_name": f"geoTargetConstants/{t['criterion_id']}",
+                    "geo_target_constant.name": t["name"],
+                    "geo_target_constant.canonical_name": t["canonical_name"],
+                    "geo_target_constant.country_code": t["country_code"],
+                    "geo_target_constant.target_type": t["target_type"],
+                    "geo_target_constant.status": t["status"],
+                }
+                for t in geo_target_constants()
+            ]
         if resource == "ad_group_ad":
             domain = acct.shop_domain or f"{acct.brand_id}.myshopify.com"
             out = []
@@ -525,8 +570,8 @@ class GoogleAdsSandbox:
             if not dates[0] <= d <= dates[1]:
                 continue
             for r in sorted(rows, key=lambda x: (x["country_code"], x["region_code"])):
-                sub = geo.subdivisions().get(r["region_code"]) if r["region_code"] else None
-                region = f"geoTargetConstants/{sub.google_criterion_id}" if sub else ""
+                gid = region_criterion_ids().get(r["region_code"]) if r["region_code"] else None
+                region = f"geoTargetConstants/{gid}" if gid else ""
                 cost = to_micros(Decimal(r.get("spend_amount") or 0))
                 imps, clicks = int(r.get("impressions") or 0), int(r.get("clicks") or 0)
                 base = {
