@@ -18,7 +18,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.slow
+# one group: under `pytest -n 2 --dist loadgroup` the tests share one worker, so the harness runs once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability")]
 
 
 @pytest.fixture(scope="module")
