@@ -245,7 +245,7 @@ class BigQueryWarehouse:
              timeout_s: float | None = None) -> list[dict[str, Any]]:
         """Every BigQuery job runs on its own; the timeout becomes the job's own timeout."""
         result = self._run(sql, params, timeout_s=timeout_s).to_arrow(create_bqstorage_client=False)
-        return result.to_pylist()  # type: ignore[no-any-return]
+        return result.to_pylist()
 
     def read_confined(self, sql: str, params: Mapping[str, Any] | None,
                       confinement: Confinement) -> list[dict[str, Any]]:
@@ -261,7 +261,7 @@ class BigQueryWarehouse:
                 raise PortError(f"the query reads {ref.dataset_id}.{ref.table_id}, which it may not")
         result = self._run(sql, params, timeout_s=confinement.timeout_s,
                            maximum_bytes_billed=int(confinement.max_bytes_billed))
-        return result.to_arrow(create_bqstorage_client=False).to_pylist()  # type: ignore[no-any-return]
+        return result.to_arrow(create_bqstorage_client=False).to_pylist()
 
     def merge(self, table: str, rows: pa.Table | Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
         """Upsert rows on keys: load to staging, dedupe (last row per key wins), MERGE, drop."""

@@ -225,6 +225,11 @@ def check_query(q: DocQuery) -> None:
         raise PortError(f"limit must be >= 0, got {q.limit}")
 
 
+def _by_field(field_path: str) -> Callable[[tuple[str, dict[str, Any]]], tuple[Any, ...]]:
+    """A sort key on one field of (doc id, data) pairs, in Firestore's order of values."""
+    return lambda pair: sort_key(field_value(pair[1], field_path))
+
+
 def run_query(q: DocQuery, docs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
     """Filter, order and limit (doc id, data) pairs of one collection by Firestore's rules."""
     found = [(i, d) for i, d in docs if all(matches(d, w) for w in q.where)]
@@ -238,7 +243,7 @@ def run_query(q: DocQuery, docs: list[tuple[str, dict[str, Any]]]) -> list[tuple
     last_desc = bool(order) and order[-1][1] == "desc"
     found.sort(key=lambda p: p[0].encode("utf-8"), reverse=last_desc)
     for f, direction in reversed(order):
-        found.sort(key=lambda p, f=f: sort_key(field_value(p[1], f)), reverse=direction == "desc")
+        found.sort(key=_by_field(f), reverse=direction == "desc")
     return found if q.limit is None else found[: q.limit]
 
 

@@ -41,14 +41,14 @@ class PubSubBus:
     ) -> None:
         if not project:
             raise PortError("pubsub bus needs a project: TOWER_BUS=pubsub://PROJECT")
-        from google.cloud import pubsub_v1
+        from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 
         self.project = project
         self.max_attempts = max_attempts
         self.deliver_twice = deliver_twice
         self.ack_deadline_seconds = ack_deadline_seconds
-        self._publisher = publisher or pubsub_v1.PublisherClient()
-        self._subscriber = subscriber or pubsub_v1.SubscriberClient()
+        self._publisher = publisher or PublisherClient()
+        self._subscriber = subscriber or SubscriberClient()
         self._handlers: dict[str, tuple[str, Handler, bool]] = {}  # sub -> (topic, handler, has DLQ)
         self._failures: dict[tuple[str, str], int] = {}
         self._acks: dict[tuple[str, str], int] = {}

@@ -94,4 +94,4 @@ def run_with_timeout(work: Callable[[], T], timeout_s: float | None, stop: Calla
         raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped")
     if "error" in result:
         raise result["error"]
-    return result["value"]  # type: ignore[no-any-return]
+    return result["value"]

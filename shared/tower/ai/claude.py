@@ -239,5 +239,5 @@ def resolve_client(runtime: Runtime, client: Any) -> ClaudeClient | None:
     if client is None:
         return client_for(runtime)
     if callable(client) and not hasattr(client, "create"):
-        return client()  # type: ignore[no-any-return]
-    return client  # type: ignore[no-any-return]
+        return client()
+    return client

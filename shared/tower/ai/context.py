@@ -20,12 +20,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
+from tower import periods
 from tower.ai.tokens import count_json_tokens
 from tower.decisions.inputs import AlignmentRow, BrandFacts, PeriodRow, StockPosition, pooled_share
 from tower.decisions.scoring import iso_week
+from tower.periods import Period
 
 DEFAULT_CAPS: dict[str, int] = {
     "top_regions": 5,
@@ -148,7 +149,7 @@ def _misalignments(rows: Iterable[AlignmentRow], cap: int, kinds: tuple[str, ...
     for r in rows:
         if r.mismatch in kinds:
             groups[(r.product_id, r.mismatch)].append(r)
-    items = []
+    items: list[dict[str, Any]] = []
     for (_, kind), rs in groups.items():
         covers = [r.days_of_cover for r in rs if r.days_of_cover is not None]
         spend = sum(r.spend for r in rs)
@@ -247,6 +248,10 @@ def build_context(
         caps[longest] = max(1, caps[longest] // 2)
 
 
+def _days(period: Period) -> dict[str, str]:
+    return {"first_day": period.start.isoformat(), "last_day": period.last_day.isoformat()}
+
+
 def _build(facts: BrandFacts, recommendations: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]],
            caps: Mapping[str, int], min_region_spend: float, within_days: float) -> dict[str, Any]:
     today = facts.today
@@ -259,10 +264,8 @@ def _build(facts: BrandFacts, recommendations: Sequence[Mapping[str, Any]], aler
         "brand": {"name": clean_text(facts.brand_name or facts.brand_id, 60), "currency": facts.currency},
         "week": iso_week(today),
         "period": {
-            "current_week": {"first_day": (today - timedelta(days=7)).isoformat(),
-                             "last_day": (today - timedelta(days=1)).isoformat()},
-            "previous_week": {"first_day": (today - timedelta(days=14)).isoformat(),
-                              "last_day": (today - timedelta(days=8)).isoformat()},
+            "current_week": _days(periods.resolve("last_week", today)),
+            "previous_week": _days(periods.resolve("week_before", today)),
         },
         "performance": {
             "current_week": cur,

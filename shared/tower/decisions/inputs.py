@@ -15,8 +15,12 @@ from typing import Any, Protocol
 
 
 class _Shared(Protocol):
-    spend: float
-    spend_share: float
+    # Read-only members: the rows are frozen dataclasses.
+    @property
+    def spend(self) -> float: ...
+
+    @property
+    def spend_share(self) -> float: ...
 
 
 def pooled_share(rows: Iterable[_Shared]) -> float:

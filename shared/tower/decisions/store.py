@@ -19,7 +19,7 @@ rebuilds of the same week: its id is stable, and only ``open`` cards are refresh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -44,7 +44,7 @@ def rec_path(brand_id: str, rec_id: str) -> str:
 
 
 def save_recommendations(
-    store: DocumentStore, brand_id: str, week: str, data_version: str, cards: list[Mapping[str, Any]], now: datetime
+    store: DocumentStore, brand_id: str, week: str, data_version: str, cards: Sequence[Mapping[str, Any]], now: datetime
 ) -> dict[str, list[str]]:
     """Write this run's ranked cards for the week.
 

@@ -80,7 +80,7 @@ def load(relative: str) -> str:
     return (SQL_DIR / relative).read_text()
 
 
-def parse_bigquery(sql: str) -> list[exp.Expression]:
+def parse_bigquery(sql: str) -> list[exp.Expr]:
     """Parse BigQuery-dialect SQL (raises sqlglot.ParseError on anything BigQuery would reject)."""
     return [e for e in sqlglot.parse(sql, read="bigquery") if e is not None]
 

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from graphql import GraphQLError, GraphQLSchema
 
-    from tower.config import Settings
-
 #: shared/tower/connectors/shopify/schema.py → parents[4] is the repository root.
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -33,11 +31,6 @@ def schema_path(version: str, configured: str | Path = "") -> Path:
     if configured:
         return Path(configured)
     return SHARED_DIR / "schemas" / "shopify" / f"admin-{version}.graphql"
-
-
-def schema_path_for(settings: Settings) -> Path:
-    """The SDL file the settings point at (``TOWER_SHOPIFY_ADMIN_SCHEMA`` or the default)."""
-    return schema_path(settings.shopify_api_version, settings.shopify_admin_schema)
 
 
 _build_lock = threading.Lock()
@@ -107,11 +100,11 @@ def deprecated_fields_used(schema: GraphQLSchema, document: str) -> list[str]:
     info = TypeInfo(schema)
 
     class _Deprecations(Visitor):
-        def enter_field(self, node, *_args):  # type: ignore[no-untyped-def]
+        def enter_field(self, node, *_args):
             field = info.get_field_def()
             parent = info.get_parent_type()
             if field is not None and field.deprecation_reason:
-                found.append(f"{get_named_type(parent).name}.{node.name.value}")  # type: ignore[union-attr]
+                found.append(f"{get_named_type(parent).name}.{node.name.value}")
 
     visit(parse(document), TypeInfoVisitor(info, _Deprecations()))
     return found
