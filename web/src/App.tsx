@@ -1,0 +1,102 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api } from "./api/client";
+import { Dashboard } from "./pages/Dashboard";
+import { Help } from "./pages/Help";
+import { Overview } from "./pages/Overview";
+import { SignIn } from "./pages/SignIn";
+import { Link, matchRoute, navigate, useFocusOnNavigate, useLocation } from "./lib/router";
+
+function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => void }) {
+  return (
+    <header className="site-header">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Link to="/" className="logo">
+        <svg viewBox="0 0 32 32" width="24" height="24" aria-hidden="true" focusable="false">
+          <rect width="32" height="32" rx="6" fill="currentColor" />
+          <path d="M16 5v22M9 12h14M12 27h8" stroke="#fff" strokeWidth="3" strokeLinecap="round" />
+        </svg>
+        <span>Control Tower</span>
+      </Link>
+      <nav aria-label="Main" className="site-nav">
+        <Link to="/help">Help</Link>
+        {signedIn ? (
+          <button type="button" className="button button-small button-quiet" onClick={onSignOut}>
+            Sign out
+          </button>
+        ) : null}
+      </nav>
+    </header>
+  );
+}
+
+export function App() {
+  const { path } = useLocation();
+  const route = matchRoute(path);
+  const [signedIn, setSignedIn] = useState(api.signedIn);
+  const [resuming, setResuming] = useState(true);
+  const main = useRef<HTMLElement | null>(null);
+
+  useEffect(() => {
+    api.onUnauthorized = () => setSignedIn(false);
+    // A reload keeps a cookie session (when the API offers one); a key held in memory is gone.
+    void api.resume().then((ok) => {
+      if (ok) setSignedIn(true);
+      setResuming(false);
+    });
+  }, []);
+
+  useEffect(() => {
+    main.current = document.getElementById("main");
+  });
+  useFocusOnNavigate(main, path);
+
+  const signOut = useCallback(() => {
+    void api.signOut().then(() => {
+      setSignedIn(false);
+      navigate("/");
+    });
+  }, []);
+
+  let screen;
+  if (route.name === "help") {
+    screen = <Help topicId={route.topic} />;
+  } else if (resuming) {
+    screen = <main id="main" className="page" tabIndex={-1} aria-busy="true" />;
+  } else if (!signedIn || route.name === "signin") {
+    screen = (
+      <SignIn
+        onSignedIn={() => {
+          setSignedIn(true);
+          if (route.name === "signin") navigate("/");
+        }}
+      />
+    );
+  } else if (route.name === "overview") {
+    screen = <Overview />;
+  } else if (route.name === "brand") {
+    screen = <Dashboard key={route.brandId} brandId={route.brandId} />;
+  } else {
+    screen = (
+      <main id="main" className="page" tabIndex={-1}>
+        <h1>Page not found</h1>
+        <p>
+          <Link to="/">Go to your brands</Link>
+        </p>
+      </main>
+    );
+  }
+
+  return (
+    <>
+      <Header signedIn={signedIn} onSignOut={signOut} />
+      {screen}
+      <footer className="site-footer">
+        <p className="muted small">
+          Control Tower · ad spend tied to inventory and margin · <Link to="/help/getting-started">Getting started</Link>
+        </p>
+      </footer>
+    </>
+  );
+}
