@@ -50,6 +50,7 @@ bench: $(STAMP) $(TOOLS_STAMP)
 	$(PY) bench/models.py
 	$(PY) bench/ai_context.py
 	$(PY) bench/reliability.py
+	$(PY) bench/scale.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests bench
