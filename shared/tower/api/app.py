@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
-from tower.api import agency, brands, health, openapi, page
+from tower.api import agencies, agency, brand_settings, brands, health, openapi, page
 from tower.api.auth import authenticate
 from tower.api.errors import ApiError, register_error_handlers
 from tower.api.headers import add_security_headers, quiet_request_handler
@@ -126,7 +126,7 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     def _secure(response: Response) -> Response:
         return add_security_headers(response, request)
 
-    for bp in (health.bp, openapi.bp, brands.bp, agency.bp, page.bp):
+    for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, agency.bp, agencies.bp, page.bp):
         app.register_blueprint(bp)
     return app
 

@@ -2,7 +2,9 @@
 
 ``api_keys/{sha256 hex}`` holds ``{"name", "created_at", "key_prefix"}`` and the key's scope: either
 ``"agency_id"`` (every brand the agency document ``agencies/{id}`` lists, read at request time so a
-brand added to the agency is visible at once) or ``"brand_ids"`` (those brands only). The key itself
+brand added to the agency is visible at once), ``"brand_ids"`` (those brands only) or ``"operator"``
+(whoever runs the deployment: it may register agencies and attach brands to them, and reads no
+brand's data). The key itself
 is never stored or logged; ``key_prefix`` (its first characters) lets a person tell keys apart.
 
 A key is 32 random bytes, so a plain SHA-256 is the right hash: there is nothing to brute-force
@@ -37,28 +39,33 @@ def hash_key(key: str) -> str:
 
 
 def create_api_key(store: DocumentStore, *, agency_id: str | None = None, brand_ids: list[str] | None = None,
-                   name: str, now: datetime | None = None) -> str:
-    """Issue a key scoped to an agency or to brands; return the plain key (shown once, never stored).
+                   name: str, now: datetime | None = None, operator: bool = False) -> str:
+    """Issue a key scoped to an agency, to brands or to the operator; return the plain key (shown once, never stored).
+
+    Six parameters: the store, then one keyword per scope and the key's name and time.
 
     Args:
         store: The document store (``api_keys`` collection).
         agency_id: Scope: every brand of this agency.
-        brand_ids: Scope: these brands (give either this or ``agency_id``).
+        brand_ids: Scope: these brands.
         name: Who or what the key is for (shown in logs and on decisions as ``api:<name>``).
         now: Creation time.
+        operator: Scope: the deployment's operator (agencies and their brands; no brand's data).
 
     Raises:
-        BadApiKeyRequest: Neither or both scopes, an empty brand id or an empty name.
+        BadApiKeyRequest: Not exactly one scope, an empty brand id or an empty name.
     """
     brands = sorted({b.strip() for b in brand_ids or []})
-    if bool(agency_id) == bool(brands):
-        raise BadApiKeyRequest("give exactly one scope: an agency id or one or more brand ids")
+    if sum((bool(agency_id), bool(brands), operator)) != 1:
+        raise BadApiKeyRequest("give exactly one scope: an agency id, one or more brand ids, or operator")
     if brand_ids is not None and any(not b.strip() for b in brand_ids):
         raise BadApiKeyRequest("brand ids must not be empty")
     if not (name or "").strip():
         raise BadApiKeyRequest("the key needs a name (who or what it is for)")
     doc: dict[str, Any] = {"name": name.strip(), "created_at": now or datetime.now(UTC)}
-    if agency_id:
+    if operator:
+        doc["operator"] = True
+    elif agency_id:
         doc["agency_id"] = agency_id.strip()
     else:
         doc["brand_ids"] = brands
@@ -77,6 +84,7 @@ class Caller:
     key_hash: str
     agency_id: str | None
     brand_ids: frozenset[str] = field(default_factory=frozenset)
+    operator: bool = False
 
     @property
     def actor(self) -> str:
@@ -119,7 +127,8 @@ def authenticate(store: DocumentStore, header: str | None) -> Caller:
         brands = frozenset(str(b) for b in agency.get("brand_ids") or [])
     else:
         brands = frozenset(str(b) for b in doc.get("brand_ids") or [])
-    return Caller(name=str(doc.get("name") or "key"), key_hash=key_hash, agency_id=agency_id, brand_ids=brands)
+    return Caller(name=str(doc.get("name") or "key"), key_hash=key_hash, agency_id=agency_id, brand_ids=brands,
+                  operator=doc.get("operator") is True)
 
 
 def check_scope(caller: Caller, brand_id: str) -> None:
@@ -129,3 +138,15 @@ def check_scope(caller: Caller, brand_id: str) -> None:
     """
     if not caller.may_see(brand_id):
         raise ApiError(403, "forbidden", f"this API key does not cover brand {brand_id!r}")
+
+
+def check_operator(caller: Caller, what: str) -> None:
+    """403 unless the caller's key is the operator's.
+
+    Args:
+        caller: Who is calling.
+        what: What was asked ("register an agency"), for the message.
+    """
+    if not caller.operator:
+        raise ApiError(403, "forbidden", f"only an operator key may {what} "
+                       "(tower api-key create --operator); agency and brand keys cannot")

@@ -41,6 +41,39 @@ class AskBody(_Body):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, in plain words.")
 
 
+class AgencyBody(_Body):
+    """``POST /api/agencies``: register an agency (or rename it)."""
+
+    agency_id: str = Field(min_length=1, max_length=63, description="Lower-case letters, digits, '-' or '_'.")
+    name: str = Field(min_length=1, max_length=200, description="Display name.")
+
+
+class AttachBody(_Body):
+    """``POST /api/agencies/{agency_id}/brands``: attach registered brands to the agency."""
+
+    brand_ids: list[str] = Field(min_length=1, max_length=500, description="Registered brands' ids.")
+
+
+class SettingsBody(_Body):
+    """``PUT /api/brands/{brand_id}/settings``: set and unset what only the merchant knows."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    set: dict[str, float | int | str] = Field(default_factory=dict, description="Name → value, e.g. "
+                                              "{\"fulfillment_cost_per_order\": 6.5, \"rules.reduce_roas_below\": 2}.")
+    unset: list[str] = Field(default_factory=list, description="Names taken back to the deployment's default.")
+
+
+class RegionRuleBody(_Body):
+    """``PUT /api/brands/{brand_id}/location-regions/{region_code}``: which location serves the region."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    location_id: str = Field(min_length=1, max_length=200, description="The location's id, number or name.")
+    fulfillment_cost: float | None = Field(default=None, ge=0, description="Per-order fulfilment cost to the "
+                                           "region, store currency.")
+
+
 def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": properties, **extra}
     if required:
@@ -121,6 +154,19 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "AgencyOverview": _obj({"agency": {"type": ["object", "null"]},
                             "brands": {"type": "array", "items": {"$ref": "#/components/schemas/AgencyBrand"}}},
                            ["brands"]),
+    "Agency": _obj({"agency_id": _STR, "name": _STR, "brand_ids": {"type": "array", "items": _STR},
+                    "created_at": _STR, "updated_at": _STR}, ["agency_id", "name", "brand_ids"]),
+    "Agencies": _obj({"agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"}}},
+                     ["agencies"]),
+    "BrandSettings": _obj({"brand_id": _STR, "stored": {"type": "object"}, "effective": {"type": "object"}},
+                          ["brand_id", "stored", "effective"]),
+    "RegionRule": _obj({"country_code": _STR, "region_code": _STR, "location_id": _STR,
+                        "fulfillment_cost_amount": _NUM_OR_NULL, "updated_at": _STR_OR_NULL},
+                       ["region_code", "location_id"]),
+    "RegionRules": _obj({"brand_id": _STR, "rules": {"type": "array",
+                                                     "items": {"$ref": "#/components/schemas/RegionRule"}}},
+                        ["brand_id", "rules"]),
+    "Removed": _obj({"removed": {"type": "boolean"}}, ["removed"]),
     "Health": _obj({"status": {"const": "ok"}}, ["status"]),
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document."},
 }

@@ -1,6 +1,6 @@
 """The ``tower`` command: set up, sync, build, inspect and demo Control Tower.
 
-One module per noun (``brands``, ``connect``, ``sync``, ``fx``, ``sql``, ``recommendations``, ``alerts``,
+One module per noun (``brands``, ``agencies``, ``connect``, ``sync``, ``fx``, ``sql``, ``recommendations``, ``alerts``,
 ``summary``, ``ask``, ``ai``, ``api-key``; ``init`` and ``settings`` in ``setup``); they print through
 :mod:`tower.cli.output` and read their input through :mod:`tower.cli.inputs`, never through this
 module. Installed packages add commands through the ``tower.plugins`` entry point group (the
@@ -21,6 +21,7 @@ import typer
 
 from tower.adapters.local_secrets import SecretsKeyError
 from tower.cli import (
+    agencies,
     ai,
     alerts,
     api_key,
@@ -74,6 +75,7 @@ app.command("alerts")(alerts.alerts_cmd)
 app.command("summary")(summary.summary_cmd)
 app.command("ask")(ask.ask_cmd)
 app.add_typer(brands.app, name="brands")
+app.add_typer(agencies.app, name="agencies")
 app.add_typer(connect.app, name="connect")
 app.add_typer(sync.app, name="sync")
 app.add_typer(fx.app, name="fx")
