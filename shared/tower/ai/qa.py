@@ -14,15 +14,12 @@ best last month?", "Why did my revenue drop this week?", "Which regions are perf
 month?", and stock, channel and campaign questions) to the named queries and answers with numbers,
 and says plainly when it cannot answer.
 
-Periods (store-local dates, half-open ``[start, end)``, ``today`` excluded as it is in progress):
-"this week" / "past week" = the 7 days before today; "last week" = the 7 before those; "this month"
-= the 1st to yesterday; "last month" = the previous calendar month; "last N days"; "yesterday";
-"this year" / "last year"; anything else = the last 30 days.
+Periods come from the one vocabulary, :mod:`tower.periods` ("last week" is the 7 days ending
+yesterday, as on the page and in the weekly summary); the model is handed them resolved for today.
 """
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from tower import periods
 from tower import sql as sqlfiles
 from tower.ai import narrator
 from tower.ai.claude import ClaudeClient, resolve_client
@@ -42,6 +40,7 @@ from tower.ai.tokens import compact_json
 from tower.ai.usage import CallUsage, fallback_usage, record
 from tower.brands import brand_row
 from tower.names import AD_PLATFORMS
+from tower.periods import Period
 from tower.ports import Confinement, PortError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower.runtime import Runtime
 
 MAX_QUESTION_CHARS = 500
-MAX_PERIOD_DAYS = 400
+MAX_PERIOD_DAYS = periods.MAX_DAYS
 
 
 class AskError(ValueError):
@@ -252,51 +251,9 @@ def run_model_select(warehouse: Warehouse, sql: str, brand_id: str, settings: Se
 # --- periods and the deterministic planner ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
-    """A half-open window of store-local dates and how to call it."""
-
-    start: date
-    end: date
-    label: str
-
-
-def _month_start(d: date) -> date:
-    return d.replace(day=1)
-
-
 def parse_period(question: str, today: date) -> Period:
-    """The period a question speaks of (see the module docstring); default the last 30 days."""
-    q = question.lower()
-
-    def span(start: date, end: date, name: str) -> Period:
-        last = end - timedelta(days=1)
-        return Period(start, end, f"{name} ({start.isoformat()} to {last.isoformat()})")
-
-    m = re.search(r"\b(?:last|past|previous)\s+(\d{1,3})\s+days?\b", q)
-    if m and 0 < int(m.group(1)) <= MAX_PERIOD_DAYS:
-        n = int(m.group(1))
-        return span(today - timedelta(days=n), today, f"the last {n} days")
-    if "yesterday" in q:
-        return span(today - timedelta(days=1), today, "yesterday")
-    if re.search(r"\b(last|previous)\s+week\b", q):
-        return span(today - timedelta(days=14), today - timedelta(days=7), "last week")
-    if re.search(r"\b(this|past|current)\s+week\b|\blast\s+7\s+days\b", q):
-        return span(today - timedelta(days=7), today, "this week")
-    if re.search(r"\b(last|previous)\s+month\b", q):
-        end = _month_start(today)
-        start = _month_start(end - timedelta(days=1))
-        return span(start, end, f"last month, {calendar.month_name[start.month]}")
-    if re.search(r"\b(this|current)\s+month\b|\bmonth\s+to\s+date\b", q):
-        start = _month_start(today)
-        if start == today:  # the 1st: the month has no complete day yet, so use last month
-            start = _month_start(today - timedelta(days=1))
-        return span(start, today, "this month")
-    if re.search(r"\b(last|previous)\s+year\b", q):
-        return span(date(today.year - 1, 1, 1), date(today.year, 1, 1), "last year")
-    if re.search(r"\b(this|current)\s+year\b|\byear\s+to\s+date\b", q):
-        return span(date(today.year, 1, 1), today, "this year")
-    return span(today - timedelta(days=30), today, "the last 30 days")
+    """The period a question speaks of, by the one vocabulary (:mod:`tower.periods`)."""
+    return periods.in_text(question, today)
 
 
 @dataclass(frozen=True)
@@ -327,8 +284,8 @@ def plan_question(question: str, today: date) -> Plan | None:
     moved = {"drop", "dropped", "down", "fall", "fell", "decline", "declined", "lower", "change", "changed", "why",
              "rise", "rose", "up", "increase", "increased"}
     if words & {"revenue", "sales"} and words & moved:
-        end = period.end if period.label.startswith(("this week", "last week")) else today
-        wow = Period(end - timedelta(days=7), end, f"the week to {(end - timedelta(days=1)).isoformat()}")
+        end = period.end if period.name in ("last_week", "week_before", "yesterday") else today
+        wow = periods.span("week_to", end - timedelta(days=7), end, "the week")
         return Plan("week_over_week", {"end_date": end.isoformat()}, wow)
     if words & {"stock", "inventory", "cover", "stockout", "stockouts", "overstock", "overstocked"} or "run out" in q:
         return Plan("stock_cover", {"end_date": today.isoformat()}, period)
@@ -527,7 +484,9 @@ def ask(
         currency, brand_name = b["currency"], brand_name or b["brand_name"]
     claude = resolve_client(runtime, client)
     runner = ToolRunner(runtime.warehouse, settings, brand_id)
-    data = {"today": today.isoformat(), "brand": clean_text(brand_name or brand_id, 60), "currency": currency}
+    data = {"today": today.isoformat(), "brand": clean_text(brand_name or brand_id, 60), "currency": currency,
+            # the words for time as the page and the summary mean them: tool dates follow these
+            "periods": periods.vocabulary(today)}
 
     def fallback() -> str:
         return deterministic_answer(runner, q, today, currency)

@@ -115,7 +115,7 @@ def test_its_alert_explanations_pass_the_products_check(sdk: anthropic.Anthropic
     ("How are my TikTok campaigns doing in the last 14 days?", "campaign_detail",
      {"start_date": "2026-11-09", "channel": "tiktok"}),
     ("How is each channel doing last week?", "channel_performance",
-     {"start_date": "2026-11-09", "end_date": "2026-11-16"}),
+     {"start_date": "2026-11-16", "end_date": "2026-11-23"}),
 ])
 def test_keyword_rules_pick_a_tool_and_fill_its_schema(sdk: anthropic.Anthropic, question: str, tool: str,
                                                        inputs: dict[str, Any]) -> None:

@@ -260,9 +260,11 @@ def period_of(question: str, today: date) -> Period:
         return Period(today - timedelta(days=int(n.group(1))), today)
     if "yesterday" in q:
         return Period(today - timedelta(days=1), today)
-    if re.search(r"\b(?:last|previous)\s+week\b", q):
+    # As the request's <data> "periods" define them (the product sends its vocabulary): last week is
+    # the 7 days ending yesterday, the week before the 7 before those.
+    if re.search(r"\b(?:previous\s+week|week\s+before)\b", q):
         return Period(today - timedelta(days=14), today - timedelta(days=7))
-    if re.search(r"\b(?:this|past)\s+week\b", q):
+    if re.search(r"\b(?:last|this|past)\s+week\b", q):
         return Period(today - timedelta(days=7), today)
     month_start = today.replace(day=1)
     if re.search(r"\b(?:last|previous)\s+month\b", q):
