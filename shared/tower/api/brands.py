@@ -27,6 +27,18 @@ from tower.analytics.snapshots import (
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
+from tower.api.ranges import (
+    METRICS,
+    RANGE_PARAMS,
+    RANGE_QUERY,
+    Range,
+    daily_series,
+    default_range,
+    parse_range,
+    range_dashboard,
+    range_drilldown,
+    refuse_unknown,
+)
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.api.schemas import AcceptBody, AskBody, DismissBody, UndoBody
 from tower.brands import brand_row, local_date
@@ -156,20 +168,60 @@ def _today() -> date:
     return date.fromisoformat(g.brand["today"])
 
 
+def _chosen_range(extra: tuple[str, ...] = ()) -> Range | None:
+    """The request's range (None: the default), after refusing parameters the route does not take."""
+    refuse_unknown(request.args.keys(), RANGE_PARAMS + extra)
+    return parse_range(request.args, _today())
+
+
 @bp.get("/dashboard")
-@operation("Everything the brand's dashboard shows.", response="Dashboard", errors=(404,))
+@operation("Everything the brand's dashboard shows, for the latest week or a chosen range.", response="Dashboard",
+           errors=(400, 404, 503), query=RANGE_QUERY)
 def dashboard(brand_id: str) -> ResponseReturnValue:
     """The cached weekly summary, this week's open recommendations (best first), the performance
-    snapshot (this period against the one before) and the open alerts (most severe first)."""
+    snapshot (this period against the one before), the tiles and the open alerts (most severe first).
+
+    Without a range the snapshot is the one the models built for the latest week; with ``start`` and
+    ``end`` or ``period`` (and ``compare``) the snapshot and tiles are read for that range."""
     runtime = current_runtime()
+    chosen = _chosen_range()
     _, recs = current_recommendations(runtime.store, brand_id)
+    shown = chosen or default_range(_today())
+    ranged = range_dashboard(runtime.warehouse, brand_id, shown, attribution_model=runtime.settings.attribution_model,
+                             currency=g.brand["currency"])
     return {
         "brand": g.brand,
         "summary": summary_card(latest_summary(runtime.store, brand_id)),
         "recommendations": recs[: runtime.settings.recommend_top_n],
-        "performance_snapshot": performance(runtime, brand_id, _today()),
+        "performance_snapshot": ranged["performance_snapshot"] if chosen else performance(runtime, brand_id, _today()),
         "alerts": list_alerts(runtime.store, brand_id),
+        "tiles": ranged["tiles"],
+        "range": shown.to_dict(),
     }
+
+
+@bp.get("/series")
+@operation("Day-by-day figures for charts, per channel, over the latest week or a chosen range.", response="Series",
+           errors=(400, 404, 503),
+           query={**RANGE_QUERY,
+                  "metric": {"schema": {"enum": list(METRICS)}, "example": "spend",
+                             "description": "The figure of each channel's points (default revenue)."},
+                  "channel": {"schema": {"enum": list(AD_PLATFORMS)}, "example": "meta",
+                              "description": "One channel only (default every channel)."}})
+def series(brand_id: str) -> ResponseReturnValue:
+    """One point per day of the range (zero-filled) for each channel, and every figure per day summed
+    over the channels (``days``) and for the comparison period (``compare_days``)."""
+    chosen = _chosen_range(("metric", "channel")) or default_range(_today())
+    metric = request.args.get("metric", "revenue")
+    if metric not in METRICS:
+        raise ApiError(400, "bad_parameter", f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+    channel = request.args.get("channel", "")
+    if channel and channel not in AD_PLATFORMS:
+        raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
+    runtime = current_runtime()
+    body = daily_series(runtime.warehouse, brand_id, chosen, metric=metric, channel=channel,
+                        attribution_model=runtime.settings.attribution_model)
+    return {**body, "currency": g.brand["currency"], "channel": channel or None, "range": chosen.to_dict()}
 
 
 @bp.get("/alerts")
@@ -178,6 +230,7 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
                              "description": "open (default), resolved or all."}})
 def alerts(brand_id: str) -> ResponseReturnValue:
     """Alerts raised by the recommend step; ``status=open`` (default) is what needs attention now."""
+    refuse_unknown(request.args.keys(), ("status",))
     status = request.args.get("status", "open")
     if status not in _ALERT_STATUSES:
         raise ApiError(400, "bad_parameter", f"status must be one of {', '.join(_ALERT_STATUSES)}, not {status!r}")
@@ -192,6 +245,7 @@ def alerts(brand_id: str) -> ResponseReturnValue:
                                      "description": "Also dismissed and superseded cards."}})
 def recommendations(brand_id: str) -> ResponseReturnValue:
     """Cards with their status (open, accepting, applied, undone, failed…); dismissed ones only if asked."""
+    refuse_unknown(request.args.keys(), ("week", "include_hidden"))
     week = request.args.get("week") or None
     if week is not None and not _WEEK.match(week):
         raise ApiError(400, "bad_parameter", f"week must be an ISO week like 2026-W47, not {week!r}")
@@ -281,17 +335,26 @@ def ask(brand_id: str) -> ResponseReturnValue:
 
 @bp.get("/drilldown/channel/<channel>")
 @operation("One channel in depth: performance by region, top campaigns, inventory alignment.",
-           response="Drilldown", errors=(404,))
+           response="Drilldown", errors=(400, 404, 503), query=RANGE_QUERY)
 def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     """The plan's drilldown for ``meta``, ``tiktok`` or ``google_ads`` over the latest built period;
-    ``recommendations`` are this week's open cards on the channel, as sentences."""
+    ``recommendations`` are this week's open cards on the channel, as sentences. With a range,
+    ``performance`` and ``top_campaigns`` cover it (``comparison_performance`` its comparison); the
+    inventory alignment stays the latest built one."""
     if channel not in AD_PLATFORMS:
         raise ApiError(404, "unknown_channel", f"unknown channel {channel!r}: use {', '.join(AD_PLATFORMS)}")
+    chosen = _chosen_range()
     runtime = current_runtime()
+    model = runtime.settings.attribution_model
     as_of = latest_as_of(runtime.warehouse, brand_id, _today())
     body = empty_drilldown(channel) if as_of is None else channel_drilldown(
-        runtime.warehouse, brand_id, channel, as_of, attribution_model=runtime.settings.attribution_model,
+        runtime.warehouse, brand_id, channel, as_of, attribution_model=model,
         period_days=runtime.settings.snapshot_period_days)
+    if chosen is not None:
+        body.update(range_drilldown(runtime.warehouse, brand_id, channel, chosen.period, attribution_model=model))
+        body["comparison_performance"] = None if chosen.comparison is None else range_drilldown(
+            runtime.warehouse, brand_id, channel, chosen.comparison, attribution_model=model)["performance"]
+        body["range"] = chosen.to_dict()
     _, cards = current_recommendations(runtime.store, brand_id)
     body["recommendations"] = [str(c.get("action")) for c in cards if c.get("channel") == channel]
     return body

@@ -33,7 +33,7 @@ _ERROR_TEXT = {
     409: "The action does not apply to the recommendation in its current state.",
     413: "The request body is larger than the API takes (TOWER_API_MAX_BODY_BYTES); it was not read.",
     429: "Too many failed authentications from this address; try again after Retry-After seconds.",
-    503: "An ad platform kept failing; try again.",
+    503: "An ad platform kept failing, or a range's warehouse read took too long; try again.",
 }
 
 
@@ -115,7 +115,8 @@ def build_document(app: Flask) -> dict[str, Any]:
                     {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
                 ] + [
                     {"name": n, "in": "query", "required": False, "schema": q["schema"],
-                     "description": q.get("description", "")} for n, q in op.query.items()
+                     "description": q.get("description", ""), **({"example": q["example"]} if "example" in q else {})}
+                    for n, q in op.query.items()
                 ],
                 "responses": _responses(op),
             }

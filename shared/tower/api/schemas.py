@@ -89,6 +89,19 @@ _FIGURES = _obj({"spend": _NUM, "revenue": _NUM, "roas": _NUM_OR_NULL})
 _PERIOD = _obj({"total_spend": _NUM, "total_revenue": _NUM, "blended_roas": _NUM_OR_NULL,
                 "by_channel": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Figures"}}})
 
+_VOCAB_PERIOD = _obj({"name": _STR, "start_date": _STR, "end_date": _STR, "last_day": _STR, "days": {"type": "integer"},
+                      "label": _STR}, ["name", "start_date", "end_date", "last_day", "days", "label"],
+                     description="A period as the shared vocabulary (tower.periods) names it; end_date is exclusive.")
+_TILE = _obj({"value": _NUM_OR_NULL, "previous": _NUM_OR_NULL, "change_pct": _NUM_OR_NULL,
+              "unit": {"enum": ["money", "ratio", "percent", "count"]}}, ["value", "unit"])
+_RANGE_EXAMPLE = {
+    "period": {"name": "custom", "start_date": "2026-11-16", "end_date": "2026-11-23", "last_day": "2026-11-22",
+               "days": 7, "label": "the period (2026-11-16 to 2026-11-22)"},
+    "compare": "previous_period",
+    "comparison": {"name": "previous_period", "start_date": "2026-11-09", "end_date": "2026-11-16",
+                   "last_day": "2026-11-15", "days": 7, "label": "the 7 days before (2026-11-09 to 2026-11-15)"},
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _obj({"error": _obj({"code": _STR, "message": _STR,
                                   "fields": {"type": "object", "additionalProperties": _STR},
@@ -127,7 +140,46 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "recommendations": {"type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}},
         "performance_snapshot": {"$ref": "#/components/schemas/PerformanceSnapshot"},
         "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+        "range": {"$ref": "#/components/schemas/Range"},
+        "tiles": {"$ref": "#/components/schemas/Tiles"},
     }, ["summary", "recommendations", "performance_snapshot", "alerts"]),
+    "VocabularyPeriod": _VOCAB_PERIOD,
+    "Range": _obj({"period": {"$ref": "#/components/schemas/VocabularyPeriod"},
+                   "compare": {"enum": ["previous_period", "previous_year", "none"]},
+                   "comparison": {"oneOf": [{"$ref": "#/components/schemas/VocabularyPeriod"}, {"type": "null"}]}},
+                  ["period", "compare", "comparison"], examples=[_RANGE_EXAMPLE],
+                  description="The range the figures cover and what they are compared with."),
+    "Tile": _TILE,
+    "Tiles": _obj({"blended_roas": {"$ref": "#/components/schemas/Tile"}, "mer": {"$ref": "#/components/schemas/Tile"},
+                   "new_customer_revenue": {"$ref": "#/components/schemas/Tile"},
+                   "profit": {"$ref": "#/components/schemas/Tile"}},
+                  ["blended_roas", "mer", "new_customer_revenue", "profit"],
+                  description="Blended ROAS (attributed revenue / ad spend), MER (all store net revenue / ad spend), "
+                              "revenue of customers' first orders, profit (attributed revenue - spend - COGS - "
+                              "fulfilment), for the range and its comparison.",
+                  examples=[{"blended_roas": {"value": 3.0, "previous": 2.5, "change_pct": 20.0, "unit": "ratio"},
+                             "mer": {"value": 4.0, "previous": None, "change_pct": None, "unit": "ratio"},
+                             "new_customer_revenue": {"value": 250.0, "previous": 0.0, "change_pct": None,
+                                                      "unit": "money"},
+                             "profit": {"value": 120.0, "previous": 90.0, "change_pct": 33.3, "unit": "money"}}]),
+    "Day": _obj({"date": _STR, "spend": _NUM, "revenue": _NUM, "orders": _NUM, "roas": _NUM_OR_NULL},
+                ["date", "spend", "revenue", "orders", "roas"]),
+    "Series": _obj({
+        "metric": {"enum": ["spend", "revenue", "roas", "orders"]}, "currency": _STR, "channel": _STR_OR_NULL,
+        "series": {"type": "object", "description": "Channel -> one point per day of the range (zero-filled).",
+                   "additionalProperties": {"type": "array", "items": _obj({"date": _STR, "value": _NUM_OR_NULL},
+                                                                            ["date", "value"])}},
+        "days": {"type": "array", "items": {"$ref": "#/components/schemas/Day"},
+                 "description": "Every figure per day, the channels summed."},
+        "compare_days": {"type": "array", "items": {"$ref": "#/components/schemas/Day"},
+                         "description": "The same for the comparison period (empty for compare=none)."},
+        "range": {"$ref": "#/components/schemas/Range"},
+    }, ["metric", "series", "days", "compare_days", "range"],
+        examples=[{"metric": "spend", "currency": "USD", "channel": None,
+                   "series": {"meta": [{"date": "2026-11-21", "value": 100.0}, {"date": "2026-11-22", "value": 50.0}]},
+                   "days": [{"date": "2026-11-21", "spend": 100.0, "revenue": 300.0, "orders": 3.0, "roas": 3.0},
+                            {"date": "2026-11-22", "spend": 50.0, "revenue": 0.0, "orders": 0.0, "roas": 0.0}],
+                   "compare_days": [], "range": _RANGE_EXAMPLE}]),
     "Alerts": _obj({"alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}, ["alerts"]),
     "Recommendations": _obj({"week": _STR_OR_NULL, "recommendations": {
         "type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}}}, ["recommendations"]),
@@ -146,6 +198,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "inventory_alignment": _obj({"products_promoted": {"type": "array", "items": _STR},
                                      "mismatches": {"type": "array", "items": {"type": "object"}}}),
         "recommendations": {"type": "array", "items": _STR},
+        "range": {"$ref": "#/components/schemas/Range"},
+        "comparison_performance": {"type": ["object", "null"],
+                                   "description": "performance over the comparison period (with a chosen range)."},
     }, ["channel", "performance", "top_campaigns", "inventory_alignment", "recommendations"]),
     "AgencyBrand": _obj({"brand_id": _STR, "brand_name": _STR, "health_score": {"type": "integer"},
                          "alerts": {"type": "integer"}, "opportunities": {"type": "integer"},

@@ -25,7 +25,7 @@ def get(client: FlaskClient, keys: dict[str, str]) -> Any:
 def test_dashboard_has_the_plans_shape_and_the_models_numbers(get: Any) -> None:
     status, body = get(f"/api/brands/{BRAND}/dashboard")
     assert status == 200
-    assert list(body) == ["brand", "summary", "recommendations", "performance_snapshot", "alerts"]
+    assert list(body) == ["brand", "summary", "recommendations", "performance_snapshot", "alerts", "tiles", "range"]
     assert body["brand"] == {"brand_id": BRAND, "brand_name": "Acme Candles", "currency": "USD",
                              "timezone": "America/New_York", "today": "2026-11-23"}
 

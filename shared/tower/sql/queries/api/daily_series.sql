@@ -1,0 +1,17 @@
+-- grain: one row per day and channel over [@start_date, @end_date): spend, attributed revenue, attributed orders
+-- The page's day-by-day chart (GET /api/brands/{id}/series); @channel '' = every channel. Days without rows are zero-filled in Python.
+SELECT
+  performance_date AS day,
+  channel,
+  SUM(CAST(spend_amount AS FLOAT64)) AS spend,
+  SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS revenue,
+  SUM(attributed_orders) AS orders
+FROM unified_performance
+WHERE brand_id = @brand_id
+  AND performance_date >= @start_date
+  AND performance_date < @end_date
+  AND attribution_model = @attribution_model
+  AND channel IS NOT NULL
+  AND (@channel = '' OR channel = @channel)
+GROUP BY performance_date, channel
+ORDER BY day, channel
