@@ -50,43 +50,11 @@ def weekly_summary(ctx: Mapping[str, Any]) -> dict[str, Any]:
     """
     cur = _cur(ctx)
     perf = ctx.get("performance") or {}
-    now, before = perf.get("current_week") or {}, perf.get("previous_week") or {}
     changes = perf.get("changes") or {}
+    channels: Mapping[str, Any] = (perf.get("current_week") or {}).get("by_channel") or {}
     period = (ctx.get("period") or {}).get("current_week") or {}
     span = f" ({period['first_day']} to {period['last_day']})" if period.get("first_day") else ""
-    channels: Mapping[str, Any] = now.get("by_channel") or {}
-
-    if not now.get("total_spend") and not now.get("total_revenue"):
-        summary = (f"There was no ad spend and no attributed revenue last week{span}, so there is nothing to "
-                   "compare yet.")
-    else:
-        sentences = [
-            f"Last week{span} you spent {fmt.money(now['total_spend'] or 0, cur)} on ads and generated "
-            f"{fmt.money(now['total_revenue'] or 0, cur)} in Shopify revenue"
-            + (f" at a blended {fmt.multiple(now['blended_roas'])} ROAS" if now.get("blended_roas") else "")
-        ]
-        if before.get("blended_roas") and now.get("blended_roas") and changes.get("blended_roas_pct") is not None:
-            d = changes["blended_roas_pct"]
-            if abs(d) < STABLE_ROAS_PCT:
-                sentences[-1] += f", about level with {fmt.multiple(before['blended_roas'])} the week before"
-            else:
-                word = "up" if d > 0 else "down"
-                sentences[-1] += f", {word} from {fmt.multiple(before['blended_roas'])} the week before"
-        if changes.get("total_revenue_pct") is not None and abs(changes["total_revenue_pct"]) >= 1:
-            d = changes["total_revenue_pct"]
-            sentences.append(
-                f"Revenue {'rose' if d > 0 else 'fell'} {fmt.money(changes.get('total_revenue_amount') or 0, cur)} "
-                f"({fmt.pct(d, 1)}) week over week"
-            )
-        leader = next(iter(channels.items()), None)  # by_channel is ordered by revenue
-        if leader and leader[1].get("revenue_share_pct") is not None and leader[1].get("roas") is not None:
-            name, ch = leader
-            sentences.append(f"{fmt.channel_name(name)} drove {fmt.pct(ch['revenue_share_pct'])} of revenue at "
-                             f"{fmt.multiple(ch['roas'])} ROAS")
-        for name in channels:
-            sentences.extend(_channel_sentence_parts(fmt.channel_name(name), channels[name],
-                                                     (changes.get("by_channel") or {}).get(name) or {}))
-        summary = ". ".join(sentences) + "."
+    summary = _summary(perf, span, cur)
 
     channel_performance = {name: _channel_text(name, ch, (changes.get("by_channel") or {}).get(name) or {},
                                                channels, cur)
@@ -101,6 +69,42 @@ def weekly_summary(ctx: Mapping[str, Any]) -> dict[str, Any]:
             for r in ctx.get("recommendations") or []
         ],
     }
+
+
+def _summary(perf: Mapping[str, Any], span: str, cur: str) -> str:
+    """The summary paragraph: the week's spend and revenue, against the week before, channel by channel."""
+    now, before = perf.get("current_week") or {}, perf.get("previous_week") or {}
+    changes = perf.get("changes") or {}
+    channels: Mapping[str, Any] = now.get("by_channel") or {}
+    if not now.get("total_spend") and not now.get("total_revenue"):
+        return f"There was no ad spend and no attributed revenue last week{span}, so there is nothing to compare yet."
+    sentences = [
+        f"Last week{span} you spent {fmt.money(now['total_spend'] or 0, cur)} on ads and generated "
+        f"{fmt.money(now['total_revenue'] or 0, cur)} in Shopify revenue"
+        + (f" at a blended {fmt.multiple(now['blended_roas'])} ROAS" if now.get("blended_roas") else "")
+    ]
+    if before.get("blended_roas") and now.get("blended_roas") and changes.get("blended_roas_pct") is not None:
+        d = changes["blended_roas_pct"]
+        if abs(d) < STABLE_ROAS_PCT:
+            sentences[-1] += f", about level with {fmt.multiple(before['blended_roas'])} the week before"
+        else:
+            word = "up" if d > 0 else "down"
+            sentences[-1] += f", {word} from {fmt.multiple(before['blended_roas'])} the week before"
+    if changes.get("total_revenue_pct") is not None and abs(changes["total_revenue_pct"]) >= 1:
+        d = changes["total_revenue_pct"]
+        sentences.append(
+            f"Revenue {'rose' if d > 0 else 'fell'} {fmt.money(changes.get('total_revenue_amount') or 0, cur)} "
+            f"({fmt.pct(d, 1)}) week over week"
+        )
+    leader = next(iter(channels.items()), None)  # by_channel is ordered by revenue
+    if leader and leader[1].get("revenue_share_pct") is not None and leader[1].get("roas") is not None:
+        name, ch = leader
+        sentences.append(f"{fmt.channel_name(name)} drove {fmt.pct(ch['revenue_share_pct'])} of revenue at "
+                         f"{fmt.multiple(ch['roas'])} ROAS")
+    for name in channels:
+        sentences.extend(_channel_sentence_parts(fmt.channel_name(name), channels[name],
+                                                 (changes.get("by_channel") or {}).get(name) or {}))
+    return ". ".join(sentences) + "."
 
 
 def _channel_text(name: str, ch: Mapping[str, Any], change: Mapping[str, Any],

@@ -101,38 +101,9 @@ def guard_select(sql: str, *, row_limit: int, allowed_tables: frozenset[str] = A
     Raises:
         UnsafeQuery: Anything but one safe SELECT over the allowed tables.
     """
-    if not sql or not sql.strip():
-        raise UnsafeQuery("empty query")
-    try:
-        statements = [s for s in sqlglot.parse(sql, read="bigquery", error_level=sqlglot.ErrorLevel.RAISE) if s]
-    except (ParseError, sqlglot.errors.TokenError) as e:
-        raise UnsafeQuery(f"not valid BigQuery SQL: {str(e).splitlines()[0]}") from e
-    if len(statements) != 1:
-        raise UnsafeQuery(f"exactly one statement is allowed, got {len(statements)}")
-    tree = statements[0]
-    if not isinstance(tree, exp.Select | exp.SetOperation):
-        raise UnsafeQuery(f"only SELECT is allowed, not {type(tree).__name__.upper()}")
-
-    for node in tree.walk():
-        if isinstance(node, _FORBIDDEN_NODES):
-            raise UnsafeQuery(f"{type(node).__name__.upper()} is not allowed in a read-only query")
-        # AND / OR / XOR are operators that sqlglot models as functions
-        if isinstance(node, exp.Func) and not isinstance(node, exp.Connector):
-            name = type(node).__name__
-            if isinstance(node, exp.Anonymous) or name not in ALLOWED_FUNCTIONS:
-                shown = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
-                raise UnsafeQuery(f"function {shown}() is not allowed")
-        if isinstance(node, exp.Parameter | exp.Placeholder) and node.name.lower() != "brand_id":
-            raise UnsafeQuery(f"query parameter @{node.name} is not allowed")
-
-    for table in list(tree.find_all(exp.Table)):
-        if not isinstance(table.this, exp.Identifier):
-            raise UnsafeQuery(f"table functions are not allowed: {table.sql(dialect='bigquery')}")
-        if table.args.get("db") or table.args.get("catalog"):
-            raise UnsafeQuery(f"qualified table names are not allowed: {table.sql(dialect='bigquery')}")
-        extra = [k for k, v in table.args.items() if v and k not in ("this", "alias")]
-        if extra:
-            raise UnsafeQuery(f"table modifiers are not allowed on {table.name}: {', '.join(sorted(extra))}")
+    tree = _one_select(sql)
+    _check_nodes(tree)
+    _check_table_references(tree)
 
     # A CTE named like any real table would make "which one is meant" depend on scoping rules: refuse
     # it outright (the bypass this closes: WITH orders AS (SELECT * FROM orders) read every brand).
@@ -154,6 +125,49 @@ def guard_select(sql: str, *, row_limit: int, allowed_tables: frozenset[str] = A
         table.replace(exp.Subquery(this=filtered, alias=exp.TableAlias(this=exp.to_identifier(alias))))
 
     return GuardedSelect(_limit(tree, row_limit).sql(dialect="bigquery"), frozenset(read))
+
+
+def _one_select(sql: str) -> exp.Expression:
+    """The one SELECT (or set operation of SELECTs) the text must be."""
+    if not sql or not sql.strip():
+        raise UnsafeQuery("empty query")
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="bigquery", error_level=sqlglot.ErrorLevel.RAISE) if s]
+    except (ParseError, sqlglot.errors.TokenError) as e:
+        raise UnsafeQuery(f"not valid BigQuery SQL: {str(e).splitlines()[0]}") from e
+    if len(statements) != 1:
+        raise UnsafeQuery(f"exactly one statement is allowed, got {len(statements)}")
+    tree = statements[0]
+    if not isinstance(tree, exp.Select | exp.SetOperation):
+        raise UnsafeQuery(f"only SELECT is allowed, not {type(tree).__name__.upper()}")
+    return tree
+
+
+def _check_nodes(tree: exp.Expression) -> None:
+    """No writing or session statement anywhere, only allowed functions, no parameter but @brand_id."""
+    for node in tree.walk():
+        if isinstance(node, _FORBIDDEN_NODES):
+            raise UnsafeQuery(f"{type(node).__name__.upper()} is not allowed in a read-only query")
+        # AND / OR / XOR are operators that sqlglot models as functions
+        if isinstance(node, exp.Func) and not isinstance(node, exp.Connector):
+            name = type(node).__name__
+            if isinstance(node, exp.Anonymous) or name not in ALLOWED_FUNCTIONS:
+                shown = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+                raise UnsafeQuery(f"function {shown}() is not allowed")
+        if isinstance(node, exp.Parameter | exp.Placeholder) and node.name.lower() != "brand_id":
+            raise UnsafeQuery(f"query parameter @{node.name} is not allowed")
+
+
+def _check_table_references(tree: exp.Expression) -> None:
+    """Every table reference is a plain, unqualified name without modifiers."""
+    for table in list(tree.find_all(exp.Table)):
+        if not isinstance(table.this, exp.Identifier):
+            raise UnsafeQuery(f"table functions are not allowed: {table.sql(dialect='bigquery')}")
+        if table.args.get("db") or table.args.get("catalog"):
+            raise UnsafeQuery(f"qualified table names are not allowed: {table.sql(dialect='bigquery')}")
+        extra = [k for k, v in table.args.items() if v and k not in ("this", "alias")]
+        if extra:
+            raise UnsafeQuery(f"table modifiers are not allowed on {table.name}: {', '.join(sorted(extra))}")
 
 
 def real_tables(tree: exp.Expression) -> list[exp.Table]:

@@ -64,12 +64,7 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
         auth_failures: The failed-authentication limiter (default: one allowing
             ``TOWER_API_AUTH_FAILURES_PER_MINUTE`` on the monotonic clock; tests pass their clock).
     """
-    if isinstance(runtime_or_settings, Runtime):
-        runtime = runtime_or_settings
-    elif isinstance(runtime_or_settings, Settings):
-        runtime = Runtime(runtime_or_settings)
-    else:
-        runtime = default_runtime()
+    runtime = _runtime_of(runtime_or_settings)
     settings = runtime.settings
     limiter = auth_failures or AuthFailureLimiter(settings.api_auth_failures_per_minute)
     app = Flask("tower.api", static_folder=None)
@@ -83,6 +78,23 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     app.extensions[EXTENSION] = runtime
     app.extensions[CLOCK] = clock
     register_error_handlers(app)
+    _add_request_hooks(app, runtime, limiter, limit)
+    for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, agency.bp, agencies.bp, page.bp):
+        app.register_blueprint(bp)
+    return app
+
+
+def _runtime_of(runtime_or_settings: Runtime | Settings | None) -> Runtime:
+    if isinstance(runtime_or_settings, Runtime):
+        return runtime_or_settings
+    if isinstance(runtime_or_settings, Settings):
+        return Runtime(runtime_or_settings)
+    return default_runtime()
+
+
+def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter, limit: int) -> None:
+    """Around every request: its trace, the body limit, authentication (with its limiter), the headers."""
+    settings = runtime.settings
 
     @app.before_request
     def _bind_trace() -> None:
@@ -125,10 +137,6 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     @app.after_request
     def _secure(response: Response) -> Response:
         return add_security_headers(response, request)
-
-    for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, agency.bp, agencies.bp, page.bp):
-        app.register_blueprint(bp)
-    return app
 
 
 # --- the local host -----------------------------------------------------------------------------------

@@ -267,6 +267,9 @@ def accept(runtime: Runtime, rec_id: str, *, dry_run: bool = False, requested_by
            now: datetime | None = None) -> dict[str, Any]:
     """Accept a recommendation: enqueue its budget changes (or, with ``dry_run``, only show them).
 
+    Seven parameters: the runtime and the recommendation, then keywords with defaults: the dry run, who
+    asked (for the audit row), and the platform write and read, the clock (tests pass theirs).
+
     Args:
         reader: The platform budget read (default: :func:`~tower.decisions.budget_writes.read_campaign_budget`).
 

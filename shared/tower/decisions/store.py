@@ -118,7 +118,11 @@ def stored_alerts(store: DocumentStore, brand_id: str) -> dict[str, dict[str, An
 
 def save_alerts(store: DocumentStore, brand_id: str, changes: AlertChanges, today: date, data_version: str,
                 now: datetime, existing: Mapping[str, Mapping[str, Any]]) -> None:
-    """Write raised (new or re-opened), still-open (refreshed figures) and resolved alerts."""
+    """Write raised (new or re-opened), still-open (refreshed figures) and resolved alerts.
+
+    Seven parameters: the store and brand, the changes to write, the day and data version they are of,
+    the time of writing, and the alerts already stored (read once by the caller, which also needs them).
+    """
     batch = store.batch()
     day = today.isoformat()
     for a in changes.raised:

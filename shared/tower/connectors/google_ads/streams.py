@@ -91,6 +91,12 @@ class GoogleAdsConnector:
         handle_to_product: Mapping[str, str] | None = None,
         products_lookback_days: int = 30,
     ) -> None:
+        """Open the customer's SDK client (no call is made until the first read).
+
+        Nine parameters: the token and customer, the four facts the SDK needs to reach Google Ads
+        (developer token, manager id, endpoint, API version) and the retry policy, then two keyword
+        knobs with their defaults (the product mapping and the product lookback).
+        """
         self.client = GoogleAdsApiClient(
             token,
             developer_token=developer_token,

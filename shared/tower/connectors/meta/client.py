@@ -145,6 +145,11 @@ class MetaClient:
         usage_threshold_pct: float = 75.0,
         timeout: float = 60.0,
     ) -> None:
+        """Initialise the SDK's session for the account, pointed at ``origin``.
+
+        Seven parameters: the token and account, the address, API version and retry policy, then the
+        usage threshold and timeout as keywords with their defaults.
+        """
         from facebook_business.api import FacebookAdsApi
 
         # crash_log=False: otherwise the SDK reports our crashes to Meta.
@@ -178,17 +183,8 @@ class MetaClient:
     def _pace(self) -> None:
         if self._pause_next > 0:
             wait, self._pause_next = self._pause_next, 0.0
-            log.info(
-                json.dumps(
-                    {
-                        "platform": PLATFORM,
-                        "severity": "INFO",
-                        "event": "usage_pause",
-                        "seconds": round(wait, 1),
-                        "usage_pct": self.last_usage_pct,
-                    }
-                )
-            )
+            log.info("meta usage pause", extra={
+                "platform": PLATFORM, "seconds": round(wait, 1), "usage_pct": self.last_usage_pct})
             self.pauses.append(wait)
             self.policy.sleep(wait)
 

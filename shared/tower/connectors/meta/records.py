@@ -30,7 +30,6 @@ Then, per campaign × day × country (the country rows are the totals):
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -137,6 +136,9 @@ def allocate(total: Decimal, weights: Sequence[Decimal], quantum: Decimal | None
     return parts
 
 
+_Region = tuple[str, str, GeoMetrics]  # (ISO 3166-2 code, Meta's region name, the row)
+
+
 def join_region_country(
     region_rows: Iterable[GeoMetrics],
     country_rows: Iterable[GeoMetrics],
@@ -145,7 +147,7 @@ def join_region_country(
     currency: str,
 ) -> list[PerformanceRecord]:
     """The documented join (module docstring): region rows + country totals → normalised records."""
-    by_country: dict[tuple[str, date, str], list[tuple[str, str, GeoMetrics]]] = defaultdict(list)
+    by_country: dict[tuple[str, date, str], list[_Region]] = defaultdict(list)
     for r in region_rows:
         sub = geo.meta_region(r.geo) if r.geo and r.geo != UNKNOWN_REGION else None
         if sub is not None:
@@ -158,89 +160,57 @@ def join_region_country(
             continue
         # Region rows without a country total (Meta always sends one; be safe): keep them as they are.
         for iso, name, r in regions:
-            out.append(
-                PerformanceRecord(
-                    platform=PLATFORM,
-                    account_id=account_id,
-                    campaign_id=cid,
-                    campaign_name=r.campaign_name,
-                    stat_date=day,
-                    country_code=country,
-                    region_code=iso,
-                    region_name=name,
-                    spend_amount=r.spend,
-                    impressions=r.impressions,
-                    clicks=r.clicks,
-                    purchases=0.0,
-                    purchase_value_amount=Decimal(0),
-                    currency=currency,
-                )
-            )
+            out.append(PerformanceRecord(
+                platform=PLATFORM, account_id=account_id, campaign_id=cid, campaign_name=r.campaign_name,
+                stat_date=day, country_code=country, region_code=iso, region_name=name, spend_amount=r.spend,
+                impressions=r.impressions, clicks=r.clicks, purchases=0.0, purchase_value_amount=Decimal(0),
+                currency=currency,
+            ))
     for c in sorted(country_rows, key=lambda x: (x.stat_date, x.campaign_id, x.geo)):
-        country = c.geo.upper()
-        regions = sorted(by_country.get((c.campaign_id, c.stat_date, country), []), key=lambda t: t[0])
-        parts: list[dict[str, Any]] = []
-        for iso, name, r in regions:
-            parts.append(
-                {
-                    "region_code": iso,
-                    "region_name": name,
-                    "spend": r.spend,
-                    "impressions": r.impressions,
-                    "clicks": r.clicks,
-                }
-            )
-        rest = {
-            "region_code": "",
-            "region_name": "",
-            "spend": c.spend - sum((p["spend"] for p in parts), Decimal(0)),
-            "impressions": c.impressions - sum(p["impressions"] for p in parts),
-            "clicks": c.clicks - sum(p["clicks"] for p in parts),
-        }
-        if rest["spend"] < 0 or rest["impressions"] < 0 or rest["clicks"] < 0:
-            # Regions adding up to more than the country: kept (totals stay Meta's), but said.
-            log.warning(
-                json.dumps(
-                    {
-                        "platform": PLATFORM,
-                        "severity": "WARNING",
-                        "event": "regions_exceed_country",
-                        "campaign_id": c.campaign_id,
-                        "stat_date": c.stat_date.isoformat(),
-                    }
-                )
-            )
-        has_rest = bool(rest["spend"] or rest["impressions"] or rest["clicks"]) or not parts
-        if has_rest:
-            parts.append(rest)
-        weights = [p["spend"] for p in parts]
-        if not any(weights):
-            weights = [Decimal(p["impressions"]) for p in parts]
-        if not any(weights) and not has_rest and (c.purchases or c.purchase_value):
-            parts.append(rest)
-            weights = [Decimal(0)] * (len(parts) - 1) + [Decimal(1)]
-        purchases = allocate(c.purchases, weights, _quantum(c.purchases, 0))
-        values = allocate(c.purchase_value, weights, _quantum(c.purchase_value, -2))
-        for p, n, v in zip(parts, purchases, values, strict=True):
-            out.append(
-                PerformanceRecord(
-                    platform=PLATFORM,
-                    account_id=account_id,
-                    campaign_id=c.campaign_id,
-                    campaign_name=c.campaign_name,
-                    stat_date=c.stat_date,
-                    country_code=country,
-                    region_code=p["region_code"],
-                    region_name=p["region_name"],
-                    spend_amount=p["spend"],
-                    impressions=p["impressions"],
-                    clicks=p["clicks"],
-                    purchases=float(n),
-                    purchase_value_amount=v,
-                    currency=currency,
-                )
-            )
+        regions = sorted(by_country.get((c.campaign_id, c.stat_date, c.geo.upper()), []), key=lambda t: t[0])
+        out.extend(_country_records(c, regions, account_id=account_id, currency=currency))
     return out
+
+
+def _country_records(c: GeoMetrics, regions: Sequence[_Region], *, account_id: str,
+                     currency: str) -> list[PerformanceRecord]:
+    """One country total's records: its mapped regions, the remainder at country level, purchases allocated."""
+    parts: list[dict[str, Any]] = [
+        {"region_code": iso, "region_name": name, "spend": r.spend, "impressions": r.impressions,
+         "clicks": r.clicks}
+        for iso, name, r in regions
+    ]
+    rest = {
+        "region_code": "",
+        "region_name": "",
+        "spend": c.spend - sum((p["spend"] for p in parts), Decimal(0)),
+        "impressions": c.impressions - sum(p["impressions"] for p in parts),
+        "clicks": c.clicks - sum(p["clicks"] for p in parts),
+    }
+    if rest["spend"] < 0 or rest["impressions"] < 0 or rest["clicks"] < 0:
+        # Regions adding up to more than the country: kept (totals stay Meta's), but said.
+        log.warning("meta regions exceed their country total", extra={
+            "platform": PLATFORM, "campaign_id": c.campaign_id, "stat_date": c.stat_date.isoformat()})
+    has_rest = bool(rest["spend"] or rest["impressions"] or rest["clicks"]) or not parts
+    if has_rest:
+        parts.append(rest)
+    weights = [p["spend"] for p in parts]
+    if not any(weights):
+        weights = [Decimal(p["impressions"]) for p in parts]
+    if not any(weights) and not has_rest and (c.purchases or c.purchase_value):
+        parts.append(rest)
+        weights = [Decimal(0)] * (len(parts) - 1) + [Decimal(1)]
+    purchases = allocate(c.purchases, weights, _quantum(c.purchases, 0))
+    values = allocate(c.purchase_value, weights, _quantum(c.purchase_value, -2))
+    return [
+        PerformanceRecord(
+            platform=PLATFORM, account_id=account_id, campaign_id=c.campaign_id, campaign_name=c.campaign_name,
+            stat_date=c.stat_date, country_code=c.geo.upper(), region_code=p["region_code"],
+            region_name=p["region_name"], spend_amount=p["spend"], impressions=p["impressions"],
+            clicks=p["clicks"], purchases=float(n), purchase_value_amount=v, currency=currency,
+        )
+        for p, n, v in zip(parts, purchases, values, strict=True)
+    ]
 
 
 def campaign_record(

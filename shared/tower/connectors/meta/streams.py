@@ -12,7 +12,6 @@ sync cut off by a function timeout resumes polling the same run instead of start
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from collections.abc import Callable, Mapping
@@ -117,6 +116,12 @@ class MetaConnector:
         handle_to_product: Mapping[str, str] | None = None,
         out_of_time: Callable[[], bool] = lambda: False,
     ) -> None:
+        """Open the account's SDK session (no call is made until the first read).
+
+        Eleven parameters: the token and account, the platform's address, API version and retry policy
+        the loader reads from the settings, then keyword knobs each with its default (paging, the async
+        report threshold and polling, the usage pause, the product mapping, the sync's time budget).
+        """
         self.client = MetaClient(
             token,
             account_id,
@@ -233,18 +238,8 @@ class MetaConnector:
                 ) from None
             # Meta error 1: split the range in two and ask for each half.
             mid = since + timedelta(days=(until - since).days // 2)
-            log.info(
-                json.dumps(
-                    {
-                        "platform": PLATFORM,
-                        "severity": "INFO",
-                        "event": "split_range",
-                        "stream": stream.name,
-                        "since": since.isoformat(),
-                        "until": until.isoformat(),
-                    }
-                )
-            )
+            log.info("meta insights range split in two", extra={
+                "platform": PLATFORM, "stream": stream.name, "since": since.isoformat(), "until": until.isoformat()})
             return self._insights(stream, since, mid, state, save) + self._insights(
                 stream, mid + timedelta(days=1), until, state, save
             )
@@ -276,17 +271,8 @@ class MetaConnector:
                 save()
                 return rows
             # A failed or skipped run: start a fresh one.
-            log.warning(
-                json.dumps(
-                    {
-                        "platform": PLATFORM,
-                        "severity": "WARNING",
-                        "event": "report_run_failed",
-                        "status": status,
-                        "stream": stream.name,
-                    }
-                )
-            )
+            log.warning("meta report run failed; starting another", extra={
+                "platform": PLATFORM, "status": status, "stream": stream.name})
             runs.pop(key, None)
             save()
         raise RetriableError(

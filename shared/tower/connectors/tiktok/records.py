@@ -19,7 +19,6 @@ Metrics arrive as strings.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -87,6 +86,10 @@ def parse_report_row(row: Mapping[str, Any], geo_dimension: str) -> ReportRow:
     )
 
 
+#: (spend, impressions, clicks, purchases, purchase value) of one record.
+_Figures = tuple[Decimal, int, int, Decimal, Decimal]
+
+
 def join_country_province(
     country_rows: Iterable[ReportRow], province_rows: Iterable[ReportRow], *, account_id: str, currency: str
 ) -> list[PerformanceRecord]:
@@ -97,45 +100,12 @@ def join_country_province(
         if sub is not None:
             provinces[(p.campaign_id, p.stat_date, sub.country_code)].append((sub.iso_code, p))
     out: list[PerformanceRecord] = []
-
-    def record(
-        c: ReportRow,
-        country: str,
-        region: str,
-        name: str,
-        spend: Decimal,
-        imps: int,
-        clicks: int,
-        purchases: Decimal,
-        value: Decimal,
-    ) -> PerformanceRecord:
-        return PerformanceRecord(
-            platform=PLATFORM,
-            account_id=account_id,
-            campaign_id=c.campaign_id,
-            campaign_name=c.campaign_name,
-            stat_date=c.stat_date,
-            country_code=country,
-            region_code=region,
-            region_name=name,
-            spend_amount=spend,
-            impressions=imps,
-            clicks=clicks,
-            purchases=float(purchases),
-            purchase_value_amount=value,
-            currency=currency,
-        )
-
     for c in sorted(country_rows, key=lambda r: (r.stat_date, r.campaign_id, r.geo)):
-        country = c.geo.upper()
-        parts = sorted(provinces.get((c.campaign_id, c.stat_date, country), []), key=lambda t: t[0])
+        parts = sorted(provinces.get((c.campaign_id, c.stat_date, c.geo.upper()), []), key=lambda t: t[0])
         for iso, p in parts:
-            out.append(
-                record(
-                    c, country, iso, p.geo, p.spend, p.impressions, p.clicks, p.purchases, p.purchase_value
-                )
-            )
-        rest = (
+            figures = (p.spend, p.impressions, p.clicks, p.purchases, p.purchase_value)
+            out.append(_record(c, iso, p.geo, figures, account_id=account_id, currency=currency))
+        rest: _Figures = (
             c.spend - sum((p.spend for _, p in parts), Decimal(0)),
             c.impressions - sum(p.impressions for _, p in parts),
             c.clicks - sum(p.clicks for _, p in parts),
@@ -144,20 +114,33 @@ def join_country_province(
         )
         if any(v < 0 for v in rest):
             # Provinces adding up to more than the country: kept (totals stay TikTok's), but said.
-            log.warning(
-                json.dumps(
-                    {
-                        "platform": PLATFORM,
-                        "severity": "WARNING",
-                        "event": "provinces_exceed_country",
-                        "campaign_id": c.campaign_id,
-                        "stat_date": c.stat_date.isoformat(),
-                    }
-                )
-            )
+            log.warning("tiktok provinces exceed their country total", extra={
+                "platform": PLATFORM, "campaign_id": c.campaign_id, "stat_date": c.stat_date.isoformat()})
         if any(rest) or not parts:
-            out.append(record(c, country, "", "", *rest))
+            out.append(_record(c, "", "", rest, account_id=account_id, currency=currency))
     return out
+
+
+def _record(c: ReportRow, region: str, name: str, figures: _Figures, *, account_id: str,
+            currency: str) -> PerformanceRecord:
+    """A record of the country row ``c``, for one province (or, with ``region`` '', the country level)."""
+    spend, impressions, clicks, purchases, value = figures
+    return PerformanceRecord(
+        platform=PLATFORM,
+        account_id=account_id,
+        campaign_id=c.campaign_id,
+        campaign_name=c.campaign_name,
+        stat_date=c.stat_date,
+        country_code=c.geo.upper(),
+        region_code=region,
+        region_name=name,
+        spend_amount=spend,
+        impressions=impressions,
+        clicks=clicks,
+        purchases=float(purchases),
+        purchase_value_amount=value,
+        currency=currency,
+    )
 
 
 def campaign_record(
