@@ -28,6 +28,7 @@ from flask.json.provider import DefaultJSONProvider
 from tower.api import agencies, agency, brand_settings, brands, health, openapi, page
 from tower.api.auth import authenticate
 from tower.api.errors import ApiError, register_error_handlers
+from tower.api.etag import add_etag
 from tower.api.headers import add_security_headers, quiet_request_handler
 from tower.api.limits import BODY_TOO_LARGE, AuthFailureLimiter, BodyLimit, client_address
 from tower.api.request import CLOCK, EXTENSION
@@ -136,7 +137,7 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
 
     @app.after_request
     def _secure(response: Response) -> Response:
-        return add_security_headers(response, request)
+        return add_security_headers(add_etag(response, request), request)
 
 
 # --- the local host -----------------------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""ETag / If-None-Match on the API's GET answers (issue 16): the page polls and gets a bodyless 304 while nothing changed."""
+
+from __future__ import annotations
+
+import pytest
+from api_seed import BRAND, bearer
+from flask.testing import FlaskClient
+
+PATHS = [f"/api/brands/{BRAND}/dashboard", f"/api/brands/{BRAND}/alerts", f"/api/brands/{BRAND}/series",
+         f"/api/brands/{BRAND}/dashboard?period=last_30_days&compare=previous_year", "/api/openapi.json",
+         "/api/agency/overview"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_get_is_tagged_and_a_matching_if_none_match_is_a_bodyless_304(client: FlaskClient, keys: dict[str, str],
+                                                                        path: str) -> None:
+    auth = bearer(keys["agency"])
+    first = client.get(path, headers=auth)
+    assert first.status_code == 200, first.json
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"')
+    again = client.get(path, headers={**auth, "If-None-Match": tag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == tag
+    assert again.headers["X-Content-Type-Options"] == "nosniff"  # the security headers still apply
+
+
+def test_the_tag_changes_when_the_body_does(client: FlaskClient, keys: dict[str, str]) -> None:
+    auth = bearer(keys["agency"])
+    week = client.get(f"/api/brands/{BRAND}/series?period=last_week", headers=auth)
+    month = client.get(f"/api/brands/{BRAND}/series?period=last_30_days", headers=auth)
+    assert week.headers["ETag"] != month.headers["ETag"]
+    stale = client.get(f"/api/brands/{BRAND}/series?period=last_30_days",
+                       headers={**auth, "If-None-Match": week.headers["ETag"]})
+    assert stale.status_code == 200 and stale.json["range"]["period"]["name"] == "last_30_days"
+
+
+def test_errors_and_posts_carry_no_etag(client: FlaskClient, keys: dict[str, str]) -> None:
+    auth = bearer(keys["agency"])
+    bad = client.get(f"/api/brands/{BRAND}/dashboard?start=nope&end=2026-11-20", headers=auth)
+    assert bad.status_code == 400 and "ETag" not in bad.headers
+    posted = client.post(f"/api/brands/{BRAND}/ask", json={"question": "How did Meta do last week?"}, headers=auth)
+    assert posted.status_code == 200 and "ETag" not in posted.headers
