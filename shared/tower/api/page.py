@@ -15,6 +15,10 @@ Caching: the files under ``assets/`` carry a content hash in their names, so bro
 keep them for a year; ``index.html`` and the other files are revalidated on every load (ETag), so a
 new build is seen at once.
 
+A folder of the build with its own ``index.html`` answers with it: ``/docs`` is the API's interactive
+documentation (Swagger UI, copied into ``web/dist/docs`` by the web build from the swagger-ui-dist
+package, so no CDN), which reads ``/api/openapi.json``.
+
 The folder is ``app.config["TOWER_PAGE_DIR"]`` when set, else ``web/dist`` of the checkout. When the
 page is not built, ``/`` answers a JSON 404 saying how to build it.
 """
@@ -72,6 +76,9 @@ def page_response(path: str) -> Response:
         joined = safe_join(str(folder), relative)
         if joined is not None and Path(joined).is_file():
             return _file(folder, relative, IMMUTABLE if relative.startswith("assets/") else REVALIDATE)
+        if joined is not None and (Path(joined) / INDEX).is_file():
+            # a built folder with its own page, e.g. the API docs at /docs (web/scripts/copy-docs.mjs)
+            return _file(folder, f"{relative.rstrip('/')}/{INDEX}", REVALIDATE)
         if "." in relative.rsplit("/", 1)[-1]:
             raise ApiError(404, "not_found", f"no file {path}")
     return _file(folder, INDEX, REVALIDATE)
