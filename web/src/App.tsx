@@ -1,10 +1,14 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { api } from "./api/client";
+import { Loading } from "./components/States";
 import { Dashboard } from "./pages/Dashboard";
-import { Help } from "./pages/Help";
 import { Overview } from "./pages/Overview";
 import { SignIn } from "./pages/SignIn";
 import { Link, matchRoute, navigate, useFocusOnNavigate, useLocation } from "./lib/router";
+
+// Help is read now and then: its text loads when asked for. The dashboard is in the first bundle, since
+// a lazily loaded screen would make each click on a brand wait out React's Suspense reveal delay.
+const Help = lazy(() => import("./pages/Help").then((m) => ({ default: m.Help })));
 
 function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => void }) {
   return (
@@ -91,7 +95,15 @@ export function App() {
   return (
     <>
       <Header signedIn={signedIn} onSignOut={signOut} />
-      {screen}
+      <Suspense
+        fallback={
+          <main id="main" className="page" tabIndex={-1}>
+            <Loading lines={6} />
+          </main>
+        }
+      >
+        {screen}
+      </Suspense>
       <footer className="site-footer">
         <p className="muted small">
           Control Tower · ad spend tied to inventory and margin · <Link to="/help/getting-started">Getting started</Link>

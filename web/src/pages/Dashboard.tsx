@@ -96,30 +96,39 @@ export function Dashboard({ brandId }: { brandId: string }) {
     };
   }, [data]);
 
+  // Everything below waits for the dashboard itself: the API answers one warehouse query at a time,
+  // and the first screen's figures come first.
+  const ready = data !== null;
+
   // The three channels' drilldowns: the channel tabs, and (summed) the all-channels geography.
   const drill = usePoll(
     async () => {
+      if (!ready) return null;
       const parts = await Promise.all(
         CHANNELS.map((c) => api.get<Drilldown>(`${base}/drilldown/channel/${c}`, params).then((d) => [c, d] as const)),
       );
       return Object.fromEntries(parts) as Record<Channel, Drilldown>;
     },
-    `${brandId}|${paramKey}`,
+    `${brandId}|${paramKey}|${ready}`,
     POLL_MS * 2,
   );
 
   // Served by a newer API only; null here means this server does not have it (see web/API-NEEDS.md).
   const channelParam = tab === "all" ? {} : { channel: tab };
-  const extraKey = `${brandId}|${paramKey}|${tab}`;
-  const series = usePoll(() => api.getOptional<Series>(`${base}/series`, { ...params, ...channelParam }, "series"), extraKey, POLL_MS * 2);
+  const extraKey = `${brandId}|${paramKey}|${tab}|${ready}`;
+  const series = usePoll(
+    () => (ready ? api.getOptional<Series>(`${base}/series`, { ...params, ...channelParam }, "series") : Promise.resolve(null)),
+    extraKey,
+    POLL_MS * 2,
+  );
   const products = usePoll(
-    () => api.getOptional<Products>(`${base}/products`, { ...params, ...channelParam }, "products"),
+    () => (ready ? api.getOptional<Products>(`${base}/products`, { ...params, ...channelParam }, "products") : Promise.resolve(null)),
     extraKey,
     POLL_MS * 2,
   );
   const integrations = usePoll(
-    () => api.getOptional<{ integrations: Integration[] }>(`${base}/integrations`, undefined, "integrations"),
-    brandId,
+    () => (ready ? api.getOptional<{ integrations: Integration[] }>(`${base}/integrations`, undefined, "integrations") : Promise.resolve(null)),
+    `${brandId}|${ready}`,
     POLL_MS * 4,
   );
 
