@@ -66,9 +66,15 @@ class Range:
     comparison: Period | None
 
     def to_dict(self) -> dict[str, Any]:
-        """The response's ``range``: the periods as the vocabulary names them."""
-        return {"period": self.period.to_dict(), "compare": self.compare,
-                "comparison": self.comparison.to_dict() if self.comparison else None}
+        """The response's ``range``: the periods as the vocabulary names them, and their dates flat
+        (``end`` and ``compare_end`` exclusive, as the query's ``end``; ``last_day`` inclusive)."""
+        other = self.comparison
+        return {"start": self.period.start.isoformat(), "end": self.period.end.isoformat(),
+                "last_day": self.period.last_day.isoformat(), "label": self.period.label, "compare": self.compare,
+                "compare_start": other.start.isoformat() if other else None,
+                "compare_end": other.end.isoformat() if other else None,
+                "compare_label": other.label if other else None,
+                "period": self.period.to_dict(), "comparison": other.to_dict() if other else None}
 
 
 def refuse_unknown(args: Iterable[str], allowed: Iterable[str]) -> None:

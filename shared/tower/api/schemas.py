@@ -12,11 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tower.ai.qa import MAX_QUESTION_CHARS
+from tower.ai.question import MAX_QUESTION_CHARS
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # defer_build: each model's validator is built on its first use, not at import (the api's cold start).
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class AcceptBody(_Body):
@@ -95,9 +96,11 @@ _VOCAB_PERIOD = _obj({"name": _STR, "start_date": _STR, "end_date": _STR, "last_
 _TILE = _obj({"value": _NUM_OR_NULL, "previous": _NUM_OR_NULL, "change_pct": _NUM_OR_NULL,
               "unit": {"enum": ["money", "ratio", "percent", "count"]}}, ["value", "unit"])
 _RANGE_EXAMPLE = {
+    "start": "2026-11-16", "end": "2026-11-23", "last_day": "2026-11-22",
+    "label": "the period (2026-11-16 to 2026-11-22)", "compare": "previous_period", "compare_start": "2026-11-09",
+    "compare_end": "2026-11-16", "compare_label": "the 7 days before (2026-11-09 to 2026-11-15)",
     "period": {"name": "custom", "start_date": "2026-11-16", "end_date": "2026-11-23", "last_day": "2026-11-22",
                "days": 7, "label": "the period (2026-11-16 to 2026-11-22)"},
-    "compare": "previous_period",
     "comparison": {"name": "previous_period", "start_date": "2026-11-09", "end_date": "2026-11-16",
                    "last_day": "2026-11-15", "days": 7, "label": "the 7 days before (2026-11-09 to 2026-11-15)"},
 }
@@ -144,10 +147,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "tiles": {"$ref": "#/components/schemas/Tiles"},
     }, ["summary", "recommendations", "performance_snapshot", "alerts"]),
     "VocabularyPeriod": _VOCAB_PERIOD,
-    "Range": _obj({"period": {"$ref": "#/components/schemas/VocabularyPeriod"},
+    "Range": _obj({"start": {**_STR, "description": "First day (inclusive)."},
+                   "end": {**_STR, "description": "The day after the last one (exclusive, as the query's end)."},
+                   "last_day": {**_STR, "description": "Last day (inclusive)."}, "label": _STR,
                    "compare": {"enum": ["previous_period", "previous_year", "none"]},
+                   "compare_start": _STR_OR_NULL,
+                   "compare_end": {**_STR_OR_NULL, "description": "Exclusive, like end."},
+                   "compare_label": _STR_OR_NULL,
+                   "period": {"$ref": "#/components/schemas/VocabularyPeriod"},
                    "comparison": {"oneOf": [{"$ref": "#/components/schemas/VocabularyPeriod"}, {"type": "null"}]}},
-                  ["period", "compare", "comparison"], examples=[_RANGE_EXAMPLE],
+                  ["start", "end", "last_day", "label", "compare", "period", "comparison"], examples=[_RANGE_EXAMPLE],
                   description="The range the figures cover and what they are compared with."),
     "Tile": _TILE,
     "Tiles": _obj({"blended_roas": {"$ref": "#/components/schemas/Tile"}, "mer": {"$ref": "#/components/schemas/Tile"},

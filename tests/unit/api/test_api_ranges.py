@@ -94,6 +94,11 @@ def test_tiles_and_snapshot_of_a_chosen_range_are_the_hand_worked_figures(get: A
                                        "label": "the period (2026-11-20 to 2026-11-21)"}
     assert body["range"]["comparison"]["start_date"] == "2026-11-18"
     assert body["range"]["comparison"]["end_date"] == "2026-11-20"
+    flat = {k: v for k, v in body["range"].items() if k not in ("period", "comparison")}
+    assert flat == {"start": "2026-11-20", "end": "2026-11-22", "last_day": "2026-11-21",
+                    "label": "the period (2026-11-20 to 2026-11-21)", "compare": "previous_period",
+                    "compare_start": "2026-11-18", "compare_end": "2026-11-20",
+                    "compare_label": "the 2 days before (2026-11-18 to 2026-11-19)"}
 
 
 def test_the_comparison_is_the_other_period_and_its_changes(get: Any) -> None:
