@@ -22,7 +22,6 @@ from tower.brand_warnings import record_fx_gaps
 from tower.brands import UnknownBrand, local_today
 from tower.ports import Message, Task
 from tower.runtime import Runtime
-from tower.sync.outcomes import record_outcome
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +93,8 @@ def finish_sync(runtime: Runtime, brand_id: str, platform: str, result: dict[str
         full: What the sync was called with (a resumed task repeats it).
         since: Likewise.
     """
+    from tower.sync.outcomes import record_outcome
+
     status = result.get("status", "ok")
     record_outcome(runtime.store, brand_id, platform, result, datetime.now(UTC))
     if status == "partial":
@@ -238,6 +239,13 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
     today = today or local_today(runtime.warehouse, brand_id, now)
     start = date.fromisoformat(message.data.get("window_start") or str(today - timedelta(days=90)))
     end = date.fromisoformat(message.data.get("window_end") or str(today + timedelta(days=1)))
+    if start >= today:
+        # Only today was touched (a quiet hour: no new order, today's stock snapshot). Models end at the
+        # last complete day, which this sync did not change: nothing to build before tomorrow, and an
+        # error here would only be redelivered until it is dead-lettered.
+        log.info("sync touched only today: nothing to build", extra={"brand_id": brand_id})
+        return {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),
+                "built": False}
     result = build_models(runtime.warehouse, brand_id, start, end, runtime.settings, today=today)
     # Spend in a currency without a rate is left out of every figure: say so on the brand until rates come.
     record_fx_gaps(runtime.store, brand_id, result.fx_gaps, (result.window_start, result.window_end),

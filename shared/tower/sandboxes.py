@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from tower.config import Settings
 from tower.names import PLATFORMS, integration_secret_id
-from tower.ports import DocumentStore, NotFound, Secrets
+from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
 from tower.sync.outcomes import documents, record_sandbox
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,14 @@ def note_connection(settings: Settings, store: DocumentStore, brand_id: str, pla
                 break
     record_sandbox(store, brand_id, platform, account_id, record)
     return record
+
+
+def note_all(settings: Settings, warehouse: Warehouse, store: DocumentStore) -> list[dict[str, Any]]:
+    """:func:`note_connection` for every integration in the warehouse (those connected without the CLI:
+    the demo's); returns the sandbox records made."""
+    rows = warehouse.rows("SELECT brand_id, platform, account_id FROM integrations ORDER BY 1, 2, 3")
+    records = [note_connection(settings, store, r["brand_id"], r["platform"], r["account_id"]) for r in rows]
+    return [r for r in records if r]
 
 
 def sandbox_connections(store: DocumentStore, secrets: Secrets, *, brand_ids: Iterable[str] | None = None,

@@ -131,25 +131,40 @@ def subscriptions() -> dict[str, tuple[str, str]]:
     return {e.subscription: (e.target, e.name) for e in of_kind("topic")}
 
 
-def wire_local(runtime: Runtime) -> None:
+Observer = Callable[[EntryPoint, str, Any], None]
+"""Told of each local delivery: ``(entry, "start", message or task)``, then ``(entry, "done", result)`` or
+``(entry, "failed", error)`` (the command line draws its progress from it)."""
+
+
+def wire_local(runtime: Runtime, observe: Observer | None = None) -> None:
     """Subscribe the topic handlers to the runtime's bus and register its task handlers, as on GCP.
 
     A subscription is declared when it is subscribed, so from then on the local bus keeps every message
     published on its topic until it is handled, in this process or the next. Each handler is an edge
     as a deployed function is (:func:`tower.redact.at_edge`): what the local bus or queue logs and
-    stores of a failure is its sanitised copy, with no chained vendor error.
+    stores of a failure is its sanitised copy, with no chained vendor error. ``observe``, when given,
+    is told of each delivery (:data:`Observer`).
     """
     for entry in of_kind("topic"):
-        runtime.bus.subscribe(entry.subscription, entry.target, _bound(runtime, entry))
+        runtime.bus.subscribe(entry.subscription, entry.target, _bound(runtime, entry, observe))
     for entry in of_kind("queue"):
-        runtime.tasks.register(entry.name, _bound(runtime, entry))
+        runtime.tasks.register(entry.name, _bound(runtime, entry, observe))
 
 
-def _bound(runtime: Runtime, entry: EntryPoint) -> Callable[[Any], None]:
+def _bound(runtime: Runtime, entry: EntryPoint, observe: Observer | None = None) -> Callable[[Any], None]:
     """The entry point's handler on this runtime, as the local bus or queue calls it (one argument)."""
     handler = at_edge(entry.handler)
 
     def deliver(message_or_task: Any) -> None:
-        handler(runtime, message_or_task)
+        if observe is None:
+            handler(runtime, message_or_task)
+            return
+        observe(entry, "start", message_or_task)
+        try:
+            result = handler(runtime, message_or_task)
+        except Exception as e:  # told, then raised on: the bus or queue retries it
+            observe(entry, "failed", e)
+            raise
+        observe(entry, "done", result)
 
     return deliver

@@ -9,7 +9,11 @@
    sync task per brand × platform → tower-sync-completed → build_models → tower-models-built →
    recommend + summarize.
 5. Prints each brand's headline findings, weekly summary, recommendations and alerts, then (by
-   default) serves the dashboard API until interrupted.
+   default) serves the whole system with ``tower serve``'s own code until interrupted: the API and
+   the page, every function, the pumps and the schedule.
+
+Every integration it connects is recorded as connected to its sandbox (:mod:`tower.sandboxes`), so once
+the demo has stopped, ``tower serve`` and every command bring the sandboxes back with the same world.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tower.api.auth import create_api_key
 from tower.cli.output import print_alerts, print_recommendations, print_summary
+from tower.cli.serve import serve_settings
 from tower.config import Settings, parse_adapter_url
 from tower.runtime import Runtime, set_default_runtime
+from tower.sandboxes import note_all
 
 DEMO_AGENCY_ID = "agency_demo"
 DEMO_AGENCY_NAME = "Northstar Growth (demo agency)"
@@ -130,7 +137,6 @@ def run_demo(
                 "shopify_bulk_poll_seconds": min(settings.shopify_bulk_poll_seconds, 0.05)})
     runtime = Runtime(settings)
     set_default_runtime(runtime)
-    server = None
     try:
         now = datetime.now(UTC)
         runtime.warehouse.init_schema()
@@ -138,6 +144,7 @@ def run_demo(
         connect_world(runtime.warehouse, runtime.secrets, world, shop, now)
         register_agency(runtime, world, now)
         connect_world_accounts(runtime, ads, world)
+        note_all(settings, runtime.warehouse, runtime.store)
         console.print(f"sandboxes: Shopify {shop.origin} · Meta {ads.meta.origin} · TikTok {ads.tiktok.origin}"
                       f" · Google Ads {ads.google_ads.endpoint}")
 
@@ -150,17 +157,16 @@ def run_demo(
         print_world(console, world, runtime)
         print_findings(console, runtime, world)
         if serve:
-            server = serve_api(console, runtime)
-            console.print("[dim]Ctrl-C stops the demo.[/]")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                console.print("stopping…")
+            key = create_api_key(runtime.store, agency_id=DEMO_AGENCY_ID, name="demo")
+            console.print(f"demo agency API key: [bold]{key}[/]  (try: curl -H 'Authorization: Bearer {key}' "
+                          f"http://{settings.host}:{settings.port}/api/agency/overview)", soft_wrap=True)
+            # The host opens its own runtime in its worker; the sandboxes keep running here and are
+            # found there at their recorded origins.
+            runtime.close()
+            set_default_runtime(None)
+            serve_settings(settings, host=settings.host, port=settings.port)
         return {"world": world, "runtime": runtime, "enqueued": enqueued, "counts": counts}
     finally:
-        if server is not None:
-            server.stop()
         shop.stop()
         ads.stop()
         if not serve:
@@ -184,7 +190,7 @@ def print_world(console: Console, world: Any, runtime: Runtime) -> None:
 
 def print_findings(console: Console, runtime: Runtime, world: Any) -> None:
     """Per brand: headline findings from the models, the summary, recommendations and alerts."""
-    from tower.analytics import headline_findings
+    from tower.analytics.snapshots import headline_findings
     from tower.brands import local_today
     from tower.decisions.store import latest_summary, list_alerts, list_recommendations
 
@@ -222,15 +228,3 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}"
     return str(v)
-
-
-def serve_api(console: Console, runtime: Runtime) -> Any:
-    """Serve the dashboard API on the configured host and port, with a demo API key for the agency."""
-    from tower.api.app import serve
-    from tower.api.auth import create_api_key
-
-    key = create_api_key(runtime.store, agency_id=DEMO_AGENCY_ID, name="demo")
-    server = serve(runtime, runtime.settings.host, runtime.settings.port)
-    console.print(f"[green]dashboard API[/] at {server.url}  ·  API key: [bold]{key}[/]")
-    console.print(f"  try: curl -H 'Authorization: Bearer {key}' {server.url}/api/agency/overview")
-    return server

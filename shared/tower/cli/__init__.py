@@ -1,7 +1,8 @@
 """The ``tower`` command: set up, sync, build, inspect and demo Control Tower.
 
 One module per noun (``brands``, ``agencies``, ``connect``, ``sync``, ``fx``, ``sql``, ``recommendations``, ``alerts``,
-``summary``, ``ask``, ``ai``, ``api-key``; ``init`` and ``settings`` in ``setup``); they print through
+``summary``, ``ask``, ``ai``, ``api-key``; ``init`` and ``settings`` in ``setup``; ``build`` and ``run``
+in ``run``; ``status``; ``serve``); they print through
 :mod:`tower.cli.output` and read their input through :mod:`tower.cli.inputs`, never through this
 module. Installed packages add commands through the ``tower.plugins`` entry point group (the
 development package's ``demo`` and ``world``).
@@ -30,8 +31,11 @@ from tower.cli import (
     connect,
     fx,
     recommendations,
+    run,
+    serve,
     setup,
     sql,
+    status,
     summary,
     sync,
 )
@@ -69,6 +73,10 @@ app = typer.Typer(
 )
 # Commands first, then the groups: `tower --help` lists them in this order.
 app.command("init")(setup.init)
+app.command("status")(status.status_cmd)
+app.command("run")(run.run_cmd)
+app.command("build")(run.build_cmd)
+app.command("serve")(serve.serve_cmd)
 app.command("sql")(sql.sql)
 app.command("settings")(setup.settings_cmd)
 app.command("alerts")(alerts.alerts_cmd)

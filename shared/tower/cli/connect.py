@@ -9,14 +9,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import typer
 
-from tower.adapters import open_secrets, open_warehouse
-from tower.cli.inputs import load_settings, open_runtime, require_brand
+from tower.cli.inputs import open_runtime, require_brand
 from tower.cli.output import PLATFORM_LABELS, console, fail_usage
-from tower.connectors.ad_platforms import AdSyncUsageError
+from tower.connectors.ad_platforms import AdSyncUsageError, normalise_account_id
 from tower.names import AD_PLATFORMS
+from tower.sandboxes import note_connection
 from tower.sync.connect import SCOPE_ADVICE, BadConnection, connect_ad_account, connect_shopify
 
 app = typer.Typer(help="Connect a platform account to a brand (tokens go to the secret store).",
@@ -37,17 +38,18 @@ def connect_shopify_cmd(
     scopes: str = typer.Option("", "--scopes", help="Comma-separated scopes granted to the token (recorded)."),
 ) -> None:
     """Connect a Shopify store to a brand; the token goes to the secret store, never the warehouse."""
-    settings = load_settings()
-    wh = open_warehouse(settings)
+    runtime = open_runtime()
     try:
-        wh.init_schema()
-        row = connect_shopify(wh, open_secrets(settings), brand_id=brand, shop=shop, token=token,
+        runtime.warehouse.init_schema()
+        row = connect_shopify(runtime.warehouse, runtime.secrets, brand_id=brand, shop=shop, token=token,
                               now=datetime.now(UTC), scopes=[s.strip() for s in scopes.split(",") if s.strip()])
+        sandbox = note_connection(runtime.settings, runtime.store, brand, "shopify", row["account_id"])
     except BadConnection as e:
         fail_usage(str(e))
     finally:
-        wh.close()
+        runtime.close()
     console.print(f"[green]connected[/] {row['account_id']} to {brand} (token stored as {row['secret_ref']})")
+    _say_sandbox(sandbox)
     if "read_all_orders" not in scopes.split(","):
         console.print(f"[yellow]note:[/] {SCOPE_ADVICE}")
 
@@ -79,6 +81,8 @@ def _connect_ads_command(platform: str) -> Callable[..., None]:
             info = connect_ad_account(
                 runtime, platform, brand, account, token, login_customer_id=login_customer_id or None
             )
+            sandbox = note_connection(runtime.settings, runtime.store, brand, platform,
+                                      normalise_account_id(platform, account))
         except AdSyncUsageError as e:
             fail_usage(str(e))
         finally:
@@ -87,9 +91,18 @@ def _connect_ads_command(platform: str) -> Callable[..., None]:
             f"[green]connected[/] {label} account {info.account_id} to {brand} "
             f"({info.currency}, {info.timezone}); token stored in the secret store"
         )
+        _say_sandbox(sandbox)
 
     connect.__doc__ = f"Connect a {label} account to a brand (the token goes to the secret store)."
     return connect
+
+
+def _say_sandbox(sandbox: dict[str, Any] | None) -> None:
+    """Tell whoever connected a sandbox account that it is remembered (it comes back after it stops)."""
+    if sandbox:
+        seed = (sandbox.get("world") or {}).get("params", {}).get("seed")
+        console.print(f"[dim]a development sandbox at {sandbox['origin']} (world seed {seed}): remembered, so "
+                      "tower serve and every command bring it back once it has stopped[/]", soft_wrap=True)
 
 
 for _platform in AD_PLATFORMS:

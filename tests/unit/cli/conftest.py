@@ -36,6 +36,7 @@ def shopify_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: Any) -> 
     monkeypatch.setenv("TOWER_WAREHOUSE", f"duckdb:///{tmp_path}/wh.duckdb")
     monkeypatch.setenv("TOWER_STORE", f"local:///{tmp_path}/store.sqlite")
     monkeypatch.setenv("TOWER_SECRETS", f"local:///{tmp_path}/secrets")
+    monkeypatch.setenv("TOWER_DATA_DIR", str(tmp_path))  # the bus and task queue the sync announces on
     monkeypatch.setenv("TOWER_SHOPIFY_API_ORIGIN", handle.origin)
     get_settings.cache_clear()
     try:

@@ -32,8 +32,11 @@ def test_sync_shopify_stores_the_shop_and_exits_0(shopify_env: Any, world: Any) 
     assert all(not d for d in diffs.values()), {t: d[:2] for t, d in diffs.items() if d}
 
 
-def test_sync_of_an_unconnected_brand_exits_2(shopify_env: Any) -> None:
+def test_sync_of_an_unknown_or_unconnected_brand_exits_2(shopify_env: Any) -> None:
     r = tower("sync", "shopify", "--brand", "nobody")
+    assert r.exit_code == 2 and "unknown brand 'nobody'" in r.output
+    assert add_brand("lonely", "UTC").exit_code == 0
+    r = tower("sync", "shopify", "--brand", "lonely")
     assert r.exit_code == 2 and "no Shopify store connected" in r.output
 
 
