@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from api_seed import BRAND, bearer
 from flask.testing import FlaskClient
@@ -33,7 +35,8 @@ def test_the_tag_changes_when_the_body_does(client: FlaskClient, keys: dict[str,
     assert week.headers["ETag"] != month.headers["ETag"]
     stale = client.get(f"/api/brands/{BRAND}/series?period=last_30_days",
                        headers={**auth, "If-None-Match": week.headers["ETag"]})
-    assert stale.status_code == 200 and stale.json["range"]["period"]["name"] == "last_30_days"
+    body: Any = stale.json
+    assert stale.status_code == 200 and body["range"]["period"]["name"] == "last_30_days"
 
 
 def test_errors_and_posts_carry_no_etag(client: FlaskClient, keys: dict[str, str]) -> None:

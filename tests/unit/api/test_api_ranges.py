@@ -191,7 +191,7 @@ def test_drilldown_over_a_range(get: Any) -> None:
 
 def test_default_dashboard_keeps_the_cached_snapshot_and_names_its_range(client: FlaskClient,
                                                                           keys: dict[str, str]) -> None:
-    body = client.get(f"/api/brands/{BRAND}/dashboard", headers=bearer(keys["agency"])).json
+    body: Any = client.get(f"/api/brands/{BRAND}/dashboard", headers=bearer(keys["agency"])).json
     assert body["range"]["period"]["name"] == "last_week"
     assert body["range"]["compare"] == "previous_period"
     assert set(body["tiles"]) == {"blended_roas", "mer", "new_customer_revenue", "profit"}
