@@ -97,6 +97,8 @@ def sync_to_completion(runtime: Any, brand_id: str, platform: str, *, now: datet
                 again = status == "partial"
         except RetriesExhausted as e:
             status, error, again = "retries_exhausted", str(e), True
+        except Exception as e:  # noqa: BLE001 - a crashing task is redelivered; after the attempts it is a finding
+            status, error, again = "crashed", f"{type(e).__name__}: {e}", True
         if status == "ok":
             return {"status": "ok", "attempts": attempt}
         if not again:
@@ -212,8 +214,10 @@ class Harness:
     brand_ids: list[str]
     now: datetime
     today: date
+    _ad_served: dict[str, int] = field(default_factory=dict)
 
     def settings(self, run_dir: Path, bulk: bool) -> Any:
+        """A run's settings: its files, and :meth:`overrides`."""
         from reliability_checks.world import local_settings
 
         return local_settings(run_dir, None, **self.overrides(bulk))
@@ -225,6 +229,7 @@ class Harness:
                 **AD_SETTINGS}
 
     def fresh(self, name: str) -> Path:
+        """A new copy of the connected template under the session's folder."""
         from reliability_checks.world import copy_state
 
         target = self.root / name
@@ -233,6 +238,7 @@ class Harness:
         return copy_state(self.template, target)
 
     def clear_faults(self) -> None:
+        """No faults anywhere (what was served stays recorded by the sandboxes)."""
         from tower_dev.sandboxes.shopify_store.faults import FaultPlan
 
         for b in self.brand_ids:
@@ -242,6 +248,7 @@ class Harness:
             self.platforms.ads.get(p).faults.clear()
 
     def apply(self, plan: Plan) -> None:
+        """Arm every sandbox and the relay with the plan's faults."""
         from tower_dev.sandboxes.shopify_store.faults import FaultPlan
 
         self.clear_faults()
@@ -278,6 +285,7 @@ class Harness:
             runtime.close()
 
     def figures(self, run_dir: Path, bulk: bool) -> Any:
+        """The per-table figures of a run's warehouse."""
         from reliability_checks import fingerprint as fp
         from tower.runtime import Runtime
 
@@ -305,9 +313,11 @@ class Harness:
         child = self._spawn(run_dir, plan.bulk, plan.seed, kill_at, plan.kill_delay)
         _, err = child.communicate()
         killed = child.returncode == -signal.SIGKILL
-        if not killed and child.returncode != 0:
-            raise RuntimeError(f"the sync child failed (exit {child.returncode}): {err[-2000:]}")
+        crashed = None if killed or child.returncode == 0 else err.strip().splitlines()[-1:] or ["no output"]
         outcome = self.run_in_process(run_dir, plan.bulk, plan.seed + 1)
+        if crashed:
+            # the child died of something else than the kill: a finding of its own, whatever the rerun did
+            outcome["child"] = {"status": "crashed", "error": f"exit {child.returncode}: {crashed[0][:300]}"}
         return {"killed": killed, "kill_at_write": kill_at, "outcome": outcome}
 
 def _request_counts(platforms: Any, brand_ids: list[str]) -> dict[str, Any]:
