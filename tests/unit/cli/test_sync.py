@@ -21,6 +21,8 @@ def test_sync_shopify_stores_the_shop_and_exits_0(shopify_env: Any, world: Any) 
     r = tower("sync", "shopify", "--brand", brand_id)
     assert r.exit_code == 0, r.output
     assert "orders" in r.output and "order_line_items" in r.output
+    # announced like the sync function's, then built on by the bus's handlers
+    assert all(stage in r.output for stage in ("models", "decisions", "summaries")), r.output
     state = handle.shop(brand_id).state
     # The CLI runs on the real clock: its inventory snapshot is dated today in the store's zone.
     today = state.local_date(datetime.now(UTC))
