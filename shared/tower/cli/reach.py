@@ -54,8 +54,9 @@ def unreachable_line(settings: Settings, platform: str, brand_id: str, account_i
     origin = origin_of(settings, platform, account_id)
     label = PLATFORM_LABELS.get(platform, platform)
     if is_loopback(origin):
-        fix = ("nothing answers there: if it was a development sandbox, its connection was made before sandboxes "
-               f"were remembered; connect the account again (tower connect {platform} --brand {brand_id} ...)")
+        fix = ("nothing answers on this machine there (a development sandbox that is not running, and not "
+               "remembered?): start what should answer, or connect the account again "
+               f"(tower connect {platform} --brand {brand_id} ...)")
     else:
         fix = ("check the network (and any proxy), or the origin setting if it points elsewhere; then run the "
                f"sync again (tower sync {platform} --brand {brand_id}): it resumes where it stopped")

@@ -76,3 +76,20 @@ def test_an_expired_meta_token_exits_1_and_says_to_reconnect(meta_env: Any) -> N
     result = tower("sync", "meta", "--brand", account.brand_id)
 
     assert result.exit_code == 1 and "reconnect" in result.output
+
+
+def test_a_platform_that_cannot_be_reached_is_one_line_naming_origin_brand_and_fix(meta_env: Any) -> None:
+    sandbox, account = meta_env
+    add_brand(account.brand_id, "UTC")
+    token = sandbox.issue_token(account.account_id)
+    assert tower("connect", "meta", "--brand", account.brand_id, "--account", account.account_id,
+                 "--token", token).exit_code == 0
+    origin = sandbox.origin
+    sandbox.stop()  # sample accounts serve no world: nothing can bring this one back
+
+    result = tower("sync", "meta", "--brand", account.brand_id)
+
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = [x for x in result.output.splitlines() if x.startswith("failed:")]
+    assert f"Meta at {origin} could not be reached for {account.brand_id}" in line
+    assert f"tower connect meta --brand {account.brand_id}" in line
