@@ -105,10 +105,11 @@ export interface Alert {
   ai_explanation_author?: string;
 }
 
-/** newer API: the range the figures cover, named as the shared period vocabulary names it. */
+/** The range the figures cover (tower.api.ranges): `end` and `compare_end` are exclusive, `last_day` inclusive. */
 export interface RangeInfo {
   start: string;
   end: string;
+  last_day?: string;
   compare: Compare;
   compare_start?: string | null;
   compare_end?: string | null;

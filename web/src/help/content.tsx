@@ -63,8 +63,8 @@ export const TOPICS: HelpTopic[] = [
       <>
         <h2 id="weekly-summary">Weekly summary</h2>
         <p>
-          Ad spend across Meta, TikTok and Google Ads; store revenue (every Shopify order, attributed to an ad or not); and{" "}
-          <Link to="/help/figures#roas">blended ROAS</Link>, revenue ÷ spend. Arrows compare with the period before: green is
+          Ad spend across Meta, TikTok and Google Ads, revenue, <Link to="/help/figures#roas">blended ROAS</Link>,{" "}
+          <Link to="/help/figures#mer">MER</Link>, new-customer revenue and profit. Arrows compare with the period before: green is
           good news, red bad, grey neither (more spend is neither by itself). The text is written from the same figures,
           by Claude when the service has an AI key (and checked against the figures before it is shown), otherwise by
           Control Tower's own templates.
@@ -231,15 +231,18 @@ export const TOPICS: HelpTopic[] = [
           </dd>
           <dt id="roas">ROAS and blended ROAS</dt>
           <dd>
-            Return on ad spend: revenue ÷ ad spend, always from sums (never an average of daily ratios). Blended ROAS sets all
-            store revenue against all ad spend; a channel's ROAS sets its attributed revenue against its own spend.
+            Return on ad spend: revenue ÷ ad spend, always from sums (never an average of daily ratios). A channel's ROAS
+            sets the revenue attributed to it against its own spend; blended ROAS does the same for all channels together.
           </dd>
           <dt id="mer">MER</dt>
-          <dd>Marketing efficiency ratio: all store revenue ÷ all marketing spend, the store-wide view of ROAS.</dd>
+          <dd>
+            Marketing efficiency ratio: all the store's revenue, whatever earned it, ÷ all ad spend. The store-wide view:
+            it does not depend on attribution.
+          </dd>
           <dt id="new-customer-revenue">New-customer revenue</dt>
-          <dd>Revenue from customers placing their first order with the store.</dd>
+          <dd>Revenue from orders of customers who had never ordered from the store before.</dd>
           <dt id="profit">Profit after ads</dt>
-          <dd>Attributed revenue minus cost of goods, fulfilment and ad spend.</dd>
+          <dd>Revenue attributed to ads, minus their spend, the cost of the goods sold and fulfilment.</dd>
           <dt id="attribution">Attribution: which ad gets the credit</dt>
           <dd>
             An order whose link names a campaign (its <code>utm_campaign</code>, with the platform's click id when present)

@@ -30,7 +30,7 @@ import {
   isDefault,
   type RangeChoice,
   rangeFromQuery,
-  rangeLabel,
+  presetLabel,
   rangeParams,
   rangeQuery,
 } from "../lib/range";
@@ -169,7 +169,14 @@ export function Dashboard({ brandId }: { brandId: string }) {
   const current = dash.dataKey === dashKey;
   const unsupportedRange = current && !defaultView && !served;
   const compareLabel = compareWords(view, defaultView);
-  const cmp = served ? (served.compare_start && served.compare_end ? { start: served.compare_start, end: served.compare_end } : null) : compareRange(view);
+  // the API's dates when it names them (its ends are exclusive), else the page's own reckoning
+  const shownDays = served && current ? { start: served.start, end: served.last_day ?? addDays(served.end, -1) } : view;
+  const cmp =
+    served && current
+      ? served.compare_start && served.compare_end
+        ? { start: served.compare_start, end: addDays(served.compare_end, -1) }
+        : null
+      : compareRange(view);
   const alerts = alertFilter === "open" ? data.alerts : (otherAlerts.data?.alerts ?? []);
   const updating = dash.loading;
 
@@ -212,7 +219,9 @@ export function Dashboard({ brandId }: { brandId: string }) {
       <div className="toolbar">
         <RangePicker value={view} today={brand.today} onChange={onRange} />
         <p className="range-label" data-testid="range-label">
-          <strong>{served?.label ?? rangeLabel(view)}</strong>
+          <strong>
+            {presetLabel(view)} ({dayRange(shownDays.start, shownDays.end)})
+          </strong>
           {cmp ? <span className="muted"> compared with {dayRange(cmp.start, cmp.end)}</span> : null}
         </p>
       </div>

@@ -78,28 +78,33 @@ describe("the app", () => {
     render(<App />);
     await signIn(user);
     await screen.findByTestId("summary-metrics");
-    await user.selectOptions(screen.getByLabelText("Dates"), "last_30");
+    await user.selectOptions(screen.getByLabelText("Dates"), "last_30_days");
     await user.click(screen.getByRole("button", { name: "Apply" }));
-    expect(window.location.search).toBe("?range=last_30");
+    expect(window.location.search).toBe("?range=last_30_days");
     await waitFor(() =>
-      expect(calls.some((c) => c.url === "/api/brands/acme-candles/dashboard?start=2026-11-05&end=2026-12-04&compare=previous_period")).toBe(true),
+      expect(calls.some((c) => c.url === "/api/brands/acme-candles/dashboard?period=last_30_days&compare=previous_period")).toBe(true),
     );
     expect((await screen.findByTestId("range-notice")).textContent).toContain("latest 7 days (Nov 28 – Dec 4, 2026)");
     expect(screen.getByTestId("range-label").textContent).toContain("Last 30 days");
   });
 
-  it("takes the API's own name for the range when it serves one", async () => {
+  it("shows the dates the API says it covered (its ends are exclusive)", async () => {
     serve({
       "GET /api/brands/acme-candles/dashboard": (req) =>
-        req.url.includes("start=")
-          ? { body: { ...dashboard, range: { start: "2026-11-05", end: "2026-12-04", compare: "previous_period", compare_start: "2026-10-06", compare_end: "2026-11-04", label: "Last 30 days" } } }
+        req.url.includes("period=last_30_days")
+          ? {
+              body: {
+                ...dashboard,
+                range: { start: "2026-11-05", end: "2026-12-05", last_day: "2026-12-04", compare: "previous_year", compare_start: "2025-11-05", compare_end: "2025-12-05", label: "the last 30 days" },
+              },
+            }
           : { body: dashboard },
     });
-    window.history.replaceState(null, "", "/brands/acme-candles?range=last_30");
+    window.history.replaceState(null, "", "/brands/acme-candles?range=last_30_days&compare=previous_year");
     const user = userEvent.setup();
     render(<App />);
     await signIn(user);
-    await waitFor(() => expect(screen.getByTestId("range-label").textContent).toContain("compared with Oct 6 – Nov 4, 2026"));
+    await waitFor(() => expect(screen.getByTestId("range-label").textContent).toBe("Last 30 days (Nov 5 – Dec 4, 2026) compared with Nov 5 – Dec 4, 2025"));
     expect(screen.queryByTestId("range-notice")).toBeNull();
   });
 
