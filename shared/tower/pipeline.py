@@ -4,10 +4,10 @@
 a Cloud Task and calls one of these, and the local bus and task queue call them directly with the
 same Message or Task. Each one is idempotent: Pub/Sub and Cloud Tasks deliver at least once.
 
-The stages a handler runs (the loaders, the models, the decisions, the AI) are imported inside it:
-``main.py`` imports every entry point, so what one stage costs to import (pyarrow, the platform
-clients, sqlglot, the model runner: 0.2-0.6 s each) would otherwise be paid by every function's cold
-start, the API's first.
+The stages that load a heavy library are imported inside the handler that runs them, each with its
+``# lazy:`` reason: the loaders (pyarrow) and the model runner (sqlglot), 0.2-0.6 s each, which
+``main.py`` (it imports every entry point) would otherwise make every function's cold start pay, the
+API's first. The decisions and the AI are plain modules of the library, imported here.
 """
 
 from __future__ import annotations
@@ -18,10 +18,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from tower import names
+from tower.ai.summarize import run_summarize
 from tower.brand_warnings import record_fx_gaps
 from tower.brands import UnknownBrand, local_today
+from tower.decisions.budget_actions import apply_budget_change_task
+from tower.decisions.recommend import run_recommend
 from tower.ports import Message, Task
 from tower.runtime import Runtime
+from tower.sync.outcomes import record_outcome
+from tower.sync.run import RunOptions
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +57,8 @@ def sync_functions() -> dict[str, SyncFunction]:
     ``status`` ``partial`` when its deadline cut it short. Imported on the first sync rather than with
     this module (see the module's docstring): the loaders bring pyarrow and the platform clients.
     """
-    from tower.sync.ads import sync_google_ads_brand, sync_meta_brand, sync_tiktok_brand
-    from tower.sync.shopify import sync_brand as sync_shopify_brand
+    from tower.sync.ads import sync_google_ads_brand, sync_meta_brand, sync_tiktok_brand  # lazy: pyarrow
+    from tower.sync.shopify import sync_brand as sync_shopify_brand  # lazy: pyarrow
 
     return {
         "shopify": sync_shopify_brand,
@@ -93,8 +98,6 @@ def finish_sync(runtime: Runtime, brand_id: str, platform: str, result: dict[str
         full: What the sync was called with (a resumed task repeats it).
         since: Likewise.
     """
-    from tower.sync.outcomes import record_outcome
-
     status = result.get("status", "ok")
     record_outcome(runtime.store, brand_id, platform, result, datetime.now(UTC))
     if status == "partial":
@@ -172,9 +175,8 @@ def run_fx_sync(runtime: Runtime, *, history: bool | None = None, now: datetime 
     with them. Its warnings are checked over the ad history the syncs keep (``TOWER_ADS_HISTORY_DAYS``).
     ``now`` pins the clock and ``policy`` the retry policy (tests); ``history`` as :func:`sync_fx_rates`.
     """
-    from tower.analytics.runner import brand_fx_gaps
-    from tower.sync.fx import foreign_currency_brands, sync_fx_rates
-    from tower.sync.run import RunOptions
+    from tower.analytics.runner import brand_fx_gaps  # lazy: sqlglot
+    from tower.sync.fx import foreign_currency_brands, sync_fx_rates  # lazy: pyarrow
 
     now = now or datetime.now(UTC)
     pinned = now
@@ -211,7 +213,7 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
     retry it for days; a failure of the warehouse, the store or the Admin API raises, so the platform
     answers 5xx and Shopify delivers again (handling is idempotent).
     """
-    from tower.sync.webhooks import WebhookHandler, app_secret
+    from tower.sync.webhooks import WebhookHandler, app_secret  # lazy: pyarrow
 
     if request.method != "POST":
         return {"error": "method_not_allowed", "message": "Shopify delivers webhooks with POST"}, 405
@@ -230,7 +232,7 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
 def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | None = None,
                           now: datetime | None = None) -> dict[str, Any]:
     """Build the models for the brand over the touched window, then announce tower-models-built."""
-    from tower.analytics.runner import build_models
+    from tower.analytics.runner import build_models  # lazy: sqlglot
 
     _require(message.data, "brand_id")
     brand_id = message.data["brand_id"]
@@ -288,8 +290,6 @@ def on_models_built(runtime: Runtime, message: Message, step: Callable[[str, dat
 def handle_models_built_recommend(runtime: Runtime, message: Message, *,
                                   now: datetime | None = None) -> dict[str, Any] | None:
     """Recommendations and alerts for the brand (new alerts go out on tower-alerts-raised)."""
-    from tower.decisions.recommend import run_recommend
-
     return on_models_built(
         runtime, message, lambda brand_id, today: run_recommend(runtime, brand_id, today, now=now), now=now,
     )
@@ -302,8 +302,6 @@ def handle_models_built_summarize(runtime: Runtime, message: Message, *, now: da
     Claude failures never raise: the narrator's text is stored instead, so a redelivery is only for
     infrastructure errors. ``client`` replaces the Claude client (tests pass the sandbox's).
     """
-    from tower.ai.summarize import run_summarize
-
     return on_models_built(
         runtime, message,
         lambda brand_id, today: run_summarize(runtime, brand_id, today, client=client, now=now), now=now,
@@ -312,8 +310,6 @@ def handle_models_built_summarize(runtime: Runtime, message: Message, *, now: da
 
 def handle_budget_task(runtime: Runtime, task: Task) -> dict[str, Any]:
     """An Accept or Undo: change the named campaigns' budgets on the ad platforms."""
-    from tower.decisions.budget_actions import apply_budget_change_task
-
     try:
         return apply_budget_change_task(runtime, task.payload)
     except ValueError as e:  # a malformed task is never retried

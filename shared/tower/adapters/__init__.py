@@ -1,7 +1,8 @@
 """Adapters behind the ports, chosen by the settings' URLs (and nowhere else).
 
-Vendor SDKs are imported inside the branch that needs them, so a function that uses the local
-adapters never pays for google-cloud imports at cold start. The embedded adapters' folders are
+Vendor SDKs are imported inside the adapter that needs them (and the warehouses, which load pyarrow
+and duckdb, inside the branch that opens them), so a function that uses the local adapters never pays
+for google-cloud imports at cold start. The embedded adapters' folders are
 created here, before the adapters open them, as 0700 (:mod:`tower.adapters.local_files`).
 """
 
@@ -10,8 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tower.adapters.cloud_tasks import CloudTasksQueue
+from tower.adapters.firestore_store import FirestoreStore
+from tower.adapters.local_bus import LocalBus
 from tower.adapters.local_files import private_dir
-from tower.config import Settings, parse_adapter_url
+from tower.adapters.local_secrets import LocalSecrets
+from tower.adapters.local_store import LocalStore
+from tower.adapters.local_tasks import LocalTasks
+from tower.adapters.pubsub_bus import PubSubBus
+from tower.adapters.secret_manager import SecretManagerSecrets
+from tower.config import ConfigError, Settings, parse_adapter_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import Bus, DocumentStore, Secrets, TaskQueue, Warehouse
@@ -35,11 +44,11 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
     """
     url = parse_adapter_url(settings.warehouse, ("duckdb", "bigquery"), "TOWER_WAREHOUSE")
     if url.scheme == "bigquery":
-        from tower.adapters.bigquery_warehouse import BigQueryWarehouse
+        from tower.adapters.bigquery_warehouse import BigQueryWarehouse  # lazy: pyarrow, bigquery
 
         project, dataset = (url.parts + ["", ""])[:2]
         return BigQueryWarehouse(project=project, dataset=dataset)
-    from tower.adapters.duckdb_warehouse import DuckDBWarehouse
+    from tower.adapters.duckdb_warehouse import DuckDBWarehouse  # lazy: duckdb and pyarrow (~0.2 s)
 
     return DuckDBWarehouse(_local(settings, settings.warehouse, "warehouse.duckdb", read_only=read_only),
                            read_only=read_only)
@@ -49,12 +58,8 @@ def open_store(settings: Settings) -> DocumentStore:
     """``local:///PATH`` → SQLite store; ``firestore://PROJECT[/DATABASE]`` → Firestore."""
     url = parse_adapter_url(settings.store, ("local", "firestore"), "TOWER_STORE")
     if url.scheme == "firestore":
-        from tower.adapters.firestore_store import FirestoreStore
-
         project, database = (url.parts + ["", ""])[:2]
         return FirestoreStore(project=project, database=database or "(default)")
-    from tower.adapters.local_store import LocalStore
-
     return LocalStore(_local(settings, settings.store, "store.sqlite"))
 
 
@@ -66,13 +71,9 @@ def open_bus(settings: Settings) -> Bus:
     """
     url = parse_adapter_url(settings.bus, ("local", "pubsub"), "TOWER_BUS")
     if url.scheme == "pubsub":
-        from tower.adapters.pubsub_bus import PubSubBus
-
         return PubSubBus(
             project=url.netloc, max_attempts=settings.bus_max_attempts, deliver_twice=settings.bus_deliver_twice
         )
-    from tower.adapters.local_bus import LocalBus
-
     return LocalBus(
         _local(settings, settings.bus, "bus.sqlite"),
         max_attempts=settings.bus_max_attempts,
@@ -88,15 +89,10 @@ def open_tasks(settings: Settings) -> TaskQueue:
     """
     url = parse_adapter_url(settings.tasks, ("local", "cloudtasks"), "TOWER_TASKS")
     if url.scheme == "cloudtasks":
-        from tower.adapters.cloud_tasks import CloudTasksQueue
-        from tower.config import ConfigError
-
         project, location = (url.parts + ["", ""])[:2]
         if not settings.tasks_target_url:
             raise ConfigError("TOWER_TASKS=cloudtasks://... needs TOWER_TASKS_TARGET_URL (the handlers' base URL)")
         return CloudTasksQueue(project, location, settings.tasks_target_url, settings.tasks_service_account)
-    from tower.adapters.local_tasks import LocalTasks
-
     return LocalTasks(
         _local(settings, settings.tasks, "tasks.sqlite"),
         max_attempts=settings.bus_max_attempts,
@@ -108,11 +104,7 @@ def open_secrets(settings: Settings) -> Secrets:
     """``local:///DIR`` → encrypted local store; ``secretmanager://PROJECT`` → Secret Manager."""
     url = parse_adapter_url(settings.secrets, ("local", "secretmanager"), "TOWER_SECRETS")
     if url.scheme == "secretmanager":
-        from tower.adapters.secret_manager import SecretManagerSecrets
-
         return SecretManagerSecrets(project=url.netloc)
-    from tower.adapters.local_secrets import LocalSecrets
-
     directory = settings.local_path(settings.secrets, "secrets")
     private_dir(directory)
     return LocalSecrets(directory)

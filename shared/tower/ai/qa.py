@@ -35,6 +35,7 @@ from tower.ai.claude import ClaudeClient, resolve_client
 from tower.ai.context import clean_text
 from tower.ai.grounding import GenerationFailed, Grounded, grounded
 from tower.ai.prompts import QA_SYSTEM, data_message
+from tower.ai.question import AskError, check_question
 from tower.ai.sql_guard import ALLOWED_TABLES, UnsafeQuery, guard_select
 from tower.ai.tokens import compact_json
 from tower.ai.usage import CallUsage, fallback_usage, record
@@ -48,12 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import Warehouse
     from tower.runtime import Runtime
 
-MAX_QUESTION_CHARS = 500
 MAX_PERIOD_DAYS = periods.MAX_DAYS
-
-
-class AskError(ValueError):
-    """The question (or a tool input) is unusable; the message says why (HTTP 400 / exit 2)."""
 
 
 # --- the named queries ----------------------------------------------------------------------------
@@ -359,16 +355,6 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.answer, "author": self.author,
                 "grounding": self.grounding, "queries": self.queries}
-
-
-def check_question(question: str) -> str:
-    """The question trimmed; AskError when empty or too long."""
-    q = " ".join(str(question or "").split())
-    if not q:
-        raise AskError("the question is empty")
-    if len(q) > MAX_QUESTION_CHARS:
-        raise AskError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
-    return q
 
 
 class ToolRunner:

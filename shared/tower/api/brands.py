@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
-from tower.ai.qa import ask as ask_question
 from tower.analytics.snapshots import (
     SNAPSHOT_SQL,
     channel_drilldown,
@@ -327,9 +326,11 @@ def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
 def ask(brand_id: str) -> ResponseReturnValue:
     """Claude answers with read-only queries when a key is configured (grounding-checked); otherwise
     the deterministic Q&A answers common questions, or says plainly that it cannot."""
+    from tower.ai import qa  # lazy: the Q&A engine loads sqlglot, which no other route needs
+
     body = json_body(AskBody)
-    answer = ask_question(current_runtime(), brand_id, body.question, _today(), brand_name=g.brand["brand_name"],
-                          currency=g.brand["currency"])
+    answer = qa.ask(current_runtime(), brand_id, body.question, _today(), brand_name=g.brand["brand_name"],
+                    currency=g.brand["currency"])
     return answer.to_dict()
 
 

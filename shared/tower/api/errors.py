@@ -22,7 +22,7 @@ from tower.adapters.local_secrets import (
     SecretsKeyError,
     log_unavailable,
 )
-from tower.ai.qa import AskError
+from tower.ai.question import AskError
 from tower.brands import UnknownBrand
 from tower.decisions.budget_actions import ActionError
 from tower.decisions.store import NotFoundError

@@ -17,11 +17,11 @@ def app_for(runtime: Runtime) -> Flask:
     """The API app on this runtime, built on its first request and reused by every later one.
 
     Built then, not at import: ``main.py`` imports every entry point, and the app's routes bring the
-    decisions, the AI and sqlglot (about 0.3 s) that no other function needs at its cold start.
+    decisions and analytics modules that no other function needs at its cold start.
     """
     global _built
     if _built is None or _built[0] is not runtime:
-        from tower.api.app import create_app
+        from tower.api.app import create_app  # lazy: the routes' modules, for the api function only
 
         _built = (runtime, create_app(runtime))
     return _built[1]

@@ -48,8 +48,8 @@ def serve_settings(settings: Settings, *, host: str, port: int, schedule: list[s
     """
     # Imported here, not at the top: the host brings gunicorn, functions-framework and the whole API
     # (about half a second) that no other command should pay for at start.
-    from tower.host.server import ServeError, check_local, schedule_entries, serve
-    from tower.host.server import functions_source as find_source
+    from tower.host.server import ServeError, check_local, schedule_entries, serve  # lazy: gunicorn
+    from tower.host.server import functions_source as find_source  # lazy: gunicorn
 
     try:
         check_local(settings)

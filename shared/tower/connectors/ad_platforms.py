@@ -1,8 +1,8 @@
 """The three ad connectors behind one protocol: open the platform's connector for one account by name.
 
 Meta, TikTok and Google Ads each have a connector in their package (``streams.py``) with the same
-methods (:class:`AdConnector`); :func:`open_connector` picks one and imports its SDK then, not
-before, so a function that syncs Meta never imports the Google Ads client.
+methods (:class:`AdConnector`); :func:`open_connector` picks one. Each connector's client imports its
+SDK when it is opened, not before, so a function that syncs Meta never imports the Google Ads SDK.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from typing import Any, Protocol
 
 from tower.config import Settings
 from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord
+from tower.connectors.google_ads.streams import GoogleAdsConnector
+from tower.connectors.meta.streams import MetaConnector
 from tower.connectors.retry import RetryPolicy
+from tower.connectors.tiktok.streams import TikTokConnector
 from tower.names import AD_PLATFORMS
 
 
@@ -108,8 +111,6 @@ def open_connector(
     """
     check_platform(access.platform)
     if access.platform == "meta":
-        from tower.connectors.meta.streams import MetaConnector
-
         return MetaConnector(
             access.token,
             access.account_id,
@@ -124,8 +125,6 @@ def open_connector(
             out_of_time=out_of_time,
         )
     if access.platform == "tiktok":
-        from tower.connectors.tiktok.streams import TikTokConnector
-
         return TikTokConnector(
             access.token,
             access.account_id,
@@ -134,8 +133,6 @@ def open_connector(
             page_size=settings.ads_page_size,
             handle_to_product=handle_to_product,
         )
-    from tower.connectors.google_ads.streams import GoogleAdsConnector
-
     return GoogleAdsConnector(
         access.token,
         access.account_id,

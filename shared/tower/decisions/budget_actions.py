@@ -88,7 +88,7 @@ class ConflictError(ActionError):
 def _writer(writer: BudgetWriter | None) -> BudgetWriter:
     if writer is not None:
         return writer
-    from tower.decisions.budget_writes import set_campaign_budget
+    from tower.decisions.budget_writes import set_campaign_budget  # lazy: connectors, pyarrow
 
     return set_campaign_budget
 
@@ -96,7 +96,7 @@ def _writer(writer: BudgetWriter | None) -> BudgetWriter:
 def _reader(reader: BudgetReader | None) -> BudgetReader:
     if reader is not None:
         return reader
-    from tower.decisions.budget_writes import read_campaign_budget
+    from tower.decisions.budget_writes import read_campaign_budget  # lazy: connectors, pyarrow
 
     return read_campaign_budget
 

@@ -129,7 +129,7 @@ def build_host(settings: Settings, *, source: Path | None, schedule: Sequence[En
     return Host(runtime, app, pumps, scheduler, sorted(mounts))
 
 
-class GunicornHost(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+class GunicornHost(BaseApplication):  # gunicorn ships no type hints: the base is Any to mypy
     """gunicorn's programmatic application: one worker, threads, the host built inside the worker.
 
     Args:
@@ -184,6 +184,9 @@ def serve(settings: Settings, *, host: str, port: int, source: Path | None,
           schedule: Sequence[EntryPoint] | None, ready: Callable[[str], None] | None = None,
           threads: int = 8) -> None:
     """Serve until SIGINT or SIGTERM (blocks). gunicorn ends the process when it stops.
+
+    Seven parameters: the settings, then keywords: where to listen (host, port), what to serve (the
+    functions' source, the schedule), and the readiness callback and worker threads with their defaults.
 
     Raises:
         ServeError: Cloud queue adapters, or a schedule entry that does not exist.

@@ -3,7 +3,8 @@
 and ``queries/`` (the reads of the decisions, Q&A and ops code).
 
 The DuckDB adapter runs it through :func:`to_duckdb`, which transpiles with sqlglot once per
-statement and caches the result.
+statement and caches the result. sqlglot's work lives in :mod:`tower.sql.dialect`, loaded by the
+first call that needs it: reading a file's text (:func:`load`) does not.
 """
 
 from __future__ import annotations
@@ -12,18 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlglot
-from sqlglot import exp
-
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot import exp
 
 SQL_DIR = Path(__file__).parent
 SCHEMA_DIR = SQL_DIR / "schema"
 MODELS_DIR = SQL_DIR / "models"
-
-# BigQuery NUMERIC is DECIMAL(38, 9); sqlglot writes a bare DECIMAL, which DuckDB reads as (18, 3).
-_NUMERIC = exp.DataType.build("DECIMAL(38, 9)", dialect="duckdb")
 
 
 def schema_files() -> list[Path]:
@@ -36,113 +32,28 @@ def table_names() -> list[str]:
     return [p.stem for p in schema_files()]
 
 
-@lru_cache(maxsize=128)
-def arrow_schema(table: str, *, not_null: bool = True) -> pa.Schema:
-    """The Arrow schema of a warehouse table, from its DDL file: column order, types and (unless
-    ``not_null`` is False) the NOT NULL constraints.
-
-    BigQuery NUMERIC is ``decimal128(38, 9)``; TIMESTAMP is ``timestamp[us, tz=UTC]``; DATE ``date32``.
-
-    Raises:
-        KeyError: No DDL file declares the table.
-        TypeError: A column's type has no Arrow counterpart here.
-    """
-    import pyarrow as pa
-
-    types = {
-        exp.DataType.Type.VARCHAR: pa.string(), exp.DataType.Type.TEXT: pa.string(),
-        exp.DataType.Type.BIGINT: pa.int64(), exp.DataType.Type.INT: pa.int64(),
-        exp.DataType.Type.DOUBLE: pa.float64(), exp.DataType.Type.FLOAT: pa.float64(),
-        exp.DataType.Type.BOOLEAN: pa.bool_(), exp.DataType.Type.DATE: pa.date32(),
-        exp.DataType.Type.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
-        exp.DataType.Type.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-        exp.DataType.Type.DECIMAL: pa.decimal128(38, 9), exp.DataType.Type.BIGDECIMAL: pa.decimal128(38, 9),
-    }
-    path = SCHEMA_DIR / f"{table}.sql"
-    if not path.exists():
-        raise KeyError(f"no DDL file for table {table!r}")
-    (create,) = parse_bigquery(path.read_text())
-    fields = []
-    for col in create.this.expressions:
-        if not isinstance(col, exp.ColumnDef):
-            continue
-        kind = col.args["kind"]
-        if kind.this not in types:
-            raise TypeError(f"{table}.{col.name}: no Arrow type for {kind.sql('bigquery')}")
-        required = not_null and any(isinstance(c.kind, exp.NotNullColumnConstraint) for c in col.constraints)
-        fields.append(pa.field(col.name, types[kind.this], nullable=not required))
-    return pa.schema(fields)
-
-
 @lru_cache(maxsize=256)
 def load(relative: str) -> str:
     """The text of a .sql file under tower/sql, e.g. ``models/days_of_cover.sql``."""
     return (SQL_DIR / relative).read_text()
 
 
+def arrow_schema(table: str, *, not_null: bool = True) -> pa.Schema:
+    """The Arrow schema of a warehouse table from its DDL (:func:`tower.sql.dialect.arrow_schema`)."""
+    from tower.sql import dialect  # lazy: sqlglot, which reading SQL files does not need
+
+    return dialect.arrow_schema(table, not_null=not_null)
+
+
 def parse_bigquery(sql: str) -> list[exp.Expr]:
     """Parse BigQuery-dialect SQL (raises sqlglot.ParseError on anything BigQuery would reject)."""
-    return [e for e in sqlglot.parse(sql, read="bigquery") if e is not None]
+    from tower.sql import dialect  # lazy: sqlglot, which reading SQL files does not need
+
+    return dialect.parse_bigquery(sql)
 
 
-def _information_schema_view(node: exp.Table) -> exp.Table | None:
-    """DuckDB's ``information_schema.<view>`` for BigQuery's ``[project.][dataset.]INFORMATION_SCHEMA.VIEW``.
-
-    sqlglot's BigQuery dialect reads ``INFORMATION_SCHEMA.TABLES`` as one quoted name (BigQuery allows it
-    so), which DuckDB then looks up as a table of that name. DuckDB has one catalog and answers the
-    standard views (``tables``, ``columns``, ``schemata``...) from its own ``information_schema``, so
-    the project and dataset qualifiers are dropped. None when the table is not such a view.
-    """
-    name = node.name
-    prefix, _, view = name.rpartition(".")
-    if prefix.upper() != "INFORMATION_SCHEMA" or not view:
-        return None
-    fixed = exp.Table(this=exp.to_identifier(view.lower()), db=exp.to_identifier("information_schema"))
-    alias = node.args.get("alias")
-    if alias is not None:
-        # sqlglot names an unaliased dotted table after its whole path; the view's own name reads the same.
-        fixed.set("alias", exp.TableAlias(this=exp.to_identifier(view)) if "." in alias.name else alias.copy())
-    return fixed
-
-
-def _fix_for_duckdb(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Table):
-        view = _information_schema_view(node)
-        if view is not None:
-            return view
-    # BigQuery TIMESTAMP(date_or_datetime, zone_column): sqlglot rewrites only a literal zone, so a
-    # per-row zone (e.g. each ad account's timezone) would reach DuckDB untranslated. Local wall
-    # time AT TIME ZONE zone is DuckDB's "interpret as local time in zone" (a TIMESTAMPTZ).
-    if isinstance(node, exp.Timestamp) and node.args.get("zone") is not None and not isinstance(
-        node.args["zone"], exp.Literal
-    ):
-        return exp.AtTimeZone(
-            this=exp.cast(node.this.copy(), exp.DataType.build("TIMESTAMP")), zone=node.args["zone"].copy()
-        )
-    if isinstance(node, exp.DataType) and node.this in (
-        exp.DataType.Type.DECIMAL,
-        exp.DataType.Type.BIGDECIMAL,
-    ) and not node.expressions:
-        return _NUMERIC.copy()
-    return node
-
-
-@lru_cache(maxsize=2048)
 def to_duckdb(sql: str) -> tuple[str, ...]:
-    """Transpile BigQuery SQL (one or more statements) to DuckDB statements. Cached per text.
+    """BigQuery SQL as DuckDB statements, cached per text (:func:`tower.sql.dialect.to_duckdb`)."""
+    from tower.sql import dialect  # lazy: sqlglot, which reading SQL files does not need
 
-    Partitioning, clustering and OPTIONS have no DuckDB meaning and are dropped.
-    """
-    out = []
-    for tree in parse_bigquery(sql):
-        if isinstance(tree, exp.Create):
-            props = tree.args.get("properties")
-            if props is not None:  # keep TEMPORARY and the like; drop what only BigQuery means
-                props.set("expressions", [
-                    p for p in props.expressions
-                    if not isinstance(p, (exp.PartitionedByProperty, exp.ClusterProperty, exp.Property))
-                    or isinstance(p, exp.TemporaryProperty)
-                ])
-        tree = tree.transform(_fix_for_duckdb)
-        out.append(tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.IGNORE))
-    return tuple(out)
+    return dialect.to_duckdb(sql)

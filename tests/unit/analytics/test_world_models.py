@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tower.analytics import headline_findings
+from tower.analytics.snapshots import headline_findings
 from tower.analytics import models as registry
 from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters
 from tower.config import Settings

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from tower import sql as sqlfiles
 from tower.privacy import zip_prefix
 
 CLICK_IDS = ("fbclid", "ttclid", "gclid")
@@ -145,8 +146,6 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 def table_schema(table: str) -> pa.Schema:
     """The Arrow schema of a warehouse table, read from its DDL file (every column nullable: a payload
     may lack what the warehouse requires, and the warehouse says so)."""
-    from tower import sql as sqlfiles
-
     return sqlfiles.arrow_schema(table, not_null=False)
 
 

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from tower.config import get_settings
+
 PREFIX = "shopify-bulk-"
 _LOCK = ".lock"
 _DIR_MODE = 0o700
@@ -34,8 +36,6 @@ _FILE_MODE = 0o600
 
 def _root_path(data_dir: str | os.PathLike[str] | None) -> Path:
     if data_dir is None:
-        from tower.config import get_settings
-
         data_dir = get_settings().data_dir
     return Path(data_dir) / "scratch"
 
