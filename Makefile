@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: demo test bench lint settings-docs clean tools functions-lock checkov
+.PHONY: demo test bench lint settings-docs clean tools functions-lock checkov web
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,10 +38,21 @@ checkov: $(TOOLS_STAMP)
 		--skip-download --quiet --compact --skip-path .venv --skip-path .venv-tools --skip-path shared \
 		--skip-path tests --skip-path bench --skip-path functions --skip-path web --skip-path out
 
-demo: $(STAMP)
+# The page (web/): npm ci when the lock changes, a build when a source does; the API serves web/dist.
+WEB_SRC := $(shell find web/src web/public web/scripts -type f 2>/dev/null) web/index.html web/package.json \
+	web/vite.config.ts web/tsconfig.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+
+web: web/dist/index.html
+
+demo: $(STAMP) web
 	$(VENV)/bin/tower demo
 
-test: $(STAMP) $(TOOLS_STAMP)
+test: $(STAMP) $(TOOLS_STAMP) web
+	cd web && npm test
 	$(PY) -m pytest -n 2 --dist loadgroup -q tests
 
 bench: $(STAMP) $(TOOLS_STAMP)
@@ -62,4 +73,4 @@ settings-docs: $(STAMP)
 	$(PY) -c "import re,subprocess;t=subprocess.run(['$(VENV)/bin/tower','settings'],capture_output=True,text=True,check=True).stdout;p='README.md';s=open(p).read();s=re.sub(r'(<!-- settings:start -->\n).*?(<!-- settings:end -->)',lambda m:m.group(1)+t+m.group(2),s,flags=re.S);open(p,'w').write(s)"
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .tower .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .tower .pytest_cache web/node_modules web/dist test-artifacts
