@@ -1,10 +1,17 @@
 import { type Channel, CHANNELS, type Dashboard, type Drilldown } from "../api/types";
-import { channelName, money, productName, ratio } from "../lib/format";
+import { channelName, money, productName, ratio, regionName } from "../lib/format";
+import { statusLabel } from "../lib/products";
 import type { Tab } from "./ChannelTabs";
 import { Geography, mergeGeo, toRows } from "./Geography";
 import { Trend } from "./Metric";
 import { Empty, ErrorState, Loading } from "./States";
 import { ScrollBox } from "./ScrollBox";
+
+/** One region by name, or how many when the model lists several ("US-CA, US-TX"). */
+function placeName(region: string): string {
+  const codes = region.split(",").map((r) => r.trim()).filter(Boolean);
+  return codes.length === 1 ? regionName(codes[0]) : `${codes.length} regions`;
+}
 
 function ChannelTable({ data, currency, compareLabel }: { data: Dashboard; currency: string; compareLabel: string }) {
   const snap = data.performance_snapshot;
@@ -116,7 +123,7 @@ function OneChannel({ channel, data, drill, currency, compareLabel }: {
             {mismatches.slice(0, 8).map((m, i) => (
               <li key={i}>
                 {productName(m.product_title ?? m.product)}
-                {m.region ? ` in ${m.region}` : ""}: {m.issue.replace(/_/g, " ")} ({money(m.spend, currency)} spent)
+                {m.region ? ` in ${placeName(m.region)}` : ""}: {statusLabel(m.issue).toLowerCase()} ({money(m.spend, currency)} spent)
               </li>
             ))}
           </ul>

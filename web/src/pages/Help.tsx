@@ -17,7 +17,7 @@ export function Help({ topicId }: { topicId: string | null }) {
   return (
     <main id="main" className="page help" tabIndex={-1}>
       <p className="back">
-        <Link to="/">← Dashboard</Link>
+        <Link to="/">← Your brands</Link>
       </p>
       <div className="help-layout">
         <nav aria-label="Help topics" className="help-nav">
