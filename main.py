@@ -20,10 +20,10 @@ from tower.logs import configure_logging
 # functions import, so the frameworks find a handler on the root logger and add none of their own.
 configure_logging()
 
-from functions import events, http, tasks
+from functions import events, tasks, web
 from tower.wiring import ENTRY_POINTS
 
-_MODULE_OF_KIND = {"http": http, "queue": tasks, "schedule": tasks, "topic": events}
+_MODULE_OF_KIND = {"http": web, "queue": tasks, "schedule": tasks, "topic": events}
 
 # functions-framework looks the target up as an attribute of this module.
 globals().update({name: getattr(_MODULE_OF_KIND[e.kind], name) for name, e in ENTRY_POINTS.items()})

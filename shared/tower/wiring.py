@@ -3,7 +3,7 @@
 One table, :data:`ENTRY_POINTS`, read by everything that connects a trigger to a handler:
 
 * ``main.py`` re-exports one Cloud Function per entry point, made in ``functions/`` by trigger kind
-  (``functions/http.py``, ``functions/tasks.py``, ``functions/events.py``);
+  (``functions/web.py``, ``functions/tasks.py``, ``functions/events.py``);
 * :func:`wire_local` subscribes the topic handlers to the embedded default's bus and registers the
   task handlers with its queue, as Terraform wires them on GCP;
 * ``tests/unit/infra/test_terraform.py`` fails unless Terraform deploys each entry point, and nothing

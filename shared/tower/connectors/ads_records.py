@@ -13,8 +13,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-PLATFORMS: tuple[str, ...] = ("meta", "tiktok", "google_ads")
-
 
 class Suspend(Exception):
     """A connector ran out of the sync's time budget mid-step; its checkpoint says where to resume."""

@@ -111,7 +111,7 @@ def test_the_api_function_serves_the_app(default: Runtime, keys: dict[str, str])
 
 
 def test_importing_the_function_loads_no_vendor_sdk() -> None:
-    code = "import sys, json\nimport functions.http\nprint(json.dumps(sorted(sys.modules)))"
+    code = "import sys, json\nimport functions.web\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     modules = json.loads(out.stdout.strip().splitlines()[-1])
     heavy = ("anthropic", "google.cloud.bigquery", "google.ads", "facebook_business", "shopify", "duckdb")

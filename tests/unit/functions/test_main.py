@@ -50,7 +50,7 @@ def test_main_exports_every_entry_point() -> None:
 
 
 @pytest.mark.parametrize(("module", "kinds"), [
-    ("functions.http", ("http",)), ("functions.tasks", ("queue", "schedule")), ("functions.events", ("topic",)),
+    ("functions.web", ("http",)), ("functions.tasks", ("queue", "schedule")), ("functions.events", ("topic",)),
 ])
 def test_each_function_module_makes_the_entry_points_of_its_trigger_kinds(module: str, kinds: tuple[str, ...]) -> None:
     import importlib
@@ -84,7 +84,7 @@ def test_importing_all_entry_points_loads_no_heavy_stage() -> None:
     assert [m for m in modules if m.startswith(stages)] == []
 
 
-@pytest.mark.parametrize("module", ["functions.http", "functions.tasks", "functions.events"])
+@pytest.mark.parametrize("module", ["functions.web", "functions.tasks", "functions.events"])
 def test_each_function_module_is_light(module: str) -> None:
     modules = imported_after(f"import {module}")
     assert not [m for m in modules if m.split(".")[0] in ("anthropic", "facebook_business", "shopify")]

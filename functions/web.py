@@ -4,8 +4,9 @@ Each is its :mod:`tower.wiring` entry point's handler called with the process's 
 request; the handler answers (both authenticate requests themselves: API keys and sessions, the
 webhook's HMAC signature).
 
-Deploy and test through ``main.py`` (``source=main.py``): functions-framework names a source file's
-module after the file, and this one loaded by its own path would replace the standard ``http``.
+Deploy and test through ``main.py`` (``source=main.py``). The module is named ``web``, not ``http``:
+functions-framework names a source file's module after the file, and a file ``http.py`` loaded by its
+own path would replace the standard library's ``http`` for the whole process.
 """
 
 from __future__ import annotations
