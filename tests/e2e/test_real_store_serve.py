@@ -105,9 +105,9 @@ class Served:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
-    def stop(self) -> int:
-        """Ctrl-C: SIGINT, then its exit code (it must stop on its own)."""
-        self.proc.send_signal(signal.SIGINT)
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        """Ctrl-C (SIGINT) or SIGTERM, then its exit code (it must stop on its own)."""
+        self.proc.send_signal(sig)
         out, _ = self.proc.communicate(timeout=90)
         self.output.append(out or "")
         return int(self.proc.returncode)
@@ -178,7 +178,7 @@ def test_serve_fires_the_schedule_runs_the_pipeline_stops_on_ctrl_c_and_resumes_
     try:
         wait_until("queued work resumed", lambda: bus.pending() == 0 and tasks.pending() == 0, served)
     finally:
-        code = served.stop()
+        code = served.stop(signal.SIGTERM)  # as a service manager stops it
     assert code == 0, served.stderr()[-3000:]
     assert not bus.dead_letters() and not tasks.dead_tasks(), served.stderr()[-6000:]
     code, out = tower("sql", f"SELECT MAX(built_at) AS built_at FROM model_runs WHERE brand_id = '{BRAND}'", "--json")
