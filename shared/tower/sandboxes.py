@@ -223,7 +223,13 @@ def bring_back(settings: Settings, store: DocumentStore, secrets: Secrets, *,
         else:
             by_provider[c.provider].append(c)
     for name, conns in by_provider.items():
-        restored = installed[name].restore(conns, out.settings)
+        try:
+            restored = installed[name].restore(conns, out.settings)
+        except Exception as e:  # noqa: BLE001 - a provider's failure is the connections' problem, said in one line
+            out.problems.extend(Problem(c.brand_id, c.platform, c.origin, (
+                f"its sandbox could not be brought back ({type(e).__name__}: {e}); connect the account again "
+                f"(tower connect {c.platform} --brand {c.brand_id} ...)")) for c in conns)
+            continue
         out.settings = restored.settings
         out.notes.extend(restored.notes)
         out._stops.append(restored.stop)

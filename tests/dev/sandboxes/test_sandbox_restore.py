@@ -138,3 +138,14 @@ def test_a_connection_whose_provider_is_gone_is_one_line_naming_platform_brand_o
     [problem] = bring_back(Settings(warehouse="duckdb:///:memory:"), store, secrets).problems
     line = str(problem)
     assert "\n" not in line and "TikTok of b1 at http://127.0.0.1:1" in line and "tower connect tiktok" in line
+
+
+def test_a_world_the_provider_cannot_rebuild_is_one_line_not_a_traceback(world: Any, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s.sqlite")
+    secrets = LocalSecrets(tmp_path / "secrets")
+    params = {**world.params.as_dict(), "end_date": world.params.end_date.isoformat()}
+    record_sandbox(store, "b1", "meta", "999", {"provider": "dev", "origin": "http://127.0.0.1:1",
+                                               "world": {"params": params, "options": {}}})
+    secrets.put(names.integration_secret_id("b1", "meta", "999"), "t")
+    [problem] = bring_back(Settings(warehouse="duckdb:///:memory:"), store, secrets).problems
+    assert "could not be brought back" in str(problem) and "999" in str(problem)
