@@ -1,10 +1,11 @@
 """R5: every route × every kind of key answers as it should, and no Q&A query escapes its brand.
 
 The matrix: each operation of the OpenAPI document, for each of the two brands, with no key, the
-brand's own key, the other brand's key, an agency key covering it, the other agency's key, and a
-revoked key. Expected: public routes 200 for all; otherwise 401 (or 429, the failed-auth limit) with
-no key or a revoked one, 403 for a valid key that does not cover the brand, and for a covering key an
-answer that is neither 401/403 nor 5xx. The agency overview answers every valid key with only its own
+brand's own key, the other brand's key, an agency key covering it, the other agency's key, the
+operator's key (where the product has that scope) and a revoked key. Expected: public routes 200 for
+all; otherwise 401 (or 429, the failed-auth limit) with no key or a revoked one, 403 for a valid key
+that does not cover the brand (the operator covers none, and only it may use ``/api/agencies``), and
+for a covering key an answer that is neither 401/403 nor 5xx. The agency overview answers every valid key with only its own
 brands. A *leak* is a denied cell answered 2xx, a denied request that changed the stored state, or an
 allowed answer carrying the other brand's name, products or campaigns (or, for the overview, a brand
 outside the key's scope). Denied cells run first, so the state they must not change is the seeded one.
@@ -29,9 +30,28 @@ from typing import Any
 from reliability_checks import fingerprint as fp
 from reliability_checks.demo_state import ApiState
 
-KINDS = ("none", "brand", "other_brand", "agency", "other_agency", "revoked")
-#: Which brand (index into ``ApiState.brand_ids``) each key covers.
-COVERS = {"brand": {0}, "other_brand": {1}, "agency": {0}, "other_agency": {1}, "none": set(), "revoked": set()}
+KINDS = ("none", "brand", "other_brand", "agency", "other_agency", "operator", "revoked")
+#: Which brand (index into ``ApiState.brand_ids``) each key covers; the operator covers none.
+COVERS = {"brand": {0}, "other_brand": {1}, "agency": {0}, "other_agency": {1}, "operator": set(), "none": set(),
+          "revoked": set()}
+#: The operator's routes (registering agencies, attaching brands): no other key may use them.
+OPERATOR_PREFIX = "/api/agencies"
+OVERVIEW = "/api/agency/overview"
+
+
+def _allowed(kind: str, path: str, index: int | None, public: bool) -> bool | None:
+    """Whether the key kind may use the route for that brand (None: either answer is right)."""
+    if public:
+        return True
+    if kind in ("none", "revoked"):
+        return False
+    if path.startswith(OPERATOR_PREFIX):
+        return kind == "operator"
+    if index is not None:
+        return index in COVERS[kind]
+    if path == OVERVIEW and kind == "operator":
+        return None  # an empty overview or a 403: the leak check below holds either way
+    return True
 
 #: Model-written SQL that must be refused or stay inside the asking brand. ``{canary_file}`` and
 #: ``{other}`` are filled in per run.
@@ -198,8 +218,11 @@ def matrix(state: ApiState) -> dict[str, Any]:
                         url = path.replace("{brand_id}", brand or "").replace("{channel}", "meta")
                         url = url.replace("{rec_id}", recs.get(brand or "", "rec_none"))
                         for kind in KINDS:
+                            if kind != "none" and not keys.get(kind):
+                                continue  # a scope the product does not have
                             valid = kind not in ("none", "revoked")
-                            allowed = public or (valid and (index is None or index in COVERS[kind]))
+                            verdict = _allowed(kind, path, index, public)
+                            allowed = verdict is not False
                             if allowed == denied_pass:
                                 continue
                             cells += 1
@@ -217,7 +240,7 @@ def matrix(state: ApiState) -> dict[str, Any]:
                                 elif r.status_code not in expected:
                                     wrong.append(f"{where}: {r.status_code}, expected {expected}")
                                 continue
-                            if r.status_code in (401, 403):
+                            if r.status_code == 401 or (r.status_code == 403 and verdict is True):
                                 wrong.append(f"{where}: {r.status_code} for a key that covers it")
                             if brand is not None:
                                 hit = [c for c in foreign[brand] if c in text]

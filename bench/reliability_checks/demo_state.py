@@ -83,8 +83,8 @@ class ApiState:
     """A copy of the demo's files with two agencies and every kind of key.
 
     ``keys``: ``brand`` (the first brand), ``other_brand`` (the second), ``agency`` (the demo agency,
-    reduced to the first brand), ``other_agency`` (a second agency with the second brand), ``revoked``
-    (issued, then revoked).
+    reduced to the first brand), ``other_agency`` (a second agency with the second brand), ``operator``
+    (the deployment's operator, when the product has that scope), ``revoked`` (issued, then revoked).
     """
 
     root: Path
@@ -120,6 +120,10 @@ def api_state(demo: DemoRun, target: Path) -> ApiState:
             "other_agency": auth.create_api_key(store, agency_id=OTHER_AGENCY, name="rival-agency", now=now),
             "revoked": auth.create_api_key(store, brand_ids=[first], name="revoked-key", now=now),
         }
+        try:  # the deployment's operator (agencies and their brands, no brand's data), where keys have one
+            keys["operator"] = auth.create_api_key(store, operator=True, name="operator", now=now)
+        except TypeError:
+            pass
         how = _revoke(store, keys["revoked"])
         names = {r["brand_id"]: r["brand_name"] for r in runtime.warehouse.rows("SELECT brand_id, brand_name FROM brands")}
     finally:
