@@ -63,9 +63,13 @@ bench: $(STAMP) $(TOOLS_STAMP)
 	$(PY) bench/reliability.py
 	$(PY) bench/scale.py
 
+# ruff; mypy over the library the functions ship ([tool.mypy] in pyproject.toml); sqlfluff over its SQL
+# (BigQuery dialect, .sqlfluff); the import contracts of .importlinter (layers, tower_dev apart, no cycle).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests bench
+	$(VENV)/bin/mypy shared/tower
 	$(VENV)/bin/sqlfluff lint shared/tower/sql
+	PYTHONPATH=shared $(VENV)/bin/lint-imports
 
 # Regenerate .env.example and the README's settings table from tower.config.Settings.
 settings-docs: $(STAMP)

@@ -30,8 +30,8 @@ from tower.ai.prompts import SUMMARY_SYSTEM, SUMMARY_TOOL
 from tower.ai.tokens import compact_json, count_json_tokens, count_tokens
 from tower.decisions.inputs import BrandFacts
 from tower.decisions.recommend import Thresholds, compute
-from tower_dev.samples import synthetic_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
+from tower_dev.samples import synthetic_facts
 
 T = Thresholds(RuleThresholds(), AlertThresholds())
 

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "infra"))
 
-from package_source import build  # noqa: E402  (infra/ is a folder of scripts, not a package)
+from package_source import build  # infra/ is a folder of scripts, not a package
 
 PROBE = """
 import functions_framework, main

@@ -11,8 +11,8 @@ import pytest
 
 from tower.ai.claude import ClaudeClient
 from tower.config import Settings
-from tower_dev.samples import seed_model_tables
 from tower.runtime import Runtime
+from tower_dev.samples import seed_model_tables
 from tower_dev.sandboxes.anthropic_messages import AnthropicSandbox
 
 BRAND = "acme-candles"

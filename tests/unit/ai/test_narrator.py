@@ -9,8 +9,8 @@ from tower.ai.context import build_context
 from tower.ai.grounding import check, strings_of
 from tower.ai.summarize import alert_context
 from tower.decisions.recommend import Thresholds, compute
-from tower_dev.samples import synthetic_facts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
+from tower_dev.samples import synthetic_facts
 
 T = Thresholds(RuleThresholds(), AlertThresholds())
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tower.analytics.snapshots import headline_findings
 from tower.analytics import models as registry
 from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters
+from tower.analytics.snapshots import headline_findings
 from tower.config import Settings
 from tower_dev.reference import build_reference
 

@@ -41,9 +41,9 @@ from tower.ai.summarize import run_summarize
 from tower.api.app import create_app
 from tower.api.auth import create_api_key
 from tower.decisions.recommend import run_recommend
-from tower_dev.samples import seed_model_tables
 from tower.decisions.store import save_recommendations
 from tower.runtime import Runtime
+from tower_dev.samples import seed_model_tables
 
 
 @dataclass

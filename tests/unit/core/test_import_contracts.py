@@ -53,6 +53,6 @@ def test_the_contracts_hold() -> None:
     if not lint_imports.exists():
         pytest.skip("import-linter is a dev dependency; `make` installs it")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "shared")}
-    done = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True,
+    done = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True, check=False,
                           timeout=120)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -55,7 +55,7 @@ class ProductRow(TypedDict, total=False):
 class VariantRow(TypedDict, total=False):
     brand_id: str
     variant_id: str
-    product_id: str
+    product_id: str | None  # None when neither the node nor the caller names it: the warehouse refuses it
     inventory_item_id: str | None
     sku: str | None
     title: str | None
@@ -127,7 +127,8 @@ class LineItemRow(TypedDict):
     brand_id: str
     order_id: str
     line_item_id: str | None
-    order_date: date
+    # None only when the order has none (no createdAt): the warehouse refuses the row then, as for orders.
+    order_date: date | None
     product_id: str | None
     variant_id: str | None
     sku: str | None

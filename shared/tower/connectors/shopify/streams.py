@@ -223,7 +223,7 @@ def iter_pages(
         info = (conn or {}).get("pageInfo") or {}
         max_value = None
         if stream.cursor_field:
-            values = [n.get(stream.cursor_field) for n in nodes if n.get(stream.cursor_field)]
+            values = [v for n in nodes if (v := n.get(stream.cursor_field))]
             max_value = max(values) if values else None
         page = Page(nodes, info.get("endCursor"), bool(info.get("hasNextPage")), max_value)
         yield page

@@ -347,7 +347,12 @@ class BulkRegistry:
 
     def execute_generic(self, document: Any, scopes: frozenset[str]) -> list[tuple[bytes, bool]] | None:
         """Any bulk query, through graphql-core with unbounded connections (None: access denied)."""
-        from tower_dev.sandboxes.shopify_store.api import RequestContext, build_root, resolve_field, resolve_type
+        from tower_dev.sandboxes.shopify_store.api import (
+            RequestContext,
+            build_root,
+            resolve_field,
+            resolve_type,
+        )
 
         ctx = RequestContext(self.shop, scopes, bulk=True)
         with self.shop.state.lock:

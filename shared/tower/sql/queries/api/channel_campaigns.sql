@@ -1,4 +1,5 @@
--- grain: one row per campaign of one channel over [@start_date, @end_date): spend, attributed revenue; biggest spenders first
+-- grain: one row per campaign of one channel over [@start_date, @end_date): spend, attributed revenue;
+-- biggest spenders first
 -- A channel drilldown for a chosen range (tower.api.ranges).
 SELECT
   campaign_id,
@@ -13,5 +14,5 @@ WHERE brand_id = @brand_id
   AND channel = @channel
   AND campaign_id IS NOT NULL
 GROUP BY campaign_id
-ORDER BY spend DESC, campaign_id
+ORDER BY spend DESC, campaign_id ASC
 LIMIT @row_limit

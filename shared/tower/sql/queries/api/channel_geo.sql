@@ -1,4 +1,5 @@
--- grain: one row per region (or country, when the platform reported no region) of one channel over [@start_date, @end_date): spend, attributed revenue
+-- grain: one row per region (or country, when the platform reported no region) of one channel
+-- over [@start_date, @end_date): spend, attributed revenue
 -- A channel drilldown for a chosen range (tower.api.ranges).
 SELECT
   COALESCE(NULLIF(region_code, ''), country_code) AS geo,
@@ -11,4 +12,4 @@ WHERE brand_id = @brand_id
   AND attribution_model = @attribution_model
   AND channel = @channel
 GROUP BY geo
-ORDER BY spend DESC, geo
+ORDER BY spend DESC, geo ASC

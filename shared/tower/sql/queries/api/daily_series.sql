@@ -1,5 +1,6 @@
 -- grain: one row per day and channel over [@start_date, @end_date): spend, attributed revenue, attributed orders
--- The page's day-by-day chart (GET /api/brands/{id}/series); @channel '' = every channel. Days without rows are zero-filled in Python.
+-- The page's day-by-day chart (GET /api/brands/{id}/series); @channel '' = every channel.
+-- Days without rows are zero-filled in Python.
 SELECT
   performance_date AS day,
   channel,

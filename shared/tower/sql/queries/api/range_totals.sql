@@ -1,4 +1,5 @@
--- grain: one row per channel over [@start_date, @end_date) (channel NULL = revenue no campaign earned): spend, attributed revenue, orders, profit
+-- grain: one row per channel over [@start_date, @end_date) (channel NULL = revenue no campaign earned):
+-- spend, attributed revenue, orders, profit
 -- The dashboard's performance and tiles for a chosen range (tower.api.ranges).
 SELECT
   channel,

@@ -1,5 +1,6 @@
--- grain: one row: the store's net revenue and orders over [@start_date, @end_date), and the part of the revenue from new customers
--- A new customer's order is the first order of its hashed customer (no earlier order of the brand); orders without a customer count as repeat.
+-- grain: one row: the store's net revenue and orders over [@start_date, @end_date), and the part of the
+-- revenue from new customers. A new customer's order is the first order of its hashed customer (no earlier
+-- order of the brand); orders without a customer count as repeat.
 WITH firsts AS (
   SELECT customer_hash, MIN(created_at) AS first_at
   FROM orders
