@@ -195,15 +195,16 @@ def document_shape(docs: dict[str, Any], volatile_keys: set[str]) -> dict[str, A
     out: dict[str, list[str]] = {}
     for path, doc in docs.items():
         collection = path.rsplit("/", 1)[0]
-        out.setdefault(collection, []).append(digest(_without(doc, volatile_keys)))
+        out.setdefault(collection, []).append(digest(without(doc, volatile_keys)))
     return {c: sorted(v) for c, v in sorted(out.items())}
 
 
-def _without(value: Any, keys: set[str]) -> Any:
+def without(value: Any, keys: set[str]) -> Any:
+    """A document without the given keys, at any depth."""
     if isinstance(value, dict):
-        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+        return {k: without(v, keys) for k, v in value.items() if k not in keys}
     if isinstance(value, list):
-        return [_without(v, keys) for v in value]
+        return [without(v, keys) for v in value]
     return value
 
 
