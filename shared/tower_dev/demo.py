@@ -117,6 +117,7 @@ def run_demo(
         sandbox_settings,
         start_world_ad_sandboxes,
     )
+    from tower_dev.sandboxes.ecb_rates.server import EcbSandbox
     from tower_dev.sandboxes.shopify_store.server import connect_world, serve_world
     from tower_dev.world import WorldParams, generate_world
 
@@ -131,8 +132,11 @@ def run_demo(
         shop = serve_world(world, host=settings.host, bucket_maximum=10_000, restore_rate=1_000,
                            bulk_polls_to_complete=1)
         ads = start_world_ad_sandboxes(world, host=settings.host)
+        # the ECB's reference rates for the world's currencies: serve's daily sync_fx reads them here
+        # instead of trying the real ECB from a machine that may have no internet
+        ecb = EcbSandbox.for_world(world, host=settings.host)
     settings = sandbox_settings(settings, ads).model_copy(
-        update={"shopify_api_origin": shop.origin,
+        update={"shopify_api_origin": shop.origin, "ecb_origin": ecb.origin,
                 # the sandbox finishes a bulk export at once: poll it without real-world waits
                 "shopify_bulk_poll_seconds": min(settings.shopify_bulk_poll_seconds, 0.05)})
     runtime = Runtime(settings)
@@ -169,6 +173,7 @@ def run_demo(
     finally:
         shop.stop()
         ads.stop()
+        ecb.stop()
         if not serve:
             set_default_runtime(None)
 
