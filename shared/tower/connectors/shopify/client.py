@@ -270,5 +270,5 @@ class ShopifyClient:
             return
         wait = (needed - available) / max(self._bucket.restore_rate, 1e-9)
         self.paced_seconds += wait
-        log.debug(json.dumps({"msg": "shopify pacing", "platform": PLATFORM, "wait_s": round(wait, 3)}))
+        log.debug("shopify pacing", extra={"platform": PLATFORM, "wait_s": round(wait, 3)})
         self.policy.sleep(wait)
