@@ -4,10 +4,11 @@
 a Cloud Task and calls one of these, and the local bus and task queue call them directly with the
 same Message or Task. Each one is idempotent: Pub/Sub and Cloud Tasks deliver at least once.
 
-The stages that load a heavy library are imported inside the handler that runs them, each with its
-``# lazy:`` reason: the loaders (pyarrow) and the model runner (sqlglot), 0.2-0.6 s each, which
+The stages that cost a cold start are imported inside the handler that runs them, each with its
+``# lazy:`` reason: the loaders (pyarrow) and the model runner (sqlglot), 0.2-0.6 s each, and the
+recommendations and summaries (the rules and the AI: about 8 % of the API's cold start), which
 ``main.py`` (it imports every entry point) would otherwise make every function's cold start pay, the
-API's first. The decisions and the AI are plain modules of the library, imported here.
+API's first.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from tower import names
-from tower.ai.summarize import run_summarize
 from tower.brand_warnings import record_fx_gaps
 from tower.brands import UnknownBrand, local_today
 from tower.decisions.budget_actions import apply_budget_change_task
-from tower.decisions.recommend import run_recommend
 from tower.ports import Message, Task
 from tower.runtime import Runtime
 from tower.sync.outcomes import record_outcome
@@ -290,6 +289,8 @@ def on_models_built(runtime: Runtime, message: Message, step: Callable[[str, dat
 def handle_models_built_recommend(runtime: Runtime, message: Message, *,
                                   now: datetime | None = None) -> dict[str, Any] | None:
     """Recommendations and alerts for the brand (new alerts go out on tower-alerts-raised)."""
+    from tower.decisions.recommend import run_recommend  # lazy: the rules, only this function needs them
+
     return on_models_built(
         runtime, message, lambda brand_id, today: run_recommend(runtime, brand_id, today, now=now), now=now,
     )
@@ -302,6 +303,8 @@ def handle_models_built_summarize(runtime: Runtime, message: Message, *, now: da
     Claude failures never raise: the narrator's text is stored instead, so a redelivery is only for
     infrastructure errors. ``client`` replaces the Claude client (tests pass the sandbox's).
     """
+    from tower.ai.summarize import run_summarize  # lazy: the AI, only this function needs it
+
     return on_models_built(
         runtime, message,
         lambda brand_id, today: run_summarize(runtime, brand_id, today, client=client, now=now), now=now,

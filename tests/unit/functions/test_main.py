@@ -76,11 +76,12 @@ def test_importing_all_entry_points_imports_no_vendor_sdk() -> None:
 
 
 def test_importing_all_entry_points_loads_no_heavy_stage() -> None:
-    # The loaders (pyarrow), the model runner (sqlglot), the warehouse (duckdb) and the API's routes load
-    # when a function first needs them; the decisions and the AI are plain modules, imported with pipeline.
+    # The loaders (pyarrow), the model runner (sqlglot), the warehouse (duckdb), the rules, the AI and the
+    # API's routes load when a function first needs them (pipeline.py says why for each).
     modules = imported_after("import main")
     stages = ("tower.sync.shopify", "tower.sync.ads", "tower.sync.webhooks", "tower.sync.fx",
-              "tower.analytics.runner", "tower.api.app", "pyarrow", "sqlglot", "duckdb")
+              "tower.analytics.runner", "tower.decisions.recommend", "tower.ai", "tower.api.app",
+              "pyarrow", "sqlglot", "duckdb")
     assert [m for m in modules if m.startswith(stages)] == []
 
 
