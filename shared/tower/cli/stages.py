@@ -57,7 +57,10 @@ def _sync_detail(platform: str, result: dict[str, Any]) -> str:
         stored = ", ".join(f"{table} {n:,}" for table, n in sorted((result.get("stored") or {}).items()))
         return f"{result.get('mode')}, {result.get('requests')} requests, window {window}: {stored or 'no rows'}"
     accounts = "; ".join(f"account {a.get('account_id')} {a.get('status')}: {a.get('rows') or 0:,} rows, "
-                         f"{a.get('campaigns') or 0} campaigns" for a in result.get("accounts") or [])
+                         f"{a.get('campaigns') or 0} campaigns" + (
+                             f" ({a['unmapped_campaigns']} promoting unknown products: see tower status)"
+                             if a.get("unmapped_campaigns") else "")
+                         for a in result.get("accounts") or [])
     return f"window {window}: {accounts}"
 
 

@@ -7,13 +7,13 @@ SDK when it is opened, not before, so a function that syncs Meta never imports t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
 from tower.config import Settings
-from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord
+from tower.connectors.ads_records import AccountInfo, CampaignProductRecord, CampaignRecord, PerformanceRecord
 from tower.connectors.google_ads.streams import GoogleAdsConnector
 from tower.connectors.meta.streams import MetaConnector
 from tower.connectors.retry import RetryPolicy
@@ -35,7 +35,15 @@ class AdConnector(Protocol):
         """Currency and timezone of the account."""
 
     def campaigns(self) -> list[CampaignRecord]:
-        """Every campaign with budget and promoted products."""
+        """Every campaign with its budget (no products: those come from :meth:`promoted_products`)."""
+
+    def promoted_products(self, campaign_ids: Collection[str]) -> dict[str, list[CampaignProductRecord]]:
+        """The products each of these campaigns promotes, where the platform says (by campaign id).
+
+        Raises:
+            tower.connectors.ads_records.MappingUnavailable: A mapping read failed; the sync goes on
+                without the mapping.
+        """
 
     def performance(
         self, start: date, end: date, state: dict[str, Any], save: Callable[[], None]

@@ -8,14 +8,66 @@ the models convert currencies later with ``fx_rates``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, TypeVar
+
+from tower.connectors.retry import ConnectorError
+
+T = TypeVar("T")
 
 
 class Suspend(Exception):
     """A connector ran out of the sync's time budget mid-step; its checkpoint says where to resume."""
+
+
+class MappingUnavailable(Exception):
+    """A read that only says which products campaigns promote failed (ad sets, ads, Shopping items...).
+
+    Deliberately not a :class:`~tower.connectors.retry.ConnectorError`: nothing may treat it as the
+    account's sync failing. Spend and conversions are read and stored all the same; the sync turns
+    this into a warning on the integration, and the account's campaigns count as promoting unknown
+    products until a later sync reads their mapping.
+
+    Attributes:
+        platform: The ad platform.
+        read: What could not be read, in words (``"ad sets (the product sets campaigns promote)"``).
+        reason: The platform's sorted error, masked (``"Meta error 200/None: (#200) Requires ..."``).
+        code: The platform's error code.
+    """
+
+    def __init__(self, platform: str, read: str, reason: str, code: str | int | None = None) -> None:
+        super().__init__(f"{read}: {reason}")
+        self.platform = platform
+        self.read = read
+        self.reason = reason
+        self.code = code
+
+
+def mapping_read(platform: str, read: str, fn: Callable[[], T]) -> T:
+    """Run one product-mapping read; any platform failure becomes :class:`MappingUnavailable`.
+
+    Every kind counts, a permission refused (which the clients sort as needing re-authorisation) as
+    much as retries running out: the token still reads spend, so the account is not stopped for it.
+    A token that really died fails the spend reads next, and those mark the integration.
+    """
+    try:
+        return fn()
+    except ConnectorError as e:
+        raise MappingUnavailable(platform, read, str(e), e.code) from None
+
+
+def add_products(found: dict[str, list[CampaignProductRecord]], campaign_id: str,
+                 products: Iterable[CampaignProductRecord]) -> None:
+    """Append a campaign's promoted products to ``found``, each product once whatever its source."""
+    have = found.setdefault(campaign_id, [])
+    known = {p.product_id for p in have}
+    for p in products:
+        if p.product_id not in known:
+            have.append(p)
+            known.add(p.product_id)
 
 
 #: Minor units per currency where it is not 2 (ISO 4217); Meta budgets are sent in minor units.

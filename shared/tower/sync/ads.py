@@ -4,7 +4,14 @@ For each connected ad account of a brand (``integrations``) the sync:
 
 1. reads the token from the secret store and opens the platform's connector (SDK imported then);
 2. stores campaign metadata: ``ad_campaigns`` MERGEd on (brand, platform, account, campaign);
-   ``ad_campaign_products`` replaced per campaign;
+   ``ad_campaign_products`` replaced per campaign. The reads that say which products a campaign
+   promotes (Meta ad sets / ads / product sets, TikTok ad groups / ads / catalog sets, Google
+   ``shopping_performance_view`` / ``ad_group_ad``) **degrade, never drop**: when one fails (a
+   permission the token lacks, an account type without Shopping data) the account's spend and
+   conversions are synced all the same, its campaigns are stored with no products (so they count as
+   promoting unknown products: the models spread their spend over the products sold), and the
+   integration carries the warning ``product_mapping_unavailable`` with its fix until a sync reads
+   the mapping again and clears it;
 3. works out the window ``[start, end)`` in the account's timezone: ``end`` is tomorrow (today's
    partial figures are re-pulled next time); ``start`` is the stored cursor minus the platform's
    trailing days (``TOWER_META_TRAILING_DAYS`` 28, ``TOWER_GOOGLE_ADS_TRAILING_DAYS`` 14,
@@ -40,11 +47,17 @@ import pyarrow as pa
 from tower import sql
 from tower.config import Settings
 from tower.connectors.ad_platforms import AdConnector, AdSyncUsageError, check_platform
-from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord, Suspend
+from tower.connectors.ads_records import (
+    AccountInfo,
+    CampaignRecord,
+    MappingUnavailable,
+    PerformanceRecord,
+    Suspend,
+)
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted
 from tower.ports import Warehouse
 from tower.redact import redact
-from tower.sync import geo_targets
+from tower.sync import geo_targets, outcomes
 from tower.sync.connect import integrations, mark_integration, open_integration
 from tower.sync.run import RunOptions, SyncPorts
 from tower.sync.state import SyncState, SyncStates
@@ -73,6 +86,19 @@ TRAILING_SETTING = {
     "google_ads": "google_ads_trailing_days",
 }
 CAMPAIGN_KEY = ["brand_id", "platform", "account_id", "campaign_id"]
+MAPPING_WARNING = "product_mapping_unavailable"
+_LABELS = {"meta": "Meta", "tiktok": "TikTok", "google_ads": "Google Ads"}
+# What lets each platform's token read the campaigns' products again (the fix a warning names).
+_MAPPING_FIX = {
+    "meta": "let the token read the ad sets, ads and product catalog (ads_read, and catalog_management with the "
+            "system user assigned to the catalog), then tower connect meta --brand {brand} --account {account} "
+            "--token T",
+    "tiktok": "share the catalog with the app in TikTok Business Center and let the token read ad groups and ads, "
+              "then tower connect tiktok --brand {brand} --account {account} --token T",
+    "google_ads": "give the user read access to the customer's Shopping reports and ads (an account type without "
+                  "Shopping data has none to give), then tower connect google_ads --brand {brand} --account "
+                  "{account} --token T",
+}
 
 
 @dataclass
@@ -87,6 +113,8 @@ class AccountSyncResult:
     chunks_total: int = 0
     rows: int = 0
     campaigns: int = 0
+    unmapped_campaigns: int = 0  # campaigns stored without products because a mapping read failed
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {code, message, fix}
     error: str | None = None
 
 
@@ -119,6 +147,8 @@ class AdSyncResult:
             "window_start": min(starts) if starts else None,
             "window_end": max(ends) if ends else None,
             "rows": sum(a.rows for a in self.accounts),
+            "warnings": [f"{a.account_id}: {w['message']}. Fix: {w['fix']}" for a in self.accounts
+                         for w in a.warnings],
             "accounts": [asdict(a) for a in self.accounts],
         }
 
@@ -284,6 +314,7 @@ class AdSync:
             if hasattr(connector, "today"):
                 connector.today = today  # Google: the window for Shopping product ids
             campaigns = connector.campaigns()
+            self._map_products(connector, account, campaigns)
             account.tables.store_campaigns(campaigns, self.options.now())
             account.result.campaigns = len(campaigns)
             cp = account.checkpoint = window(self.ports.settings, self.platform, account.state, today,
@@ -302,6 +333,35 @@ class AdSync:
             if connector is not None:
                 geo_targets.keep(connector, self.ports.warehouse, self.options.now())
                 connector.close()
+
+    def _map_products(self, connector: AdConnector, account: _Account, campaigns: list[CampaignRecord]) -> None:
+        """Give each campaign the products it promotes; a failed mapping read leaves them all without
+        (promoting unknown products) and raises the integration's warning, a good one clears it."""
+        acct = account.result
+        try:
+            found = connector.promoted_products([c.campaign_id for c in campaigns])
+        except MappingUnavailable as e:
+            for c in campaigns:
+                c.products = []
+            acct.unmapped_campaigns = len(campaigns)
+            warning = {"code": MAPPING_WARNING, "message": redact(
+                f"{_LABELS[self.platform]} could not read {e.read} ({e.reason}): spend and conversions are stored, "
+                f"but the account's {len(campaigns)} campaign(s) count as promoting unknown products (their spend "
+                "is spread over the products sold) until a sync reads it"),
+                "fix": _MAPPING_FIX[self.platform].format(brand=self.brand_id, account=acct.account_id)}
+            acct.warnings.append(warning)
+            log.warning("ad product mapping unavailable; spend synced without it", extra={
+                "brand_id": self.brand_id, "platform": self.platform, "account_id": acct.account_id,
+                "read": e.read, "code": e.code})
+            if self.ports.store is not None:
+                outcomes.raise_warning(self.ports.store, self.brand_id, self.platform, acct.account_id,
+                                       code=MAPPING_WARNING, message=warning["message"], fix=warning["fix"],
+                                       now=self.options.now())
+            return
+        for c in campaigns:
+            c.products = found.get(c.campaign_id, [])
+        if self.ports.store is not None:
+            outcomes.clear_warning(self.ports.store, self.brand_id, self.platform, acct.account_id, MAPPING_WARNING)
 
     def _run_chunks(self, connector: AdConnector, account: _Account) -> None:
         """Pull, store and checkpoint ``[next, window_end)`` chunk by chunk (sets the account's status)."""

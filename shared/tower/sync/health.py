@@ -64,7 +64,7 @@ def _warnings(doc: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for w in list(doc.get("warnings") or []) + list((doc.get("last_sync") or {}).get("warnings") or []):
         if isinstance(w, dict):
-            text = str(w.get("message") or "") + (f" (fix: {w['fix']})" if w.get("fix") else "")
+            text = str(w.get("message") or "") + (f". Fix: {w['fix']}" if w.get("fix") else "")
         else:
             text = str(w)
         if text not in out:

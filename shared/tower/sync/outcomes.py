@@ -7,8 +7,9 @@ reference, status, timezone). The document holds what people and the local host 
 * ``last_sync``: the outcome of the latest sync, whoever ran it (a task, the CLI, the scheduler):
   status, rows, warnings, error, finished_at; ``last_success``: the same of the latest one that
   finished ``ok``;
-* ``warnings``: standing warnings on the integration (``[{"code", "message", "since"}]``), which
-  the loaders and checks that find them write and ``tower status`` shows;
+* ``warnings``: standing warnings on the integration (``[{"code", "message", "fix", "since",
+  "updated_at"}]``, one per code), which the loaders and checks that find them raise and clear
+  (:func:`raise_warning`, :func:`clear_warning`) and ``tower status`` shows with their fix;
 * ``sandbox``: for an account connected to a development sandbox, its origin and the world it
   serves (:mod:`tower.sandboxes`), so the sandbox can be brought back after its process ended.
 
@@ -93,3 +94,37 @@ def record_outcome(store: DocumentStore, brand_id: str, platform: str, result: M
         if outcome["status"] == "ok":
             doc["last_success"] = outcome
         store.set(path, doc)
+
+
+def raise_warning(store: DocumentStore, brand_id: str, platform: str, account_id: str, *, code: str, message: str,
+                  fix: str, now: datetime) -> None:
+    """Open (or refresh) the integration's standing warning ``code``; ``since`` stays that of its first time.
+
+    Eight parameters: the store and the account, then the warning's own fields by keyword. No secret and
+    no customer data goes in a warning: whoever sees the brand sees it.
+    """
+    path = doc_path(brand_id, platform, account_id)
+    doc = store.get(path) or {}
+    doc.update(_ids(brand_id, platform, account_id))
+    kept = [w for w in doc.get("warnings") or [] if isinstance(w, dict) and w.get("code") != code]
+    previous = next((w for w in doc.get("warnings") or [] if isinstance(w, dict) and w.get("code") == code), {})
+    kept.append({"code": code, "message": redact(message), "fix": fix, "since": previous.get("since") or now,
+                 "updated_at": now})
+    doc["warnings"] = sorted(kept, key=lambda w: str(w.get("code")))
+    store.set(path, doc)
+
+
+def clear_warning(store: DocumentStore, brand_id: str, platform: str, account_id: str, code: str) -> bool:
+    """Close the integration's standing warning ``code``; whether there was one."""
+    path = doc_path(brand_id, platform, account_id)
+    doc = store.get(path)
+    if not doc or not any(isinstance(w, dict) and w.get("code") == code for w in doc.get("warnings") or []):
+        return False
+    doc["warnings"] = [w for w in doc["warnings"] if not (isinstance(w, dict) and w.get("code") == code)]
+    store.set(path, doc)
+    return True
+
+
+def standing_warnings(store: DocumentStore, brand_id: str, platform: str, account_id: str) -> list[dict[str, Any]]:
+    """The integration's standing warnings (by code)."""
+    return [w for w in document(store, brand_id, platform, account_id).get("warnings") or [] if isinstance(w, dict)]

@@ -43,7 +43,8 @@ class SyncPorts(Protocol):
 
     @property
     def store(self) -> DocumentStore | None:
-        """Privacy suppressions (Shopify); None: none are applied."""
+        """Privacy suppressions (Shopify) and the integrations' standing warnings (a refused product-mapping
+        read of an ad account); None: no suppression is applied and no warning kept beyond the run's result."""
 
 
 @dataclass(frozen=True)

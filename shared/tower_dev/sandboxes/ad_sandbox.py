@@ -38,7 +38,7 @@ class _Scheduled:
     kind: str
     endpoint: str | None
     skip: int
-    times: int
+    times: int | None  # None: every matching request until cleared
 
 
 class FaultPlan:
@@ -47,7 +47,8 @@ class FaultPlan:
     ``add("throttle", endpoint="insights", after=2, times=1)`` makes the 3rd insights request fail
     once with a throttle. ``randomize(seed, rate, kinds)`` makes every request fail with probability
     ``rate``, the kind drawn from ``kinds``. ``served`` lists every fault served as
-    ``(endpoint, kind)``.
+    ``(endpoint, kind)``. ``deny(kind, endpoints)`` fails every request to those endpoints, as a
+    permission the token lacks does, until :meth:`clear`.
     """
 
     def __init__(self) -> None:
@@ -60,10 +61,16 @@ class FaultPlan:
         self.served: list[tuple[str, str]] = []
         self.requests: dict[str, int] = defaultdict(int)
 
-    def add(self, kind: str, *, endpoint: str | None = None, after: int = 0, times: int = 1) -> FaultPlan:
-        """Schedule ``times`` faults of ``kind`` after ``after`` matching requests pass cleanly."""
+    def add(self, kind: str, *, endpoint: str | None = None, after: int = 0, times: int | None = 1) -> FaultPlan:
+        """Schedule ``times`` faults of ``kind`` (None: every one) after ``after`` matching requests pass cleanly."""
         with self._lock:
             self._scheduled.append(_Scheduled(kind, endpoint, after, times))
+        return self
+
+    def deny(self, kind: str, endpoints: Iterable[str]) -> FaultPlan:
+        """Fail every request to ``endpoints`` with ``kind`` until :meth:`clear` (a standing refusal)."""
+        for endpoint in endpoints:
+            self.add(kind, endpoint=endpoint, times=None)
         return self
 
     def randomize(
@@ -84,22 +91,30 @@ class FaultPlan:
             self._rng = None
             self._rate = 0.0
 
-    def draw(self, endpoint: str) -> str | None:
-        """The fault to serve for this request to ``endpoint``, if any (and record it)."""
+    def draw(self, endpoint: str, *, named_only: bool = False) -> str | None:
+        """The fault to serve for this request to ``endpoint``, if any (and record it).
+
+        Args:
+            named_only: Only faults scheduled for this very endpoint (a second, finer draw of one
+                request, such as the resource a Google Ads query reads, which must not consume the
+                faults scheduled for any request or drawn at random).
+        """
         with self._lock:
             self.requests[endpoint] += 1
             for s in self._scheduled:
-                if s.endpoint not in (None, endpoint):
+                if s.endpoint != endpoint and (named_only or s.endpoint is not None):
                     continue
                 if s.skip > 0:
                     s.skip -= 1
                     continue
-                if s.times > 0:
-                    s.times -= 1
+                if s.times is None or s.times > 0:
+                    if s.times is not None:
+                        s.times -= 1
                     self.served.append((endpoint, s.kind))
                     return s.kind
             if (
-                self._rng is not None
+                not named_only
+                and self._rng is not None
                 and (self._random_endpoints is None or endpoint in self._random_endpoints)
                 and self._rng.random() < self._rate
             ):

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from tower.connectors import geo
-from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord, to_micros
+from tower.connectors.ads_records import (
+    AccountInfo,
+    CampaignProductRecord,
+    CampaignRecord,
+    PerformanceRecord,
+    add_products,
+    mapping_read,
+    to_micros,
+)
 from tower.connectors.google_ads import records
 from tower.connectors.google_ads.client import PLATFORM, GoogleAdsApiClient
 from tower.connectors.retry import FatalError, RetryPolicy
@@ -126,35 +134,41 @@ class GoogleAdsConnector:
         return self._info
 
     def campaigns(self) -> list[CampaignRecord]:
-        """Every campaign with its budget, and the products it promotes (Shopping items, final URLs)."""
+        """Every campaign with its budget (the products it promotes: :meth:`promoted_products`)."""
         info = self.account_info()
-        out = {
-            c.campaign_id: c
-            for c in records.campaign_records(
-                self.client.search(self.account_id, CAMPAIGNS.render()),
-                account_id=self.account_id,
-                currency=info.currency,
-                timezone=info.timezone,
-            )
-        }
+        return records.campaign_records(
+            self.client.search(self.account_id, CAMPAIGNS.render()),
+            account_id=self.account_id,
+            currency=info.currency,
+            timezone=info.timezone,
+        )
+
+    def promoted_products(self, campaign_ids: Collection[str]) -> dict[str, list[CampaignProductRecord]]:
+        """The products each campaign promotes: Shopping items served over the lookback
+        (``shopping_performance_view``), and ads' final URLs matched to Shopify handles (``ad_group_ad``).
+
+        Raises:
+            MappingUnavailable: One of these reads failed (``PERMISSION_DENIED``, as for a user without
+                access to the Shopping data or an account type that has none); nothing of the other is
+                returned.
+        """
+        wanted = set(campaign_ids)
         end = self.today or date.today()
         start = end - timedelta(days=self.products_lookback_days)
-        found = records.shopping_products(
-            self.client.search(self.account_id, SHOPPING_PRODUCTS.render(start=start, end=end))
-        )
+        shopping = mapping_read(PLATFORM, "shopping_performance_view (the Shopping items campaigns served)",
+                                lambda: self.client.search(self.account_id,
+                                                           SHOPPING_PRODUCTS.render(start=start, end=end)))
+        sources = [records.shopping_products(shopping)]
         if self.handle_to_product:
-            for cid, prods in records.final_url_products(
-                self.client.search(self.account_id, AD_FINAL_URLS.render()), self.handle_to_product
-            ).items():
-                found.setdefault(cid, []).extend(prods)
-        for cid, prods in found.items():
-            if cid in out:
-                known: set[str] = set()
-                for p in prods:
-                    if p.product_id not in known:
-                        out[cid].products.append(p)
-                        known.add(p.product_id)
-        return list(out.values())
+            ads = mapping_read(PLATFORM, "ad_group_ad (the ads' final URLs)",
+                               lambda: self.client.search(self.account_id, AD_FINAL_URLS.render()))
+            sources.append(records.final_url_products(ads, self.handle_to_product))
+        found: dict[str, list[CampaignProductRecord]] = {}
+        for source in sources:
+            for cid, prods in source.items():
+                if cid in wanted:
+                    add_products(found, cid, prods)
+        return found
 
     def performance(
         self, start: date, end: date, state: dict[str, Any], save: Callable[[], None]

@@ -2,8 +2,10 @@
 
 * ``insights_by_region`` and ``insights_by_country``: ``/act_{id}/insights`` at ``level=campaign``,
   ``time_increment=1``; joined as documented in :mod:`tower.connectors.meta.records`.
-* ``campaigns``, ``adsets`` (their ``promoted_object.product_set_id``), the product set's
-  ``products`` and ``ads`` (their creative's ``link_url``): campaign metadata and promoted products.
+* ``campaigns``: campaign metadata and budgets. ``adsets`` (their ``promoted_object.product_set_id``),
+  the product set's ``products`` and ``ads`` (their creative's ``link_url``): which products each
+  campaign promotes, read apart (:meth:`MetaConnector.promoted_products`) because a token may read
+  spend without being allowed to read catalogs, and spend must not wait on them.
 
 Short ranges use a synchronous insights call; ranges of ``meta_async_min_days`` days or more run
 as an async report run (start → poll → page), with the run id kept in the chunk's checkpoint so a
@@ -14,18 +16,22 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tower.connectors.ads_records import (
     AccountInfo,
+    CampaignProductRecord,
     CampaignRecord,
     PerformanceRecord,
     Suspend,
+    add_products,
     from_minor_units,
+    mapping_read,
     to_minor_units,
 )
 from tower.connectors.meta import records
@@ -168,37 +174,43 @@ class MetaConnector:
         return self.client.pages(first_page)
 
     def campaigns(self) -> list[CampaignRecord]:
-        """Every campaign with its daily budget and the products it promotes where Meta says so."""
+        """Every campaign with its daily budget (the products it promotes: :meth:`promoted_products`)."""
+        info = self.account_info()
+        return [
+            records.campaign_record(r, account_id=self.account_id, currency=info.currency, timezone=info.timezone)
+            for r in self._edge(CAMPAIGNS, self._account())
+        ]
+
+    def promoted_products(self, campaign_ids: Collection[str]) -> dict[str, list[CampaignProductRecord]]:
+        """The products each campaign promotes where Meta says so: its ad sets' product sets, and its
+        ads' destination URLs matched to Shopify handles.
+
+        Raises:
+            MappingUnavailable: One of these reads failed (a permission the token lacks, most often
+                ``catalog_management`` for a product set's items); nothing of the others is returned,
+                since a campaign's products half read would put its spend on the wrong ones.
+        """
         from facebook_business.adobjects.productset import ProductSet
 
-        info = self.account_info()
         account = self._account()
-        out = {
-            c.campaign_id: c
-            for c in (
-                records.campaign_record(
-                    r, account_id=self.account_id, currency=info.currency, timezone=info.timezone
-                )
-                for r in self._edge(CAMPAIGNS, account)
-            )
-        }
-        for adset in self._edge(ADSETS, account):
+        wanted = set(campaign_ids)
+        found: dict[str, list[CampaignProductRecord]] = {}
+        adsets = mapping_read(PLATFORM, "ad sets (the product sets campaigns promote)",
+                              lambda: self._edge(ADSETS, account))
+        for adset in adsets:
             set_id = (adset.get("promoted_object") or {}).get("product_set_id")
             cid = str(adset.get("campaign_id"))
-            if set_id and cid in out:
-                items = self._edge(PRODUCT_SET_PRODUCTS, ProductSet(str(set_id), api=self.client.api))
-                known = {p.product_id for p in out[cid].products}
-                out[cid].products.extend(
-                    p for p in records.product_set_products(cid, items) if p.product_id not in known
-                )
+            if set_id and cid in wanted:
+                product_set = ProductSet(str(set_id), api=self.client.api)
+                items = mapping_read(PLATFORM, f"the products of product set {set_id}",
+                                     partial(self._edge, PRODUCT_SET_PRODUCTS, product_set))
+                add_products(found, cid, records.product_set_products(cid, items))
         if self.handle_to_product:
-            for cid, prods in records.destination_url_products(
-                self._edge(ADS, account), self.handle_to_product
-            ).items():
-                if cid in out:
-                    known = {p.product_id for p in out[cid].products}
-                    out[cid].products.extend(p for p in prods if p.product_id not in known)
-        return list(out.values())
+            ads = mapping_read(PLATFORM, "ads (their destination URLs)", lambda: self._edge(ADS, account))
+            for cid, prods in records.destination_url_products(ads, self.handle_to_product).items():
+                if cid in wanted:
+                    add_products(found, cid, prods)
+        return found
 
     # -- performance -----------------------------------------------------------------------------
     def performance(

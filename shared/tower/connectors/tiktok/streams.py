@@ -9,13 +9,21 @@ and ``province_id``, not ``province_name``, for provinces). We follow the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from tower.connectors.ads_records import AccountInfo, CampaignRecord, PerformanceRecord
+from tower.connectors.ads_records import (
+    AccountInfo,
+    CampaignProductRecord,
+    CampaignRecord,
+    PerformanceRecord,
+    add_products,
+    mapping_read,
+)
 from tower.connectors.retry import FatalError, RetryPolicy
 from tower.connectors.tiktok import records
 from tower.connectors.tiktok.client import PLATFORM, TikTokClient
@@ -120,52 +128,44 @@ class TikTokConnector:
         return self._info
 
     def campaigns(self) -> list[CampaignRecord]:
-        """Every campaign with its daily budget and the products it promotes.
-
-        Products come from catalog ad groups (``product_set_id`` → the set's catalog items) and from
-        ads' landing pages matched to Shopify product handles.
-        """
+        """Every campaign with its daily budget (the products it promotes: :meth:`promoted_products`)."""
         info = self.account_info()
-        out = {}
-        for item in self.client.pages(
-            "campaign/get",
-            {"advertiser_id": self.account_id, "fields": list(CAMPAIGN_FIELDS)},
-            self.page_size,
-        ):
-            c = records.campaign_record(
-                item, account_id=self.account_id, currency=info.currency, timezone=info.timezone
+        return [
+            records.campaign_record(item, account_id=self.account_id, currency=info.currency, timezone=info.timezone)
+            for item in self.client.pages(
+                "campaign/get", {"advertiser_id": self.account_id, "fields": list(CAMPAIGN_FIELDS)}, self.page_size
             )
-            out[c.campaign_id] = c
-        groups = self.client.pages(
-            "adgroup/get", {"advertiser_id": self.account_id, "fields": list(ADGROUP_FIELDS)}, self.page_size
-        )
+        ]
+
+    def promoted_products(self, campaign_ids: Collection[str]) -> dict[str, list[CampaignProductRecord]]:
+        """The products each campaign promotes: catalog ad groups (``product_set_id`` → the set's catalog
+        items) and ads' landing pages matched to Shopify product handles.
+
+        Raises:
+            MappingUnavailable: One of these reads failed (TikTok 40001 when the Business Center has not
+                shared the catalog with the app, most often); nothing of the others is returned.
+        """
+        wanted = set(campaign_ids)
+        found: dict[str, list[CampaignProductRecord]] = {}
+        groups = mapping_read(PLATFORM, "ad groups (the product sets campaigns promote)", lambda: self.client.pages(
+            "adgroup/get", {"advertiser_id": self.account_id, "fields": list(ADGROUP_FIELDS)}, self.page_size))
         for g in groups:
             cid = str(g.get("campaign_id"))
-            if not g.get("product_set_id") or cid not in out:
+            if not g.get("product_set_id") or cid not in wanted:
                 continue
-            items = self.client.pages(
-                "catalog/set/product/get",
-                {
-                    "bc_id": g.get("catalog_authorized_bc_id"),
-                    "catalog_id": g.get("catalog_id"),
-                    "product_set_id": g["product_set_id"],
-                },
-                self.page_size,
-                key="products",
-            )
-            known = {p.product_id for p in out[cid].products}
-            out[cid].products.extend(
-                p for p in records.catalog_products(cid, items) if p.product_id not in known
-            )
+            query = {"bc_id": g.get("catalog_authorized_bc_id"), "catalog_id": g.get("catalog_id"),
+                     "product_set_id": g["product_set_id"]}
+            items = mapping_read(
+                PLATFORM, f"the products of product set {g['product_set_id']} (catalog {g.get('catalog_id')})",
+                partial(self.client.pages, "catalog/set/product/get", query, self.page_size, key="products"))
+            add_products(found, cid, records.catalog_products(cid, items))
         if self.handle_to_product:
-            ads = self.client.pages(
-                "ad/get", {"advertiser_id": self.account_id, "fields": list(AD_FIELDS)}, self.page_size
-            )
+            ads = mapping_read(PLATFORM, "ads (their landing pages)", lambda: self.client.pages(
+                "ad/get", {"advertiser_id": self.account_id, "fields": list(AD_FIELDS)}, self.page_size))
             for cid, prods in records.landing_page_products(ads, self.handle_to_product).items():
-                if cid in out:
-                    known = {p.product_id for p in out[cid].products}
-                    out[cid].products.extend(p for p in prods if p.product_id not in known)
-        return list(out.values())
+                if cid in wanted:
+                    add_products(found, cid, prods)
+        return found
 
     def _report(self, stream: ReportStream, start: date, end_inclusive: date) -> list[records.ReportRow]:
         rows: list[records.ReportRow] = []

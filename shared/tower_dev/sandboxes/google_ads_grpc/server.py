@@ -20,7 +20,13 @@ request/response messages.
 * Faults (:class:`~tower_dev.sandboxes.ad_sandbox.FaultPlan` kinds): ``quota`` (``RESOURCE_EXHAUSTED`` +
   ``QuotaError`` with ``retry_delay``), ``internal`` (``INTERNAL``), ``unavailable``
   (``UNAVAILABLE``), ``stream_break`` (the first batch, then ``UNAVAILABLE`` mid-stream),
-  ``token_expired`` (``UNAUTHENTICATED`` + ``AuthenticationError.OAUTH_TOKEN_EXPIRED``).
+  ``token_expired`` (``UNAUTHENTICATED`` + ``AuthenticationError.OAUTH_TOKEN_EXPIRED``). Those are drawn
+  for every ``search_stream`` request; a second draw names the resource queried
+  (``search_stream:<resource>``) and serves only faults scheduled for it: ``permission_denied``
+  (``PERMISSION_DENIED`` + ``AuthorizationError.ACTION_NOT_PERMITTED``) and ``account_type``
+  (``PERMISSION_DENIED`` + ``AuthorizationError.ACCESS_DENIED_FOR_ACCOUNT_TYPE``).
+  :meth:`GoogleAdsSandbox.fail_mapping_reads` refuses only the queries that map campaigns to products
+  (``shopping_performance_view``, ``ad_group_ad``: :data:`MAPPING_ENDPOINTS`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,15 @@ from tower_dev.sandboxes.ad_sandbox import AccountRegistry, FaultPlan, SandboxAc
 from tower_dev.sandboxes.identity import grpc_identity_handler
 
 VERSION = "v26"
+#: The endpoints (FaultPlan names) of the queries that only map campaigns to the products they promote.
+MAPPING_ENDPOINTS = ("search_stream:shopping_performance_view", "search_stream:ad_group_ad")
+# Resource-level refusals: fault kind -> (AuthorizationError name, the message Google sends with it).
+_RESOURCE_DENIALS = {
+    "permission_denied": ("ACTION_NOT_PERMITTED",
+                          "The user does not have permission to perform this action on the resource or call a method."),
+    "account_type": ("ACCESS_DENIED_FOR_ACCOUNT_TYPE",
+                     "This customer's account type does not allow access to the requested resource."),
+}
 _STATUS_MAP = {
     "active": "ENABLED",
     "enabled": "ENABLED",
@@ -340,6 +355,13 @@ class GoogleAdsSandbox:
         """A fresh OAuth access token reaching the given customers."""
         return self.registry.issue_token(*[c.replace("-", "") for c in customer_ids])
 
+    def fail_mapping_reads(self, kind: str = "permission_denied") -> None:
+        """Refuse every query that maps campaigns to products (:data:`MAPPING_ENDPOINTS`) until
+        ``faults.clear()``: ``permission_denied`` or ``account_type``. Other queries keep answering."""
+        if kind not in _RESOURCE_DENIALS:
+            raise ValueError(f"a mapping read fails with one of {', '.join(_RESOURCE_DENIALS)}, not {kind!r}")
+        self.faults.deny(kind, MAPPING_ENDPOINTS)
+
     @staticmethod
     def _budget_resource(acct: SandboxAccount, cid: str, c: dict[str, Any]) -> str:
         bid = str(c.get("budget_id") or "")
@@ -452,6 +474,11 @@ class GoogleAdsSandbox:
             q = parse_gaql(request.query)
         except GaqlError as e:
             self._abort(context, self._grpc.StatusCode.INVALID_ARGUMENT, str(e), "query_error", e.error)
+            return
+        denial = _RESOURCE_DENIALS.get(self.faults.draw(f"search_stream:{q['resource']}", named_only=True) or "")
+        if denial is not None:
+            self._abort(context, self._grpc.StatusCode.PERMISSION_DENIED, denial[1], "authorization_error",
+                        denial[0])
             return
         rows = [
             r for r in self._rows(acct, q["resource"], _date_range(q["conds"])) if _matches(r, q["conds"])

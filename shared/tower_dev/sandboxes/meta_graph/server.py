@@ -19,7 +19,11 @@ What it speaks, as the facebook-business SDK expects it:
 * Faults on demand (:class:`~tower_dev.sandboxes.ad_sandbox.FaultPlan` kinds): ``throttle`` (80000),
   ``app_limit`` (4), ``user_limit`` (17), ``server_error`` (2, HTTP 500), ``reduce_data`` (1),
   ``token_expired`` (190), ``drop`` (connection closed), ``usage_high`` (headers near the limit),
-  ``async_failed`` (the report run ends "Job Failed").
+  ``async_failed`` (the report run ends "Job Failed"), ``permission_denied`` (HTTP 403, code 200
+  ``OAuthException``, as Graph answers a read the token's permissions do not cover).
+  :meth:`MetaSandbox.fail_mapping_reads` refuses only the reads that map campaigns to products
+  (``adsets``, ``ads``, a product set's ``products``: :data:`MAPPING_ENDPOINTS`), the way a token with
+  ``ads_read`` but no access to the catalog is refused, while campaigns and insights still answer.
 """
 
 from __future__ import annotations
@@ -71,6 +75,14 @@ INSIGHTS_FIELDS = {
     "cpc",
     "cpm",
     "ctr",
+}
+#: The endpoints (FaultPlan names) of the reads that only map campaigns to the products they promote.
+MAPPING_ENDPOINTS = ("adsets", "ads", "products")
+# What Graph says when the token lacks the permission an edge needs (code 200, HTTP 403).
+_PERMISSION_MESSAGES = {
+    "products": "(#200) Requires catalog_management permission to manage the object",
+    "adsets": "(#200) Requires ads_read permission to access ad sets of this ad account",
+    "ads": "(#200) Requires ads_read permission to access ads of this ad account",
 }
 CAMPAIGN_FIELDS = {
     "id",
@@ -192,6 +204,11 @@ class MetaSandbox:
     def issue_token(self, *account_ids: str) -> str:
         """A fresh access token reaching the given accounts (ids with or without ``act_``)."""
         return self.registry.issue_token(*[a.removeprefix("act_") for a in account_ids])
+
+    def fail_mapping_reads(self, kind: str = "permission_denied") -> None:
+        """Refuse every read that maps campaigns to products (:data:`MAPPING_ENDPOINTS`) until
+        ``faults.clear()``; campaigns and insights keep answering."""
+        self.faults.deny(kind, MAPPING_ENDPOINTS)
 
     @staticmethod
     def product_set_id(campaign_id: str) -> str:
@@ -317,6 +334,8 @@ class MetaSandbox:
             raise GraphError(
                 500, 2, "An unexpected error has occurred. Please retry your request later.", transient=True
             )
+        if fault == "permission_denied":
+            raise GraphError(403, 200, _PERMISSION_MESSAGES.get(endpoint, "(#200) Permissions error"))
         if fault == "reduce_data" and insights:
             raise GraphError(
                 500,

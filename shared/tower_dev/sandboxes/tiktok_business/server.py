@@ -15,7 +15,11 @@
   invalid token, 40001 no permission, 40002 bad parameter, 50000 / 50002 system error or timeout).
 * Faults (:class:`~tower_dev.sandboxes.ad_sandbox.FaultPlan` kinds): ``throttle`` (40100),
   ``server_error`` (50000), ``timeout`` (50002), ``token_expired`` (40102 and the token is revoked),
-  ``http_error`` (HTTP 503 from the gateway, not JSON), ``drop`` (connection closed).
+  ``http_error`` (HTTP 503 from the gateway, not JSON), ``drop`` (connection closed),
+  ``permission_denied`` (40001 in the envelope, as TikTok answers a read the app is not authorised
+  for). :meth:`TikTokSandbox.fail_mapping_reads` refuses only the reads that map campaigns to
+  products (``adgroup/get``, ``ad/get``, ``catalog/set/product/get``: :data:`MAPPING_ENDPOINTS`), the way
+  an app the Business Center never shared its catalog with is refused, while reports still answer.
 * ``province_empty=True`` answers province reports with no rows, as TikTok does for some accounts
   at campaign level: the connector must fall back to country rows.
 """
@@ -63,6 +67,14 @@ ACCEPTED_DIMENSIONS = {
     ("BASIC", ("campaign_id", "stat_time_day")),
 }
 MAX_DAILY_SPAN_DAYS = 30
+#: The endpoints (FaultPlan names) of the reads that only map campaigns to the products they promote.
+MAPPING_ENDPOINTS = ("adgroup_get", "ad_get", "catalog_set_product_get")
+_PERMISSION_MESSAGES = {
+    "catalog_set_product_get": "No permission to operate catalog. The Business Center has not authorized "
+                               "this app to access the catalog.",
+    "adgroup_get": "No permission to operate ad groups of this advertiser.",
+    "ad_get": "No permission to operate ads of this advertiser.",
+}
 
 
 class TikTokError(Exception):
@@ -104,6 +116,11 @@ class TikTokSandbox:
         """A fresh access token reaching the given advertisers."""
         return self.registry.issue_token(*advertiser_ids)
 
+    def fail_mapping_reads(self, kind: str = "permission_denied") -> None:
+        """Refuse every read that maps campaigns to products (:data:`MAPPING_ENDPOINTS`) until
+        ``faults.clear()``; campaigns and reports keep answering."""
+        self.faults.deny(kind, MAPPING_ENDPOINTS)
+
     # -- WSGI ---------------------------------------------------------------------------------
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -121,13 +138,13 @@ class TikTokSandbox:
             )
             return resp(environ, start_response)
         try:
-            data = self._handle(request, fault)
+            data = self._handle(request, fault, endpoint)
             body = {"code": 0, "message": "OK", "request_id": uuid.uuid4().hex, "data": data}
         except TikTokError as e:
             body = {"code": e.code, "message": str(e), "request_id": uuid.uuid4().hex, "data": {}}
         return Response(json.dumps(body), status=200, mimetype="application/json")(environ, start_response)
 
-    def _handle(self, request: Request, fault: str | None) -> Any:
+    def _handle(self, request: Request, fault: str | None, endpoint: str) -> Any:
         token = request.headers.get("Access-Token")
         if not token:
             raise TikTokError(40104, "Access token is empty.")
@@ -140,6 +157,8 @@ class TikTokSandbox:
             raise TikTokError(40100, "App reaches the QPS limit.")
         if fault == "server_error":
             raise TikTokError(50000, "System error")
+        if fault == "permission_denied":
+            raise TikTokError(40001, _PERMISSION_MESSAGES.get(endpoint, "No permission to operate this resource."))
         if fault == "timeout":
             raise TikTokError(
                 50002, "Error processing request on TikTok side. Please see error message for details."
