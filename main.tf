@@ -125,6 +125,9 @@ locals {
     # The only writable folder of a Cloud Run instance (in memory): Shopify bulk scratch files
     # (0600, emptied after each block is parsed) and DuckDB's spill files go under it.
     TOWER_DATA_DIR = "/tmp/tower"
+    # The merchant page the api function serves: Cloud Functions unpacks the source zip into /workspace,
+    # and infra/package_source.py puts the built page at web/dist of the zip.
+    TOWER_PAGE_DIR = "/workspace/web/dist"
     # Log lines name their request's trace as projects/<project>/traces/<id> (tower.logs), so Cloud
     # Logging groups a request's lines; the runtime does not set the project itself.
     GOOGLE_CLOUD_PROJECT = var.project_id
