@@ -321,6 +321,9 @@ class _Parser:
         key_toks, value_toks = self._split(body, "=>") if closer == "}" else (None, body)
         if closer == "}" and value_toks is None:
             raise _Unsupported(self.text)
+        if isinstance(collection, _ResourceRef) and collection.rname is not None:
+            # a resource with for_each, as a map of its instances
+            collection = {i.key: i for i in collection.module.instances(collection.rtype, collection.rname)}
         if _unknown(collection) or not isinstance(collection, (list, dict)):
             return Sym(self.text)
         pairs = collection.items() if isinstance(collection, dict) else enumerate(collection)
@@ -674,6 +677,7 @@ class Context:
             "contains": lambda xs, x: x in xs,
             "startswith": str.startswith,
             "trimprefix": str.removeprefix,
+            "join": lambda sep, xs: sep.join(xs),
             "substr": lambda s, start, n: s[start : start + n if n >= 0 else None],
         }
         if fn not in pure:
@@ -712,6 +716,13 @@ def _function_uri(config: Config, entry_point: str) -> str:
     return f"<no module declares the function of {entry_point}>"
 
 
+def _code_targets(kind: str) -> set[str]:
+    """The topics (``publish``), queues (``enqueue``) or secret ids (``secrets``) the runtime's code calls."""
+    from deploy_model import code_calls  # it builds on this module
+
+    return {c.args[0] for c in code_calls().calls if c.kind == kind}
+
+
 def _checked(fn: Callable[[Config], list[str]]) -> Callable[[Config], list[str]]:
     """Report a dangling reference as a problem instead of crashing the check."""
 
@@ -741,7 +752,8 @@ def topic_problems(config: Config) -> list[str]:
         for i in config.instances("google_pubsub_topic_iam_member")
         if i.attr("role") == "roles/pubsub.publisher"
     }
-    problems += [f"nothing may publish to topic {t}" for t in names.TOPICS if t not in publishers]
+    # Each function may publish to the topics its code publishes to (test_permissions checks whom).
+    problems += [f"nothing may publish to topic {t}" for t in sorted(_code_targets("publish")) if t not in publishers]
     return problems
 
 
@@ -814,7 +826,7 @@ def queue_problems(config: Config) -> list[str]:
         if i.attr("role") == "roles/cloudtasks.enqueuer"
     }
     problems += [
-        f"nothing may enqueue on queue {q}" for q in names.QUEUES if q in declared and q not in enqueue
+        f"nothing may enqueue on queue {q}" for q in sorted(_code_targets("enqueue")) if q in declared and q not in enqueue
     ]
     return problems
 
@@ -836,7 +848,8 @@ def secret_problems(config: Config) -> list[str]:
         for i in config.instances("google_secret_manager_secret_iam_member")
         if i.attr("role") == "roles/secretmanager.secretAccessor"
     }
-    problems += [f"nothing may read secret {s}" for s in names.SECRETS if s in declared and s not in readers]
+    problems += [f"nothing may read secret {s}" for s in sorted(_code_targets("secrets") & set(names.SECRETS))
+                 if s in declared and s not in readers]
     prefix = f"/secrets/{names.INTEGRATION_SECRET_PREFIX}"
     conditions = [
         render(c.attr("expression"))
