@@ -54,6 +54,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from tower.redact import redact, redact_data, sanitized
@@ -178,8 +179,6 @@ _run: contextvars.ContextVar[str | None] = contextvars.ContextVar("tower_run", d
 
 def new_run_id() -> str:
     """A fresh run id: the UTC hour it started and 8 random hex digits (``run-2026120604-1a2b3c4d``)."""
-    from datetime import UTC, datetime
-
     return f"run-{datetime.now(UTC):%Y%m%d%H}-{uuid.uuid4().hex[:8]}"
 
 
