@@ -104,3 +104,13 @@ def test_it_says_how_to_refresh_the_provider_lock(runbook: str) -> None:
     lock = re.search(r"terraform providers lock((?: -platform=\w+)+)", runbook)
     assert lock and {"linux_amd64", "darwin_arm64"} <= set(re.findall(r"-platform=(\w+)", lock.group(1)))
     assert ".terraform.lock.hcl" in runbook
+
+
+def test_its_tfvars_example_parses_and_sets_declared_variables(runbook: str, config: Config) -> None:
+    import hcl2
+
+    blocks = re.findall(r"```hcl\n(.*?)```", runbook, re.S)
+    assert blocks
+    for block in blocks:
+        values = hcl2.loads(block)
+        assert values and sorted(set(values) - set(config.root.variables)) == []
