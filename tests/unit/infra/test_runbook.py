@@ -109,7 +109,7 @@ def test_it_says_how_to_refresh_the_provider_lock(runbook: str) -> None:
 def test_its_tfvars_example_parses_and_sets_declared_variables(runbook: str, config: Config) -> None:
     import hcl2
 
-    blocks = re.findall(r"```hcl\n(.*?)```", runbook, re.S)
+    blocks = re.findall(r"```hcl\n(.*?)```", runbook, re.DOTALL)
     assert blocks
     for block in blocks:
         values = hcl2.loads(block)
