@@ -204,7 +204,7 @@ def run_fx_sync(runtime: Runtime, *, history: bool | None = None, now: datetime 
                 names.TOPIC_SYNC_COMPLETED,
                 {"brand_id": brand_id, "platform": "fx", "window_start": start.isoformat(),
                  "window_end": window[1].isoformat()},
-                {"brand_id": brand_id, "platform": "fx"},
+                {"brand_id": brand_id, "platform": "fx", **run_fields()},
             )
     return {**result, "brands": checked}
 
