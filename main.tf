@@ -81,19 +81,27 @@ locals {
   # attempts over ~1.7 h (pubsub module), so a burst is retried, never dead-lettered.
   # Concurrency stays 1 for the pipeline's handlers: each holds a warehouse connection and large
   # frames in memory; the API and webhooks are short requests and share instances.
+  #
+  # access: what the function's own service account may do (iam module; least privilege, one account
+  # per function). "warehouse" = read and write the dataset and run BigQuery jobs; "store" = Firestore
+  # documents; "queue:Q" = create tasks on Q (and sign them as the tasks account); "topic:T" = publish
+  # to T; "secret:S" = read the declared secret S; "brand-secrets:read" = read the per-brand secrets
+  # (integration tokens, customer-hash salts), "brand-secrets:manage" = also create, version, rotate
+  # and delete them. tests/unit/infra/test_permissions.py derives each function's list from the code
+  # its handler can reach and fails on anything missing or more.
   functions = {
-    api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20 }
-    shopify_webhooks    = { name = "tower-shopify-webhooks", trigger = "http", memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 20, concurrency = 10 }
-    schedule_syncs      = { name = "tower-schedule-syncs", trigger = "schedule", memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1 }
-    sync_fx             = { name = "tower-sync-fx", trigger = "schedule", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1 }
-    sync_shopify        = { name = "tower-sync-shopify", trigger = "queue:tower-sync", memory = "2Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
-    sync_meta           = { name = "tower-sync-meta", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
-    sync_tiktok         = { name = "tower-sync-tiktok", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
-    sync_google_ads     = { name = "tower-sync-google-ads", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1 }
-    build_models        = { name = "tower-build-models", trigger = "topic:tower-sync-completed", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 80, concurrency = 1 }
-    recommend           = { name = "tower-recommend", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1 }
-    summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1 }
-    apply_budget_change = { name = "tower-apply-budget-change", trigger = "queue:tower-budget-changes", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 2, concurrency = 1 }
+    api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:anthropic-api-key", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    shopify_webhooks    = { name = "tower-shopify-webhooks", trigger = "http", memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 20, concurrency = 10, access = ["warehouse", "store", "secret:shopify-api-secret", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    schedule_syncs      = { name = "tower-schedule-syncs", trigger = "schedule", memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1, access = ["warehouse", "queue:tower-sync"] }
+    sync_fx             = { name = "tower-sync-fx", trigger = "schedule", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1, access = ["warehouse", "store", "topic:tower-sync-completed"] }
+    sync_shopify        = { name = "tower-sync-shopify", trigger = "queue:tower-sync", memory = "2Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1, access = ["warehouse", "store", "queue:tower-sync", "topic:tower-sync-completed", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    sync_meta           = { name = "tower-sync-meta", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1, access = ["warehouse", "store", "queue:tower-sync", "topic:tower-sync-completed", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    sync_tiktok         = { name = "tower-sync-tiktok", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1, access = ["warehouse", "store", "queue:tower-sync", "topic:tower-sync-completed", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    sync_google_ads     = { name = "tower-sync-google-ads", trigger = "queue:tower-sync", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 50, concurrency = 1, access = ["warehouse", "store", "queue:tower-sync", "topic:tower-sync-completed", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    build_models        = { name = "tower-build-models", trigger = "topic:tower-sync-completed", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 80, concurrency = 1, access = ["warehouse", "store", "topic:tower-models-built"] }
+    recommend           = { name = "tower-recommend", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1, access = ["warehouse", "store", "topic:tower-alerts-raised"] }
+    summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1, access = ["warehouse", "store", "topic:tower-alerts-raised", "secret:anthropic-api-key"] }
+    apply_budget_change = { name = "tower-apply-budget-change", trigger = "queue:tower-budget-changes", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 2, concurrency = 1, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:google-ads-developer-token", "brand-secrets:manage"] }
   }
 
   # Which functions get a run.invoker binding. With http_public_access = "invoker_check_disabled" the
@@ -101,6 +109,16 @@ locals {
   # allUsers); cloudbuild.yaml then turns off their Cloud Run invoker check instead (README, runbook).
   internal_functions = { for ep, f in local.functions : ep => f if f.trigger != "http" }
   invoked_functions  = var.http_public_access == "allUsers" ? local.functions : local.internal_functions
+
+  # Each function's access, as the grants of the modules that own the resources: the member is the
+  # function's own account (iam module). Keys are entry points (and "entry point/target"), known at
+  # plan time, while the accounts' e-mails are not.
+  function_members = { for ep, f in local.functions : ep => "serviceAccount:${module.iam.function_emails[ep]}" }
+  access_grants = { for kind in ["queue", "topic", "secret"] : kind => {
+    for g in flatten([for ep, f in local.functions : [for a in f.access : { ep = ep, target = trimprefix(a, "${kind}:") } if startswith(a, "${kind}:")]]) :
+    "${g.ep}/${g.target}" => { target = g.target, member = local.function_members[g.ep] }
+  } }
+  warehouse_members = { for ep, f in local.functions : ep => local.function_members[ep] if contains(f.access, "warehouse") }
 
   # Cloud Scheduler jobs for the entry points triggered by "schedule".
   schedules = {
@@ -125,6 +143,9 @@ locals {
     # The only writable folder of a Cloud Run instance (in memory): Shopify bulk scratch files
     # (0600, emptied after each block is parsed) and DuckDB's spill files go under it.
     TOWER_DATA_DIR = "/tmp/tower"
+    # The merchant page the api function serves: Cloud Functions unpacks the source zip into /workspace,
+    # and infra/package_source.py puts the built page at web/dist of the zip.
+    TOWER_PAGE_DIR = "/workspace/web/dist"
     # Log lines name their request's trace as projects/<project>/traces/<id> (tower.logs), so Cloud
     # Logging groups a request's lines; the runtime does not set the project itself.
     GOOGLE_CLOUD_PROJECT = var.project_id
@@ -179,6 +200,7 @@ module "iam" {
 
   project_id                  = var.project_id
   project_number              = data.google_project.this.number
+  functions                   = local.functions
   integration_secret_prefix   = local.integration_secret_prefix
   customer_salt_secret_prefix = local.customer_salt_secret_prefix
 
@@ -191,7 +213,7 @@ module "bigquery" {
   project_id          = var.project_id
   dataset_id          = var.dataset_id
   location            = var.bigquery_location
-  editor_member       = module.iam.runtime_member
+  editor_members      = local.warehouse_members
   deletion_protection = var.deletion_protection
   labels              = local.labels
 
@@ -212,10 +234,10 @@ module "firestore" {
 module "secrets" {
   source = "./infra/modules/secrets"
 
-  project_id      = var.project_id
-  secrets         = local.secrets
-  accessor_member = module.iam.runtime_member
-  labels          = local.labels
+  project_id = var.project_id
+  secrets    = local.secrets
+  accessors  = local.access_grants.secret
+  labels     = local.labels
 
   depends_on = [google_project_service.enabled]
 }
@@ -223,10 +245,10 @@ module "secrets" {
 module "tasks" {
   source = "./infra/modules/tasks"
 
-  project_id      = var.project_id
-  region          = var.region
-  queues          = local.queues
-  enqueuer_member = module.iam.runtime_member
+  project_id = var.project_id
+  region     = var.region
+  queues     = local.queues
+  enqueuers  = local.access_grants.queue
 
   depends_on = [google_project_service.enabled]
 }
@@ -234,16 +256,16 @@ module "tasks" {
 module "functions" {
   source = "./infra/modules/functions"
 
-  project_id                    = var.project_id
-  region                        = var.region
-  functions                     = local.functions
-  environment                   = local.function_env
-  invoker_members               = local.invoker_members
-  invoked_functions             = local.invoked_functions
-  source_archive                = var.source_archive
-  runtime_service_account_email = module.iam.runtime_email
-  build_service_account_id      = module.iam.builder_id
-  labels                        = local.labels
+  project_id               = var.project_id
+  region                   = var.region
+  functions                = local.functions
+  environment              = local.function_env
+  invoker_members          = local.invoker_members
+  invoked_functions        = local.invoked_functions
+  source_archive           = var.source_archive
+  service_account_emails   = module.iam.function_emails
+  build_service_account_id = module.iam.builder_id
+  labels                   = local.labels
 
   # The functions start serving as soon as they deploy: let the stores they read exist first. The
   # whole iam module, not just the e-mails read above: the build account's role grant and the new
@@ -267,7 +289,7 @@ module "pubsub" {
   push_endpoints             = module.functions.uris
   push_service_account_email = module.iam.push_invoker_email
   push_service_account_id    = module.iam.push_invoker_id
-  publisher_member           = module.iam.runtime_member
+  publishers                 = local.access_grants.topic
   labels                     = local.labels
 
   depends_on = [google_project_service.enabled]

@@ -29,9 +29,9 @@ output "bigquery_dataset" {
 }
 
 output "service_accounts" {
-  description = "Identities the deployment runs and calls functions as."
+  description = "Identities the deployment runs and calls functions as (functions: entry point -> its own account)."
   value = {
-    runtime   = module.iam.runtime_email
+    functions = module.iam.function_emails
     tasks     = module.iam.tasks_invoker_email
     scheduler = module.iam.scheduler_email
     push      = module.iam.push_invoker_email

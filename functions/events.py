@@ -22,7 +22,7 @@ def event_function(name: str) -> Callable[[Any], None]:
     entry = entry_point(name, "topic")
 
     def function(cloud_event: Any) -> None:
-        run_event_handler(lambda message: entry.handler(default_runtime(), message), cloud_event)
+        run_event_handler(lambda message: entry.call(default_runtime(), message), cloud_event)
 
     # functions-framework registers a function's signature type under its __name__: the entry point's.
     function.__name__ = function.__qualname__ = entry.name

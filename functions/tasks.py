@@ -37,7 +37,7 @@ def task_function(name: str) -> Callable[[Any], Any]:
         def run() -> Any:
             task = Task(queue=entry.target, handler=entry.name, payload=json_body(request),
                         task_id=request.headers.get("X-CloudTasks-TaskName", ""))
-            return entry.handler(default_runtime(), task)
+            return entry.call(default_runtime(), task)
 
         return respond(run)
 
@@ -49,7 +49,7 @@ def scheduled_function(name: str) -> Callable[[Any], Any]:
     entry = entry_point(name, "schedule")
 
     def function(request: Any) -> tuple[dict[str, Any], int]:
-        return respond(lambda: entry.handler(default_runtime()))
+        return respond(lambda: entry.call(default_runtime()))
 
     return _register(entry, function)
 

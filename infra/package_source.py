@@ -8,7 +8,8 @@ the zip, with that root on ``sys.path``. The zip therefore holds:
   the project (the repository installs it editable instead);
 * ``web/dist/``: the merchant page the API serves (``tower.api.page``), when ``web/`` has been built
   (``npm ci && npm run build``; cloudbuild.yaml builds it before packaging); the sources, node_modules
-  and the page's tests stay out;
+  and the page's tests stay out. Deployed, that is ``/workspace/web/dist``, which main.tf names in
+  ``TOWER_PAGE_DIR`` (and which the api finds beside its code when the setting is empty);
 * ``requirements.txt``: the committed ``requirements-functions.lock``, pinned with hashes: the
   runtime's dependencies only (no dev extra: no pytest, ruff, mypy... in a function), resolved for the
   platform the functions run on (x86_64 Linux, CPython 3.11) and constrained to the versions of

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         default=10, ge=1,
         description="Failed authentications one client address may make per minute before it gets 429.",
     )
+    page_dir: str = Field(
+        default="",
+        description="Folder of the built merchant page the API serves (web/dist); empty: web/dist of the "
+        "checkout, or of the functions' source zip the running code came from.",
+    )
     api_trusted_proxies: int = Field(
         default=0, ge=0, le=10,
         description="Proxies in front of the API that append the caller's address to X-Forwarded-For "

@@ -18,7 +18,12 @@ Cloud Functions logging agent reads as a structured entry (https://cloud.google.
   :func:`traced` / :func:`bind_trace` (the API binds each request's), else from the
   ``X-Cloud-Trace-Context`` (or W3C ``traceparent``) header of the Flask request being handled, which
   covers every HTTP, task and Pub/Sub push function: Cloud Logging then groups a request's lines;
-* ``stack_trace`` for an exception (Error Reporting reads it), masked, causes included.
+* ``stack_trace`` for an exception (Error Reporting reads it), masked, causes included;
+* ``run_id``, also as the entry's label (``logging.googleapis.com/labels``, which Cloud Logging indexes),
+  when the line is written within :func:`run_scope`: one hourly round keeps one run id from the
+  scheduler's call through every sync task, ``tower-sync-completed``, the model build,
+  ``tower-models-built`` and the decisions (tasks carry it in their payload, events in their
+  attributes, :func:`run_fields`), so ``labels.run_id="…"`` in the Logs Explorer follows it end to end.
 
 With ``human=True`` (the ``tower`` console script) the same records are plain lines,
 ``WARNING tower.sync: shopify sync failed  brand_id=b1 platform=shopify``, masked too.
@@ -45,9 +50,11 @@ import os
 import re
 import sys
 import traceback
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from tower.redact import redact, redact_data, sanitized
@@ -68,9 +75,14 @@ TRACE_FIELD = "logging.googleapis.com/trace"
 SPAN_FIELD = "logging.googleapis.com/spanId"
 SAMPLED_FIELD = "logging.googleapis.com/trace_sampled"
 SOURCE_FIELD = "logging.googleapis.com/sourceLocation"
+LABELS_FIELD = "logging.googleapis.com/labels"
+RUN_ID = "run_id"
+"""The log field, task payload key and event attribute that carry a run's id."""
 
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _TRACE_ATTR = "_tower_trace"
+_RUN_ATTR = "_tower_run"
+_RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d{1,20}))?(?:;o=([01]))?$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 _ZERO_TRACE = "0" * 32
@@ -162,6 +174,37 @@ def current_trace() -> Trace | None:
         return None
 
 
+_run: contextvars.ContextVar[str | None] = contextvars.ContextVar("tower_run", default=None)
+
+
+def new_run_id() -> str:
+    """A fresh run id: the UTC hour it started and 8 random hex digits (``run-2026120604-1a2b3c4d``)."""
+    return f"run-{datetime.now(UTC):%Y%m%d%H}-{uuid.uuid4().hex[:8]}"
+
+
+def current_run() -> str | None:
+    """The run id lines written here carry (None outside :func:`run_scope`)."""
+    return _run.get()
+
+
+@contextmanager
+def run_scope(run_id: str | None = None) -> Iterator[str]:
+    """Within the block, lines carry ``run_id`` (a new one when it is None, empty or not an id: what a
+    task or event says is copied into the logs only when it looks like one)."""
+    run = run_id if isinstance(run_id, str) and _RUN_ID.match(run_id) else new_run_id()
+    token = _run.set(run)
+    try:
+        yield run
+    finally:
+        _run.reset(token)
+
+
+def run_fields() -> dict[str, str]:
+    """``{"run_id": …}`` for a task's payload or an event's attributes, or ``{}`` outside a run."""
+    run = current_run()
+    return {RUN_ID: run} if run else {}
+
+
 def _project() -> str:
     # Google's client libraries read the same variable; Terraform sets it on every function.
     return os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT") or ""
@@ -244,6 +287,11 @@ class JsonLineFormatter(logging.Formatter):
         trace = getattr(record, _TRACE_ATTR, None) or current_trace()
         if trace is not None:
             payload.update(trace.fields())
+        run = getattr(record, _RUN_ATTR, None) or current_run()
+        if run:
+            payload.setdefault(RUN_ID, run)
+            labels = payload.get(LABELS_FIELD)
+            payload[LABELS_FIELD] = {**(labels if isinstance(labels, dict) else {}), RUN_ID: run}
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -296,6 +344,9 @@ def _install_record_factory() -> None:
         trace = current_trace()
         if trace is not None:
             setattr(record, _TRACE_ATTR, trace)
+        run = current_run()
+        if run:
+            setattr(record, _RUN_ATTR, run)
         return record
 
     factory.tower_logs = True  # type: ignore[attr-defined]

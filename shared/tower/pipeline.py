@@ -22,6 +22,7 @@ from tower import names
 from tower.brand_warnings import record_fx_gaps
 from tower.brands import UnknownBrand, local_today
 from tower.decisions.budget_actions import apply_budget_change_task
+from tower.logs import current_run, new_run_id, run_fields, run_scope
 from tower.ports import Message, Task
 from tower.runtime import Runtime
 from tower.sync.outcomes import record_outcome
@@ -105,14 +106,14 @@ def finish_sync(runtime: Runtime, brand_id: str, platform: str, result: dict[str
         runtime.tasks.enqueue(
             names.QUEUE_SYNC, SYNC_TASKS[platform],
             {"brand_id": brand_id, "platform": platform, "full": full,
-             "since": since.isoformat() if since else None},
+             "since": since.isoformat() if since else None, **run_fields()},
         )
     elif status == "ok" and result.get("window_start") and result.get("window_end"):
         runtime.bus.publish(
             names.TOPIC_SYNC_COMPLETED,
             {"brand_id": brand_id, "platform": platform,
              "window_start": str(result["window_start"]), "window_end": str(result["window_end"])},
-            {"brand_id": brand_id, "platform": platform},
+            {"brand_id": brand_id, "platform": platform, **run_fields()},
         )
     log.info("sync finished", extra={"brand_id": brand_id, "platform": platform, "status": status})
     return result
@@ -141,8 +142,17 @@ def handle_sync_task(runtime: Runtime, task: Task) -> dict[str, Any]:
 
 
 def schedule_syncs(runtime: Runtime, now: datetime | None = None) -> list[str]:
-    """Enqueue one sync task per active integration; the hour in the task id dedups reruns."""
+    """Enqueue one sync task per active integration; the hour in the task id dedups reruns.
+
+    The round is one run: its id (the caller's, else a new one) goes in every task's payload, and from
+    there onto the events and log lines of the syncs, builds and decisions it leads to.
+    """
     now = now or datetime.now(UTC)
+    with run_scope(current_run() or new_run_id()):
+        return _enqueue_syncs(runtime, now)
+
+
+def _enqueue_syncs(runtime: Runtime, now: datetime) -> list[str]:
     rows = runtime.warehouse.rows(
         "SELECT DISTINCT brand_id, platform FROM integrations WHERE status = 'active' ORDER BY 1, 2"
     )
@@ -154,9 +164,10 @@ def schedule_syncs(runtime: Runtime, now: datetime | None = None) -> list[str]:
         ids.append(
             runtime.tasks.enqueue(
                 names.QUEUE_SYNC, SYNC_TASKS[r["platform"]],
-                {"brand_id": r["brand_id"], "platform": r["platform"]}, task_id=task_id,
+                {"brand_id": r["brand_id"], "platform": r["platform"], **run_fields()}, task_id=task_id,
             )
         )
+    log.info("sync tasks enqueued", extra={"tasks": len(ids)})
     return ids
 
 
@@ -193,7 +204,7 @@ def run_fx_sync(runtime: Runtime, *, history: bool | None = None, now: datetime 
                 names.TOPIC_SYNC_COMPLETED,
                 {"brand_id": brand_id, "platform": "fx", "window_start": start.isoformat(),
                  "window_end": window[1].isoformat()},
-                {"brand_id": brand_id, "platform": "fx"},
+                {"brand_id": brand_id, "platform": "fx", **run_fields()},
             )
     return {**result, "brands": checked}
 
@@ -255,7 +266,7 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
         names.TOPIC_MODELS_BUILT,
         {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),
          "data_version": getattr(result, "data_version", "")},
-        {"brand_id": brand_id},
+        {"brand_id": brand_id, **run_fields()},
     )
     return {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat()}
 

@@ -28,6 +28,8 @@ from typing import Any, Literal, cast, get_args
 
 from tower import names, pipeline
 from tower.api.function import handle_request
+from tower.logs import RUN_ID, run_scope
+from tower.ports import Message, Task
 from tower.redact import at_edge
 from tower.runtime import Runtime
 
@@ -77,6 +79,21 @@ class EntryPoint:
     def subscription(self) -> str:
         """The Pub/Sub subscription that pushes a topic's messages to it (``""`` for other triggers)."""
         return self.name.replace("_", "-") if self.kind == "topic" else ""
+
+    def call(self, runtime: Runtime, *args: Any) -> Any:
+        """The handler, called as its trigger calls it, within the run of what triggered it.
+
+        A task's payload and an event's attributes name their run (``run_id``, :func:`tower.logs.run_fields`);
+        a scheduler call starts a run; an HTTP request has its trace instead. Every line the handler
+        writes then carries the run id, and what it enqueues and publishes passes it on.
+        """
+        if self.kind == "http":
+            return self.handler(runtime, *args)
+        given = args[0] if args else None
+        run = (given.payload.get(RUN_ID) if isinstance(given, Task)
+               else given.attributes.get(RUN_ID) if isinstance(given, Message) else None)
+        with run_scope(run):
+            return self.handler(runtime, *args)
 
 
 def _table(*entries: EntryPoint) -> dict[str, EntryPoint]:
@@ -153,7 +170,7 @@ def wire_local(runtime: Runtime, observe: Observer | None = None) -> None:
 
 def _bound(runtime: Runtime, entry: EntryPoint, observe: Observer | None = None) -> Callable[[Any], None]:
     """The entry point's handler on this runtime, as the local bus or queue calls it (one argument)."""
-    handler = at_edge(entry.handler)
+    handler = at_edge(entry.call)
 
     def deliver(message_or_task: Any) -> None:
         if observe is None:

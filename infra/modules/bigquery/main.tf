@@ -46,10 +46,13 @@ resource "google_bigquery_table" "table" {
   deletion_protection = var.deletion_protection
 }
 
-# Read and write rows, create the staging tables a load-then-MERGE uses: on this dataset only.
+# Read and write rows, create the staging tables a load-then-MERGE uses: on this dataset only, for the
+# functions whose code uses the warehouse (each its own account).
 resource "google_bigquery_dataset_iam_member" "editor" {
+  for_each = var.editor_members
+
   project    = var.project_id
   dataset_id = google_bigquery_dataset.tower.dataset_id
   role       = "roles/bigquery.dataEditor"
-  member     = var.editor_member
+  member     = each.value
 }

@@ -13,9 +13,9 @@ variable "location" {
   type        = string
 }
 
-variable "editor_member" {
-  description = "IAM member that reads and writes the tables (the functions' runtime account)."
-  type        = string
+variable "editor_members" {
+  description = "Entry point -> IAM member (its function's account) that reads and writes the tables."
+  type        = map(string)
 }
 
 variable "deletion_protection" {

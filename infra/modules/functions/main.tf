@@ -66,7 +66,7 @@ resource "google_cloudfunctions2_function" "fn" {
     available_cpu                    = each.value.cpu
     timeout_seconds                  = each.value.timeout_seconds
     environment_variables            = var.environment
-    service_account_email            = var.runtime_service_account_email
+    service_account_email            = var.service_account_emails[each.key]
     all_traffic_on_latest_revision   = true
     # Network ingress stays open; who may call is decided by IAM (the invoker bindings below), since
     # Pub/Sub, Cloud Tasks and Cloud Scheduler reach "internal only" services only from inside a

@@ -18,6 +18,7 @@ variable "functions" {
     timeout_seconds = number
     max_instances   = number
     concurrency     = number
+    access          = list(string)
   }))
 }
 
@@ -41,6 +42,7 @@ variable "invoked_functions" {
     timeout_seconds = number
     max_instances   = number
     concurrency     = number
+    access          = list(string)
   }))
 }
 
@@ -49,9 +51,9 @@ variable "source_archive" {
   type        = string
 }
 
-variable "runtime_service_account_email" {
-  description = "Service account the functions run as."
-  type        = string
+variable "service_account_emails" {
+  description = "Entry point -> the service account its function runs as (one per function, iam module)."
+  type        = map(string)
 }
 
 variable "build_service_account_id" {

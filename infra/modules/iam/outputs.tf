@@ -1,11 +1,6 @@
-output "runtime_email" {
-  description = "Service account every function runs as."
-  value       = google_service_account.runtime.email
-}
-
-output "runtime_member" {
-  description = "IAM member string of the runtime account."
-  value       = local.runtime_member
+output "function_emails" {
+  description = "Entry point -> the service account its function runs as."
+  value       = { for ep, sa in google_service_account.function : ep => sa.email }
 }
 
 output "tasks_invoker_email" {

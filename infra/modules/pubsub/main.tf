@@ -111,14 +111,14 @@ resource "google_pubsub_subscription" "dead_letters" {
   }
 }
 
-# The runtime publishes to the pipeline's topics, and to nothing else.
+# Each function publishes to the topics its code publishes to, and to nothing else.
 resource "google_pubsub_topic_iam_member" "publisher" {
-  for_each = toset(var.topics)
+  for_each = var.publishers
 
   project = var.project_id
-  topic   = google_pubsub_topic.topic[each.key].name
+  topic   = google_pubsub_topic.topic[each.value.target].name
   role    = "roles/pubsub.publisher"
-  member  = var.publisher_member
+  member  = each.value.member
 }
 
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {

@@ -31,9 +31,9 @@ variable "push_service_account_id" {
   type        = string
 }
 
-variable "publisher_member" {
-  description = "IAM member that publishes events (the functions' runtime account)."
-  type        = string
+variable "publishers" {
+  description = "\"entry point/topic\" -> the topic (target) and the IAM member (its function's account) that publishes to it."
+  type        = map(object({ target = string, member = string }))
 }
 
 variable "max_delivery_attempts" {

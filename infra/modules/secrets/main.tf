@@ -2,7 +2,7 @@
 # (they would sit in its state in clear). An operator adds them once:
 #   printf %s "$VALUE" | gcloud secrets versions add SECRET_ID --data-file=-
 # Per-integration tokens are not declared here: the runtime creates them at connect time under
-# the integration- prefix (iam module).
+# the integration- and customer-hash-salt- prefixes (iam module).
 
 resource "google_secret_manager_secret" "secret" {
   for_each = toset(var.secrets)
@@ -16,12 +16,13 @@ resource "google_secret_manager_secret" "secret" {
   }
 }
 
-# Read access to each declared secret, one binding per secret (no project-wide accessor role).
+# Read access to a declared secret for each function whose code reads it, one binding per function and
+# secret (no project-wide accessor role).
 resource "google_secret_manager_secret_iam_member" "accessor" {
-  for_each = toset(var.secrets)
+  for_each = var.accessors
 
   project   = var.project_id
-  secret_id = google_secret_manager_secret.secret[each.key].secret_id
+  secret_id = google_secret_manager_secret.secret[each.value.target].secret_id
   role      = "roles/secretmanager.secretAccessor"
-  member    = var.accessor_member
+  member    = each.value.member
 }

@@ -8,9 +8,9 @@ variable "secrets" {
   type        = list(string)
 }
 
-variable "accessor_member" {
-  description = "IAM member that reads the secrets' values (the functions' runtime account)."
-  type        = string
+variable "accessors" {
+  description = "\"entry point/secret\" -> the secret (target) and the IAM member (its function's account) that reads it."
+  type        = map(object({ target = string, member = string }))
 }
 
 variable "labels" {

@@ -27,13 +27,13 @@ resource "google_cloud_tasks_queue" "queue" {
   }
 }
 
-# Enqueue on these queues only.
+# Enqueue on a queue: the functions whose code creates tasks on it, each on that queue only.
 resource "google_cloud_tasks_queue_iam_member" "enqueuer" {
-  for_each = var.queues
+  for_each = var.enqueuers
 
   project  = var.project_id
   location = var.region
-  name     = google_cloud_tasks_queue.queue[each.key].name
+  name     = google_cloud_tasks_queue.queue[each.value.target].name
   role     = "roles/cloudtasks.enqueuer"
-  member   = var.enqueuer_member
+  member   = each.value.member
 }

@@ -21,7 +21,7 @@ variable "queues" {
   }))
 }
 
-variable "enqueuer_member" {
-  description = "IAM member that creates tasks (the functions' runtime account)."
-  type        = string
+variable "enqueuers" {
+  description = "\"entry point/queue\" -> the queue (target) and the IAM member (its function's account) that creates tasks on it."
+  type        = map(object({ target = string, member = string }))
 }

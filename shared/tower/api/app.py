@@ -77,6 +77,8 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     app.config["MAX_CONTENT_LENGTH"] = limit
     app.wsgi_app = BodyLimit(app.wsgi_app, limit)  # type: ignore[method-assign]
     app.extensions[EXTENSION] = runtime
+    if settings.page_dir:
+        app.config[page.PAGE_DIR_CONFIG] = settings.page_dir
     app.extensions[CLOCK] = clock
     register_error_handlers(app)
     _add_request_hooks(app, runtime, limiter, limit)

@@ -19,8 +19,12 @@ A folder of the build with its own ``index.html`` answers with it: ``/docs`` is 
 documentation (Swagger UI, copied into ``web/dist/docs`` by the web build from the swagger-ui-dist
 package, so no CDN), which reads ``/api/openapi.json``.
 
-The folder is ``app.config["TOWER_PAGE_DIR"]`` when set, else ``web/dist`` of the checkout. When the
-page is not built, ``/`` answers a JSON 404 saying how to build it.
+The folder is ``app.config["TOWER_PAGE_DIR"]``, which :func:`tower.api.app.create_app` sets from the
+``TOWER_PAGE_DIR`` setting (Terraform sets it for the deployed api function). Left empty, it is the
+``web/dist`` beside the code: in a checkout ``shared/tower/api/page.py`` is three folders below the
+repository root, in the functions' source zip (infra/package_source.py) ``tower/api/page.py`` is two
+below the zip's root, which holds ``web/dist``. When the page is not built, ``/`` answers a JSON 404
+saying how to build it.
 """
 
 from __future__ import annotations
@@ -42,8 +46,14 @@ bp = Blueprint("page", __name__)
 
 
 def default_page_dir() -> Path:
-    """``web/dist`` of the checkout this package runs from (shared/tower/api/page.py → the repository root)."""
-    return Path(__file__).resolve().parents[3] / "web" / "dist"
+    """``web/dist`` beside the code: of the checkout, else of the source zip's root; the checkout's if neither is built.
+
+    The checkout's root is three folders above this file (``shared/tower/api/page.py``), the zip's two
+    (``tower/api/page.py``, infra/package_source.py).
+    """
+    here = Path(__file__).resolve()
+    candidates = [here.parents[3] / "web" / "dist", here.parents[2] / "web" / "dist"]
+    return next((c for c in candidates if (c / INDEX).is_file()), candidates[0])
 
 
 def page_dir() -> Path:

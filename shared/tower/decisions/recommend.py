@@ -22,6 +22,7 @@ from tower.decisions.sources import load_facts
 from tower.decisions.store import brand_doc, save_alerts, save_recommendations, stored_alerts
 from tower.decisions.thresholds import AlertThresholds, RuleThresholds
 from tower.fingerprints import data_version
+from tower.logs import run_fields
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.runtime import Runtime
@@ -86,7 +87,8 @@ def run_recommend(runtime: Runtime, brand_id: str, today: date, *, now: datetime
             {"brand_id": brand_id, "alert_id": a.id, "type": a.type, "severity": a.severity, "title": a.title,
              "channel": a.channel, "product": a.product, "region": a.region, "raised_on": today.isoformat(),
              "recommended_action": a.recommended_action},
-            {"brand_id": brand_id, "alert_id": a.id, "severity": a.severity, "idempotency_key": f"{a.id}:{today}"},
+            {"brand_id": brand_id, "alert_id": a.id, "severity": a.severity, "idempotency_key": f"{a.id}:{today}",
+             **run_fields()},
         )
     save_alerts(runtime.store, brand_id, changes, today, data_version([a.to_dict() for a in alerts]), now, existing)
     log.info("recommendations built", extra={

@@ -111,3 +111,13 @@ def test_the_page_is_not_an_api_operation(client: FlaskClient) -> None:
     doc = client.get("/api/openapi.json").json
     assert "/" not in doc["paths"]
     assert all(p.startswith("/api/") or p == "/health" for p in doc["paths"])
+
+
+def test_the_page_folder_is_the_tower_page_dir_setting(tmp_path: Path, dist: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the deployed api function gets it: an environment variable (main.tf's function_env).
+    monkeypatch.setenv("TOWER_PAGE_DIR", str(dist))
+    settings = Settings(warehouse="duckdb:///:memory:", store=f"local:///{tmp_path}/store.sqlite")
+    assert settings.page_dir == str(dist)
+    r = create_app(settings).test_client().get("/brands/acme-candles")
+    assert r.status_code == 200 and r.get_data(as_text=True) == INDEX

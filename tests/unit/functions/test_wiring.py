@@ -114,3 +114,89 @@ def test_a_task_function_answers_400_to_a_body_that_is_not_an_object(client: Any
 def test_the_webhook_function_refuses_other_methods(client: Any) -> None:
     r = client("shopify_webhooks").get("/")
     assert r.status_code == 405 and r.json["error"] == "method_not_allowed"
+
+
+# --- one run id from the scheduler to the decisions -------------------------------------------------------
+
+
+@pytest.fixture
+def json_lines() -> Any:
+    """Every log line written meanwhile, as Cloud Logging would read it (tower.logs' JSON lines)."""
+    import io
+    import json
+    import logging
+
+    from tower.logs import JsonLineFormatter, configure_logging
+
+    configure_logging()  # the record factory that stamps each line with its run
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonLineFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture
+def brand_with_meta(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    """Brand b1 (Berlin, EUR) with an active Meta integration, whose sync touches 10-19 November.
+
+    The platform sync itself is replaced (what it reads is the connectors' business, tested on their
+    sandboxes); everything after it, the models, the recommendations and the summary, runs for real.
+    """
+    from datetime import UTC, datetime
+
+    from tower.brands import add_brand
+
+    runtime.warehouse.init_schema()
+    now = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    add_brand(runtime.warehouse, brand_id="b1", name="B1", timezone="Europe/Berlin", currency="EUR", now=now)
+    runtime.warehouse.merge("integrations", [{
+        "brand_id": "b1", "platform": "meta", "account_id": "act_1", "secret_ref": "integration-b1-meta",
+        "status": "active", "connected_at": now, "updated_at": now}], ["brand_id", "platform", "account_id"])
+
+    def synced(runtime: Runtime, brand_id: str, *, full: bool = False, since: Any = None) -> dict[str, Any]:
+        return {"status": "ok", "window_start": "2026-11-10", "window_end": "2026-11-19"}
+
+    monkeypatch.setattr(pipeline, "sync_functions", lambda: dict.fromkeys(names.PLATFORMS, synced))
+    return runtime
+
+
+def test_one_run_id_follows_the_round_from_the_scheduler_to_the_decisions(brand_with_meta: Runtime,
+                                                                          json_lines: Any) -> None:
+    runtime = brand_with_meta
+    wire_local(runtime)
+    ENTRY_POINTS["schedule_syncs"].call(runtime)
+    pipeline.run_until_idle(runtime)
+    assert runtime.tasks.dead_tasks() == []
+    lines = json_lines()
+    stages = {line["logger"]: line for line in lines}
+    # every stage of the chain wrote, each through a different hop (task, sync-completed, models-built)
+    assert {"tower.pipeline", "tower.analytics.runner", "tower.decisions", "tower.ai"} <= set(stages)
+    assert [line["message"] for line in lines if line["logger"] == "tower.pipeline"] == [
+        "sync tasks enqueued", "sync finished"]
+    runs = {line.get("run_id") for line in lines}
+    assert len(runs) == 1 and None not in runs
+    [run] = runs
+    assert all(line["logging.googleapis.com/labels"] == {"run_id": run} for line in lines)
+    # the next round is another run
+    ENTRY_POINTS["schedule_syncs"].call(runtime)
+    pipeline.run_until_idle(runtime)
+    later = {line["run_id"] for line in json_lines()[len(lines):]}
+    assert len(later) == 1 and later != runs
+
+
+def test_the_deployed_task_function_logs_under_the_run_its_task_names(brand_with_meta: Runtime, client: Any,
+                                                                      json_lines: Any) -> None:
+    r = client("sync_meta").post("/", json={"brand_id": "b1", "run_id": "run-2026112015-0a1b2c3d"})
+    assert r.status_code == 200
+    finished = [line for line in json_lines() if line["message"] == "sync finished"]
+    assert [line["run_id"] for line in finished] == ["run-2026112015-0a1b2c3d"]
+    # what is not a run id is not copied into the logs: the line gets a run of its own
+    client("sync_meta").post("/", json={"brand_id": "b1", "run_id": "x\ny" * 40})
+    last = [line for line in json_lines() if line["message"] == "sync finished"][-1]
+    assert last["run_id"].startswith("run-") and "\n" not in last["run_id"]

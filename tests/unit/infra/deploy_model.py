@@ -298,21 +298,199 @@ def secret_ref_writers() -> list[str]:
     return problems
 
 
+# --- what each function's code can reach ----------------------------------------------------------------
+
+# Methods of the Warehouse and DocumentStore ports (tower.ports) that reach BigQuery / Firestore, and the
+# names the code holds those ports under (``runtime.warehouse.rows``, ``wh.rows``, ``decisions.store.get``).
+_PORT_METHODS = {
+    "warehouse": {"init_schema", "merge", "insert", "replace_window", "query", "rows", "execute", "read",
+                  "read_confined", "table_exists"},
+    "store": {"get", "set", "merge", "delete", "query", "create", "transaction", "batch"},
+}
+_PORT_RECEIVERS = {"warehouse": {"warehouse", "wh"}, "store": {"store"}}
+
+
+def _module_path(dotted: str) -> Path | None:
+    base = LIBRARY.parent.joinpath(*dotted.split("."))
+    if base.is_dir() and (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    return base.with_suffix(".py") if base.with_suffix(".py").is_file() else None
+
+
+def _imported_modules(node: ast.AST, package: str) -> set[str]:
+    """``tower.*`` modules an import statement under ``node`` loads (a ``from m import sub`` names m.sub too)."""
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Import):
+            out |= {a.name for a in n.names if a.name.startswith("tower")}
+        elif isinstance(n, ast.ImportFrom):
+            base = n.module or ""
+            if n.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - n.level + 1] + ([base] if base else []))
+            if base.startswith("tower"):
+                out.add(base)
+                out |= {f"{base}.{a.name}" for a in n.names if _module_path(f"{base}.{a.name}") is not None}
+    return {m for m in out if _module_path(m) is not None}
+
+
+def _with_parents(modules: set[str]) -> set[str]:
+    """Importing ``a.b.c`` runs ``a`` and ``a.b`` first."""
+    out = set(modules)
+    for m in modules:
+        parts = m.split(".")
+        out |= {".".join(parts[:i]) for i in range(1, len(parts))}
+    return out
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(LIBRARY.parent).with_suffix("")
+    parts = list(rel.parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What code an entry point's function can run: whole files, and line ranges of its handler's module."""
+
+    files: frozenset[Path]
+    handler_file: Path
+    handler_lines: tuple[tuple[int, int], ...]
+
+    def holds(self, path: Path, line: int) -> bool:
+        if path == self.handler_file:
+            return any(a <= line <= b for a, b in self.handler_lines)
+        return path in self.files
+
+
+@cache
+def entry_point_scope(entry_point: str) -> Scope:
+    """The library code the entry point's function can run.
+
+    In the handler's module: the handler and the module-level functions (and classes) it names, followed
+    one by one. From those, every ``tower`` module they import or name; from there, module by module,
+    everything each of those imports, at its top or inside its functions. Coarser than a call graph (a
+    module counts whole), so it can overstate what a function needs, never miss it.
+    """
+    from tower import wiring
+
+    handler = wiring.ENTRY_POINTS[entry_point].handler
+    start = _module_path(handler.__module__)
+    assert start is not None, handler.__module__
+    tree = ast.parse(start.read_text(), str(start))
+    package = handler.__module__.rsplit(".", 1)[0]
+    top_imports: dict[str, set[str]] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound = (alias.asname or alias.name).split(".")[0]
+                top_imports.setdefault(bound, set()).update(_imported_modules(node, package))
+    defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    modules: set[str] = {handler.__module__}
+    seen_defs: set[str] = set()
+    todo_defs = [handler.__name__]
+    while todo_defs:
+        name = todo_defs.pop()
+        if name in seen_defs or name not in defs:
+            continue
+        seen_defs.add(name)
+        body = defs[name]
+        modules |= _imported_modules(body, package)
+        for n in ast.walk(body):
+            if isinstance(n, ast.Name):
+                if n.id in defs:
+                    todo_defs.append(n.id)
+                if n.id in top_imports:
+                    modules |= {m for m in top_imports[n.id] if m.endswith("." + n.id) or m == f"tower.{n.id}"} or (
+                        top_imports[n.id])
+    # The handler's module counts only through the functions followed above; every other module whole.
+    todo = list(_with_parents(modules) - {handler.__module__})
+    reached = set(todo)
+    while todo:
+        path = _module_path(todo.pop())
+        if path is None:
+            continue
+        mod = _module_name(path)
+        more = _with_parents(_imported_modules(ast.parse(path.read_text(), str(path)), mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0])) - reached
+        reached |= more
+        todo.extend(more)
+    runtime_files = set(_runtime_files())
+    files = {p for m in reached if (p := _module_path(m)) is not None and p in runtime_files}
+    lines = tuple(sorted((defs[d].lineno, defs[d].end_lineno or defs[d].lineno) for d in seen_defs))
+    return Scope(frozenset(files - {start}), start, lines)
+
+
+@cache
+def _port_uses(port: str) -> tuple[tuple[Path, int], ...]:
+    """(file, line) of every runtime call of a ``port`` method that reaches its service."""
+    out = []
+    for path in _runtime_files():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in _PORT_METHODS[port] and _receiver(node) in _PORT_RECEIVERS[port]):
+                out.append((path, node.lineno))
+    return tuple(out)
+
+
+def _site(site: CallSite) -> tuple[Path, int]:
+    path, line = site.where.rsplit(":", 1)
+    return REPO / path, int(line)
+
+
+def calls_of(entry_point: str) -> list[CallSite]:
+    """The enqueue, publish and Secrets calls the entry point's function can make."""
+    scope = entry_point_scope(entry_point)
+    return [c for c in code_calls().calls if scope.holds(*_site(c))]
+
+
+def uses_port(entry_point: str, port: str) -> bool:
+    """Whether the entry point's function can call the warehouse / the document store."""
+    scope = entry_point_scope(entry_point)
+    return any(scope.holds(path, line) for path, line in _port_uses(port))
+
+
+# Secrets calls that write a per-brand secret (create, version, rotate, delete), beyond reading it.
+_SECRET_WRITES = {"put", "rotate", "delete"}
+
+
+def needed_access(entry_point: str) -> set[str]:
+    """The access list (main.tf's ``functions[*].access`` vocabulary) the entry point's code calls for."""
+    out = {port for port in _PORT_METHODS if uses_port(entry_point, port)}
+    brand = set()
+    for c in calls_of(entry_point):
+        if c.kind == "enqueue":
+            out.add(f"queue:{c.args[0]}")
+        elif c.kind == "publish":
+            out.add(f"topic:{c.args[0]}")
+        elif c.args[0] in names.SECRETS:
+            out.add(f"secret:{c.args[0]}")
+        else:
+            brand.add(c.method)
+    if brand:
+        out.add("brand-secrets:manage" if brand & _SECRET_WRITES else "brand-secrets:read")
+    return out
+
+
 # --- Terraform's side ------------------------------------------------------------------------------------
 
 
-_MODULE_OUTPUT = re.compile(r"\$\{module\.(\w+)\.(\w+)\}")
+_MODULE_OUTPUT = re.compile(r'\$\{module\.(\w+)\.(\w+)(?:\["([^"]+)"\])?\}')
 
 
 def resolve_outputs(config: Config, text: str) -> str:
-    """Replace each ``${module.M.OUTPUT}`` by the output's own rendering inside module M (repeatedly)."""
+    """Replace each ``${module.M.OUTPUT}`` (or ``${module.M.OUTPUT["key"]}`` of a map output) by the
+    output's own rendering inside module M (repeatedly)."""
     children = config.root.children()
 
     def one(m: re.Match[str]) -> str:
         child = children.get(m.group(1))
         if child is None or m.group(2) not in child.outputs:
             return m.group(0)
-        return render(child.eval(child.outputs[m.group(2)]["value"]))
+        value = child.eval(child.outputs[m.group(2)]["value"])
+        if m.group(3) is not None:
+            if not isinstance(value, dict) or m.group(3) not in value:
+                return m.group(0)
+            value = value[m.group(3)]
+        return render(value)
 
     for _ in range(5):
         new = _MODULE_OUTPUT.sub(one, text)
@@ -417,6 +595,11 @@ class Iam:
         ``resource`` is the full resource name IAM conditions see (``projects/NUMBER/secrets/ID``);
         project-level grants apply to every scope of the project, subject to their condition.
         """
+        return bool(self.granting(member, permission, scope, resource))
+
+    def granting(self, member: str, permission: str, scope: str, resource: str = "") -> list[Binding]:
+        """The bindings that give member this permission (as :meth:`allows`); empty when none does."""
+        out = []
         for b in self.grants:
             if b.member != member or permission not in self.roles.get(b.role, frozenset()):
                 continue
@@ -424,8 +607,12 @@ class Iam:
                 continue
             if b.condition and not condition_holds(b.condition, resource or scope):
                 continue
-            return True
-        return False
+            out.append(b)
+        return out
+
+    def of_member(self, member: str) -> list[Binding]:
+        """Every binding made to member."""
+        return [b for b in self.grants if b.member == member]
 
 
 def functions_by_entry_point(config: Config) -> dict[str, Instance]:

@@ -48,6 +48,20 @@ def test_the_page_is_built_before_it_is_packaged_and_only_when_web_exists(build:
     assert "if [ -f web/package.json ]" in web and "npm ci" in web and "npm run build" in web
 
 
+def test_the_test_step_has_what_make_test_needs(build: dict[str, Any]) -> None:
+    # make test runs the page's tests (npm, Node 20.19+ as .ci/run requires) and the browser tests
+    # (Chromium and its driver) besides the emulators: the Python image has none of them.
+    steps = _steps(build)
+    web, test = _script(steps["web"]), _script(steps["test"])
+    assert "cp -r /usr/local/lib/node_modules .ci-node/lib/" in web and ".ci-node/bin/npm" in web
+    assert build["substitutions"]["_NODE_IMAGE"].startswith("node:20")
+    assert 'export PATH="$$PWD/.ci-node/bin:$$PATH"' in test and "make test" in test
+    assert test.index(".ci-node/bin") < test.index("make test")
+    for package in ("openjdk-17-jre-headless", "google-cloud-cli-firestore-emulator",
+                    "google-cloud-cli-pubsub-emulator", "chromium", "chromium-driver"):
+        assert package in test.split(), package
+
+
 def test_the_plan_is_checked_then_applied_as_reviewed(build: dict[str, Any]) -> None:
     steps = _steps(build)
     assert steps["tf-fmt"]["args"][:2] == ["fmt", "-check"]
@@ -62,6 +76,8 @@ def test_the_smoke_test_reads_health_and_a_dashboard_and_never_fails_before_the_
     steps = _steps(build)
     smoke = _script(steps["smoke"])
     assert "${_HEALTH_PATH}" in smoke and "/api/brands/${_SMOKE_BRAND}/dashboard" in smoke
+    assert '"$$url/"' in smoke and '<div id="root">' in smoke  # the page, served from the zip
+    assert '<div id="root">' in (REPO / "web" / "index.html").read_text()
     assert "Authorization: Bearer" in smoke and "touch out/smoke_failed" in smoke
     assert "-e" not in steps["smoke"]["args"][0]  # a failed curl must reach the marker, not end the build
     assert build["substitutions"]["_HEALTH_PATH"] == "/health"

@@ -40,6 +40,9 @@ def log_entry(line: str, service: str = SERVICE) -> dict[str, Any]:
         "resource": {"type": "cloud_run_revision", "labels": {"service_name": service, "revision_name": f"{service}-1"}},
         "severity": payload.pop("severity", "DEFAULT"),
     }
+    labels = payload.pop("logging.googleapis.com/labels", None)
+    if labels:
+        entry["labels"] = labels
     for special in [k for k in payload if k.startswith("logging.googleapis.com/")]:
         entry[special] = payload.pop(special)
     entry["jsonPayload"] = payload
@@ -300,3 +303,19 @@ def test_terraform_exposes_the_monitoring_module(config: Config) -> None:
     assert "monitoring" in config.root.children()
     path = Path(REPO / "infra" / "modules" / "monitoring" / "dashboard.json")
     assert json.loads(path.read_text())["mosaicLayout"]["tiles"]
+
+
+def test_the_runbooks_run_query_finds_the_lines_of_a_run() -> None:
+    # README, "Watch it": gcloud logging read 'labels.run_id="…"' follows one round.
+    from tower.logs import run_scope
+
+    def entry(run: str | None) -> dict[str, Any]:
+        record = logging.LogRecord("tower.pipeline", logging.INFO, __file__, 1, "sync finished", None, None)
+        if run is None:
+            return log_entry(JsonLineFormatter().format(record))
+        with run_scope(run):
+            return log_entry(JsonLineFormatter().format(record))
+
+    assert matches('labels.run_id="run-2026120614-1a2b3c4d"', entry("run-2026120614-1a2b3c4d"))
+    assert not matches('labels.run_id="run-2026120614-1a2b3c4d"', entry("run-2026120615-00000000"))
+    assert not matches('labels.run_id="run-2026120614-1a2b3c4d"', entry(None))

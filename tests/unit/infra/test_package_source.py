@@ -135,3 +135,66 @@ def test_the_real_zip_ships_tower_only_and_runs_without_the_development_package(
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith("ok")
+
+
+def _deployed_page_dir() -> str:
+    """TOWER_PAGE_DIR as Terraform sets it for the api function."""
+    from deploy_model import function_env, functions_by_entry_point
+    from test_terraform import Config
+
+    config = Config.from_repo()
+    return function_env(config, functions_by_entry_point(config)["api"])["TOWER_PAGE_DIR"]
+
+
+# Cloud Functions' Python runtime unpacks the source zip into /workspace and runs it from there.
+_WORKSPACE = "/workspace"
+
+
+@pytest.mark.parametrize("page_setting", ["terraform", "unset"])
+def test_the_deployed_api_function_serves_the_page_from_its_zip(tmp_path: Path, page_setting: str) -> None:
+    """The zip package_source builds from this repository (with a built page), unpacked as Cloud Functions
+    does and run by functions-framework as the ``api`` target: ``/`` and an app path are the page's
+    index.html, its hashed script is itself; with TOWER_PAGE_DIR as main.tf sets it (rebased from
+    /workspace onto the unpacked folder) and with it unset (the page beside the zip's code)."""
+    import shutil
+    import subprocess
+
+    root = tmp_path / "repo"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("functions", "shared/tower"):
+        shutil.copytree(REPO / folder, root / folder, ignore=ignore)
+    for name in ("main.py", "requirements-functions.lock"):
+        shutil.copy2(REPO / name, root / name)
+    index = "<!doctype html><title>Control Tower</title><div id=root data-build=zip-test></div>"
+    (root / "web" / "dist" / "assets").mkdir(parents=True)
+    (root / "web" / "dist" / "index.html").write_text(index)
+    (root / "web" / "dist" / "assets" / "app-9f8e.js").write_text("console.log('from the zip')")
+    out = tmp_path / "functions-source.zip"
+    _package_source().build(root, out)
+    workspace = tmp_path / "workspace"
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(workspace)
+
+    env = {"PATH": "/usr/bin:/bin", "TOWER_DATA_DIR": str(tmp_path / "data")}
+    if page_setting == "terraform":
+        configured = _deployed_page_dir()
+        assert configured.startswith(_WORKSPACE + "/"), configured
+        env["TOWER_PAGE_DIR"] = str(workspace) + configured[len(_WORKSPACE):]
+    code = ("import json, sys\n"
+            "sys.path = [p for p in sys.path if 'shared' not in p and 'editable' not in p]\n"
+            "import functions_framework\n"
+            "app = functions_framework.create_app(target='api', source='main.py')\n"
+            "import tower; assert all(p.startswith(sys.argv[1]) for p in tower.__path__), tower.__path__\n"
+            "client = app.test_client()\n"
+            "answers = {p: client.get(p) for p in ('/', '/brands/b1', '/assets/app-9f8e.js')}\n"
+            "print(json.dumps({p: [r.status_code, r.get_data(as_text=True), r.headers.get('Cache-Control')]\n"
+            "                  for p, r in answers.items()}))\n")
+    done = subprocess.run([sys.executable, "-I", "-c", code, str(workspace)], check=False, cwd=workspace,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import json
+
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answers["/"][:2] == [200, index]
+    assert answers["/brands/b1"][:2] == [200, index]
+    assert answers["/assets/app-9f8e.js"] == [200, "console.log('from the zip')", "public, max-age=31536000, immutable"]

@@ -66,11 +66,11 @@ def test_queues_functions_accounts_jobs_and_subscriptions_it_names_exist(runbook
     assert set(re.findall(r"--queue=([\w-]+)", runbook)) <= queues
     functions = {str(f.attr("name")) for f in config.instances("google_cloudfunctions2_function")}
     jobs = {str(j.attr("name")) for j in config.instances("google_cloud_scheduler_job")}
-    others = queues | jobs | set(names.TOPICS)  # names that look like a function's but are not one
+    accounts = {str(a.attr("account_id")) for a in config.instances("google_service_account")}
+    others = queues | jobs | accounts | set(names.TOPICS)  # names that look like a function's but are not one
     named = set(re.findall(r"\b(tower-(?:sync|api|shopify|apply|schedule|build|recommend|summarize)[\w-]*)", runbook))
     named |= {f"tower-sync{m}" for m in re.findall(r"`(-tiktok|-google-ads)`", runbook)}
     assert sorted(n for n in named - others if n not in functions) == []
-    accounts = {str(a.attr("account_id")) for a in config.instances("google_service_account")}
     assert set(re.findall(r"(tower-[\w-]+)@\$PROJECT", runbook)) <= accounts
     assert set(re.findall(r"scheduler jobs run ([\w-]+)", runbook)) <= jobs
     subs = {str(s.attr("name")) for s in config.instances("google_pubsub_subscription")}
@@ -98,3 +98,19 @@ def test_the_cli_commands_it_runs_exist() -> None:
         assert group in command.commands, group  # type: ignore[attr-defined]
         if rest and hasattr(command.commands[group], "commands"):  # type: ignore[attr-defined]
             assert rest[0] in command.commands[group].commands, words  # type: ignore[attr-defined]
+
+
+def test_it_says_how_to_refresh_the_provider_lock(runbook: str) -> None:
+    lock = re.search(r"terraform providers lock((?: -platform=\w+)+)", runbook)
+    assert lock and {"linux_amd64", "darwin_arm64"} <= set(re.findall(r"-platform=(\w+)", lock.group(1)))
+    assert ".terraform.lock.hcl" in runbook
+
+
+def test_its_tfvars_example_parses_and_sets_declared_variables(runbook: str, config: Config) -> None:
+    import hcl2
+
+    blocks = re.findall(r"```hcl\n(.*?)```", runbook, re.DOTALL)
+    assert blocks
+    for block in blocks:
+        values = hcl2.loads(block)
+        assert values and sorted(set(values) - set(config.root.variables)) == []

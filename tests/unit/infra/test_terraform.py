@@ -92,9 +92,10 @@ def render(value: Any) -> str:
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>\d+(?:\.\d+)?)|(?P<id>[A-Za-z_][A-Za-z0-9_-]*)
-        |(?P<op>==|!=|[.\[\](),?:]))""",
+        |(?P<op>==|!=|=>|>=|<=|&&|\|\||[.\[\](){},?:=!<>]))""",
     re.VERBOSE,
 )
+_OPENERS, _CLOSERS = "([{", ")]}"
 
 
 class _Unsupported(Exception):
@@ -152,10 +153,16 @@ def _split_template(text: str) -> list[tuple[bool, str]]:
 
 
 class _Parser:
-    """Recursive descent over the expression subset the configuration uses."""
+    """Recursive descent over the expression subset the configuration uses.
 
-    def __init__(self, ctx: Context, text: str) -> None:
-        self.ctx, self.text, self.toks, self.i = ctx, text, _tokens(text), 0
+    Besides references, calls, conditionals and comparisons: ``!``, ``&&``, ``||``, object literals and
+    ``for`` expressions (``[for k, v in coll : value if cond]``, ``{for k, v in coll : key => value}``),
+    whose body is evaluated once per element with its names bound as iterators.
+    """
+
+    def __init__(self, ctx: Context, text: str, toks: list[tuple[str, str]] | None = None) -> None:
+        self.ctx, self.text, self.i = ctx, text, 0
+        self.toks = _tokens(text) if toks is None else toks
 
     def peek(self) -> str | None:
         return self.toks[self.i][1] if self.i < len(self.toks) else None
@@ -173,7 +180,7 @@ class _Parser:
         return value
 
     def conditional(self) -> Any:
-        cond = self.equality()
+        cond = self.logical_or()
         if self.peek() != "?":
             return cond
         self.take("?")
@@ -184,15 +191,38 @@ class _Parser:
             return Sym(self.text)
         return yes if cond else no
 
-    def equality(self) -> Any:
-        left = self.postfix()
-        if self.peek() in ("==", "!="):
-            op = self.take()[1]
-            right = self.postfix()
-            if any(isinstance(v, (Sym, Ref)) for v in (left, right)):
-                return Sym(self.text)
-            return (left == right) if op == "==" else (left != right)
+    def logical_or(self) -> Any:
+        left = self.logical_and()
+        while self.peek() == "||":
+            self.take()
+            right = self.logical_and()
+            left = Sym(self.text) if _unknown(left, right) else bool(left or right)
         return left
+
+    def logical_and(self) -> Any:
+        left = self.equality()
+        while self.peek() == "&&":
+            self.take()
+            right = self.equality()
+            left = Sym(self.text) if _unknown(left, right) else bool(left and right)
+        return left
+
+    def equality(self) -> Any:
+        left = self.unary()
+        if self.peek() in _COMPARISONS:
+            op = self.take()[1]
+            right = self.unary()
+            if _unknown(left, right):
+                return Sym(self.text)
+            return _COMPARISONS[op](left, right)
+        return left
+
+    def unary(self) -> Any:
+        if self.peek() == "!":
+            self.take()
+            value = self.unary()
+            return Sym(self.text) if _unknown(value) else not value
+        return self.postfix()
 
     def postfix(self) -> Any:
         value = self.primary()
@@ -215,6 +245,10 @@ class _Parser:
             value = self.conditional()
             self.take(")")
             return value
+        if tok == "[" and self.peek() == "for":
+            return self.for_expression("]")
+        if tok == "{":
+            return self.for_expression("}") if self.peek() == "for" else self.object_literal()
         if tok == "[":
             items = []
             while self.peek() != "]":
@@ -237,6 +271,96 @@ class _Parser:
             self.take(")")
             return self.ctx.call(tok, args, self.text)
         return self.ctx.root(tok)
+
+    def object_literal(self) -> dict[str, Any]:
+        out = {}
+        while self.peek() != "}":
+            kind, key = self.take()
+            name = json.loads(key) if kind == "str" else key
+            if self.take()[1] not in ("=", ":"):
+                raise _Unsupported(self.text)
+            out[name] = self.conditional()
+            if self.peek() == ",":
+                self.take(",")
+        self.take("}")
+        return out
+
+    def _body(self, closer: str) -> list[tuple[str, str]]:
+        """The tokens up to the ``closer`` of the current bracket (consumed), nesting respected."""
+        depth, start = 0, self.i
+        while self.i < len(self.toks):
+            tok = self.toks[self.i][1] if self.toks[self.i][0] == "op" else ""
+            if depth == 0 and tok == closer:
+                self.i += 1
+                return self.toks[start : self.i - 1]
+            depth += (tok in _OPENERS) - (tok in _CLOSERS)
+            self.i += 1
+        raise _Unsupported(self.text)
+
+    @staticmethod
+    def _split(toks: list[tuple[str, str]], word: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
+        """``toks`` before and after the first ``word`` outside brackets (None when there is none)."""
+        depth = 0
+        for i, (kind, tok) in enumerate(toks):
+            if depth == 0 and tok == word and kind in ("op", "id"):
+                return toks[:i], toks[i + 1 :]
+            if kind == "op":
+                depth += (tok in _OPENERS) - (tok in _CLOSERS)
+        return toks, None
+
+    def for_expression(self, closer: str) -> Any:
+        self.take("for")
+        bound = [self.take()[1]]
+        if self.peek() == ",":
+            self.take(",")
+            bound.append(self.take()[1])
+        self.take("in")
+        collection = self.conditional()
+        self.take(":")
+        body, cond = self._split(self._body(closer), "if")
+        key_toks, value_toks = self._split(body, "=>") if closer == "}" else (None, body)
+        if closer == "}" and value_toks is None:
+            raise _Unsupported(self.text)
+        if isinstance(collection, _ResourceRef) and collection.rname is not None:
+            # a resource with for_each, as a map of its instances
+            collection = {i.key: i for i in collection.module.instances(collection.rtype, collection.rname)}
+        if _unknown(collection) or not isinstance(collection, (list, dict)):
+            return Sym(self.text)
+        pairs = collection.items() if isinstance(collection, dict) else enumerate(collection)
+        items: list[Any] = []
+        result: dict[Any, Any] = {}
+        for k, v in pairs:
+            names_ = dict(zip(bound, (k, v) if len(bound) == 2 else (v,), strict=True))
+            ctx = Context(self.ctx.module, self.ctx.each, {**self.ctx.iterators, **names_})
+
+            def ev(toks: list[tuple[str, str]], ctx: Context = ctx) -> Any:
+                return _Parser(ctx, self.text, toks).parse()
+
+            if cond is not None:
+                keep = ev(cond)
+                if _unknown(keep):
+                    return Sym(self.text)
+                if not keep:
+                    continue
+            assert value_toks is not None
+            if key_toks is None:
+                items.append(ev(value_toks))
+            else:
+                key = ev(key_toks)
+                if _unknown(key):
+                    return Sym(self.text)
+                result[key] = ev(value_toks)
+        return items if closer == "]" else result
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
+}
+
+
+def _unknown(*values: Any) -> bool:
+    return any(isinstance(v, (Sym, Ref)) for v in values)
 
 
 # --- configuration ------------------------------------------------------------------------------------
@@ -547,10 +671,25 @@ class Context:
             "jsonencode": lambda v: json.dumps(v, separators=(",", ":")),
             "file": self.module.config.read,
             "merge": lambda *ms: {k: v for m in ms for k, v in m.items()},
+            "flatten": _flatten,
+            "concat": lambda *ls: [x for xs in ls for x in xs],
+            "distinct": lambda xs: list(dict.fromkeys(xs)),
+            "contains": lambda xs, x: x in xs,
+            "startswith": str.startswith,
+            "trimprefix": str.removeprefix,
+            "join": lambda sep, xs: sep.join(xs),
+            "substr": lambda s, start, n: s[start : start + n if n >= 0 else None],
         }
         if fn not in pure:
             return Sym(text)
         return pure[fn](*args)
+
+
+def _flatten(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        out.extend(_flatten(item) if isinstance(item, list) else [item])
+    return out
 
 
 # --- what is declared -----------------------------------------------------------------------------------
@@ -575,6 +714,13 @@ def _function_uri(config: Config, entry_point: str) -> str:
         if child.resources("google_cloudfunctions2_function"):
             return f'module.{name}.uris["{entry_point}"]'
     return f"<no module declares the function of {entry_point}>"
+
+
+def _code_targets(kind: str) -> set[str]:
+    """The topics (``publish``), queues (``enqueue``) or secret ids (``secrets``) the runtime's code calls."""
+    from deploy_model import code_calls  # it builds on this module
+
+    return {c.args[0] for c in code_calls().calls if c.kind == kind}
 
 
 def _checked(fn: Callable[[Config], list[str]]) -> Callable[[Config], list[str]]:
@@ -606,7 +752,8 @@ def topic_problems(config: Config) -> list[str]:
         for i in config.instances("google_pubsub_topic_iam_member")
         if i.attr("role") == "roles/pubsub.publisher"
     }
-    problems += [f"nothing may publish to topic {t}" for t in names.TOPICS if t not in publishers]
+    # Each function may publish to the topics its code publishes to (test_permissions checks whom).
+    problems += [f"nothing may publish to topic {t}" for t in sorted(_code_targets("publish")) if t not in publishers]
     return problems
 
 
@@ -679,7 +826,7 @@ def queue_problems(config: Config) -> list[str]:
         if i.attr("role") == "roles/cloudtasks.enqueuer"
     }
     problems += [
-        f"nothing may enqueue on queue {q}" for q in names.QUEUES if q in declared and q not in enqueue
+        f"nothing may enqueue on queue {q}" for q in sorted(_code_targets("enqueue")) if q in declared and q not in enqueue
     ]
     return problems
 
@@ -701,7 +848,8 @@ def secret_problems(config: Config) -> list[str]:
         for i in config.instances("google_secret_manager_secret_iam_member")
         if i.attr("role") == "roles/secretmanager.secretAccessor"
     }
-    problems += [f"nothing may read secret {s}" for s in names.SECRETS if s in declared and s not in readers]
+    problems += [f"nothing may read secret {s}" for s in sorted(_code_targets("secrets") & set(names.SECRETS))
+                 if s in declared and s not in readers]
     prefix = f"/secrets/{names.INTEGRATION_SECRET_PREFIX}"
     conditions = [
         render(c.attr("expression"))
@@ -1013,7 +1161,7 @@ def test_a_synthetic_configuration_with_misnamed_dead_letter_topics_fails() -> N
 def test_a_for_each_the_evaluator_cannot_follow_fails_rather_than_passes() -> None:
     text = _SYNTHETIC_TOPICS.replace(
         'for_each = toset(local.topics)\n  name     = "${each.value}-dead"',
-        'for_each = toset([for t in local.topics : t])\n  name     = "${each.value}-dlq"',
+        'for_each = toset(formatlist("%s", local.topics))\n  name     = "${each.value}-dlq"',
     )
     problems = topic_problems(Config({"main.tf": text}))
     assert len(problems) == 1 and "for_each of google_pubsub_topic.dlq cannot be evaluated" in problems[0]
@@ -1057,3 +1205,22 @@ def test_evaluator_follows_module_variables_and_each(config: Config) -> None:
         if i.key == "apply_budget_change"
     )
     assert render(member.attr("member")) == "serviceAccount:${module.iam.tasks_invoker_email}"
+
+
+def test_the_evaluator_follows_for_expressions_and_boolean_operators() -> None:
+    config = Config({"main.tf": """
+locals {
+  functions = { a = { trigger = "http", access = ["topic:t1", "warehouse"] }, b = { trigger = "queue:q", access = ["topic:t2"] } }
+  internal  = { for ep, f in local.functions : ep => f.trigger if f.trigger != "http" }
+  pairs     = flatten([for ep, f in local.functions : [for a in f.access : { fn = ep, topic = trimprefix(a, "topic:") } if startswith(a, "topic:")]])
+  flag      = contains(local.functions.a.access, "warehouse") && !contains(local.functions.b.access, "warehouse")
+  none      = [for x in [] : x.never]
+  unknown   = { for k, v in var.later : k => v }
+}
+variable "later" { type = map(string) }
+"""})
+    assert config.root.local("internal") == {"b": "queue:q"}
+    assert config.root.local("pairs") == [{"fn": "a", "topic": "t1"}, {"fn": "b", "topic": "t2"}]
+    assert config.root.local("flag") is True
+    assert config.root.local("none") == []
+    assert isinstance(config.root.local("unknown"), Sym)
