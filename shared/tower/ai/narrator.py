@@ -40,7 +40,7 @@ def _channel_sentence_parts(name: str, ch: Mapping[str, Any], change: Mapping[st
 
 def weekly_summary(ctx: Mapping[str, Any]) -> dict[str, Any]:
     """The plan's weekly summary: ``summary``, ``channel_performance``, ``inventory_insights``,
-    ``recommendations[]`` (each ``action``, ``reason``, ``expected_impact``, ``priority``).
+    ``recommendations[]`` (each ``id``, ``type``, ``action``, ``reason``, ``expected_impact``, ``priority``).
 
     Args:
         ctx: A context from :func:`tower.ai.context.build_context`.
@@ -64,7 +64,7 @@ def weekly_summary(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "channel_performance": channel_performance,
         "inventory_insights": inventory_insights(ctx),
         "recommendations": [
-            {"id": r.get("id"), "action": r.get("action") or "", "reason": r.get("reason") or "",
+            {"id": r.get("id"), "type": r.get("type"), "action": r.get("action") or "", "reason": r.get("reason") or "",
              "expected_impact": r.get("expected_impact") or "", "priority": r.get("priority") or "low"}
             for r in ctx.get("recommendations") or []
         ],
