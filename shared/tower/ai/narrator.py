@@ -330,8 +330,11 @@ def answer_stock(rows: Sequence[Mapping[str, Any]], cur: str) -> str:
         line = (f"- {name}: {fmt.units(r.get('available_units') or 0)}, {fmt.days(r.get('days_of_cover'))} of cover "
                 f"({r.get('stock_status') or 'unknown'})")
         out, locations = int(r.get("locations_out_of_stock") or 0), int(r.get("locations") or 0)
+        lowest, pooled = r.get("lowest_location_cover"), r.get("days_of_cover")
         if out:
             line += f"; out of stock at {out} of its {locations} locations"
+        elif lowest is not None and (pooled is None or float(lowest) < float(pooled)):
+            line += f"; {fmt.days(lowest)} at its lowest location"
         lines.append(line + ".")
     return "\n".join(lines)
 

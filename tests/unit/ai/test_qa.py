@@ -131,7 +131,8 @@ def test_ungrounded_answers_fall_back_to_the_deterministic_one(seeded: Runtime, 
 
 def _more_stock(rt: Runtime) -> None:
     """Two more products, worked by hand: SKU-D has 0 units at loc-1 and 300 at loc-2 (selling 2 and 1 a
-    day: 300 ÷ 3 = 100 days of cover pooled, yet out of stock at one location); SKU-E is out everywhere.
+    day: 300 ÷ 3 = 100 days of cover pooled, yet out of stock at one location); SKU-E is out everywhere;
+    SKU-B gets a second location with 5 units selling 1 a day.
     Meta spent $600 in US-NY on SKU-D, which loc-1 serves: the alignment model's spending_on_stockout."""
     snap = date(2026, 11, 22)
     rt.warehouse.merge("products", [
@@ -142,7 +143,8 @@ def _more_stock(rt: Runtime) -> None:
          "available": avail, "velocity_per_day": vel, "days_of_cover": None, "cover_status": "healthy"}
         for v, p, loc, avail, vel in (("v4a", "gid://shopify/Product/4", "loc-1", 0, 2.0),
                                        ("v4b", "gid://shopify/Product/4", "loc-2", 300, 1.0),
-                                       ("v5", "gid://shopify/Product/5", "loc-1", 0, None))],
+                                       ("v5", "gid://shopify/Product/5", "loc-1", 0, None),
+                                       ("v1b", "gid://shopify/Product/2", "loc-2", 5, 1.0))],
         ["brand_id", "snapshot_date", "variant_id", "location_id"])
     base = {"brand_id": BRAND, "as_of_date": snap, "window_days": 30, "currency": "USD",
             "product_id": "gid://shopify/Product/4"}
@@ -159,10 +161,12 @@ def test_stockout_risk_lists_products_already_out_and_locations_at_zero_first(se
     _more_stock(seeded)
     a = ask(seeded, BRAND, "Which products are about to stock out?", TODAY, client=no_claude)
     assert a.queries[0]["tool"] == "stock_cover"
-    assert a.answer.splitlines()[1:4] == [
+    # SKU-B: 650 + 5 units selling 10 + 1 a day = 59.5 days pooled, but loc-2's 5 units last 5 days
+    assert a.answer.splitlines()[1:5] == [
         "- SKU-E Rose Candle: out of stock.",
         "- SKU-D Pine Candle: 300 units, 100 days of cover (overstock); out of stock at 1 of its 2 locations.",
         "- SKU-A Vanilla Candle: 45 units, 3 days of cover (low).",
+        "- SKU-B Cedar Candle: 655 units, 60 days of cover (healthy); 5 days at its lowest location.",
     ]
 
 
