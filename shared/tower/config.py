@@ -203,6 +203,14 @@ class Settings(BaseSettings):
         default=50.0, gt=0, le=1000,
         description="Largest budget change allowed in one step, in percent of the current daily budget.",
     )
+    promotion_discount_pct: float = Field(
+        default=15.0, gt=0, le=90,
+        description="Percent off that an accepted promotion card's automatic Shopify discount gives.",
+    )
+    promotion_days: int = Field(
+        default=14, ge=1, le=90,
+        description="Days an accepted promotion's discount runs before Shopify ends it.",
+    )
     google_ads_developer_token: str = _secret(
         "Google Ads developer token (falls back to the secret store's google-ads-developer-token)."
     )

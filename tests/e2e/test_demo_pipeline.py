@@ -70,3 +70,12 @@ def test_models_decisions_and_summaries_exist_for_every_brand(demo: dict) -> Non
 def test_demo_prints_each_brand(demo: dict) -> None:
     for bw in demo["world"].brands:
         assert bw.brand["brand_name"] in demo["output"]
+
+
+def test_golden_questions_answer_with_the_figures_the_page_shows(demo: dict) -> None:
+    """Issue 15: thirty merchant questions on every demo brand, each against the dashboard, its
+    drilldowns or the alerts (tests/e2e/golden.py)."""
+    from golden import check
+
+    problems = [p for bw in demo["world"].brands for p in check(demo["runtime"], bw.brand["brand_id"])]
+    assert not problems, "\n".join(problems)

@@ -125,3 +125,18 @@ def test_findings_resting_on_days_of_cover_match_the_manifest(env: None, sandbox
     missing = [e for e in _expected(sandboxes, "alerts", cover=True) if not has_alert(alerts, e)]
     missing += [e for e in _expected(sandboxes, "recommendations", cover=True) if not has_recommendation(cards, e)]
     assert not missing, missing
+
+
+def test_golden_questions_answer_with_the_figures_the_page_shows(env: None, sandboxes: Sandboxes) -> None:
+    """Issue 15: thirty merchant questions on a store connected by hand, each against the dashboard, its
+    drilldowns or the alerts (tests/e2e/golden.py)."""
+    from golden import check
+
+    from tower.runtime import Runtime
+
+    runtime = Runtime(get_settings())
+    try:
+        problems = check(runtime, BRAND)
+    finally:
+        runtime.close()
+    assert not problems, "\n".join(problems)

@@ -40,7 +40,7 @@ def _channel_sentence_parts(name: str, ch: Mapping[str, Any], change: Mapping[st
 
 def weekly_summary(ctx: Mapping[str, Any]) -> dict[str, Any]:
     """The plan's weekly summary: ``summary``, ``channel_performance``, ``inventory_insights``,
-    ``recommendations[]`` (each ``action``, ``reason``, ``expected_impact``, ``priority``).
+    ``recommendations[]`` (each ``id``, ``type``, ``action``, ``reason``, ``expected_impact``, ``priority``).
 
     Args:
         ctx: A context from :func:`tower.ai.context.build_context`.
@@ -64,7 +64,7 @@ def weekly_summary(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "channel_performance": channel_performance,
         "inventory_insights": inventory_insights(ctx),
         "recommendations": [
-            {"id": r.get("id"), "action": r.get("action") or "", "reason": r.get("reason") or "",
+            {"id": r.get("id"), "type": r.get("type"), "action": r.get("action") or "", "reason": r.get("reason") or "",
              "expected_impact": r.get("expected_impact") or "", "priority": r.get("priority") or "low"}
             for r in ctx.get("recommendations") or []
         ],
@@ -259,9 +259,17 @@ def answer_channels(rows: Sequence[Mapping[str, Any]], period: str, cur: str) ->
     """Channel performance for a period from ``channel_performance`` rows."""
     if not rows:
         return f"I found no ad performance for {period}."
-    lines = [f"Channel performance for {period}:"]
+    total = next((r for r in rows if r.get("channel") == "total"), None)
+    lines = []
+    if total is not None:
+        lines.append(f"For {period}: you spent {fmt.money(total.get('spend') or 0, cur)} on ads; the store took "
+                     f"{fmt.money(total.get('revenue') or 0, cur)} in revenue, "
+                     f"{fmt.money(total.get('ad_revenue') or 0, cur)} of it credited to ads"
+                     + (f", a blended {fmt.multiple(total['roas'])} ROAS." if total.get("roas") is not None else "."))
+    lines.append(f"Channel performance for {period}:")
     for r in rows:
-        lines.append(f"- {fmt.channel_name(str(r.get('channel')))}: {_metric_phrase(r, cur)}.")
+        if r is not total:
+            lines.append(f"- {fmt.channel_name(str(r.get('channel')))}: {_metric_phrase(r, cur)}.")
     return "\n".join(lines)
 
 
@@ -313,10 +321,41 @@ def answer_stock(rows: Sequence[Mapping[str, Any]], cur: str) -> str:
     """Stock and days of cover from ``stock_cover`` rows (lowest cover first)."""
     if not rows:
         return "I found no stock levels for your products."
-    lines = ["Stock and days of cover, lowest first:"]
+    lines = ["Stock and days of cover, stock-out risk first:"]
     for r in rows[:10]:
-        lines.append(f"- {r.get('product_title') or r.get('product_id')}: {fmt.units(r.get('available_units') or 0)}, "
-                     f"{fmt.days(r.get('days_of_cover'))} of cover ({r.get('stock_status') or 'unknown'}).")
+        name = r.get("product_title") or r.get("product_id")
+        if (r.get("available_units") or 0) <= 0:
+            lines.append(f"- {name}: out of stock.")
+            continue
+        line = (f"- {name}: {fmt.units(r.get('available_units') or 0)}, {fmt.days(r.get('days_of_cover'))} of cover "
+                f"({r.get('stock_status') or 'unknown'})")
+        out, locations = int(r.get("locations_out_of_stock") or 0), int(r.get("locations") or 0)
+        lowest, pooled = r.get("lowest_location_cover"), r.get("days_of_cover")
+        if out:
+            line += f"; out of stock at {out} of its {locations} locations"
+        elif lowest is not None and (pooled is None or float(lowest) < float(pooled)):
+            line += f"; {fmt.days(lowest)} at its lowest location"
+        lines.append(line + ".")
+    return "\n".join(lines)
+
+
+def answer_advertised_stockouts(rows: Sequence[Mapping[str, Any]], cur: str) -> str:
+    """"Which advertised products are out of stock?" from ``advertised_stockouts`` rows."""
+    if not rows:
+        return "No advertised product is out of stock where its ads run."
+    first = rows[0]
+    head = (f"Advertised products with no stock where their ads run (ad spend over the {first.get('window_days')} "
+            f"days to {first.get('as_of_date')}):")
+    lines = [head]
+    for r in rows[:10]:
+        channels = fmt.join_words([fmt.channel_name(str(c)) for c in r.get("channels") or []])
+        regions = list(r.get("regions") or [])
+        where = f" in {fmt.join_words(regions[:4])}" if 0 < len(regions) <= 4 else (
+            f" in {len(regions)} regions" if regions else "")
+        left = r.get("available_units") or 0
+        stock = "out of stock everywhere" if left <= 0 else f"{fmt.units(left)} left at other locations"
+        lines.append(f"- {r.get('product_title') or r.get('product_id')}: {channels} spent "
+                     f"{fmt.money(r.get('spend') or 0, cur)}{where}; {stock}.")
     return "\n".join(lines)
 
 

@@ -93,7 +93,9 @@ NAMED_QUERIES: dict[str, NamedQuery] = {
         ),
         NamedQuery(
             "channel_performance",
-            "Spend, attributed revenue, orders, profit and ROAS per ad channel over [start_date, end_date).",
+            "Spend, attributed revenue, orders, profit and ROAS per ad channel over [start_date, end_date), then "
+            "a row with channel 'total': all ad spend, ALL store revenue (ad_revenue: the part credited to ads) "
+            "and the blended ROAS (total revenue ÷ total spend).",
             {"start_date": _DATE, "end_date": _DATE},
             ("start_date", "end_date"),
         ),
@@ -106,9 +108,18 @@ NAMED_QUERIES: dict[str, NamedQuery] = {
         ),
         NamedQuery(
             "stock_cover",
-            "Each product's units available, sales velocity, days of cover and stock status on the day before "
-            "end_date, lowest cover first; optionally products whose title contains `product`.",
+            "Each product's units available, sales velocity, days of cover, stock status, locations and "
+            "locations out of stock and the lowest cover at any one location, on the day before end_date; "
+            "stock-out risk first (products out, then out at a location, then lowest cover); optionally "
+            "products whose title contains `product`.",
             {"end_date": _DATE, "product": {"type": "string", "maxLength": 100}},
+            ("end_date",),
+        ),
+        NamedQuery(
+            "advertised_stockouts",
+            "Products that ads spend on where they have no stock (the alignment model's latest day before "
+            "end_date): spend over its window, channels, regions, and units left across all locations.",
+            {"end_date": _DATE},
             ("end_date",),
         ),
         NamedQuery(
@@ -283,7 +294,14 @@ def plan_question(question: str, today: date) -> Plan | None:
         end = period.end if period.name in ("last_week", "week_before", "yesterday") else today
         wow = periods.span("week_to", end - timedelta(days=7), end, "the week")
         return Plan("week_over_week", {"end_date": end.isoformat()}, wow)
-    if words & {"stock", "inventory", "cover", "stockout", "stockouts", "overstock", "overstocked"} or "run out" in q:
+    stock_words = {"stock", "inventory", "cover", "stockout", "stockouts", "overstock", "overstocked", "sold"}
+    if words & stock_words or "run out" in q:
+        advertised = words & {"advertised", "advertising", "advertise", "ads", "ad", "promoted", "promoting",
+                              "spend", "spending", "campaign", "campaigns"}
+        already_out = "out of stock" in q or "sold out" in q or bool(words & {"stockout", "stockouts"})
+        future = bool(words & {"about", "soon", "will", "risk", "going", "next", "running"}) or "run out" in q
+        if advertised and already_out and not future:
+            return Plan("advertised_stockouts", {"end_date": today.isoformat()}, period)
         return Plan("stock_cover", {"end_date": today.isoformat()}, period)
     if words & {"campaign", "campaigns"}:
         return Plan("campaign_detail", {**dates, "channel": _channel_in(q)}, period)
@@ -325,6 +343,8 @@ def compose_answer(query: str, params: Mapping[str, Any], rows: Sequence[Mapping
         return narrator.answer_regions(rows, label, currency)
     if query == "stock_cover":
         return narrator.answer_stock(rows, currency)
+    if query == "advertised_stockouts":
+        return narrator.answer_advertised_stockouts(rows, currency)
     if query == "campaign_detail":
         return narrator.answer_campaigns(rows, label, currency)
     if query == "week_over_week":

@@ -56,7 +56,7 @@ def _validate_summary(value: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
     ctx_recs = ctx.get("recommendations") or []
     out = []
     for i, r in enumerate(recs[: len(ctx_recs)]):
-        out.append({"id": ctx_recs[i].get("id"), "action": str(r.get("action") or ""),
+        out.append({"id": ctx_recs[i].get("id"), "type": ctx_recs[i].get("type"), "action": str(r.get("action") or ""),
                     "reason": str(r.get("reason") or ""), "expected_impact": str(r.get("expected_impact") or ""),
                     "priority": ctx_recs[i].get("priority") or str(r.get("priority") or "low")})
     return {"summary": value["summary"], "channel_performance": dict(channels),

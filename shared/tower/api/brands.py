@@ -283,7 +283,8 @@ def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> ResponseReturnValue:
 @operation("Accept a recommendation: queue its budget changes (or, with dry_run, only show them).",
            response="ActionResult", body=AcceptBody, body_required=False, errors=(400, 404, 409, 503))
 def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
-    """Queues one budget task (each campaign's change within the bounds, audited, idempotent). A second
+    """Queues one budget task (each campaign's change within the bounds, audited, idempotent); a promotion
+    card's task creates a time-boxed automatic Shopify discount on its product instead. A second
     Accept changes nothing, and of two at once only one queues (the other answers ``changed: false``).
     409 ``budget_changed`` when a campaign's budget on its platform is no longer the one the
     recommendation was made on. ``dry_run`` asks each platform for the current budget and whether the

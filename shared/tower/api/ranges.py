@@ -10,10 +10,14 @@ figures of a chosen range are read from the warehouse's marts through its read p
 
 Figures:
 
-* blended ROAS: revenue the ad channels earned (attributed) ÷ their spend;
-* MER: all the store's net revenue (``orders``, whatever earned it) ÷ ad spend;
+* revenue: all the store's net revenue, whatever earned it (``unified_performance`` over every row, the
+  unattributed ones included: each order's net revenue split over its lines), as on the default dashboard
+  and in the weekly summary; a channel's revenue is what was attributed to it;
+* blended ROAS: that revenue ÷ all ad spend (the product plan's "$72,000 in Shopify revenue at a blended
+  3.9x ROAS"; Triple Whale's "Sales / Blended Ads");
+* MER: ad spend as a percentage of that revenue (Triple Whale's "percentage of sales spent on ads");
 * new-customer revenue: net revenue of orders whose hashed customer had no earlier order;
-* profit: attributed revenue − spend − COGS − fulfilment (``unified_performance.profit_amount``).
+* profit: all that revenue − COGS − fulfilment − ad spend (``unified_performance.profit_amount`` over every row).
 """
 
 from __future__ import annotations
@@ -203,6 +207,11 @@ class Totals:
         return sum(float(r["revenue"] or 0) for r in self.channels if r["channel"] is not None)
 
     @property
+    def revenue(self) -> float:
+        """All the store's revenue in the period: the channels' and the revenue no campaign earned."""
+        return sum(float(r["revenue"] or 0) for r in self.channels)
+
+    @property
     def profit(self) -> float:
         return sum(float(r["profit"] or 0) for r in self.channels)
 
@@ -210,8 +219,9 @@ class Totals:
         """The dashboard's ``performance_snapshot`` shape for this period."""
         return {
             "total_spend": _money(self.spend),
-            "total_revenue": _money(self.attributed_revenue),
-            "blended_roas": _ratio(self.attributed_revenue, self.spend),
+            "total_revenue": _money(self.revenue),
+            "attributed_revenue": _money(self.attributed_revenue),
+            "blended_roas": _ratio(self.revenue, self.spend),
             "by_channel": {
                 str(r["channel"]): {"spend": _money(r["spend"]), "revenue": _money(r["revenue"]),
                                     "roas": _ratio(r["revenue"], r["spend"])}
@@ -222,14 +232,14 @@ class Totals:
     def tiles(self) -> dict[str, float | None]:
         """The tiles' values (before their comparison)."""
         return {
-            "blended_roas": _ratio(self.attributed_revenue, self.spend),
-            "mer": _ratio(self.store["revenue"], self.spend),
+            "blended_roas": _ratio(self.revenue, self.spend),
+            "mer": None if not self.revenue else round(self.spend / self.revenue * 100.0, 1),
             "new_customer_revenue": _money(self.store["new_customer_revenue"]),
             "profit": _money(self.profit),
         }
 
 
-TILE_UNITS = {"blended_roas": "ratio", "mer": "ratio", "new_customer_revenue": "money", "profit": "money"}
+TILE_UNITS = {"blended_roas": "ratio", "mer": "percent", "new_customer_revenue": "money", "profit": "money"}
 
 
 def totals(warehouse: Warehouse, brand_id: str, period: Period, attribution_model: str) -> Totals:

@@ -163,11 +163,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                    "new_customer_revenue": {"$ref": "#/components/schemas/Tile"},
                    "profit": {"$ref": "#/components/schemas/Tile"}},
                   ["blended_roas", "mer", "new_customer_revenue", "profit"],
-                  description="Blended ROAS (attributed revenue / ad spend), MER (all store net revenue / ad spend), "
-                              "revenue of customers' first orders, profit (attributed revenue - spend - COGS - "
-                              "fulfilment), for the range and its comparison.",
+                  description="Blended ROAS (all store revenue / all ad spend), MER (ad spend as a percentage of "
+                              "all store revenue), revenue of customers' first orders, profit (all store revenue - "
+                              "COGS - fulfilment - ad spend), for the range and its comparison.",
                   examples=[{"blended_roas": {"value": 3.0, "previous": 2.5, "change_pct": 20.0, "unit": "ratio"},
-                             "mer": {"value": 4.0, "previous": None, "change_pct": None, "unit": "ratio"},
+                             "mer": {"value": 33.3, "previous": 40.0, "change_pct": -16.8, "unit": "percent"},
                              "new_customer_revenue": {"value": 250.0, "previous": 0.0, "change_pct": None,
                                                       "unit": "money"},
                              "profit": {"value": 120.0, "previous": 90.0, "change_pct": 33.3, "unit": "money"}}]),

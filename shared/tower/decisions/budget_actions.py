@@ -27,8 +27,8 @@
 * **Dry-run** asks each platform through the same write path with ``dry_run=True``: the current
   budget, the target and whether the bounds allow it; nothing changes on the platform.
 
-A promotion changes no budget: accepting it records the decision (status ``accepted``) for the
-merchant to run in Shopify.
+A promotion changes no budget: accepting it launches an automatic Shopify discount on the product
+through the same task (:mod:`tower.decisions.promotions`), and Undo ends it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tower import names
-from tower.decisions.budget_changes import BudgetChangeFailed, BudgetConflict, BudgetRefused, BudgetRequest
+from tower.decisions.budget_changes import (
+    HANDLER,
+    ActionError,
+    BudgetChangeFailed,
+    BudgetConflict,
+    BudgetRefused,
+    BudgetRequest,
+    ConflictError,
+)
 from tower.decisions.budget_limits import undo_limit
 from tower.decisions.store import find_recommendation, rec_path
 from tower.runtime import Runtime
@@ -52,7 +60,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("tower.decisions.budget_actions")
 
-HANDLER = "apply_budget_change"
 BudgetWriter = Callable[[Runtime, BudgetRequest], Any]
 """``set_campaign_budget(runtime, request)`` → an audit row (:mod:`tower.decisions.budget_writes`)."""
 BudgetReader = Callable[..., Any]
@@ -60,27 +67,6 @@ BudgetReader = Callable[..., Any]
 daily budget now (a Decimal to the currency's minor unit, or None)."""
 
 _UNDO_CHANGE = re.compile(r"_undo_\d+$")
-
-
-class ActionError(ValueError):
-    """The action does not apply to the recommendation in its current state (CLI exit 2, HTTP 409/400)."""
-
-
-class ConflictError(ActionError):
-    """The platform's budget is not the one the action was decided on, or a later change must go first.
-
-    Attributes:
-        code: ``budget_changed`` (a budget is not the recorded one) or ``later_change_applied``
-            (an Undo of a change with a later change on the same campaign still applied).
-        conflicts: One entry per campaign: ``platform``, ``account_id``, ``campaign_id``,
-            ``recorded`` and ``current`` (amounts), and for ``later_change_applied`` the later
-            change's ``later_change_id`` and ``later_recommendation_id``.
-    """
-
-    def __init__(self, message: str, code: str, conflicts: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.code = code
-        self.conflicts = conflicts
 
 
 # The write path is imported when it is first needed: it brings the platform connectors and pyarrow,
@@ -240,6 +226,10 @@ def preview(runtime: Runtime, rec_id: str, *, writer: BudgetWriter | None = None
         a campaign whose budget is no longer the recorded one has status ``conflict``.
     """
     brand_id, rec = find_recommendation(runtime.store, rec_id)
+    if rec.get("type") == "promotion":
+        from tower.decisions import promotions  # lazy: the Shopify connector, for promotion cards only
+
+        return promotions.preview(runtime, rec_id, brand_id, rec, datetime.now(UTC))
     write = _writer(writer)
     out = []
     for c in _changes_for(rec, rec_id, 0):
@@ -289,6 +279,10 @@ def accept(runtime: Runtime, rec_id: str, *, dry_run: bool = False, requested_by
         return _unchanged(brand_id, rec_id, str(status))
     if status in ("dismissed", "undoing"):
         raise ActionError(f"recommendation {rec_id} is {status}; it cannot be accepted now")
+    if rec.get("type") == "promotion":
+        from tower.decisions import promotions  # lazy: the Shopify connector, for promotion cards only
+
+        return promotions.accept(runtime, rec_id, brand_id, requested_by=requested_by, now=now)
     _check_current(runtime, brand_id, rec_id, "accepted", _changes_for(rec, rec_id, 0), reader)
 
     def claim(txn: Transaction) -> tuple[dict[str, Any] | None, str]:
@@ -358,6 +352,10 @@ def undo(runtime: Runtime, rec_id: str, *, requested_by: str = "cli", reader: Bu
     store = runtime.store
     brand_id, rec = find_recommendation(store, rec_id)
     status = rec.get("status")
+    if rec.get("type") == "promotion":
+        from tower.decisions import promotions  # lazy: the Shopify connector, for promotion cards only
+
+        return promotions.undo(runtime, rec_id, brand_id, rec, requested_by=requested_by, now=now)
     if status in ("undoing", "undone"):
         return _unchanged(brand_id, rec_id, str(status))
     applied = [r for r in rec.get("applied_changes") or [] if r.get("status") == "applied"]
@@ -454,6 +452,10 @@ def apply_budget_change_task(runtime: Runtime, payload: Mapping[str, Any], *, wr
     missing = [k for k in ("brand_id", "recommendation_id", "decision_id", "action", "changes") if k not in payload]
     if missing or payload.get("action") not in ("apply", "undo"):
         raise ValueError(f"not an apply_budget_change payload (missing {missing} or bad action)")
+    if payload.get("kind") == "discount":  # an accepted promotion card: its Shopify discount
+        from tower.decisions import promotions  # lazy: the Shopify connector, for promotion cards only
+
+        return promotions.apply_task(runtime, payload, now=now)
     brand_id, rec_id = str(payload["brand_id"]), str(payload["recommendation_id"])
     decision_id, action = str(payload["decision_id"]), str(payload["action"])
     write = _writer(writer)

@@ -1,4 +1,5 @@
-"""A budget change's shapes: the request, its audit row (``budget_changes``) and why one was refused.
+"""A budget change's shapes: the request, its audit row (``budget_changes``), why one was refused, and the
+errors of the actions on a card (Accept, Undo) that the API and the CLI name.
 
 Kept apart from the write path (:mod:`tower.decisions.budget_writes`, which brings the platform
 connectors and pyarrow) so that Accept, Undo and the API can name them without loading it.
@@ -12,6 +13,30 @@ from decimal import Decimal
 from typing import Any
 
 from tower.fingerprints import digest
+
+HANDLER = "apply_budget_change"
+"""The task every accepted card runs (a budget change, or a promotion's Shopify discount)."""
+
+
+class ActionError(ValueError):
+    """The action does not apply to the recommendation in its current state (CLI exit 2, HTTP 409/400)."""
+
+
+class ConflictError(ActionError):
+    """The platform's budget is not the one the action was decided on, or a later change must go first.
+
+    Attributes:
+        code: ``budget_changed`` (a budget is not the recorded one) or ``later_change_applied``
+            (an Undo of a change with a later change on the same campaign still applied).
+        conflicts: One entry per campaign: ``platform``, ``account_id``, ``campaign_id``,
+            ``recorded`` and ``current`` (amounts), and for ``later_change_applied`` the later
+            change's ``later_change_id`` and ``later_recommendation_id``.
+    """
+
+    def __init__(self, message: str, code: str, conflicts: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.conflicts = conflicts
 
 
 def _utc_now() -> datetime:

@@ -210,12 +210,24 @@ class Hit:
 
 
 def reduce_hit(row: PerformanceRow, t: RuleThresholds) -> Hit | None:
-    """Rule 1 on one row: ROAS below target, stock low and a large share of spend → cut 20%."""
+    """Rule 1 on one row: ROAS below target, stock low and a large share of spend → cut 20%.
+
+    A row with no stock left is a pause whatever its ROAS and share: every click it buys lands on a
+    product that cannot be bought, so its whole spend goes (the alignment model's
+    ``spending_on_stockout``, whose alert says the same "pause"). ``min_spend`` still applies.
+    """
+    if is_out_of_stock(row):
+        return Hit(row, -row.spend) if row.spend >= max(t.min_spend, 1e-9) else None
     doc = row.days_of_cover
     if not (row.spend >= max(t.min_spend, 1e-9) and row.roas < t.reduce_roas_below and doc is not None
             and doc < t.reduce_cover_below_days and row.spend_share > t.reduce_share_above):
         return None
     return Hit(row, -row.spend * t.reduce_fraction)
+
+
+def is_out_of_stock(row: PerformanceRow) -> bool:
+    """No unit left at the stock the row draws on (the alignment model's ``inventory_units <= 0``)."""
+    return row.available_units <= 0
 
 
 @dataclass(frozen=True)
@@ -378,14 +390,8 @@ def reduce_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThres
         "stockout_days_avoided": None if days_gained is None else _r(days_gained, 1),
         "new_days_of_cover": None if new_doc is None else _r(new_doc, 1),
     }
-    ch = fmt.channel_name(row.channel)
-    where = _where(agg["regions"])
-    action = (f"Cut {ch} spend on {row.product_title}{where} by {fmt.money(change, currency)} "
-              f"({fmt.pct(metrics['change_pct'])}), from {fmt.money(spend, currency)} to "
-              f"{fmt.money(spend + change, currency)} over {t.window_days} days")
-    stock_words = "it is out of stock" if not agg["doc"] else f"stock is low ({fmt.days(agg['doc'])} of cover)"
-    reason = (f"Low ROAS ({fmt.multiple(agg['roas'])}) while {stock_words} and this product takes "
-              f"{fmt.pct(metrics['spend_share_pct'])} of {fmt.possessive(ch)} spend there")
+    action, reason = _reduce_words(hits, agg, metrics, currency, t)
+    metrics["paused_regions"] = sorted({h.row.region_code for h in hits if is_out_of_stock(h.row)})
     expected = f"Saves {fmt.money(change, currency)} of spend over {t.window_days} days"
     if days_gained is not None and days_gained >= 0.05:
         expected += (f" and stretches stock from {fmt.days(metrics['stock_days_of_cover'])} to "
@@ -399,6 +405,46 @@ def reduce_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThres
         campaign_changes=spread_changes([(h.row.campaigns, h.change) for h in hits], t), regions=agg["regions"],
         breakdown=_breakdown(hits),
     )
+
+
+def _reduce_words(hits: Sequence[Hit], agg: dict[str, Any], metrics: dict[str, Any], currency: str,
+                  t: RuleThresholds) -> tuple[str, str]:
+    """The action and reason of a reduce card: "Pause" where the product is out of stock, "Cut" elsewhere.
+
+    The pause uses the words of the ``spending_on_stockout`` alert on the same product, so the card
+    and the alert give one instruction.
+    """
+    row = hits[0].row
+    ch = fmt.channel_name(row.channel)
+    spend, change = agg["spend"], sum(h.change for h in hits)
+    out = [h for h in hits if is_out_of_stock(h.row)]
+    low = [h for h in hits if not is_out_of_stock(h.row)]
+    out_where = _where(tuple(sorted({h.row.region_code for h in out if h.row.region_code})))
+    over = f"over {t.window_days} days"
+    if not low:
+        action = (f"Pause {ch} ads for {row.product_title}{out_where} until it is restocked: cut their budgets by "
+                  f"{fmt.money(change, currency)}, all of the {fmt.money(spend, currency)} it spent {over}")
+        reason = (f"Out of stock{out_where}: {ch} spent {fmt.money(spend, currency)} {over} on clicks that "
+                  f"cannot convert")
+        return action, reason
+    low_spend = sum(h.row.spend for h in low)
+    low_where = _where(tuple(sorted({h.row.region_code for h in low if h.row.region_code})))
+    low_roas = sum(h.row.revenue for h in low) / low_spend if low_spend > 0 else 0.0
+    low_cut = -sum(h.change for h in low)
+    stock_words = f"stock is low ({fmt.days(min(h.row.days_of_cover or 0.0 for h in low))} of cover)"
+    if not out:
+        action = (f"Cut {ch} spend on {row.product_title}{low_where} by {fmt.money(change, currency)} "
+                  f"({fmt.pct(metrics['change_pct'])}), from {fmt.money(spend, currency)} to "
+                  f"{fmt.money(spend + change, currency)} {over}")
+        reason = (f"Low ROAS ({fmt.multiple(agg['roas'])}) while {stock_words} and this product takes "
+                  f"{fmt.pct(metrics['spend_share_pct'])} of {fmt.possessive(ch)} spend there")
+        return action, reason
+    action = (f"Pause {ch} ads for {row.product_title}{out_where} until it is restocked and cut them"
+              f"{low_where} by {fmt.money(low_cut, currency)}: {fmt.money(change, currency)} in all, from "
+              f"{fmt.money(spend, currency)} to {fmt.money(spend + change, currency)} {over}")
+    reason = (f"Out of stock{out_where}; elsewhere low ROAS ({fmt.multiple(low_roas)}) while {stock_words} on a "
+              f"large share of {fmt.possessive(ch)} spend")
+    return action, reason
 
 
 def increase_spend(hits: Sequence[Hit], brand_id: str, currency: str, t: RuleThresholds) -> Recommendation:
@@ -485,11 +531,12 @@ def promotion(stock: StockPosition, brand_id: str, currency: str, t: RuleThresho
     impact = {"tied_capital": _r(tied), "excess_units": _r(excess, 0)}
     action = f"Launch a limited-time discount or bundle for {stock.product_title}"
     if math.isinf(doc):
-        reason = (f"No sales recently while {fmt.units(available)} sit in stock, tying up "
-                  f"{fmt.money(tied, currency)}")
+        reason = (f"Overstock with no recent sales: {fmt.units(available)} in stock sell at {fmt.per_day(0.0)}, "
+                  f"tying up {fmt.money(tied, currency)}")
     else:
-        reason = (f"Excess stock: {fmt.days(doc)} of cover; {fmt.units(excess)} beyond "
-                  f"{fmt.days(t.promotion_cover_above_days)} tie up {fmt.money(tied, currency)}")
+        reason = (f"Overstock: {fmt.units(available)} in stock sell at {fmt.per_day(velocity)}, "
+                  f"{fmt.days(doc)} of cover; {fmt.units(excess)} beyond {fmt.days(t.promotion_cover_above_days)} "
+                  f"tie up {fmt.money(tied, currency)}")
     expected = f"Accelerate sell-through and free up to {fmt.money(tied, currency)} of tied capital"
     return Recommendation(
         type=PROMOTION, brand_id=brand_id, product_id=stock.product_id, product_title=stock.product_title,

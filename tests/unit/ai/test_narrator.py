@@ -50,3 +50,13 @@ def test_empty_week_says_so() -> None:
     s = narrator.weekly_summary(empty)
     assert "no ad spend" in s["summary"] and s["recommendations"] == []
     assert "in line" in s["inventory_insights"]
+
+
+def test_summary_recommendations_carry_their_type() -> None:
+    """Issue 15: ``tower summary`` printed None in its recommendations' type column."""
+    facts = synthetic_facts(skus=5, regions=3)
+    recs, alerts = compute(facts, T)
+    s = narrator.weekly_summary(build_context(facts, [r.to_dict() for r in recs], [a.to_dict() for a in alerts]))
+    assert s["recommendations"] and [r["type"] for r in s["recommendations"]] == [r.type for r in recs][
+        : len(s["recommendations"])]
+    assert {r["type"] for r in s["recommendations"]} <= {"reduce_spend", "increase_spend", "promotion"}

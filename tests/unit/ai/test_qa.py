@@ -53,6 +53,11 @@ def test_this_month_on_the_first_uses_last_month() -> None:
         ("What is running out of stock?", "stock_cover"),
         ("How are my TikTok campaigns doing?", "campaign_detail"),
         ("How is each channel doing?", "channel_performance"),
+        ("What did I spend and earn last week?", "channel_performance"),
+        ("Which products are about to stock out?", "stock_cover"),
+        ("Which advertised products are about to run out?", "stock_cover"),
+        ("Which advertised products are out of stock?", "advertised_stockouts"),
+        ("Am I spending ads on anything that is sold out?", "advertised_stockouts"),
     ],
 )
 def test_planner_maps_common_questions(question: str, query: str) -> None:
@@ -122,3 +127,71 @@ def test_ungrounded_answers_fall_back_to_the_deterministic_one(seeded: Runtime, 
     assert "$987,654" not in a.answer and "US-CA" in a.answer
     rows = seeded.warehouse.rows("SELECT grounding FROM ai_usage WHERE grounding IS NOT NULL ORDER BY grounding")
     assert [r["grounding"] for r in rows] == ["fail", "fail", "fallback"]
+
+
+def _more_stock(rt: Runtime) -> None:
+    """Two more products, worked by hand: SKU-D has 0 units at loc-1 and 300 at loc-2 (selling 2 and 1 a
+    day: 300 ÷ 3 = 100 days of cover pooled, yet out of stock at one location); SKU-E is out everywhere;
+    SKU-B gets a second location with 5 units selling 1 a day.
+    Meta spent $600 in US-NY on SKU-D, which loc-1 serves: the alignment model's spending_on_stockout."""
+    snap = date(2026, 11, 22)
+    rt.warehouse.merge("products", [
+        {"brand_id": BRAND, "product_id": f"gid://shopify/Product/{n}", "title": title, "status": "ACTIVE",
+         "is_active": True} for n, title in ((4, "SKU-D Pine Candle"), (5, "SKU-E Rose Candle"))], ["brand_id", "product_id"])
+    rt.warehouse.merge("days_of_cover", [
+        {"brand_id": BRAND, "snapshot_date": snap, "variant_id": v, "product_id": p, "location_id": loc,
+         "available": avail, "velocity_per_day": vel, "days_of_cover": None, "cover_status": "healthy"}
+        for v, p, loc, avail, vel in (("v4a", "gid://shopify/Product/4", "loc-1", 0, 2.0),
+                                       ("v4b", "gid://shopify/Product/4", "loc-2", 300, 1.0),
+                                       ("v5", "gid://shopify/Product/5", "loc-1", 0, None),
+                                       ("v1b", "gid://shopify/Product/2", "loc-2", 5, 1.0))],
+        ["brand_id", "snapshot_date", "variant_id", "location_id"])
+    base = {"brand_id": BRAND, "as_of_date": snap, "window_days": 30, "currency": "USD",
+            "product_id": "gid://shopify/Product/4"}
+    rt.warehouse.merge("inventory_alignment", [
+        {**base, "level": "product_channel_region", "channel": "meta", "country_code": "US", "region_code": "US-NY",
+         "location_id": "loc-1", "spend_amount": 600.0, "inventory_units": 0, "mismatch_type": "spending_on_stockout"},
+        {**base, "level": "product", "spend_amount": 600.0, "inventory_units": 300, "days_of_cover": 100.0,
+         "mismatch_type": "aligned"},
+    ], ["brand_id", "as_of_date", "level", "product_id", "channel", "region_code"])
+
+
+def test_stockout_risk_lists_products_already_out_and_locations_at_zero_first(seeded: Runtime) -> None:
+    """Issue 15: NULLS LAST and a sum over locations hid the products most at risk."""
+    _more_stock(seeded)
+    a = ask(seeded, BRAND, "Which products are about to stock out?", TODAY, client=no_claude)
+    assert a.queries[0]["tool"] == "stock_cover"
+    # SKU-B: 650 + 5 units selling 10 + 1 a day = 59.5 days pooled, but loc-2's 5 units last 5 days
+    assert a.answer.splitlines()[1:5] == [
+        "- SKU-E Rose Candle: out of stock.",
+        "- SKU-D Pine Candle: 300 units, 100 days of cover (overstock); out of stock at 1 of its 2 locations.",
+        "- SKU-A Vanilla Candle: 45 units, 3 days of cover (low).",
+        "- SKU-B Cedar Candle: 655 units, 60 days of cover (healthy); 5 days at its lowest location.",
+    ]
+
+
+def test_advertised_and_out_of_stock_lists_only_those(seeded: Runtime) -> None:
+    _more_stock(seeded)
+    a = ask(seeded, BRAND, "Which advertised products are out of stock?", TODAY, client=no_claude)
+    assert a.queries[0]["tool"] == "advertised_stockouts"
+    lines = a.answer.splitlines()
+    assert lines[0] == ("Advertised products with no stock where their ads run (ad spend over the 30 days to "
+                        "2026-11-22):")
+    assert lines[1:] == ["- SKU-D Pine Candle: Meta spent $600 in US-NY; 300 units left at other locations."]
+
+
+def test_spend_and_return_give_totals_and_blended_roas(seeded: Runtime) -> None:
+    """By hand, last week (11-16 to 11-22): Meta $100 a day at $320 → $700 / $2,240; TikTok $50 a day at $105
+    → $350 / $735; plus $1,000 of revenue no ad was credited with. Total $1,050 spent, $3,975 taken,
+    $2,975 of it credited to ads, blended 3,975 ÷ 1,050 = 3.79×."""
+    seeded.warehouse.merge("unified_performance", [
+        {"brand_id": BRAND, "performance_date": date(2026, 11, 20), "attribution_model": "last_touch",
+         "channel": None, "campaign_id": None, "region_code": "US-CA", "product_id": "gid://shopify/Product/2",
+         "currency": "USD", "spend_amount": 0.0, "attributed_revenue_amount": 1000.0, "attributed_orders": 10.0,
+         "profit_amount": 500.0}], ["brand_id", "performance_date", "attribution_model", "channel", "campaign_id",
+                                    "region_code", "product_id"])
+    a = ask(seeded, BRAND, "What did I spend and earn last week?", TODAY, client=no_claude)
+    assert a.queries[0]["tool"] == "channel_performance"
+    assert a.answer.splitlines()[0] == ("For last week (2026-11-16 to 2026-11-22): you spent $1,050 on ads; the store "
+                                        "took $3,975 in revenue, $2,975 of it credited to ads, a blended 3.8× ROAS.")
+    assert "- Meta: $2,240 in revenue, 3.2× ROAS on $700 of ad spend" in a.answer

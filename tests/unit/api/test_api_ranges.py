@@ -80,12 +80,14 @@ def test_tiles_and_snapshot_of_a_chosen_range_are_the_hand_worked_figures(get: A
     status, body = get(f"/api/brands/{TWO}/dashboard?{RANGE}&compare=previous_period")
     assert status == 200, body
     tiles = body["tiles"]
-    assert tiles["blended_roas"] == {"value": 2.5, "previous": None, "change_pct": None, "unit": "ratio"}
-    assert tiles["mer"]["value"] == 4.0
+    # all the store's revenue (the channels' 500 and the 100 no campaign earned) over all spend: 600 / 200
+    assert tiles["blended_roas"] == {"value": 3.0, "previous": None, "change_pct": None, "unit": "ratio"}
+    assert tiles["mer"] == {"value": 33.3, "previous": None, "change_pct": None, "unit": "percent"}  # 200 / 600
     assert tiles["new_customer_revenue"]["value"] == 300.0
     assert tiles["profit"]["value"] == 60.0
     snap = body["performance_snapshot"]
-    assert (snap["total_spend"], snap["total_revenue"], snap["blended_roas"]) == (200.0, 500.0, 2.5)
+    assert (snap["total_spend"], snap["total_revenue"], snap["blended_roas"]) == (200.0, 600.0, 3.0)
+    assert snap["attributed_revenue"] == 500.0
     assert snap["by_channel"] == {"meta": {"spend": 150.0, "revenue": 300.0, "roas": 2.0},
                                   "tiktok": {"spend": 50.0, "revenue": 200.0, "roas": 4.0}}
     assert snap["period_days"] == 2 and snap["as_of_date"] == "2026-11-21"
@@ -102,15 +104,16 @@ def test_tiles_and_snapshot_of_a_chosen_range_are_the_hand_worked_figures(get: A
 
 
 def test_the_comparison_is_the_other_period_and_its_changes(get: Any) -> None:
-    # 11-21 alone against 11-20 alone: spend 100 vs 100, attributed revenue 200 vs 300
+    # 11-21 alone against 11-20 alone: spend 100 vs 100, store revenue 0 + 200 + 100 = 300 vs 300
     status, body = get(f"/api/brands/{TWO}/dashboard?start=2026-11-21&end=2026-11-22")
     assert status == 200, body
     snap = body["performance_snapshot"]
-    assert snap["previous_week"]["total_revenue"] == 300.0
-    assert snap["changes"]["revenue_pct"] == pytest.approx(-33.3)
+    assert snap["previous_week"]["total_revenue"] == 300.0 and snap["total_revenue"] == 300.0
+    assert snap["changes"]["revenue_pct"] == 0.0
     assert snap["changes"]["spend_pct"] == 0.0
-    # store revenue 11-21: 100 + 200 = 300 over spend 100; 11-20: 500 over 100
-    assert body["tiles"]["mer"] == {"value": 3.0, "previous": 5.0, "change_pct": -40.0, "unit": "ratio"}
+    # attributed: 200 on 11-21 against 300 on 11-20
+    assert (snap["attributed_revenue"], snap["previous_week"]["attributed_revenue"]) == (200.0, 300.0)
+    assert body["tiles"]["mer"] == {"value": 33.3, "previous": 33.3, "change_pct": 0.0, "unit": "percent"}
     # B's first order was on 11-20: nothing new on 11-21
     assert body["tiles"]["new_customer_revenue"]["value"] == 0.0
     assert body["tiles"]["new_customer_revenue"]["previous"] == 300.0
@@ -130,7 +133,7 @@ def test_a_named_period_is_resolved_by_the_vocabulary(get: Any) -> None:
     assert status == 200
     assert body["range"]["period"]["name"] == "last_week"
     assert body["range"]["period"]["label"] == "last week (2026-11-16 to 2026-11-22)"
-    assert body["tiles"]["mer"]["value"] == 4.0  # the two days are all the data
+    assert body["tiles"]["blended_roas"]["value"] == 3.0  # the two days are all the data
 
 
 @pytest.mark.parametrize(("query", "named"), [

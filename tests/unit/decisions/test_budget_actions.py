@@ -142,10 +142,12 @@ def test_dismissed_and_accepted_stay_so_through_rebuilds(runtime: Runtime, platf
     assert find_recommendation(runtime.store, cards["reduce_spend"]["id"])[1]["status"] == "accepting"
 
 
-def test_accepting_a_promotion_records_it_without_budget_changes(runtime: Runtime, platform) -> None:  # type: ignore[no-untyped-def]
+def test_a_promotion_moves_no_budget_and_needs_a_connected_store(runtime: Runtime, platform) -> None:  # type: ignore[no-untyped-def]
+    """Accept launches a Shopify discount (tests/unit/decisions/test_promotions.py); with no store connected
+    it is refused and nothing is queued."""
     promo = seed_recommendations(runtime)["promotion"]
-    out = accept(runtime, promo["id"], writer=platform, now=NOW)
-    assert out["status"] == "accepted" and "changes no ad budget" in out["message"]
+    with pytest.raises(budget_actions.ConflictError, match="no Shopify store connected"):
+        accept(runtime, promo["id"], writer=platform, now=NOW)
     assert runtime.tasks.drain() == 0 and platform.calls == []
 
 

@@ -195,3 +195,54 @@ def test_regions_where_a_rule_fires_make_one_recommendation() -> None:
     (change,) = rec.campaign_changes  # the campaign's two parts add up
     assert change.proposed_daily_budget == pytest.approx(200.0 - 1000.0 / 30, abs=0.01)
     assert [b["region"] for b in rec.breakdown] == ["US-CA", "US-TX"]
+
+
+def test_out_of_stock_is_a_pause_that_matches_its_alert() -> None:
+    """Issue 15: zero stock got "cut 20%" as a card and "pause" in its alert; both now say pause.
+
+    By hand: the row spent $900 over the window at a ROAS of 4.0 on a 5% share, none of which
+    would trip rule 1; with 0 units left the whole $900 goes, spread over 30 days = $30/day off the
+    campaign's $100 budget.
+    """
+    from tower.decisions.alerts import inventory_mismatches
+    from tower.decisions.inputs import AlignmentRow
+
+    camp = (CampaignRef("tiktok", "adv1", "c1", daily_budget=100.0, spend=900.0),)
+    r = row(spend=900.0, revenue=3600.0, spend_share=0.05, days_of_cover=0.0, available_units=0.0, velocity=3.0,
+            campaigns=camp)
+    (card,) = apply_rules([r], "b1", "USD", T)
+    assert card.type == REDUCE
+    assert card.recommended_change == pytest.approx(-900.0)
+    assert card.metrics["paused_regions"] == ["US-CA"]
+    (change,) = card.campaign_changes
+    assert change.proposed_daily_budget == pytest.approx(70.0)
+    (alert,) = inventory_mismatches([AlignmentRow("gid://shopify/Product/1", "SKU-A", "tiktok", "US-CA", 900.0, 0.05,
+                                                  0.0, 0.0, 4.0, "spending_on_stockout")], "USD")
+    assert alert.recommended_action == "Pause TikTok ads for SKU-A in US-CA until it is restocked"
+    assert card.action.startswith(alert.recommended_action)
+    assert "Out of stock in US-CA" in card.reason and "cut 20%" not in card.action.lower()
+
+
+def test_a_product_out_in_one_region_and_low_in_another_is_one_card() -> None:
+    out = row(region_code="US-CA", location_id="loc-west", spend=900.0, revenue=3600.0, spend_share=0.05,
+              days_of_cover=0.0, available_units=0.0)
+    low = row(region_code="US-TX", location_id="loc-south", spend=5000.0, revenue=10000.0, spend_share=0.35,
+              days_of_cover=8.0, available_units=80.0)
+    (card,) = apply_rules([out, low], "b1", "USD", T)
+    # by hand: all of CA's $900 and 20% of TX's $5,000 = $1,900
+    assert card.recommended_change == pytest.approx(-1900.0)
+    assert card.action.startswith("Pause TikTok ads for SKU-A in US-CA until it is restocked and cut them in US-TX "
+                                  "by $1,000")
+    assert card.metrics["paused_regions"] == ["US-CA"]
+
+
+def test_a_tiny_spend_on_a_stockout_is_not_worth_a_card() -> None:
+    assert apply_rules([row(spend=T.min_spend / 2, revenue=0.0, days_of_cover=0.0, available_units=0.0)],
+                       "b1", "USD", T) == []
+
+
+def test_promotion_states_the_overstock_and_its_sales_rate() -> None:
+    (promo,) = apply_rules([], "b1", "USD", T, product_stock=[stock()])
+    # 1,200 units at 10 a day: 120 days of cover, 300 units beyond 90 days
+    assert promo.reason.startswith("Overstock: 1,200 units in stock sell at 10 units/day, 120 days of cover")
+    assert "No sales" not in promo.reason

@@ -179,7 +179,11 @@ function AcceptDialog({ brandId, rec, currency, onClose, onDone }: {
             <p>Control Tower will make exactly these changes, checked just now against each platform:</p>
             <ChangeList changes={changes} fallbackCurrency={currency} />
             {allRefused ? <p className="field-error">Every change was refused, so there is nothing to apply.</p> : null}
-            <p className="muted small">You can undo it afterwards: each budget goes back to what it was.</p>
+            <p className="muted small">
+              {rec.type === "promotion"
+                ? "You can undo it afterwards: the discount ends at once, and it ends by itself on its last day."
+                : "You can undo it afterwards: each budget goes back to what it was."}
+            </p>
           </>
         ) : (
           <p>

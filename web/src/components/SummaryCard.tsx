@@ -6,7 +6,7 @@ import { HelpLink } from "./States";
 // Tiles a newer API adds (dashboard.tiles), in the order they are shown, with how to read them.
 const TILE_INFO: Record<string, { label: string; unit: Tile["unit"]; polarity: Polarity; anchor: string }> = {
   blended_roas: { label: "Blended ROAS", unit: "ratio", polarity: "up_is_good", anchor: "roas" },
-  mer: { label: "MER", unit: "ratio", polarity: "up_is_good", anchor: "mer" },
+  mer: { label: "MER", unit: "percent", polarity: "down_is_good", anchor: "mer" },
   new_customer_revenue: { label: "New-customer revenue", unit: "money", polarity: "up_is_good", anchor: "new-customer-revenue" },
   profit: { label: "Profit after ads", unit: "money", polarity: "up_is_good", anchor: "profit" },
 };

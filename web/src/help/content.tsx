@@ -232,17 +232,21 @@ export const TOPICS: HelpTopic[] = [
           <dt id="roas">ROAS and blended ROAS</dt>
           <dd>
             Return on ad spend: revenue ÷ ad spend, always from sums (never an average of daily ratios). A channel's ROAS
-            sets the revenue attributed to it against its own spend; blended ROAS does the same for all channels together.
+            sets the revenue attributed to it against its own spend; blended ROAS sets all the store's revenue, whatever
+            earned it, against all ad spend (the summary's "at a blended 3.9× ROAS").
           </dd>
           <dt id="mer">MER</dt>
           <dd>
-            Marketing efficiency ratio: all the store's revenue, whatever earned it, ÷ all ad spend. The store-wide view:
-            it does not depend on attribution.
+            Marketing efficiency ratio: all ad spend as a percentage of all the store's revenue, whatever earned it (the
+            other way round from blended ROAS). The store-wide view: it does not depend on attribution; lower is better.
           </dd>
           <dt id="new-customer-revenue">New-customer revenue</dt>
           <dd>Revenue from orders of customers who had never ordered from the store before.</dd>
           <dt id="profit">Profit after ads</dt>
-          <dd>Revenue attributed to ads, minus their spend, the cost of the goods sold and fulfilment.</dd>
+          <dd>
+            For the store: all its revenue minus the cost of the goods sold, fulfilment and all ad spend. For a channel:
+            the revenue attributed to it minus the same costs of those orders and its own spend.
+          </dd>
           <dt id="attribution">Attribution: which ad gets the credit</dt>
           <dd>
             An order whose link names a campaign (its <code>utm_campaign</code>, with the platform's click id when present)

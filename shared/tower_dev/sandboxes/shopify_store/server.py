@@ -38,6 +38,7 @@ from tower_dev.sandboxes.shopify_store.api import execute_request
 from tower_dev.sandboxes.shopify_store.bulk import BulkRegistry
 from tower_dev.sandboxes.shopify_store.clock import RealClock
 from tower_dev.sandboxes.shopify_store.cost import LeakyBucket
+from tower_dev.sandboxes.shopify_store.discounts import Discounts
 from tower_dev.sandboxes.shopify_store.faults import FaultPlan
 from tower_dev.sandboxes.shopify_store.state import ShopState
 from tower_dev.sandboxes.shopify_store.webhooks import WebhookSender
@@ -53,6 +54,9 @@ DEFAULT_SCOPES = frozenset(
         "read_inventory",
         "read_locations",
         "read_customers",
+        # an accepted promotion card creates an automatic discount (and Undo deactivates it)
+        "read_discounts",
+        "write_discounts",
     }
 )
 #: A Standard plan's bucket: 2,000 points, restoring 100 a second (the live captures' numbers).
@@ -74,6 +78,7 @@ class SandboxShop:
     scopes: frozenset[str] = DEFAULT_SCOPES
     token_expired: bool = False
     bulk: BulkRegistry = field(init=False)
+    discounts: Discounts = field(default_factory=Discounts)
     webhooks: WebhookSender | None = None
     _indexes: dict[tuple[str, str], tuple[int, connections.SortedIndex]] = field(default_factory=dict)
 
