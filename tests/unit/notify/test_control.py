@@ -44,7 +44,10 @@ def test_the_budget_day_is_the_recipients_day() -> None:
     assert local_day(recipient(), at(20)).isoformat() == "2026-12-02"
 
 
-def _decide(r: dict, alert: dict = ALERT, now: datetime = at(4), sent_today: int = 0,
+DAY = at(4)  # 13:00 in Tokyo
+
+
+def _decide(r: dict, alert: dict = ALERT, now: datetime = DAY, sent_today: int = 0,
             last_sent: datetime | None = None) -> Decision:
     return decide(r, alert, now, sent_today=sent_today, last_sent=last_sent, dedup_days=7)
 

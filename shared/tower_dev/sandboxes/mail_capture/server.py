@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import socket
 import threading
+import warnings
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
+
+# AUTH without TLS is what a loopback-only capture offers (the product's client then sends no STARTTLS);
+# aiosmtpd warns on every connection, which says nothing new here.
+warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS", category=UserWarning)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class MailCapture:
 
         ok = isinstance(data, LoginPassword) and data.login.decode() == self._username and \
             data.password.decode() == self._password
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=data)
 
     def _keep(self, mail: CapturedMail) -> None:
         with self._lock:
