@@ -73,7 +73,10 @@ def add_cmd(
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Send alerts as they are raised."),
     digest: bool = typer.Option(True, "--digest/--no-digest", help="Send the weekly digest."),
 ) -> None:
-    """Add a recipient to an agency, or change it (its mutes and unsubscriptions are kept)."""
+    """Add a recipient to an agency, or change it (its mutes and unsubscriptions are kept).
+
+    Eleven parameters: one per option of the command, as typer declares them.
+    """
     if sum(bool(x) for x in (email, slack_channel, slack_webhook)) != 1:
         fail_usage("give exactly one of --email, --slack-channel or --slack-webhook")
     webhook = typer.prompt("Slack incoming-webhook URL", hide_input=True) if slack_webhook else ""
@@ -184,7 +187,9 @@ def branding_cmd(
         fail_usage(str(e))
     finally:
         runtime.close()
-    print_rows([brand], title=f"{agency}: branding")
+    console.print(f"[bold]{agency}: branding[/]")
+    for key, value in brand.items():
+        console.print(f"  {key}: {value or '(none)'}", soft_wrap=True)
 
 
 @app.command("digest")

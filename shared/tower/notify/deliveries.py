@@ -71,6 +71,8 @@ def attempt(store: DocumentStore, doc_id: str, send: Callable[[], Any], *, attem
             now: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Send through the product's retry policy, logging each attempt; the document afterwards.
 
+    Seven parameters: the store, the delivery and its send, the policy's two numbers, the clock and the sleep.
+
     A delivery already ``sent`` or ``dead`` is not sent again (a redelivered message). A failure is
     retried up to ``attempts`` times in all, backing off from ``retry_seconds`` (a permanent
     :class:`SendError` is not retried); when none succeeds the delivery is ``dead``.

@@ -24,7 +24,10 @@ TIMEOUT_S = 30
 
 def build_message(*, sender: str, sender_name: str, to: str, subject: str, html: str, text: str,
                   unsubscribe_url: str, list_id: str, now: datetime) -> EmailMessage:
-    """The message: text and HTML alternatives, the unsubscribe headers, a Message-ID and Date."""
+    """The message: text and HTML alternatives, the unsubscribe headers, a Message-ID and Date.
+
+    Nine parameters: one keyword per part of the message it builds.
+    """
     msg = EmailMessage()
     local, _, domain = sender.partition("@")
     msg["From"] = str(Address(display_name=sender_name, username=local, domain=domain))

@@ -23,7 +23,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tower.agencies import agency_path, get_agency
+from tower.agencies import BadAgency, agency_path, get_agency
 from tower.decisions.alerts import SEVERITY_ORDER
 from tower.names import integration_secret_id
 from tower.ports import DocQuery, DocumentStore, Secrets, Where
@@ -107,13 +107,13 @@ def add_recipient(store: DocumentStore, secrets: Secrets, *, agency_id: str, rec
                   webhook_url: str = "") -> tuple[dict[str, Any], bool]:
     """Add a recipient to an agency, or change it (idempotent); the document and whether it was created.
 
+    Fourteen parameters: the two stores, then one keyword per field of the recipient it writes.
+
     Its mutes and unsubscriptions are kept when it is changed (a person who unsubscribed stays so).
 
     Raises:
         BadRecipient: Unknown agency, bad id, channel, address, time zone, quiet hours, budget or severity.
     """
-    from tower.agencies import BadAgency
-
     check_id(recipient_id)
     try:
         get_agency(store, agency_id)
@@ -255,8 +255,6 @@ def set_branding(store: DocumentStore, agency_id: str, now: datetime, **fields: 
         BadRecipient: Unknown agency or field, a colour that is not ``#rrggbb``, a logo that is not an
             http(s) URL, a from address that is not an e-mail address.
     """
-    from tower.agencies import BadAgency
-
     try:
         doc = get_agency(store, agency_id)
     except BadAgency as e:

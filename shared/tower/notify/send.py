@@ -36,7 +36,11 @@ def deliver(runtime: Runtime, doc_id: str, recipient: Mapping[str, Any], rendere
             unsubscribe: str, clock: Callable[[], datetime] | None = None,
             sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
     """Send by the recipient's channel with retries (:func:`tower.notify.deliveries.attempt`); the log's
-    document afterwards (``sent`` or ``dead``)."""
+    document afterwards (``sent`` or ``dead``).
+
+    Seven parameters: what is sent to whom and logged where, the unsubscribe link, and the clock and sleep
+    tests pin.
+    """
     settings = runtime.settings
     now = clock or (lambda: datetime.now(UTC))
 

@@ -228,3 +228,34 @@ def test_recipients_over_the_api(wired: Wired, keys: dict[str, str]) -> None:
     assert other.status_code == 403
     assert c.delete("/api/agency/recipients/cfo", headers=h).json == {"removed": True}
     assert get_recipient(wired.runtime.store, "ops")["channel"] == "email"
+
+
+def test_a_webhook_recipient_gets_the_alert_through_its_incoming_webhook(wired: Wired) -> None:
+    rt, slack = wired.runtime, wired.standins.slack
+    hook = slack.add_webhook("#alerts-webhook")
+    add_recipient(rt.store, rt.secrets, agency_id=AGENCY, recipient_id="hooked", channel="slack", address="",
+                  timezone="UTC", now=NOW, webhook_url=hook)
+    out = notify_alert(rt, _alert(7, severity="critical"), now=NOW, **NO_WAIT)
+    assert "hooked" in out["sent"]
+    [posted] = slack.sent("webhook", "#alerts-webhook")
+    assert posted["text"].startswith("🔴 Acme Candles: ROAS fell on campaign 7 (critical, raised 2026-11-23)")
+    button = posted["blocks"][-1]["elements"][0]
+    assert button["url"] == f"https://tower.test/brands/{BRAND}"
+    assert hook not in str(get_recipient(rt.store, "hooked"))  # the URL is a secret: only in the secret store
+
+
+def test_serve_starts_the_stand_ins_only_without_a_real_smtp_server(runtime: Runtime,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tower import sandboxes
+    from tower_dev.sandboxes.notify_standins import provider
+
+    monkeypatch.setattr(sandboxes, "providers", lambda: {"notify": provider})  # the entry point, as installed
+    started = sandboxes.notification_standins(runtime.settings, runtime.secrets)
+    assert started is not None
+    try:
+        assert started.settings.notify_smtp_host == "127.0.0.1" and not started.settings.notify_smtp_starttls
+        assert started.settings.notify_slack_api_url.startswith("http://127.0.0.1:")
+    finally:
+        started.stop()
+    real = runtime.settings.model_copy(update={"notify_smtp_host": "smtp.example.com"})
+    assert sandboxes.notification_standins(real, runtime.secrets) is None
