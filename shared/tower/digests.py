@@ -43,6 +43,7 @@ def digest_figures(view: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     Spend, revenue and blended ROAS are the performance snapshot's (with its changes); MER, new-customer
     revenue and profit are the tiles'. Values are taken as the dashboard gives them, never recomputed.
+    ``good`` says whether a rise is good news (spend's is neither: the renderings colour it neutral).
     """
     perf = view.get("performance_snapshot") or {}
     prev = perf.get("previous_week") or {}
@@ -50,18 +51,20 @@ def digest_figures(view: Mapping[str, Any]) -> list[dict[str, Any]]:
     tiles = view.get("tiles") or {}
     out = [
         {"key": "spend", "label": "Ad spend", "value": perf.get("total_spend"), "previous": prev.get("total_spend"),
-         "change_pct": changes.get("spend_pct"), "unit": "money"},
+         "change_pct": changes.get("spend_pct"), "unit": "money", "good": None},
         {"key": "revenue", "label": "Revenue", "value": perf.get("total_revenue"),
-         "previous": prev.get("total_revenue"), "change_pct": changes.get("revenue_pct"), "unit": "money"},
+         "previous": prev.get("total_revenue"), "change_pct": changes.get("revenue_pct"), "unit": "money",
+         "good": "up"},
         {"key": "roas", "label": "Blended ROAS", "value": perf.get("blended_roas"),
-         "previous": prev.get("blended_roas"), "change_pct": changes.get("roas_pct"), "unit": "ratio"},
+         "previous": prev.get("blended_roas"), "change_pct": changes.get("roas_pct"), "unit": "ratio",
+         "good": "up"},
     ]
     labels = {"mer": "MER", "new_customer_revenue": "New-customer revenue", "profit": "Profit"}
     for key, label in labels.items():
         tile = tiles.get(key)
         if tile is not None:
             out.append({"key": key, "label": label, "value": tile.get("value"), "previous": tile.get("previous"),
-                        "change_pct": tile.get("change_pct"), "unit": tile.get("unit")})
+                        "change_pct": tile.get("change_pct"), "unit": tile.get("unit"), "good": "up"})
     return out
 
 

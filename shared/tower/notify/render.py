@@ -55,6 +55,14 @@ def trend(figure: Mapping[str, Any]) -> str:
     return "flat" if not pct else ("up" if pct > 0 else "down")
 
 
+def tone(figure: Mapping[str, Any]) -> str:
+    """``good``, ``bad`` or ``neutral``: the figure's trend read with which way is better for it."""
+    direction, better = trend(figure), figure.get("good")
+    if direction == "flat" or not better:
+        return "neutral"
+    return "good" if direction == better else "bad"
+
+
 def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
@@ -67,7 +75,7 @@ def _env() -> Any:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=lambda name: bool(name and name.endswith(".html.j2")),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(money=money, ratio=ratio, change=change, trend=trend, figure=figure_text)
+    env.filters.update(money=money, ratio=ratio, change=change, trend=trend, tone=tone, figure=figure_text)
     return env
 
 

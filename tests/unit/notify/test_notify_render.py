@@ -82,3 +82,12 @@ def test_email_states_the_dates_links_the_page_and_unsubscribes() -> None:
         assert "€1,234.50" in body and "+23.5 %" in body and "3.46×" in body and "-13.6 %" in body
     assert 'src="https://cdn.example/logo.png"' in html and "#112233" in html
     assert text.index("Brand 0") < text.index("Brand 1")
+
+
+def test_a_rise_is_coloured_by_whether_it_is_good_news() -> None:
+    from tower.notify.render import tone
+
+    assert tone({"change_pct": 5.0, "good": "up"}) == "good"
+    assert tone({"change_pct": -5.0, "good": "up"}) == "bad"
+    assert tone({"change_pct": 5.0, "good": None}) == "neutral"  # more spend is neither
+    assert tone({"change_pct": None, "good": "up"}) == "neutral"
