@@ -17,9 +17,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-# AUTH without TLS is what a loopback-only capture offers (the product's client then sends no STARTTLS);
-# aiosmtpd warns on every connection, which says nothing new here.
-warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS", category=UserWarning)
+from aiosmtpd.controller import Controller
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class CapturedMail:
     def part(self, subtype: str) -> str:
         """The ``text/<subtype>`` body (``plain`` or ``html``), decoded."""
         body = self.message.get_body(preferencelist=(subtype,))
-        return "" if body is None else str(body.get_content())  # type: ignore[attr-defined]
+        return "" if body is None else str(body.get_content())
 
 
 def free_port(host: str) -> int:
@@ -52,8 +50,6 @@ class MailCapture:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, username: str = "", password: str = "") -> None:
-        from aiosmtpd.controller import Controller
-
         self.host = host
         self.port = port or free_port(host)
         self.messages: list[CapturedMail] = []
@@ -62,7 +58,7 @@ class MailCapture:
         auth: dict[str, Any] = {}
         if username:
             auth = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
-        self._controller = Controller(_Handler(self), hostname=host, port=self.port, **auth)
+        self._controller = _QuietController(_Handler(self), hostname=host, port=self.port, **auth)
         self._controller.start()
 
     def _authenticate(self, _server: Any, _session: Any, _envelope: Any, mechanism: str, data: Any) -> Any:
@@ -86,6 +82,16 @@ class MailCapture:
         self._controller.stop()
 
 
+class _QuietController(Controller):
+    """aiosmtpd warns on every connection that AUTH goes without TLS: what a loopback-only capture offers
+    by design (the product's client then sends no STARTTLS), so the warning says nothing here."""
+
+    def factory(self) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS", category=UserWarning)
+            return super().factory()
+
+
 class _Handler:
     def __init__(self, capture: MailCapture) -> None:
         self._capture = capture
@@ -96,5 +102,5 @@ class _Handler:
         auth = getattr(session, "auth_data", None)
         login = auth.login.decode() if auth is not None and hasattr(auth, "login") else ""
         self._capture._keep(CapturedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos),
-                                         parsed, login))  # type: ignore[arg-type]
+                                         parsed, login))
         return "250 Message accepted for delivery"
