@@ -154,7 +154,7 @@ def send_digest(runtime: Runtime, agency_id: str, *, now: datetime | None = None
                                     "severity": h.get("severity"), "raised_on": h.get("raised_on"),
                                     "reason": h.get("reason")} for h in held]}
         unsubscribe = unsubscribe_link(runtime, rid, "digest")
-        rendered = render_digest(runtime, mine, unsubscribe)
+        rendered = render_digest(runtime, mine, unsubscribe.page)
         deliveries.record(runtime.store, doc_id, {
             "kind": "digest", "agency_id": agency_id, "recipient_id": rid, "channel": recipient["channel"],
             "status": "retrying", "reason": "weekly", "title": rendered.subject, "period": digest["period_label"],

@@ -10,9 +10,10 @@ With an agency key (the page's agency screens):
 
 Without a key, because the people who use them have none:
 
-* ``GET`` and ``POST /api/notify/unsubscribe?token=…``: the link in every e-mail (GET) and RFC 8058's
-  one-click (POST, what a mail client's own button sends); the token is signed
-  (:mod:`tower.notify.links`), so it is its own authorisation.
+* ``GET`` and ``POST /api/notify/unsubscribe?token=…``: GET says what the link would stop and changes
+  nothing (mail scanners follow links); POST unsubscribes: the page's ``/unsubscribe`` button, and RFC
+  8058's one-click, what a mail client's own button sends to the ``List-Unsubscribe`` URL. The token is
+  signed (:mod:`tower.notify.links`), so it is its own authorisation.
 * ``POST /api/notify/slack/actions``: Slack's interactivity requests (Accept / Dismiss on a digest's
   top action), authenticated by Slack's signature: a bad one is 401, as is one older than five minutes.
 """
@@ -142,39 +143,44 @@ def mutes_remove(recipient_id: str) -> ResponseReturnValue:
         raise ApiError(404, "unknown_mute", str(e)) from None
 
 
-def _unsubscribe() -> ResponseReturnValue:
-    runtime = current_runtime()
+def _token() -> tuple[str, str]:
+    """The recipient and kind the request's signed token names (400 when it is not valid)."""
     try:
-        recipient_id, kind = read_token(link_key(runtime.secrets), request.args.get("token", ""))
+        return read_token(link_key(current_runtime().secrets), request.args.get("token", ""))
     except BadToken as e:
         raise ApiError(400, "invalid_token", str(e)) from None
     except NotFound:
         raise ApiError(503, "not_configured", "unsubscribe links are not configured on this deployment") from None
-    try:
-        doc = unsubscribe(runtime.store, recipient_id, kind, current_now())
-    except BadRecipient:
-        # Removed since the e-mail was sent: it receives nothing either way.
-        return {"recipient_id": recipient_id, "unsubscribed": ["alerts", "digest"]}
-    return {"recipient_id": recipient_id, "unsubscribed": doc["unsubscribed"]}
 
 
 @bp.get("/notify/unsubscribe")
-@operation("Unsubscribe by the signed link of an e-mail.", response="Unsubscribed", errors=(400,), public=True,
-           tag="notify", query={"token": {"schema": {"type": "string"}, "required": True,
-                                          "description": "The token of the e-mail's link."}})
+@operation("What an unsubscribe link would stop (changes nothing).", response="Unsubscribed", errors=(400,),
+           public=True, tag="notify", query={"token": {"schema": {"type": "string"}, "required": True,
+                                                       "description": "The token of the e-mail's link."}})
 def unsubscribe_get() -> ResponseReturnValue:
-    """Idempotent: the same link twice leaves the recipient unsubscribed."""
-    return _unsubscribe()
+    """Only reads: mail scanners follow links, and a GET must not unsubscribe anyone. The page's
+    ``/unsubscribe`` screen shows this and asks for the click that POSTs."""
+    recipient_id, kind = _token()
+    try:
+        gone = list(get_recipient(current_runtime().store, recipient_id).get("unsubscribed") or [])
+    except BadRecipient:
+        gone = ["alerts", "digest"]  # removed since the e-mail was sent: it receives nothing either way
+    return {"recipient_id": recipient_id, "kind": kind, "unsubscribed": gone}
 
 
 @bp.post("/notify/unsubscribe")
-@operation("One-click unsubscribe (RFC 8058), as a mail client's own button sends it.", response="Unsubscribed",
-           errors=(400,), public=True, tag="notify",
+@operation("Unsubscribe: the page's button, and RFC 8058's one-click that a mail client's own button sends.",
+           response="Unsubscribed", errors=(400,), public=True, tag="notify",
            query={"token": {"schema": {"type": "string"}, "required": True,
-                            "description": "The token of the List-Unsubscribe link."}})
+                            "description": "The token of the e-mail's link."}})
 def unsubscribe_post() -> ResponseReturnValue:
-    """The body (``List-Unsubscribe=One-Click``) carries nothing more: the token decides."""
-    return _unsubscribe()
+    """Idempotent. The body (``List-Unsubscribe=One-Click``, or none) carries nothing more: the token decides."""
+    recipient_id, kind = _token()
+    try:
+        doc = unsubscribe(current_runtime().store, recipient_id, kind, current_now())
+    except BadRecipient:
+        return {"recipient_id": recipient_id, "kind": kind, "unsubscribed": ["alerts", "digest"]}
+    return {"recipient_id": recipient_id, "kind": kind, "unsubscribed": doc["unsubscribed"]}
 
 
 @bp.post("/notify/slack/actions")

@@ -92,7 +92,7 @@ def notify_alert(runtime: Runtime, alert: Mapping[str, Any], *, now: datetime | 
                 out[_bucket(status)].append(rid)
                 continue
         unsubscribe = unsubscribe_link(runtime, rid, "alerts")
-        rendered = render_alert(runtime, alert, brand_name, agency_id, unsubscribe)
+        rendered = render_alert(runtime, alert, brand_name, agency_id, unsubscribe.page)
         done = deliver(runtime, doc_id, recipient, rendered, unsubscribe=unsubscribe, clock=clock, sleep=sleep)
         out[_bucket(str(done.get("status")))].append(rid)
     log.info("alert notified", extra={"brand_id": brand_id, "alert_id": alert["alert_id"],

@@ -18,6 +18,7 @@ from tower.config import Settings
 from tower.ports import NotFound, Secrets
 
 UNSUBSCRIBE_PATH = "/api/notify/unsubscribe"
+UNSUBSCRIBE_PAGE = "/unsubscribe"
 
 
 class BadToken(ValueError):
@@ -72,8 +73,13 @@ def read_token(key: bytes, token: str) -> tuple[str, str]:
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:
-    """The link that unsubscribes (GET shows the result; POST is RFC 8058's one-click)."""
+    """The ``List-Unsubscribe`` URL: RFC 8058's one-click POSTs to it (a GET only reads)."""
     return f"{settings.notify_public_url.rstrip('/')}{UNSUBSCRIBE_PATH}?{urlencode({'token': token})}"
+
+
+def unsubscribe_page_url(settings: Settings, token: str) -> str:
+    """The link a person clicks: the page's screen that says what it stops and asks for the click."""
+    return f"{settings.notify_public_url.rstrip('/')}{UNSUBSCRIBE_PAGE}?{urlencode({'token': token})}"
 
 
 def brand_url(settings: Settings, brand_id: str) -> str:

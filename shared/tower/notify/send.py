@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tower.notify import deliveries, mail, slack
-from tower.notify.links import link_key, make_token, unsubscribe_url
+from tower.notify.links import link_key, make_token, unsubscribe_page_url, unsubscribe_url
 from tower.notify.recipients import branding
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,14 +26,22 @@ class Rendered:
     blocks: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
 
 
-def unsubscribe_link(runtime: Runtime, recipient_id: str, kind: str) -> str:
-    """The signed link that unsubscribes this recipient from ``kind``."""
-    key = link_key(runtime.secrets)
-    return unsubscribe_url(runtime.settings, make_token(key, recipient_id, kind))
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """A recipient's two signed links: the page's screen (in the text) and the one-click URL (the header)."""
+
+    page: str
+    one_click: str
+
+
+def unsubscribe_link(runtime: Runtime, recipient_id: str, kind: str) -> UnsubscribeLinks:
+    """The signed links that unsubscribe this recipient from ``kind``."""
+    token = make_token(link_key(runtime.secrets), recipient_id, kind)
+    return UnsubscribeLinks(unsubscribe_page_url(runtime.settings, token), unsubscribe_url(runtime.settings, token))
 
 
 def deliver(runtime: Runtime, doc_id: str, recipient: Mapping[str, Any], rendered: Rendered, *,
-            unsubscribe: str, clock: Callable[[], datetime] | None = None,
+            unsubscribe: UnsubscribeLinks, clock: Callable[[], datetime] | None = None,
             sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
     """Send by the recipient's channel with retries (:func:`tower.notify.deliveries.attempt`); the log's
     document afterwards (``sent`` or ``dead``).
@@ -51,7 +59,7 @@ def deliver(runtime: Runtime, doc_id: str, recipient: Mapping[str, Any], rendere
         msg = mail.build_message(
             sender=brand["from_address"] or settings.notify_from_address, sender_name=brand["display_name"],
             to=str(recipient["address"]), subject=rendered.subject, html=rendered.html, text=rendered.text,
-            unsubscribe_url=unsubscribe, list_id=f"{recipient['agency_id']}.control-tower", now=now())
+            unsubscribe_url=unsubscribe.one_click, list_id=f"{recipient['agency_id']}.control-tower", now=now())
         return mail.send(settings, runtime.secrets, msg)
 
     extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}

@@ -113,15 +113,23 @@ def _link(mail_header: str) -> str:
 
 def test_the_unsubscribe_link_and_one_click_unsubscribe(wired: Wired) -> None:
     send_digest(wired.runtime, AGENCY, now=NOW, **NO_WAIT)
-    link = _link(wired.standins.mail.to(EMAIL)[0].message["List-Unsubscribe"])
-    resp = wired.client.get(link)  # no API key: the signed token is the authorisation
-    assert resp.status_code == 200 and resp.json == {"recipient_id": "ops", "unsubscribed": ["digest"]}
-    assert wired.client.post(link, data="List-Unsubscribe=One-Click",
-                             content_type="application/x-www-form-urlencoded").status_code == 200
+    mail = wired.standins.mail.to(EMAIL)[0]
+    one_click = _link(mail.message["List-Unsubscribe"])
+    page = next(line.split(": ", 1)[1] for line in mail.part("plain").splitlines()
+                if line.startswith("Unsubscribe from this digest: "))
+    assert page.startswith("https://tower.test/unsubscribe?token=")  # the page's screen, for people
+    assert one_click == "/api/notify/unsubscribe?" + page.split("?", 1)[1]  # the same token
+    looked = wired.client.get(one_click)  # no API key: the signed token is the authorisation
+    assert looked.status_code == 200 and looked.json == {"recipient_id": "ops", "kind": "digest", "unsubscribed": []}
+    assert get_recipient(wired.runtime.store, "ops")["unsubscribed"] == []  # a GET (a mail scanner) changes nothing
+    done = wired.client.post(one_click, data="List-Unsubscribe=One-Click",
+                             content_type="application/x-www-form-urlencoded")
+    assert done.status_code == 200 and done.json["unsubscribed"] == ["digest"]
+    assert wired.client.post(one_click).json["unsubscribed"] == ["digest"]  # twice: the same
     out = send_digest(wired.runtime, AGENCY, now=NOW + timedelta(days=7), **NO_WAIT)
     assert out["skipped"] == ["ops"] and out["sent"] == ["growth"]
-    tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
-    bad = wired.client.get(tampered)
+    tampered = one_click[:-3] + ("AAA" if not one_click.endswith("AAA") else "BBB")
+    bad = wired.client.post(tampered)
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_token"
 
 
