@@ -22,6 +22,7 @@ locals {
     "build-models" = { topic = "tower-sync-completed", entry_point = "build_models" }
     "recommend"    = { topic = "tower-models-built", entry_point = "recommend" }
     "summarize"    = { topic = "tower-models-built", entry_point = "summarize" }
+    "notify"       = { topic = "tower-alerts-raised", entry_point = "notify" }
   }
 
   # Cloud Tasks queues (names.QUEUES). Syncs are paced below the ad platforms' and Shopify's own rate
@@ -58,6 +59,10 @@ locals {
     "tiktok-app-secret",
     "google-ads-developer-token",
     "customer-hash-salt",
+    "notify-smtp-password",
+    "notify-slack-bot-token",
+    "notify-slack-signing-secret",
+    "notify-link-key",
   ]
 
   # Per-brand secrets the runtime creates at connect time (names.RUNTIME_SECRET_PREFIXES): integration
@@ -90,7 +95,7 @@ locals {
   # and delete them. tests/unit/infra/test_permissions.py derives each function's list from the code
   # its handler can reach and fails on anything missing or more.
   functions = {
-    api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:anthropic-api-key", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:anthropic-api-key", "secret:google-ads-developer-token", "secret:notify-link-key", "secret:notify-slack-bot-token", "secret:notify-slack-signing-secret", "brand-secrets:manage"] }
     shopify_webhooks    = { name = "tower-shopify-webhooks", trigger = "http", memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 20, concurrency = 10, access = ["warehouse", "store", "secret:shopify-api-secret", "secret:google-ads-developer-token", "brand-secrets:manage"] }
     schedule_syncs      = { name = "tower-schedule-syncs", trigger = "schedule", memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1, access = ["warehouse", "queue:tower-sync"] }
     sync_fx             = { name = "tower-sync-fx", trigger = "schedule", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1, access = ["warehouse", "store", "topic:tower-sync-completed"] }
@@ -102,6 +107,8 @@ locals {
     recommend           = { name = "tower-recommend", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1, access = ["warehouse", "store", "topic:tower-alerts-raised"] }
     summarize           = { name = "tower-summarize", trigger = "topic:tower-models-built", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 60, concurrency = 1, access = ["warehouse", "store", "topic:tower-alerts-raised", "secret:anthropic-api-key"] }
     apply_budget_change = { name = "tower-apply-budget-change", trigger = "queue:tower-budget-changes", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 2, concurrency = 1, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:google-ads-developer-token", "brand-secrets:manage"] }
+    notify              = { name = "tower-notify", trigger = "topic:tower-alerts-raised", memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 10, concurrency = 1, access = ["warehouse", "store", "secret:notify-link-key", "secret:notify-slack-bot-token", "secret:notify-slack-signing-secret", "secret:notify-smtp-password", "brand-secrets:manage"] }
+    send_digests        = { name = "tower-send-digests", trigger = "schedule", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:anthropic-api-key", "secret:google-ads-developer-token", "secret:notify-link-key", "secret:notify-slack-bot-token", "secret:notify-slack-signing-secret", "secret:notify-smtp-password", "brand-secrets:manage"] }
   }
 
   # Which functions get a run.invoker binding. With http_public_access = "invoker_check_disabled" the
@@ -125,6 +132,8 @@ locals {
     "tower-schedule-syncs" = { entry_point = "schedule_syncs", schedule = var.sync_schedule, description = "Hourly: one sync task per brand and platform." }
     # wiring.FX_SCHEDULE: after the ECB publishes the day's euro reference rates (~16:00 CET).
     "tower-sync-fx" = { entry_point = "sync_fx", schedule = "0 17 * * *", description = "Daily: the ECB's exchange rates; missing-rate warnings on the brands." }
+    # wiring.DIGEST_SCHEDULE: Monday in every brand's time zone from UTC-10 to UTC+10, last week complete.
+    "tower-send-digests" = { entry_point = "send_digests", schedule = "0 13 * * 1", description = "Weekly: each agency's digest by e-mail and Slack." }
   }
 
   # The adapter URLs of shared/tower/config.py: the same code, pointed at GCP instead of the embedded default.

@@ -1,4 +1,4 @@
-"""The functions Pub/Sub pushes messages to: ``build_models``, ``recommend`` and ``summarize``.
+"""The functions Pub/Sub pushes messages to: ``build_models``, ``recommend``, ``summarize`` and ``notify``.
 
 Each decodes the CloudEvent (:func:`tower.events.run_event_handler`: stale and malformed events are
 dropped, a failure raises so Pub/Sub redelivers) and calls its :mod:`tower.wiring` entry point's
@@ -33,3 +33,4 @@ def event_function(name: str) -> Callable[[Any], None]:
 build_models = event_function("build_models")
 recommend = event_function("recommend")
 summarize = event_function("summarize")
+notify = event_function("notify")

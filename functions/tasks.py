@@ -1,5 +1,5 @@
 """The functions Cloud Tasks and Cloud Scheduler call: the syncs, ``apply_budget_change``, ``schedule_syncs``,
-``sync_fx``.
+``sync_fx``, ``send_digests``.
 
 Each decodes the task (its JSON body and task name) and calls its :mod:`tower.wiring` entry point's
 handler. The answer is JSON: 200 with the result; 200 with ``"ok": false, "retry": false`` for a task
@@ -56,6 +56,7 @@ def scheduled_function(name: str) -> Callable[[Any], Any]:
 
 schedule_syncs = scheduled_function("schedule_syncs")
 sync_fx = scheduled_function("sync_fx")
+send_digests = scheduled_function("send_digests")
 sync_shopify = task_function("sync_shopify")
 sync_meta = task_function("sync_meta")
 sync_tiktok = task_function("sync_tiktok")

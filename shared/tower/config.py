@@ -426,6 +426,41 @@ class Settings(BaseSettings):
         description='Per-brand model settings, JSON: {"BRAND_ID": {"cover_low_days": 21, ...}} (names as above).',
     )
 
+    # --- notifications (tower.notify; passwords and tokens live in the secret store) -----------
+    notify_smtp_host: str = Field(
+        default="", description="SMTP server for e-mail notifications; empty: no e-mail is sent "
+        "(`tower serve` then starts a local capture). The password is the secret notify-smtp-password.",
+    )
+    notify_smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    notify_smtp_username: str = Field(default="", description="SMTP user name (empty: no AUTH).")
+    notify_smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    notify_from_address: str = Field(
+        default="tower@localhost", description="From address of notifications (an agency's branding may set its own).",
+    )
+    notify_slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL (chat.postMessage).",
+    )
+    notify_slack_hooks_origins: str = Field(
+        default="https://hooks.slack.com",
+        description="Comma-separated origins a Slack response_url may point to (anything else is refused).",
+    )
+    notify_public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where people open the page: links in e-mails and Slack messages start with it.",
+    )
+    notify_dedup_days: int = Field(
+        default=7, ge=0, le=90, description="An alert sent to a recipient is not sent to it again for this many days.",
+    )
+    notify_daily_budget: int = Field(
+        default=10, ge=0, le=1000, description="Default alerts per recipient per local day; the rest wait for the digest.",
+    )
+    notify_send_attempts: int = Field(
+        default=4, ge=1, le=20, description="Attempts per notification before it is dead-lettered.",
+    )
+    notify_retry_seconds: float = Field(
+        default=2.0, ge=0, description="First wait between attempts to send a notification (doubles each time).",
+    )
+
     # --- secrets (values never logged) ---------------------------------------------------------
     anthropic_api_key: str = _secret("Anthropic API key; without it the deterministic narrator writes.")
     shopify_api_secret: str = _secret("Shopify app client secret (webhook and OAuth HMAC).")

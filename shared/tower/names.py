@@ -38,6 +38,12 @@ SECRET_META_APP_SECRET = "meta-app-secret"
 SECRET_TIKTOK_APP_SECRET = "tiktok-app-secret"
 SECRET_GOOGLE_ADS_DEVELOPER_TOKEN = "google-ads-developer-token"
 SECRET_CUSTOMER_HASH_SALT = "customer-hash-salt"
+# Notifications (tower.notify): the SMTP password, Slack's bot token and request-signing secret, and the
+# key that signs unsubscribe links.
+SECRET_SMTP_PASSWORD = "notify-smtp-password"
+SECRET_SLACK_BOT_TOKEN = "notify-slack-bot-token"
+SECRET_SLACK_SIGNING_SECRET = "notify-slack-signing-secret"
+SECRET_NOTIFY_LINK_KEY = "notify-link-key"
 SECRETS: tuple[str, ...] = (
     SECRET_SHOPIFY_API_SECRET,
     SECRET_ANTHROPIC_API_KEY,
@@ -45,6 +51,10 @@ SECRETS: tuple[str, ...] = (
     SECRET_TIKTOK_APP_SECRET,
     SECRET_GOOGLE_ADS_DEVELOPER_TOKEN,
     SECRET_CUSTOMER_HASH_SALT,
+    SECRET_SMTP_PASSWORD,
+    SECRET_SLACK_BOT_TOKEN,
+    SECRET_SLACK_SIGNING_SECRET,
+    SECRET_NOTIFY_LINK_KEY,
 )
 INTEGRATION_SECRET_PREFIX = "integration-"
 # Per-brand customer-hash salts are created at connect time under this prefix (customer_salt_secret_id).

@@ -187,6 +187,12 @@ class BroughtBack:
     problems: list[Problem] = field(default_factory=list)
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
+    def adopt(self, restored: Restored) -> None:
+        """Take on another provider's stand-ins: their settings and notes, stopped with the rest."""
+        self.settings = restored.settings
+        self.notes.extend(restored.notes)
+        self._stops.append(restored.stop)
+
     def stop(self) -> None:
         """Stop the sandboxes this brought back (those found already running are left alone)."""
         while self._stops:
@@ -236,3 +242,19 @@ def bring_back(settings: Settings, store: DocumentStore, secrets: Secrets, *,
     for note in out.notes:
         log.info("sandbox brought back", extra={"note": note})
     return out
+
+
+def notification_standins(settings: Settings, secrets: Secrets) -> Restored | None:
+    """Start the local stand-ins of the notifications (an SMTP capture, a Slack sandbox) when no SMTP
+    server is configured and a provider offers them (``serve_notifications``); None otherwise.
+
+    The returned settings reach them; ``stop`` ends them.
+    """
+    if settings.notify_smtp_host:
+        return None
+    for provider in providers().values():
+        start = getattr(provider, "serve_notifications", None)
+        if start is not None:
+            restored: Restored = start(settings, secrets)
+            return restored
+    return None

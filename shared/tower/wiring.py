@@ -43,6 +43,25 @@ FX_SCHEDULE = "0 17 * * *"
 """Daily at 17:00 in the scheduler's time zone (UTC by default): after the ECB publishes the day's
 reference rates, around 16:00 CET (15:00 UTC in winter, 14:00 in summer)."""
 
+DIGEST_SCHEDULE = "0 13 * * 1"
+"""Mondays at 13:00 in the scheduler's time zone (UTC by default): it is Monday from UTC-10 to UTC+10
+(05:00 in Los Angeles, 14:00 in Berlin, 23:00 in Sydney), so in every brand's time zone there "last
+week" (:mod:`tower.periods`, the 7 days before today) is Monday to Sunday, complete."""
+
+
+def _notify(runtime: Runtime, message: Any) -> Any:
+    """Tell the brand's agency of a raised alert, by e-mail or Slack, or hold it for the weekly digest."""
+    from tower.notify.alerts import handle_alert_raised  # lazy: jinja2 and slack-sdk, only this function
+
+    return handle_alert_raised(runtime, message)
+
+
+def _send_digests(runtime: Runtime) -> Any:
+    """The weekly digest of every agency with a recipient taking it, by e-mail and Slack."""
+    from tower.digests import handle_digest_schedule  # lazy: the dashboard's reads, only this function
+
+    return handle_digest_schedule(runtime)
+
 
 @dataclass(frozen=True)
 class EntryPoint:
@@ -116,10 +135,10 @@ ENTRY_POINTS: dict[str, EntryPoint] = _table(
     EntryPoint("recommend", f"topic:{names.TOPIC_MODELS_BUILT}", pipeline.handle_models_built_recommend),
     EntryPoint("summarize", f"topic:{names.TOPIC_MODELS_BUILT}", pipeline.handle_models_built_summarize),
     EntryPoint("apply_budget_change", f"queue:{names.QUEUE_BUDGET}", pipeline.handle_budget_task),
+    EntryPoint("notify", f"topic:{names.TOPIC_ALERTS_RAISED}", _notify),
+    EntryPoint("send_digests", f"schedule:{DIGEST_SCHEDULE}", _send_digests),
 )
-"""Every entry point, by name. ``tower-alerts-raised`` has no subscriber yet: the Slack and e-mail
-digests that consume it come with their own issue; until then alerts are read from the document
-store (``tower alerts``, the API)."""
+"""Every entry point, by name."""
 
 
 def entry_point(name: str, kind: TriggerKind) -> EntryPoint:

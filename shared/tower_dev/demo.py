@@ -87,6 +87,26 @@ def register_agency(runtime: Runtime, world: Any, now: datetime) -> list[str]:
     return brand_ids
 
 
+DEMO_RECIPIENTS = (
+    {"recipient_id": "northstar-team", "channel": "email", "address": "growth-team@northstar.example",
+     "timezone": "America/New_York", "quiet": "22:00-07:00"},
+    {"recipient_id": "northstar-slack", "channel": "slack", "address": "#northstar-digest",
+     "timezone": "Europe/London", "quiet": None},
+)
+
+
+def add_demo_recipients(runtime: Runtime, now: datetime) -> None:
+    """The demo agency's e-mail and Slack recipients, with its white label."""
+    from tower.notify.recipients import add_recipient, set_branding
+
+    for r in DEMO_RECIPIENTS:
+        add_recipient(runtime.store, runtime.secrets, agency_id=DEMO_AGENCY_ID, recipient_id=r["recipient_id"],
+                      channel=r["channel"], address=r["address"], timezone=r["timezone"], now=now, quiet=r["quiet"],
+                      daily_budget=runtime.settings.notify_daily_budget)
+    set_branding(runtime.store, DEMO_AGENCY_ID, now, display_name="Northstar Growth", primary_color="#16324f",
+                 accent_color="#d9822b", from_address="digest@northstar.example")
+
+
 def load_reference_data(runtime: Runtime, world: Any) -> None:
     """Data that does not come from Shopify or the ad platforms: daily FX rates (a reference-rate
     feed in production) and each brand's region → serving location and fulfilment costs (the
@@ -111,6 +131,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the demo pipeline; return what it made (the tests read it)."""
     from tower import pipeline
+    from tower.digests import send_digest
     from tower.wiring import wire_local
     from tower_dev.sandboxes.ad_sandbox import (
         connect_world_accounts,
@@ -118,6 +139,7 @@ def run_demo(
         start_world_ad_sandboxes,
     )
     from tower_dev.sandboxes.ecb_rates.server import EcbSandbox
+    from tower_dev.sandboxes.notify_standins import start as start_notify_standins
     from tower_dev.sandboxes.shopify_store.server import connect_world, serve_world
     from tower_dev.world import WorldParams, generate_world
 
@@ -139,6 +161,13 @@ def run_demo(
         update={"shopify_api_origin": shop.origin, "ecb_origin": ecb.origin,
                 # the sandbox finishes a bulk export at once: poll it without real-world waits
                 "shopify_bulk_poll_seconds": min(settings.shopify_bulk_poll_seconds, 0.05)})
+    # The notifications' SMTP capture and Slack sandbox, up before the pipeline raises its first alert.
+    probe = Runtime(settings)
+    try:
+        standins = start_notify_standins(settings, probe.secrets, host=settings.host)
+    finally:
+        probe.close()
+    settings = standins.settings
     runtime = Runtime(settings)
     set_default_runtime(runtime)
     try:
@@ -147,6 +176,7 @@ def run_demo(
         load_reference_data(runtime, world)
         connect_world(runtime.warehouse, runtime.secrets, world, shop, now)
         register_agency(runtime, world, now)
+        add_demo_recipients(runtime, now)
         connect_world_accounts(runtime, ads, world)
         note_all(settings, runtime.warehouse, runtime.store)
         console.print(f"sandboxes: Shopify {shop.origin} · Meta {ads.meta.origin} · TikTok {ads.tiktok.origin}"
@@ -160,6 +190,9 @@ def run_demo(
                       f"{counts['messages']} messages handled in {time.monotonic() - started:.1f} s")
         print_world(console, world, runtime)
         print_findings(console, runtime, world)
+        digest = send_digest(runtime, DEMO_AGENCY_ID, now=now)
+        console.print(f"weekly digest of {DEMO_AGENCY_ID}: {len(digest['brands'])} brands, sent to "
+                      f"{', '.join(digest['sent']) or 'nobody'} ({standins.notes[0]})", soft_wrap=True)
         if serve:
             key = create_api_key(runtime.store, agency_id=DEMO_AGENCY_ID, name="demo")
             console.print(f"demo agency API key: [bold]{key}[/]  (try: curl -H 'Authorization: Bearer {key}' "
@@ -169,8 +202,10 @@ def run_demo(
             runtime.close()
             set_default_runtime(None)
             serve_settings(settings, host=settings.host, port=settings.port)
-        return {"world": world, "runtime": runtime, "enqueued": enqueued, "counts": counts}
+        return {"world": world, "runtime": runtime, "enqueued": enqueued, "counts": counts, "notify": standins,
+                "digest": digest}
     finally:
+        standins.stop()
         shop.stop()
         ads.stop()
         ecb.stop()

@@ -4,6 +4,7 @@ import { Loading } from "./components/States";
 import { Dashboard } from "./pages/Dashboard";
 import { Overview } from "./pages/Overview";
 import { SignIn } from "./pages/SignIn";
+import { Unsubscribe } from "./pages/Unsubscribe";
 import { Link, matchRoute, navigate, useFocusOnNavigate, useLocation } from "./lib/router";
 
 // Help is read now and then: its text loads when asked for. The dashboard is in the first bundle, since
@@ -66,6 +67,9 @@ export function App() {
   let screen;
   if (route.name === "help") {
     screen = <Help topicId={route.topic} />;
+  } else if (route.name === "unsubscribe") {
+    // the e-mail's link: its signed token is the authorisation, so no key is asked for
+    screen = <Unsubscribe />;
   } else if (resuming) {
     screen = <main id="main" className="page" tabIndex={-1} aria-busy="true" />;
   } else if (!signedIn || route.name === "signin") {

@@ -143,6 +143,28 @@ def summary_card(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "generated_at": doc.get("generated_at")}
 
 
+def dashboard_view(runtime: Runtime, brand: Mapping[str, Any], chosen: Range | None = None) -> dict[str, Any]:
+    """The dashboard's body for a brand (:func:`brand_info`), for the latest week or a chosen range.
+
+    One function for every surface that shows the dashboard's figures (the route, the digests), so a
+    figure in an e-mail is the figure on the page.
+    """
+    brand_id, today = str(brand["brand_id"]), date.fromisoformat(str(brand["today"]))
+    _, recs = current_recommendations(runtime.store, brand_id)
+    shown = chosen or default_range(today)
+    ranged = range_dashboard(runtime.warehouse, brand_id, shown, attribution_model=runtime.settings.attribution_model,
+                             currency=str(brand["currency"]))
+    return {
+        "brand": dict(brand),
+        "summary": summary_card(latest_summary(runtime.store, brand_id)),
+        "recommendations": recs[: runtime.settings.recommend_top_n],
+        "performance_snapshot": ranged["performance_snapshot"] if chosen else performance(runtime, brand_id, today),
+        "alerts": list_alerts(runtime.store, brand_id),
+        "tiles": ranged["tiles"],
+        "range": shown.to_dict(),
+    }
+
+
 def empty_drilldown(channel: str) -> dict[str, Any]:
     """The drilldown of a brand whose models were never built."""
     return {"channel": channel, "as_of_date": None,
@@ -182,21 +204,7 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
 
     Without a range the snapshot is the one the models built for the latest week; with ``start`` and
     ``end`` or ``period`` (and ``compare``) the snapshot and tiles are read for that range."""
-    runtime = current_runtime()
-    chosen = _chosen_range()
-    _, recs = current_recommendations(runtime.store, brand_id)
-    shown = chosen or default_range(_today())
-    ranged = range_dashboard(runtime.warehouse, brand_id, shown, attribution_model=runtime.settings.attribution_model,
-                             currency=g.brand["currency"])
-    return {
-        "brand": g.brand,
-        "summary": summary_card(latest_summary(runtime.store, brand_id)),
-        "recommendations": recs[: runtime.settings.recommend_top_n],
-        "performance_snapshot": ranged["performance_snapshot"] if chosen else performance(runtime, brand_id, _today()),
-        "alerts": list_alerts(runtime.store, brand_id),
-        "tiles": ranged["tiles"],
-        "range": shown.to_dict(),
-    }
+    return dashboard_view(current_runtime(), g.brand, _chosen_range())
 
 
 @bp.get("/series")

@@ -75,6 +75,28 @@ class RegionRuleBody(_Body):
                                            "region, store currency.")
 
 
+class RecipientBody(_Body):
+    """``POST /api/agency/recipients``: add a recipient to the caller's agency, or change it."""
+
+    recipient_id: str = Field(min_length=1, max_length=63, description="Lower-case letters, digits, '-' or '_'.")
+    channel: str = Field(description="email or slack (a Slack recipient here posts with the bot token).")
+    address: str = Field(min_length=1, max_length=254, description="E-mail address, or the Slack channel (#growth).")
+    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone of the quiet hours and budget.")
+    quiet_hours: str | None = Field(default=None, max_length=11, description="On the recipient's clock: 22:00-07:00.")
+    daily_budget: int = Field(default=10, ge=0, le=1000, description="Alerts a day; the rest go into the digest.")
+    min_severity: str = Field(default="low", description="critical, high, medium or low.")
+    alerts: bool = Field(default=True, description="Send alerts as they are raised.")
+    digest: bool = Field(default=True, description="Send the weekly digest.")
+
+
+class MuteBody(_Body):
+    """``POST /api/agency/recipients/{recipient_id}/mutes``: mute, or snooze, a brand's alert type."""
+
+    brand_id: str = Field(default="*", min_length=1, max_length=200, description="Brand id, * for every brand.")
+    alert_type: str = Field(default="*", min_length=1, max_length=100, description="Alert type, * for every type.")
+    snooze_hours: int | None = Field(default=None, ge=1, le=24 * 90, description="Snooze this long (default: mute).")
+
+
 def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": properties, **extra}
     if required:
@@ -230,6 +252,29 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "RegionRules": _obj({"brand_id": _STR, "rules": {"type": "array",
                                                      "items": {"$ref": "#/components/schemas/RegionRule"}}},
                         ["brand_id", "rules"]),
+    "Recipient": _obj({"recipient_id": _STR, "agency_id": _STR, "channel": {"enum": ["email", "slack"]},
+                       "address": _STR, "slack_via": _STR, "timezone": _STR,
+                       "quiet_hours": {"type": ["object", "null"]}, "daily_budget": {"type": "integer"},
+                       "min_severity": _STR, "alerts": {"type": "boolean"}, "digest": {"type": "boolean"},
+                       "unsubscribed": {"type": "array", "items": _STR},
+                       "mutes": {"type": "array", "items": _obj({"brand_id": _STR, "alert_type": _STR,
+                                                                 "until": _STR_OR_NULL})}},
+                      ["recipient_id", "agency_id", "channel"]),
+    "Delivery": _obj({"delivery_id": _STR, "kind": {"enum": ["alert", "digest"]}, "recipient_id": _STR,
+                      "channel": _STR, "status": {"enum": ["sent", "held", "rolled", "skipped", "retrying", "dead"]},
+                      "reason": _STR_OR_NULL, "title": _STR_OR_NULL, "attempts": {"type": "integer"},
+                      "last_error": _STR_OR_NULL, "sent_at": _STR_OR_NULL, "updated_at": _STR},
+                     ["delivery_id", "kind", "status"]),
+    "Notifications": _obj({"agency_id": _STR,
+                           "recipients": {"type": "array", "items": {"$ref": "#/components/schemas/Recipient"}},
+                           "deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}},
+                           "counts": {"type": "object", "additionalProperties": {"type": "integer"}}},
+                          ["agency_id", "recipients", "deliveries", "counts"]),
+    "Unsubscribed": _obj({"recipient_id": _STR, "kind": {"enum": ["alerts", "digest", "all"]},
+                          "unsubscribed": {"type": "array", "items": _STR}},
+                         ["recipient_id", "kind", "unsubscribed"]),
+    "SlackActionResult": _obj({"ok": {"type": "boolean"}, "action": _STR_OR_NULL, "message": _STR_OR_NULL},
+                              ["ok"]),
     "Removed": _obj({"removed": {"type": "boolean"}}, ["removed"]),
     "Health": _obj({"status": {"const": "ok"}}, ["status"]),
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document."},

@@ -30,6 +30,7 @@ from tower.cli import (
     brands,
     connect,
     fx,
+    notify,
     recommendations,
     run,
     serve,
@@ -90,6 +91,7 @@ app.add_typer(fx.app, name="fx")
 app.add_typer(recommendations.app, name="recommendations")
 app.add_typer(ai.app, name="ai")
 app.add_typer(api_key.app, name="api-key")
+app.add_typer(notify.app, name="notify")
 
 
 def load_plugins() -> list[str]:

@@ -21,6 +21,7 @@ from tower.cli.inputs import open_runtime
 from tower.cli.output import PLATFORM_LABELS, console, fail_usage, print_json
 from tower.decisions.scoring import iso_week
 from tower.decisions.store import list_alerts, list_recommendations
+from tower.notify.deliveries import dead_letters, status_counts
 from tower.redact import redact
 from tower.runtime import Runtime
 from tower.sandboxes import providers, sandbox_connections
@@ -44,14 +45,16 @@ def status_cmd(
         healths = integration_health(runtime.warehouse, runtime.store, brand_ids=brand_ids, now=now)
         brands = [_brand(runtime, b, known[b]["timezone"], healths) for b in brand_ids]
         setup = _setup(runtime)
-        lines = problems(healths, now) + [p for b in brands for p in b.pop("problems")] + _sandbox_problems(runtime)
+        notifications = status_counts(runtime.store)
+        lines = (problems(healths, now) + [p for b in brands for p in b.pop("problems")] + _sandbox_problems(runtime)
+                 + _notification_problems(runtime))
     finally:
         runtime.close()
     if as_json:
         print_json({"setup": setup, "integrations": [_integration_row(h) for h in healths], "brands": brands,
-                    "problems": lines})
+                    "notifications": notifications, "problems": lines})
         return
-    _print(setup, healths, brands, lines)
+    _print(setup, healths, brands, lines, notifications)
 
 
 def _brand(runtime: Runtime, brand_id: str, timezone: str, healths: list[IntegrationHealth]) -> dict[str, Any]:
@@ -109,6 +112,13 @@ def _sandbox_problems(runtime: Runtime) -> list[str]:
             for c in sandbox_connections(runtime.store, runtime.secrets) if c.provider not in installed]
 
 
+def _notification_problems(runtime: Runtime) -> list[str]:
+    """One line per dead-lettered notification (every attempt failed), newest first."""
+    return [f"notification {d['delivery_id']} to {d.get('recipient_id')} ({d.get('channel')}) failed "
+            f"{d.get('attempts')} times: {d.get('last_error')}. Fix: check the recipient and the SMTP / Slack "
+            f"settings (tower notify log --agency {d.get('agency_id')})" for d in dead_letters(runtime.store)]
+
+
 def _integration_row(h: IntegrationHealth) -> dict[str, Any]:
     return {"brand_id": h.brand_id, "platform": h.platform, "account_id": h.account_id, "status": h.status,
             "last_success_at": h.last_success_at, "latest_data": h.latest_data, "lag_days": h.lag_days,
@@ -117,7 +127,7 @@ def _integration_row(h: IntegrationHealth) -> dict[str, Any]:
 
 
 def _print(setup: dict[str, Any], healths: list[IntegrationHealth], brands: list[dict[str, Any]],
-           lines: list[str]) -> None:
+           lines: list[str], notifications: dict[str, int]) -> None:
     table = Table(title="integrations", show_lines=False)
     for col in ("brand", "platform", "account", "status", "last successful sync", "data up to", "rows",
                 "last error", "warnings", "reconnect"):
@@ -138,6 +148,8 @@ def _print(setup: dict[str, Any], healths: list[IntegrationHealth], brands: list
         btable.add_row(b["brand_id"], f"{_utc(at):%Y-%m-%d %H:%M} UTC" if at else "never", str(b["recommendations"]),
                        str(b["open_alerts"]), str(len(b["warnings"])) if b["warnings"] else "")
     console.print(btable)
+    console.print("[bold]notifications[/]: " + " · ".join(f"{n} {k}" for k, n in notifications.items()),
+                  soft_wrap=True)
     console.print("[bold]running on[/]: " + " · ".join(f"{k} {v}" for k, v in setup.items()), soft_wrap=True)
     if not lines:
         console.print("[green]No problems.[/]")

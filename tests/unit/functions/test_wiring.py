@@ -26,6 +26,7 @@ def test_subscriptions_derive_from_the_topic_entry_points() -> None:
         "build-models": (names.TOPIC_SYNC_COMPLETED, "build_models"),
         "recommend": (names.TOPIC_MODELS_BUILT, "recommend"),
         "summarize": (names.TOPIC_MODELS_BUILT, "summarize"),
+        "notify": (names.TOPIC_ALERTS_RAISED, "notify"),
     }
 
 

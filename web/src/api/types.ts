@@ -268,3 +268,27 @@ export interface Integration {
   last_sync_status?: string | null;
   error?: string | null;
 }
+
+export type DeliveryStatus = "sent" | "held" | "rolled" | "skipped" | "retrying" | "dead";
+
+export interface Delivery {
+  delivery_id: string;
+  kind: "alert" | "digest";
+  recipient_id: string;
+  channel: "email" | "slack";
+  status: DeliveryStatus;
+  reason?: string | null;
+  title?: string | null;
+  brand_name?: string | null;
+  attempts: number;
+  last_error?: string | null;
+  sent_at?: string | null;
+  updated_at: string;
+}
+
+export interface Notifications {
+  agency_id: string;
+  recipients: { recipient_id: string; channel: "email" | "slack"; address: string }[];
+  deliveries: Delivery[];
+  counts: Record<DeliveryStatus, number>;
+}

@@ -39,12 +39,14 @@ export type Route =
   | { name: "brand"; brandId: string }
   | { name: "help"; topic: string | null }
   | { name: "signin" }
+  | { name: "unsubscribe" }
   | { name: "notFound" };
 
 export function matchRoute(path: string): Route {
   const clean = path.replace(/\/+$/, "") || "/";
   if (clean === "/") return { name: "overview" };
   if (clean === "/signin") return { name: "signin" };
+  if (clean === "/unsubscribe") return { name: "unsubscribe" };
   let m = /^\/brands\/([^/]+)$/.exec(clean);
   if (m) return { name: "brand", brandId: decodeURIComponent(m[1]) };
   if (clean === "/help") return { name: "help", topic: null };

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import { api } from "../api/client";
 import type { AgencyBrand, AgencyOverview } from "../api/types";
+import { NotificationsPanel } from "../components/Notifications";
 import { Empty, ErrorState, HelpLink, Loading } from "../components/States";
 import { markMeaningful } from "../lib/perf";
 import { Link } from "../lib/router";
@@ -94,6 +95,7 @@ export function Overview() {
           ))}
         </ol>
       ) : null}
+      {data?.agency ? <NotificationsPanel /> : null}
     </main>
   );
 }

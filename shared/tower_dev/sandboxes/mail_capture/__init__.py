@@ -1,0 +1,1 @@
+"""A local SMTP server that captures the mail it is sent (aiosmtpd), for the notifications."""

@@ -1,0 +1,1 @@
+"""A local stand-in for Slack's wire format: chat.postMessage, incoming webhooks, response_url, interactivity."""
