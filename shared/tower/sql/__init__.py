@@ -62,7 +62,7 @@ def _splice_rule(text: str, name: str, input_cte: str, relative: str) -> str:
     if head is None:
         raise ValueError(f"{relative} reads {name} but defines no {input_cte} CTE for it (rules/{name}.sql)")
     depth, end = 1, head.end()
-    while depth:  # the input CTE's closing bracket (the readers' SQL has no brackets in strings or comments)
+    while depth:  # the input CTE's closing bracket (brackets in its comments and strings must pair up)
         depth += {"(": 1, ")": -1}.get(text[end], 0)
         end += 1
     rule = load(f"rules/{name}.sql").rstrip()
