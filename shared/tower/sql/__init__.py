@@ -36,6 +36,9 @@ def table_names() -> list[str]:
 # The shared rules under ``rules/`` a reader names as a table (see :func:`load`): rule name -> the reader's CTE
 # that is its input. window_spend: spend per product over the reader's window (rules/window_spend.sql).
 RULES = {"window_spend": "window_rows"}
+# The source tables a rule reads, as a model reads them: through their staging model (models never read
+# sources directly; queries read the tables).
+_STAGED_IN_MODELS = {"ad_campaign_products": "stg_ads__campaign_products"}
 _RULE_OUTPUT = "\nSELECT * FROM {name}"
 
 
@@ -70,6 +73,9 @@ def _splice_rule(text: str, name: str, input_cte: str, relative: str) -> str:
     if first is None or not rule.endswith(_RULE_OUTPUT.format(name=name)):
         raise ValueError(f"rules/{name}.sql must be WITH ... {_RULE_OUTPUT.format(name=name).strip()}")
     ctes = rule[first.end():-len(_RULE_OUTPUT.format(name=name))]
+    if relative.startswith("models/"):
+        for source, staged in _STAGED_IN_MODELS.items():
+            ctes = re.sub(rf"\bFROM {source}\b", f"FROM {staged}", ctes)
     return f"{text[:end]},\n\n{ctes.strip()}{text[end:]}"
 
 

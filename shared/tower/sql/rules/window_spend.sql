@@ -6,7 +6,8 @@
 --   * The input is the reader's own CTE window_rows: the unified_performance rows of its window(s), one column
 --     window_key telling its windows apart (a constant for a reader with one window), and channel, account_id,
 --     campaign_id, country_code, region_code, location_id, product_id, spend and revenue (FLOAT64).
---     tower.sql.load splices this file's CTEs in after that CTE when a reader names window_spend.
+--     tower.sql.load splices this file's CTEs in after that CTE when a reader names window_spend (in a model,
+--     ad_campaign_products is read through its staging model).
 --   * 'revenue_mix': a campaign that earned in the window spends on each product by that product's share of
 --     all the revenue attributed to the campaign over the window (its product mix, negative sums counted as
 --     0), in every geography where it spent: the mix is the campaign's (its ads and catalogue), not a
