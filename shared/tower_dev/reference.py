@@ -533,13 +533,8 @@ class Reference:
                 for product, value in mix.items():
                     facts.append({**base, "product_id": product, "spend": amount * value / total,
                                   "spend_allocation": "revenue_share"})
-            elif promoted.get((platform, campaign)):
-                products = promoted[(platform, campaign)]
-                for product in products:
-                    facts.append({**base, "product_id": product, "spend": amount / len(products),
-                                  "spend_allocation": "promoted_equal"})
-            else:
-                facts.append({**base, "product_id": None, "spend": amount, "spend_allocation": "unallocated"})
+            else:  # earned nothing that day: kept whole, readers split it over their window (window_spend)
+                facts.append({**base, "product_id": None, "spend": amount, "spend_allocation": "unsplit"})
         groups: dict[tuple, list[Row]] = defaultdict(list)
         for f in facts:
             groups[(f["date"], f["platform"], f["campaign_id"], f["country_code"], f["region_code"],
@@ -612,9 +607,8 @@ class Reference:
         return out
 
     # -- alignment ---------------------------------------------------------------------------------
-    @staticmethod
-    def _alignment_period(rows: Sequence[Row]) -> list[Row]:
-        """The window's rows with each campaign × geography's spend split by the campaign's product mix."""
+    def _alignment_period(self, rows: Sequence[Row]) -> list[Row]:
+        """The window's revenue rows and each campaign × geography's spend by the shared rule (window_spend)."""
         # campaigns reporting a country's spend only at country level: their regional revenue joins that row
         by_country: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for u in rows:
@@ -623,38 +617,22 @@ class Reference:
                 acc[0 if u["region_code"] == "" else 1] += float(u["spend_amount"] or 0)
         country_reported = {k for k, (country, regional) in by_country.items() if country > 0 and regional == 0}
         out: list[Row] = []
-        # (channel, campaign, country, region) -> product -> [spend, revenue]
-        geo: dict[tuple, dict[Any, list]] = defaultdict(lambda: defaultdict(lambda: [None, None]))
         for u in rows:
-            if u["channel"] is None:
-                out.append(u)
-                continue
-            remap = (u["channel"], u["campaign_id"], u["country_code"]) in country_reported
-            acc = geo[(u["channel"], u["campaign_id"], u["country_code"], "" if remap else u["region_code"])][
-                u["product_id"]]
-            for i, col in enumerate(("spend_amount", "attributed_revenue_amount")):
-                if u[col] is not None:
-                    acc[i] = (acc[i] or 0.0) + float(u[col])
-        mix: dict[tuple, dict[Any, float]] = defaultdict(dict)  # (channel, campaign) -> product -> earned
-        for (channel, campaign, _cc, _region), products in geo.items():
-            for product, (_spend, revenue) in products.items():
-                if product is not None:
-                    mix[(channel, campaign)][product] = mix[(channel, campaign)].get(product, 0.0) + (revenue or 0.0)
-        earned = {k: {p: max(v, 0.0) for p, v in m.items()} for k, m in mix.items()}
-        for (channel, campaign, cc, region), products in geo.items():
-            shares = earned.get((channel, campaign), {})
-            total = sum(shares.values())
-            for product, (spend, revenue) in products.items():
-                out.append({"channel": channel, "country_code": cc, "region_code": region, "product_id": product,
-                            "spend_amount": None if total > 0 else spend, "attributed_revenue_amount": revenue})
-            geo_spend = _sum(v[0] for v in products.values())
-            if total > 0 and geo_spend is not None:
-                for product, e in shares.items():
-                    if e > 0:
-                        out.append({"channel": channel, "country_code": cc, "region_code": region,
-                                    "product_id": product, "spend_amount": geo_spend * e / total,
-                                    "attributed_revenue_amount": None})
+            remap = u["channel"] is not None and (u["channel"], u["campaign_id"], u["country_code"]) in country_reported
+            out.append({"channel": u["channel"], "country_code": u["country_code"],
+                        "region_code": "" if remap else u["region_code"], "product_id": u["product_id"],
+                        "spend_amount": None, "attributed_revenue_amount": _f(u["attributed_revenue_amount"])})
+        for w in window_spend(rows, self.promoted()):
+            out.append({"channel": w["channel"], "country_code": w["country_code"], "region_code": w["region_code"],
+                        "product_id": w["product_id"], "spend_amount": w["spend"], "attributed_revenue_amount": 0.0})
         return out
+
+    def promoted(self) -> dict[tuple[str, str], set[str]]:
+        """(platform, campaign) -> the products it promotes (ad_campaign_products)."""
+        out: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for r in self._mine("ad_campaign_products"):
+            out[(r["platform"], r["campaign_id"])].add(r["product_id"])
+        return dict(out)
 
     def inventory_alignment(self, unified: Sequence[Row], cover: Sequence[Row]) -> list[Row]:
         lo = self.as_of - timedelta(days=self.p.alignment_window_days)
@@ -795,6 +773,45 @@ class Reference:
                 "profit_change_amount": profit - pprofit,
             })
         return rows
+
+
+def window_spend(rows: Iterable[Row], promoted: Mapping[tuple[str, str], set[str]]) -> list[Row]:
+    """Spend per product over one window: the rule of ``tower/sql/rules/window_spend.sql``, a loop at a time.
+
+    Args:
+        rows: unified_performance rows of the window (channel, campaign_id, country_code, region_code,
+            product_id, spend_amount, attributed_revenue_amount).
+        promoted: (platform, campaign) -> the products the campaign promotes.
+
+    Returns:
+        One row per campaign × country × region × product: ``spend`` and ``spend_allocation``
+        (revenue_mix | promoted_equal | unallocated; product None for unallocated).
+    """
+    geo: dict[tuple, float] = defaultdict(float)  # (channel, campaign, country, region) -> spend
+    earned: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))  # campaign -> product -> revenue
+    for u in rows:
+        if u["channel"] is None or u["campaign_id"] is None:
+            continue
+        campaign = (u["channel"], u["campaign_id"])
+        geo[(*campaign, u["country_code"], u["region_code"])] += _f(u["spend_amount"]) or 0.0
+        if u["product_id"] is not None:
+            earned[campaign][u["product_id"]] += _f(u["attributed_revenue_amount"]) or 0.0
+    out: list[Row] = []
+    for (channel, campaign, cc, region), spend in geo.items():
+        if spend == 0:
+            continue
+        mix = {p: v for p, v in earned.get((channel, campaign), {}).items() if v > 0}
+        total = sum(mix.values())
+        names = sorted(promoted.get((channel, campaign), ()))
+        if total > 0:
+            parts = [(p, spend * v / total, "revenue_mix") for p, v in mix.items()]
+        elif names:
+            parts = [(p, spend / len(names), "promoted_equal") for p in names]
+        else:
+            parts = [(None, spend, "unallocated")]
+        out.extend({"channel": channel, "campaign_id": campaign, "country_code": cc, "region_code": region,
+                    "product_id": p, "spend": v, "spend_allocation": how} for p, v, how in parts)
+    return out
 
 
 def build_reference(

@@ -146,7 +146,9 @@ RUN_SELECT_TOOL: dict[str, Any] = {
         "Run one read-only BigQuery SELECT when no named query fits. Allowed tables: "
         + ", ".join(sorted(ALLOWED_TABLES))
         + ". Every table is already limited to this brand and a row limit is applied; DDL, DML, several "
-        "statements and file or external functions are refused."
+        "statements and file or external functions are refused. Spend per product comes from top_products "
+        "(unified_performance keeps a day's spend that earned nothing on product_id NULL; do not sum its spend "
+        "by product)."
     ),
     "input_schema": {"type": "object", "properties": {"sql": {"type": "string"}}, "required": ["sql"]},
 }

@@ -103,9 +103,15 @@ def alert_id(alert_type: str, subject: tuple[str, ...]) -> str:
 
 
 def _campaign_dicts(campaigns: tuple[CampaignRef, ...], limit: int = 5) -> list[dict[str, Any]]:
-    top = sorted(campaigns, key=lambda c: (-c.spend, c.platform, c.campaign_id))[:limit]
+    """An alert's campaign lines: one per campaign, its spend summed over the alert's rows (regions), so the
+    lines add up to the spend its title states."""
+    merged: dict[tuple[str, str, str], tuple[CampaignRef, float]] = {}
+    for c in campaigns:
+        key = (c.platform, c.account_id, c.campaign_id)
+        merged[key] = (merged[key][0] if key in merged else c, c.spend + (merged[key][1] if key in merged else 0.0))
+    top = sorted(merged.values(), key=lambda cs: (-cs[1], cs[0].platform, cs[0].campaign_id))[:limit]
     return [{"platform": c.platform, "account_id": c.account_id, "campaign_id": c.campaign_id,
-             "campaign_name": c.campaign_name, "spend": round(c.spend, 2)} for c in top]
+             "campaign_name": c.campaign_name, "spend": round(spend, 2)} for c, spend in top]
 
 
 def _campaign_label(c: CampaignRef) -> str:

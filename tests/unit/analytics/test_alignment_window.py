@@ -22,8 +22,8 @@ def _region_rows(shop, product: str) -> list[dict]:
 def test_a_campaign_spends_on_its_products_by_what_each_earned_over_the_window(shop) -> None:
     """$100 a day for 10 days on two promoted products; three $100 orders of the first, one of the second.
 
-    Day by day, the days that earned nothing split their spend equally; over the window the alignment
-    model splits the campaign's $1,000 in Texas by revenue: $750 and $250.
+    Day by day, the days that earned nothing keep their spend whole on product NULL; over the window the
+    alignment model splits the campaign's $1,000 in Texas by revenue (rules/window_spend.sql): $750 and $250.
     """
     shop.campaign("meta", "pair", products=("p1", "p2"))
     for back in range(10):
@@ -40,13 +40,13 @@ def test_a_campaign_spends_on_its_products_by_what_each_earned_over_the_window(s
     assert float(p1["spend_amount"]) == pytest.approx(750.0)
     assert float(p2["spend_amount"]) == pytest.approx(250.0)
     assert p1["roas"] == pytest.approx(300 / 750) and p2["roas"] == pytest.approx(100 / 250)
-    # the day-level mart split differently (equal parts on the days that earned nothing) and keeps its total
+    # the day-level mart splits only the days that earned (the rest on product NULL) and keeps its total
     daily = {r["product_id"]: float(r["s"]) for r in shop.warehouse.rows(
         "SELECT product_id, SUM(spend_amount) AS s FROM unified_performance WHERE brand_id = @b "
         "AND attribution_model = 'last_touch' AND campaign_id = 'pair' GROUP BY product_id", {"b": shop.brand_id})}
     assert sum(daily.values()) == pytest.approx(1000.0)
     assert daily["p1"] != pytest.approx(750.0)
-    # a campaign that earned nothing keeps the daily split: equal parts of its promoted products
+    # a campaign that earned nothing over the window spreads equally over its promoted products
     assert [float(r["spend_amount"]) for r in _region_rows(shop, "p3") + _region_rows(shop, "p4")] == [100.0, 100.0]
     # the product level sums the same split, its share of all $1,200
     product = {r["product_id"]: r for r in shop.rows("inventory_alignment", "level = 'product' AND as_of_date = @d",

@@ -38,7 +38,9 @@ def test_facts_come_from_the_models_of_the_brand_only(seeded: Runtime) -> None:
     (camp,) = sku_a.campaigns
     assert (camp.platform, camp.account_id, camp.campaign_id, camp.daily_budget) == ("tiktok", "acct-tiktok",
                                                                                     "c-tiktok", 200.0)
-    assert camp.spend == pytest.approx(700.0)  # 14 days × $50 in the window, this brand's only
+    # 14 days × $50 in US-CA in the window, this brand's only, on SKU-A by the campaign's product mix over the
+    # window (rules/window_spend.sql): it also sold SKU-B in Texas for 7 of those days, $1,470 : $735
+    assert camp.spend == pytest.approx(700.0 * 1470 / (1470 + 735))
     assert [a.mismatch for a in f.alignment] == ["overspending_low_stock", "aligned"]
     assert [(s.product_title, s.available_units, s.days_of_cover) for s in f.product_stock] == [
         ("SKU-C Ocean Candle", 1200.0, 120.0)]

@@ -9,8 +9,8 @@ CREATE TABLE IF NOT EXISTS unified_performance (
   campaign_name STRING,
   country_code STRING,
   region_code STRING,                -- ISO 3166-2; '' = the platform reported the country only
-  product_id STRING,                 -- NULL = spend no product can be tied to
-  spend_allocation STRING,           -- revenue_share | promoted_equal | unallocated (rows with spend)
+  product_id STRING,                 -- NULL = revenue without lines, or spend that earned nothing that day
+  spend_allocation STRING,           -- revenue_share | unsplit (rows with spend; per product: rules/window_spend.sql)
   currency STRING NOT NULL,          -- store currency (ad spend converted at the day's rate)
   spend_amount NUMERIC,
   attributed_orders FLOAT64,         -- credited orders (fractional under multi-touch models)

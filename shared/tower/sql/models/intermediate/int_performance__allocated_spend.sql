@@ -1,17 +1,13 @@
--- Intermediate: unified_performance's spend side. Spend of a campaign × geography × day is allocated to products
--- by the revenue that day's spend earned: revenue attributed to the campaign from orders of that region (a
+-- Intermediate: unified_performance's spend side. Spend of a campaign × geography × day that earned revenue is
+-- allocated to products by that revenue: revenue attributed to the campaign from orders of that region (a
 -- country-only row: of that country) whose credited touch is that day (earning_date), 'revenue_share' (a
--- campaign promoting known products thus spends on those only). With no such revenue (yet: orders a touch
--- earns may fall after the window) the spend goes equally to the promoted products ('promoted_equal'), else it
--- stays on a row with product NULL ('unallocated'). Nothing is dropped: allocated spend sums to the campaign's.
-WITH promoted_counts AS (
-  SELECT campaign_key, COUNT(*) AS products
-  FROM int_performance__promoted_keys
-  GROUP BY campaign_key
-),
-
+-- campaign promoting known products thus spends on those only). Spend that earned nothing that day (yet: orders
+-- a touch earns may fall after the window) stays whole, on one row with product NULL ('unsplit'): readers that
+-- need spend per product allocate it over their own window by the one rule of rules/window_spend.sql (a day of
+-- a thin campaign is too few orders to tell its product mix; split equally over ~25 promoted products it was
+-- also most of this mart's rows). Nothing is dropped: allocated spend sums to the campaign's.
 -- what each campaign × day of spend earned, per product it spends on, by region and by country
-earned_by_geo AS (
+WITH earned_by_geo AS (
   SELECT
     l.earning_date, l.campaign_key, l.geo_key, l.country_geo_key, l.product_key,
     SUM(l.attributed_revenue_amount) AS revenue
@@ -65,16 +61,7 @@ INNER JOIN earned AS e
 WHERE s.earned_revenue IS NOT NULL
 UNION ALL
 SELECT
-  s.performance_date, s.campaign_key, s.geo_key, p.product_key,
-  s.spend_amount / n.products AS spend_amount, 'promoted_equal' AS spend_allocation
-FROM spend_matched AS s
-INNER JOIN promoted_counts AS n ON n.campaign_key = s.campaign_key
-INNER JOIN int_performance__promoted_keys AS p ON p.campaign_key = s.campaign_key
-WHERE s.earned_revenue IS NULL
-UNION ALL
-SELECT
-  s.performance_date, s.campaign_key, s.geo_key, CAST(NULL AS INT64) AS product_key,
-  s.spend_amount, 'unallocated' AS spend_allocation
-FROM spend_matched AS s
-LEFT JOIN promoted_counts AS n ON n.campaign_key = s.campaign_key
-WHERE s.earned_revenue IS NULL AND n.campaign_key IS NULL
+  performance_date, campaign_key, geo_key, CAST(NULL AS INT64) AS product_key, spend_amount,
+  'unsplit' AS spend_allocation
+FROM spend_matched
+WHERE earned_revenue IS NULL

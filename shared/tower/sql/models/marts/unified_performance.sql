@@ -12,10 +12,10 @@
 --   * Spend of a campaign × region × day is allocated to products by the revenue that day's spend earned: revenue
 --     attributed to the campaign from orders of that region (a country-only row: of that country) whose credited
 --     touch is that day (touch_date; deterministic matches count on their order date), 'revenue_share' (a
---     campaign promoting known products thus spends on those only). With no such revenue (yet:
---     orders a touch earns may fall after the window) the spend goes equally to the promoted products
---     ('promoted_equal'), else it stays on a row with product NULL ('unallocated'). Nothing is dropped:
---     allocated spend sums to the campaign's spend (int_performance__allocated_spend).
+--     campaign promoting known products thus spends on those only). Spend that earned nothing that day stays
+--     whole on one row with product NULL per campaign × region × day ('unsplit'). Spend per product over any
+--     window is read through rules/window_spend.sql, never by summing this column by product. Nothing is
+--     dropped: allocated spend sums to the campaign's spend (int_performance__allocated_spend).
 --   * COGS = units × the variant's unit cost (NULL when a sold variant has no cost: profit is then unknown);
 --     fulfilment = per order, location_regions.fulfillment_cost_amount of its region, else
 --     @fulfillment_cost_per_order; profit = revenue − spend − COGS − fulfilment; ROAS = revenue ÷ spend,

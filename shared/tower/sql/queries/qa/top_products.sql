@@ -1,21 +1,51 @@
 -- grain: one row per product over [@start_date, @end_date): revenue, ad-driven revenue, spend, profit, ROAS, stock now
 -- Named Q&A query "top_products"; @metric orders the rows: revenue | profit | roas. revenue counts all the
--- product's store revenue; ad_revenue only what ad campaigns were credited with; ROAS = ad_revenue ÷ spend.
-WITH perf AS (
+-- product's store revenue; ad_revenue only what ad campaigns were credited with; spend is the shared rule's over
+-- the period (rules/window_spend.sql); ROAS = ad_revenue ÷ spend; profit = revenue − COGS − fulfilment − spend.
+WITH window_rows AS (
   SELECT
-    product_id,
-    SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS revenue,
-    SUM(IF(channel IS NOT NULL, CAST(attributed_revenue_amount AS FLOAT64), 0)) AS ad_revenue,
-    SUM(CAST(spend_amount AS FLOAT64)) AS spend,
-    SUM(CAST(profit_amount AS FLOAT64)) AS profit,
-    SUM(attributed_units) AS units
+    0 AS window_key, channel, account_id, campaign_id, country_code, region_code, location_id, product_id,
+    CAST(spend_amount AS FLOAT64) AS spend,
+    CAST(attributed_revenue_amount AS FLOAT64) AS revenue,
+    -- what the row earned after COGS and fulfilment (NULL where a sold variant has no cost, as its profit)
+    CAST(profit_amount + spend_amount AS FLOAT64) AS margin,
+    attributed_units
   FROM unified_performance
   WHERE brand_id = @brand_id
     AND performance_date >= @start_date
     AND performance_date < @end_date
     AND attribution_model = @attribution_model
-    AND product_id IS NOT NULL
+),
+
+sold AS (
+  SELECT
+    product_id,
+    SUM(revenue) AS revenue,
+    SUM(IF(channel IS NOT NULL, revenue, 0)) AS ad_revenue,
+    SUM(margin) AS margin,
+    SUM(attributed_units) AS units
+  FROM window_rows
+  WHERE product_id IS NOT NULL
   GROUP BY product_id
+),
+
+spent AS (
+  SELECT product_id, SUM(spend) AS spend
+  FROM window_spend
+  WHERE product_id IS NOT NULL
+  GROUP BY product_id
+),
+
+perf AS (
+  SELECT
+    COALESCE(s.product_id, sp.product_id) AS product_id,
+    COALESCE(s.revenue, 0) AS revenue,
+    COALESCE(s.ad_revenue, 0) AS ad_revenue,
+    COALESCE(sp.spend, 0) AS spend,
+    COALESCE(s.margin, 0) - COALESCE(sp.spend, 0) AS profit,
+    COALESCE(s.units, 0) AS units
+  FROM sold AS s
+  FULL OUTER JOIN spent AS sp ON sp.product_id = s.product_id
 ),
 
 stock AS (

@@ -1,14 +1,14 @@
 -- grain: one row per level (total | channel | product) × key: revenue and spend of the 7 days before @end_date vs
 -- the 7 before
 -- Named Q&A query "week_over_week". Total and product rows count all store revenue (attributed or not);
--- channel rows what each channel earned. revenue_change_pct is in percent.
-WITH base AS (
+-- channel rows what each channel earned. A product's spend is the shared rule's over each week
+-- (rules/window_spend.sql). revenue_change_pct is in percent.
+WITH window_rows AS (
   SELECT
-    channel,
-    product_id,
-    CAST(attributed_revenue_amount AS FLOAT64) AS revenue,
+    performance_date >= CAST(DATE_SUB(@end_date, INTERVAL 7 DAY) AS DATE) AS window_key,
+    channel, account_id, campaign_id, country_code, region_code, location_id, product_id,
     CAST(spend_amount AS FLOAT64) AS spend,
-    performance_date >= CAST(DATE_SUB(@end_date, INTERVAL 7 DAY) AS DATE) AS is_current
+    CAST(attributed_revenue_amount AS FLOAT64) AS revenue
   FROM unified_performance
   WHERE brand_id = @brand_id
     AND performance_date >= CAST(DATE_SUB(@end_date, INTERVAL 14 DAY) AS DATE)
@@ -16,18 +16,28 @@ WITH base AS (
     AND attribution_model = @attribution_model
 ),
 
+product_base AS (
+  SELECT window_key AS is_current, product_id, revenue, 0.0 AS spend
+  FROM window_rows
+  WHERE product_id IS NOT NULL
+  UNION ALL
+  SELECT window_key AS is_current, product_id, 0.0 AS revenue, spend
+  FROM window_spend
+  WHERE product_id IS NOT NULL
+),
+
 levels AS (
   SELECT
     'total' AS level, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS product_id,
-    SUM(IF(is_current, revenue, 0)) AS revenue, SUM(IF(is_current, 0, revenue)) AS prev_revenue,
-    SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, 0, spend)) AS prev_spend
-  FROM base
+    SUM(IF(window_key, revenue, 0)) AS revenue, SUM(IF(window_key, 0, revenue)) AS prev_revenue,
+    SUM(IF(window_key, spend, 0)) AS spend, SUM(IF(window_key, 0, spend)) AS prev_spend
+  FROM window_rows
   UNION ALL
   SELECT
     'channel' AS level, channel, CAST(NULL AS STRING) AS product_id,
-    SUM(IF(is_current, revenue, 0)) AS revenue, SUM(IF(is_current, 0, revenue)) AS prev_revenue,
-    SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, 0, spend)) AS prev_spend
-  FROM base
+    SUM(IF(window_key, revenue, 0)) AS revenue, SUM(IF(window_key, 0, revenue)) AS prev_revenue,
+    SUM(IF(window_key, spend, 0)) AS spend, SUM(IF(window_key, 0, spend)) AS prev_spend
+  FROM window_rows
   WHERE channel IS NOT NULL
   GROUP BY channel
   UNION ALL
@@ -35,8 +45,7 @@ levels AS (
     'product' AS level, CAST(NULL AS STRING) AS channel, product_id,
     SUM(IF(is_current, revenue, 0)) AS revenue, SUM(IF(is_current, 0, revenue)) AS prev_revenue,
     SUM(IF(is_current, spend, 0)) AS spend, SUM(IF(is_current, 0, spend)) AS prev_spend
-  FROM base
-  WHERE product_id IS NOT NULL
+  FROM product_base
   GROUP BY product_id
 ),
 
