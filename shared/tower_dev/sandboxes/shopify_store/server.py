@@ -53,6 +53,7 @@ DEFAULT_SCOPES = frozenset(
         "read_inventory",
         "read_locations",
         "read_customers",
+        "read_merchant_managed_fulfillment_orders",
     }
 )
 #: A Standard plan's bucket: 2,000 points, restoring 100 a second (the live captures' numbers).
