@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from real_store import (
     BRAND,
-    COVER_WAITS,
     Sandboxes,
     connect_by_hand,
     has_alert,
@@ -118,7 +117,13 @@ def test_recommendations_are_built_and_name_no_clean_product(env: None, sandboxe
     assert not missing, missing
 
 
-@pytest.mark.xfail(reason=COVER_WAITS, strict=False)
+# Days of cover now come from Shopify's fulfillment orders (the store has no location_regions rows) and the
+# velocity counts the order history before the first snapshot: the products the world plants at 120 days of
+# cover show exactly 120 here, and most cover findings are found. Still missing on this world (seed 11, brand 4):
+# the promotion card for MNM-CAN-1002 and the meta increase_spend cards for two overstocked products, whose
+# alignment rows (ROAS ~5.8, cover 120, share < 10 %) look eligible: the rules' spare-stock cap is the next
+# suspect (tower.decisions.rules.increase_hits), not the cover figures.
+@pytest.mark.xfail(reason="three cover-based cards still missing; see the comment above", strict=False)
 def test_findings_resting_on_days_of_cover_match_the_manifest(env: None, sandboxes: Sandboxes) -> None:
     alerts = tower_json("alerts", "--brand", BRAND, "--cached")
     cards = tower_json("recommendations", "--brand", BRAND, "--cached", "--all")
