@@ -13,6 +13,7 @@ WITH shipped AS (
 derived AS (
   SELECT country_code, region_code, location_id
   FROM shipped
+  WHERE units > 0
   QUALIFY ROW_NUMBER() OVER (PARTITION BY country_code, region_code ORDER BY units DESC, location_id ASC) = 1
 )
 
