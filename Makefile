@@ -58,6 +58,7 @@ test: $(STAMP) $(TOOLS_STAMP) web
 bench: $(STAMP) $(TOOLS_STAMP)
 	$(PY) bench/world.py
 	$(PY) bench/shopify_bulk.py
+	$(PY) bench/shopify_sync.py
 	$(PY) bench/models.py
 	$(PY) bench/ai_context.py
 	$(PY) bench/reliability.py

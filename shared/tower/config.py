@@ -84,6 +84,15 @@ class Settings(BaseSettings):
         default="duckdb:///.tower/warehouse.duckdb",
         description="Analytics warehouse: duckdb:///PATH (embedded) or bigquery://PROJECT/DATASET.",
     )
+    warehouse_staging_bucket: str = Field(
+        default="",
+        description="BigQuery only: the Cloud Storage bucket files wait in while a load job reads them "
+        "(a Shopify bulk export's blocks); objects are deleted after each load.",
+    )
+    storage_origin: str = Field(
+        default="https://storage.googleapis.com",
+        description="Origin of the Cloud Storage JSON API the BigQuery warehouse stages files through.",
+    )
     store: str = Field(
         default="local:///.tower/store.sqlite",
         description="Document store: local:///PATH (SQLite) or firestore://PROJECT[/DATABASE].",
@@ -240,13 +249,21 @@ class Settings(BaseSettings):
     shopify_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Socket timeout of one Shopify Admin API request."
     )
-    shopify_bulk_min_orders: int = Field(
-        default=10000, ge=0,
-        description="A first orders sync runs as a bulk operation when the shop has at least this many "
-        "orders; smaller shops are paged.",
+    shopify_bulk_min_pages: int = Field(
+        default=3, ge=0,
+        description="An orders window (a first sync, or changes since the last) runs as a bulk operation when "
+        "paging it would take more than this many pages, at the page size its query's cost and the shop's "
+        "cost bucket allow; smaller windows are paged.",
+    )
+    shopify_bulk_min_orders: int | None = Field(
+        default=None, ge=0,
+        description="Pin the bulk decision instead: an orders window of at least this many orders runs as a bulk "
+        "operation, a smaller one is paged (0 = always bulk); unset = decide by pages.",
     )
     shopify_bulk_poll_seconds: float = Field(
-        default=5.0, ge=0, description="Wait between polls of a running Shopify bulk operation."
+        default=5.0, ge=0,
+        description="Longest wait between polls of a running Shopify bulk operation (the first polls come "
+        "sooner: half a second, then doubling).",
     )
     shopify_sync_deadline_seconds: float = Field(
         default=480.0, ge=1,
@@ -471,6 +488,12 @@ class Settings(BaseSettings):
         parse_adapter_url(v, ("duckdb", "bigquery"), "TOWER_WAREHOUSE")
         return v
 
+    @field_validator("shopify_bulk_min_orders", mode="before")
+    @classmethod
+    def _unset_is_none(cls, v: Any) -> Any:
+        # An empty TOWER_SHOPIFY_BULK_MIN_ORDERS (as .env.example writes it) means unset.
+        return None if isinstance(v, str) and not v.strip() else v
+
     @field_validator("store")
     @classmethod
     def _check_store(cls, v: str) -> str:
@@ -531,7 +554,7 @@ def settings_table() -> list[dict[str, Any]]:
             {
                 "env": f"TOWER_{name.upper()}",
                 "type": annotation,
-                "default": "" if extra.get("secret") else field.default,
+                "default": "" if extra.get("secret") or field.default is None else field.default,
                 "help": field.description or "",
                 "secret": bool(extra.get("secret")),
             }

@@ -22,8 +22,9 @@ from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters, week
 
 Row = dict[str, Any]
 INPUT_TABLES = (
-    "brands", "products", "variants", "location_regions", "inventory_levels", "orders", "order_line_items",
-    "ad_campaigns", "ad_campaign_products", "ad_performance", "fx_rates",
+    "brands", "products", "variants", "locations", "location_regions", "inventory_levels", "orders",
+    "order_line_items", "fulfillment_orders", "fulfillment_order_line_items", "ad_campaigns",
+    "ad_campaign_products", "ad_performance", "fx_rates",
 )
 
 
@@ -179,7 +180,7 @@ class Reference:
                 rate = self.rate(li["order_date"], v.get("currency") or li["currency"])
                 cost = None if rate is None else float(v["unit_cost_amount"]) * rate
             lines.append({
-                "order_id": li["order_id"], "order_date": li["order_date"],
+                "line_item_id": li["line_item_id"], "order_id": li["order_id"], "order_date": li["order_date"],
                 "product_id": li.get("product_id") or (v["product_id"] if v else None),
                 "variant_id": li.get("variant_id"), "quantity": q, "net_quantity": kept, "value": value,
                 "unit_cost_amount": cost, "country_code": o["country_code"], "region_code": o["region_code"],
@@ -361,31 +362,74 @@ class Reference:
                              c["n"], credits[model])
         return out
 
+    # -- where sales ship from ---------------------------------------------------------------------
+    def line_locations(self) -> list[tuple[Row, str | None, str, int]]:
+        """(line, location, placed_by, units) for each line in the velocity span: the region rule, else the
+        units the line's fulfillment orders hold at their locations, else pooled (location None)."""
+        lo = self.start - timedelta(days=self.p.velocity_window_days)
+        rules = {(r["country_code"], r["region_code"]): r["location_id"] for r in self._mine("location_regions")}
+        fo_location = {f["fulfillment_order_id"]: f["location_id"] for f in self._mine("fulfillment_orders")
+                       if f.get("status") != "CANCELLED" and f.get("location_id") is not None}
+        held: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for fl in self._mine("fulfillment_order_line_items"):
+            loc = fo_location.get(fl["fulfillment_order_id"])
+            if loc is not None and fl["quantity"] > 0:
+                held[fl["line_item_id"]][loc] += fl["quantity"]
+        out: list[tuple[Row, str | None, str, int]] = []
+        for line in self.lines:
+            if line["order_date"] < lo or line["variant_id"] is None:
+                continue
+            rule = rules.get((line["country_code"], line["region_code"]))
+            if rule is not None:
+                out.append((line, rule, "rule", line["quantity"]))
+                continue
+            routed = held.get(line["line_item_id"], {})
+            out.extend((line, loc, "fulfillment_order", n) for loc, n in routed.items())
+            rest = line["quantity"] - sum(routed.values())
+            if rest > 0:
+                out.append((line, None, "pooled", rest))
+        return out
+
+    def region_locations(self) -> dict[tuple[str, str], str]:
+        """Region → serving location: the merchant's rule, else where fulfillment orders shipped most units."""
+        shipped: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for line, loc, placed_by, units in self.line_locations():
+            if placed_by == "fulfillment_order" and line["country_code"] is not None and line["region_code"]:
+                shipped[(line["country_code"], line["region_code"])][str(loc)] += units
+        out = {k: min(by, key=lambda loc: (-by[loc], loc)) for k, by in shipped.items()}
+        out.update({(r["country_code"], r["region_code"]): r["location_id"] for r in self._mine("location_regions")})
+        return out
+
     # -- days of cover -----------------------------------------------------------------------------
     def days_of_cover(self) -> list[Row]:
         v = self.p.velocity_window_days
         lo = self.start - timedelta(days=v)
         variants = {x["variant_id"]: x for x in self._mine("variants")}
         by_item = {x["inventory_item_id"]: x["variant_id"] for x in self._mine("variants")}
+        sellable = {p["product_id"]: bool(p["is_active"]) for p in self._mine("products")}
+        active = {loc["location_id"]: bool(loc["is_active"]) for loc in self._mine("locations")}
         snaps: dict[tuple[str, str], dict[date, Row]] = defaultdict(dict)
         for s in self._mine("inventory_levels"):
-            if lo <= s["snapshot_date"] < self.end:
+            if lo <= s["snapshot_date"] <= self.end:
+                # the snapshot taken during the window's end day stands for the last complete day when that
+                # day has none of its own
+                day = self.end - timedelta(days=1) if s["snapshot_date"] == self.end else s["snapshot_date"]
                 variant = s.get("variant_id") or by_item.get(s["inventory_item_id"])
-                if variant is not None:
-                    snaps[(variant, s["location_id"])][s["snapshot_date"]] = s
-        regions = {(r["country_code"], r["region_code"]): r["location_id"] for r in self._mine("location_regions")}
-        counts: dict[str, int] = defaultdict(int)
-        for loc in regions.values():
-            counts[loc] += 1
-        main = min(counts, key=lambda loc: (-counts[loc], loc)) if counts else None
-        sales: dict[tuple[str, str, date], int] = defaultdict(int)
-        for line in self.lines:
-            if line["order_date"] >= lo and line["variant_id"] is not None:
-                loc = regions.get((line["country_code"], line["region_code"]), main)
-                sales[(line["variant_id"], loc, line["order_date"])] += line["quantity"]
-        out = []
+                held = snaps[(variant, s["location_id"])].get(day) if variant is not None else None
+                if variant is not None and (held is None or s["snapshot_date"] < held["snapshot_date"]):
+                    snaps[(variant, s["location_id"])][day] = s
+        placed: dict[tuple[str, str | None, date], int] = defaultdict(int)
+        for line, loc, _, units in self.line_locations():
+            placed[(line["variant_id"], loc, line["order_date"])] += units
+        brand_first = min((min(by_day) for by_day in snaps.values()), default=None)
+        first_order = min((line["order_date"] for line in self.lines), default=None)
+        series_of: dict[tuple[str, str], list[tuple[date, dict[str, Any], bool, float]]] = {}
         for (variant, loc), by_day in snaps.items():
-            day = min(by_day)
+            first = min(by_day)
+            is_active = active.get(loc, True)
+            can_sell = sellable.get((variants.get(variant) or {}).get("product_id"), True)
+            # the store's first days count from its first order on (see the model's header)
+            day = max(lo, min(first_order or first, first)) if first == brand_first else first
             carried: dict[str, Any] = {"available": None, "on_hand": None, "incoming": None}
             series = []
             while day < self.end:
@@ -393,18 +437,36 @@ class Reference:
                 for col in carried:
                     if s is not None and s.get(col) is not None:
                         carried[col] = s[col]
-                units = sales.get((variant, loc, day), 0)
-                avail = carried["available"]
-                in_stock = (avail is not None and avail > 0) or units > 0
-                series.append((day, dict(carried), units, in_stock))
+                source = by_day[first] if day < first else carried
+                weight = 0 if not is_active else max(source["available"] or 0, 0)
+                series.append((day, dict(carried), day >= first, float(weight)))
                 day += timedelta(days=1)
-            for i, (day, snap, _, _) in enumerate(series):
-                if day < self.start:
+            series_of[(variant, loc)] = series
+        # pooled units: spread over the variant's active locations by the day's stock (evenly when none has any)
+        pool: dict[tuple[str, date], list[float]] = defaultdict(lambda: [0.0, 0])
+        for (variant, loc), series in series_of.items():
+            for day, _, _, weight in series:
+                acc = pool[(variant, day)]
+                acc[0] += weight
+                acc[1] += 1 if active.get(loc, True) else 0
+        out = []
+        for (variant, loc), series in series_of.items():
+            is_active = active.get(loc, True)
+            can_sell = sellable.get((variants.get(variant) or {}).get("product_id"), True)
+            days = []
+            for day, snap, snapshotted, weight in series:
+                total, count = pool[(variant, day)]
+                share = 0.0 if not is_active else (weight / total if total > 0 else 1.0 / count)
+                units = placed.get((variant, loc, day), 0) + placed.get((variant, None, day), 0) * share
+                in_stock = units > 0 or (((snap["available"] or 0) > 0) if snapshotted else can_sell)
+                days.append((day, snap, snapshotted, units, in_stock))
+            for i, (day, snap, snapshotted, _, _) in enumerate(days):
+                if day < self.start or not snapshotted:
                     continue
-                window = [x for x in series[: i + 1] if x[0] > day - timedelta(days=v)]
-                sold = sum(x[2] for x in window)
-                in_units = sum(x[2] for x in window if x[3])
-                in_days = sum(1 for x in window if x[3])
+                window = [x for x in days[: i + 1] if x[0] > day - timedelta(days=v)]
+                sold = sum(x[3] for x in window)
+                in_units = sum(x[3] for x in window if x[4])
+                in_days = sum(1 for x in window if x[4])
                 available = max(snap["available"] or 0, 0)
                 velocity = _div(in_units, in_days)
                 doc = 0.0 if available == 0 else _div(available, velocity)
@@ -423,15 +485,16 @@ class Reference:
                     "brand_id": self.brand_id, "snapshot_date": day, "variant_id": variant,
                     "product_id": info.get("product_id"), "sku": info.get("sku"), "location_id": loc,
                     "available": available, "on_hand": snap["on_hand"], "incoming": snap["incoming"],
-                    "units_sold": sold, "in_stock_units_sold": in_units, "in_stock_days": in_days,
-                    "velocity_window_days": v, "velocity_per_day": velocity, "days_of_cover": doc,
-                    "projected_stockout_date": stockout, "cover_status": status,
+                    "units_sold": math.floor(sold + 0.5), "in_stock_units_sold": math.floor(in_units + 0.5),
+                    "in_stock_days": in_days, "velocity_window_days": v, "velocity_per_day": velocity,
+                    "days_of_cover": doc, "projected_stockout_date": stockout, "cover_status": status,
                 })
         return out
 
     # -- unified performance -----------------------------------------------------------------------
     def unified_performance(self, attributed: Sequence[Row], cover: Sequence[Row]) -> list[Row]:
         regions = {(r["country_code"], r["region_code"]): r for r in self._mine("location_regions")}
+        serving = self.region_locations()
         lines_of: dict[tuple[str, date], list[Row]] = defaultdict(list)
         for line in self.lines:
             if line["order_date"] >= self.start:
@@ -555,8 +618,7 @@ class Reference:
             cogs = None if any(f["unknown"] for f in fs) else (_sum(f["cogs"] for f in fs) or 0.0)
             fulfillment = sum(f["fulfillment"] for f in fs)
             profit = None if revenue is None or cogs is None else revenue - spend_total - cogs - fulfillment
-            loc = regions.get((cc, region))
-            location = loc["location_id"] if loc else None
+            location = serving.get((cc, region))
             st = stock.get((day, product, location)) if location else None
             allocs = [f["spend_allocation"] for f in fs if f["spend_allocation"]]
             out.append({
@@ -684,7 +746,7 @@ class Reference:
                 for i, col in enumerate(("spend_amount", "attributed_revenue_amount")):
                     if u[col] is not None:
                         acc[i] = (acc[i] or 0.0) + float(u[col])
-        regions = {(r["country_code"], r["region_code"]): r["location_id"] for r in self._mine("location_regions")}
+        regions = self.region_locations()
         for (product, channel, cc, region), (spend, revenue) in region_perf.items():
             if not spend or spend <= 0:
                 continue

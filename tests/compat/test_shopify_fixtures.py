@@ -205,15 +205,32 @@ def check_bulk_null(name: str) -> None:
 
 
 def check_bulk_jsonl(name: str) -> None:
+    import tempfile
+
+    import duckdb
+
     data = (FIXTURES / name).read_bytes()
     assert b"gid:\\/\\/shopify" in data  # Shopify escapes "/" in bulk files
-    blocks = list(bulk.iter_blocks(iter([data[:100], data[100:]]), 0, block_bytes=64))
-    assert b"".join(b for b, _ in blocks) == data
-    parsed = bulk.parse_block(data, CTX)
-    parent = parsed.orders.column("order_id").to_pylist()
-    assert parent == ["gid://shopify/Product/10243914727730"]  # unescaped
-    children = parsed.items.column("order_id").to_pylist()
-    assert children == parent * 3  # three child lines point at it through __parentId
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [f"{tmp}/a.jsonl", f"{tmp}/b.jsonl"]
+        blocks = [Path(p).read_bytes() for p, _ in bulk.iter_block_files(iter([data[:100], data[100:]]), 0, paths, 64)]
+        assert b"".join(blocks) == data
+        path = f"{tmp}/export.jsonl"
+        with open(path, "wb") as f:
+            f.write(data)
+        con = duckdb.connect(":memory:")
+        con.execute("SET TimeZone = 'UTC'")
+        sql, params = bulk.orders_query(path, CTX)
+        parents = con.sql(sql, params=params).to_arrow_table().column("order_id").to_pylist()
+        children = con.sql(bulk.CHILDREN_SQL, params={"path": path}).to_arrow_table().to_pylist()
+        sql, params = bulk.items_query(path)
+        items = con.sql(sql, params=params).to_arrow_table().num_rows
+        con.close()
+    assert parents == ["gid://shopify/Product/10243914727730"]  # unescaped
+    # Three child lines point at it through __parentId; none is a line item (a variant, a media
+    # image, a metafield): only the id's type tells a child's kind.
+    assert [c["parent_id"] for c in children] == parents * 3
+    assert items == 0
 
 
 # -- webhooks and signatures --------------------------------------------------------------------------------

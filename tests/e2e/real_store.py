@@ -124,10 +124,6 @@ def subprocess_env(env: dict[str, str]) -> dict[str, str]:
 
 # --- what the manifest says must be found, and what waits -----------------------------------------------
 
-COVER_WAITS = ("days of cover for a store without location_regions come from Shopify's fulfillment orders: "
-               "the location work of issue 14 (another helper); until it lands cover is NULL here")
-
-
 def needs_cover(finding: dict[str, Any]) -> bool:
     """Whether a planted finding rests on days of cover (low stock, overstock) rather than on spend or stock alone."""
     return finding.get("type") in ("stockout_risk", "reduce_spend", "promotion", "increase_spend") or \

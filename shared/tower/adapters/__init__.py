@@ -47,7 +47,8 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
         from tower.adapters.bigquery_warehouse import BigQueryWarehouse  # lazy: pyarrow, bigquery
 
         project, dataset = (url.parts + ["", ""])[:2]
-        return BigQueryWarehouse(project=project, dataset=dataset)
+        return BigQueryWarehouse(project=project, dataset=dataset, staging_bucket=settings.warehouse_staging_bucket,
+                                 storage_origin=settings.storage_origin)
     from tower.adapters.duckdb_warehouse import DuckDBWarehouse  # lazy: duckdb and pyarrow (~0.2 s)
 
     return DuckDBWarehouse(_local(settings, settings.warehouse, "warehouse.duckdb", read_only=read_only),

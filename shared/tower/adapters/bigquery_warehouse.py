@@ -29,6 +29,11 @@ from tower import sql as sqlfiles
 from tower.adapters.warehouse_common import as_arrow, dedupe_sql, ident, merge_sql, window_delete_sql
 from tower.ports import Confinement, PortError, QueryTimeout
 
+STORAGE_ORIGIN = "https://storage.googleapis.com"
+#: A file loaded as lines: each line, whole, is the one CSV field. JSON escapes every control
+#: character inside its strings, so this one never occurs in a line of JSON; quoting is off.
+LINE_DELIMITER = "\x1f"
+_UPLOAD_CHUNK = 16 * 1024 * 1024  # a multiple of 256 KiB, as Cloud Storage's resumable uploads require
 ORDER_COLUMN = "_tower_ord"  # position of a row in its batch, so the last duplicate wins
 # Decimal values beyond NUMERIC's range or scale travel as BIGNUMERIC.
 _NUMERIC_MAX = Decimal("99999999999999999999999999999.999999999")
@@ -114,7 +119,8 @@ class BigQueryWarehouse:
 
     engine = "bigquery"
 
-    def __init__(self, project: str, dataset: str, *, location: str | None = None, client: Any = None) -> None:
+    def __init__(self, project: str, dataset: str, *, location: str | None = None, client: Any = None,
+                 staging_bucket: str = "", storage_origin: str = STORAGE_ORIGIN) -> None:
         if not project or not dataset:
             raise PortError("bigquery warehouse needs TOWER_WAREHOUSE=bigquery://PROJECT/DATASET")
         from google.cloud import bigquery
@@ -122,6 +128,8 @@ class BigQueryWarehouse:
         self.project = project
         self.dataset = ident(dataset)
         self.location = location
+        self.staging_bucket = staging_bucket.removeprefix("gs://").strip("/")
+        self.storage_origin = storage_origin.rstrip("/")
         self._client = client or bigquery.Client(project=project, location=location)
         self._dataset_ref = bigquery.DatasetReference(project, self.dataset)
 
@@ -327,6 +335,74 @@ class BigQueryWarehouse:
             if stage:
                 self._drop(stage)
         return data.num_rows
+
+    def load_file(self, path: str, statements: Sequence[str],
+                  params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Copy the local file to Cloud Storage, load its lines with a load job, run the statements.
+
+        The file goes to ``gs://<staging bucket>/tower-load/<uuid>`` by a resumable upload; a CSV
+        load job with no quoting and a delimiter JSON never holds unescaped puts each line, whole,
+        in the STRING column ``line`` of a staging table; the statements run as one script (they
+        name the staging table ``{lines}``; the last one's rows are returned). Nothing is parsed
+        here. The staging table and object go afterwards, whatever happened.
+
+        Raises:
+            PortError: No staging bucket is set, or the upload, the load or the script failed.
+        """
+        from google.api_core.exceptions import GoogleAPICallError
+        from google.cloud import bigquery
+
+        if not self.staging_bucket:
+            raise PortError("loading a file into BigQuery needs a Cloud Storage bucket to stage it in: "
+                            "set TOWER_WAREHOUSE_STAGING_BUCKET")
+        if not statements:
+            raise PortError("load_file needs at least one statement")
+        tag = uuid.uuid4().hex[:12]
+        name, stage = f"tower-load/{tag}.jsonl", f"_lines_{tag}"
+        self._upload(path, name)
+        try:
+            config = bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.CSV, field_delimiter=LINE_DELIMITER, quote_character="",
+                schema=[bigquery.SchemaField("line", "STRING")], write_disposition="WRITE_TRUNCATE",
+                create_disposition="CREATE_IF_NEEDED", max_bad_records=0, encoding="UTF-8",
+            )
+            try:
+                self._client.load_table_from_uri(f"gs://{self.staging_bucket}/{name}", self._table_ref(stage),
+                                                 job_config=config, location=self.location).result()
+            except GoogleAPICallError as e:
+                raise PortError(f"loading {path} into {stage} failed: {type(e).__name__}: {e.message}") from e
+            script = ";\n".join(st.replace("{lines}", stage) for st in statements) + ";"
+            rows: list[dict[str, Any]] = self._run(script, params).to_arrow(create_bqstorage_client=False).to_pylist()
+            return rows
+        finally:
+            self._drop(stage)
+            self._delete_object(name)
+
+    def _storage(self) -> Any:
+        # The client's own authorised session: the same credentials reach Cloud Storage.
+        return self._client._http
+
+    def _upload(self, path: str, name: str) -> None:
+        """A resumable upload of the file to the staging bucket, in 16 MiB chunks."""
+        from google.resumable_media import InvalidResponse
+        from google.resumable_media.requests import ResumableUpload
+
+        url = f"{self.storage_origin}/upload/storage/v1/b/{self.staging_bucket}/o?uploadType=resumable"
+        upload = ResumableUpload(url, _UPLOAD_CHUNK)
+        try:
+            with open(path, "rb") as stream:
+                upload.initiate(self._storage(), stream, {"name": name}, "application/x-ndjson")
+                while not upload.finished:
+                    upload.transmit_next_chunk(self._storage())
+        except InvalidResponse as e:
+            raise PortError(f"uploading {path} to gs://{self.staging_bucket} failed: HTTP "
+                            f"{e.response.status_code}") from e
+
+    def _delete_object(self, name: str) -> None:
+        from urllib.parse import quote
+
+        url = f"{self.storage_origin}/storage/v1/b/{self.staging_bucket}/o/{quote(name, safe='')}"
+        self._storage().request("DELETE", url)
 
     def close(self) -> None:
         self._client.close()

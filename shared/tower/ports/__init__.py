@@ -110,6 +110,21 @@ class Warehouse(Protocol):
     def table_exists(self, table: str) -> bool:
         """Whether the table exists."""
 
+    def load_file(self, path: str, statements: Sequence[str],
+                  params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run statements over one local file of text lines, in one transaction; return the last
+        statement's rows.
+
+        The statements are written in this engine's own dialect (not transpiled: reading a file is
+        where engines differ most), so a caller writes one script per ``engine``:
+
+        * ``duckdb``: they read the file with DuckDB's own readers through the ``$path`` parameter;
+          parameters are ``$name``.
+        * ``bigquery``: the file goes to Cloud Storage, a load job puts each line in the one STRING
+          column ``line`` of a staging table, which the statements call ``{lines}``; parameters are
+          ``@name``.
+        """
+
     def close(self) -> None:
         """Release connections."""
 

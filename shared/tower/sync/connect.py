@@ -42,10 +42,15 @@ log = logging.getLogger(__name__)
 
 INTEGRATION_KEY = ["brand_id", "platform", "account_id"]
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-REQUIRED_SCOPES = ("read_products", "read_orders", "read_inventory", "read_locations", "read_customers")
+#: What the app asks the merchant for. read_merchant_managed_fulfillment_orders shows which location each
+#: order ships from (days of cover); without it the sync warns and cover pools the store's locations.
+#: read_discounts / write_discounts let an accepted promotion card launch (and Undo end) its discount.
+REQUIRED_SCOPES = ("read_products", "read_orders", "read_inventory", "read_locations", "read_customers",
+                   "read_merchant_managed_fulfillment_orders", "read_discounts", "write_discounts")
 SCOPE_ADVICE = (
     "Orders older than 60 days need the read_all_orders scope (request it from Shopify for your app); "
-    "without it the first sync sees only the last 60 days."
+    "without it the first sync sees only the last 60 days. read_merchant_managed_fulfillment_orders lets "
+    "days of cover count each sale at the location it ships from."
 )
 
 

@@ -43,7 +43,7 @@ from tower.sync.connect import (
     shopify_integration,
 )
 from tower.sync.run import RunOptions, SyncPorts
-from tower.sync.shopify_bulk import BulkLoader
+from tower.sync.shopify_bulk import BlockResult, BulkLoader
 from tower.sync.state import SyncStates
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,16 @@ KEYS: dict[str, list[str]] = {
     "orders": ["brand_id", "order_id"],
     "order_line_items": ["brand_id", "line_item_id"],
     "inventory_levels": ["brand_id", "snapshot_date", "inventory_item_id", "location_id"],
+    "fulfillment_orders": ["brand_id", "fulfillment_order_id"],
+    "fulfillment_order_line_items": ["brand_id", "fulfillment_order_line_item_id"],
 }
 READ_ALL_ORDERS = "read_all_orders"
+#: Scopes that show fulfillment orders (where orders ship from): Shopify shows those of the locations
+#: the token's scopes cover and silently no others (merchant-managed = the store's own locations).
+FULFILLMENT_ORDER_SCOPES = frozenset({
+    "read_merchant_managed_fulfillment_orders", "read_third_party_fulfillment_orders",
+    "read_assigned_fulfillment_orders", "read_marketplace_fulfillment_orders",
+})
 
 __all__ = ["KEYS", "NotConnected", "ShopifySync", "SyncResult", "sync_brand", "sync_shopify"]
 
@@ -127,6 +135,20 @@ class _Connection:
     state: SyncStates
 
 
+@dataclass
+class _OrderRecords:
+    """One page of orders as rows: the orders, their lines, their fulfillment orders and those lines."""
+
+    # Plain rows (records' TypedDicts): privacy and the link keeping edit them in place.
+    orders: list[Any] = field(default_factory=list)
+    lines: list[Any] = field(default_factory=list)
+    fulfillment_orders: list[Any] = field(default_factory=list)
+    fulfillment_lines: list[Any] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+
 @dataclass(frozen=True)
 class _Shop:
     """What the shop says of itself before anything is read: its context and order count."""
@@ -143,7 +165,7 @@ class ShopifySync:
     """
 
     def __init__(self, ports: SyncPorts, brand_id: str, options: RunOptions | None = None, *,
-                 bulk_block_bytes: int = bulkmod.BLOCK_BYTES) -> None:
+                 bulk_block_bytes: int | None = None) -> None:
         self.ports = ports
         self.brand_id = brand_id
         self.options = options or RunOptions()
@@ -311,6 +333,11 @@ class ShopifySync:
             self.result.warnings.append(
                 "the token lacks read_all_orders: Shopify returns only the last 60 days of orders "
                 "(reconnect the store with that scope for the full history)")
+        if not scopes & FULFILLMENT_ORDER_SCOPES:
+            self.result.warnings.append(
+                "the token lacks read_merchant_managed_fulfillment_orders: Shopify does not say which location "
+                "orders ship from, so days of cover pool the store's locations (reconnect the store with that "
+                "scope, or set region rules with location_regions)")
         self.suppressed = privacy.load_suppressions(self.ports.store, self.brand_id)
         return _Shop(ctx, int((data.get("ordersCount") or {}).get("count") or 0))
 
@@ -332,8 +359,8 @@ class ShopifySync:
             )
         return rows
 
-    def _paged(self, stream: st.Stream, table: str, to_rows: Callable[[list[dict[str, Any]]], list[Any]],
-               full: bool, store_rows: Callable[[list[Any]], None] | None = None,
+    def _paged(self, stream: st.Stream, table: str, to_rows: Callable[[list[dict[str, Any]]], Any],
+               full: bool, store_rows: Callable[[Any], None] | None = None,
                since: str | None = None) -> None:
         """Read one incremental stream window, storing and checkpointing page by page.
 
@@ -384,21 +411,46 @@ class ShopifySync:
 
     # -- orders -------------------------------------------------------------------------------------
     def _orders(self, shop: _Shop, full: bool, since: date | None) -> None:
+        """Page the orders window, or export it in bulk when paging would take more than a few pages.
+
+        The window starts at the cursor (inclusive), earlier when ``since`` asks, at the beginning
+        when ``full`` or on a first sync. A bulk export or a paged window already under way resumes.
+        """
         orders_state = self.state.read("orders")
         bulk_state = self.state.read("orders_bulk")
-        resuming_bulk = bool(bulk_state.checkpoint) and not full
-        first = orders_state.cursor_value is None and orders_state.checkpoint is None
-        if resuming_bulk or ((first or full) and shop.orders_count >= self.settings.shopify_bulk_min_orders):
+        if bulk_state.checkpoint and not full:
             self.result.mode = "bulk"
-            self._bulk_orders(shop.ctx, None if full else bulk_state.checkpoint)
+            self._bulk_orders(shop.ctx, bulk_progress=bulkmod.BulkProgress.from_json(bulk_state.checkpoint))
             return
+        start = None if full else orders_state.cursor_value
+        if since is not None and not full:
+            since_at = st.shopify_time(datetime.combine(since, datetime.min.time(), shop.ctx.zone))
+            start = since_at if start is None or since_at < start else start
+        if orders_state.checkpoint is None or full:
+            count = shop.orders_count if start is None else self._count_orders(st.ORDERS.search(start))
+            if self._bulk_pays(count, whole_history=start is None):
+                self.result.mode = "bulk"
+                self._bulk_orders(shop.ctx, bulk_progress=bulkmod.BulkProgress(search=st.ORDERS.search(start)))
+                return
         if full:
             self.result.mode = "full"
-        after = None
-        if since is not None:
-            after = st.shopify_time(datetime.combine(since, datetime.min.time(), shop.ctx.zone))
         self._paged(st.ORDERS, "orders", lambda nodes: self._order_rows(nodes, shop.ctx), full,
-                    store_rows=self._store_orders, since=after)
+                    store_rows=self._store_orders, since=start)
+
+    def _count_orders(self, search: str | None) -> int:
+        data = self.client.execute(st.load_document("orders_count"), {"query": search}).data
+        return int((data.get("ordersCount") or {}).get("count") or 0)
+
+    def _bulk_pays(self, count: int, *, whole_history: bool) -> bool:
+        """Whether a window of ``count`` orders is read in bulk: it would take more than
+        ``shopify_bulk_min_pages`` pages at the largest page the shop's bucket allows. When
+        ``shopify_bulk_min_orders`` pins the decision, only a whole history of at least that many
+        orders is (a first or full sync), as before pages were counted."""
+        pinned = self.settings.shopify_bulk_min_orders
+        if pinned is not None:
+            return whole_history and count >= pinned
+        page = st.ORDERS.page_size(self.client.bucket_maximum())
+        return -(-count // page) > self.settings.shopify_bulk_min_pages
 
     def refresh_order(self, order_id: str, ctx: records.BrandContext) -> int:
         """Read one order by id and store it as the poller does; return the rows stored (0: not found).
@@ -413,24 +465,50 @@ class ShopifySync:
         """
         self.connect()
         self.suppressed = privacy.load_suppressions(self.ports.store, self.brand_id)
-        variables = {"id": order_id, "lineItems": st.ORDERS.extra_variables["lineItems"]}
-        node = self.client.execute(st.load_document("order"), variables).data.get("order")
+        node = self.client.execute(st.load_document("order"), {"id": order_id, **st.ORDERS.extra_variables}
+                                   ).data.get("order")
         if not node:
             return 0
-        pairs = self._order_rows([node], ctx)
-        self._store_orders(pairs)
-        return 1 + len(pairs[0][1])
+        page = self._order_rows([node], ctx)
+        self._store_orders(page)
+        return 1 + len(page.lines)
 
-    def _order_rows(self, nodes: list[dict[str, Any]], ctx: records.BrandContext) -> list[tuple[Any, list[Any]]]:
-        return [records.order_rows(st.complete_line_items(self.client, n), ctx) for n in nodes]
+    def _order_rows(self, nodes: list[dict[str, Any]], ctx: records.BrandContext) -> _OrderRecords:
+        out = _OrderRecords()
+        for n in nodes:
+            n = st.complete_fulfillment_orders(self.client, st.complete_line_items(self.client, n))
+            order, lines = records.order_rows(n, ctx)
+            fos, fo_lines = records.fulfillment_rows(n, ctx)
+            out.orders.append(order)
+            out.lines.extend(lines)
+            out.fulfillment_orders.extend(fos)
+            out.fulfillment_lines.extend(fo_lines)
+        return out
 
-    def _store_orders(self, pairs: list[tuple[Any, list[Any]]]) -> None:
-        orders = [o for o, _ in pairs]
-        lines = [li for _, items in pairs for li in items]
-        privacy.suppress_rows(orders, *self.suppressed)
-        self._keep_known_links(lines)
-        self._merge("orders", orders)
-        self._merge("order_line_items", lines)
+    def _store_orders(self, page: _OrderRecords) -> None:
+        privacy.suppress_rows(page.orders, *self.suppressed)
+        self._keep_known_links(page.lines)
+        self._merge("orders", page.orders)
+        self._merge("order_line_items", page.lines)
+        self._replace_fulfillment(page)
+
+    def _replace_fulfillment(self, page: _OrderRecords) -> None:
+        """Store the orders' fulfillment orders as Shopify holds them now: a fulfillment order or line
+        that moved away (a partial move makes a new fulfillment order) goes, the rest is MERGEd."""
+        if not page.orders:
+            return
+        params = {"brand_id": self.brand_id, "orders": [o["order_id"] for o in page.orders],
+                  "fos": [f["fulfillment_order_id"] for f in page.fulfillment_orders] or [""],
+                  "lines": [ln["fulfillment_order_line_item_id"] for ln in page.fulfillment_lines] or [""]}
+        self.warehouse.execute(
+            "DELETE FROM fulfillment_order_line_items WHERE brand_id = @brand_id AND fulfillment_order_id IN "
+            "(SELECT fulfillment_order_id FROM fulfillment_orders WHERE brand_id = @brand_id "
+            "AND order_id IN UNNEST(@orders)) AND fulfillment_order_line_item_id NOT IN UNNEST(@lines)", params)
+        self.warehouse.execute(
+            "DELETE FROM fulfillment_orders WHERE brand_id = @brand_id AND order_id IN UNNEST(@orders) "
+            "AND fulfillment_order_id NOT IN UNNEST(@fos)", params)
+        self._merge("fulfillment_orders", page.fulfillment_orders)
+        self._merge("fulfillment_order_line_items", page.fulfillment_lines)
 
     def _keep_known_links(self, lines: list[dict[str, Any]]) -> None:
         """A deleted product's line items come back without variant and product: keep the ids we
@@ -457,27 +535,12 @@ class ShopifySync:
             if k is not None:
                 li["product_id"], li["variant_id"] = k["product_id"], k["variant_id"]
 
-    def _link_table(self, table: pa.Table) -> pa.Table:
-        """:meth:`_keep_known_links` for a bulk block's line items (only the unlinked rows move)."""
-        mask = pc.and_(pc.is_null(table.column("variant_id")), pc.is_null(table.column("product_id")))
-        if not pc.any(mask).as_py():
-            return table
-        rows = table.filter(mask).to_pylist()
-        self._keep_known_links(rows)
-        fixed = pa.Table.from_pylist(rows, schema=table.schema)
-        return pa.concat_tables([table.filter(pc.invert(mask)), fixed])
-
     # -- the bulk backfill --------------------------------------------------------------------------
-    def _bulk_orders(self, ctx: records.BrandContext, checkpoint: str | None) -> None:
-        progress = bulkmod.BulkProgress.from_json(checkpoint)
-        loader = BulkLoader(
-            ctx,
-            store_orders=lambda t: self._merge("orders", privacy.suppress_table(t, *self.suppressed)),
-            store_line_items=lambda t: self._merge("order_line_items", self._link_table(t)),
-            order_keys=self._order_keys,
-            block_bytes=self.bulk_block_bytes,
-            data_dir=self.settings.data_dir,
-        )
+    def _bulk_orders(self, ctx: records.BrandContext, *, bulk_progress: bulkmod.BulkProgress) -> None:
+        """Run (or resume) a bulk export of the orders window ``bulk_progress.search`` and load it."""
+        progress = bulk_progress
+        loader = BulkLoader(self.warehouse, ctx, self.suppressed, block_bytes=self.bulk_block_bytes,
+                            data_dir=self.settings.data_dir, on_block=self._bulk_stored)
         while progress.phase != "done":
             if progress.restarts > 3:
                 raise FatalError("the bulk export failed more than three times", platform=PLATFORM)
@@ -492,12 +555,17 @@ class ShopifySync:
         self.state.write("orders", cursor_value=progress.started_at, checkpoint=None, status="idle")
         self.state.write("orders_bulk", cursor_value=progress.operation_id, checkpoint=None, status="idle")
 
+    def _bulk_stored(self, block: BlockResult) -> None:
+        for table, n in block.stored.items():
+            self.result.add(table, n)
+        self.result.touch(block.first_date, block.last_date)
+
     def _bulk_save(self, progress: bulkmod.BulkProgress, status: str = "running") -> None:
         self.state.write("orders_bulk", cursor_value=progress.operation_id, checkpoint=progress.to_json(),
                          status=status)
 
     def _bulk_start(self, progress: bulkmod.BulkProgress) -> None:
-        if bulkmod.start_operation(self.client, progress):
+        if bulkmod.start_operation(self.client, progress, progress.search):
             self._bulk_save(progress, "polling")
             return
         self.result.warnings.append("another bulk export holds the slot; waiting")
@@ -509,7 +577,9 @@ class ShopifySync:
         self._bulk_save(progress, "polling")
         if progress.phase == "poll":
             self._progress("bulk_poll", 0)
-            self.options.sleep(self.settings.shopify_bulk_poll_seconds)
+            # A small export is ready in a second or two: poll soon, then back off to the setting.
+            self.options.sleep(min(self.settings.shopify_bulk_poll_seconds, 0.5 * 2 ** progress.polls))
+            progress.polls += 1
             self._check_time()
 
     def _bulk_fetch(self, progress: bulkmod.BulkProgress, loader: BulkLoader) -> None:
@@ -529,11 +599,6 @@ class ShopifySync:
         self._progress("orders", progress.orders - before)
         if not finished:
             raise _OutOfTime()
-
-    def _order_keys(self, ids: Sequence[str]) -> pa.Table:
-        return self.warehouse.query(
-            "SELECT order_id, order_date, currency FROM orders WHERE brand_id = @brand_id "
-            "AND order_id IN UNNEST(@ids)", {"brand_id": self.brand_id, "ids": list(ids)})
 
 
 def sync_shopify(

@@ -197,6 +197,9 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
         ctx, book, ids, campaigns, gids["product"], gids["variant"], salt, rng("customers")
     )
     tables["orders"], tables["order_line_items"] = made["orders"], made["order_line_items"]
+    tables["fulfillment_orders"], tables["fulfillment_order_line_items"] = _fulfillment_tables(
+        ctx.brand_id, tables["orders"], tables["order_line_items"], tables["location_regions"]
+    )
     tables["inventory_levels"], purchase_orders = inventory.inventory_tables(
         ctx, stock, gids["variant"], gids["item"], gids["location"]
     )
@@ -237,6 +240,8 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
             "inventory_levels",
             "orders",
             "order_line_items",
+            "fulfillment_orders",
+            "fulfillment_order_line_items",
             "ad_campaigns",
             "ad_campaign_products",
             "ad_performance",
@@ -383,6 +388,51 @@ def _location_tables(
         },
     )
     return locations, location_regions
+
+
+def _fulfillment_tables(
+    brand_id: str, orders_t: pa.Table, lines_t: pa.Table, location_regions: pa.Table
+) -> tuple[pa.Table, pa.Table]:
+    """What Shopify made of each order: one fulfillment order at the location serving its region (the
+    store's routing, as the Shopify sandbox does), holding every line; fulfilled (CLOSED) unless cancelled.
+    Ids share the order's and the lines' numbers, as the sandbox's do (ids are unique per type)."""
+    serving = {
+        (r["country_code"], r["region_code"]): r["location_id"]
+        for r in location_regions.select(["country_code", "region_code", "location_id"]).to_pylist()
+    }
+    o = orders_t.select(["order_id", "shipping_country_code", "shipping_region_code", "cancelled_at", "updated_at"])
+    order_ids = o.column("order_id").to_pylist()
+    fo_ids = [x.replace("/Order/", "/FulfillmentOrder/") for x in order_ids]
+    locations = [
+        serving.get((c, r)) for c, r in zip(o.column("shipping_country_code").to_pylist(),
+                                            o.column("shipping_region_code").to_pylist(), strict=True)
+    ]
+    status = ["CLOSED" if c is None else "CANCELLED" for c in o.column("cancelled_at").to_pylist()]
+    fos = build_table(
+        "fulfillment_orders",
+        {
+            "brand_id": const(brand_id, len(order_ids)),
+            "fulfillment_order_id": fo_ids,
+            "order_id": order_ids,
+            "location_id": locations,
+            "status": status,
+            "updated_at": o.column("updated_at"),
+        },
+    )
+    li = lines_t.select(["line_item_id", "order_id", "quantity"])
+    fo_lines = build_table(
+        "fulfillment_order_line_items",
+        {
+            "brand_id": const(brand_id, li.num_rows),
+            "fulfillment_order_line_item_id": [
+                x.replace("/LineItem/", "/FulfillmentOrderLineItem/") for x in li.column("line_item_id").to_pylist()
+            ],
+            "fulfillment_order_id": [x.replace("/Order/", "/FulfillmentOrder/") for x in li.column("order_id").to_pylist()],
+            "line_item_id": li.column("line_item_id"),
+            "quantity": li.column("quantity"),
+        },
+    )
+    return fos, fo_lines
 
 
 def _budgets(

@@ -69,8 +69,14 @@ def test_run_poll_download_like_shopify(handle, brand):
     objs = objects_of(body)
     roots = [o for o in objs if "__parentId" not in o]
     assert int(done["rootObjectCount"]) == len(roots) == len(handle.shop(brand).state.orders)
-    assert {o["__parentId"] for o in objs if "__parentId" in o} <= {o["id"] for o in roots}
-    assert all("lineItems" not in o for o in roots)  # nested connection nodes are lines of their own
+    # A line item's or a fulfillment order's parent is an order; a fulfillment order line's, its
+    # fulfillment order (two levels of nesting).
+    parents = {o["id"]: o.get("__parentId") for o in objs}
+    assert {o["__parentId"] for o in objs if "/LineItem/" in o["id"] or "/FulfillmentOrder/" in o["id"]} <= {
+        o["id"] for o in roots}
+    fo_lines = [o for o in objs if "/FulfillmentOrderLineItem/" in o["id"]]
+    assert fo_lines and all(parents[parents[o["__parentId"]]] is None for o in fo_lines)
+    assert all("lineItems" not in o and "fulfillmentOrders" not in o for o in objs)  # nested nodes: own lines
 
 
 def test_children_follow_no_guaranteed_order(handle, brand):

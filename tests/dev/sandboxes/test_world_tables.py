@@ -28,6 +28,8 @@ WORLD_TABLES = (
     "inventory_levels",
     "orders",
     "order_line_items",
+    "fulfillment_orders",
+    "fulfillment_order_line_items",
     "ad_campaigns",
     "ad_campaign_products",
     "ad_performance",

@@ -40,6 +40,8 @@ class Shop:
     timezone: str = "America/Chicago"
     currency: str = "USD"
     location_id: str = "loc-1"
+    #: False: a store connected by hand, whose orders leave no location_regions rows behind.
+    region_rules: bool = True
     _orders: int = 0
     _regions: set[tuple[str, str]] = field(default_factory=set)
     _variants: set[str] = field(default_factory=set)
@@ -101,7 +103,7 @@ class Shop:
         self._orders += 1
         oid = order_id or f"o{self._orders}"
         local = order_date or at.astimezone(ZoneInfo(self.timezone)).date()
-        if region:
+        if region and self.region_rules:
             self.region(region)
         self.warehouse.insert("orders", [{
             "brand_id": self.brand_id, "order_id": oid, "order_date": local, "created_at": at,
@@ -122,6 +124,27 @@ class Shop:
             })
         self.warehouse.insert("order_line_items", rows)
         return oid
+
+    def location(self, location_id: str, *, active: bool = True) -> None:
+        self.warehouse.insert("locations", [{
+            "brand_id": self.brand_id, "location_id": location_id, "is_active": active,
+        }])
+
+    def fulfil(self, order_id: str, *parts: tuple[str, dict[str, int]], status: str = "CLOSED") -> None:
+        """Shopify's fulfillment orders of an order: each part a location and the units of each product
+        (the order's lines, by product) it holds there."""
+        lines = {r["product_id"]: r["line_item_id"] for r in self.warehouse.rows(
+            "SELECT product_id, line_item_id FROM order_line_items WHERE order_id = @o", {"o": order_id})}
+        for n, (location, units) in enumerate(parts):
+            fo = f"{order_id}-fo{n}"
+            self.warehouse.insert("fulfillment_orders", [{
+                "brand_id": self.brand_id, "fulfillment_order_id": fo, "order_id": order_id,
+                "location_id": location, "status": status,
+            }])
+            self.warehouse.insert("fulfillment_order_line_items", [{
+                "brand_id": self.brand_id, "fulfillment_order_line_item_id": f"{fo}-{product}",
+                "fulfillment_order_id": fo, "line_item_id": lines[product], "quantity": qty,
+            } for product, qty in units.items()])
 
     def campaign(self, platform: str, campaign_id: str, *, name: str | None = None, products: tuple[str, ...] = (),
                  timezone: str | None = None, currency: str | None = None) -> None:

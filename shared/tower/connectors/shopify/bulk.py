@@ -1,56 +1,47 @@
-"""Bulk export of orders, the platform side: start → poll → download, and a columnar JSONL parser.
+"""Bulk export of orders, the platform side: start → poll → download, and the export's lines as rows.
 
-A first sync over a long history cannot page 10 orders at a time, so it asks Shopify to export
-all orders as JSONL (``bulkOperationRunQuery``), polls ``bulkOperation(id:)`` until the file is
-ready, then downloads it in byte ranges. :class:`BulkProgress` is the export's resumable state
-(phase, operation id, URL, byte offset, line items waiting for their order), which the loader keeps
-in ``sync_state``; a download dropped mid-way resumes with ``Range: bytes=<offset>-``. Loading the
-blocks into the warehouse is :mod:`tower.sync.shopify_bulk`.
+A first sync over a long history, or any window too long to page, asks Shopify to export the
+orders as JSONL (``bulkOperationRunQuery``), polls ``bulkOperation(id:)`` until the file is ready,
+then downloads it in byte ranges. :class:`BulkProgress` is the export's resumable state (phase,
+operation id, URL, byte offset, line items waiting for their order), which the loader keeps in
+``sync_state``; a download dropped mid-way resumes with ``Range: bytes=<offset>-``.
+:func:`iter_block_files` cuts the download into whole-line blocks in private scratch files
+(:mod:`tower.connectors.shopify.scratch`).
 
-Parsing is columnar: each block of whole lines goes through DuckDB's NDJSON reader and column
-expressions (the salted customer hash included) into the ``orders`` and ``order_line_items``
-tables' shape. A block waits for its parse in a private scratch file under the data dir
-(:mod:`tower.connectors.shopify.scratch`) and is truncated as soon as it is parsed: the raw lines
-carry customer ids, full ZIP codes and click ids, which must not outlive the parse. Child lines
-(``__parentId``) follow no guaranteed order: :func:`attach_orders` joins the line items whose
-order is at hand and returns the others.
+What the lines mean is said here, once per warehouse engine, as SQL the warehouse runs over a block
+itself: an order line is a root line; its line items and fulfillment orders are child lines
+pointing at it through ``__parentId``, and a fulfillment order's lines point at the fulfillment
+order. Which kind a child is, only its id's type says. Loading the blocks (key matching, carried
+line items, privacy) is :mod:`tower.sync.shopify_bulk`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import IO, Any
 
 from tower.connectors.retry import FatalError, RetriableError
 from tower.connectors.shopify import scratch
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
-from tower.connectors.shopify.records import CLICK_IDS, UTM_KEYS, BrandContext, table_schema
+from tower.connectors.shopify.records import CLICK_IDS, UTM_KEYS, BrandContext
 from tower.connectors.shopify.streams import bulk_orders_query, load_document
 
-#: Bytes of JSONL per block: one parse, one warehouse load and one checkpoint each. Fewer, larger
-#: blocks cut the per-load costs (in DuckDB, 32 MB blocks spent more time in commits and
-#: checkpoints than in the inserts; in BigQuery a MERGE is one job against a DML quota). 256 MB
-#: (~95k orders) peaks at ~1.1 GB RSS plus the block's scratch file, inside the 2 GiB sync
-#: function (measured with bench/shopify_bulk.py).
+#: Bytes of JSONL per block when the warehouse does not say (see ``tower.sync.shopify_bulk``): one
+#: load, one transaction and one checkpoint each.
 BLOCK_BYTES = 256 * 1024 * 1024
 FINISHED_BAD = frozenset({"FAILED", "CANCELED", "CANCELING", "EXPIRED"})
 RETRY_LATER_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 
-# -- the columnar parser -----------------------------------------------------------------------------
-# DuckDB is used here as an in-process JSON engine, not as the warehouse: its newline-delimited
-# JSON reader is multi-threaded and vectorised (several times faster than pyarrow's on these nested
-# lines), and the mapping to the tables' shape runs as column expressions. The result is Arrow
-# tables in the DDL's types; whichever warehouse is configured loads them. The expressions mirror
-# records.order_row / line_item_row exactly (a test runs both paths against the same truth).
+# -- the lines as rows, in DuckDB's dialect ----------------------------------------------------------------
+# DuckDB's newline-delimited JSON reader is multi-threaded and vectorised; it reads each field the
+# statement needs into typed columns (the union of every kind of line, LINE_COLUMNS), and the mapping
+# to the tables' shape runs as column expressions, the salted customer hash included. The expressions
+# mirror records.order_row / line_item_row / fulfillment_rows exactly (a test loads a world's export
+# both ways).
 _MONEY = "STRUCT(shopMoney STRUCT(amount VARCHAR, currencyCode VARCHAR))"
 _VISIT = ("STRUCT(landingPage VARCHAR, referrerUrl VARCHAR, source VARCHAR, utmParameters STRUCT("
           + ", ".join(f"{k} VARCHAR" for k in UTM_KEYS) + "))")
@@ -65,11 +56,17 @@ LINE_COLUMNS: dict[str, str] = {
     "customer": "STRUCT(id VARCHAR)", "customerJourneySummary": f"STRUCT(firstVisit {_VISIT}, lastVisit {_VISIT})",
     "sku": "VARCHAR", "quantity": "BIGINT", "currentQuantity": "BIGINT", "originalUnitPriceSet": _MONEY,
     "totalDiscountSet": _MONEY, "variant": "STRUCT(id VARCHAR)", "product": "STRUCT(id VARCHAR)",
+    "status": "VARCHAR", "assignedLocation": "STRUCT(location STRUCT(id VARCHAR))", "totalQuantity": "BIGINT",
+    "lineItem": "STRUCT(id VARCHAR)",
 }
+#: What each child line is, by its id: its parent (``__parentId``) does not say.
+LINE_ITEM_GID = "gid://shopify/LineItem/"
+FULFILLMENT_ORDER_GID = "gid://shopify/FulfillmentOrder/"
+FULFILLMENT_ORDER_LINE_GID = "gid://shopify/FulfillmentOrderLineItem/"
 _COLUMNS_SPEC = "{" + ", ".join(f"'{k}': '{v}'" for k, v in LINE_COLUMNS.items()) + "}"
 _DEC = "DECIMAL(38, 9)"
+_SOURCE = f"read_json($path, format = 'newline_delimited', columns = {_COLUMNS_SPEC})"
 _SHA256_BLOCK = 64
-_NON_BLANK = re.compile(rb"\S")
 
 
 def _ts(expr: str) -> str:
@@ -108,7 +105,7 @@ WITH o AS (
         {_amount('subtotalPriceSet')} AS after_discounts,
         coalesce({_amount('totalDiscountsSet')}, 0) AS discount,
         {_amount('currentSubtotalPriceSet')} AS current_subtotal
-    FROM read_json($path, format = 'newline_delimited', columns = {_COLUMNS_SPEC}) WHERE "__parentId" IS NULL
+    FROM {_SOURCE} WHERE "__parentId" IS NULL
 ), q AS (
     SELECT *,
         regexp_extract(visit.landingPage, '^[^?#]*\\?([^#]*)', 1) AS qs,
@@ -138,18 +135,157 @@ SELECT
 FROM q
 """
 
-_ITEMS_SQL = f"""
-SELECT "__parentId" AS order_id, id AS line_item_id, product.id AS product_id, variant.id AS variant_id, sku,
-       quantity, quantity - currentQuantity AS refunded_quantity,
-       {_amount('originalUnitPriceSet')} AS price_amount, {_amount('totalDiscountSet')} AS discount_amount
-FROM read_json($path, format = 'newline_delimited', columns = {_COLUMNS_SPEC}) WHERE "__parentId" IS NOT NULL
+# Child lines: line items, fulfillment orders and their lines. Each child field read once, typed, by
+# the name the tables' projections below use; each kind of child is told by its id's type.
+_CHILD_FIELDS = {
+    "parent_id": '"__parentId"', "id": "id", "product_id": "product.id", "variant_id": "variant.id", "sku": "sku",
+    "quantity": "quantity", "refunded_quantity": "quantity - currentQuantity",
+    "price_amount": _amount("originalUnitPriceSet"), "discount_amount": _amount("totalDiscountSet"),
+    "status": "status", "location_id": "assignedLocation.location.id", "updated_at": _ts("updatedAt"),
+    "total_quantity": "coalesce(totalQuantity, 0)", "line_item_ref": "lineItem.id",
+}
+# Each child table: its columns from the child fields (a field name, or a parameter), and its id type.
+# A fulfillment order's line is a child of the fulfillment order, which is a child of the order: each
+# row keeps its own parent's id, so neither waits for the other to arrive.
+_CHILD_TABLES: dict[str, tuple[dict[str, str], str]] = {
+    "items": ({"order_id": "parent_id", "line_item_id": "id", **{c: c for c in (
+        "product_id", "variant_id", "sku", "quantity", "refunded_quantity", "price_amount", "discount_amount")}},
+        LINE_ITEM_GID),
+    "fulfillment_orders": ({"brand_id": "$brand_id", "fulfillment_order_id": "id", "order_id": "parent_id",
+                            "location_id": "location_id", "status": "status", "updated_at": "updated_at"},
+                           FULFILLMENT_ORDER_GID),
+    "fulfillment_order_line_items": ({"brand_id": "$brand_id", "fulfillment_order_line_item_id": "id",
+                                      "fulfillment_order_id": "parent_id", "line_item_id": "line_item_ref",
+                                      "quantity": "total_quantity"}, FULFILLMENT_ORDER_LINE_GID),
+}
+
+#: The child lines' fields, read in one scan (what the loader stages as ``_bulk_children``).
+CHILDREN_SQL = (f"SELECT {', '.join(f'{e} AS {n}' for n, e in _CHILD_FIELDS.items())} FROM {_SOURCE} "
+                f'WHERE "__parentId" IS NOT NULL')
+
+
+def child_rows(kind: str, source: str | None = None) -> str:
+    """The DuckDB statement for one kind of child row (``items``, ``fulfillment_orders``,
+    ``fulfillment_order_line_items``) in its table's shape: from the staged children (``source``,
+    columns as :data:`CHILDREN_SQL` names them) or, when None, straight from the file."""
+    columns, gid = _CHILD_TABLES[kind]
+    if source is None:
+        fields = ", ".join(f"{v if v.startswith('$') else _CHILD_FIELDS[v]} AS {k}" for k, v in columns.items())
+        return f"SELECT {fields} FROM {_SOURCE} WHERE starts_with(id, '{gid}')"
+    return f"SELECT {', '.join(f'{v} AS {k}' for k, v in columns.items())} FROM {source} WHERE starts_with(id, '{gid}')"
+
+
+# -- the lines as rows, in BigQuery's dialect ------------------------------------------------------------
+# A BigQuery load job puts each line, unparsed, into the STRING column ``line`` of a staging table
+# (``{lines}``); BigQuery parses it (PARSE_JSON) and reads the fields with JSON_VALUE. The columns are
+# the DuckDB statements' above, expression for expression (a test checks the two column lists).
+def _bq(path: str, source: str = "j") -> str:
+    return f"JSON_VALUE({source}, '$.{path}')"
+
+
+def _bq_ts(path: str) -> str:
+    return f"TIMESTAMP({_bq(path)})"
+
+
+def _bq_amount(bag: str, source: str = "j") -> str:
+    return f"CAST({_bq(bag + '.shopMoney.amount', source)} AS NUMERIC)"
+
+
+def _bq_param(key: str) -> str:
+    """:func:`_param` in BigQuery: the first value of ``key`` in the query string, '+' and %XX decoded."""
+    return (f"CASE WHEN STRPOS(qs, '{key}=') > 0 THEN NULLIF(url_decode(REPLACE("
+            f"REGEXP_EXTRACT(CONCAT('&', qs), r'&{key}=([^&]+)'), '+', ' ')), '') END")
+
+
+#: DuckDB's url_decode, which BigQuery lacks: %XX escapes become bytes, everything else stays.
+BIGQUERY_URL_DECODE = r"""CREATE TEMP FUNCTION url_decode(s STRING) AS ((
+  SELECT SAFE_CONVERT_BYTES_TO_STRING(STRING_AGG(
+    IF(REGEXP_CONTAINS(part, r'^%[0-9A-Fa-f]{2}$'), FROM_HEX(SUBSTR(part, 2)), CAST(part AS BYTES)), b''
+    ORDER BY pos))
+  FROM UNNEST(REGEXP_EXTRACT_ALL(s, r'%[0-9A-Fa-f]{2}|%|[^%]+')) AS part WITH OFFSET AS pos
+))"""
+
+#: Every line once, parsed, with the id and parent id each statement filters on.
+BIGQUERY_RAW = """CREATE TEMP TABLE _bulk_raw AS
+SELECT JSON_VALUE(j, '$.id') AS id, JSON_VALUE(j, '$.__parentId') AS parent_id, j
+FROM (SELECT PARSE_JSON(line, wide_number_mode => 'round') AS j FROM {lines})"""
+
+_BQ_CUSTOMER_GID = ("IF(STARTS_WITH(customer_id, 'gid://'), customer_id, "
+                    "CONCAT('gid://shopify/Customer/', customer_id))")
+_BQ_CUSTOMER_HASH = (f"CASE WHEN COALESCE(customer_id, '') <> '' THEN TO_HEX(SHA256(CONCAT(@opad, "
+                     f"SHA256(CONCAT(@ipad, CAST({_BQ_CUSTOMER_GID} AS BYTES)))))) END")
+_BQ_VISIT = ("IF(JSON_TYPE(JSON_QUERY(j, '$.customerJourneySummary.lastVisit')) = 'object', "
+             "JSON_QUERY(j, '$.customerJourneySummary.lastVisit'), JSON_QUERY(j, '$.customerJourneySummary.firstVisit'))")
+
+BIGQUERY_ORDERS = f"""
+WITH o AS (
+  SELECT j, id,
+    {_bq_ts('createdAt')} AS created_ts,
+    {_BQ_VISIT} AS visit,
+    {_bq_amount('subtotalPriceSet')} AS after_discounts,
+    COALESCE({_bq_amount('totalDiscountsSet')}, 0) AS discount,
+    {_bq_amount('currentSubtotalPriceSet')} AS current_subtotal,
+    {_bq('customer.id')} AS customer_id,
+    {_bq('shippingAddress.countryCodeV2')} AS country,
+    {_bq('shippingAddress.provinceCode')} AS province
+  FROM _bulk_raw WHERE parent_id IS NULL
+), q AS (
+  SELECT *,
+    REGEXP_EXTRACT({_bq('landingPage', 'visit')}, r'^[^?#]*\\?([^#]*)') AS qs,
+    CASE WHEN after_discounts IS NULL OR current_subtotal IS NULL THEN 0
+      ELSE GREATEST(after_discounts - current_subtotal, 0) END AS refunded,
+    after_discounts + discount AS subtotal,
+    UPPER(REPLACE({_bq('shippingAddress.zip')}, ' ', '')) AS zip_clean
+  FROM o
+)
+SELECT
+  @brand_id AS brand_id, id AS order_id, {_bq('name')} AS order_name,
+  DATE(created_ts, @timezone) AS order_date, created_ts AS created_at,
+  {_bq_ts('processedAt')} AS processed_at, {_bq_ts('updatedAt')} AS updated_at,
+  {_bq_ts('cancelledAt')} AS cancelled_at, COALESCE({_bq('currencyCode')}, @currency) AS currency,
+  subtotal AS subtotal_amount, discount AS discount_amount,
+  {_bq_amount('totalShippingPriceSet')} AS shipping_amount, {_bq_amount('totalTaxSet')} AS tax_amount,
+  {_bq_amount('totalPriceSet')} AS total_amount, refunded AS refunded_amount,
+  CASE WHEN {_bq('cancelledAt')} IS NULL THEN COALESCE(subtotal, 0) - discount - refunded ELSE 0 END
+    AS net_revenue_amount,
+  country AS shipping_country_code,
+  CASE WHEN COALESCE(country, '') <> '' AND COALESCE(province, '') <> '' THEN CONCAT(country, '-', province) END
+    AS shipping_region_code,
+  NULLIF(SUBSTR(zip_clean, 1, 3), '') AS shipping_zip_prefix,
+  {_BQ_CUSTOMER_HASH} AS customer_hash,
+  {_bq('sourceName')} AS sales_channel, {_bq('landingPage', 'visit')} AS landing_site,
+  {_bq('referrerUrl', 'visit')} AS referrer_url,
+  {", ".join(f"COALESCE({_bq('utmParameters.' + k, 'visit')}, {_bq_param('utm_' + k)}) AS utm_{k}" for k in UTM_KEYS)},
+  {", ".join(f"{_bq_param(k)} AS {k}" for k in CLICK_IDS)}
+FROM q
 """
 
-ITEM_SCHEMA = pa.schema([
-    ("order_id", pa.string()), ("line_item_id", pa.string()), ("product_id", pa.string()),
-    ("variant_id", pa.string()), ("sku", pa.string()), ("quantity", pa.int64()), ("refunded_quantity", pa.int64()),
-    ("price_amount", pa.decimal128(38, 9)), ("discount_amount", pa.decimal128(38, 9)),
-])
+BIGQUERY_ITEMS = f"""
+SELECT parent_id AS order_id, id AS line_item_id, {_bq('product.id')} AS product_id,
+  {_bq('variant.id')} AS variant_id, {_bq('sku')} AS sku, CAST({_bq('quantity')} AS INT64) AS quantity,
+  CAST({_bq('quantity')} AS INT64) - CAST({_bq('currentQuantity')} AS INT64) AS refunded_quantity,
+  {_bq_amount('originalUnitPriceSet')} AS price_amount, {_bq_amount('totalDiscountSet')} AS discount_amount
+FROM _bulk_raw WHERE STARTS_WITH(id, '{LINE_ITEM_GID}')
+"""
+
+BIGQUERY_FULFILLMENT_ORDERS = f"""
+SELECT @brand_id AS brand_id, id AS fulfillment_order_id, parent_id AS order_id,
+  {_bq('assignedLocation.location.id')} AS location_id, {_bq('status')} AS status,
+  {_bq_ts('updatedAt')} AS updated_at
+FROM _bulk_raw WHERE STARTS_WITH(id, '{FULFILLMENT_ORDER_GID}')
+"""
+
+BIGQUERY_FULFILLMENT_LINES = f"""
+SELECT @brand_id AS brand_id, id AS fulfillment_order_line_item_id, parent_id AS fulfillment_order_id,
+  {_bq('lineItem.id')} AS line_item_id, COALESCE(CAST({_bq('totalQuantity')} AS INT64), 0) AS quantity
+FROM _bulk_raw WHERE STARTS_WITH(id, '{FULFILLMENT_ORDER_LINE_GID}')
+"""
+
+
+def bigquery_parameters(ctx: BrandContext) -> dict[str, Any]:
+    """The parameters of the BigQuery statements: the brand's context and the customer-hash key pads."""
+    ipad, opad = _hmac_pads(ctx.customer_salt)
+    return {"brand_id": ctx.brand_id, "timezone": ctx.timezone, "currency": ctx.currency, "ipad": ipad, "opad": opad}
 
 
 @lru_cache(maxsize=64)
@@ -173,109 +309,37 @@ def orders_query(path: str, ctx: BrandContext) -> tuple[str, dict[str, Any]]:
 
 def items_query(path: str) -> tuple[str, dict[str, Any]]:
     """The DuckDB statement that reads a JSONL file's line items (not yet joined to their orders)."""
-    return _ITEMS_SQL, {"path": path}
+    return child_rows("items"), {"path": path}
 
 
-def _arrow(rel: Any) -> pa.Table:
-    # duckdb's Python API renamed the Arrow export across versions.
-    for name in ("to_arrow_table", "arrow", "fetch_arrow_table"):
-        fn = getattr(rel, name, None)
-        if callable(fn):
-            return fn()
-    raise RuntimeError("this duckdb has no Arrow export")
+def fulfillment_orders_query(path: str, brand_id: str) -> tuple[str, dict[str, Any]]:
+    """The DuckDB statement that reads a JSONL file's fulfillment orders in their table's shape."""
+    return child_rows("fulfillment_orders"), {"path": path, "brand_id": brand_id}
 
 
-def _typed(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    return pa.table({f.name: pc.cast(table.column(f.name), f.type) for f in schema}, schema=schema)
-
-
-@dataclass
-class ParsedBlock:
-    """One block of JSONL as ``orders`` rows and line items (not yet joined to their orders)."""
-
-    orders: pa.Table
-    items: pa.Table
-
-
-def parse_block(data: bytes, ctx: BrandContext, *, data_dir: str | os.PathLike[str] | None = None) -> ParsedBlock:
-    """Whole JSONL lines of an OrdersBulk export → the ``orders`` table's rows and the line items.
-
-    DuckDB reads files: the block is written to a private scratch file under ``data_dir`` (None:
-    the settings' data dir), read once and deleted.
-    """
-    # A search for the first non-blank byte, not data.strip(): that copies the whole block.
-    if _NON_BLANK.search(data) is None:
-        return _empty_block()
-    with scratch.scratch_dir(data_dir) as tmp:
-        path = os.path.join(tmp, "block.jsonl")
-        with scratch.private_file(path) as f:
-            f.write(data)
-        return parse_file(path, ctx)
-
-
-def parse_file(path: str, ctx: BrandContext) -> ParsedBlock:
-    """:func:`parse_block` over whole JSONL lines already in a file.
-
-    Should DuckDB spill, its temporary files go beside the block (a private scratch directory when
-    the block is one), not to DuckDB's default ``.tmp`` in the working directory.
-    """
-    import duckdb
-
-    size = os.path.getsize(path)
-    if size < 4096:
-        with open(path, "rb") as f:
-            if _NON_BLANK.search(f.read()) is None:
-                return _empty_block()
-    # One thread: the block is parsed while the previous one loads into the warehouse (BulkLoader.load),
-    # so the two already share the cores; a second parse thread costs ~15% more CPU for no gain.
-    con = duckdb.connect(config={"threads": 1, "temp_directory": os.path.dirname(os.path.abspath(path))})
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        # Two scans of the block, each reading only the fields it needs (projection pushdown):
-        # one scan of every field, split afterwards, costs as much CPU and more memory.
-        orders_sql, orders_params = orders_query(path, ctx)
-        items_sql, items_params = items_query(path)
-        orders = _arrow(con.sql(orders_sql, params=orders_params))
-        items = _arrow(con.sql(items_sql, params=items_params))
-    finally:
-        con.close()
-    return ParsedBlock(_typed(orders, table_schema("orders")), _typed(items, ITEM_SCHEMA))
-
-
-def _empty_block() -> ParsedBlock:
-    return ParsedBlock(table_schema("orders").empty_table(), ITEM_SCHEMA.empty_table())
-
-
-def attach_orders(items: pa.Table, parents: pa.Table, brand_id: str) -> tuple[pa.Table, pa.Table]:
-    """Line items joined to their orders' date and currency: ``(resolved rows, unresolved items)``."""
-    schema = table_schema("order_line_items")
-    if items.num_rows == 0:
-        return schema.empty_table(), items
-    # A lookup, not a join: each line item has one order, and a hash lookup of the order ids is
-    # several times faster than Arrow's hash join (and keeps the rows' order).
-    at = pc.index_in(items.column("order_id"), value_set=parents.column("order_id"))
-    ok = pc.is_valid(at)
-    if not pc.all(ok).as_py():
-        rest = items.filter(pc.invert(ok))
-        items, at = items.filter(ok), at.filter(ok)
-    else:
-        rest = items.slice(0, 0)
-    cols = {"brand_id": pa.repeat(pa.scalar(brand_id, pa.string()), items.num_rows),
-            "order_date": pc.take(parents.column("order_date"), at),
-            "currency": pc.take(parents.column("currency"), at)}
-    done = pa.table({f.name: pc.cast(cols[f.name] if f.name in cols else items.column(f.name), f.type)
-                     for f in schema}, schema=schema)
-    return done, rest
+def fulfillment_lines_query(path: str, brand_id: str) -> tuple[str, dict[str, Any]]:
+    """The DuckDB statement that reads a JSONL file's fulfillment order lines in their table's shape."""
+    return child_rows("fulfillment_order_line_items"), {"path": path, "brand_id": brand_id}
 
 
 # -- reading the file in blocks --------------------------------------------------------------------------
-def _block_pieces(chunks: Iterator[bytes], block_bytes: int) -> Iterator[tuple[memoryview, bool]]:
+def _block_sizes(block_bytes: int, first_block_bytes: int | None) -> Iterator[int]:
+    if first_block_bytes:
+        yield min(first_block_bytes, block_bytes)
+    while True:
+        yield block_bytes
+
+
+def block_pieces(chunks: Iterator[bytes], block_bytes: int | Iterator[int]) -> Iterator[tuple[memoryview, bool]]:
     """The stream as ``(piece, ends a block)``: a block ends at the last newline of the chunk that
-    takes it past ``block_bytes`` (pieces are views, so cutting a chunk copies nothing).
+    takes it past ``block_bytes`` (or past the next of the sizes it yields; pieces are views, so
+    cutting a chunk copies nothing).
 
     Raises:
         RetriableError: the stream ended mid-line (a dropped download).
     """
+    sizes = _block_sizes(block_bytes, None) if isinstance(block_bytes, int) else block_bytes
+    limit = next(sizes)
     size = 0
     last = b"\n"
     for chunk in chunks:
@@ -284,9 +348,10 @@ def _block_pieces(chunks: Iterator[bytes], block_bytes: int) -> Iterator[tuple[m
         view = memoryview(chunk)
         size += len(chunk)
         last = chunk[-1:]
-        cut = chunk.rfind(b"\n") + 1 if size >= block_bytes else 0
+        cut = chunk.rfind(b"\n") + 1 if size >= limit else 0
         if cut:
             yield view[:cut], True
+            limit = next(sizes)
             size = len(chunk) - cut
             if size:
                 yield view[cut:], False
@@ -298,35 +363,36 @@ def _block_pieces(chunks: Iterator[bytes], block_bytes: int) -> Iterator[tuple[m
         yield memoryview(b""), True
 
 
-def iter_blocks(chunks: Iterator[bytes], start: int, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, int]]:
-    """Whole-line blocks of a byte stream: ``(block, offset just past it)``."""
-    parts: list[memoryview] = []
-    offset = start
-    for piece, ends in _block_pieces(chunks, block_bytes):
-        parts.append(piece)
-        if ends:
-            block = b"".join(parts)  # one copy per block
-            parts = []
-            offset += len(block)
-            yield block, offset
+def iter_block_files(chunks: Iterator[bytes], start: int, paths: Sequence[str], block_bytes: int = BLOCK_BYTES,
+                     first_block_bytes: int | None = None) -> Generator[tuple[str, int], None, None]:
+    """Whole-line blocks of a byte stream, each written to a private file (0600): the files of
+    ``paths`` take turns, so block N+1 is written while block N is read. Yields ``(file, offset
+    just past the block)``; the chunks go straight to the file (no joined copy in memory), and a
+    file is rewritten from the start when its turn comes again. ``first_block_bytes`` makes the
+    first block smaller, so its reader starts sooner.
 
-
-def iter_block_files(chunks: Iterator[bytes], start: int, path: str,
-                     block_bytes: int = BLOCK_BYTES) -> Generator[int, None, None]:
-    """:func:`iter_blocks` written to one file, each block replacing the last: yields the offset just
-    past the block in the file. The chunks go straight to the file (no joined copy in memory). The
-    file is created 0600; the consumer may truncate it once it has read a block (the next block is
-    written from the start either way)."""
+    Raises:
+        RetriableError: the stream ended mid-line (a dropped download).
+    """
     offset = start
-    with scratch.private_file(path) as f:
-        for piece, ends in _block_pieces(chunks, block_bytes):
-            f.write(piece)
+    turn = 0
+    out: IO[bytes] | None = None
+    sizes = _block_sizes(block_bytes, first_block_bytes)
+    try:
+        for piece, ends in block_pieces(chunks, sizes):
+            if out is None:
+                out = scratch.private_file(paths[turn % len(paths)])
+            out.write(piece)
             if ends:
-                f.truncate()
-                f.flush()
-                offset += f.tell()
-                yield offset
-                f.seek(0)
+                out.flush()
+                offset += out.tell()
+                out.close()
+                out = None
+                yield paths[turn % len(paths)], offset
+                turn += 1
+    finally:
+        if out is not None:
+            out.close()
 
 
 def download(url: str, offset: int, *, timeout: float, chunk: int = 1 << 20) -> tuple[Iterator[bytes], int]:
@@ -378,6 +444,9 @@ class BulkProgress:
     line_items: int = 0
     pending: list[dict[str, Any]] = field(default_factory=list)  # line items whose order is not stored yet
     restarts: int = 0
+    search: str | None = None  # the orders window (``query:`` filter); None: every order
+    polls: int = 0  # polls of the running operation (the wait between them grows)
+    fulfillment_stored: bool | None = None  # the brand had fulfillment orders when the load began
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, default=str)
@@ -433,7 +502,9 @@ def start_operation(client: ShopifyClient, progress: BulkProgress, search: str |
     if op is None:
         return False
     progress.phase, progress.operation_id, progress.started_at = "poll", op["id"], op.get("createdAt")
-    progress.url, progress.offset = None, 0
+    progress.url, progress.offset, progress.polls = None, 0, 0
+    # A run after a failed one finds that one's rows: whether to key-match them is asked again.
+    progress.fulfillment_stored = None
     return True
 
 
@@ -457,12 +528,3 @@ def poll_operation(client: ShopifyClient, progress: BulkProgress) -> str:
     elif status in FINISHED_BAD:
         progress.phase, progress.restarts = "start", progress.restarts + 1
     return status
-
-
-def orders_from_jsonl(data: bytes, ctx: BrandContext, *,
-                      data_dir: str | os.PathLike[str] | None = None) -> tuple[pa.Table, pa.Table]:
-    """A whole (small) JSONL export as ``(orders, order_line_items)`` tables."""
-    parsed = parse_block(data, ctx, data_dir=data_dir)
-    resolved, _ = attach_orders(parsed.items, parsed.orders, ctx.brand_id)
-    return parsed.orders, resolved
-

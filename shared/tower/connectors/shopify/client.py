@@ -252,6 +252,14 @@ class ShopifyClient:
             self._bucket = cost.throttle
             self._bucket_at = self.clock()
 
+    def bucket_maximum(self) -> float | None:
+        """The bucket's size as Shopify last reported it (plans differ; None before a response)."""
+        return None if self._bucket is None else self._bucket.maximum_available
+
+    def restore_rate(self) -> float | None:
+        """Points the bucket restores a second, as Shopify last reported it (None before a response)."""
+        return None if self._bucket is None else self._bucket.restore_rate
+
     def available_now(self) -> float | None:
         """The bucket's estimated content now (None before the first response)."""
         if self._bucket is None:

@@ -139,6 +139,23 @@ class LineItemRow(TypedDict):
     currency: str
 
 
+class FulfillmentOrderRow(TypedDict):
+    brand_id: str
+    fulfillment_order_id: str
+    order_id: str
+    location_id: str | None
+    status: str | None
+    updated_at: datetime | None
+
+
+class FulfillmentOrderLineRow(TypedDict):
+    brand_id: str
+    fulfillment_order_line_item_id: str
+    fulfillment_order_id: str
+    line_item_id: str
+    quantity: int
+
+
 #: Arrow types of the DDL's column types (BigQuery NUMERIC = DECIMAL(38, 9)).
 MONEY = pa.decimal128(38, 9)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -394,6 +411,31 @@ def order_rows(node: Mapping[str, Any], ctx: BrandContext) -> tuple[OrderRow, li
     if items is None:
         items = [e["node"] for e in conn.get("edges") or []]
     return row, [line_item_row(li, row) for li in items]
+
+
+def _nodes(conn: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    conn = conn or {}
+    nodes = conn.get("nodes")
+    if nodes is None:
+        nodes = [e["node"] for e in conn.get("edges") or []]
+    return list(nodes)
+
+
+def fulfillment_rows(order: Mapping[str, Any], ctx: BrandContext
+                     ) -> tuple[list[FulfillmentOrderRow], list[FulfillmentOrderLineRow]]:
+    """An order node's fulfillment orders (FulfillmentOrderFields) and their lines."""
+    fos: list[FulfillmentOrderRow] = []
+    lines: list[FulfillmentOrderLineRow] = []
+    for fo in _nodes(order.get("fulfillmentOrders")):
+        location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
+        fos.append(FulfillmentOrderRow(
+            brand_id=ctx.brand_id, fulfillment_order_id=fo["id"], order_id=order["id"], location_id=location,
+            status=fo.get("status"), updated_at=parse_time(fo.get("updatedAt"))))
+        lines.extend(FulfillmentOrderLineRow(
+            brand_id=ctx.brand_id, fulfillment_order_line_item_id=li["id"], fulfillment_order_id=fo["id"],
+            line_item_id=(li.get("lineItem") or {})["id"], quantity=int(li.get("totalQuantity") or 0),
+        ) for li in _nodes(fo.get("lineItems")))
+    return fos, lines
 
 
 # -- webhook bodies (REST shape) ---------------------------------------------------------------------

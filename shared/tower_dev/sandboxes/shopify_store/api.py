@@ -119,6 +119,7 @@ SORTS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "TOTAL_PRICE": lambda o: float(o.total),
     },
     "Location": {"ID": lambda x: x.id, "NAME": lambda x: x.name},
+    "FulfillmentOrder": {"ID": lambda f: f.id},
     "Event": {"ID": lambda e: e.id, "CREATED_AT": lambda e: e.created_at},
 }
 IDS: dict[str, Callable[[Any], int]] = {

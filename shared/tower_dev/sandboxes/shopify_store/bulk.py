@@ -372,6 +372,7 @@ class BulkRegistry:
         from tower.connectors.shopify.streams import bulk_orders_query
         from tower_dev.sandboxes.shopify_store.api import ORDER_SEARCH, READ_ALL_ORDERS_DAYS
         from tower_dev.sandboxes.shopify_store.bulk_render import write_orders_jsonl
+        from tower_dev.sandboxes.shopify_store.render import FULFILLMENT_ORDERS_SCOPE
         from tower_dev.sandboxes.shopify_store.search import compile_search
 
         search = _strip_query_argument(document)
@@ -389,5 +390,6 @@ class BulkRegistry:
         out = io.BytesIO()
         with state.lock:
             lines, roots = write_orders_jsonl(state, out, seed=seed,
-                                              where=lambda o: all(p(o) for p in predicates))
+                                              where=lambda o: all(p(o) for p in predicates),
+                                              fulfillment_orders=FULFILLMENT_ORDERS_SCOPE in scopes)
         return out.getvalue(), lines, roots

@@ -37,8 +37,9 @@ def _visit(o: Order) -> dict[str, Any]:
     }
 
 
-def order_objects(state: ShopState, o: Order) -> Iterator[dict[str, Any]]:
-    """The JSONL objects of one order: the order line, then one line per line item."""
+def order_objects(state: ShopState, o: Order, *, fulfillment_orders: bool = True) -> Iterator[dict[str, Any]]:
+    """The JSONL objects of one order: the order line, one line per line item, then each fulfillment
+    order followed by its lines (``fulfillment_orders``: the token's scopes show them)."""
     cur = o.currency
     journey = None
     if o.landing_page_url or o.referrer_url:
@@ -82,12 +83,30 @@ def order_objects(state: ShopState, o: Order) -> Iterator[dict[str, Any]]:
             "product": {"id": gid("Product", variant.product_id)} if live and variant else None,
             "__parentId": order_gid,
         }
+    if not fulfillment_orders:
+        return
+    for f in state.fulfillment_orders_of(o):
+        fo_gid = gid("FulfillmentOrder", f.id)
+        yield {
+            "id": fo_gid,
+            "status": f.status,
+            "updatedAt": ts(f.updated_at),
+            "assignedLocation": {"location": {"id": gid("Location", f.location_id)} if f.location_id else None},
+            "__parentId": order_gid,
+        }
+        for ln in f.lines:
+            yield {
+                "id": gid("FulfillmentOrderLineItem", ln.id),
+                "totalQuantity": ln.quantity,
+                "lineItem": {"id": gid("LineItem", ln.line_item_id)},
+                "__parentId": fo_gid,
+            }
 
 
 def write_orders_jsonl(state: ShopState, out: IO[bytes], *, seed: int = 0, window_orders: int = 2000,
-                       where: Callable[[Order], bool] | None = None) -> tuple[int, int]:
+                       where: Callable[[Order], bool] | None = None, fulfillment_orders: bool = True) -> tuple[int, int]:
     """Write the shop's orders (those ``where`` keeps) as the OrdersBulk export, oldest change first,
-    children shuffled like the sandbox's.
+    children shuffled like the sandbox's (``fulfillment_orders``: the token's scopes show them).
 
     Returns:
         ``(lines written, orders written)``.
@@ -97,7 +116,7 @@ def write_orders_jsonl(state: ShopState, out: IO[bytes], *, seed: int = 0, windo
     n = lines = 0
     batch: list[tuple[bytes, bool]] = []
     for o in orders:
-        for i, obj in enumerate(order_objects(state, o)):
+        for i, obj in enumerate(order_objects(state, o, fulfillment_orders=fulfillment_orders)):
             batch.append((encode_line(obj), i == 0))
         n += 1
         if n % window_orders == 0:

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 from graphql import GraphQLError
 
 from tower_dev.sandboxes.shopify_store.state import (
+    FulfillmentOrder,
+    FulfillmentOrderLine,
     Level,
     LineItem,
     Location,
@@ -35,6 +37,8 @@ from tower_dev.sandboxes.shopify_store.state import (
 if TYPE_CHECKING:  # pragma: no cover
     from tower_dev.sandboxes.shopify_store.api import RequestContext
 
+#: The scope that shows fulfillment orders at merchant-managed locations (every sandbox location).
+FULFILLMENT_ORDERS_SCOPE = "read_merchant_managed_fulfillment_orders"
 QUANTITY_NAMES = (
     "available",
     "committed",
@@ -330,6 +334,59 @@ class Renderer:
             "lineItems": lambda info, **a: self.ctx.connection(
                 line_items, "LineItem", a, lambda li: self.line_item(li, o)
             ),
+            "fulfillmentOrders": lambda info, **a: self.ctx.connection(
+                self._visible_fulfillment_orders(o), "FulfillmentOrder", a, lambda f: self.fulfillment_order(o, f)
+            ),
+        }
+
+    def _visible_fulfillment_orders(self, o: Order) -> list[FulfillmentOrder]:
+        # Shopify filters fulfillment orders by the app's fulfillment-order scopes (no error): the
+        # sandbox's locations are merchant-managed, so that scope shows them all and none without it.
+        if FULFILLMENT_ORDERS_SCOPE not in self.ctx.scopes:
+            return []
+        return self.state.fulfillment_orders_of(o)
+
+    def fulfillment_order(self, o: Order, f: FulfillmentOrder) -> dict[str, Any]:
+        loc = self.state.locations.get(f.location_id) if f.location_id else None
+        return {
+            "__typename": "FulfillmentOrder",
+            "id": gid("FulfillmentOrder", f.id),
+            "status": f.status,
+            "requestStatus": "UNSUBMITTED",
+            "createdAt": ts(o.created_at),
+            "updatedAt": ts(f.updated_at),
+            "orderId": gid("Order", o.id),
+            "orderName": o.name,
+            "orderProcessedAt": ts(o.processed_at),
+            "assignedLocation": {
+                "__typename": "FulfillmentOrderAssignedLocation",
+                "location": (lambda info, **a: self.location(loc)) if loc else None,
+                "name": loc.name if loc else "",
+                "countryCode": (loc.country_code if loc else None) or "US",
+                "province": loc.province_code if loc else None,
+                "address1": None,
+                "address2": None,
+                "city": None,
+                "zip": None,
+                "phone": None,
+            },
+            "lineItems": lambda info, **a: self.ctx.connection(
+                f.lines, "FulfillmentOrderLineItem", a, lambda ln: self.fulfillment_order_line(o, f, ln)
+            ),
+        }
+
+    def fulfillment_order_line(self, o: Order, f: FulfillmentOrder, ln: FulfillmentOrderLine) -> dict[str, Any]:
+        li = next(x for x in o.line_items if x.id == ln.line_item_id)
+        return {
+            "__typename": "FulfillmentOrderLineItem",
+            "id": gid("FulfillmentOrderLineItem", ln.id),
+            "totalQuantity": ln.quantity,
+            "remainingQuantity": ln.quantity if f.status == "OPEN" else 0,
+            "sku": li.sku,
+            "requiresShipping": True,
+            "lineItem": lambda info, **a: self.line_item(li, o),
+            "warnings": [],
+            "financialSummaries": [],
         }
 
     def line_item(self, li: LineItem, order: Order) -> dict[str, Any]:

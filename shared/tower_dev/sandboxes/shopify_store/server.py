@@ -54,6 +54,7 @@ DEFAULT_SCOPES = frozenset(
         "read_inventory",
         "read_locations",
         "read_customers",
+        "read_merchant_managed_fulfillment_orders",
         # an accepted promotion card creates an automatic discount (and Undo deactivates it)
         "read_discounts",
         "write_discounts",

@@ -113,6 +113,30 @@ class Refund:
 
 
 @dataclass
+class FulfillmentOrderLine:
+    """The units of one order line a fulfillment order holds (``FulfillmentOrderLineItem``)."""
+
+    id: int
+    line_item_id: int
+    quantity: int
+
+
+@dataclass
+class FulfillmentOrder:
+    """Units of an order the store routed to one location (Shopify creates them with the order).
+
+    ``status``: OPEN (waiting), CLOSED (fulfilled: its units shipped from ``location_id``),
+    CANCELLED. Fulfilling from elsewhere means moving it first, which reassigns the location.
+    """
+
+    id: int
+    location_id: int | None
+    status: str
+    updated_at: datetime
+    lines: list[FulfillmentOrderLine] = field(default_factory=list)
+
+
+@dataclass
 class Order:
     id: int
     name: str
@@ -140,6 +164,11 @@ class Order:
     referrer_url: str | None
     line_items: list[LineItem] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
+    #: Where the store routed the order (its shipping region's location); its fulfillment order's.
+    location_id: int | None = None
+    fulfilled: bool = True
+    #: Fulfillment orders as a test rearranged them (moved, split); None: the one the store made.
+    fulfillment_orders: list[FulfillmentOrder] | None = None
 
     @property
     def refunded(self) -> Decimal:
@@ -194,6 +223,8 @@ class ShopState:
         self._next_id = 9_000_000_000_000
         self.deleted_before_open: set[int] = set()
         self._item_index: tuple[int, dict[int, Variant]] = (-1, {})
+        #: (country code, ISO 3166-2 region code) → the location that ships that region's orders.
+        self.routing: dict[tuple[str, str], int] = {}
 
     # -- ids, time, change notification -----------------------------------------------------------
     def new_id(self) -> int:
@@ -272,6 +303,13 @@ class ShopState:
                 is_active=bool(r["is_active"]),
                 updated_at=_utc(r["updated_at"]),
             )
+        # Shopify routes each order to a location when it is placed; the world ships each region's
+        # orders from the location serving it (its location_regions), so the store does the same.
+        if "location_regions" in tables:
+            self.routing = {
+                (r["country_code"], r["region_code"]): gid_number(r["location_id"])
+                for r in tables["location_regions"].to_pylist()
+            }
         gone_items = {
             v.inventory_item_id
             for v in self.variants.values()
@@ -352,6 +390,7 @@ class ShopState:
                 referrer_url=facts.get("referrer_url"),
                 line_items=items_by_order.get(oid, []),
                 refunds=sorted(refunds_by_order.get(oid, {}).values(), key=lambda x: (x.created_at, x.id)),
+                location_id=self.route(facts.get("country_code"), facts.get("province_code")),
             )
         self._next_id = max([self._next_id, *self._all_ids()]) + 1
         # Products deleted before the sandbox opened: Shopify keeps only their destroy events.
@@ -376,6 +415,25 @@ class ShopState:
         if self._item_index[0] != self.version:
             self._item_index = (self.version, {v.inventory_item_id: v for v in self.variants.values()})
         return self._item_index[1].get(inventory_item_id)
+
+    def primary_location(self) -> int | None:
+        """The shop's primary location (its first active one): where unrouted orders go."""
+        active = [loc.id for loc in self.locations.values() if loc.is_active]
+        return min(active) if active else None
+
+    def route(self, country_code: str | None, province_code: str | None) -> int | None:
+        """The location an order shipping to this address is assigned to."""
+        region = f"{country_code}-{province_code}" if country_code and province_code else ""
+        return self.routing.get((country_code or "", region)) or self.primary_location()
+
+    def fulfillment_orders_of(self, o: Order) -> list[FulfillmentOrder]:
+        """The order's fulfillment orders: as rearranged, or the one the store made with the order
+        (sharing the order's number, its lines the line items' numbers: ids are unique per type)."""
+        if o.fulfillment_orders is not None:
+            return o.fulfillment_orders
+        status = "CANCELLED" if o.cancelled_at else ("CLOSED" if o.fulfilled else "OPEN")
+        lines = [FulfillmentOrderLine(li.id, li.id, li.quantity) for li in sorted(o.line_items, key=lambda x: x.id)]
+        return [FulfillmentOrder(o.id, o.location_id, status, o.updated_at, lines)]
 
     def live_products(self) -> list[Product]:
         return [p for p in self.products.values() if p.deleted_at is None]
@@ -409,6 +467,8 @@ class ShopState:
                 total=(subtotal + template.shipping).quantize(TWO_PLACES),
                 line_items=[line],
                 refunds=[],
+                fulfilled=False,
+                fulfillment_orders=None,
             )
             self.orders[order.id] = order
             self._changed("orders/create", {"id": order.id})
@@ -433,6 +493,9 @@ class ShopState:
                             Decimal(0))
             amount = (variant.price * quantity).quantize(TWO_PLACES)
             o.line_items.append(line)
+            if o.fulfillment_orders:
+                # An edit's new units join the order's first fulfillment order.
+                o.fulfillment_orders[0].lines.append(FulfillmentOrderLine(self.new_id(), line.id, quantity))
             o.subtotal += amount
             o.total += amount
             o.updated_at = self.now()
@@ -441,6 +504,31 @@ class ShopState:
             self._changed("orders/edited", {"id": o.id, "edit": edit})
             self._changed("orders/updated", {"id": o.id})
             return line
+
+    def move_fulfillment(self, order_id: int, location_id: int, line_item_ids: Iterable[int] | None = None) -> Order:
+        """``fulfillmentOrderMove``: the order's fulfillment order (or only some of its lines, which
+        then form a new fulfillment order) is reassigned to another location. Shopify stamps the
+        order as updated, so an incremental sync reads it again."""
+        with self.lock:
+            o = self.orders[order_id]
+            now = self.now()
+            fos = [FulfillmentOrder(f.id, f.location_id, f.status, f.updated_at, list(f.lines))
+                   for f in self.fulfillment_orders_of(o)]
+            moving = None if line_item_ids is None else set(line_item_ids)
+            if moving is None:
+                for f in fos:
+                    f.location_id, f.updated_at = location_id, now
+            else:
+                taken = [ln for f in fos for ln in f.lines if ln.line_item_id in moving]
+                for f in fos:
+                    f.lines = [ln for ln in f.lines if ln.line_item_id not in moving]
+                    f.updated_at = now
+                moved = [FulfillmentOrderLine(self.new_id(), ln.line_item_id, ln.quantity) for ln in taken]
+                fos.append(FulfillmentOrder(self.new_id(), location_id, fos[0].status, now, moved))
+            o.fulfillment_orders = [f for f in fos if f.lines]
+            o.updated_at = now
+            self._changed("orders/updated", {"id": o.id})
+            return o
 
     def refund_line(self, order_id: int, line_item_id: int, quantity: int) -> Refund:
         """Refund ``quantity`` units of one line: their price less their share of the line discount
@@ -703,6 +791,7 @@ class ShopState:
                             "currency": o.currency,
                         }
                     )
+            fulfillment_orders, fulfillment_lines = self._fulfillment_truth()
             return {
                 "products": products,
                 "variants": variants,
@@ -710,7 +799,31 @@ class ShopState:
                 "inventory_levels": levels,
                 "orders": orders,
                 "order_line_items": lines,
+                "fulfillment_orders": fulfillment_orders,
+                "fulfillment_order_line_items": fulfillment_lines,
             }
+
+    def _fulfillment_truth(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The ``fulfillment_orders`` and ``fulfillment_order_line_items`` rows of every order."""
+        fos, lines = [], []
+        for o in self.orders.values():
+            for f in self.fulfillment_orders_of(o):
+                fos.append({
+                    "brand_id": self.brand_id,
+                    "fulfillment_order_id": gid("FulfillmentOrder", f.id),
+                    "order_id": gid("Order", o.id),
+                    "location_id": gid("Location", f.location_id) if f.location_id else None,
+                    "status": f.status,
+                    "updated_at": f.updated_at,
+                })
+                lines.extend({
+                    "brand_id": self.brand_id,
+                    "fulfillment_order_line_item_id": gid("FulfillmentOrderLineItem", ln.id),
+                    "fulfillment_order_id": gid("FulfillmentOrder", f.id),
+                    "line_item_id": gid("LineItem", ln.line_item_id),
+                    "quantity": ln.quantity,
+                } for ln in f.lines)
+        return fos, lines
 
 
 def _landing_params(url: str | None) -> dict[str, str]:

@@ -36,6 +36,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "inventory_levels": ("snapshot_date", "inventory_item_id", "location_id"),
     "orders": ("order_id",),
     "order_line_items": ("line_item_id",),
+    "fulfillment_orders": ("fulfillment_order_id",),
+    "fulfillment_order_line_items": ("fulfillment_order_line_item_id",),
 }
 
 

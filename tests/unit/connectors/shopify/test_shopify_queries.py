@@ -31,7 +31,8 @@ def every_document() -> list[tuple[str, str]]:
 
 def test_the_connector_has_the_documents_it_needs():
     assert {"shop", "products", "variants", "product_deletions", "locations", "inventory_levels", "orders",
-            "order_line_items", "bulk_orders", "bulk_run", "bulk_poll"} <= set(st.document_names())
+            "order_line_items", "order_fulfillment_orders", "fulfillment_order_line_items", "orders_count",
+            "bulk_orders", "bulk_run", "bulk_poll"} <= set(st.document_names())
 
 
 @pytest.mark.parametrize("name,document", every_document(), ids=lambda v: v if len(v) < 40 else None)
@@ -50,17 +51,40 @@ def test_a_document_real_shopify_would_reject_is_rejected(schema):
     assert validate_document(schema, "{ inventoryItem(id: \"x\") { inventoryLevels(first: 1) { nodes { available } } } }")
 
 
-@pytest.mark.parametrize("stream", st.STREAMS, ids=lambda s: s.name)
-def test_every_page_stays_under_the_single_query_cost_limit(schema, stream):
+def _requested(schema, stream, first: int, **variables) -> int:
     doc = parse(st.load_document(stream.document))
     op = next(d for d in doc.definitions if isinstance(d, OperationDefinitionNode))
     frags = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
-    variables = {"first": stream.page_size, **stream.extra_variables}
-    cost = CostCalculator(schema, op, frags, variables).requested()
-    assert cost <= MAX_QUERY_COST
-    # ...and uses the room: a page a third bigger would not fit or is already the 250 maximum.
-    bigger = {**variables, "first": int(stream.page_size * 1.34) + 1}
-    assert stream.page_size >= 150 or CostCalculator(schema, op, frags, bigger).requested() > MAX_QUERY_COST
+    return CostCalculator(schema, op, frags, {**stream.extra_variables, "first": first, **variables}).requested()
+
+
+@pytest.mark.parametrize("stream", st.STREAMS, ids=lambda s: s.name)
+def test_each_streams_declared_costs_are_what_shopify_charges(schema, stream):
+    """requested = fixed + first × node, by Shopify's rules (the sandbox's calculator)."""
+    assert _requested(schema, stream, 1) == stream.fixed_cost + stream.node_cost
+    assert _requested(schema, stream, 7) == stream.fixed_cost + 7 * stream.node_cost
+
+
+@pytest.mark.parametrize("bucket", [None, 1000.0, 2000.0, 500.0, 100.0])
+@pytest.mark.parametrize("stream", st.STREAMS, ids=lambda s: s.name)
+def test_pages_are_the_largest_the_limit_and_the_bucket_allow(schema, stream, bucket):
+    size = stream.page_size(bucket)
+    budget = min(MAX_QUERY_COST, bucket or MAX_QUERY_COST)
+    assert _requested(schema, stream, size) <= budget
+    # ...and use the room: one more node would not fit, or the page is at Shopify's 250 maximum.
+    assert size == st.MAX_PAGE or _requested(schema, stream, size + 1) > budget
+
+
+def test_the_next_page_follows_what_shopify_charged_for_this_one():
+    from tower.connectors.shopify.client import QueryCost, ThrottleStatus
+
+    # Shopify priced 10 orders at 2 + 10 × 120 (more than declared): the next page shrinks to fit.
+    charged = QueryCost(1202.0, 400.0, ThrottleStatus(2000.0, 800.0, 100.0))
+    assert st.next_page_size(st.ORDERS, 10, charged) == (1000 - 2) // 120
+    # A Plus shop's larger bucket still stops at the single-query limit; a small one bounds the page.
+    assert st.next_page_size(st.ORDERS, 5, QueryCost(447.0, 100.0, ThrottleStatus(10000.0, 9000.0, 1000.0))) == 11
+    assert st.next_page_size(st.ORDERS, 5, QueryCost(447.0, 100.0, ThrottleStatus(300.0, 300.0, 15.0))) == 3
+    assert st.next_page_size(st.ORDERS, 5, None) == 5
 
 
 def test_the_bulk_query_keeps_to_shopifys_bulk_rules(schema):

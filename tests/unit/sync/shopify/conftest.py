@@ -16,7 +16,6 @@ from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.adapters.local_store import LocalStore
 from tower.config import Settings
-from tower.connectors.shopify.bulk import BLOCK_BYTES
 from tower.sync.run import Ports, RunOptions
 from tower.sync.shopify import ShopifySync, SyncResult
 from tower_dev.sandboxes.shopify_store import testing
@@ -81,7 +80,7 @@ def run_sync(settings: Settings, warehouse: DuckDBWarehouse, secrets: LocalSecre
     may be given; ``full`` and ``since`` go to the run."""
 
     def run(brand_id: str, *, settings: Settings = settings, deadline_seconds: float | None = None,
-            bulk_block_bytes: int = BLOCK_BYTES, **run_args: Any) -> SyncResult:
+            bulk_block_bytes: int | None = None, **run_args: Any) -> SyncResult:
         options = RunOptions(now=clock.now, sleep=clock.sleep, monotonic=clock.monotonic,
                              deadline_seconds=deadline_seconds)
         sync = ShopifySync(Ports(settings, warehouse, secrets, store), brand_id, options,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
+from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.connectors.shopify import bulk, records
 from tower.connectors.shopify.streams import bulk_orders_query
 from tower.sync.shopify_bulk import BulkLoader
@@ -99,32 +98,31 @@ def test_while_another_export_holds_the_slot_the_sync_waits_and_resumes(brands, 
     assert done.status == "ok" and done.mode == "bulk"
 
 
-class MemoryLoader:
-    """Loads into dicts, so block handling is visible without a warehouse."""
+class WarehouseLoader:
+    """A fresh in-memory DuckDB warehouse and loaders into it, so block handling is visible as rows."""
 
     def __init__(self) -> None:
-        self.orders: dict[str, dict[str, Any]] = {}
-        self.items: dict[str, dict[str, Any]] = {}
+        self.warehouse = DuckDBWarehouse(":memory:")
+        self.warehouse.init_schema()
 
     def loader(self, ctx: records.BrandContext, **kwargs: Any) -> BulkLoader:
-        def keys(ids: Any) -> pa.Table:
-            rows = [{"order_id": i, "order_date": self.orders[i]["order_date"], "currency": self.orders[i]["currency"]}
-                    for i in ids if i in self.orders]
-            schema = pa.schema([("order_id", pa.string()), ("order_date", pa.date32()), ("currency", pa.string())])
-            return pa.Table.from_pylist(rows, schema=schema)
+        return BulkLoader(self.warehouse, ctx, **kwargs)
 
-        return BulkLoader(
-            ctx,
-            store_orders=lambda t: self.orders.update({r["order_id"]: r for r in t.to_pylist()}),
-            store_line_items=lambda t: self.items.update({r["line_item_id"]: r for r in t.to_pylist()}),
-            order_keys=keys,
-            **kwargs,
-        )
+    def warehouse_rows(self, table: str, key: str) -> dict[str, dict[str, Any]]:
+        return {r[key]: r for r in self.warehouse.rows(f"SELECT * FROM {table}")}
+
+    @property
+    def orders(self) -> dict[str, dict[str, Any]]:
+        return self.warehouse_rows("orders", "order_id")
+
+    @property
+    def items(self) -> dict[str, dict[str, Any]]:
+        return self.warehouse_rows("order_line_items", "line_item_id")
 
 
 def test_children_before_their_parent_in_an_earlier_block_are_carried_until_it_arrives():
     ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
-    mem = MemoryLoader()
+    mem = WarehouseLoader()
     progress = bulk.BulkProgress(phase="fetch", url="unused")
     first = b"".join(encode_line(x) for x in (bulk_item_line(1, 10), bulk_order_line(20), bulk_item_line(2, 20)))
     second = b"".join(encode_line(x) for x in (bulk_order_line(10), bulk_item_line(3, 10)))
@@ -142,7 +140,7 @@ def test_children_before_their_parent_in_an_earlier_block_are_carried_until_it_a
 
 def test_children_whose_parent_is_already_stored_are_resolved_from_the_store():
     ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
-    mem = MemoryLoader()
+    mem = WarehouseLoader()
     progress = bulk.BulkProgress(phase="fetch", url="unused")
     mem.loader(ctx).load_block(encode_line(bulk_order_line(7)), progress)
     mem.loader(ctx).load_block(encode_line(bulk_item_line(70, 7)), progress)
@@ -163,23 +161,40 @@ def test_the_columnar_parser_equals_the_row_mapper_over_a_world_export(world, cl
 
     parents: dict[str, dict[str, Any]] = {}
     children: list[dict[str, Any]] = []
+    fos: dict[str, dict[str, Any]] = {}
+    fo_lines: list[dict[str, Any]] = []
     for line in data.splitlines():
         obj = json.loads(line)
-        if "__parentId" in obj:
+        if obj["id"].startswith(bulk.FULFILLMENT_ORDER_GID):
+            fos[obj["id"]] = {**obj, "lineItems": {"nodes": []}}
+        elif obj["id"].startswith(bulk.FULFILLMENT_ORDER_LINE_GID):
+            fo_lines.append(obj)
+        elif "__parentId" in obj:
             children.append(obj)
         else:
             parents[obj["id"]] = records.order_row(obj, ctx)
     want_items = {c["id"]: records.line_item_row(c, parents[c["__parentId"]]) for c in children}
+    for fo_line in fo_lines:
+        fos[fo_line["__parentId"]]["lineItems"]["nodes"].append(fo_line)
+    want_fos, want_fo_lines = {}, {}
+    for fo in fos.values():
+        got_fos, got_lines = records.fulfillment_rows({"id": fo["__parentId"], "fulfillmentOrders": {"nodes": [fo]}},
+                                                      ctx)
+        want_fos.update({r["fulfillment_order_id"]: r for r in got_fos})
+        want_fo_lines.update({r["fulfillment_order_line_item_id"]: r for r in got_lines})
 
     # Small blocks, so children meet parents across blocks (carried, or resolved from the store).
-    mem = MemoryLoader()
+    mem = WarehouseLoader()
     progress = bulk.BulkProgress(phase="fetch", url="unused")
-    for block, end in bulk.iter_blocks(iter([data]), 0, block_bytes=64 * 1024):
-        mem.loader(ctx).load_block(block, progress)
-        progress.offset = end
-    assert progress.pending == []
+    blocks = []
+    chunks = iter([data[i:i + 8192] for i in range(0, len(data), 8192)])
+    assert mem.loader(ctx, block_bytes=64 * 1024).load(chunks, progress, lambda p: blocks.append(p.offset) or True)
+    assert len(blocks) > 3 and progress.pending == []
     assert mem.orders == {k: dict(v) for k, v in parents.items()}
     assert mem.items == {k: dict(v) for k, v in want_items.items()}
+    assert mem.warehouse_rows("fulfillment_orders", "fulfillment_order_id") == want_fos
+    assert mem.warehouse_rows("fulfillment_order_line_items", "fulfillment_order_line_item_id") == want_fo_lines
+    assert len(want_fos) == len(parents) and len(want_fo_lines) == len(want_items)
     # The export exercises what the mapping must get right.
     rows = list(parents.values())
     assert any(r["cancelled_at"] for r in rows) and any(r["refunded_amount"] for r in rows)
@@ -195,12 +210,12 @@ def test_the_pipelined_loader_stops_after_a_block_and_the_next_run_resumes_from_
     def chunks(start: int) -> Any:
         return iter([data[i:i + 500] for i in range(start, len(data), 500)])
 
-    whole = MemoryLoader()
+    whole = WarehouseLoader()
     done = bulk.BulkProgress(phase="fetch", url="unused")
     assert whole.loader(ctx, block_bytes=2000).load(chunks(0), done)
     assert done.offset == len(data) and done.pending == [] and len(whole.items) == 120
 
-    mem = MemoryLoader()
+    mem = WarehouseLoader()
     progress = bulk.BulkProgress(phase="fetch", url="unused")
     stops = []
     assert not mem.loader(ctx, block_bytes=2000).load(chunks(0), progress,
@@ -222,30 +237,28 @@ def _modes(root: Any) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mode & 0o777 for p in sorted(root.rglob("*"))}
 
 
-def test_blocks_wait_in_private_scratch_files_under_the_data_dir_and_are_emptied_once_parsed(tmp_path):
+def test_blocks_wait_in_private_scratch_files_under_the_data_dir_and_are_emptied_once_loaded(tmp_path):
     ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
     data_dir = tmp_path / "data"
     seen: list[dict[str, Any]] = []
-    mem = MemoryLoader()
+    mem = WarehouseLoader()
     loader = mem.loader(ctx, block_bytes=10**9, data_dir=data_dir)
-    store_orders = loader.store_orders
 
-    def look_then_store(table: pa.Table) -> None:
-        # The block has been parsed: its raw lines (customer ids, ZIPs, click ids) must be gone.
+    def look(progress: bulk.BulkProgress) -> bool:
+        # The block is in the warehouse: its raw lines (customer ids, ZIPs, click ids) must be gone.
         files = {p.name: p.stat().st_size for p in (data_dir / "scratch").rglob("*.jsonl")}
         seen.append({"modes": _modes(data_dir / "scratch"), "sizes": files})
-        store_orders(table)
+        return True
 
-    loader = dataclasses.replace(loader, store_orders=look_then_store)
     data = bulk_export(30)
-    # One block: when its orders are stored, the read-ahead has nothing left to write.
-    assert loader.load(iter([data[:700], data[700:]]), bulk.BulkProgress(phase="fetch", url="u"))
+    # One block: when it is stored, the read-ahead has nothing left to write.
+    assert loader.load(iter([data[:700], data[700:]]), bulk.BulkProgress(phase="fetch", url="u"), look)
     assert len(mem.orders) == 30 and len(seen) == 1
     modes = seen[0]["modes"]
     run_dir = next(k for k in modes if "/" not in k and k.startswith("shopify-bulk-"))
     assert modes[run_dir] == 0o700
-    assert modes[f"{run_dir}/block.jsonl"] == 0o600 and modes[f"{run_dir}/.lock"] == 0o600
-    assert seen[0]["sizes"] == {"block.jsonl": 0}
+    assert modes[f"{run_dir}/block-a.jsonl"] == 0o600 and modes[f"{run_dir}/.lock"] == 0o600
+    assert seen[0]["sizes"] == {"block-a.jsonl": 0}
     assert (data_dir / "scratch").stat().st_mode & 0o777 == 0o700
     assert not list((data_dir / "scratch").glob("shopify-bulk-*"))  # gone when the load ends
 
@@ -253,17 +266,16 @@ def test_blocks_wait_in_private_scratch_files_under_the_data_dir_and_are_emptied
 _KILLED_LOAD = r"""
 import sys
 
-import pyarrow as pa
-
+from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.connectors.shopify import bulk, records
 from tower.sync.shopify_bulk import BulkLoader
 
 data_dir, jsonl = sys.argv[1], sys.argv[2]
 data = open(jsonl, "rb").read()
-keys = pa.table({"order_id": pa.array([], pa.string()), "order_date": pa.array([], pa.date32()),
-                 "currency": pa.array([], pa.string())})
-loader = BulkLoader(records.BrandContext("b", "America/Chicago", "USD", "salt"), store_orders=lambda t: None,
-                    store_line_items=lambda t: None, order_keys=lambda ids: keys, block_bytes=2000, data_dir=data_dir)
+warehouse = DuckDBWarehouse(":memory:")
+warehouse.init_schema()
+loader = BulkLoader(warehouse, records.BrandContext("b", "America/Chicago", "USD", "salt"), block_bytes=2000,
+                    data_dir=data_dir)
 
 
 def wait_to_be_killed(progress):
@@ -308,15 +320,16 @@ def test_a_bulk_load_killed_midway_leaves_its_scratch_only_under_the_data_dir_an
     assert proc.returncode == -signal.SIGKILL
     left = list((data_dir / "scratch").glob("shopify-bulk-*"))
     assert len(left) == 1, "the killed load left its directory (a kill runs no clean-up)"
-    block = left[0] / "block.jsonl"
-    assert str(block) in open_files  # the block it was working on lived there...
+    assert list(left[0].glob("block-*.jsonl"))  # the blocks it was working on lived there...
     assert not [f for f in open_files if f.startswith(("/dev/shm", str(tmp)))]  # ...and nowhere else
     assert list(tmp.iterdir()) == []
-    assert _modes(data_dir / "scratch") == {".lock": 0o600, left[0].name: 0o700, f"{left[0].name}/.lock": 0o600,
-                                            f"{left[0].name}/block.jsonl": 0o600}
+    modes = _modes(data_dir / "scratch")
+    assert {k: v for k, v in modes.items() if not k.endswith(".jsonl")} == {
+        ".lock": 0o600, left[0].name: 0o700, f"{left[0].name}/.lock": 0o600}
+    assert {v for k, v in modes.items() if k.endswith(".jsonl")} == {0o600}
 
     # The next start sweeps it (the dead process's lock is gone with it).
-    mem = MemoryLoader()
+    mem = WarehouseLoader()
     data = bulk_export(3)
     ctx = records.BrandContext("b", "America/Chicago", "USD", "salt")
     assert mem.loader(ctx, data_dir=data_dir).load(iter([data]), bulk.BulkProgress(phase="fetch", url="u"))

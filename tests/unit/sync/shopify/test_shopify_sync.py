@@ -12,6 +12,7 @@ import pytest
 from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.adapters.local_secrets import LocalSecrets
 from tower.config import Settings
+from tower.connectors.shopify import streams as st
 from tower.ports import PortError
 from tower.sync.run import Ports, RunOptions
 from tower.sync.shopify import NotConnected, sync_shopify
@@ -155,7 +156,8 @@ def test_many_orders_sharing_one_updated_at_across_pages_all_arrive(brands, sand
     state = sandbox.shop(brand_id).state
     run_sync(brand_id)
     clock.advance(60)
-    tied = [o for o in state.orders.values() if o.cancelled_at is None][:25]  # > 2 pages of 10
+    page = st.ORDERS.page_size(sandbox.shop(brand_id).bucket.maximum)
+    tied = [o for o in state.orders.values() if o.cancelled_at is None][: 2 * page + 3]  # > 2 pages
     for o in tied:
         state.update_order_address(o.id, zip_code="98101", province_code="WA")
     assert len({o.updated_at for o in tied}) == 1
@@ -167,7 +169,7 @@ def test_many_orders_sharing_one_updated_at_across_pages_all_arrive(brands, sand
         if result.status == "ok":
             break
         assert result.status == "incomplete"
-    assert calls >= 3  # 25+ orders at 10 a page, cut after each page
+    assert calls >= 3  # more than two pages, cut after each page
     diffs = testing.differences(warehouse, state.truth(), brand_id, ("orders",))
     assert no_differences(diffs), diffs["orders"][:3]
 
@@ -204,11 +206,12 @@ def test_a_crash_mid_sync_resumes_from_the_last_stored_page(world, sandbox, secr
     checkpoint = wh.rows("SELECT checkpoint, status FROM sync_state WHERE resource = 'orders'")[0]
     assert checkpoint["status"] == "running" and json.loads(checkpoint["checkpoint"])["after"]
     stored = wh.rows("SELECT COUNT(*) AS n FROM orders")[0]["n"]
-    assert stored == 3 * 10  # three pages stored before the crash
+    page = st.ORDERS.page_size(sandbox.shop(brand_id).bucket.maximum)
+    assert stored == 3 * page  # three pages stored before the crash
     wh.armed = False
     resumed = run()
     assert resumed.status == "ok"
-    assert resumed.stored["orders"] == len(bw.tables["orders"]) - 30
+    assert resumed.stored["orders"] == len(bw.tables["orders"]) - 3 * page
     diffs = testing.differences(wh, sandbox.shop(brand_id).state.truth(), brand_id)
     assert no_differences(diffs), {t: d[:3] for t, d in diffs.items() if d}
 

@@ -7,8 +7,16 @@
 --   projected_stockout_date  d + floor(days_of_cover); d itself when nothing is available; NULL past 10 years
 --   cover_status   stockout (available = 0) | low (cover < @cover_low_days) | overstock (cover > @cover_overstock_days,
 --                  or stock that does not sell) | healthy
--- Sales are placed at the location serving the order's shipping region (location_regions); orders from a region
--- no row maps are placed at the brand's main location (the one serving the most regions).
+-- Where a sale draws its stock from (int_shopify__line_locations): the merchant's region rule when one covers the
+-- order's region, else the locations Shopify's fulfillment orders assign its units to. Units neither places are
+-- pooled: spread over the store's active locations stocking the variant in proportion to what each had available
+-- that day (evenly when none had any), so each location's cover is the pooled cover. units_sold and
+-- in_stock_units_sold are those shares rounded to whole units; velocity uses the exact shares.
+-- A store's first days count: the days of the velocity window before the brand's first inventory snapshot (a
+-- store just connected has order history but no stock history), from its first order on, are treated as in
+-- stock unless the product could not be bought (draft, archived or deleted now: no status history is kept), and
+-- pooled units are spread by the first snapshot's stock. Days before the first order say nothing (no history).
+-- A location whose first snapshot came later than the store's (opened since) counts from that snapshot.
 WITH days AS (
   SELECT day
   FROM UNNEST(GENERATE_DATE_ARRAY(
@@ -52,50 +60,103 @@ stock_items AS (
   GROUP BY variant_id, location_id
 ),
 
-region_locations AS (
-  SELECT country_code, region_code, location_id
-  FROM stg_tower__location_regions
+brand_first_snapshot AS (
+  SELECT MIN(first_snapshot_date) AS first_snapshot_date
+  FROM stock_items
 ),
 
-main_location AS (
-  SELECT location_id
-  FROM region_locations
-  GROUP BY location_id
-  ORDER BY COUNT(*) DESC, location_id
-  LIMIT 1
+brand_first_order AS (
+  SELECT MIN(order_date) AS first_order_date
+  FROM int_shopify__order_lines
+),
+
+items AS (
+  SELECT
+    i.variant_id,
+    i.location_id,
+    i.first_snapshot_date,
+    -- the store's first snapshot: the velocity window's earlier days count too (see the header)
+    CASE
+      WHEN i.first_snapshot_date = b.first_snapshot_date
+        THEN GREATEST(
+            CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE),
+            LEAST(COALESCE(o.first_order_date, i.first_snapshot_date), i.first_snapshot_date)
+          )
+      ELSE i.first_snapshot_date
+    END AS first_day,
+    s.available AS first_available,
+    COALESCE(loc.is_active, TRUE) AS is_active,
+    COALESCE(p.is_active, TRUE) AS can_sell
+  FROM stock_items AS i
+  CROSS JOIN brand_first_snapshot AS b
+  CROSS JOIN brand_first_order AS o
+  LEFT JOIN snapshots AS s
+    ON s.variant_id = i.variant_id AND s.location_id = i.location_id AND s.snapshot_date = i.first_snapshot_date
+  LEFT JOIN stg_shopify__locations AS loc ON loc.location_id = i.location_id
+  LEFT JOIN stg_shopify__variants AS v ON v.variant_id = i.variant_id
+  LEFT JOIN stg_shopify__products AS p ON p.product_id = v.product_id
 ),
 
 daily_sales AS (
-  SELECT
-    l.order_date AS day,
-    l.variant_id,
-    COALESCE(r.location_id, (SELECT m.location_id FROM main_location AS m)) AS location_id,
-    SUM(l.quantity) AS units
-  FROM int_shopify__order_lines AS l
-  LEFT JOIN region_locations AS r ON r.country_code = l.country_code AND r.region_code = l.region_code
-  WHERE l.order_date >= CAST(DATE_SUB(@window_start, INTERVAL @velocity_days DAY) AS DATE)
-    AND l.variant_id IS NOT NULL
-  GROUP BY day, l.variant_id, location_id
+  SELECT order_date AS day, variant_id, location_id, SUM(units) AS units
+  FROM int_shopify__line_locations
+  GROUP BY day, variant_id, location_id
 ),
 
-daily AS (
+carried AS (
   SELECT
     d.day,
     i.variant_id,
     i.location_id,
-    LAST_VALUE(s.available IGNORE NULLS) OVER carried AS available,
-    LAST_VALUE(s.on_hand IGNORE NULLS) OVER carried AS on_hand,
-    LAST_VALUE(s.incoming IGNORE NULLS) OVER carried AS incoming,
-    COALESCE(ds.units, 0) AS units
-  FROM stock_items AS i
-  INNER JOIN days AS d ON d.day >= i.first_snapshot_date
+    i.is_active,
+    i.can_sell,
+    d.day >= i.first_snapshot_date AS is_snapshotted,
+    LAST_VALUE(s.available IGNORE NULLS) OVER carry AS available,
+    LAST_VALUE(s.on_hand IGNORE NULLS) OVER carry AS on_hand,
+    LAST_VALUE(s.incoming IGNORE NULLS) OVER carry AS incoming,
+    -- what the pooled units are spread by: the day's stock, before the first snapshot the first snapshot's
+    CASE
+      WHEN NOT COALESCE(i.is_active, TRUE) THEN 0
+      WHEN d.day < i.first_snapshot_date THEN GREATEST(COALESCE(i.first_available, 0), 0)
+      ELSE GREATEST(COALESCE(LAST_VALUE(s.available IGNORE NULLS) OVER carry, 0), 0)
+    END AS pool_weight
+  FROM items AS i
+  INNER JOIN days AS d ON d.day >= i.first_day
   LEFT JOIN snapshots AS s
     ON s.variant_id = i.variant_id AND s.location_id = i.location_id AND s.snapshot_date = d.day
-  LEFT JOIN daily_sales AS ds
-    ON ds.variant_id = i.variant_id AND ds.location_id = i.location_id AND ds.day = d.day
-  WINDOW carried AS (
+  WINDOW carry AS (
     PARTITION BY i.variant_id, i.location_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
   )
+),
+
+shared_out AS (
+  SELECT
+    c.*,
+    SUM(c.pool_weight) OVER (PARTITION BY c.variant_id, c.day) AS pool_total,
+    SUM(CASE WHEN c.is_active THEN 1 ELSE 0 END) OVER (PARTITION BY c.variant_id, c.day) AS pool_locations
+  FROM carried AS c
+),
+
+daily AS (
+  SELECT
+    o.day,
+    o.variant_id,
+    o.location_id,
+    o.is_snapshotted,
+    o.can_sell,
+    o.available,
+    o.on_hand,
+    o.incoming,
+    COALESCE(placed.units, 0) + COALESCE(pooled.units, 0) * CASE
+      WHEN NOT o.is_active THEN 0.0
+      WHEN o.pool_total > 0 THEN o.pool_weight / o.pool_total
+      ELSE 1.0 / o.pool_locations
+    END AS units
+  FROM shared_out AS o
+  LEFT JOIN daily_sales AS placed
+    ON placed.variant_id = o.variant_id AND placed.location_id = o.location_id AND placed.day = o.day
+  LEFT JOIN daily_sales AS pooled
+    ON pooled.variant_id = o.variant_id AND pooled.location_id IS NULL AND pooled.day = o.day
 ),
 
 -- running totals, so a trailing window is one equality join: total(d) - total(d - @velocity_days)
@@ -107,10 +168,17 @@ running AS (
     available,
     on_hand,
     incoming,
+    is_snapshotted,
     SUM(units) OVER running_total AS units_total,
-    SUM(CASE WHEN available > 0 OR units > 0 THEN units ELSE 0 END) OVER running_total AS in_stock_units_total,
-    SUM(CASE WHEN available > 0 OR units > 0 THEN 1 ELSE 0 END) OVER running_total AS in_stock_days_total
-  FROM daily
+    SUM(CASE WHEN in_stock THEN units ELSE 0 END) OVER running_total AS in_stock_units_total,
+    SUM(CASE WHEN in_stock THEN 1 ELSE 0 END) OVER running_total AS in_stock_days_total
+  FROM (
+    SELECT
+      *,
+      -- before the first snapshot: in stock unless the product cannot be bought (see the header)
+      units > 0 OR CASE WHEN is_snapshotted THEN COALESCE(available > 0, FALSE) ELSE can_sell END AS in_stock
+    FROM daily
+  ) AS flagged
   WINDOW running_total AS (
     PARTITION BY variant_id, location_id ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
   )
@@ -132,7 +200,7 @@ trailing AS (
     ON prev.variant_id = cur.variant_id
     AND prev.location_id = cur.location_id
     AND prev.day = CAST(DATE_SUB(cur.day, INTERVAL @velocity_days DAY) AS DATE)
-  WHERE cur.day >= @window_start
+  WHERE cur.day >= @window_start AND cur.is_snapshotted
 ),
 
 covered AS (
@@ -157,8 +225,8 @@ SELECT
   c.available,
   c.on_hand,
   c.incoming,
-  c.units_sold,
-  c.in_stock_units_sold,
+  CAST(ROUND(c.units_sold) AS INT64) AS units_sold,
+  CAST(ROUND(c.in_stock_units_sold) AS INT64) AS in_stock_units_sold,
   c.in_stock_days,
   @velocity_days AS velocity_window_days,
   c.velocity_per_day,

@@ -7,7 +7,8 @@
 --                 mix (their shares of all it earned); a campaign that reports a country's spend only at country
 --                 level has its orders' regional revenue on that country row (int_alignment__period_performance)
 --   inventory     units available on @as_of_date: across all locations (product level), at the location serving
---                 the region (region level; a country-only region uses the product's total)
+--                 the region (region level: int_shopify__region_locations, the merchant's rule or where Shopify ships
+--                 the region's orders from; a region neither names uses the product's total)
 --   days_of_cover Σ available ÷ Σ velocity over the product's variants (NULL: it does not sell)
 --   mismatch_type exactly the product plan's rules, first match wins:
 --     spending_on_stockout     no stock and spend > 0
@@ -107,7 +108,7 @@ region_level AS (
   FROM region_perf AS rp
   INNER JOIN region_spend AS rs
     ON rs.channel = rp.channel AND rs.country_code = rp.country_code AND rs.region_code = rp.region_code
-  LEFT JOIN stg_tower__location_regions AS lr
+  LEFT JOIN int_shopify__region_locations AS lr
     ON lr.country_code = rp.country_code AND lr.region_code = rp.region_code
   LEFT JOIN stock AS s ON s.product_id = rp.product_id AND s.location_id = lr.location_id
   LEFT JOIN product_stock AS ps ON ps.product_id = rp.product_id

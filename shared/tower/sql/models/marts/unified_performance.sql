@@ -21,7 +21,7 @@
 --     @fulfillment_cost_per_order; profit = revenue − spend − COGS − fulfilment; ROAS = revenue ÷ spend,
 --     ROI = profit ÷ spend (NULL without spend).
 --   * stock_level and days_of_cover: the product's units and cover (Σ available ÷ Σ velocity over its variants)
---     that day at the location serving the row's region (location_regions).
+--     that day at the location serving the row's region (int_shopify__region_locations).
 -- Keys: campaigns, geographies and products get small integer keys (numbered over this build's own values:
 -- int_performance__campaign_keys, __geo_keys, __product_keys, __promoted_keys) so the large joins and groupings
 -- run on integers; the names are joined back once, at the end.
