@@ -11,6 +11,7 @@ Input rows are dicts shaped like the DDL (what ``Warehouse.rows`` or ``pa.Table.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,30 @@ def _day_start(day: date, tz: str) -> datetime:
 
 def _local_date(ts: datetime, tz: str) -> date:
     return ts.astimezone(ZoneInfo(tz)).date()
+
+
+_SEARCH_REFERRER = re.compile(r"^https?://([a-z0-9-]+\.)*(google|bing|yahoo|duckduckgo|ecosia|baidu|yandex)\.")
+_SEARCH_CLICK = re.compile(r"[?&](gclid|gbraid|wbraid|msclkid)=")
+_META_REFERRER = re.compile(r"^https?://([a-z0-9-]+\.)*(facebook|instagram|fb)\.com")
+_TIKTOK_REFERRER = re.compile(r"^https?://([a-z0-9-]+\.)*tiktok\.com")
+
+
+def _known_source(o: Row, click: str | None) -> str | None:
+    """The non-paid source an order's journey proves (stg_shopify__orders.known_source), else None."""
+    medium = (o.get("utm_medium") or "").lower()
+    if (o.get("sales_channel") or "").lower() in ("pos", "shopify_draft_order"):
+        return "organic"
+    if click is not None:
+        return None
+    if medium in ("email", "e-mail", "newsletter", "sms"):
+        return "email"
+    if medium in ("organic", "referral", "social-organic", "social_organic", "organic_social"):
+        return "organic"
+    referrer = (o.get("referrer_url") or "").lower()
+    if (o.get("utm_medium") is None and _SEARCH_REFERRER.search(referrer)
+            and not _SEARCH_CLICK.search((o.get("landing_site") or "").lower())):
+        return "organic"
+    return None
 
 
 def _utc(ts: datetime) -> datetime:
@@ -144,6 +169,10 @@ class Reference:
                     click = platform
                     break
             utm = (o.get("utm_campaign") or "").strip(" ").lower() or None
+            utm_platform = platforms_by_source.get((o.get("utm_source") or "").lower())
+            referrer = (o.get("referrer_url") or "").lower()
+            hint = utm_platform or ("meta" if _META_REFERRER.search(referrer)
+                                    else "tiktok" if _TIKTOK_REFERRER.search(referrer) else None)
             out[o["order_id"]] = {
                 "order_id": o["order_id"],
                 "order_date": o["order_date"],
@@ -154,7 +183,9 @@ class Reference:
                 "currency": self.currency,
                 "utm_campaign_key": utm,
                 "click_platform": click,
-                "utm_platform": platforms_by_source.get((o.get("utm_source") or "").lower()),
+                "utm_platform": utm_platform,
+                "known_source": _known_source(o, click),
+                "hint_platform": hint,
             }
         return out
 
@@ -265,6 +296,11 @@ class Reference:
                 {"platform": platform, "account_id": account, "campaign_id": campaign, "stat_date": day,
                  "touch_at": at, "spend": spend})
         timezones = sorted({k[0] for k in touches})
+        day_spend: dict[tuple[str, str], dict[datetime, float]] = defaultdict(lambda: defaultdict(float))
+        for (platform, _, campaign, _, _, _, _, at), spend in spend_days.items():
+            day_spend[(platform, campaign)][at] += spend
+        placed: list[tuple[Row, str, str]] = []
+        geo_credits: list[tuple] = []
 
         out: list[Row] = []
 
@@ -290,11 +326,20 @@ class Reference:
                     key=lambda m: (m[1] != o["click_platform"], m[1] != o["utm_platform"], m[0], m[1], m[3]),
                 )
                 match = "click_id" if o["click_platform"] == platform else "utm_campaign"
+                placed.append((o, platform, campaign))
                 for model in ATTRIBUTION_MODELS:
                     emit(o, model, platform, account, campaign, match, None, 0, 1.0)
                 continue
+            clicked = self._click_match(o, campaigns, promoted, products_of[o["order_id"]], day_spend, lookback)
+            if clicked is not None:
+                placed.append((o, clicked["platform"], clicked["campaign_id"]))
+                for model in ATTRIBUTION_MODELS:
+                    emit(o, model, clicked["platform"], clicked["account_id"], clicked["campaign_id"], "click_id",
+                         None, 0, 1.0)
+                continue
+            only = o["click_platform"] or o["hint_platform"]
             candidates: dict[tuple[str, str], Row] = {}
-            if o["country_code"] is not None:
+            if o["country_code"] is not None and o["known_source"] is None:
                 geos = ["*"] if o["region_code"] is None else [o["region_code"], ""]
                 for tz in timezones:
                     hi = _local_date(o["order_at"], tz)
@@ -305,6 +350,8 @@ class Reference:
                         while day <= hi:
                             for t in touches.get((tz, o["country_code"], geo, day), []):
                                 key = (t["platform"], t["campaign_id"])
+                                if only is not None and t["platform"] != only:
+                                    continue
                                 if key in promoted and not promoted[key] & products_of[o["order_id"]]:
                                     continue
                                 c = candidates.setdefault(key, {
@@ -355,11 +402,75 @@ class Reference:
                     "position_based": position,
                 }
                 match = "geo_region" if c["geo"] == o["region_code"] else "geo_country"
+                cap_geo = o["region_code"] if match == "geo_region" else "*"
                 for model in ATTRIBUTION_MODELS:
                     if credits[model] > 0:
-                        emit(o, model, c["platform"], c["account_id"], c["campaign_id"], match, c["touch_date"],
-                             c["n"], credits[model])
+                        geo_credits.append((o, model, c, match, cap_geo, credits[model]))
+        self._cap_geo_credits(geo_credits, placed, emit)
         return out
+
+    def _click_match(self, o: Row, campaigns: Mapping[tuple[str, str], Row],
+                     promoted: Mapping[tuple[str, str], set[str]], products: set[str],
+                     day_spend: Mapping[tuple[str, str], dict[datetime, float]], lookback: timedelta) -> Row | None:
+        """The click-id rule: the click platform's campaign for an order that no utm_campaign placed."""
+        platform = o["click_platform"]
+        if platform is None:
+            return None
+        best = None
+        for (p, cid), c in sorted(campaigns.items()):
+            if p != platform:
+                continue
+            named = promoted.get((p, cid))
+            if named and not named & products:
+                continue
+            touches = {at: v for at, v in day_spend.get((p, cid), {}).items()
+                       if o["order_at"] - lookback < at <= o["order_at"]}
+            if not named and not touches:
+                continue
+            last = max(touches) if touches else None
+            key = (0 if named else 1, last is None, -(last.timestamp() if last else 0.0),
+                   len(named) if named else 1_000_000_000, -(touches[last] if last else 0.0), cid)
+            if best is None or key < best[0]:
+                best = (key, c)
+        # a campaign promoting the order's products always ranks before one that names none
+        return None if best is None else best[1]
+
+    def _cap_geo_credits(self, geo_credits: list[tuple], placed: list[tuple[Row, str, str]], emit: Any) -> None:
+        """Cut geo + time credits to what the platform reported there, less the deterministic orders."""
+        reported: dict[tuple, float | None] = {}
+        for a in self.ads:
+            for geo in ([a["region_code"]] if a["region_code"] != "" else []) + ["*"]:
+                key = (a["platform"], a["campaign_id"], a["country_code"], geo, a["stat_date"])
+                if a["purchases"] is not None:
+                    reported[key] = (reported.get(key) or 0.0) + float(a["purchases"])
+                else:
+                    reported.setdefault(key, None)
+        taken: dict[tuple, float] = defaultdict(float)
+        for o, platform, campaign in placed:
+            if o["country_code"] is None:
+                continue
+            geos = ([o["region_code"]] if o["region_code"] is not None else []) + ["*"]
+            for geo in geos:
+                taken[(platform, campaign, o["country_code"], geo, o["order_date"])] += 1
+        room: dict[tuple, float | None] = {
+            k: None if v is None else max(v - taken.get(k, 0.0), 0.0) for k, v in reported.items()}
+        asked: dict[tuple, float] = defaultdict(float)  # credit earlier orders asked of each room, uncut
+        residual: dict[tuple[str, str], list] = {}
+        geo_credits.sort(key=lambda g: (g[0]["order_at"], g[0]["order_date"], g[0]["order_id"]))
+        for o, model, c, match, cap_geo, credit in geo_credits:
+            key = (c["platform"], c["campaign_id"], o["country_code"], cap_geo, c["touch_date"])
+            cap = room.get(key)
+            if cap is not None:
+                before = asked[(model, *key)]
+                asked[(model, *key)] += credit
+                credit = min(credit, max(cap - before, 0.0))
+            if credit > 0:
+                emit(o, model, c["platform"], c["account_id"], c["campaign_id"], match, c["touch_date"], c["n"],
+                     credit)
+            residual.setdefault((o["order_id"], model), [o, 1.0])[1] -= credit
+        for (_, model), (o, rest) in sorted(residual.items(), key=lambda kv: kv[0]):
+            if rest > 1e-9:
+                emit(o, model, None, None, None, "unattributed", None, 0, rest)
 
     # -- days of cover -----------------------------------------------------------------------------
     def days_of_cover(self) -> list[Row]:

@@ -139,7 +139,7 @@ class Shop:
 
     def spend(self, platform: str, campaign_id: str, day: date, amount: float, *, region: str = "US-TX",
               country: str = "US", currency: str | None = None, purchase_value: float = 0.0,
-              purchases: float = 0.0) -> None:
+              purchases: float | None = None) -> None:
         self.campaign(platform, campaign_id, currency=currency)
         self.warehouse.insert("ad_performance", [{
             "brand_id": self.brand_id, "platform": platform, "account_id": f"acct-{platform}",
