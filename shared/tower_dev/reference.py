@@ -362,7 +362,7 @@ class Reference:
                             day += timedelta(days=1)
             if not candidates:
                 for model in ATTRIBUTION_MODELS:
-                    emit(o, model, None, None, None, "unattributed", None, 0, 1.0)
+                    emit(o, model, None, None, None, o["known_source"] or "unattributed", None, 0, 1.0)
                 continue
             total = 0
             total_decay = 0.0
@@ -693,12 +693,18 @@ class Reference:
     # -- reconciliation ----------------------------------------------------------------------------
     def attribution_reconciliation(self, attributed: Sequence[Row]) -> list[Row]:
         first = week_start(self.start)
-        shopify: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        shopify: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * 6)
+        kinds = {"utm_campaign": 2, "click_id": 2, "geo_region": 4, "geo_country": 4}
         for a in attributed:
-            if a["platform"] is not None and first <= a["order_date"] < self.end:
-                s = shopify[(week_start(a["order_date"]), a["platform"], a["attribution_model"])]
+            if first <= a["order_date"] < self.end:
+                channel = a["platform"] or a["match_type"]
+                s = shopify[(week_start(a["order_date"]), channel, a["attribution_model"])]
+                revenue = _f(a["attributed_revenue_amount"]) or 0.0
                 s[0] += a["credit"]
-                s[1] += _f(a["attributed_revenue_amount"]) or 0.0
+                s[1] += revenue
+                if a["match_type"] in kinds:
+                    s[kinds[a["match_type"]]] += a["credit"]
+                    s[kinds[a["match_type"]] + 1] += revenue
         reported: dict[tuple, list[float | None]] = {}
         for r in self.ads:
             if r["stat_date"] >= first:
@@ -710,12 +716,15 @@ class Reference:
         out = []
         for w, p, m in keys:
             spend, purchases, value = reported.get((w, p), [None, None, None])
-            orders, revenue = shopify.get((w, p, m), (None, None))
+            orders, revenue, det_orders, det_revenue, geo_orders, geo_revenue = shopify.get(
+                (w, p, m), (None, None, 0.0, 0.0, 0.0, 0.0))
             out.append({
                 "brand_id": self.brand_id, "week_start": w, "platform": p, "attribution_model": m,
                 "is_partial_week": w + timedelta(days=7) > self.end, "currency": self.currency,
                 "spend_amount": spend or 0.0, "shopify_attributed_orders": orders or 0.0,
-                "shopify_attributed_revenue_amount": revenue or 0.0, "platform_reported_purchases": purchases or 0.0,
+                "shopify_attributed_revenue_amount": revenue or 0.0, "deterministic_orders": det_orders,
+                "deterministic_revenue_amount": det_revenue, "geo_credited_orders": geo_orders,
+                "geo_credited_revenue_amount": geo_revenue, "platform_reported_purchases": purchases or 0.0,
                 "platform_reported_revenue_amount": value or 0.0,
                 "over_reporting_ratio": _div(value, revenue), "shopify_roas": _div(revenue, spend),
                 "platform_roas": _div(value, spend),

@@ -89,6 +89,10 @@ class Shop:
         order_date: date | None = None,
         utm_campaign: str | None = None,
         utm_source: str | None = None,
+        utm_medium: str | None = None,
+        referrer: str | None = None,
+        landing_site: str | None = None,
+        sales_channel: str | None = None,
         fbclid: str | None = None,
         gclid: str | None = None,
         ttclid: str | None = None,
@@ -109,6 +113,8 @@ class Shop:
             "net_revenue_amount": 0.0 if cancelled else revenue, "total_amount": revenue,
             "shipping_country_code": "US" if region is None or region.startswith("US") else region[:2],
             "shipping_region_code": region, "utm_campaign": utm_campaign, "utm_source": utm_source,
+            "utm_medium": utm_medium, "referrer_url": referrer, "landing_site": landing_site,
+            "sales_channel": sales_channel,
             "fbclid": fbclid, "gclid": gclid, "ttclid": ttclid,
         }])
         rows = []
@@ -222,6 +228,12 @@ def build_world(params: WorldParams) -> BuiltWorld:
     start, end = params.start_date, params.end_date + timedelta(days=1)
     results = {bw.brand_id: build_models(wh, bw.brand_id, start, end, Settings(), today=end) for bw in world.brands}
     return BuiltWorld(world, wh, results)
+
+
+@pytest.fixture
+def world_builder() -> Callable[[WorldParams], BuiltWorld]:
+    """Generate a world of one's own parameters, load it and build every brand over its whole history."""
+    return build_world
 
 
 @pytest.fixture(scope="session")

@@ -192,3 +192,84 @@ def test_reconciliation_sets_platform_claims_beside_shopify(shop) -> None:
     assert row["shopify_roas"] == pytest.approx(0.4)
     assert row["platform_roas"] == pytest.approx(4.2)
     assert row["is_partial_week"] is False
+
+
+def test_a_tiny_store_attributed_by_hand(shop) -> None:
+    """Seven orders on Friday 10 May 2024 (Chicago), worked by hand.
+
+    Meta's "m-tx" promotes the candle and spent in Texas that day; Meta reported 2 purchases there.
+    Google's "g-shop" promotes the candle and spent in California only.
+
+    1. utm_campaign=m-tx, Texas, $100         -> Meta m-tx, deterministic (uses 1 of Meta's 2 in Texas)
+    2. a gclid, no UTM, shipped to Wyoming, $80 -> Google g-shop by its click id, though g-shop never spent there
+    3. a Klaviyo e-mail visit, Texas, $50     -> e-mail, never geo-credited
+    4. a POS sale at the counter, Texas, $30  -> organic
+    5. Google search without a click id, $20  -> organic (organic search)
+    6. untagged, Texas, 13:00, $60            -> Meta m-tx by geo + time: the 1 reported purchase left
+    7. untagged, Texas, 14:00, $40            -> unattributed: Meta reported no more purchases there
+    """
+    shop.campaign("meta", "m-tx", products=("candle",))
+    shop.campaign("google_ads", "g-shop", products=("candle",))
+    friday = date(2024, 5, 10)
+    shop.spend("meta", "m-tx", friday, 50.0, region="US-TX", purchases=2, purchase_value=240.0)
+    shop.spend("google_ads", "g-shop", friday, 30.0, region="US-CA", purchases=3, purchase_value=200.0)
+    at = datetime(2024, 5, 10, 15, 0, tzinfo=UTC)  # 10:00 in Chicago
+    candle = {"candle": 1}
+    tagged = shop.order(at, candle, revenue=100.0, utm_campaign="m-tx", utm_source="facebook",
+                        utm_medium="paid_social")
+    clicked = shop.order(at, candle, revenue=80.0, region="US-WY", gclid="Cj0KCQiAabc",
+                         landing_site="https://shop.example/products/candle?gclid=Cj0KCQiAabc",
+                         referrer="https://www.google.com/")
+    email = shop.order(at, candle, revenue=50.0, utm_source="klaviyo", utm_medium="email",
+                       utm_campaign="Weekly Newsletter")
+    pos = shop.order(at, candle, revenue=30.0, sales_channel="pos")
+    search = shop.order(at, candle, revenue=20.0, referrer="https://www.google.com/",
+                        landing_site="https://shop.example/products/candle")
+    first = shop.order(datetime(2024, 5, 10, 18, 0, tzinfo=UTC), candle, revenue=60.0)
+    second = shop.order(datetime(2024, 5, 10, 19, 0, tzinfo=UTC), candle, revenue=40.0)
+    shop.build(date(2024, 5, 6), date(2024, 5, 13))
+
+    expected = {
+        tagged: ("meta", "m-tx", "utm_campaign"),
+        clicked: ("google_ads", "g-shop", "click_id"),
+        email: (None, None, "email"),
+        pos: (None, None, "organic"),
+        search: (None, None, "organic"),
+        first: ("meta", "m-tx", "geo_region"),
+        second: (None, None, "unattributed"),
+    }
+    for oid, want in expected.items():
+        rows = shop.rows("attributed_orders", "order_id = @o", o=oid)
+        assert {r["attribution_model"] for r in rows} == set(MODELS), oid
+        assert {(r["platform"], r["campaign_id"], r["match_type"], r["credit"]) for r in rows} == {(*want, 1.0)}, oid
+
+    recon = {r["platform"]: r for r in shop.rows("attribution_reconciliation", "attribution_model = 'last_touch'")}
+    assert set(recon) == {"meta", "google_ads", "email", "organic", "unattributed"}
+    figures = {p: tuple(float(r[c]) for c in ("platform_reported_revenue_amount", "shopify_attributed_revenue_amount",
+                                              "deterministic_revenue_amount", "geo_credited_revenue_amount",
+                                              "spend_amount"))
+               for p, r in recon.items()}
+    assert figures == {
+        "meta": (240.0, 160.0, 100.0, 60.0, 50.0),
+        "google_ads": (200.0, 80.0, 80.0, 0.0, 30.0),
+        "email": (0.0, 50.0, 0.0, 0.0, 0.0),
+        "organic": (0.0, 50.0, 0.0, 0.0, 0.0),
+        "unattributed": (0.0, 40.0, 0.0, 0.0, 0.0),
+    }
+    assert recon["meta"]["shopify_roas"] == pytest.approx(3.2)  # 160 / 50, not the platform's 4.8
+
+
+def test_geo_credit_is_capped_per_model_by_the_platform_purchases(shop) -> None:
+    """Two campaigns touch three Texas orders; each reported 1 purchase there that day. Linear gives each
+    campaign 0.5 of every order: the first two orders fill each campaign's 1, the third is unattributed."""
+    day = date(2024, 5, 10)
+    shop.spend("meta", "m", day, 50.0, purchases=1)
+    shop.spend("tiktok", "t", day, 50.0, purchases=1)
+    orders = [shop.order(datetime(2024, 5, 10, 18 + i, 0, tzinfo=UTC)) for i in range(3)]
+    shop.build(*WINDOW)
+    assert credits(shop, orders[0])["linear"] == pytest.approx({"m": 0.5, "t": 0.5})
+    assert credits(shop, orders[1])["linear"] == pytest.approx({"m": 0.5, "t": 0.5})
+    assert credits(shop, orders[2])["linear"] == {None: 1.0}
+    # last touch: equal time, specificity and spend, so the platform order hands every order to Meta ("meta" <
+    # "tiktok"), whose 1 purchase the first order fills; TikTok's room goes unused under this model
+    assert [credits(shop, o)["last_touch"] for o in orders] == [{"m": 1.0}, {None: 1.0}, {None: 1.0}]

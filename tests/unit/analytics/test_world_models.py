@@ -84,14 +84,19 @@ def test_deterministic_matches_always_win_and_name_the_campaign_that_drove_the_o
         truth = {r["order_id"]: r["driven_campaign_id"] for r in bw.raw["orders"].to_pylist() if r["is_tagged"]}
         live = {o["order_id"] for o in bw.tables["orders"].to_pylist() if o["cancelled_at"] is None}
         rows = story_world.warehouse.rows(
-            "SELECT order_id, campaign_id, match_type, credit FROM attributed_orders WHERE brand_id = @b",
+            "SELECT order_id, platform, campaign_id, match_type, credit FROM attributed_orders WHERE brand_id = @b",
             {"b": bw.brand_id})
         tagged = [r for r in rows if r["order_id"] in truth and r["order_id"] in live]
         assert tagged
         for r in tagged:
             assert r["match_type"] in ("utm_campaign", "click_id")
             assert (r["campaign_id"], r["credit"]) == (truth[r["order_id"]], 1.0)
-        assert all(r["match_type"] not in ("utm_campaign", "click_id") for r in rows if r["order_id"] not in truth)
+        # an untagged order is placed deterministically only by a click id, and then on the platform that drove it
+        driven = {r["order_id"]: r["driven_platform"] for r in bw.raw["orders"].to_pylist()}
+        untagged = [r for r in rows if r["order_id"] not in truth]
+        assert all(r["match_type"] != "utm_campaign" for r in untagged)
+        clicked = [r for r in untagged if r["match_type"] == "click_id"]
+        assert clicked and all(r["platform"] == driven[r["order_id"]] for r in clicked)
 
 
 def _alignment(built, brand_id: str) -> dict[tuple, dict]:

@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS attributed_orders (
   attribution_model STRING NOT NULL, -- last_touch | first_touch | linear | time_decay | position_based
   platform STRING,                   -- NULL when unattributed
   campaign_id STRING,                -- names: ad_campaigns
-  match_type STRING NOT NULL,        -- click_id | utm_campaign | geo_region | geo_country | unattributed
+  match_type STRING NOT NULL,        -- click_id | utm_campaign | geo_region | geo_country | email | organic | unattributed
   touch_date DATE,                   -- account-local stat_date of the campaign's latest touch (geo matches)
   touches INT64,                     -- the campaign's touches in the lookback (0 for deterministic matches)
   credit FLOAT64 NOT NULL,           -- credits of one order sum to 1 within a model

@@ -63,9 +63,9 @@ WHERE s.is_fallback = 0 OR s.last_touch_at IS NOT NULL
 QUALIFY ROW_NUMBER() OVER (
     PARTITION BY s.order_key
     ORDER BY
-      s.is_fallback,
+      s.is_fallback ASC,
       s.last_touch_at DESC NULLS LAST,
-      COALESCE(k.n_promoted, 1000000000),
+      COALESCE(k.n_promoted, 1000000000) ASC,
       s.last_touch_spend DESC NULLS LAST,
-      s.campaign_id
+      s.campaign_id ASC
   ) = 1

@@ -1,6 +1,7 @@
 -- Mart: which campaigns each order of [@window_start, @window_end) is credited to, under each attribution model.
 -- Credits of an order sum to 1 within each model; an order no rule can place gets one row per model with
--- platform and campaign NULL, match_type 'unattributed' and credit 1, so "credits sum to 1" holds for every order.
+-- platform and campaign NULL and credit 1, so "credits sum to 1" holds for every order: match_type 'email' or
+-- 'organic' when its journey proves that source (int_shopify__orders.known_source), else 'unattributed'.
 --
 -- 1. Deterministic first: an order whose utm_campaign equals a campaign's id or name (case-insensitive) goes
 --    wholly to that campaign in every model. Ambiguous names resolve to the platform the order's click id
@@ -77,23 +78,15 @@ credited AS (
 ),
 
 -- each credit, cut to the room its campaign × geography × touch day has left once the earlier orders took theirs
-capped AS (
+asked AS (
   SELECT
-    c.* EXCEPT (credit),
-    CASE
-      WHEN k.capacity IS NULL THEN c.credit
-      ELSE LEAST(
-        c.credit,
-        GREATEST(
-          k.capacity - COALESCE(SUM(c.credit) OVER (
-            PARTITION BY c.attribution_model, c.platform, c.campaign_id, c.country_code, c.cap_geo, c.touch_date
-            ORDER BY c.order_at, c.order_key
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-          ), 0),
-          0
-        )
-      )
-    END AS credit
+    c.*,
+    k.capacity,
+    COALESCE(SUM(c.credit) OVER (
+      PARTITION BY c.attribution_model, c.platform, c.campaign_id, c.country_code, c.cap_geo, c.touch_date
+      ORDER BY c.order_at, c.order_key
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ), 0) AS asked_before
   FROM credited AS c
   LEFT JOIN int_attribution__geo_caps AS k
     ON k.platform = c.platform
@@ -101,6 +94,16 @@ capped AS (
     AND k.country_code = c.country_code
     AND k.cap_geo = c.cap_geo
     AND k.stat_date = c.touch_date
+),
+
+capped AS (
+  SELECT
+    a.* EXCEPT (credit, capacity, asked_before),
+    CASE
+      WHEN a.capacity IS NULL THEN a.credit
+      ELSE LEAST(a.credit, GREATEST(a.capacity - a.asked_before, 0))
+    END AS credit
+  FROM asked AS a
 ),
 
 -- what the caps left of a geo-credited order: one unattributed row per model
@@ -121,7 +124,7 @@ whole_orders AS (
   UNION ALL
   SELECT
     o.*, CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS account_id,
-    CAST(NULL AS STRING) AS campaign_id, 'unattributed' AS match_type
+    CAST(NULL AS STRING) AS campaign_id, COALESCE(o.known_source, 'unattributed') AS match_type
   FROM orders_in_window AS o
   WHERE o.order_key NOT IN (SELECT u.order_key FROM deterministic AS u)
     AND o.order_key NOT IN (SELECT g.order_key FROM int_attribution__geo_time_credits AS g)
