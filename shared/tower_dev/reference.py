@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters, week_start
+from tower.analytics.parameters import ATTRIBUTION_MODELS, EVERY_MODEL, ModelParameters, week_start
 
 Row = dict[str, Any]
 INPUT_TABLES = (
@@ -360,9 +360,8 @@ class Reference:
                                 })
                                 c["touches"].append(t)
                             day += timedelta(days=1)
-            if not candidates:
-                for model in ATTRIBUTION_MODELS:
-                    emit(o, model, None, None, None, o["known_source"] or "unattributed", None, 0, 1.0)
+            if not candidates:  # no campaign touched it: one fact for every model
+                emit(o, EVERY_MODEL, None, None, None, o["known_source"] or "unattributed", None, 0, 1.0)
                 continue
             total = 0
             total_decay = 0.0
@@ -558,7 +557,8 @@ class Reference:
             key = (row["platform"], row["campaign_id"])
             accounts[key] = max(accounts.get(key) or "", row["account_id"])
         for a in attributed:
-            if a["attribution_model"] != self.p.attribution_model or not (self.start <= a["order_date"] < self.end):
+            if (a["attribution_model"] not in (self.p.attribution_model, EVERY_MODEL)
+                    or not (self.start <= a["order_date"] < self.end)):
                 continue
             order = self.orders[a["order_id"]]
             a = {**a, "country_code": order["country_code"], "region_code": order["region_code"]}
@@ -696,10 +696,13 @@ class Reference:
         shopify: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * 6)
         kinds = {"utm_campaign": 2, "click_id": 2, "geo_region": 4, "geo_country": 4}
         for a in attributed:
-            if first <= a["order_date"] < self.end:
-                channel = a["platform"] or a["match_type"]
-                s = shopify[(week_start(a["order_date"]), channel, a["attribution_model"])]
-                revenue = _f(a["attributed_revenue_amount"]) or 0.0
+            if not first <= a["order_date"] < self.end:
+                continue
+            channel = a["platform"] or a["match_type"]
+            revenue = _f(a["attributed_revenue_amount"]) or 0.0
+            models = ATTRIBUTION_MODELS if a["attribution_model"] == EVERY_MODEL else (a["attribution_model"],)
+            for model in models:
+                s = shopify[(week_start(a["order_date"]), channel, model)]
                 s[0] += a["credit"]
                 s[1] += revenue
                 if a["match_type"] in kinds:

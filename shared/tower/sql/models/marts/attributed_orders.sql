@@ -1,7 +1,8 @@
 -- Mart: which campaigns each order of [@window_start, @window_end) is credited to, under each attribution model.
--- Credits of an order sum to 1 within each model; an order no rule can place gets one row per model with
--- platform and campaign NULL and credit 1, so "credits sum to 1" holds for every order: match_type 'email' or
--- 'organic' when its journey proves that source (int_shopify__orders.known_source), else 'unattributed'.
+-- Credits of an order sum to 1 within each model. An order no campaign touched is one fact whatever the model:
+-- one row with attribution_model 'all', platform and campaign NULL and credit 1 (readers of one model read its
+-- rows and the 'all' rows), match_type 'email' or 'organic' when its journey proves that source
+-- (int_shopify__orders.known_source), else 'unattributed'.
 --
 -- 1. Deterministic first: an order whose utm_campaign equals a campaign's id or name (case-insensitive) goes
 --    wholly to that campaign in every model. Ambiguous names resolve to the platform the order's click id
@@ -116,15 +117,16 @@ residuals AS (
   HAVING SUM(c.credit) < 1.0 - 1e-9
 ),
 
--- deterministic and unattributed orders: the same credit (1) in every model
+-- deterministic orders: the same credit (1) in every model
 whole_orders AS (
   SELECT o.*, d.platform, d.account_id, d.campaign_id, d.match_type
   FROM orders_in_window AS o
   INNER JOIN deterministic AS d ON d.order_key = o.order_key
-  UNION ALL
-  SELECT
-    o.*, CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS account_id,
-    CAST(NULL AS STRING) AS campaign_id, COALESCE(o.known_source, 'unattributed') AS match_type
+),
+
+-- orders no campaign touched: one fact for every model
+untouched AS (
+  SELECT o.*, COALESCE(o.known_source, 'unattributed') AS match_type
   FROM orders_in_window AS o
   WHERE o.order_key NOT IN (SELECT u.order_key FROM deterministic AS u)
     AND o.order_key NOT IN (SELECT g.order_key FROM int_attribution__geo_time_credits AS g)
@@ -151,3 +153,10 @@ SELECT
   CAST(w.net_revenue_amount AS NUMERIC) AS attributed_revenue_amount, w.currency
 FROM whole_orders AS w
 CROSS JOIN UNNEST(['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based']) AS attribution_model
+UNION ALL
+SELECT
+  @brand_id AS brand_id, u.order_id, u.order_date, u.order_at, 'all' AS attribution_model,
+  CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS campaign_id, u.match_type,
+  CAST(NULL AS DATE) AS touch_date, 0 AS touches, 1.0 AS credit,
+  CAST(u.net_revenue_amount AS NUMERIC) AS attributed_revenue_amount, u.currency
+FROM untouched AS u

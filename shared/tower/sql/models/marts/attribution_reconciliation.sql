@@ -9,24 +9,36 @@
 -- The last week is partial when the window ends mid-week (is_partial_week).
 WITH shopify AS (
   SELECT
-    CAST(DATE_TRUNC(order_date, WEEK(MONDAY)) AS DATE) AS week_start,
-    COALESCE(platform, match_type) AS platform,
-    attribution_model,
-    SUM(credit) AS shopify_orders,
-    SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS shopify_revenue,
-    SUM(CASE WHEN match_type IN ('utm_campaign', 'click_id') THEN credit ELSE 0 END) AS deterministic_orders,
+    CAST(DATE_TRUNC(a.order_date, WEEK(MONDAY)) AS DATE) AS week_start,
+    COALESCE(a.platform, a.match_type) AS platform,
+    m AS attribution_model,
+    SUM(a.credit) AS shopify_orders,
+    SUM(CAST(a.attributed_revenue_amount AS FLOAT64)) AS shopify_revenue,
+    SUM(CASE WHEN a.match_type IN ('utm_campaign', 'click_id') THEN a.credit ELSE 0 END) AS deterministic_orders,
     SUM(
-      CASE WHEN match_type IN ('utm_campaign', 'click_id') THEN CAST(attributed_revenue_amount AS FLOAT64) ELSE 0 END
+      CASE
+        WHEN a.match_type IN ('utm_campaign', 'click_id') THEN CAST(a.attributed_revenue_amount AS FLOAT64) ELSE 0
+      END
     ) AS deterministic_revenue,
-    SUM(CASE WHEN match_type IN ('geo_region', 'geo_country') THEN credit ELSE 0 END) AS geo_orders,
+    SUM(CASE WHEN a.match_type IN ('geo_region', 'geo_country') THEN a.credit ELSE 0 END) AS geo_orders,
     SUM(
-      CASE WHEN match_type IN ('geo_region', 'geo_country') THEN CAST(attributed_revenue_amount AS FLOAT64) ELSE 0 END
+      CASE
+        WHEN a.match_type IN ('geo_region', 'geo_country') THEN CAST(a.attributed_revenue_amount AS FLOAT64) ELSE 0
+      END
     ) AS geo_revenue
-  FROM attributed_orders
-  WHERE brand_id = @brand_id
-    AND order_date >= CAST(DATE_TRUNC(@window_start, WEEK(MONDAY)) AS DATE)
-    AND order_date < @window_end
-  GROUP BY week_start, COALESCE(platform, match_type), attribution_model
+  FROM attributed_orders AS a
+  -- an order no campaign touched is one row for all models ('all'): it counts in each
+  CROSS JOIN
+    UNNEST(
+      CASE
+        WHEN a.attribution_model = 'all' THEN ['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based']
+        ELSE [a.attribution_model]
+      END
+    ) AS m
+  WHERE a.brand_id = @brand_id
+    AND a.order_date >= CAST(DATE_TRUNC(@window_start, WEEK(MONDAY)) AS DATE)
+    AND a.order_date < @window_end
+  GROUP BY week_start, COALESCE(a.platform, a.match_type), m
 ),
 
 reported AS (
