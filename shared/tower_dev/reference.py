@@ -280,10 +280,16 @@ class Reference:
         has_regions: dict[tuple[str, str, str], bool] = defaultdict(bool)
         for (platform, _, campaign, _, country, region, _, _) in spend_days:
             has_regions[(platform, campaign, country)] |= region != ""
-        # touches[(tz, country, geo_key, stat_date)] -> list of touch dicts
+        # touches[(tz, country, geo_key, stat_date)] -> list of touch dicts; a Google Search or Shopping campaign
+        # earns through clicks only: where the orders show gclids (auto-tagging) the geo rule leaves it out
+        tagging = any(o["click_platform"] == "google_ads" for o in self.orders.values())
+        click_only = {k for k, c in campaigns.items() if tagging and k[0] == "google_ads"
+                      and (c.get("objective") or "").upper() in ("SEARCH", "SHOPPING")}
         touches: dict[tuple, list[Row]] = defaultdict(list)
         whole: dict[tuple, float] = defaultdict(float)
         for (platform, account, campaign, tz, country, region, day, at), spend in spend_days.items():
+            if (platform, campaign) in click_only:
+                continue
             regional = has_regions[(platform, campaign, country)]
             if region != "" or not regional:
                 geo = region if regional else ""

@@ -222,8 +222,11 @@ class BuiltWorld:
         return self.world.params.start_date, self.world.params.end_date + timedelta(days=1)
 
 
-def build_world(params: WorldParams) -> BuiltWorld:
+def build_world(params: WorldParams, alter: Callable[[World], None] | None = None) -> BuiltWorld:
+    """Generate a world, change it before loading if asked (``alter``), load it and build every brand."""
     world = generate_world(params)
+    if alter is not None:
+        alter(world)
     wh = load_world(world)
     start, end = params.start_date, params.end_date + timedelta(days=1)
     results = {bw.brand_id: build_models(wh, bw.brand_id, start, end, Settings(), today=end) for bw in world.brands}
@@ -231,7 +234,7 @@ def build_world(params: WorldParams) -> BuiltWorld:
 
 
 @pytest.fixture
-def world_builder() -> Callable[[WorldParams], BuiltWorld]:
+def world_builder() -> Callable[..., BuiltWorld]:
     """Generate a world of one's own parameters, load it and build every brand over its whole history."""
     return build_world
 
