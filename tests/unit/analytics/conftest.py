@@ -130,12 +130,12 @@ class Shop:
         return oid
 
     def campaign(self, platform: str, campaign_id: str, *, name: str | None = None, products: tuple[str, ...] = (),
-                 timezone: str | None = None, currency: str | None = None) -> None:
+                 timezone: str | None = None, currency: str | None = None, objective: str | None = None) -> None:
         if (platform, campaign_id) not in self._campaigns:
             self._campaigns.add((platform, campaign_id))
             self.warehouse.insert("ad_campaigns", [{
                 "brand_id": self.brand_id, "platform": platform, "account_id": f"acct-{platform}",
-                "campaign_id": campaign_id, "campaign_name": name or campaign_id,
+                "campaign_id": campaign_id, "campaign_name": name or campaign_id, "objective": objective,
                 "currency": currency or self.currency, "account_timezone": timezone or self.timezone,
             }])
         if products:

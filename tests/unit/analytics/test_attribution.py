@@ -275,3 +275,67 @@ def test_geo_credit_is_capped_per_model_by_the_platform_purchases(shop) -> None:
     # last touch: equal time, specificity and spend, so the platform order hands every order to Meta ("meta" <
     # "tiktok"), whose 1 purchase the first order fills; TikTok's room goes unused under this model
     assert [credits(shop, o)["last_touch"] for o in orders] == [{"m": 1.0}, {None: 1.0}, {None: 1.0}]
+
+
+@pytest.mark.parametrize(("journey", "source"), [
+    ({"utm_medium": "sms", "utm_source": "postscript"}, "email"),
+    ({"utm_medium": "organic", "utm_source": "pinterest"}, "organic"),
+    ({"utm_medium": "referral", "referrer": "https://blog.example/gift-guide"}, "organic"),
+    ({"utm_medium": "social-organic", "utm_source": "instagram"}, "organic"),
+    ({"referrer": "https://www.bing.com/search?q=candles"}, "organic"),
+    ({"referrer": "https://duckduckgo.com/"}, "organic"),
+    ({"sales_channel": "shopify_draft_order"}, "organic"),
+    ({"sales_channel": "pos"}, "organic"),
+])
+def test_known_non_paid_sources_are_never_geo_credited(shop, journey: dict, source: str) -> None:
+    shop.spend("meta", "m", date(2024, 5, 10), 100.0)  # a fresh, uncapped touch in the order's state
+    oid = shop.order(ORDER_AT, **journey)
+    shop.build(*WINDOW)
+    (row,) = shop.rows("attributed_orders", "order_id = @o", o=oid)
+    assert (row["attribution_model"], row["platform"], row["match_type"]) == ("all", None, source)
+
+
+def test_a_search_click_or_a_platform_referrer_keeps_an_order_paid(shop) -> None:
+    """A search-engine referrer with a Microsoft click id is a paid click, not organic search; an Instagram
+    referrer without parameters (an in-app browser drops them) lets only Meta's campaigns touch the order."""
+    shop.spend("meta", "m", date(2024, 5, 9), 100.0)
+    shop.spend("tiktok", "t", date(2024, 5, 10), 100.0)
+    bing_ad = shop.order(ORDER_AT, referrer="https://www.bing.com/",
+                         landing_site="https://shop.example/products/p1?msclkid=abc")
+    instagram = shop.order(ORDER_AT, referrer="https://l.instagram.com/")
+    shop.build(*WINDOW)
+    assert credits(shop, bing_ad)["last_touch"] == {"t": 1.0}  # the geo rule may credit it: the later touch
+    assert credits(shop, instagram)["linear"] == {"m": 1.0}  # TikTok's touch is later, but not its visit
+
+
+def test_click_id_picks_the_campaign_promoting_the_product_with_the_latest_spend(shop) -> None:
+    """fbclid, no UTM: Meta's campaigns promoting the candle compete (the most recent spend in the lookback
+    wins); one promoting only soap never does, nor do TikTok's, however recent."""
+    shop.campaign("meta", "candle-old", products=("candle",))
+    shop.campaign("meta", "candle-new", products=("candle", "soap"))
+    shop.campaign("meta", "soap-only", products=("soap",))
+    shop.spend("meta", "candle-old", date(2024, 5, 6), 100.0, region="US-CA")
+    shop.spend("meta", "candle-new", date(2024, 5, 8), 10.0, region="US-NY")
+    shop.spend("meta", "soap-only", date(2024, 5, 10), 100.0)
+    shop.spend("tiktok", "t", date(2024, 5, 10), 100.0)
+    oid = shop.order(ORDER_AT, {"candle": 1}, fbclid="IwAR0xyz", region="US-WY")
+    shop.build(*WINDOW)
+    rows = shop.rows("attributed_orders", "order_id = @o", o=oid)
+    assert {(r["platform"], r["campaign_id"], r["match_type"], r["credit"]) for r in rows} == {
+        ("meta", "candle-new", "click_id", 1.0)}
+    assert len(rows) == len(MODELS)
+
+
+@pytest.mark.parametrize("store_has_gclids", [True, False])
+def test_google_search_earns_by_gclid_once_the_store_shows_auto_tagging(shop, store_has_gclids: bool) -> None:
+    """Every Google Search or Shopping ad click carries a gclid when auto-tagging is on, so where orders show
+    gclids an untagged order is no search campaign's; a store without any keeps the geo rule for them."""
+    shop.campaign("google_ads", "search", objective="SEARCH")
+    shop.campaign("google_ads", "pmax", objective="PERFORMANCE_MAX")
+    shop.spend("google_ads", "search", date(2024, 5, 10), 100.0)
+    shop.spend("google_ads", "pmax", date(2024, 5, 8), 100.0)
+    if store_has_gclids:
+        shop.order(ORDER_AT, gclid="Cj0KCQiA1", region="US-WY")
+    plain = shop.order(ORDER_AT)
+    shop.build(*WINDOW)
+    assert credits(shop, plain)["last_touch"] == ({"pmax": 1.0} if store_has_gclids else {"search": 1.0})
