@@ -28,6 +28,7 @@ from tower.adapters.duckdb_warehouse import DuckDBWarehouse
 from tower.analytics.runner import build_models
 from tower.config import Settings
 from tower_dev.world import World, WorldParams, generate_world
+from tower_dev.world.truth import channel_roas_errors
 
 END = date(2026, 11, 22)
 # measured on the world: ~563 ad rows a day for one brand with 4 campaigns per platform, and ~1.0% more
@@ -115,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {run.model:<28} {run.row_count:>12,} rows {run.seconds:7.2f} s", file=sys.stderr)
     orders_per_s = orders / seconds
 
+    # the attribution truth check: Shopify-attributed ROAS per channel against the world's planted truth
+    roas = channel_roas_errors(warehouse, bw, start, end, Settings().attribution_model)
+    roas_error_max = max(abs(e["error"]) for e in roas.values())
+    print("channel ROAS (truth -> attributed): " + ", ".join(
+        f"{p} {e['truth_roas']:.2f} -> {e['shopify_roas']:.2f}" for p, e in sorted(roas.items())), file=sys.stderr)
+
     n, base_s = baseline(bw.tables, args.baseline_orders)
     baseline_per_s = n / base_s
     ratio = orders_per_s / baseline_per_s
@@ -134,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_orders_per_s": round(baseline_per_s, 1),
         "ratio": round(ratio),
         "model_seconds": {r.model: r.seconds for r in result.runs},
+        "channel_roas_error_max": round(roas_error_max, 3),
     }
     print(json.dumps(out))
     return 0

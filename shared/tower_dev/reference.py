@@ -11,6 +11,7 @@ Input rows are dicts shaped like the DDL (what ``Warehouse.rows`` or ``pa.Table.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters, week_start
+from tower.analytics.parameters import ATTRIBUTION_MODELS, EVERY_MODEL, ModelParameters, week_start
 
 Row = dict[str, Any]
 INPUT_TABLES = (
@@ -61,6 +62,30 @@ def _day_start(day: date, tz: str) -> datetime:
 
 def _local_date(ts: datetime, tz: str) -> date:
     return ts.astimezone(ZoneInfo(tz)).date()
+
+
+_SEARCH_REFERRER = re.compile(r"^https?://([a-z0-9-]+\.)*(google|bing|yahoo|duckduckgo|ecosia|baidu|yandex)\.")
+_SEARCH_CLICK = re.compile(r"[?&](gclid|gbraid|wbraid|msclkid)=")
+_META_REFERRER = re.compile(r"^https?://([a-z0-9-]+\.)*(facebook|instagram|fb)\.com")
+_TIKTOK_REFERRER = re.compile(r"^https?://([a-z0-9-]+\.)*tiktok\.com")
+
+
+def _known_source(o: Row, click: str | None) -> str | None:
+    """The non-paid source an order's journey proves (stg_shopify__orders.known_source), else None."""
+    medium = (o.get("utm_medium") or "").lower()
+    if (o.get("sales_channel") or "").lower() in ("pos", "shopify_draft_order"):
+        return "organic"
+    if click is not None:
+        return None
+    if medium in ("email", "e-mail", "newsletter", "sms"):
+        return "email"
+    if medium in ("organic", "referral", "social-organic", "social_organic", "organic_social"):
+        return "organic"
+    referrer = (o.get("referrer_url") or "").lower()
+    if (o.get("utm_medium") is None and _SEARCH_REFERRER.search(referrer)
+            and not _SEARCH_CLICK.search((o.get("landing_site") or "").lower())):
+        return "organic"
+    return None
 
 
 def _utc(ts: datetime) -> datetime:
@@ -145,6 +170,10 @@ class Reference:
                     click = platform
                     break
             utm = (o.get("utm_campaign") or "").strip(" ").lower() or None
+            utm_platform = platforms_by_source.get((o.get("utm_source") or "").lower())
+            referrer = (o.get("referrer_url") or "").lower()
+            hint = utm_platform or ("meta" if _META_REFERRER.search(referrer)
+                                    else "tiktok" if _TIKTOK_REFERRER.search(referrer) else None)
             out[o["order_id"]] = {
                 "order_id": o["order_id"],
                 "order_date": o["order_date"],
@@ -155,7 +184,9 @@ class Reference:
                 "currency": self.currency,
                 "utm_campaign_key": utm,
                 "click_platform": click,
-                "utm_platform": platforms_by_source.get((o.get("utm_source") or "").lower()),
+                "utm_platform": utm_platform,
+                "known_source": _known_source(o, click),
+                "hint_platform": hint,
             }
         return out
 
@@ -250,10 +281,16 @@ class Reference:
         has_regions: dict[tuple[str, str, str], bool] = defaultdict(bool)
         for (platform, _, campaign, _, country, region, _, _) in spend_days:
             has_regions[(platform, campaign, country)] |= region != ""
-        # touches[(tz, country, geo_key, stat_date)] -> list of touch dicts
+        # touches[(tz, country, geo_key, stat_date)] -> list of touch dicts; a Google Search or Shopping campaign
+        # earns through clicks only: where the orders show gclids (auto-tagging) the geo rule leaves it out
+        tagging = any(o["click_platform"] == "google_ads" for o in self.orders.values())
+        click_only = {k for k, c in campaigns.items() if tagging and k[0] == "google_ads"
+                      and (c.get("objective") or "").upper() in ("SEARCH", "SHOPPING")}
         touches: dict[tuple, list[Row]] = defaultdict(list)
         whole: dict[tuple, float] = defaultdict(float)
         for (platform, account, campaign, tz, country, region, day, at), spend in spend_days.items():
+            if (platform, campaign) in click_only:
+                continue
             regional = has_regions[(platform, campaign, country)]
             if region != "" or not regional:
                 geo = region if regional else ""
@@ -266,6 +303,11 @@ class Reference:
                 {"platform": platform, "account_id": account, "campaign_id": campaign, "stat_date": day,
                  "touch_at": at, "spend": spend})
         timezones = sorted({k[0] for k in touches})
+        day_spend: dict[tuple[str, str], dict[datetime, float]] = defaultdict(lambda: defaultdict(float))
+        for (platform, _, campaign, _, _, _, _, at), spend in spend_days.items():
+            day_spend[(platform, campaign)][at] += spend
+        placed: list[tuple[Row, str, str]] = []
+        geo_credits: list[tuple] = []
 
         out: list[Row] = []
 
@@ -291,11 +333,20 @@ class Reference:
                     key=lambda m: (m[1] != o["click_platform"], m[1] != o["utm_platform"], m[0], m[1], m[3]),
                 )
                 match = "click_id" if o["click_platform"] == platform else "utm_campaign"
+                placed.append((o, platform, campaign))
                 for model in ATTRIBUTION_MODELS:
                     emit(o, model, platform, account, campaign, match, None, 0, 1.0)
                 continue
+            clicked = self._click_match(o, campaigns, promoted, products_of[o["order_id"]], day_spend, lookback)
+            if clicked is not None:
+                placed.append((o, clicked["platform"], clicked["campaign_id"]))
+                for model in ATTRIBUTION_MODELS:
+                    emit(o, model, clicked["platform"], clicked["account_id"], clicked["campaign_id"], "click_id",
+                         None, 0, 1.0)
+                continue
+            only = o["click_platform"] or o["hint_platform"]
             candidates: dict[tuple[str, str], Row] = {}
-            if o["country_code"] is not None:
+            if o["country_code"] is not None and o["known_source"] is None:
                 geos = ["*"] if o["region_code"] is None else [o["region_code"], ""]
                 for tz in timezones:
                     hi = _local_date(o["order_at"], tz)
@@ -306,6 +357,8 @@ class Reference:
                         while day <= hi:
                             for t in touches.get((tz, o["country_code"], geo, day), []):
                                 key = (t["platform"], t["campaign_id"])
+                                if only is not None and t["platform"] != only:
+                                    continue
                                 if key in promoted and not promoted[key] & products_of[o["order_id"]]:
                                     continue
                                 c = candidates.setdefault(key, {
@@ -314,9 +367,8 @@ class Reference:
                                 })
                                 c["touches"].append(t)
                             day += timedelta(days=1)
-            if not candidates:
-                for model in ATTRIBUTION_MODELS:
-                    emit(o, model, None, None, None, "unattributed", None, 0, 1.0)
+            if not candidates:  # no campaign touched it: one fact for every model
+                emit(o, EVERY_MODEL, None, None, None, o["known_source"] or "unattributed", None, 0, 1.0)
                 continue
             total = 0
             total_decay = 0.0
@@ -356,11 +408,75 @@ class Reference:
                     "position_based": position,
                 }
                 match = "geo_region" if c["geo"] == o["region_code"] else "geo_country"
+                cap_geo = o["region_code"] if match == "geo_region" else "*"
                 for model in ATTRIBUTION_MODELS:
                     if credits[model] > 0:
-                        emit(o, model, c["platform"], c["account_id"], c["campaign_id"], match, c["touch_date"],
-                             c["n"], credits[model])
+                        geo_credits.append((o, model, c, match, cap_geo, credits[model]))
+        self._cap_geo_credits(geo_credits, placed, emit)
         return out
+
+    def _click_match(self, o: Row, campaigns: Mapping[tuple[str, str], Row],
+                     promoted: Mapping[tuple[str, str], set[str]], products: set[str],
+                     day_spend: Mapping[tuple[str, str], dict[datetime, float]], lookback: timedelta) -> Row | None:
+        """The click-id rule: the click platform's campaign for an order that no utm_campaign placed."""
+        platform = o["click_platform"]
+        if platform is None:
+            return None
+        best = None
+        for (p, cid), c in sorted(campaigns.items()):
+            if p != platform:
+                continue
+            named = promoted.get((p, cid))
+            if named and not named & products:
+                continue
+            touches = {at: v for at, v in day_spend.get((p, cid), {}).items()
+                       if o["order_at"] - lookback < at <= o["order_at"]}
+            if not named and not touches:
+                continue
+            last = max(touches) if touches else None
+            key = (0 if named else 1, last is None, -(last.timestamp() if last else 0.0),
+                   len(named) if named else 1_000_000_000, -(touches[last] if last else 0.0), cid)
+            if best is None or key < best[0]:
+                best = (key, c)
+        # a campaign promoting the order's products always ranks before one that names none
+        return None if best is None else best[1]
+
+    def _cap_geo_credits(self, geo_credits: list[tuple], placed: list[tuple[Row, str, str]], emit: Any) -> None:
+        """Cut geo + time credits to what the platform reported there, less the deterministic orders."""
+        reported: dict[tuple, float | None] = {}
+        for a in self.ads:
+            for geo in ([a["region_code"]] if a["region_code"] != "" else []) + ["*"]:
+                key = (a["platform"], a["campaign_id"], a["country_code"], geo, a["stat_date"])
+                if a["purchases"] is not None:
+                    reported[key] = (reported.get(key) or 0.0) + float(a["purchases"])
+                else:
+                    reported.setdefault(key, None)
+        taken: dict[tuple, float] = defaultdict(float)
+        for o, platform, campaign in placed:
+            if o["country_code"] is None:
+                continue
+            geos = ([o["region_code"]] if o["region_code"] is not None else []) + ["*"]
+            for geo in geos:
+                taken[(platform, campaign, o["country_code"], geo, o["order_date"])] += 1
+        room: dict[tuple, float | None] = {
+            k: None if v is None else max(v - taken.get(k, 0.0), 0.0) for k, v in reported.items()}
+        asked: dict[tuple, float] = defaultdict(float)  # credit earlier orders asked of each room, uncut
+        residual: dict[tuple[str, str], list] = {}
+        geo_credits.sort(key=lambda g: (g[0]["order_at"], g[0]["order_date"], g[0]["order_id"]))
+        for o, model, c, match, cap_geo, credit in geo_credits:
+            key = (c["platform"], c["campaign_id"], o["country_code"], cap_geo, c["touch_date"])
+            cap = room.get(key)
+            if cap is not None:
+                before = asked[(model, *key)]
+                asked[(model, *key)] += credit
+                credit = min(credit, max(cap - before, 0.0))
+            if credit > 0:
+                emit(o, model, c["platform"], c["account_id"], c["campaign_id"], match, c["touch_date"], c["n"],
+                     credit)
+            residual.setdefault((o["order_id"], model), [o, 1.0])[1] -= credit
+        for (_, model), (o, rest) in sorted(residual.items(), key=lambda kv: kv[0]):
+            if rest > 1e-9:
+                emit(o, model, None, None, None, "unattributed", None, 0, rest)
 
     # -- where sales ship from ---------------------------------------------------------------------
     def line_locations(self) -> list[tuple[Row, str | None, str, int]]:
@@ -510,7 +626,8 @@ class Reference:
             key = (row["platform"], row["campaign_id"])
             accounts[key] = max(accounts.get(key) or "", row["account_id"])
         for a in attributed:
-            if a["attribution_model"] != self.p.attribution_model or not (self.start <= a["order_date"] < self.end):
+            if (a["attribution_model"] not in (self.p.attribution_model, EVERY_MODEL)
+                    or not (self.start <= a["order_date"] < self.end)):
                 continue
             order = self.orders[a["order_id"]]
             a = {**a, "country_code": order["country_code"], "region_code": order["region_code"]}
@@ -639,12 +756,21 @@ class Reference:
     # -- reconciliation ----------------------------------------------------------------------------
     def attribution_reconciliation(self, attributed: Sequence[Row]) -> list[Row]:
         first = week_start(self.start)
-        shopify: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        shopify: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * 6)
+        kinds = {"utm_campaign": 2, "click_id": 2, "geo_region": 4, "geo_country": 4}
         for a in attributed:
-            if a["platform"] is not None and first <= a["order_date"] < self.end:
-                s = shopify[(week_start(a["order_date"]), a["platform"], a["attribution_model"])]
+            if not first <= a["order_date"] < self.end:
+                continue
+            channel = a["platform"] or a["match_type"]
+            revenue = _f(a["attributed_revenue_amount"]) or 0.0
+            models = ATTRIBUTION_MODELS if a["attribution_model"] == EVERY_MODEL else (a["attribution_model"],)
+            for model in models:
+                s = shopify[(week_start(a["order_date"]), channel, model)]
                 s[0] += a["credit"]
-                s[1] += _f(a["attributed_revenue_amount"]) or 0.0
+                s[1] += revenue
+                if a["match_type"] in kinds:
+                    s[kinds[a["match_type"]]] += a["credit"]
+                    s[kinds[a["match_type"]] + 1] += revenue
         reported: dict[tuple, list[float | None]] = {}
         for r in self.ads:
             if r["stat_date"] >= first:
@@ -656,12 +782,15 @@ class Reference:
         out = []
         for w, p, m in keys:
             spend, purchases, value = reported.get((w, p), [None, None, None])
-            orders, revenue = shopify.get((w, p, m), (None, None))
+            orders, revenue, det_orders, det_revenue, geo_orders, geo_revenue = shopify.get(
+                (w, p, m), (None, None, 0.0, 0.0, 0.0, 0.0))
             out.append({
                 "brand_id": self.brand_id, "week_start": w, "platform": p, "attribution_model": m,
                 "is_partial_week": w + timedelta(days=7) > self.end, "currency": self.currency,
                 "spend_amount": spend or 0.0, "shopify_attributed_orders": orders or 0.0,
-                "shopify_attributed_revenue_amount": revenue or 0.0, "platform_reported_purchases": purchases or 0.0,
+                "shopify_attributed_revenue_amount": revenue or 0.0, "deterministic_orders": det_orders,
+                "deterministic_revenue_amount": det_revenue, "geo_credited_orders": geo_orders,
+                "geo_credited_revenue_amount": geo_revenue, "platform_reported_purchases": purchases or 0.0,
                 "platform_reported_revenue_amount": value or 0.0,
                 "over_reporting_ratio": _div(value, revenue), "shopify_roas": _div(revenue, spend),
                 "platform_roas": _div(value, spend),

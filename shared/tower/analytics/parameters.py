@@ -18,6 +18,8 @@ from typing import Any
 from tower.config import Settings
 
 ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "time_decay", "position_based")
+#: attributed_orders' attribution_model of an order no campaign touched: one row that holds for every model
+EVERY_MODEL = "all"
 
 
 class ModelConfigError(ValueError):

@@ -831,16 +831,40 @@ def _journeys(
         put("utm_campaign", idx, take(camp_utm, c))
         put("landing", idx, concat(page, query))
 
-    # Ad-driven but untagged: the journey looks organic (geo + time attribution has to find it).
+    # Ad-driven but untagged (no campaign UTM). What a real store sees of these visits:
+    # * Google Ads auto-tagging appends a gclid to every ad click, whatever the final URL's UTMs, so
+    #   most arrive with a gclid and the search referrer; the rest are a second visit typed by hand
+    #   (no referrer, no click id).
+    # * Meta and TikTok append fbclid / ttclid to outbound clicks of ads whose URL lacks UTMs; an
+    #   in-app browser that drops the URL's parameters keeps the platform's referrer; view-through
+    #   and second visits keep neither.
+    # Click ids and the typed-in share come from their own stream, so the rest of the world is unchanged.
     idx = np.flatnonzero((d.campaign >= 0) & ~d.tagged)
-    put("landing", idx, product_page.take(arrow(idx)))
+    jrng = np.random.default_rng([ctx.params.seed, ctx.brand_no, 15])
+    share_click = {"meta": 0.35, "tiktok": 0.35, "google_ads": 0.85}
+    share_typed = {"meta": 0.15, "tiktok": 0.15, "google_ads": 0.15}
     ref = {
         "meta": "https://www.facebook.com/",
         "tiktok": "https://www.tiktok.com/",
         "google_ads": "https://www.google.com/",
     }
+    click_col = {
+        "meta": ("fbclid", 56, "IwAR"),
+        "tiktok": ("ttclid", 48, "E.C.P."),
+        "google_ads": ("gclid", 64, "Cj0KCQiA"),
+    }
     for platform, url in ref.items():
-        put("referrer", idx[c_platform[idx] == platform], url)
+        mine = idx[c_platform[idx] == platform]
+        draw = jrng.random(mine.size)
+        has_click = draw < share_click[platform]
+        clicked, plain = mine[has_click], mine[~has_click]
+        typed = mine[draw >= 1 - share_typed[platform]]
+        col, length, prefix = click_col[platform]
+        click = tokens(jrng, clicked.size, length, prefix)
+        put(col, clicked, click)
+        put("landing", clicked, concat(product_page.take(arrow(clicked)), f"?{col}=", click))
+        put("landing", plain, product_page.take(arrow(plain)))
+        put("referrer", np.setdiff1d(mine, typed), url)
 
     # Organic web orders: search, direct, email, organic social.
     idx = np.flatnonzero((d.campaign < 0) & web)

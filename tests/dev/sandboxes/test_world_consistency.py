@@ -157,7 +157,7 @@ def test_utm_tags_name_real_campaigns_and_click_ids_match_the_platform(world: Wo
         by_name = {c["campaign_name"]: c for c in campaigns}
         by_id = {c["campaign_id"]: c for c in campaigns}
         raw = {r["order_id"]: r for r in bw.raw["orders"].to_pylist()}
-        tagged = untagged = 0
+        tagged = untagged = clicked = 0
         for o in _rows(bw, "orders"):
             r = raw[o["order_id"]]
             src = o["utm_source"]
@@ -184,13 +184,21 @@ def test_utm_tags_name_real_campaigns_and_click_ids_match_the_platform(world: Wo
                     assert f"{own}={o[own]}" in o["landing_site"]
                 tagged += 1
             else:
-                assert o["fbclid"] is None and o["ttclid"] is None and o["gclid"] is None
-                if r["driven_campaign_id"] is not None:
+                # untagged: a click id only on an ad-driven order (auto-tagging, a URL without UTMs), its
+                # platform's own and in its landing page
+                ids = {k: o[k] for k in ("fbclid", "ttclid", "gclid") if o[k] is not None}
+                if r["driven_campaign_id"] is None:
+                    assert not ids
+                else:
                     untagged += 1
+                    own = {"meta": "fbclid", "tiktok": "ttclid", "google_ads": "gclid"}[r["driven_platform"]]
+                    assert set(ids) <= {own}
+                    assert all(f"?{k}={v}" in o["landing_site"] for k, v in ids.items())
+                    clicked += bool(ids)
             assert o["landing_site"] == r["landing_page_url"]
             if o["sales_channel"] == "pos":
                 assert o["landing_site"] is None and o["shipping_amount"] == 0
-        assert tagged > 100 and untagged > 20
+        assert tagged > 100 and untagged > 20 and 0 < clicked < untagged
         assert {"web", "pos"} <= {o["sales_channel"] for o in _rows(bw, "orders")}
 
 

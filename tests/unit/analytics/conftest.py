@@ -91,6 +91,10 @@ class Shop:
         order_date: date | None = None,
         utm_campaign: str | None = None,
         utm_source: str | None = None,
+        utm_medium: str | None = None,
+        referrer: str | None = None,
+        landing_site: str | None = None,
+        sales_channel: str | None = None,
         fbclid: str | None = None,
         gclid: str | None = None,
         ttclid: str | None = None,
@@ -111,6 +115,8 @@ class Shop:
             "net_revenue_amount": 0.0 if cancelled else revenue, "total_amount": revenue,
             "shipping_country_code": "US" if region is None or region.startswith("US") else region[:2],
             "shipping_region_code": region, "utm_campaign": utm_campaign, "utm_source": utm_source,
+            "utm_medium": utm_medium, "referrer_url": referrer, "landing_site": landing_site,
+            "sales_channel": sales_channel,
             "fbclid": fbclid, "gclid": gclid, "ttclid": ttclid,
         }])
         rows = []
@@ -147,12 +153,12 @@ class Shop:
             } for product, qty in units.items()])
 
     def campaign(self, platform: str, campaign_id: str, *, name: str | None = None, products: tuple[str, ...] = (),
-                 timezone: str | None = None, currency: str | None = None) -> None:
+                 timezone: str | None = None, currency: str | None = None, objective: str | None = None) -> None:
         if (platform, campaign_id) not in self._campaigns:
             self._campaigns.add((platform, campaign_id))
             self.warehouse.insert("ad_campaigns", [{
                 "brand_id": self.brand_id, "platform": platform, "account_id": f"acct-{platform}",
-                "campaign_id": campaign_id, "campaign_name": name or campaign_id,
+                "campaign_id": campaign_id, "campaign_name": name or campaign_id, "objective": objective,
                 "currency": currency or self.currency, "account_timezone": timezone or self.timezone,
             }])
         if products:
@@ -162,7 +168,7 @@ class Shop:
 
     def spend(self, platform: str, campaign_id: str, day: date, amount: float, *, region: str = "US-TX",
               country: str = "US", currency: str | None = None, purchase_value: float = 0.0,
-              purchases: float = 0.0) -> None:
+              purchases: float | None = None) -> None:
         self.campaign(platform, campaign_id, currency=currency)
         self.warehouse.insert("ad_performance", [{
             "brand_id": self.brand_id, "platform": platform, "account_id": f"acct-{platform}",
@@ -239,12 +245,21 @@ class BuiltWorld:
         return self.world.params.start_date, self.world.params.end_date + timedelta(days=1)
 
 
-def build_world(params: WorldParams) -> BuiltWorld:
+def build_world(params: WorldParams, alter: Callable[[World], None] | None = None) -> BuiltWorld:
+    """Generate a world, change it before loading if asked (``alter``), load it and build every brand."""
     world = generate_world(params)
+    if alter is not None:
+        alter(world)
     wh = load_world(world)
     start, end = params.start_date, params.end_date + timedelta(days=1)
     results = {bw.brand_id: build_models(wh, bw.brand_id, start, end, Settings(), today=end) for bw in world.brands}
     return BuiltWorld(world, wh, results)
+
+
+@pytest.fixture
+def world_builder() -> Callable[..., BuiltWorld]:
+    """Generate a world of one's own parameters, load it and build every brand over its whole history."""
+    return build_world
 
 
 @pytest.fixture(scope="session")

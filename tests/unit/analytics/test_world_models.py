@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tower.analytics import models as registry
-from tower.analytics.parameters import ATTRIBUTION_MODELS, ModelParameters
+from tower.analytics.parameters import ATTRIBUTION_MODELS, EVERY_MODEL, ModelParameters
 from tower.analytics.snapshots import headline_findings
 from tower.config import Settings
 from tower_dev.reference import build_reference
@@ -73,7 +73,9 @@ def test_credits_sum_to_one_for_every_order_and_model(small_world) -> None:
     per_order: dict[tuple, set] = {}
     for r in rows:
         per_order.setdefault((r["brand_id"], r["order_id"]), set()).add(r["attribution_model"])
-    assert all(models == set(ATTRIBUTION_MODELS) for models in per_order.values())
+    # an order no campaign touched is one row for every model; any other has rows in each model
+    assert all(models in ({EVERY_MODEL}, set(ATTRIBUTION_MODELS)) for models in per_order.values())
+    assert {EVERY_MODEL} in per_order.values() and set(ATTRIBUTION_MODELS) in per_order.values()
     for bw in small_world.world.brands:
         live = {o["order_id"] for o in bw.tables["orders"].to_pylist() if o["cancelled_at"] is None}
         assert {oid for b, oid in per_order if b == bw.brand_id} == live
@@ -84,14 +86,19 @@ def test_deterministic_matches_always_win_and_name_the_campaign_that_drove_the_o
         truth = {r["order_id"]: r["driven_campaign_id"] for r in bw.raw["orders"].to_pylist() if r["is_tagged"]}
         live = {o["order_id"] for o in bw.tables["orders"].to_pylist() if o["cancelled_at"] is None}
         rows = story_world.warehouse.rows(
-            "SELECT order_id, campaign_id, match_type, credit FROM attributed_orders WHERE brand_id = @b",
+            "SELECT order_id, platform, campaign_id, match_type, credit FROM attributed_orders WHERE brand_id = @b",
             {"b": bw.brand_id})
         tagged = [r for r in rows if r["order_id"] in truth and r["order_id"] in live]
         assert tagged
         for r in tagged:
             assert r["match_type"] in ("utm_campaign", "click_id")
             assert (r["campaign_id"], r["credit"]) == (truth[r["order_id"]], 1.0)
-        assert all(r["match_type"] not in ("utm_campaign", "click_id") for r in rows if r["order_id"] not in truth)
+        # an untagged order is placed deterministically only by a click id, and then on the platform that drove it
+        driven = {r["order_id"]: r["driven_platform"] for r in bw.raw["orders"].to_pylist()}
+        untagged = [r for r in rows if r["order_id"] not in truth]
+        assert all(r["match_type"] != "utm_campaign" for r in untagged)
+        clicked = [r for r in untagged if r["match_type"] == "click_id"]
+        assert clicked and all(r["platform"] == driven[r["order_id"]] for r in clicked)
 
 
 def _alignment(built, brand_id: str) -> dict[tuple, dict]:

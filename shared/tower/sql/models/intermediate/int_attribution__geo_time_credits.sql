@@ -27,7 +27,7 @@ promoting_pairs AS (
 -- per order and ad-account timezone: its window, and the geographies that touch it (its region and its
 -- country's country-only campaigns, or without a region the whole-country spend) as integers
 order_geo_windows AS (
-  SELECT o.order_key, o.order_at, qw.window_id, order_geo_id AS geo_id
+  SELECT o.order_key, o.order_at, o.only_platform, qw.window_id, order_geo_id AS geo_id
   FROM int_attribution__unmatched_orders AS o
   INNER JOIN int_attribution__quarter_windows AS qw ON qw.quarter_hour = o.quarter_hour
   LEFT JOIN geo_ids AS r ON r.country_code = o.country_code AND r.geo_key = o.region_code
@@ -36,8 +36,9 @@ order_geo_windows AS (
   CROSS JOIN UNNEST(CASE WHEN o.region_code IS NULL THEN [w.geo_id] ELSE [r.geo_id, c.geo_id] END) AS order_geo_id
 ),
 
--- every campaign that touched the order's geography in its window; a campaign that says which products it
--- promotes only if it promotes one of the order's. Integers only: the descriptive columns join back later.
+-- every campaign that touched the order's geography in its window, of the one platform its journey names if
+-- it names one; a campaign that says which products it promotes only if it promotes one of the order's.
+-- Integers only: the descriptive columns join back later.
 candidates AS (
   SELECT
     o.order_key, t.last_rank, t.first_rank, t.n_touches,
@@ -47,9 +48,12 @@ candidates AS (
   FROM order_geo_windows AS o
   INNER JOIN int_attribution__window_touches AS t ON t.window_id = o.window_id AND t.geo_id = o.geo_id
   WHERE
-    NOT t.has_known_products
-    OR o.order_key * (SELECT MAX(g.campaign_key) + 1 FROM int_attribution__touch_groups AS g) + t.campaign_key
-    IN (SELECT pp.pair FROM promoting_pairs AS pp)
+    (o.only_platform IS NULL OR t.platform = o.only_platform)
+    AND (
+      NOT t.has_known_products
+      OR o.order_key * (SELECT MAX(g.campaign_key) + 1 FROM int_attribution__touch_groups AS g) + t.campaign_key
+      IN (SELECT pp.pair FROM promoting_pairs AS pp)
+    )
 ),
 
 order_totals AS (
@@ -75,6 +79,7 @@ SELECT
   r.account_id,
   r.campaign_id,
   CASE WHEN r.geo_key = o.region_code THEN 'geo_region' ELSE 'geo_country' END AS match_type,
+  CASE WHEN r.geo_key = o.region_code THEN o.region_code ELSE '*' END AS cap_geo,
   r.touch_date,
   c.n_touches,
   c.last_rank = t.top_last_rank AS has_last_touch,

@@ -1,6 +1,8 @@
--- Intermediate: the orders of the window that the deterministic rule does not place (no utm match) and that
--- have a shipping country, so the geo + time rule may; with the quarter hour of UTC each was placed in (see
--- int_attribution__quarter_windows).
+-- Intermediate: the orders of the window that the deterministic rules do not place (no utm match, no click-id
+-- match), that no known non-paid source claims (int_shopify__orders.known_source: e-mail, organic search, POS,
+-- draft orders...) and that have a shipping country, so the geo + time rule may; with the quarter hour of UTC
+-- each was placed in (see int_attribution__quarter_windows) and the one platform whose campaigns may touch it
+-- when the journey names one (its click id, utm_source or referrer; NULL: any platform).
 SELECT
   o.order_key,
   o.order_id,
@@ -9,9 +11,13 @@ SELECT
   o.net_revenue_amount,
   o.country_code,
   o.region_code,
+  COALESCE(o.click_platform, o.hint_platform) AS only_platform,
   DIV(UNIX_SECONDS(o.order_at), 900) AS quarter_hour
 FROM int_shopify__orders AS o
 LEFT JOIN int_attribution__utm_matches AS d ON d.order_key = o.order_key
+LEFT JOIN int_attribution__click_matches AS k ON k.order_key = o.order_key
 WHERE o.order_date >= @window_start
   AND d.order_key IS NULL
+  AND k.order_key IS NULL
+  AND o.known_source IS NULL
   AND o.country_code IS NOT NULL

@@ -4,7 +4,7 @@
 -- attributed_orders (touch_at, then specificity, spend, platform and campaign id) is numbered once over all
 -- summaries as two integers: an order's last touch is its candidate with the highest last_rank, its first touch
 -- the one with the highest first_rank. last_rank also names the summary (it is unique), so the large joins
--- downstream carry integers only.
+-- downstream carry integers only. Click-only campaigns (int_attribution__touch_groups) have no summaries.
 WITH window_days AS (
   SELECT w.window_id, w.account_timezone, w.last_day_at, day
   FROM (
@@ -22,6 +22,7 @@ keyed_touches AS (
     AND g.campaign_id = t.campaign_id
     AND g.country_code = t.country_code
     AND g.geo_key = t.geo_key
+  WHERE NOT g.is_click_only
 ),
 
 window_touches AS (

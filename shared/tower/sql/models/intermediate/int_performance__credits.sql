@@ -2,7 +2,7 @@
 -- attributed_orders, with the order's shipping geography and its fulfilment cost (per order: the
 -- location_regions cost of its region, else @fulfillment_cost_per_order) times the credit. earning_date is the
 -- day of the credited touch (a deterministic or unattributed order's own order date): the day whose spend
--- earned the revenue.
+-- earned the revenue. An order no campaign touched has one row for all models ('all').
 SELECT
   o.order_key,
   a.order_date,
@@ -20,4 +20,4 @@ LEFT JOIN stg_tower__location_regions AS r ON r.country_code = o.country_code AN
 WHERE a.brand_id = @brand_id
   AND a.order_date >= @window_start
   AND a.order_date < @window_end
-  AND a.attribution_model = @attribution_model
+  AND a.attribution_model IN (@attribution_model, 'all')

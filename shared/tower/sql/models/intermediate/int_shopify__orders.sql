@@ -15,7 +15,9 @@ SELECT
   b.currency,
   o.utm_campaign_key,
   o.click_platform,
-  o.utm_platform
+  o.utm_platform,
+  o.known_source,
+  o.hint_platform
 FROM stg_shopify__orders AS o
 INNER JOIN stg_tower__brands AS b ON b.brand_id = o.brand_id
 LEFT JOIN int_fx__rates_to_store AS fx ON fx.rate_date = o.order_date AND fx.currency = o.currency

@@ -1,13 +1,21 @@
 -- Mart: which campaigns each order of [@window_start, @window_end) is credited to, under each attribution model.
--- Credits of an order sum to 1 within each model; an order no rule can place gets one row per model with
--- platform and campaign NULL, match_type 'unattributed' and credit 1, so "credits sum to 1" holds for every order.
+-- Credits of an order sum to 1 within each model. An order no campaign touched is one fact whatever the model:
+-- one row with attribution_model 'all', platform and campaign NULL and credit 1 (readers of one model read its
+-- rows and the 'all' rows), match_type 'email' or 'organic' when its journey proves that source
+-- (int_shopify__orders.known_source), else 'unattributed'.
 --
 -- 1. Deterministic first: an order whose utm_campaign equals a campaign's id or name (case-insensitive) goes
 --    wholly to that campaign in every model. Ambiguous names resolve to the platform the order's click id
 --    (gclid / ttclid / fbclid) or utm_source names, then an id match over a name match, then platform and id.
 --    match_type is 'click_id' when the order also carries that platform's click id, else 'utm_campaign'
 --    (int_attribution__utm_matches).
--- 2. Otherwise the product plan's geo + time rule. A touch is one campaign's spend on one account-local day
+--    Then a click id without a campaign UTM: the order goes wholly to that platform's campaign promoting one of
+--    its products, wherever it shipped, match_type 'click_id' (int_attribution__click_matches).
+-- Orders whose journey proves a non-paid source (e-mail, organic search, POS, draft orders: known_source in
+-- int_shopify__orders) are never geo-credited: they stay 'email' / 'organic'.
+-- 2. Otherwise the product plan's geo + time rule, limited to one platform's campaigns when the journey names
+--    one (a click id no campaign took, utm_source, or the platform's referrer), and leaving out Google Search
+--    and Shopping campaigns where the store's orders show auto-tagging (they earn by clicks: found by gclid). A touch is one campaign's spend on one account-local day
 --    (touch_at: the day's start in UTC, see int_ads__performance) in the order's geography, within the lookback
 --    order_at - @lookback_hours < touch_at <= order_at, from a campaign that promotes one of the order's products
 --    where ad_campaign_products says what it promotes (any order otherwise). Geography, per campaign and country:
@@ -28,6 +36,11 @@
 --      position_based  40% first, 40% last, 20% shared by the middle (1 touch: 100%; 2 touches: 50/50)
 --    A campaign's credit is the sum over its touches; touch_date is its latest touch's stat_date
 --    (int_attribution__geo_time_credits).
+-- 4. The platform's own word caps the geo + time rule: per model, what it credits a campaign in one geography
+--    (the order's region, or the whole country) for one account-local touch day is at most the conversions the
+--    platform reported there that day, less the orders the deterministic rules gave the campaign there
+--    (int_attribution__geo_caps). Orders fill that room in the order they were placed; what an order's credits
+--    leave of 1 is one 'unattributed' row.
 --
 -- Set-based, never per order: orders share "windows" (an account timezone and the pair of local days that
 -- bound the lookback); each campaign's touches are summarised once per window (count, first and last touch,
@@ -36,6 +49,14 @@ WITH orders_in_window AS (
   SELECT *
   FROM int_shopify__orders
   WHERE order_date >= @window_start
+),
+
+deterministic AS (
+  SELECT order_key, platform, account_id, campaign_id, match_type
+  FROM int_attribution__utm_matches
+  UNION ALL
+  SELECT order_key, platform, account_id, campaign_id, match_type
+  FROM int_attribution__click_matches
 ),
 
 credited AS (
@@ -59,17 +80,57 @@ credited AS (
   WHERE credit_position_based > 0
 ),
 
--- deterministic and unattributed orders: the same credit (1) in every model
+-- each credit, cut to the room its campaign × geography × touch day has left once the earlier orders took theirs
+asked AS (
+  SELECT
+    c.*,
+    k.capacity,
+    COALESCE(SUM(c.credit) OVER (
+      PARTITION BY c.attribution_model, c.platform, c.campaign_id, c.country_code, c.cap_geo, c.touch_date
+      ORDER BY c.order_at, c.order_key
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ), 0) AS asked_before
+  FROM credited AS c
+  LEFT JOIN int_attribution__geo_caps AS k
+    ON k.platform = c.platform
+    AND k.campaign_id = c.campaign_id
+    AND k.country_code = c.country_code
+    AND k.cap_geo = c.cap_geo
+    AND k.stat_date = c.touch_date
+),
+
+capped AS (
+  SELECT
+    a.* EXCEPT (credit, capacity, asked_before),
+    CASE
+      WHEN a.capacity IS NULL THEN a.credit
+      ELSE LEAST(a.credit, GREATEST(a.capacity - a.asked_before, 0))
+    END AS credit
+  FROM asked AS a
+),
+
+-- what the caps left of a geo-credited order: one unattributed row per model
+residuals AS (
+  SELECT
+    c.order_key, c.order_id, c.order_date, c.order_at, c.net_revenue_amount, c.attribution_model,
+    1.0 - SUM(c.credit) AS credit
+  FROM capped AS c
+  GROUP BY c.order_key, c.order_id, c.order_date, c.order_at, c.net_revenue_amount, c.attribution_model
+  HAVING SUM(c.credit) < 1.0 - 1e-9
+),
+
+-- deterministic orders: the same credit (1) in every model
 whole_orders AS (
   SELECT o.*, d.platform, d.account_id, d.campaign_id, d.match_type
   FROM orders_in_window AS o
-  INNER JOIN int_attribution__utm_matches AS d ON d.order_key = o.order_key
-  UNION ALL
-  SELECT
-    o.*, CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS account_id,
-    CAST(NULL AS STRING) AS campaign_id, 'unattributed' AS match_type
+  INNER JOIN deterministic AS d ON d.order_key = o.order_key
+),
+
+-- orders no campaign touched: one fact for every model
+untouched AS (
+  SELECT o.*, COALESCE(o.known_source, 'unattributed') AS match_type
   FROM orders_in_window AS o
-  WHERE o.order_key NOT IN (SELECT u.order_key FROM int_attribution__utm_matches AS u)
+  WHERE o.order_key NOT IN (SELECT u.order_key FROM deterministic AS u)
     AND o.order_key NOT IN (SELECT g.order_key FROM int_attribution__geo_time_credits AS g)
 )
 
@@ -78,7 +139,15 @@ SELECT
   match_type, touch_date, n_touches AS touches, credit,
   CAST(net_revenue_amount * credit AS NUMERIC) AS attributed_revenue_amount,
   (SELECT b.currency FROM stg_tower__brands AS b) AS currency
-FROM credited
+FROM capped
+WHERE credit > 0
+UNION ALL
+SELECT
+  @brand_id AS brand_id, order_id, order_date, order_at, attribution_model, CAST(NULL AS STRING) AS platform,
+  CAST(NULL AS STRING) AS campaign_id, 'unattributed' AS match_type, CAST(NULL AS DATE) AS touch_date,
+  0 AS touches, credit, CAST(net_revenue_amount * credit AS NUMERIC) AS attributed_revenue_amount,
+  (SELECT b.currency FROM stg_tower__brands AS b) AS currency
+FROM residuals
 UNION ALL
 SELECT
   @brand_id AS brand_id, w.order_id, w.order_date, w.order_at, attribution_model, w.platform,
@@ -86,3 +155,10 @@ SELECT
   CAST(w.net_revenue_amount AS NUMERIC) AS attributed_revenue_amount, w.currency
 FROM whole_orders AS w
 CROSS JOIN UNNEST(['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based']) AS attribution_model
+UNION ALL
+SELECT
+  @brand_id AS brand_id, u.order_id, u.order_date, u.order_at, 'all' AS attribution_model,
+  CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS campaign_id, u.match_type,
+  CAST(NULL AS DATE) AS touch_date, 0 AS touches, 1.0 AS credit,
+  CAST(u.net_revenue_amount AS NUMERIC) AS attributed_revenue_amount, u.currency
+FROM untouched AS u

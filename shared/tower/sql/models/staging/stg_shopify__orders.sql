@@ -2,6 +2,12 @@
 -- cancelled ones included (is_cancelled). Money stays in the order's own currency; int_shopify__orders converts
 -- it. The journey columns are tidied into match keys: utm_campaign lower-cased and trimmed, and the platform
 -- an order's own journey names (a click id is the platform's own stamp; utm_source only a hint).
+-- known_source names a journey that proves the order came from no paid ad ('email' or 'organic'; NULL when
+-- nothing proves it), so the geo + time rule never credits it: POS and draft orders (source_name), utm_medium
+-- email / sms / organic / referral / social-organic, and a referring search engine without any click id (an ad
+-- click on a search engine carries its gclid / msclkid: Google Ads auto-tagging appends it to every ad click).
+-- hint_platform is the platform the visit came from when no click id names it: utm_source, else a referrer on
+-- the platform's own domain (an in-app browser drops the ad's URL parameters but keeps the referrer).
 SELECT
   brand_id,
   order_id,
@@ -22,7 +28,28 @@ SELECT
     WHEN LOWER(utm_source) IN ('facebook', 'fb', 'instagram', 'ig', 'meta') THEN 'meta'
     WHEN LOWER(utm_source) IN ('tiktok', 'tt') THEN 'tiktok'
     WHEN LOWER(utm_source) IN ('google', 'adwords', 'google_ads', 'youtube') THEN 'google_ads'
-  END AS utm_platform
+  END AS utm_platform,
+  CASE
+    WHEN LOWER(sales_channel) IN ('pos', 'shopify_draft_order') THEN 'organic'
+    WHEN COALESCE(gclid, '') != '' OR COALESCE(ttclid, '') != '' OR COALESCE(fbclid, '') != '' THEN NULL
+    WHEN LOWER(utm_medium) IN ('email', 'e-mail', 'newsletter', 'sms') THEN 'email'
+    WHEN LOWER(utm_medium) IN ('organic', 'referral', 'social-organic', 'social_organic', 'organic_social')
+      THEN 'organic'
+    WHEN utm_medium IS NULL
+      AND REGEXP_CONTAINS(
+        LOWER(referrer_url), r'^https?://([a-z0-9-]+\.)*(google|bing|yahoo|duckduckgo|ecosia|baidu|yandex)\.'
+      )
+      AND NOT REGEXP_CONTAINS(LOWER(COALESCE(landing_site, '')), r'[?&](gclid|gbraid|wbraid|msclkid)=')
+      THEN 'organic'
+  END AS known_source,
+  CASE
+    WHEN LOWER(utm_source) IN ('facebook', 'fb', 'instagram', 'ig', 'meta') THEN 'meta'
+    WHEN LOWER(utm_source) IN ('tiktok', 'tt') THEN 'tiktok'
+    WHEN LOWER(utm_source) IN ('google', 'adwords', 'google_ads', 'youtube') THEN 'google_ads'
+    WHEN REGEXP_CONTAINS(LOWER(referrer_url), r'^https?://([a-z0-9-]+\.)*(facebook|instagram|fb)\.com')
+      THEN 'meta'
+    WHEN REGEXP_CONTAINS(LOWER(referrer_url), r'^https?://([a-z0-9-]+\.)*tiktok\.com') THEN 'tiktok'
+  END AS hint_platform
 FROM orders
 WHERE brand_id = @brand_id
   AND order_date >= CAST(DATE_SUB(@window_start, INTERVAL @scan_days DAY) AS DATE)
