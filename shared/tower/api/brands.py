@@ -10,6 +10,7 @@ models' figures from the warehouse (``tower.analytics.snapshots``); none calls C
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,12 +18,10 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
-from tower.analytics.snapshots import (
-    SNAPSHOT_SQL,
-    channel_drilldown,
-    latest_as_of,
-    performance_snapshot,
-)
+from tower.analytics import dashboard_cache
+from tower.analytics.dashboard_cache import CacheKey
+from tower.analytics.ranges import empty_drilldown
+from tower.analytics.snapshots import channel_drilldown, latest_as_of
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
@@ -97,42 +96,6 @@ def current_recommendations(store: DocumentStore, brand_id: str, *, week: str | 
     return week, chosen
 
 
-def _pct(x: Any) -> float | None:
-    """A stored fraction as a percent with one decimal."""
-    return None if x is None else round(100 * float(x), 1)
-
-
-def _changes(row: Mapping[str, Any] | None) -> dict[str, float | None]:
-    if row is None:
-        return {"spend_pct": None, "revenue_pct": None, "roas_pct": None}
-    return {"spend_pct": _pct(row["spend_change_pct"]), "revenue_pct": _pct(row["revenue_change_pct"]),
-            "roas_pct": _pct(row["roas_change_pct"])}
-
-
-def performance(runtime: Runtime, brand_id: str, today: date) -> dict[str, Any]:
-    """The dashboard's ``performance_snapshot``: this period, the one before and the changes.
-
-    Read from the models' ``performance_snapshots`` of the latest as-of day built before ``today``
-    (the plan's shape, plus ``previous_week`` and ``changes`` in percent).
-    """
-    as_of = latest_as_of(runtime.warehouse, brand_id, today)
-    rows = [] if as_of is None else runtime.warehouse.rows(SNAPSHOT_SQL, {"brand_id": brand_id, "as_of_date": as_of})
-    blended = next((r for r in rows if r["scope"] == "blended"), None)
-    has_previous = blended is not None and blended["prev_spend_amount"] is not None
-    return {
-        "as_of_date": as_of.isoformat() if as_of else None,
-        "period_days": int(blended["period_days"]) if blended else None,
-        "currency": blended["currency"] if blended else None,
-        **performance_snapshot(rows),
-        "previous_week": performance_snapshot(rows, previous=True) if has_previous else None,
-        "changes": {
-            **_changes(blended),
-            "by_channel": {r["channel"]: _changes(r) for r in sorted(rows, key=lambda r: str(r["channel"]))
-                           if r["scope"] == "channel"},
-        } if blended is not None else None,
-    }
-
-
 def summary_card(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The cached weekly summary as the dashboard shows it (None before the first summarize run)."""
     if not doc:
@@ -141,13 +104,6 @@ def summary_card(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     body.pop("recommendations", None)  # the dashboard lists the live cards (with their status) itself
     return {**body, "week": doc.get("week"), "author": doc.get("author"), "grounding": doc.get("grounding"),
             "generated_at": doc.get("generated_at")}
-
-
-def empty_drilldown(channel: str) -> dict[str, Any]:
-    """The drilldown of a brand whose models were never built."""
-    return {"channel": channel, "as_of_date": None,
-            "performance": {"total_spend": 0.0, "total_revenue": 0.0, "roas": None, "by_geo": {}},
-            "top_campaigns": [], "inventory_alignment": {"products_promoted": [], "mismatches": []}}
 
 
 # --- the blueprint -----------------------------------------------------------------------------------
@@ -165,6 +121,34 @@ def _brand_in_scope() -> None:
 
 def _today() -> date:
     return date.fromisoformat(g.brand["today"])
+
+
+_MISSES: dict[str, threading.Lock] = {}
+_MISSES_LOCK = threading.Lock()
+
+
+def default_views(runtime: Runtime, brand_id: str) -> dict[str, Any]:
+    """The warehouse figures of the default views (dashboard, drilldowns, series) for the brand's today.
+
+    The document the models' stage wrote at the last build (:mod:`tower.analytics.dashboard_cache`)
+    when it was computed for this day and these settings; otherwise (a new store-local day before
+    the next build) computed from the warehouse once per process and stored, unless a build replaced
+    the document meanwhile. Requests missing together wait for the first one's figures.
+    """
+    settings = runtime.settings
+    key = CacheKey.of(_today(), attribution_model=settings.attribution_model,
+                      snapshot_period_days=settings.snapshot_period_days)
+    views, _ = dashboard_cache.read(runtime.store, brand_id, key)
+    if views is not None:
+        return views
+    with _MISSES_LOCK:
+        lock = _MISSES.setdefault(brand_id, threading.Lock())
+    with lock:
+        views, seen = dashboard_cache.read(runtime.store, brand_id, key)
+        if views is None:
+            views = dashboard_cache.compute(runtime.warehouse, brand_id, key, currency=g.brand["currency"])
+            dashboard_cache.write_if_unchanged(runtime.store, brand_id, key, views, seen, now=current_now())
+    return views
 
 
 def _chosen_range(extra: tuple[str, ...] = ()) -> Range | None:
@@ -185,17 +169,20 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
     runtime = current_runtime()
     chosen = _chosen_range()
     _, recs = current_recommendations(runtime.store, brand_id)
-    shown = chosen or default_range(_today())
-    ranged = range_dashboard(runtime.warehouse, brand_id, shown, attribution_model=runtime.settings.attribution_model,
-                             currency=g.brand["currency"])
+    if chosen is None:
+        figures = default_views(runtime, brand_id)["dashboard"]
+    else:
+        ranged = range_dashboard(runtime.warehouse, brand_id, chosen, attribution_model=runtime.settings.attribution_model,
+                                 currency=g.brand["currency"])
+        figures = {**ranged, "range": chosen.to_dict()}
     return {
         "brand": g.brand,
         "summary": summary_card(latest_summary(runtime.store, brand_id)),
         "recommendations": recs[: runtime.settings.recommend_top_n],
-        "performance_snapshot": ranged["performance_snapshot"] if chosen else performance(runtime, brand_id, _today()),
+        "performance_snapshot": figures["performance_snapshot"],
         "alerts": list_alerts(runtime.store, brand_id),
-        "tiles": ranged["tiles"],
-        "range": shown.to_dict(),
+        "tiles": figures["tiles"],
+        "range": figures["range"],
     }
 
 
@@ -218,8 +205,11 @@ def series(brand_id: str) -> ResponseReturnValue:
     if channel and channel not in AD_PLATFORMS:
         raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
     runtime = current_runtime()
-    body = daily_series(runtime.warehouse, brand_id, chosen, metric=metric, channel=channel,
-                        attribution_model=runtime.settings.attribution_model)
+    if not request.args:  # the default view: the cached figures
+        body = default_views(runtime, brand_id)["series"]
+    else:
+        body = daily_series(runtime.warehouse, brand_id, chosen, metric=metric, channel=channel,
+                            attribution_model=runtime.settings.attribution_model)
     return {**body, "currency": g.brand["currency"], "channel": channel or None, "range": chosen.to_dict()}
 
 
@@ -347,11 +337,13 @@ def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     chosen = _chosen_range()
     runtime = current_runtime()
     model = runtime.settings.attribution_model
-    as_of = latest_as_of(runtime.warehouse, brand_id, _today())
-    body = empty_drilldown(channel) if as_of is None else channel_drilldown(
-        runtime.warehouse, brand_id, channel, as_of, attribution_model=model,
-        period_days=runtime.settings.snapshot_period_days)
-    if chosen is not None:
+    if chosen is None:
+        body = dict(default_views(runtime, brand_id)["drilldowns"][channel])
+    else:
+        as_of = latest_as_of(runtime.warehouse, brand_id, _today())
+        body = empty_drilldown(channel) if as_of is None else channel_drilldown(
+            runtime.warehouse, brand_id, channel, as_of, attribution_model=model,
+            period_days=runtime.settings.snapshot_period_days)
         body.update(range_drilldown(runtime.warehouse, brand_id, channel, chosen.period, attribution_model=model))
         body["comparison_performance"] = None if chosen.comparison is None else range_drilldown(
             runtime.warehouse, brand_id, channel, chosen.comparison, attribution_model=model)["performance"]

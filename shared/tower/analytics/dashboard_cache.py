@@ -1,0 +1,169 @@
+"""The default dashboard's warehouse figures, computed when the models are built and kept in the
+document store, so a page load reads one document instead of running warehouse queries (issue 16).
+
+What a page asks first for a brand (no range chosen: last week against the week before) is the
+same for every caller until the next build or the next store-local day: the dashboard's
+``performance_snapshot``, ``tiles`` and ``range``, each channel's drilldown, and the daily series
+of revenue over every channel. :func:`write` computes them with exactly the functions the API
+runs for a request that misses the cache (:mod:`tower.analytics.ranges`,
+:func:`tower.analytics.snapshots.channel_drilldown`) and stores them at ``brands/{id}/cache/dashboard``,
+each build replacing the document whole (the models' stage calls it after every build,
+:func:`tower.pipeline.handle_sync_completed`).
+
+A document answers only the request it was computed for: the same store-local ``today`` (a new day
+moves the default week), attribution model and snapshot period. Anything else is a miss: the API
+computes the figures from the warehouse and stores them with :func:`write_if_unchanged`, which
+writes only when no build replaced the document meanwhile (a build's figures are never overwritten
+by ones read before it). Live parts (the summary, cards, alerts, the brand's own today) are not
+cached: they are document reads already.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tower.analytics.ranges import (
+    daily_series,
+    default_range,
+    empty_drilldown,
+    performance,
+    range_dashboard,
+)
+from tower.analytics.snapshots import channel_drilldown, latest_as_of
+from tower.brands import brand_row
+from tower.names import AD_PLATFORMS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tower.ports import DocumentStore, Warehouse
+    from tower.runtime import Runtime
+
+SERIES_METRIC = "revenue"
+"""The metric of the cached daily series (the chart's default)."""
+
+
+def path(brand_id: str) -> str:
+    """The cache document of a brand."""
+    return f"brands/{brand_id}/cache/dashboard"
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """What the cached figures depend on besides the warehouse's rows."""
+
+    today: str
+    attribution_model: str
+    snapshot_period_days: int
+
+    @classmethod
+    def of(cls, today: date, *, attribution_model: str, snapshot_period_days: int) -> CacheKey:
+        """The key of a brand's store-local ``today`` under these settings."""
+        return cls(today.isoformat(), attribution_model, int(snapshot_period_days))
+
+
+def _plain(o: Any) -> Any:
+    if isinstance(o, datetime | date):
+        return o.isoformat()
+    if isinstance(o, Decimal):
+        return float(o)
+    raise TypeError(f"{type(o).__name__} is not JSON")
+
+
+def compute(warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str) -> dict[str, Any]:
+    """Every default view's warehouse figures, as the JSON the API answers with.
+
+    Returns:
+        ``{"dashboard": {performance_snapshot, tiles, range}, "drilldowns": {channel: body without
+        its live recommendations}, "series": body of revenue over every channel}``.
+    """
+    today = date.fromisoformat(key.today)
+    model = key.attribution_model
+    shown = default_range(today)
+    as_of = latest_as_of(warehouse, brand_id, today)
+    views = {
+        "dashboard": {
+            "performance_snapshot": performance(warehouse, brand_id, today),
+            "tiles": range_dashboard(warehouse, brand_id, shown, attribution_model=model, currency=currency)["tiles"],
+            "range": shown.to_dict(),
+        },
+        "drilldowns": {
+            ch: empty_drilldown(ch) if as_of is None else channel_drilldown(
+                warehouse, brand_id, ch, as_of, attribution_model=model, period_days=key.snapshot_period_days)
+            for ch in AD_PLATFORMS
+        },
+        "series": daily_series(warehouse, brand_id, shown, metric=SERIES_METRIC, channel="", attribution_model=model),
+    }
+    # Through JSON once: the document holds what a response would (ISO dates, floats), nothing else
+    plain: dict[str, Any] = json.loads(json.dumps(views, default=_plain))
+    return plain
+
+
+def _document(key: CacheKey, views: Mapping[str, Any], now: datetime | None) -> dict[str, Any]:
+    return {"key": asdict(key), "generation": uuid.uuid4().hex,
+            "computed_at": (now or datetime.now(UTC)).isoformat(), "views": dict(views)}
+
+
+def write(store: DocumentStore, warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str,
+          now: datetime | None = None) -> dict[str, Any]:
+    """Compute the default views and replace the brand's cache document (after a build).
+
+    Returns:
+        The stored views.
+    """
+    try:
+        views = compute(warehouse, brand_id, key, currency=currency)
+    except Exception:
+        # the figures before this build must not go on answering as if they were its own
+        store.delete(path(brand_id))
+        raise
+    store.set(path(brand_id), _document(key, views, now))
+    return views
+
+
+def refresh(runtime: Runtime, brand_id: str, today: date, *, now: datetime | None = None) -> dict[str, Any]:
+    """:func:`write` for a brand just built, under the runtime's settings (the models' stage calls it)."""
+    settings = runtime.settings
+    key = CacheKey.of(today, attribution_model=settings.attribution_model,
+                      snapshot_period_days=settings.snapshot_period_days)
+    currency = str(brand_row(runtime.warehouse, brand_id)["currency"])
+    return write(runtime.store, runtime.warehouse, brand_id, key, currency=currency, now=now)
+
+
+def read(store: DocumentStore, brand_id: str, key: CacheKey) -> tuple[dict[str, Any] | None, str | None]:
+    """The cached views when they were computed for ``key``, and the document's generation.
+
+    Returns:
+        ``(views, generation)``: views None on a miss (no document, or one for another day or
+        settings); generation None when there is no document at all.
+    """
+    doc = store.get(path(brand_id))
+    if not doc:
+        return None, None
+    generation = str(doc.get("generation") or "")
+    if doc.get("key") != asdict(key):
+        return None, generation
+    views = doc.get("views")
+    return (views if isinstance(views, dict) else None), generation
+
+
+def write_if_unchanged(store: DocumentStore, brand_id: str, key: CacheKey, views: Mapping[str, Any],
+                       seen: str | None, *, now: datetime | None = None) -> bool:
+    """Store views computed on a miss, unless the document changed since it was read as ``seen``.
+
+    A build that replaced the document while these were computed wrote figures at least as new: it
+    stays. Returns whether the views were written.
+    """
+    def swap(txn: Any) -> bool:
+        current = txn.get(path(brand_id))
+        generation = str(current.get("generation") or "") if current else None
+        if generation != seen:
+            return False
+        txn.set(path(brand_id), _document(key, views, now))
+        return True
+
+    return bool(store.transaction(swap))
