@@ -20,8 +20,6 @@ from flask.typing import ResponseReturnValue
 
 from tower.analytics import dashboard_cache
 from tower.analytics.dashboard_cache import CacheKey
-from tower.analytics.ranges import empty_drilldown
-from tower.analytics.snapshots import channel_drilldown, latest_as_of
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
@@ -337,13 +335,9 @@ def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     chosen = _chosen_range()
     runtime = current_runtime()
     model = runtime.settings.attribution_model
-    if chosen is None:
-        body = dict(default_views(runtime, brand_id)["drilldowns"][channel])
-    else:
-        as_of = latest_as_of(runtime.warehouse, brand_id, _today())
-        body = empty_drilldown(channel) if as_of is None else channel_drilldown(
-            runtime.warehouse, brand_id, channel, as_of, attribution_model=model,
-            period_days=runtime.settings.snapshot_period_days)
+    # the latest built drilldown (the cache's); a range replaces its performance and campaigns
+    body = dict(default_views(runtime, brand_id)["drilldowns"][channel])
+    if chosen is not None:
         body.update(range_drilldown(runtime.warehouse, brand_id, channel, chosen.period, attribution_model=model))
         body["comparison_performance"] = None if chosen.comparison is None else range_drilldown(
             runtime.warehouse, brand_id, channel, chosen.comparison, attribution_model=model)["performance"]
