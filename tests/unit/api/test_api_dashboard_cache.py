@@ -152,3 +152,38 @@ def test_a_document_replaced_meanwhile_is_not_overwritten(built: dict[str, Any])
     assert not dashboard_cache.write_if_unchanged(rt.store, b, key, {"stale": True}, "another-generation")
     assert rt.store.get(dashboard_cache.path(b))["generation"] == doc["generation"]
     assert dashboard_cache.write_if_unchanged(rt.store, b, key, doc["views"], doc["generation"])
+
+
+def test_a_slow_read_blocks_neither_the_cached_dashboard_nor_a_custom_range(built: dict[str, Any]) -> None:
+    """A query running for seconds on one request thread (as gunicorn's gthread worker runs them) while
+    other threads answer: the warehouse's read path gives each thread its own cursor, and the stuck
+    query ends at its timeout without taking anyone's lock."""
+    import threading
+
+    from tower.ports import QueryTimeout
+
+    rt: Runtime = built["runtime"]
+    b = built["brands"][0]
+    client = create_app(rt, clock=lambda: built["now"]).test_client()
+    _get_all(client, built["key"], b)  # the cache is in place
+    started, outcome = threading.Event(), {}
+
+    def slow() -> None:
+        started.set()
+        try:
+            # about 10^9 rows, each with a string built: minutes of work, stopped after 3 s
+            rt.warehouse.read("SELECT COUNT(*) AS n FROM orders AS a CROSS JOIN orders AS b CROSS JOIN orders AS c "
+                              "WHERE CONCAT(a.order_id, b.order_id, c.order_id) = 'none'", timeout_s=3)
+            outcome["slow"] = "finished"
+        except QueryTimeout:
+            outcome["slow"] = "timed out"
+
+    thread = threading.Thread(target=slow, daemon=True)
+    thread.start()
+    started.wait()
+    cached = client.get(f"/api/brands/{b}/dashboard", headers=bearer(built["key"]))
+    ranged = client.get(f"/api/brands/{b}/dashboard?period=last_14_days", headers=bearer(built["key"]))
+    assert cached.status_code == 200 and ranged.status_code == 200
+    assert thread.is_alive(), "the slow query ended before the others ran: make it slower"
+    thread.join(30)
+    assert outcome["slow"] == "timed out"
