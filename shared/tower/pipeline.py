@@ -231,7 +231,7 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
 def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | None = None,
                           now: datetime | None = None) -> dict[str, Any]:
     """Build the models for the brand over the touched window, then announce tower-models-built."""
-    from tower.analytics import dashboard_cache  # lazy, as the build: only this function writes it
+    from tower.analytics import dashboard_cache  # lazy: the range figures' modules, for the build only
     from tower.analytics.runner import build_models  # lazy: sqlglot
 
     _require(message.data, "brand_id")

@@ -25,7 +25,6 @@ from tower.api.openapi import operation
 from tower.api.ranges import refuse_unknown
 from tower.api.request import current_caller, current_now, current_runtime
 from tower.ports import DocQuery, Where
-from tower.sync.outcomes import COLLECTION
 
 bp = Blueprint("brand_records", __name__, url_prefix="/api/brands/<brand_id>")
 
@@ -56,7 +55,7 @@ def _iso(value: Any) -> str | None:
 def integration_rows(runtime: Any, brand_id: str) -> list[dict[str, Any]]:
     """The brand's integrations as the route answers them (see the module's docstring)."""
     docs = {(str(d.get("platform")), str(d.get("account_id"))): d
-            for _, d in runtime.store.query(DocQuery(COLLECTION, [Where("brand_id", "==", brand_id)]))}
+            for _, d in runtime.store.query(DocQuery("integrations", [Where("brand_id", "==", brand_id)]))}
     out = []
     for row in runtime.warehouse.read(INTEGRATIONS_SQL, {"brand_id": brand_id}):
         doc = docs.get((str(row["platform"]), str(row["account_id"]))) or {}

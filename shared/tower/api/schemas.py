@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tower.ai.question import MAX_QUESTION_CHARS
+from tower.names import PLATFORMS
 
 
 class _Body(BaseModel):
@@ -231,7 +232,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                                      "items": {"$ref": "#/components/schemas/RegionRule"}}},
                         ["brand_id", "rules"]),
     "Integration": _obj({
-        "platform": {"enum": ["shopify", "meta", "tiktok", "google_ads"]}, "account_id": _STR,
+        "platform": {"enum": list(PLATFORMS)}, "account_id": _STR,
         "status": {"enum": ["connected", "error", "disconnected"]}, "state": _STR,
         "account_timezone": _STR_OR_NULL, "account_currency": _STR_OR_NULL, "connected_at": _STR_OR_NULL,
         "last_sync_at": _STR_OR_NULL, "last_sync_status": _STR_OR_NULL, "last_success_at": _STR_OR_NULL,
