@@ -3,8 +3,8 @@ document store, so a page load reads one document instead of running warehouse q
 
 What a page asks first for a brand (no range chosen: last week against the week before) is the
 same for every caller until the next build or the next store-local day: the dashboard's
-``performance_snapshot``, ``tiles`` and ``range``, each channel's drilldown, and the daily series
-of revenue over every channel. :func:`write` computes them with exactly the functions the API
+``performance_snapshot``, ``tiles`` and ``range``, each channel's drilldown, the daily series
+of revenue over every channel, and the product list (:mod:`tower.analytics.products`). :func:`write` computes them with exactly the functions the API
 runs for a request that misses the cache (:mod:`tower.analytics.ranges`,
 :func:`tower.analytics.snapshots.channel_drilldown`) and stores them at ``brands/{id}/cache/dashboard``,
 each build replacing the document whole (the models' stage calls it after every build,
@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from tower.analytics.products import products
 from tower.analytics.ranges import (
     daily_series,
     default_range,
@@ -42,6 +43,9 @@ from tower.names import AD_PLATFORMS
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import DocumentStore, Warehouse
     from tower.runtime import Runtime
+
+ALL_CHANNELS = "all"
+"""The key of the product list over every channel."""
 
 SERIES_METRIC = "revenue"
 """The metric of the cached daily series (the chart's default)."""
@@ -79,7 +83,8 @@ def compute(warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str
 
     Returns:
         ``{"dashboard": {performance_snapshot, tiles, range}, "drilldowns": {channel: body without
-        its live recommendations}, "series": body of revenue over every channel}``.
+        its live recommendations}, "series": body of revenue over every channel, "products":
+        {channel or "all": product list}}``.
     """
     today = date.fromisoformat(key.today)
     model = key.attribution_model
@@ -97,6 +102,8 @@ def compute(warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str
             for ch in AD_PLATFORMS
         },
         "series": daily_series(warehouse, brand_id, shown, metric=SERIES_METRIC, channel="", attribution_model=model),
+        # keyed by channel, every channel together under "all" (a document key cannot be empty)
+        "products": {ch or ALL_CHANNELS: products(warehouse, brand_id, as_of, ch) for ch in ("", *AD_PLATFORMS)},
     }
     # Through JSON once: the document holds what a response would (ISO dates, floats), nothing else
     plain: dict[str, Any] = json.loads(json.dumps(views, default=_plain))

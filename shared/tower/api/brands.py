@@ -211,6 +211,27 @@ def series(brand_id: str) -> ResponseReturnValue:
     return {**body, "currency": g.brand["currency"], "channel": channel or None, "range": chosen.to_dict()}
 
 
+@bp.get("/products")
+@operation("Every product with stock or spend: title, units, days of cover, spend, revenue, ROAS, status.",
+           response="Products", errors=(400, 404),
+           query={**RANGE_QUERY,
+                  "channel": {"schema": {"enum": list(AD_PLATFORMS)}, "example": "meta",
+                              "description": "One channel's spend and status (default every channel)."}})
+def products(brand_id: str) -> ResponseReturnValue:
+    """The alignment chart's and the product table's rows, worst status first, from the latest built
+    inventory alignment (``as_of_date``), like the drilldown's: a range is checked and echoed, and the
+    products stay the latest built ones. ``status`` is the model's mismatch type; ``days_of_cover``
+    null means the stock does not sell."""
+    chosen = _chosen_range(("channel",))
+    channel = request.args.get("channel", "")
+    if channel and channel not in AD_PLATFORMS:
+        raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
+    body = dict(default_views(current_runtime(), brand_id)["products"][channel or dashboard_cache.ALL_CHANNELS])
+    if chosen is not None:
+        body["range"] = chosen.to_dict()
+    return body
+
+
 @bp.get("/alerts")
 @operation("The brand's alerts, most severe first.", response="Alerts", errors=(400, 404),
            query={"status": {"schema": {"enum": list(_ALERT_STATUSES)},

@@ -246,6 +246,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                  "warnings": []}),
     "Integrations": _obj({"integrations": {"type": "array", "items": {"$ref": "#/components/schemas/Integration"}}},
                          ["integrations"]),
+    "ProductRow": _obj({
+        "product_id": _STR, "title": _STR_OR_NULL, "image_url": _STR_OR_NULL, "available_units": {"type": "integer"},
+        "days_of_cover": _NUM_OR_NULL, "spend": _NUM, "revenue": _NUM, "roas": _NUM_OR_NULL,
+        "status": {"enum": ["spending_on_stockout", "overspending_low_stock", "underspending_overstock", "aligned"]}},
+        ["product_id", "title", "available_units", "days_of_cover", "spend", "revenue", "roas", "status"],
+        example={"product_id": "gid://shopify/Product/81001", "title": "Vanilla Bourbon Wax Melts", "image_url": None,
+                 "available_units": 121, "days_of_cover": 30.2, "spend": 464.33, "revenue": 2108.69, "roas": 4.54,
+                 "status": "aligned"}),
+    "Products": _obj({"as_of_date": _STR_OR_NULL, "channel": _STR_OR_NULL,
+                      "products": {"type": "array", "items": {"$ref": "#/components/schemas/ProductRow"}},
+                      "range": {"$ref": "#/components/schemas/Range"}}, ["as_of_date", "channel", "products"]),
     "Decision": _obj({
         "id": _STR, "recommendation_id": _STR, "action": {"enum": ["accept", "undo", "dismiss"]},
         "requested_by": _STR_OR_NULL, "requested_at": _STR_OR_NULL, "status": _STR_OR_NULL,

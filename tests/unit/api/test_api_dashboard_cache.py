@@ -79,8 +79,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def _get_all(client: FlaskClient, key: str, brand: str) -> dict[str, Any]:
-    paths = [f"/api/brands/{brand}/dashboard", f"/api/brands/{brand}/series",
-             *(f"/api/brands/{brand}/drilldown/channel/{ch}" for ch in AD_PLATFORMS)]
+    paths = [f"/api/brands/{brand}/dashboard", f"/api/brands/{brand}/series", f"/api/brands/{brand}/products",
+             *(f"/api/brands/{brand}/drilldown/channel/{ch}" for ch in AD_PLATFORMS),
+             *(f"/api/brands/{brand}/products?channel={ch}" for ch in AD_PLATFORMS)]
     out = {}
     for p in paths:
         r = client.get(p, headers=bearer(key))
@@ -187,3 +188,36 @@ def test_a_slow_read_blocks_neither_the_cached_dashboard_nor_a_custom_range(buil
     assert thread.is_alive(), "the slow query ended before the others ran: make it slower"
     thread.join(30)
     assert outcome["slow"] == "timed out"
+
+
+def test_products_are_titled_and_sum_their_channel_regions(built: dict[str, Any]) -> None:
+    """Checked against the model's rows directly: the product level without a channel; with one, the
+    product's regions on that channel summed and the worst status."""
+    rt: Runtime = built["runtime"]
+    b = built["brands"][0]
+    client = create_app(rt, clock=lambda: built["now"]).test_client()
+    everything = client.get(f"/api/brands/{b}/products", headers=bearer(built["key"])).get_json()
+    assert everything["products"], "the world's products have stock"
+    as_of = everything["as_of_date"]
+    rows = rt.warehouse.rows("SELECT * FROM inventory_alignment WHERE brand_id = @b AND as_of_date = @d",
+                             {"b": b, "d": datetime.fromisoformat(as_of).date()})
+    titles = {r["product_id"]: r["title"] for r in rt.warehouse.rows(
+        "SELECT product_id, title FROM products WHERE brand_id = @b", {"b": b})}
+    for p in everything["products"]:
+        assert p["title"] == titles[p["product_id"]] and not p["title"].startswith("gid://")
+        (level,) = [r for r in rows if r["level"] == "product" and r["product_id"] == p["product_id"]]
+        assert p["available_units"] == level["inventory_units"] and p["status"] == level["mismatch_type"]
+        assert p["spend"] == round(float(level["spend_amount"] or 0), 2)
+    meta = client.get(f"/api/brands/{b}/products?channel=meta", headers=bearer(built["key"])).get_json()
+    severity = ["spending_on_stockout", "overspending_low_stock", "underspending_overstock", "aligned"]
+    for p in meta["products"]:
+        mine = [r for r in rows if r["level"] != "product" and r["product_id"] == p["product_id"]
+                and r["channel"] == "meta"]
+        assert p["spend"] == round(sum(float(r["spend_amount"] or 0) for r in mine), 2)
+        worst = min((r["mismatch_type"] for r in mine), key=severity.index, default="aligned")
+        assert p["status"] == worst
+    ranged = client.get(f"/api/brands/{b}/products?period=last_30_days&channel=meta", headers=bearer(built["key"]))
+    assert ranged.status_code == 200 and ranged.get_json()["range"]["period"]["name"] == "last_30_days"
+    assert ranged.get_json()["products"] == meta["products"]
+    bad = client.get(f"/api/brands/{b}/products?channel=myspace", headers=bearer(built["key"]))
+    assert bad.status_code == 400 and "channel" in bad.get_json()["error"]["message"]
