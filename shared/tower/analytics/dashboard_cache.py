@@ -6,8 +6,8 @@ same for every caller until the next build or the next store-local day: the dash
 ``performance_snapshot``, ``tiles`` and ``range``, each channel's drilldown, the daily series
 of revenue over every channel, and the product list (:mod:`tower.analytics.products`). :func:`write` computes them with exactly the functions the API
 runs for a request that misses the cache (:mod:`tower.analytics.ranges`,
-:func:`tower.analytics.snapshots.channel_drilldown`) and stores them at ``brands/{id}/cache/dashboard``,
-each build replacing the document whole (the models' stage calls it after every build,
+:func:`tower.analytics.snapshots.channel_drilldown`) and stores each view at ``brands/{id}/cache/{view}``
+(a request parses only the one it answers with), each build replacing them together (the models' stage calls it after every build,
 :func:`tower.pipeline.handle_sync_completed`).
 
 A document answers only the request it was computed for: the same store-local ``today`` (a new day
@@ -51,9 +51,13 @@ SERIES_METRIC = "revenue"
 """The metric of the cached daily series (the chart's default)."""
 
 
-def path(brand_id: str) -> str:
-    """The cache document of a brand."""
-    return f"brands/{brand_id}/cache/dashboard"
+VIEWS = ("dashboard", "drilldowns", "series", "products")
+"""The cached views, one document each: a request parses only the one it answers with."""
+
+
+def path(brand_id: str, view: str = "dashboard") -> str:
+    """The cache document of one of a brand's views."""
+    return f"brands/{brand_id}/cache/{view}"
 
 
 @dataclass(frozen=True)
@@ -110,14 +114,31 @@ def compute(warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str
     return plain
 
 
-def _document(key: CacheKey, views: Mapping[str, Any], now: datetime | None) -> dict[str, Any]:
-    return {"key": asdict(key), "generation": uuid.uuid4().hex,
-            "computed_at": (now or datetime.now(UTC)).isoformat(), "views": dict(views)}
+def _documents(key: CacheKey, views: Mapping[str, Any], now: datetime | None) -> dict[str, dict[str, Any]]:
+    """Path → document of each view, all of one generation."""
+    generation = uuid.uuid4().hex
+    stamp = (now or datetime.now(UTC)).isoformat()
+    return {name: {"key": asdict(key), "generation": generation, "computed_at": stamp, "view": views[name]}
+            for name in VIEWS}
+
+
+def _store_all(batch: Any, brand_id: str, key: CacheKey, views: Mapping[str, Any], now: datetime | None) -> None:
+    """Set every view's document through ``batch`` (a batch or a transaction: both commit them together)."""
+    for name, doc in _documents(key, views, now).items():
+        batch.set(path(brand_id, name), doc)
+
+
+def clear(store: DocumentStore, brand_id: str) -> None:
+    """Delete the brand's cache documents (the next request computes them)."""
+    batch = store.batch()
+    for name in VIEWS:
+        batch.delete(path(brand_id, name))
+    batch.commit()
 
 
 def write(store: DocumentStore, warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str,
           now: datetime | None = None) -> dict[str, Any]:
-    """Compute the default views and replace the brand's cache document (after a build).
+    """Compute the default views and replace the brand's cache documents together (after a build).
 
     Returns:
         The stored views.
@@ -126,9 +147,11 @@ def write(store: DocumentStore, warehouse: Warehouse, brand_id: str, key: CacheK
         views = compute(warehouse, brand_id, key, currency=currency)
     except Exception:
         # the figures before this build must not go on answering as if they were its own
-        store.delete(path(brand_id))
+        clear(store, brand_id)
         raise
-    store.set(path(brand_id), _document(key, views, now))
+    batch = store.batch()
+    _store_all(batch, brand_id, key, views, now)
+    batch.commit()
     return views
 
 
@@ -141,36 +164,35 @@ def refresh(runtime: Runtime, brand_id: str, today: date, *, now: datetime | Non
     return write(runtime.store, runtime.warehouse, brand_id, key, currency=currency, now=now)
 
 
-def read(store: DocumentStore, brand_id: str, key: CacheKey) -> tuple[dict[str, Any] | None, str | None]:
-    """The cached views when they were computed for ``key``, and the document's generation.
+def read(store: DocumentStore, brand_id: str, key: CacheKey, view: str) -> tuple[Any, str | None]:
+    """One cached view when it was computed for ``key``, and its document's generation.
 
     Returns:
-        ``(views, generation)``: views None on a miss (no document, or one for another day or
+        ``(view, generation)``: view None on a miss (no document, or one for another day or
         settings); generation None when there is no document at all.
     """
-    doc = store.get(path(brand_id))
+    doc = store.get(path(brand_id, view))
     if not doc:
         return None, None
     generation = str(doc.get("generation") or "")
     if doc.get("key") != asdict(key):
         return None, generation
-    views = doc.get("views")
-    return (views if isinstance(views, dict) else None), generation
+    return doc.get("view"), generation
 
 
 def write_if_unchanged(store: DocumentStore, brand_id: str, key: CacheKey, views: Mapping[str, Any],
-                       seen: str | None, *, now: datetime | None = None) -> bool:
-    """Store views computed on a miss, unless the document changed since it was read as ``seen``.
+                       seen: str | None, view: str, *, now: datetime | None = None) -> bool:
+    """Store views computed on a miss of ``view``, unless its document changed since it was read as ``seen``.
 
-    A build that replaced the document while these were computed wrote figures at least as new: it
-    stays. Returns whether the views were written.
+    A build that replaced the documents while these were computed wrote figures at least as new: they
+    stay. Returns whether the views were written.
     """
     def swap(txn: Any) -> bool:
-        current = txn.get(path(brand_id))
+        current = txn.get(path(brand_id, view))
         generation = str(current.get("generation") or "") if current else None
         if generation != seen:
             return False
-        txn.set(path(brand_id), _document(key, views, now))
+        _store_all(txn, brand_id, key, views, now)
         return True
 
     return bool(store.transaction(swap))

@@ -125,28 +125,30 @@ _MISSES: dict[str, threading.Lock] = {}
 _MISSES_LOCK = threading.Lock()
 
 
-def default_views(runtime: Runtime, brand_id: str) -> dict[str, Any]:
-    """The warehouse figures of the default views (dashboard, drilldowns, series) for the brand's today.
+def default_views(runtime: Runtime, brand_id: str, view: str) -> Any:
+    """One default view's warehouse figures (``dashboard``, ``drilldowns``, ``series``, ``products``)
+    for the brand's today.
 
     The document the models' stage wrote at the last build (:mod:`tower.analytics.dashboard_cache`)
     when it was computed for this day and these settings; otherwise (a new store-local day before
     the next build) computed from the warehouse once per process and stored, unless a build replaced
-    the document meanwhile. Requests missing together wait for the first one's figures.
+    the documents meanwhile. Requests missing together wait for the first one's figures.
     """
     settings = runtime.settings
     key = CacheKey.of(_today(), attribution_model=settings.attribution_model,
                       snapshot_period_days=settings.snapshot_period_days)
-    views, _ = dashboard_cache.read(runtime.store, brand_id, key)
-    if views is not None:
-        return views
+    found, _ = dashboard_cache.read(runtime.store, brand_id, key, view)
+    if found is not None:
+        return found
     with _MISSES_LOCK:
         lock = _MISSES.setdefault(brand_id, threading.Lock())
     with lock:
-        views, seen = dashboard_cache.read(runtime.store, brand_id, key)
-        if views is None:
+        found, seen = dashboard_cache.read(runtime.store, brand_id, key, view)
+        if found is None:
             views = dashboard_cache.compute(runtime.warehouse, brand_id, key, currency=g.brand["currency"])
-            dashboard_cache.write_if_unchanged(runtime.store, brand_id, key, views, seen, now=current_now())
-    return views
+            dashboard_cache.write_if_unchanged(runtime.store, brand_id, key, views, seen, view, now=current_now())
+            found = views[view]
+    return found
 
 
 def _chosen_range(extra: tuple[str, ...] = ()) -> Range | None:
@@ -168,7 +170,7 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
     chosen = _chosen_range()
     _, recs = current_recommendations(runtime.store, brand_id)
     if chosen is None:
-        figures = default_views(runtime, brand_id)["dashboard"]
+        figures = default_views(runtime, brand_id, "dashboard")
     else:
         ranged = range_dashboard(runtime.warehouse, brand_id, chosen, attribution_model=runtime.settings.attribution_model,
                                  currency=g.brand["currency"])
@@ -204,7 +206,7 @@ def series(brand_id: str) -> ResponseReturnValue:
         raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
     runtime = current_runtime()
     if not request.args:  # the default view: the cached figures
-        body = default_views(runtime, brand_id)["series"]
+        body = default_views(runtime, brand_id, "series")
     else:
         body = daily_series(runtime.warehouse, brand_id, chosen, metric=metric, channel=channel,
                             attribution_model=runtime.settings.attribution_model)
@@ -226,7 +228,7 @@ def products(brand_id: str) -> ResponseReturnValue:
     channel = request.args.get("channel", "")
     if channel and channel not in AD_PLATFORMS:
         raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
-    body = dict(default_views(current_runtime(), brand_id)["products"][channel or dashboard_cache.ALL_CHANNELS])
+    body = dict(default_views(current_runtime(), brand_id, "products")[channel or dashboard_cache.ALL_CHANNELS])
     if chosen is not None:
         body["range"] = chosen.to_dict()
     return body
@@ -357,7 +359,7 @@ def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     runtime = current_runtime()
     model = runtime.settings.attribution_model
     # the latest built drilldown (the cache's); a range replaces its performance and campaigns
-    body = dict(default_views(runtime, brand_id)["drilldowns"][channel])
+    body = dict(default_views(runtime, brand_id, "drilldowns")[channel])
     if chosen is not None:
         body.update(range_drilldown(runtime.warehouse, brand_id, channel, chosen.period, attribution_model=model))
         body["comparison_performance"] = None if chosen.comparison is None else range_drilldown(

@@ -94,13 +94,13 @@ def test_every_build_writes_the_cache_and_it_answers_what_the_warehouse_computes
     rt: Runtime = built["runtime"]
     client = create_app(rt, clock=lambda: built["now"]).test_client()
     for b in built["brands"]:
-        assert rt.store.get(dashboard_cache.path(b)) is not None, b
+        assert all(rt.store.get(dashboard_cache.path(b, v)) is not None for v in dashboard_cache.VIEWS), b
         cached = _get_all(client, built["key"], b)
         # the figures are real: the world sells and spends in the default week
         dash = cached[f"/api/brands/{b}/dashboard"]
         assert dash["performance_snapshot"]["total_spend"] > 0
         assert dash["tiles"]["mer"]["value"] is not None
-        rt.store.delete(dashboard_cache.path(b))
+        dashboard_cache.clear(rt.store, b)
         computed = _get_all(client, built["key"], b)
         assert cached == computed, b
 
@@ -134,8 +134,8 @@ def test_a_new_day_misses_and_the_next_build_replaces_the_document(built: dict[s
     after = rt.store.get(dashboard_cache.path(b))
     # the default week moved with the day: computed for the new today, and stored for the next requests
     assert after["key"]["today"] != before["key"]["today"]
-    assert r.get_json()["range"] == after["views"]["dashboard"]["range"]
-    assert r.get_json()["range"]["end"] != before["views"]["dashboard"]["range"]["end"]
+    assert r.get_json()["range"] == after["view"]["range"]
+    assert r.get_json()["range"]["end"] != before["view"]["range"]["end"]
     # a build replaces the document whatever it held
     pipeline.handle_sync_completed(rt, Message("tower-sync-completed", {
         "brand_id": b, "window_start": WORLD.start_date.isoformat(),
@@ -143,6 +143,9 @@ def test_a_new_day_misses_and_the_next_build_replaces_the_document(built: dict[s
     rebuilt = rt.store.get(dashboard_cache.path(b))
     assert rebuilt["generation"] != after["generation"]
     assert rebuilt["key"] == before["key"]
+    # every view of a build is one generation
+    assert {rt.store.get(dashboard_cache.path(b, v))["generation"] for v in dashboard_cache.VIEWS} == {
+        rebuilt["generation"]}
 
 
 def test_a_document_replaced_meanwhile_is_not_overwritten(built: dict[str, Any]) -> None:
@@ -150,9 +153,12 @@ def test_a_document_replaced_meanwhile_is_not_overwritten(built: dict[str, Any])
     b = built["brands"][0]
     doc = rt.store.get(dashboard_cache.path(b))
     key = dashboard_cache.CacheKey(**doc["key"])
-    assert not dashboard_cache.write_if_unchanged(rt.store, b, key, {"stale": True}, "another-generation")
+    views = {v: rt.store.get(dashboard_cache.path(b, v))["view"] for v in dashboard_cache.VIEWS}
+    stale = {v: {"stale": True} for v in dashboard_cache.VIEWS}
+    assert not dashboard_cache.write_if_unchanged(rt.store, b, key, stale, "another-generation", "dashboard")
     assert rt.store.get(dashboard_cache.path(b))["generation"] == doc["generation"]
-    assert dashboard_cache.write_if_unchanged(rt.store, b, key, doc["views"], doc["generation"])
+    assert rt.store.get(dashboard_cache.path(b, "products"))["view"] == views["products"]
+    assert dashboard_cache.write_if_unchanged(rt.store, b, key, views, doc["generation"], "dashboard")
 
 
 def test_a_slow_read_blocks_neither_the_cached_dashboard_nor_a_custom_range(built: dict[str, Any]) -> None:
