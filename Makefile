@@ -61,6 +61,7 @@ bench: $(STAMP) $(TOOLS_STAMP)
 	$(PY) bench/shopify_sync.py
 	$(PY) bench/models.py
 	$(PY) bench/ai_context.py
+	$(PY) bench/api.py
 	$(PY) bench/reliability.py
 	$(PY) bench/scale.py
 

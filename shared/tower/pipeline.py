@@ -242,6 +242,7 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
 def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | None = None,
                           now: datetime | None = None) -> dict[str, Any]:
     """Build the models for the brand over the touched window, then announce tower-models-built."""
+    from tower.analytics import dashboard_cache  # lazy: the range figures' modules, for the build only
     from tower.analytics.runner import build_models  # lazy: sqlglot
 
     _require(message.data, "brand_id")
@@ -259,6 +260,8 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
         return {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),
                 "built": False}
     result = build_models(runtime.warehouse, brand_id, start, end, runtime.settings, today=today)
+    # The default dashboard's figures, replaced on every build so page loads read one document (issue 16)
+    dashboard_cache.refresh(runtime, brand_id, today, now=now)
     # Spend in a currency without a rate is left out of every figure: say so on the brand until rates come.
     record_fx_gaps(runtime.store, brand_id, result.fx_gaps, (result.window_start, result.window_end),
                    now or datetime.now(UTC))

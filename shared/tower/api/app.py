@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
-from tower.api import agencies, agency, brand_settings, brands, health, notify, openapi, page
+from tower.api import agencies, agency, brand_records, brand_settings, brands, health, notify, openapi, page
 from tower.api.auth import authenticate
 from tower.api.errors import ApiError, register_error_handlers
 from tower.api.etag import add_etag
@@ -82,7 +82,8 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     app.extensions[CLOCK] = clock
     register_error_handlers(app)
     _add_request_hooks(app, runtime, limiter, limit)
-    for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, agency.bp, agencies.bp, notify.bp, page.bp):
+    for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, brand_records.bp, agency.bp, agencies.bp,
+               notify.bp, page.bp):
         app.register_blueprint(bp)
     return app
 

@@ -10,19 +10,16 @@ models' figures from the warehouse (``tower.analytics.snapshots``); none calls C
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
-from tower.analytics.snapshots import (
-    SNAPSHOT_SQL,
-    channel_drilldown,
-    latest_as_of,
-    performance_snapshot,
-)
+from tower.analytics import dashboard_cache
+from tower.analytics.dashboard_cache import CacheKey
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
@@ -97,42 +94,6 @@ def current_recommendations(store: DocumentStore, brand_id: str, *, week: str | 
     return week, chosen
 
 
-def _pct(x: Any) -> float | None:
-    """A stored fraction as a percent with one decimal."""
-    return None if x is None else round(100 * float(x), 1)
-
-
-def _changes(row: Mapping[str, Any] | None) -> dict[str, float | None]:
-    if row is None:
-        return {"spend_pct": None, "revenue_pct": None, "roas_pct": None}
-    return {"spend_pct": _pct(row["spend_change_pct"]), "revenue_pct": _pct(row["revenue_change_pct"]),
-            "roas_pct": _pct(row["roas_change_pct"])}
-
-
-def performance(runtime: Runtime, brand_id: str, today: date) -> dict[str, Any]:
-    """The dashboard's ``performance_snapshot``: this period, the one before and the changes.
-
-    Read from the models' ``performance_snapshots`` of the latest as-of day built before ``today``
-    (the plan's shape, plus ``previous_week`` and ``changes`` in percent).
-    """
-    as_of = latest_as_of(runtime.warehouse, brand_id, today)
-    rows = [] if as_of is None else runtime.warehouse.rows(SNAPSHOT_SQL, {"brand_id": brand_id, "as_of_date": as_of})
-    blended = next((r for r in rows if r["scope"] == "blended"), None)
-    has_previous = blended is not None and blended["prev_spend_amount"] is not None
-    return {
-        "as_of_date": as_of.isoformat() if as_of else None,
-        "period_days": int(blended["period_days"]) if blended else None,
-        "currency": blended["currency"] if blended else None,
-        **performance_snapshot(rows),
-        "previous_week": performance_snapshot(rows, previous=True) if has_previous else None,
-        "changes": {
-            **_changes(blended),
-            "by_channel": {r["channel"]: _changes(r) for r in sorted(rows, key=lambda r: str(r["channel"]))
-                           if r["scope"] == "channel"},
-        } if blended is not None else None,
-    }
-
-
 def summary_card(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The cached weekly summary as the dashboard shows it (None before the first summarize run)."""
     if not doc:
@@ -143,33 +104,31 @@ def summary_card(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "generated_at": doc.get("generated_at")}
 
 
-def dashboard_view(runtime: Runtime, brand: Mapping[str, Any], chosen: Range | None = None) -> dict[str, Any]:
+def dashboard_view(runtime: Runtime, brand: Mapping[str, Any], chosen: Range | None = None,
+                   now: datetime | None = None) -> dict[str, Any]:
     """The dashboard's body for a brand (:func:`brand_info`), for the latest week or a chosen range.
 
     One function for every surface that shows the dashboard's figures (the route, the digests), so a
-    figure in an e-mail is the figure on the page.
+    figure in an e-mail is the figure on the page. The default view's figures come from the document
+    the last model build wrote (:func:`default_views`); a chosen range is read from the warehouse.
     """
-    brand_id, today = str(brand["brand_id"]), date.fromisoformat(str(brand["today"]))
+    brand_id = str(brand["brand_id"])
     _, recs = current_recommendations(runtime.store, brand_id)
-    shown = chosen or default_range(today)
-    ranged = range_dashboard(runtime.warehouse, brand_id, shown, attribution_model=runtime.settings.attribution_model,
-                             currency=str(brand["currency"]))
+    if chosen is None:
+        figures = default_views(runtime, brand, "dashboard", now)
+    else:
+        ranged = range_dashboard(runtime.warehouse, brand_id, chosen, attribution_model=runtime.settings.attribution_model,
+                                 currency=str(brand["currency"]))
+        figures = {**ranged, "range": chosen.to_dict()}
     return {
         "brand": dict(brand),
         "summary": summary_card(latest_summary(runtime.store, brand_id)),
         "recommendations": recs[: runtime.settings.recommend_top_n],
-        "performance_snapshot": ranged["performance_snapshot"] if chosen else performance(runtime, brand_id, today),
+        "performance_snapshot": figures["performance_snapshot"],
         "alerts": list_alerts(runtime.store, brand_id),
-        "tiles": ranged["tiles"],
-        "range": shown.to_dict(),
+        "tiles": figures["tiles"],
+        "range": figures["range"],
     }
-
-
-def empty_drilldown(channel: str) -> dict[str, Any]:
-    """The drilldown of a brand whose models were never built."""
-    return {"channel": channel, "as_of_date": None,
-            "performance": {"total_spend": 0.0, "total_revenue": 0.0, "roas": None, "by_geo": {}},
-            "top_campaigns": [], "inventory_alignment": {"products_promoted": [], "mismatches": []}}
 
 
 # --- the blueprint -----------------------------------------------------------------------------------
@@ -189,6 +148,38 @@ def _today() -> date:
     return date.fromisoformat(g.brand["today"])
 
 
+_MISSES: dict[str, threading.Lock] = {}
+_MISSES_LOCK = threading.Lock()
+
+
+def default_views(runtime: Runtime, brand: Mapping[str, Any], view: str, now: datetime | None = None) -> Any:
+    """One default view's warehouse figures (``dashboard``, ``drilldowns``, ``series``, ``products``)
+    for the brand's today.
+
+    The document the models' stage wrote at the last build (:mod:`tower.analytics.dashboard_cache`)
+    when it was computed for this day and these settings; otherwise (a new store-local day before
+    the next build) computed from the warehouse once per process and stored, unless a build replaced
+    the documents meanwhile. Requests missing together wait for the first one's figures.
+    """
+    settings = runtime.settings
+    brand_id = str(brand["brand_id"])
+    key = CacheKey.of(date.fromisoformat(str(brand["today"])), attribution_model=settings.attribution_model,
+                      snapshot_period_days=settings.snapshot_period_days)
+    found, _ = dashboard_cache.read(runtime.store, brand_id, key, view)
+    if found is not None:
+        return found
+    with _MISSES_LOCK:
+        lock = _MISSES.setdefault(brand_id, threading.Lock())
+    with lock:
+        found, seen = dashboard_cache.read(runtime.store, brand_id, key, view)
+        if found is None:
+            views = dashboard_cache.compute(runtime.warehouse, brand_id, key, currency=str(brand["currency"]))
+            dashboard_cache.write_if_unchanged(runtime.store, brand_id, key, views, seen, view,
+                                               now=now or datetime.now(UTC))
+            found = views[view]
+    return found
+
+
 def _chosen_range(extra: tuple[str, ...] = ()) -> Range | None:
     """The request's range (None: the default), after refusing parameters the route does not take."""
     refuse_unknown(request.args.keys(), RANGE_PARAMS + extra)
@@ -204,7 +195,7 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
 
     Without a range the snapshot is the one the models built for the latest week; with ``start`` and
     ``end`` or ``period`` (and ``compare``) the snapshot and tiles are read for that range."""
-    return dashboard_view(current_runtime(), g.brand, _chosen_range())
+    return dashboard_view(current_runtime(), g.brand, _chosen_range(), current_now())
 
 
 @bp.get("/series")
@@ -226,9 +217,33 @@ def series(brand_id: str) -> ResponseReturnValue:
     if channel and channel not in AD_PLATFORMS:
         raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
     runtime = current_runtime()
-    body = daily_series(runtime.warehouse, brand_id, chosen, metric=metric, channel=channel,
-                        attribution_model=runtime.settings.attribution_model)
+    if not request.args:  # the default view: the cached figures
+        body = default_views(runtime, g.brand, "series", current_now())
+    else:
+        body = daily_series(runtime.warehouse, brand_id, chosen, metric=metric, channel=channel,
+                            attribution_model=runtime.settings.attribution_model)
     return {**body, "currency": g.brand["currency"], "channel": channel or None, "range": chosen.to_dict()}
+
+
+@bp.get("/products")
+@operation("Every product with stock or spend: title, units, days of cover, spend, revenue, ROAS, status.",
+           response="Products", errors=(400, 404),
+           query={**RANGE_QUERY,
+                  "channel": {"schema": {"enum": list(AD_PLATFORMS)}, "example": "meta",
+                              "description": "One channel's spend and status (default every channel)."}})
+def products(brand_id: str) -> ResponseReturnValue:
+    """The alignment chart's and the product table's rows, worst status first, from the latest built
+    inventory alignment (``as_of_date``), like the drilldown's: a range is checked and echoed, and the
+    products stay the latest built ones. ``status`` is the model's mismatch type; ``days_of_cover``
+    null means the stock does not sell."""
+    chosen = _chosen_range(("channel",))
+    channel = request.args.get("channel", "")
+    if channel and channel not in AD_PLATFORMS:
+        raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
+    body = dict(default_views(current_runtime(), g.brand, "products", current_now())[channel or dashboard_cache.ALL_CHANNELS])
+    if chosen is not None:
+        body["range"] = chosen.to_dict()
+    return body
 
 
 @bp.get("/alerts")
@@ -356,10 +371,8 @@ def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     chosen = _chosen_range()
     runtime = current_runtime()
     model = runtime.settings.attribution_model
-    as_of = latest_as_of(runtime.warehouse, brand_id, _today())
-    body = empty_drilldown(channel) if as_of is None else channel_drilldown(
-        runtime.warehouse, brand_id, channel, as_of, attribution_model=model,
-        period_days=runtime.settings.snapshot_period_days)
+    # the latest built drilldown (the cache's); a range replaces its performance and campaigns
+    body = dict(default_views(runtime, g.brand, "drilldowns", current_now())[channel])
     if chosen is not None:
         body.update(range_drilldown(runtime.warehouse, brand_id, channel, chosen.period, attribution_model=model))
         body["comparison_performance"] = None if chosen.comparison is None else range_drilldown(

@@ -26,6 +26,7 @@ from tower.ai.question import AskError
 from tower.brands import UnknownBrand
 from tower.decisions.budget_actions import ActionError
 from tower.decisions.store import NotFoundError
+from tower.ports import QueryTimeout
 from tower.redact import redact
 
 log = logging.getLogger("tower.api")
@@ -95,6 +96,9 @@ def from_library_error(e: Exception) -> ApiError | None:
         return ApiError(409, "action_not_allowed", str(e))
     if isinstance(e, AskError):
         return ApiError(400, "bad_question", str(e))
+    if isinstance(e, QueryTimeout):
+        # a read ran past its limit and was stopped (a chosen range's: tower.analytics.ranges.READ_TIMEOUT_S)
+        return ApiError(503, "query_timeout", f"the figures took too long to read ({e}); try a shorter range")
     return None
 
 

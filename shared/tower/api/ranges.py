@@ -3,47 +3,39 @@
 A request names its range by ``start`` and ``end`` (store-local ISO dates, half-open ``[start, end)``
 as every period of :mod:`tower.periods`) or by ``period=<name>`` of that vocabulary, and what it is
 compared with by ``compare``: ``previous_period`` (the same number of days just before),
-``previous_year`` (the same dates a year earlier; 29 February becomes the 28th) or ``none``. The
-figures of a chosen range are read from the warehouse's marts through its read path
-(``warehouse.read``, which a slow query cannot block), by the SQL files under
-``tower/sql/queries/api/``.
-
-Figures:
-
-* revenue: all the store's net revenue, whatever earned it (``unified_performance`` over every row, the
-  unattributed ones included: each order's net revenue split over its lines), as on the default dashboard
-  and in the weekly summary; a channel's revenue is what was attributed to it;
-* blended ROAS: that revenue ÷ all ad spend (the product plan's "$72,000 in Shopify revenue at a blended
-  3.9x ROAS"; Triple Whale's "Sales / Blended Ads");
-* MER: ad spend as a percentage of that revenue (Triple Whale's "percentage of sales spent on ads");
-* new-customer revenue: net revenue of orders whose hashed customer had no earlier order;
-* profit: all that revenue − COGS − fulfilment − ad spend (``unified_performance.profit_amount`` over every row).
+``previous_year`` (the same dates a year earlier; 29 February becomes the 28th) or ``none``. This module
+parses a request's range; the figures are :mod:`tower.analytics.ranges`' (read through the
+warehouse's read path, which a slow query cannot block; one that runs past its limit is a 503
+``query_timeout``, :mod:`tower.api.errors`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tower import sql as sqlfiles
+from tower.analytics.ranges import (
+    COMPARES,
+    DEFAULT_PERIOD,
+    METRICS,
+    Range,
+    comparison,
+    daily_series,
+    default_range,
+    range_dashboard,
+    range_drilldown,
+)
 from tower.api.errors import ApiError
-from tower.periods import MAX_DAYS, Period, PeriodError, custom, resolve, span
-from tower.ports import QueryTimeout
+from tower.periods import MAX_DAYS, Period, PeriodError, custom, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     from werkzeug.datastructures import MultiDict
 
-    from tower.ports import Warehouse
+__all__ = ["METRICS", "RANGE_PARAMS", "RANGE_QUERY", "Range", "daily_series", "default_range", "parse_range",
+           "range_dashboard", "range_drilldown", "refuse_unknown"]
 
-COMPARES = ("previous_period", "previous_year", "none")
 RANGE_PARAMS = ("start", "end", "period", "compare")
-METRICS = ("spend", "revenue", "roas", "orders")
-READ_TIMEOUT_S = 10.0
-"""A chosen range's read is stopped after this long (a 503) rather than hold a worker."""
-
-DEFAULT_PERIOD = "last_week"
 
 RANGE_QUERY: dict[str, dict[str, Any]] = {
     "start": {"schema": {"type": "string", "format": "date"}, "example": "2026-11-16",
@@ -59,26 +51,6 @@ RANGE_QUERY: dict[str, dict[str, Any]] = {
                 "description": "What the range is compared with (default previous_period)."},
 }
 """The OpenAPI description of the range parameters (every route that takes them)."""
-
-
-@dataclass(frozen=True)
-class Range:
-    """A chosen period and what it is compared with (``comparison`` None for ``compare=none``)."""
-
-    period: Period
-    compare: str
-    comparison: Period | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The response's ``range``: the periods as the vocabulary names them, and their dates flat
-        (``end`` and ``compare_end`` exclusive, as the query's ``end``; ``last_day`` inclusive)."""
-        other = self.comparison
-        return {"start": self.period.start.isoformat(), "end": self.period.end.isoformat(),
-                "last_day": self.period.last_day.isoformat(), "label": self.period.label, "compare": self.compare,
-                "compare_start": other.start.isoformat() if other else None,
-                "compare_end": other.end.isoformat() if other else None,
-                "compare_label": other.label if other else None,
-                "period": self.period.to_dict(), "comparison": other.to_dict() if other else None}
 
 
 def refuse_unknown(args: Iterable[str], allowed: Iterable[str]) -> None:
@@ -98,22 +70,6 @@ def _date(args: Mapping[str, str], name: str) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "bad_parameter", f"{name} must be an ISO date like 2026-11-16, not {raw!r}") from None
-
-
-def _year_earlier(d: date) -> date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February: the year before has none
-        return d.replace(year=d.year - 1, day=28)
-
-
-def _comparison(period: Period, compare: str) -> Period | None:
-    if compare == "none":
-        return None
-    if compare == "previous_year":
-        return span("previous_year", _year_earlier(period.start), _year_earlier(period.end),
-                    "the same dates a year earlier")
-    return period.previous()
 
 
 def _period(args: Mapping[str, str], today: date) -> Period:
@@ -152,190 +108,4 @@ def parse_range(args: MultiDict[str, str] | Mapping[str, str], today: date) -> R
         return None
     chosen = any(k in args for k in ("start", "end", "period"))
     period = _period(args, today) if chosen else resolve(DEFAULT_PERIOD, today)
-    return Range(period, compare, _comparison(period, compare))
-
-
-def default_range(today: date) -> Range:
-    """The range the default dashboard shows: last week against the week before."""
-    period = resolve(DEFAULT_PERIOD, today)
-    return Range(period, "previous_period", period.previous())
-
-
-# --- reads ------------------------------------------------------------------------------------------
-
-
-def _read(warehouse: Warehouse, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    try:
-        return warehouse.read(sqlfiles.load(f"queries/api/{name}.sql"), params, timeout_s=READ_TIMEOUT_S)
-    except QueryTimeout as e:
-        raise ApiError(503, "query_timeout", f"the range took too long to read ({READ_TIMEOUT_S:g} s); "
-                                             "try a shorter one") from e
-
-
-def _window(brand_id: str, period: Period, attribution_model: str) -> dict[str, Any]:
-    return {"brand_id": brand_id, "start_date": period.start, "end_date": period.end,
-            "attribution_model": attribution_model}
-
-
-def _money(x: Any) -> float:
-    return round(float(x or 0), 2)
-
-
-def _ratio(num: Any, den: Any) -> float | None:
-    return round(float(num or 0) / float(den), 2) if den else None
-
-
-def _pct_change(now: float | None, before: float | None) -> float | None:
-    if now is None or not before:
-        return None
-    return round(100 * (now - before) / before, 1)
-
-
-@dataclass(frozen=True)
-class Totals:
-    """One period's figures: the ad channels' rows and the store's orders."""
-
-    channels: list[dict[str, Any]]
-    store: dict[str, Any]
-
-    @property
-    def spend(self) -> float:
-        return sum(float(r["spend"] or 0) for r in self.channels)
-
-    @property
-    def attributed_revenue(self) -> float:
-        return sum(float(r["revenue"] or 0) for r in self.channels if r["channel"] is not None)
-
-    @property
-    def revenue(self) -> float:
-        """All the store's revenue in the period: the channels' and the revenue no campaign earned."""
-        return sum(float(r["revenue"] or 0) for r in self.channels)
-
-    @property
-    def profit(self) -> float:
-        return sum(float(r["profit"] or 0) for r in self.channels)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The dashboard's ``performance_snapshot`` shape for this period."""
-        return {
-            "total_spend": _money(self.spend),
-            "total_revenue": _money(self.revenue),
-            "attributed_revenue": _money(self.attributed_revenue),
-            "blended_roas": _ratio(self.revenue, self.spend),
-            "by_channel": {
-                str(r["channel"]): {"spend": _money(r["spend"]), "revenue": _money(r["revenue"]),
-                                    "roas": _ratio(r["revenue"], r["spend"])}
-                for r in sorted(self.channels, key=lambda r: str(r["channel"])) if r["channel"] is not None
-            },
-        }
-
-    def tiles(self) -> dict[str, float | None]:
-        """The tiles' values (before their comparison)."""
-        return {
-            "blended_roas": _ratio(self.revenue, self.spend),
-            "mer": None if not self.revenue else round(self.spend / self.revenue * 100.0, 1),
-            "new_customer_revenue": _money(self.store["new_customer_revenue"]),
-            "profit": _money(self.profit),
-        }
-
-
-TILE_UNITS = {"blended_roas": "ratio", "mer": "percent", "new_customer_revenue": "money", "profit": "money"}
-
-
-def totals(warehouse: Warehouse, brand_id: str, period: Period, attribution_model: str) -> Totals:
-    """A period's figures from ``unified_performance`` and ``orders``."""
-    params = _window(brand_id, period, attribution_model)
-    store = _read(warehouse, "store_revenue", params)
-    return Totals(_read(warehouse, "range_totals", params),
-                  store[0] if store else {"revenue": 0.0, "orders": 0, "new_customer_revenue": 0.0})
-
-
-def _snapshot_changes(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
-    def three(a: Mapping[str, Any], b: Mapping[str, Any], spend: str, revenue: str, roas: str) -> dict[str, Any]:
-        return {"spend_pct": _pct_change(a[spend], b[spend]), "revenue_pct": _pct_change(a[revenue], b[revenue]),
-                "roas_pct": _pct_change(a[roas], b[roas])}
-
-    return {
-        **three(now, before, "total_spend", "total_revenue", "blended_roas"),
-        "by_channel": {ch: three(fig, before["by_channel"].get(ch) or {"spend": 0, "revenue": 0, "roas": None},
-                                 "spend", "revenue", "roas")
-                       for ch, fig in now["by_channel"].items()},
-    }
-
-
-def range_dashboard(warehouse: Warehouse, brand_id: str, chosen: Range, *, attribution_model: str,
-                    currency: str) -> dict[str, Any]:
-    """The dashboard's ``performance_snapshot`` and ``tiles`` for a chosen range and its comparison."""
-    now = totals(warehouse, brand_id, chosen.period, attribution_model)
-    before = totals(warehouse, brand_id, chosen.comparison, attribution_model) if chosen.comparison else None
-    snap = now.snapshot()
-    prev_snap = before.snapshot() if before else None
-    performance = {
-        "as_of_date": chosen.period.last_day.isoformat(), "period_days": chosen.period.days, "currency": currency,
-        **snap, "previous_week": prev_snap,
-        "changes": _snapshot_changes(snap, prev_snap) if prev_snap else None,
-    }
-    return {"performance_snapshot": performance, "tiles": tiles(now, before)}
-
-
-def tiles(now: Totals, before: Totals | None) -> dict[str, dict[str, Any]]:
-    """Each tile's value, the comparison's value, the change in percent and its unit."""
-    values, previous = now.tiles(), before.tiles() if before else {}
-    return {name: {"value": value, "previous": previous.get(name),
-                   "change_pct": _pct_change(value, previous.get(name)), "unit": TILE_UNITS[name]}
-            for name, value in values.items()}
-
-
-def _days(period: Period) -> list[date]:
-    return [period.start + timedelta(days=i) for i in range(period.days)]
-
-
-def _day_rows(rows: Iterable[Mapping[str, Any]], period: Period) -> list[dict[str, Any]]:
-    """Every day of the period (zero-filled) with the summed figures of ``rows``."""
-    by_day: dict[date, dict[str, float]] = {d: {"spend": 0.0, "revenue": 0.0, "orders": 0.0} for d in _days(period)}
-    for r in rows:
-        day = by_day.get(r["day"])
-        if day is not None:
-            for k in ("spend", "revenue", "orders"):
-                day[k] += float(r[k] or 0)
-    return [{"date": d.isoformat(), "spend": _money(v["spend"]), "revenue": _money(v["revenue"]),
-             "orders": round(v["orders"], 1), "roas": _ratio(v["revenue"], v["spend"])}
-            for d, v in by_day.items()]
-
-
-def daily_series(warehouse: Warehouse, brand_id: str, chosen: Range, *, metric: str, channel: str,
-                 attribution_model: str) -> dict[str, Any]:
-    """The chart's days: one metric per channel (``series``), and every figure of all channels summed
-    (``days``, ``compare_days``), every day of the range present.
-
-    Long because: the ``series`` and the summed ``days`` are two views of the same read.
-    """
-    params = {**_window(brand_id, chosen.period, attribution_model), "channel": channel}
-    rows = _read(warehouse, "daily_series", params)
-    channels = sorted({str(r["channel"]) for r in rows} | ({channel} if channel else set()))
-    series = {ch: [{"date": d["date"], "value": d[metric]}
-                   for d in _day_rows((r for r in rows if r["channel"] == ch), chosen.period)]
-              for ch in channels}
-    out: dict[str, Any] = {"metric": metric, "series": series, "days": _day_rows(rows, chosen.period),
-                           "compare_days": []}
-    if chosen.comparison is not None:
-        cparams = {**_window(brand_id, chosen.comparison, attribution_model), "channel": channel}
-        out["compare_days"] = _day_rows(_read(warehouse, "daily_series", cparams), chosen.comparison)
-    return out
-
-
-def range_drilldown(warehouse: Warehouse, brand_id: str, channel: str, period: Period, *,
-                    attribution_model: str, top: int = 5) -> dict[str, Any]:
-    """A channel's ``performance`` (with ``by_geo``) and ``top_campaigns`` over a chosen period."""
-    params = {**_window(brand_id, period, attribution_model), "channel": channel, "row_limit": top}
-    geo = _read(warehouse, "channel_geo", params)
-    campaigns = _read(warehouse, "channel_campaigns", params)
-    spend = sum(float(r["spend"] or 0) for r in geo)
-    revenue = sum(float(r["revenue"] or 0) for r in geo)
-    return {
-        "performance": {"total_spend": _money(spend), "total_revenue": _money(revenue), "roas": _ratio(revenue, spend),
-                        "by_geo": {str(r["geo"]): {"spend": _money(r["spend"]), "revenue": _money(r["revenue"]),
-                                                   "roas": _ratio(r["revenue"], r["spend"])} for r in geo}},
-        "top_campaigns": [{"id": r["campaign_id"], "name": r["campaign_name"], "spend": _money(r["spend"]),
-                           "roas": _ratio(r["revenue"], r["spend"])} for r in campaigns],
-    }
+    return Range(period, compare, comparison(period, compare))

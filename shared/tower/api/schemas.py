@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tower.ai.question import MAX_QUESTION_CHARS
+from tower.names import PLATFORMS
 
 
 class _Body(BaseModel):
@@ -275,6 +276,43 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                          ["recipient_id", "kind", "unsubscribed"]),
     "SlackActionResult": _obj({"ok": {"type": "boolean"}, "action": _STR_OR_NULL, "message": _STR_OR_NULL},
                               ["ok"]),
+    "Integration": _obj({
+        "platform": {"enum": list(PLATFORMS)}, "account_id": _STR,
+        "status": {"enum": ["connected", "error", "disconnected"]}, "state": _STR,
+        "account_timezone": _STR_OR_NULL, "account_currency": _STR_OR_NULL, "connected_at": _STR_OR_NULL,
+        "last_sync_at": _STR_OR_NULL, "last_sync_status": _STR_OR_NULL, "last_success_at": _STR_OR_NULL,
+        "error": _STR_OR_NULL,
+        "warnings": {"type": "array", "items": _obj({"code": _STR_OR_NULL, "message": _STR_OR_NULL})}},
+        ["platform", "account_id", "status", "last_sync_at", "last_sync_status", "error"],
+        example={"platform": "meta", "account_id": "act_1001", "status": "connected", "state": "active",
+                 "account_timezone": "America/New_York", "account_currency": "USD",
+                 "connected_at": "2026-11-01T09:00:00+00:00", "last_sync_at": "2026-12-05T17:00:03+00:00",
+                 "last_sync_status": "ok", "last_success_at": "2026-12-05T17:00:03+00:00", "error": None,
+                 "warnings": []}),
+    "Integrations": _obj({"integrations": {"type": "array", "items": {"$ref": "#/components/schemas/Integration"}}},
+                         ["integrations"]),
+    "ProductRow": _obj({
+        "product_id": _STR, "title": _STR_OR_NULL, "image_url": _STR_OR_NULL, "available_units": {"type": "integer"},
+        "days_of_cover": _NUM_OR_NULL, "spend": _NUM, "revenue": _NUM, "roas": _NUM_OR_NULL,
+        "status": {"enum": ["spending_on_stockout", "overspending_low_stock", "underspending_overstock", "aligned"]}},
+        ["product_id", "title", "available_units", "days_of_cover", "spend", "revenue", "roas", "status"],
+        example={"product_id": "gid://shopify/Product/81001", "title": "Vanilla Bourbon Wax Melts", "image_url": None,
+                 "available_units": 121, "days_of_cover": 30.2, "spend": 464.33, "revenue": 2108.69, "roas": 4.54,
+                 "status": "aligned"}),
+    "Products": _obj({"as_of_date": _STR_OR_NULL, "channel": _STR_OR_NULL,
+                      "products": {"type": "array", "items": {"$ref": "#/components/schemas/ProductRow"}},
+                      "range": {"$ref": "#/components/schemas/Range"}}, ["as_of_date", "channel", "products"]),
+    "Decision": _obj({
+        "id": _STR, "recommendation_id": _STR, "action": {"enum": ["accept", "undo", "dismiss"]},
+        "requested_by": _STR_OR_NULL, "requested_at": _STR_OR_NULL, "status": _STR_OR_NULL,
+        "completed_at": _STR_OR_NULL, "reason": _STR_OR_NULL,
+        "changes": {"type": "array", "items": {"type": "object"}}, "results": {"type": "array", "items": {"type": "object"}}},
+        ["id", "recommendation_id", "action", "status"],
+        example={"id": "dec_rec_1_dismiss", "recommendation_id": "rec_1", "action": "dismiss",
+                 "requested_by": "api:northstar", "requested_at": "2026-11-24T15:00:00+00:00", "status": "done",
+                 "completed_at": None, "reason": "we are running a sale", "changes": [], "results": []}),
+    "Decisions": _obj({"decisions": {"type": "array", "items": {"$ref": "#/components/schemas/Decision"}}},
+                      ["decisions"]),
     "Removed": _obj({"removed": {"type": "boolean"}}, ["removed"]),
     "Health": _obj({"status": {"const": "ok"}}, ["status"]),
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document."},

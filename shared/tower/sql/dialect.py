@@ -7,6 +7,7 @@ names load this module on their first call.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
+
+SQLGLOT_LOCK = threading.RLock()
+"""Held while sqlglot parses or writes SQL here. Under R6's load (many request threads transpiling Q&A
+queries at once) a valid query failed to parse now and then (``Expected TYPE after CAST`` on
+``CAST(x AS FLOAT64)``): sqlglot does not promise thread safety, and its work holds the GIL anyway, so
+one at a time costs nothing; each text is transpiled once (cached), so the lock is rarely taken."""
 
 # BigQuery NUMERIC is DECIMAL(38, 9); sqlglot writes a bare DECIMAL, which DuckDB reads as (18, 3).
 _NUMERIC = exp.DataType.build("DECIMAL(38, 9)", dialect="duckdb")
@@ -63,7 +70,8 @@ def arrow_schema(table: str, *, not_null: bool = True) -> pa.Schema:
 
 def parse_bigquery(sql: str) -> list[exp.Expr]:
     """Parse BigQuery-dialect SQL (raises sqlglot.ParseError on anything BigQuery would reject)."""
-    return [e for e in sqlglot.parse(sql, read="bigquery") if e is not None]
+    with SQLGLOT_LOCK:
+        return [e for e in sqlglot.parse(sql, read="bigquery") if e is not None]
 
 
 def _information_schema_view(node: exp.Table) -> exp.Table | None:
@@ -114,6 +122,11 @@ def to_duckdb(sql: str) -> tuple[str, ...]:
 
     Partitioning, clustering and OPTIONS have no DuckDB meaning and are dropped.
     """
+    with SQLGLOT_LOCK:
+        return tuple(_transpiled(sql))
+
+
+def _transpiled(sql: str) -> list[str]:
     out = []
     for tree in parse_bigquery(sql):
         if isinstance(tree, exp.Create):
@@ -126,4 +139,4 @@ def to_duckdb(sql: str) -> tuple[str, ...]:
                 ])
         tree = tree.transform(_fix_for_duckdb)
         out.append(tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.IGNORE))
-    return tuple(out)
+    return out

@@ -45,3 +45,21 @@ def test_errors_and_posts_carry_no_etag(client: FlaskClient, keys: dict[str, str
     assert bad.status_code == 400 and "ETag" not in bad.headers
     posted = client.post(f"/api/brands/{BRAND}/ask", json={"question": "How did Meta do last week?"}, headers=auth)
     assert posted.status_code == 200 and "ETag" not in posted.headers
+
+
+def test_every_get_route_is_tagged(client: FlaskClient, runtime: Any, keys: dict[str, str]) -> None:
+    """Each GET rule the app has (filled with a brand and a channel), with a key that may read it."""
+    from tower.api.auth import create_api_key
+
+    operator = bearer(create_api_key(runtime.store, operator=True, name="ops"))
+    rules = [r for r in client.application.url_map.iter_rules() if "GET" in (r.methods or ())]
+    assert len(rules) >= 10
+    for rule in rules:
+        path = rule.rule.replace("<brand_id>", BRAND).replace("<channel>", "meta")
+        assert "<" not in path, f"fill the parameters of {rule.rule} in this test"
+        auth = operator if rule.endpoint.startswith("agencies.") else bearer(keys["agency"])
+        first = client.get(path, headers=auth)
+        assert first.status_code == 200, (path, first.json)
+        assert first.headers.get("ETag"), path
+        again = client.get(path, headers={**auth, "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b"", path

@@ -1,0 +1,255 @@
+"""API speed (issue 16): the default dashboard from the models' cache document, a chosen range from the
+warehouse's read path, and the page's mix at 200 requests a second; today's path beside it as baseline.
+
+Both servers are the production one, ``tower serve`` (gunicorn, one gthread worker: the host of
+:mod:`tower.host.server`), on 127.0.0.1, on copies of one recorded demo run (seed 29, not the demo's
+default), with the schedule off so nothing but the load runs. The load generator is
+:mod:`loadgen` (keep-alive ``http.client`` connections, in this process, apart from the server's):
+
+* ``cached``: 20 clients back to back on the default dashboard (two brands, two keys) for
+  ``--seconds``, each sending its next request when the last one answered: ``cached_p95_ms``,
+  ``cached_p99_ms``. This is a saturation test: with 20 requests always in flight, latency is
+  20 ÷ the server's throughput (Little's law), so p95 ≤ 10 ms needs ≥ 2,000 answers a second;
+* ``cached_paced``: the same requests at ``--rate`` a second, open loop, on 20 connections, latency
+  counted from each request's due time: what 20 connected clients see at the production rate
+  (``cached_paced_p95_ms``, ``cached_paced_p99_ms``);
+* ``range``: custom ranges (``start``/``end``/``compare`` of 7 to 30 days: the dashboard, the series
+  and a drilldown) at ``--range-rate`` a second on 20 connections, open loop: ``range_p95_ms``;
+* ``rate``: the page's mix (R6's: health, dashboards, alerts, cards, drilldowns, the agency overview,
+  the OpenAPI document, a question) open-loop at ``--rate`` for ``--rate-seconds``, latency counted
+  from each request's due time: ``errors_at_200rps`` and ``achieved_rps``.
+
+The baseline is the same measurements against the tree of ``--baseline-ref`` (the commit before the
+cache, extracted with ``git archive`` into a temporary folder): every dashboard there runs its DuckDB
+queries behind the warehouse's lock. Figures of a loaded machine read slow: ``load_average`` is
+printed beside them.
+
+    .venv/bin/python bench/api.py                # full: 20 s per closed-loop run, 60 s at 200 rps
+    .venv/bin/python bench/api.py --quick        # a few seconds each
+    .venv/bin/python bench/api.py --record       # a full run, written to bench/api.baseline.json
+
+The last line on stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import loadgen
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE = Path(__file__).with_name("api.baseline.json")
+BASELINE_REF = "99bdec8"
+"""The last commit whose dashboard ran its warehouse queries on every request (today's path)."""
+
+GOALS = {"cached_p95_ms": 10.0, "cached_p99_ms": 30.0, "range_p95_ms": 150.0, "errors_at_200rps": 0}
+SEED = 29
+DEMO = {"brands": 3, "days": 45, "orders_per_day": 30}
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def server_env(state: Any, tree: Path) -> dict[str, str]:
+    """The environment of a server on ``state``'s files, importing the library of ``tree``."""
+    settings = state.settings()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOWER_") and k != "ANTHROPIC_API_KEY"}
+    for name in ("warehouse", "store", "bus", "tasks", "secrets", "data_dir"):
+        env[f"TOWER_{name.upper()}"] = str(getattr(settings, name))
+    for name, value in state.overrides.items():
+        env[f"TOWER_{name.upper()}"] = str(value)
+    env["TOWER_ANTHROPIC_API_KEY"] = ""
+    env["PYTHONPATH"] = str(tree / "shared")
+    return env
+
+
+def start_serve(state: Any, tree: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``tower serve --no-schedule`` of ``tree`` on 127.0.0.1 (gunicorn); returns it once /health answers."""
+    port = loadgen.free_port()
+    log = state.root / "serve.log"
+    server = loadgen.start_server([sys.executable, "-m", "tower.cli", "serve", "--no-schedule", "--host", "127.0.0.1",
+                                   "--port", str(port)], cwd=tree, env=server_env(state, tree), log=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        loadgen.wait_until_up(url, alive=lambda: server.poll() is None)
+    except BaseException:
+        loadgen.stop_server(server)
+        say(log.read_text(errors="replace")[-3000:])
+        raise
+    return server, url
+
+
+def export_tree(ref: str, target: Path) -> Path:
+    """The library and ``main.py`` of commit ``ref``, extracted to ``target``."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref, "shared", "main.py",
+                              "functions"], check=True, capture_output=True).stdout
+    target.mkdir(parents=True)
+    tar_path = target / "tree.tar"
+    tar_path.write_bytes(archive)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(target, filter="data")
+    tar_path.unlink()
+    return target
+
+
+def mixes(state: Any, today: str) -> dict[str, list[loadgen.Request]]:
+    """The requests of each measurement (see the module's docstring)."""
+    from datetime import date, timedelta
+
+    from reliability_checks.load import page_mix
+
+    a, b = state.brand_ids[0], state.brand_ids[1]
+    auth = {a: {"Authorization": f"Bearer {state.keys['agency']}"},
+            b: {"Authorization": f"Bearer {state.keys['other_agency']}"}}
+    cached = [loadgen.Request("GET", f"/api/brands/{brand}/dashboard", auth[brand]) for brand in (a, b)]
+    end = date.fromisoformat(today) - timedelta(days=1)  # today in UTC may be tomorrow in a store's zone
+    ranges = []
+    for i, days in enumerate((7, 14, 21, 30)):
+        last = end - timedelta(days=i)
+        query = f"start={(last - timedelta(days=days)).isoformat()}&end={last.isoformat()}&compare=previous_period"
+        for brand in (a, b):
+            ranges.append(loadgen.Request("GET", f"/api/brands/{brand}/dashboard?{query}", auth[brand]))
+            ranges.append(loadgen.Request("GET", f"/api/brands/{brand}/series?{query}", auth[brand]))
+            ranges.append(loadgen.Request("GET", f"/api/brands/{brand}/drilldown/channel/meta?{query}", auth[brand]))
+    return {"cached": cached, "range": ranges, "rate": page_mix(state)}
+
+
+def measure(url: str, mix: dict[str, list[loadgen.Request]], *, seconds: float, rate: float,
+            rate_seconds: float, concurrency: int, range_rate: float) -> dict[str, Any]:
+    """The measurements against one running server (see the module's docstring)."""
+    out: dict[str, Any] = {}
+    say(f"  cached: {concurrency} clients back to back for {seconds:g} s")
+    out["cached"] = loadgen.closed_loop(url, mix["cached"], concurrency=concurrency, seconds=seconds,
+                                        warmup=2).summary()
+    say(f"  cached, paced: {rate:g} requests/s on {concurrency} connections for {seconds:g} s")
+    out["cached_paced"] = loadgen.open_loop(url, mix["cached"], rate=rate, seconds=seconds,
+                                            threads=concurrency).summary()
+    say(f"  range: {range_rate:g} requests/s on {concurrency} connections for {seconds:g} s")
+    out["range"] = loadgen.open_loop(url, mix["range"], rate=range_rate, seconds=seconds,
+                                     threads=concurrency).summary()
+    if rate_seconds > 0:
+        say(f"  rate: the page's mix at {rate:g} requests/s for {rate_seconds:g} s")
+        out["rate"] = loadgen.open_loop(url, mix["rate"], rate=rate, seconds=rate_seconds).summary()
+    return out
+
+
+def measure_tree(state: Any, tree: Path, mix: dict[str, list[loadgen.Request]], **how: Any) -> dict[str, Any]:
+    """Serve ``tree`` on ``state`` and measure it."""
+    server, url = start_serve(state, tree)
+    try:
+        return measure(url, mix, **how)
+    finally:
+        loadgen.stop_server(server)
+
+
+def recorded_state(root: Path, keep: Path | None) -> Any:
+    """The API state of a recorded demo run: ``keep``'s when it holds one, else recorded (into ``keep``
+    when given, so the next run skips the few minutes the demo takes)."""
+    from reliability_checks import demo_state
+
+    saved = keep / "state.json" if keep else None
+    if saved is not None and saved.exists():
+        doc = json.loads(saved.read_text())
+        return demo_state.ApiState(Path(doc["root"]), doc["brand_ids"], doc["keys"], doc["names"])
+    say("demo: running (the state both servers read)")
+    home = keep or root
+    demo = demo_state.run_demo_recorded(home / "demo", seed=SEED, **DEMO)
+    state = demo_state.api_state(demo, home / "state")
+    if saved is not None:
+        saved.write_text(json.dumps({"root": str(state.root), "brand_ids": state.brand_ids, "keys": state.keys,
+                                     "names": state.names}))
+    return state
+
+
+def run(*, baseline_ref: str | None, root: Path, keep: Path | None = None, **how: Any) -> dict[str, Any]:
+    """Record a demo, then measure this tree's server and the baseline's on copies of it."""
+    from reliability_checks import demo_state
+
+    state = recorded_state(root, keep)
+    today = datetime.now(UTC).date().isoformat()
+    mix = mixes(state, today)
+    figures: dict[str, Any] = {}
+    say(f"this tree ({REPO})")
+    figures["new"] = measure_tree(demo_state.copy_state(state, root / "new"), REPO, mix, **how)
+    if baseline_ref:
+        say(f"baseline: the tree of {baseline_ref}")
+        tree = export_tree(baseline_ref, root / "baseline-tree")
+        figures["baseline"] = measure_tree(demo_state.copy_state(state, root / "old"), tree, mix, **how)
+    return figures
+
+
+def headline(figures: dict[str, Any], *, concurrency: int, rate: float, rate_seconds: float) -> dict[str, Any]:
+    """The one JSON line: the goals' figures, the baseline's, and whether each goal is met."""
+    new, old = figures["new"], figures.get("baseline")
+
+    def of(f: dict[str, Any]) -> dict[str, Any]:
+        return {"cached_p95_ms": f["cached"]["p95_ms"], "cached_p99_ms": f["cached"]["p99_ms"],
+                "cached_rps": f["cached"]["achieved_rps"],
+                "cached_paced_p95_ms": f["cached_paced"]["p95_ms"], "cached_paced_p99_ms": f["cached_paced"]["p99_ms"],
+                "range_p95_ms": f["range"]["p95_ms"],
+                "errors_at_200rps": f["rate"]["errors"] if "rate" in f else None,
+                "achieved_rps": f["rate"]["achieved_rps"] if "rate" in f else None}
+
+    line: dict[str, Any] = of(new)
+    if old is not None:
+        line.update({f"baseline_{k}": v for k, v in of(old).items()})
+    full = rate >= 200 and rate_seconds >= 60
+    met = {"cached_p95_ms": line["cached_p95_ms"] <= GOALS["cached_p95_ms"],
+           "cached_p99_ms": line["cached_p99_ms"] <= GOALS["cached_p99_ms"],
+           "cached_paced_p95_ms": line["cached_paced_p95_ms"] <= GOALS["cached_p95_ms"],
+           "cached_paced_p99_ms": line["cached_paced_p99_ms"] <= GOALS["cached_p99_ms"],
+           "range_p95_ms": line["range_p95_ms"] <= GOALS["range_p95_ms"],
+           "errors_at_200rps": full and line["errors_at_200rps"] == 0 and (line["achieved_rps"] or 0) >= 0.95 * rate}
+    line["goals_met"] = met
+    line["all_goals_met"] = all(met.values())
+    line.update({"concurrency": concurrency, "rate": rate, "rate_seconds": rate_seconds,
+                 "load_average": round(os.getloadavg()[0], 2), "cpus": loadgen.cpu_count(), "detail": figures})
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds per measurement")
+    parser.add_argument("--seconds", type=float, default=None, help="each closed-loop run (default 20)")
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--range-rate", type=float, default=20.0, help="custom ranges a second")
+    parser.add_argument("--rate-seconds", type=float, default=None, help="the open-loop run (default 60)")
+    parser.add_argument("--baseline-ref", default=BASELINE_REF, help="the baseline's commit ('' for none)")
+    parser.add_argument("--record", action="store_true", help=f"write the line to {BASELINE.name}")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="a folder keeping the recorded demo between runs (reused when it holds one)")
+    args = parser.parse_args(argv)
+    seconds = args.seconds if args.seconds is not None else (3.0 if args.quick else 20.0)
+    rate_seconds = args.rate_seconds if args.rate_seconds is not None else (3.0 if args.quick else 60.0)
+    root = Path(tempfile.mkdtemp(prefix="tower-bench-api-"))
+    try:
+        figures = run(seconds=seconds, rate=args.rate, rate_seconds=rate_seconds, concurrency=args.concurrency,
+                      range_rate=args.range_rate, baseline_ref=args.baseline_ref or None, root=root, keep=args.keep)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    line = headline(figures, concurrency=args.concurrency, rate=args.rate, rate_seconds=rate_seconds)
+    line["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if args.record:
+        BASELINE.write_text(json.dumps(line, indent=2) + "\n")
+    print(json.dumps(line))
+    return 0
+
+
+if __name__ == "__main__":
+    t0 = time.monotonic()
+    code = main()
+    say(f"done in {time.monotonic() - t0:.0f} s")
+    sys.exit(code)
