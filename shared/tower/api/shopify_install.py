@@ -8,12 +8,16 @@ nothing and answers a 4xx naming the problem.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
 
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_now, current_runtime
+from tower.connectors.retry import ConnectorError, RetriesExhausted
 from tower.connectors.shopify.webhooks import verify_oauth_query
 from tower.sync import install
 
@@ -33,6 +37,18 @@ _CALLBACK = {
 
 def _refused(e: install.InstallRefused) -> ApiError:
     return ApiError(e.status, e.code, e.message)
+
+
+def _finish(shop: str, grant: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Connect the store; Shopify failing the Admin calls after the token is a 502/503, not a 500."""
+    runtime = current_runtime()
+    try:
+        return install.finish_install(runtime.settings, install.InstallPorts(runtime.warehouse, runtime.secrets),
+                                      shop, grant, now=now)
+    except RetriesExhausted as e:
+        raise ApiError(503, "shopify_unavailable", f"Shopify kept failing; install again in a minute ({e})") from None
+    except ConnectorError as e:
+        raise ApiError(502, "shopify_refused", f"Shopify refused a call the install makes: {e}") from None
 
 
 @bp.get("/shopify/install")
@@ -73,10 +89,9 @@ def callback() -> ResponseReturnValue:
         app = install.app_credentials(runtime.settings, runtime.secrets)
         shop = install.verify_callback(runtime.store, app, params, now=now)
         grant = install.exchange_code(runtime.settings, app, shop, params["code"])
-        return install.finish_install(runtime.settings, install.InstallPorts(runtime.warehouse, runtime.secrets),
-                                      shop, grant, now=now)
     except install.InstallRefused as e:
         raise _refused(e) from None
+    return _finish(shop, grant, now)
 
 
 @bp.post("/shopify/token-exchange")
@@ -96,7 +111,6 @@ def token_exchange() -> ResponseReturnValue:
         app = install.app_credentials(runtime.settings, runtime.secrets)
         shop = install.verify_session_token(app, token.strip(), now=now)
         grant = install.exchange_session_token(runtime.settings, app, shop, token.strip())
-        return install.finish_install(runtime.settings, install.InstallPorts(runtime.warehouse, runtime.secrets),
-                                      shop, grant, now=now)
     except install.InstallRefused as e:
         raise _refused(e) from None
+    return _finish(shop, grant, now)

@@ -30,6 +30,7 @@ Admin calls go through ShopifyAPI like every other Shopify call (:class:`Shopify
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets as pysecrets
@@ -143,12 +144,12 @@ def install_url(settings: Settings, store: DocumentStore, app: AppCredentials, s
         InstallRefused: 400 for a shop that is not ``NAME.myshopify.com``.
     """
     domain = _shop(shop)
+    callback = redirect_uri(settings)  # before the nonce: a misconfigured app stores nothing
     nonce = pysecrets.token_urlsafe(32)
     store.set(f"{STATE_COLLECTION}/{nonce}", {
         "shop": domain, "created_at": now,
         "expires_at": now + timedelta(seconds=settings.shopify_oauth_state_seconds)})
-    query = {"client_id": app.client_id, "scope": ",".join(SCOPES), "redirect_uri": redirect_uri(settings),
-             "state": nonce}
+    query = {"client_id": app.client_id, "scope": ",".join(SCOPES), "redirect_uri": callback, "state": nonce}
     if settings.shopify_api_origin:
         # The sandbox serves every shop from one origin, so the host cannot say which shop; Shopify's
         # own authorize endpoint is on the shop's host and never sees this parameter.
@@ -299,6 +300,15 @@ def brand_id_for_shop(shop: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "_", shop.split(".", 1)[0])[:63]
 
 
+def _free_brand_id(warehouse: Warehouse, shop: str) -> str:
+    """:func:`brand_id_for_shop`, or, when a brand of another shop already has that id, the id with a
+    suffix of the shop's hash (registering over it would rename and re-zone someone else's brand)."""
+    wanted = brand_id_for_shop(shop)
+    if not warehouse.rows("SELECT 1 AS taken FROM brands WHERE brand_id = @b", {"b": wanted}):
+        return wanted
+    return f"{wanted[:54]}-{hashlib.sha256(shop.encode()).hexdigest()[:8]}"
+
+
 def finish_install(settings: Settings, ports: InstallPorts, shop: str, grant: Mapping[str, Any], *,
                    now: datetime) -> dict[str, Any]:
     """Register the brand (if the shop is new), connect the store, subscribe its webhooks.
@@ -314,7 +324,7 @@ def finish_install(settings: Settings, ports: InstallPorts, shop: str, grant: Ma
         brand_id = str(rows[0]["brand_id"])
     else:
         info = client.execute(_SHOP_INFO).data["shop"]
-        brand_id = brand_id_for_shop(shop)
+        brand_id = _free_brand_id(ports.warehouse, shop)
         add_brand(ports.warehouse, brand_id=brand_id, name=info["name"], timezone=info["ianaTimezone"],
                   currency=info["currencyCode"], now=now, shop_domain=shop)
     scopes = [s for s in str(grant.get("scope") or "").split(",") if s]

@@ -355,3 +355,17 @@ def test_the_app_must_be_configured(installer: Installer) -> None:
     installer.runtime.settings = installer.runtime.settings.model_copy(update={"shopify_client_id": ""})
     r = installer.start()
     assert r.status_code == 503 and "TOWER_SHOPIFY_CLIENT_ID" in r.json()["error"]["message"]
+
+
+def test_a_new_shop_never_takes_over_a_brand_of_another_shop(installer: Installer) -> None:
+    from tower.brands import add_brand
+
+    taken = brand_id(installer.shop)
+    add_brand(installer.runtime.warehouse, brand_id=taken, name="Someone Else", timezone="Asia/Tokyo",
+              currency="JPY", now=installer.clock(), shop_domain="someone-else.myshopify.com")
+    r = installer.callback(installer.authorize())
+    assert r.status_code == 200, r.text
+    assert r.json()["brand_id"] != taken and r.json()["brand_id"].startswith(taken + "-")
+    other = installer.runtime.warehouse.rows("SELECT * FROM brands WHERE brand_id = @b", {"b": taken})[0]
+    assert (other["brand_name"], other["timezone"], other["shop_domain"]) == ("Someone Else", "Asia/Tokyo",
+                                                                            "someone-else.myshopify.com")
