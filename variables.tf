@@ -51,6 +51,12 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "shopify_client_id" {
+  description = "The Shopify app's client id (TOWER_SHOPIFY_CLIENT_ID): the install URL's client_id and the session tokens' audience. Empty: merchants cannot install from Shopify (the install routes answer 503)."
+  type        = string
+  default     = ""
+}
+
 variable "http_public_access" {
   description = <<-EOT
     How the two public functions (api, shopify_webhooks) accept callers without Google ID tokens.

@@ -3,7 +3,8 @@
 The matrix: each operation of the OpenAPI document, for each of the two brands, with no key, the
 brand's own key, the other brand's key, an agency key covering it, the other agency's key, the
 operator's key (where the product has that scope) and a revoked key. Expected: public routes 200 for
-all; otherwise 401 (or 429, the failed-auth limit) with no key or a revoked one, 403 for a valid key
+all, but the Shopify install routes, which check Shopify's own signatures and must refuse every cell
+(4xx: no cell carries a valid HMAC, state or session token); otherwise 401 (or 429, the failed-auth limit) with no key or a revoked one, 403 for a valid key
 that does not cover the brand (the operator covers none, and only it may use ``/api/agencies``), and
 for a covering key an answer that is neither 401/403 nor 5xx. The agency overview answers every valid key with only its own
 brands. A *leak* is a denied cell answered 2xx, a denied request that changed the stored state, or an
@@ -37,6 +38,30 @@ COVERS = {"brand": {0}, "other_brand": {1}, "agency": {0}, "other_agency": {1}, 
 #: The operator's routes (registering agencies, attaching brands): no other key may use them.
 OPERATOR_PREFIX = "/api/agencies"
 OVERVIEW = "/api/agency/overview"
+
+
+#: Public routes that authenticate the request themselves (the Shopify install: HMAC and state, or a
+#: session token): no API key opens them, and no request of the matrix carries what they check, so
+#: every cell must be refused with a 4xx.
+SELF_AUTHENTICATED = "/shopify/"
+
+
+def _self_authenticated(client: Any, method: str, path: str, keys: dict[str, str | None], leaks: list[str],
+                        wrong: list[str], cells: int, errors: int) -> tuple[int, int]:
+    """Every key kind against a self-authenticating route: a 2xx/3xx is a leak, a 5xx an error."""
+    for kind in KINDS:
+        if kind != "none" and not keys.get(kind):
+            continue
+        cells += 1
+        r = _request(client, method, path, keys[kind] if kind != "none" else None,
+                     _body_for(path) if method != "get" else None)
+        where = f"{method.upper()} {path} [{kind}]"
+        if r.status_code < 400:
+            leaks.append(f"{where}: answered {r.status_code} without a Shopify signature or session token")
+        elif r.status_code >= 500:
+            errors += 1
+            wrong.append(f"{where}: {r.status_code}")
+    return cells, errors
 
 
 def _allowed(kind: str, path: str, index: int | None, public: bool) -> bool | None:
@@ -195,7 +220,11 @@ def matrix(state: ApiState) -> dict[str, Any]:
     from tower.api.openapi import build_document
     from tower.runtime import Runtime
 
-    runtime = Runtime(state.settings(api_auth_failures_per_minute=1_000_000))
+    # The Shopify app configured, so its install routes refuse for the right reason (no valid
+    # HMAC, state or session token) rather than for a missing configuration.
+    runtime = Runtime(state.settings(api_auth_failures_per_minute=1_000_000, shopify_client_id="r5-client",
+                                     shopify_api_secret="r5-app-secret-of-at-least-32-bytes",
+                                     shopify_app_url="http://127.0.0.1:8080"))
     try:
         app = create_app(runtime)
         client = app.test_client()
@@ -213,6 +242,11 @@ def matrix(state: ApiState) -> dict[str, Any]:
             for path, methods in sorted(doc["paths"].items()):
                 for method, op in sorted(methods.items()):
                     public = op.get("security") == []
+                    if path.startswith(SELF_AUTHENTICATED):
+                        if denied_pass:
+                            cells, errors = _self_authenticated(client, method, path, keys, leaks, wrong,
+                                                                cells, errors)
+                        continue
                     targets = list(enumerate(brands)) if "{brand_id}" in path else [(None, None)]
                     for index, brand in targets:
                         url = path.replace("{brand_id}", brand or "").replace("{channel}", "meta")

@@ -32,7 +32,11 @@ def run(state: ApiState, *, cases: int, seed: int) -> dict[str, Any]:
     from tower.runtime import Runtime
 
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-    runtime = Runtime(state.settings(api_auth_failures_per_minute=1_000_000))
+    # The Shopify app configured, so its install routes answer the fuzzer's requests (4xx, or the
+    # authorize redirect) rather than 503 for a missing configuration.
+    runtime = Runtime(state.settings(api_auth_failures_per_minute=1_000_000, shopify_client_id="r4-client",
+                                     shopify_api_secret="r4-app-secret-of-at-least-32-bytes",
+                                     shopify_app_url="http://127.0.0.1:8080"))
     made = 0
     statuses: Counter[int] = Counter()
     tally = _Tally()

@@ -15,8 +15,9 @@ functions-framework, preceded by forged copies of itself and followed by replays
 
 ``r3_accepted_bad`` counts forged deliveries answered 2xx or that changed the warehouse, and replays
 answered ``processed`` under their own id or that changed it. OAuth callbacks are probed the same way
-once the API has one (a route naming ``oauth`` or ``callback``): a forged HMAC or state must not be
-answered 2xx or 3xx.
+(every route naming ``oauth`` or ``callback``): a forged HMAC or state must not be answered 2xx or 3xx;
+and the embedded token exchange with forged session tokens (another secret, another audience,
+expired, not yet valid, unsigned) must be refused.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import hmac
 import json
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from reliability_checks.world import connect_everything, local_settings, start_p
 from tower.runtime import Runtime, set_default_runtime
 
 SECRET = "reliability-app-secret"
+CLIENT_ID = "reliability-client"
 #: What a webhook may write: the Shopify tables and the integration's status.
 _STATE_TABLES = {**{t: k for t, k in fp.SYNCED_TABLES.items() if not t.startswith("ad_")},
                  "integrations": ("brand_id", "platform", "account_id")}
@@ -107,7 +110,8 @@ def run(world: Any, *, include_privacy: bool = True) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="tower-r3-") as tmp:
             runtime = Runtime(local_settings(Path(tmp), platforms, shopify_api_secret=SECRET,
-                                             shopify_bulk_min_orders=10**9))
+                                             shopify_bulk_min_orders=10**9, shopify_client_id=CLIENT_ID,
+                                             shopify_app_url="http://127.0.0.1:8080"))
             now = clock.now()
             brand_ids = connect_everything(runtime, platforms, now)
             sync_to_completion(runtime, brand_ids[0], "shopify", now=now, today=world.params.end_date, seed=0)
@@ -200,4 +204,27 @@ def _oauth_probe(runtime: Runtime, accepted_bad: list[str]) -> int:
             r = client.get(rule.rule, query_string=params)
             if r.status_code < 400:
                 accepted_bad.append(f"OAuth {rule.rule} answered {r.status_code} to a forged callback")
-    return len(routes)
+    exchanges = [r.rule for r in app.url_map.iter_rules() if r.rule.endswith("/token-exchange")]
+    for rule in exchanges:
+        for what, token in _forged_session_tokens():
+            r = client.post(rule, headers={"Authorization": f"Bearer {token}"})
+            if r.status_code < 400:
+                accepted_bad.append(f"{rule} answered {r.status_code} to a session token with {what}")
+    return len(routes) + len(exchanges)
+
+
+def _forged_session_tokens() -> list[tuple[str, str]]:
+    """App Bridge session tokens that must be refused: another app's secret, another audience, expired."""
+    from datetime import timedelta
+
+    from tower_dev.sandboxes.shopify_store.oauth import session_token
+
+    now = datetime.now(UTC)
+    shop = "acme-candles.myshopify.com"
+    return [
+        ("another secret", session_token(CLIENT_ID, "not-the-app-secret-but-32-bytes-long", shop, now)),
+        ("another audience", session_token(CLIENT_ID, SECRET, shop, now, audience="another-app")),
+        ("an expired exp", session_token(CLIENT_ID, SECRET, shop, now - timedelta(minutes=10))),
+        ("a future nbf", session_token(CLIENT_ID, SECRET, shop, now + timedelta(minutes=10))),
+        ("no signature", "eyJhbGciOiJub25lIn0.eyJhdWQiOiJyZWxpYWJpbGl0eS1jbGllbnQifQ."),
+    ]

@@ -265,6 +265,25 @@ class Settings(BaseSettings):
         description="Longest wait between polls of a running Shopify bulk operation (the first polls come "
         "sooner: half a second, then doubling).",
     )
+    shopify_client_id: str = Field(
+        default="",
+        description="The Shopify app's client id (API key): the install URL's client_id and the session "
+        "tokens' audience. The client secret is TOWER_SHOPIFY_API_SECRET or the secret store's shopify-api-secret.",
+    )
+    shopify_app_url: str = Field(
+        default="",
+        description="Public origin of the API (scheme://host[:port]) Shopify sends merchants back to: the "
+        "install's redirect_uri is <this>/shopify/callback (also application_url in shopify.app.toml).",
+    )
+    shopify_webhook_url: str = Field(
+        default="",
+        description="Address of the shopify_webhooks function; an install subscribes the store's webhooks to it "
+        "(terraform output shopify_webhooks_url). Empty = no subscriptions are registered.",
+    )
+    shopify_oauth_state_seconds: int = Field(
+        default=600, ge=30, le=3600,
+        description="How long an install's state nonce stays valid (it is also single use).",
+    )
     shopify_sync_deadline_seconds: float = Field(
         default=480.0, ge=1,
         description="A Shopify sync checkpoints and returns after this many seconds; the next call resumes "

@@ -38,3 +38,18 @@ resource "google_firestore_field" "processed_events_ttl" {
 
   depends_on = [google_firestore_database.default]
 }
+
+# An install's state nonce (shopify_oauth_states/{nonce}) is deleted by the callback that uses it; one
+# whose merchant never came back carries expires_at (minutes after it was issued) and TTL deletes it.
+resource "google_firestore_field" "shopify_oauth_states_ttl" {
+  project    = var.project_id
+  database   = "(default)"
+  collection = "shopify_oauth_states"
+  field      = "expires_at"
+
+  ttl_config {}
+
+  index_config {}
+
+  depends_on = [google_firestore_database.default]
+}

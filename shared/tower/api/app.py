@@ -5,7 +5,8 @@ to an app built once per process; locally the demo calls :func:`serve`, which al
 Cloud Tasks and Pub/Sub play on GCP (runs queued tasks and messages), so an Accept on the page
 changes the sandbox platform's budget.
 
-Every route but ``/health`` and ``/api/openapi.json`` needs ``Authorization: Bearer <api key>``
+Every route but ``/health``, ``/api/openapi.json`` and the Shopify install routes
+(:mod:`tower.api.shopify_install`, which authenticate requests themselves) needs ``Authorization: Bearer <api key>``
 (:mod:`tower.api.auth`); every error is ``{"error": {"code", "message"}}`` (:mod:`tower.api.errors`).
 Before any of that, a body over ``TOWER_API_MAX_BODY_BYTES`` is refused unread (413) and a client
 address that failed to authenticate too often is told to wait (429, :mod:`tower.api.limits`);
@@ -25,7 +26,18 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
-from tower.api import agencies, agency, brand_records, brand_settings, brands, health, notify, openapi, page
+from tower.api import (
+    agencies,
+    agency,
+    brand_records,
+    brand_settings,
+    brands,
+    health,
+    notify,
+    openapi,
+    page,
+    shopify_install,
+)
 from tower.api.auth import authenticate
 from tower.api.errors import ApiError, register_error_handlers
 from tower.api.etag import add_etag
@@ -83,7 +95,7 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     register_error_handlers(app)
     _add_request_hooks(app, runtime, limiter, limit)
     for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, brand_records.bp, agency.bp, agencies.bp,
-               notify.bp, page.bp):
+               notify.bp, shopify_install.bp, page.bp):
         app.register_blueprint(bp)
     return app
 

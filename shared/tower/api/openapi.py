@@ -26,13 +26,14 @@ API_VERSION = "1.0.0"
 
 _ERROR_TEXT = {
     400: "Bad input: the body is not JSON, or a field is missing or wrong (the message names it).",
-    401: "Missing, malformed or unknown API key.",
+    401: "Missing, malformed or unknown API key (on the Shopify install routes: a bad HMAC, state or session token).",
     403: "The API key does not cover this brand.",
     404: "Unknown brand, recommendation, channel or route.",
     405: "Method not allowed on this route.",
     409: "The action does not apply to the recommendation in its current state.",
     413: "The request body is larger than the API takes (TOWER_API_MAX_BODY_BYTES); it was not read.",
     429: "Too many failed authentications from this address; try again after Retry-After seconds.",
+    502: "Shopify's token endpoint failed or answered without a token.",
     503: "An ad platform kept failing, or a range's warehouse read took too long; try again.",
 }
 
@@ -50,20 +51,21 @@ class Operation:
     public: bool = False
     tag: str = "brands"
     description: str = ""
+    redirect: bool = False  # answers 302 with a Location (a browser navigation), not 200 JSON
 
 
 def operation(summary: str, *, response: str, body: type[BaseModel] | None = None, body_required: bool = True,
               errors: tuple[int, ...] = (), query: dict[str, dict[str, Any]] | None = None, public: bool = False,
-              tag: str = "brands") -> Callable[[F], F]:
+              tag: str = "brands", redirect: bool = False) -> Callable[[F], F]:
     """Declare a view's operation for the OpenAPI document (and, with ``public``, that it needs no key).
 
-    Eight parameters: one keyword per field of the operation it declares, as a route decorator takes them.
+    Nine parameters: one keyword per field of the operation it declares, as a route decorator takes them.
     """
 
     def deco(fn: F) -> F:
         doc = (fn.__doc__ or "").strip()
         setattr(fn, ATTR, Operation(summary, response, body, body_required, errors, dict(query or {}), public,
-                                    tag, doc))
+                                    tag, doc, redirect))
         return fn
 
     return deco
@@ -88,6 +90,9 @@ def openapi_path(rule: str) -> tuple[str, list[str]]:
 def _responses(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {"200": {"description": "OK", "content": {
         "application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}}}
+    if op.redirect:
+        out = {"302": {"description": op.response, "headers": {"Location": {
+            "description": "Where the browser goes next.", "schema": {"type": "string"}}}}}
     codes = set(op.errors) | ({401, 403, 429} if not op.public else set()) | {405}
     if op.body is not None:
         codes.add(413)

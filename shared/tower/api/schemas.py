@@ -140,6 +140,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                                      "recorded": _NUM_OR_NULL, "current": _NUM_OR_NULL,
                                                      "later_change_id": _STR, "later_recommendation_id": _STR})}},
                                  ["code", "message"])}, ["error"]),
+    "ShopifyInstall": _obj({"brand_id": _STR, "shop": _STR, "scopes": {"type": "array", "items": _STR},
+                            "webhooks": {"type": ["object", "null"], "description": "Topics subscribed by this "
+                                         "install (created) and found already subscribed (existing); null when "
+                                         "TOWER_SHOPIFY_WEBHOOK_URL is not set.",
+                                         "properties": {"created": {"type": "array", "items": _STR},
+                                                        "existing": {"type": "array", "items": _STR}}}},
+                           ["brand_id", "shop", "scopes"]),
     "Figures": _FIGURES,
     "Period": _PERIOD,
     "Brand": _obj({"brand_id": _STR, "brand_name": _STR, "currency": _STR, "timezone": _STR, "today": _STR}),

@@ -117,8 +117,17 @@ def connect_shopify(
     return row
 
 
-def mark_uninstalled(warehouse: Warehouse, brand_id: str, shop_domain: str, now: datetime) -> None:
-    """``app/uninstalled``: the token is dead; syncs stop until the store is connected again."""
+def mark_uninstalled(warehouse: Warehouse, secrets: Secrets, brand_id: str, shop_domain: str,
+                     now: datetime) -> None:
+    """``app/uninstalled``: the token is dead; delete it and stop syncs until the store is connected again.
+
+    Shopify revokes the token on uninstall, so keeping it would only keep a credential around: the
+    secret is deleted (the row keeps the id it had; a reinstall stores a new version under it).
+    Idempotent: a repeated delivery finds nothing left to delete.
+    """
+    secret_id = names.integration_secret_id(brand_id, "shopify")
+    if secrets.exists(secret_id):
+        secrets.delete(secret_id)
     warehouse.execute(
         "UPDATE integrations SET status = 'uninstalled', updated_at = @now "
         "WHERE brand_id = @brand_id AND platform = 'shopify' AND account_id = @account_id",

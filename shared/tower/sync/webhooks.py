@@ -10,7 +10,8 @@ already stored (deliveries can arrive out of order) does not overwrite it.
 
 Topics: ``orders/create|updated|cancelled|paid``, ``orders/edited`` (its body is the *edit*, so the
 order is read again by id through the Admin API), ``products/create|update|delete``,
-``inventory_levels/update``, ``inventory_items/update`` (unit cost), ``app/uninstalled`` and the
+``inventory_levels/update``, ``inventory_items/update`` (unit cost), ``app/uninstalled`` (the store
+is disconnected and its token deleted from the secret store) and the
 three mandatory privacy topics (``customers/data_request``, ``customers/redact``, ``shop/redact``),
 handled for real in :mod:`tower.sync.privacy`.
 
@@ -230,7 +231,7 @@ class WebhookHandler:
         if topic == "inventory_items/update":
             return self._unit_cost(topic, payload, ctx)
         if topic == "app/uninstalled":
-            connect.mark_uninstalled(self.warehouse, ctx.brand_id, shop.lower(), self.now())
+            connect.mark_uninstalled(self.warehouse, self.secrets, ctx.brand_id, shop.lower(), self.now())
             return {"status": "processed"}
         return self._privacy(topic, payload, ctx, event_doc_id(webhook_id))
 

@@ -1,4 +1,5 @@
-"""Firestore's TTL policy deletes exactly the timestamp the webhook handler writes on processed_events."""
+"""Firestore's TTL policies delete exactly the timestamps the product writes: processed_events (the webhook
+handler) and shopify_oauth_states (an install's nonce)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from test_terraform import Config
@@ -34,9 +36,9 @@ def _signed(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def _ttl() -> tuple[str, str]:
-    [field] = Config.from_repo().instances("google_firestore_field")
-    assert field.blocks("ttl_config"), "the processed_events field has no TTL policy"
+def _ttl(rname: str = "processed_events_ttl") -> tuple[str, str]:
+    [field] = [f for f in Config.from_repo().instances("google_firestore_field") if f.rname == rname]
+    assert field.blocks("ttl_config"), f"the {rname} field has no TTL policy"
     return str(field.attr("collection")), str(field.attr("field"))
 
 
@@ -56,4 +58,20 @@ def test_the_ttl_field_is_the_expiry_each_processed_event_carries(warehouse: Duc
     assert record[field] == NOW + webhooks.PROCESSED_EVENT_RETENTION
     # Shopify retries a failed delivery for hours; the record outlives every retry.
     assert webhooks.PROCESSED_EVENT_RETENTION.days >= 2
+    store.close()
+
+
+def test_an_install_state_nonce_carries_the_expiry_its_ttl_deletes(tmp_path: Path) -> None:
+    from tower.config import Settings
+    from tower.sync import install
+
+    collection, field = _ttl("shopify_oauth_states_ttl")
+    assert collection == install.STATE_COLLECTION
+    store = LocalStore(tmp_path / "store.sqlite")
+    settings = Settings(shopify_app_url="https://api.example.com")
+    url = install.install_url(settings, store, install.AppCredentials("client", "secret"), "acme.myshopify.com",
+                              now=NOW)
+    nonce = dict(parse_qsl(urlsplit(url).query))["state"]
+    record = store.get(f"{collection}/{nonce}")
+    assert record is not None and record[field] == NOW + timedelta(seconds=settings.shopify_oauth_state_seconds)
     store.close()

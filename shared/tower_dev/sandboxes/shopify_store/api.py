@@ -26,7 +26,7 @@ from graphql import (
     validate,
 )
 
-from tower_dev.sandboxes.shopify_store import connections, discounts
+from tower_dev.sandboxes.shopify_store import connections, discounts, subscriptions
 from tower_dev.sandboxes.shopify_store.cost import MAX_QUERY_COST, CostCalculator
 from tower_dev.sandboxes.shopify_store.render import Renderer, count
 from tower_dev.sandboxes.shopify_store.search import FieldSpec, SearchError, compile_search
@@ -333,6 +333,7 @@ def build_root(ctx: RequestContext) -> dict[str, Any]:
         "bulkOperationRunQuery": run_query,
         "bulkOperationCancel": cancel,
         **discounts.fields(ctx),
+        **subscriptions.fields(ctx),
     }
 
 

@@ -4,6 +4,7 @@ Routes (the real paths):
     ``POST /admin/api/<version>/graphql.json`` with ``X-Shopify-Access-Token``: the token says which
     shop (every shop shares the sandbox's origin, so the host cannot).
     ``GET /bulk/<file>.jsonl``: a finished bulk operation's result (``Range: bytes=N-`` supported).
+    ``GET /admin/oauth/authorize`` and ``POST /admin/oauth/access_token``: installing an app (:mod:`.oauth`).
 
 Every GraphQL error answers HTTP 200, as Shopify's do; a bad token answers 401 with Shopify's REST
 error body; the faults of :mod:`tower_dev.sandboxes.shopify_store.faults` replace an answer when they fire.
@@ -33,7 +34,7 @@ from graphql import GraphQLSchema
 
 from tower.connectors.shopify.schema import load_schema, schema_path
 from tower_dev.sandboxes.identity import IDENTITY_PATH, identity_body, world_identity
-from tower_dev.sandboxes.shopify_store import connections
+from tower_dev.sandboxes.shopify_store import connections, oauth
 from tower_dev.sandboxes.shopify_store.api import execute_request
 from tower_dev.sandboxes.shopify_store.bulk import BulkRegistry
 from tower_dev.sandboxes.shopify_store.clock import RealClock
@@ -110,6 +111,8 @@ class ShopifySandbox:
         self.origin = ""
         #: What ``GET /__sandbox__`` answers: the world served (None: shops made by hand).
         self.identity: dict[str, Any] | None = None
+        #: The apps that may install (``oauth.register``) and the codes issued (:mod:`.oauth`).
+        self.oauth = oauth.OAuthApps()
 
     def add_shop(
         self,
@@ -185,6 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = self.server.sandbox
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.path.split("?", 1)[0] == "/admin/oauth/access_token":
+            self._json(*oauth.access_token(sandbox, raw, self.headers.get("Content-Type") or ""))
+            return
         m = _GRAPHQL_PATH.match(self.path.split("?", 1)[0])
         if not m:
             self._json(404, {"errors": "Not Found"})
@@ -258,6 +264,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == IDENTITY_PATH:
             self._send(200, identity_body("shopify", self.server.sandbox.identity))
+            return
+        path, _, query = self.path.partition("?")
+        if path == "/admin/oauth/authorize":
+            status, headers, body = oauth.authorize(self.server.sandbox, query)
+            self._send(status, body, headers.pop("Content-Type", "text/html"), headers)
             return
         m = _BULK_PATH.match(self.path.split("?", 1)[0])
         if not m:

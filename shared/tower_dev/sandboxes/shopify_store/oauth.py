@@ -1,0 +1,161 @@
+"""The sandbox store's OAuth endpoints: ``/admin/oauth/authorize`` and ``/admin/oauth/access_token``.
+
+What Shopify does and this keeps:
+
+* ``GET /admin/oauth/authorize?client_id&scope&redirect_uri&state`` — after the merchant approves
+  (the sandbox approves at once: there is nobody to click), a 302 to ``redirect_uri`` with ``code``,
+  ``host``, ``shop``, ``state``, ``timestamp`` and ``hmac`` (hex HMAC-SHA256 under the app's secret
+  over the other parameters sorted ``k=v`` joined by ``&``). An unknown client id or a missing
+  redirect URI is a 400 page, not a redirect. All shops share the sandbox's origin, so the shop comes
+  from the ``shop`` parameter the product adds when it talks to a sandbox.
+* ``POST /admin/oauth/access_token`` (form or JSON) — ``client_id`` + ``client_secret`` + ``code``: the
+  code is single use and expires after a minute; or the token exchange grant with a session token
+  (HS256 under the secret, ``aud`` the client id, ``dest`` the shop, current): answers
+  ``{"access_token", "scope"}``. A new token joins the sandbox's tokens, with the scopes granted.
+
+:func:`session_token` mints what App Bridge hands an embedded app, for tests and the demo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tower_dev.sandboxes.shopify_store.server import ShopifySandbox
+
+CODE_TTL = timedelta(minutes=1)
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+
+
+def query_hmac(secret: str, params: dict[str, str]) -> str:
+    """Shopify's ``hmac`` of a redirect's query (every parameter but ``hmac``, sorted)."""
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def session_token(client_id: str, secret: str, shop_domain: str, now: datetime, *, lifetime: int = 60,
+                  audience: str | None = None) -> str:
+    """An App Bridge session token for a shop (``audience`` other than the client id forges one)."""
+    import jwt
+
+    at = int(now.timestamp())
+    claims = {"iss": f"https://{shop_domain}/admin", "dest": f"https://{shop_domain}", "aud": audience or client_id,
+              "sub": "42", "exp": at + lifetime, "nbf": at, "iat": at, "jti": secrets.token_hex(8),
+              "sid": secrets.token_hex(8)}
+    return str(jwt.encode(claims, secret, algorithm="HS256"))
+
+
+@dataclass
+class _Code:
+    brand_id: str
+    scopes: frozenset[str]
+    expires: datetime
+
+
+@dataclass
+class OAuthApps:
+    """The apps the sandbox knows (client id → secret) and the codes it issued."""
+
+    apps: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, _Code] = field(default_factory=dict)
+    #: Every token issued, in order: (brand_id, grant) — lets a test see how a token was obtained.
+    issued: list[tuple[str, str]] = field(default_factory=list)
+
+    def register(self, client_id: str, secret: str) -> None:
+        """Know an app (what creating it in the Partner Dashboard does)."""
+        self.apps[client_id] = secret
+
+
+def _page(status: int, text: str) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "text/html; charset=utf-8"}, f"<html><body>{text}</body></html>".encode()
+
+
+def _shop_by_domain(sandbox: ShopifySandbox, domain: str) -> str | None:
+    return next((b for b, s in sandbox.shops.items() if s.state.shop_domain == domain), None)
+
+
+def authorize(sandbox: ShopifySandbox, query: str) -> tuple[int, dict[str, str], bytes]:
+    """``GET /admin/oauth/authorize``: (status, headers, body)."""
+    oauth: OAuthApps = sandbox.oauth
+    q = dict(parse_qsl(query, keep_blank_values=True))
+    secret = oauth.apps.get(q.get("client_id", ""))
+    if secret is None:
+        return _page(400, "Oauth error invalid_request: The client_id is not valid")
+    if not q.get("redirect_uri"):
+        return _page(400, "Oauth error invalid_request: The redirect_uri is missing")
+    domain = q.get("shop", "")
+    brand = _shop_by_domain(sandbox, domain)
+    if brand is None:
+        return _page(404, "There is no store at this address")
+    now = sandbox.clock.now()
+    code = secrets.token_hex(16)
+    scopes = frozenset(s for s in q.get("scope", "").split(",") if s)
+    oauth.codes[code] = _Code(brand, scopes, now + CODE_TTL)
+    params = {"code": code, "host": domain.split(".", 1)[0], "shop": domain, "state": q.get("state", ""),
+              "timestamp": str(int(now.timestamp()))}
+    params["hmac"] = query_hmac(secret, params)
+    sep = "&" if "?" in q["redirect_uri"] else "?"
+    return 302, {"Location": f"{q['redirect_uri']}{sep}{urlencode(params)}"}, b""
+
+
+def _error(status: int, error: str, description: str) -> tuple[int, dict[str, Any]]:
+    return status, {"error": error, "error_description": description}
+
+
+def access_token(sandbox: ShopifySandbox, raw: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
+    """``POST /admin/oauth/access_token``: (status, JSON body)."""
+    oauth: OAuthApps = sandbox.oauth
+    try:
+        form = json.loads(raw or b"{}") if "json" in content_type else dict(parse_qsl(raw.decode()))
+    except ValueError:
+        return _error(400, "invalid_request", "the body is neither a form nor JSON")
+    client_id, client_secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
+    secret = oauth.apps.get(client_id)
+    if secret is None or not hmac.compare_digest(secret.encode(), client_secret.encode()):
+        return _error(401, "invalid_client", "Client credentials are invalid")
+    if form.get("grant_type") == TOKEN_EXCHANGE_GRANT:
+        return _exchange(sandbox, client_id, secret, form)
+    code = oauth.codes.pop(str(form.get("code", "")), None)
+    if code is None or code.expires <= sandbox.clock.now():
+        return _error(400, "invalid_request", "The authorization code was not found or was already used")
+    return 200, _issue(sandbox, code.brand_id, code.scopes, "authorization_code")
+
+
+def _exchange(sandbox: ShopifySandbox, client_id: str, secret: str, form: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    import jwt
+
+    if form.get("requested_token_type") != OFFLINE_TOKEN_TYPE:
+        return _error(400, "invalid_request", "requested_token_type must be the offline access token type")
+    try:
+        claims = jwt.decode(str(form.get("subject_token", "")), secret, algorithms=["HS256"], audience=client_id,
+                            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    except jwt.InvalidTokenError:
+        return _error(400, "invalid_subject_token", "The subject token is invalid")
+    at, exp, nbf = sandbox.clock.now().timestamp(), claims.get("exp"), claims.get("nbf")
+    if not isinstance(exp, int | float) or not isinstance(nbf, int | float) or at > exp or at < nbf - 5:
+        return _error(400, "invalid_subject_token", "The subject token has expired or is not valid yet")
+    brand = _shop_by_domain(sandbox, str(claims.get("dest", "")).removeprefix("https://"))
+    if brand is None:
+        return _error(400, "invalid_subject_token", "The subject token names no shop")
+    shop = sandbox.shops[brand]
+    # Token exchange grants the scopes the app's configuration declares; the sandbox's shop keeps its own.
+    return 200, _issue(sandbox, brand, shop.scopes, "token_exchange")
+
+
+def _issue(sandbox: ShopifySandbox, brand_id: str, scopes: frozenset[str], grant: str) -> dict[str, Any]:
+    token = f"shpat_{secrets.token_hex(16)}"
+    sandbox.tokens[token] = brand_id
+    shop = sandbox.shops[brand_id]
+    if scopes:
+        shop.scopes = scopes
+    shop.token_expired = False
+    sandbox.oauth.issued.append((brand_id, grant))
+    return {"access_token": token, "scope": ",".join(sorted(shop.scopes))}
