@@ -184,6 +184,9 @@ def write_if_unchanged(store: DocumentStore, brand_id: str, key: CacheKey, views
                        seen: str | None, view: str, *, now: datetime | None = None) -> bool:
     """Store views computed on a miss of ``view``, unless its document changed since it was read as ``seen``.
 
+    Seven parameters: where (store, brand, key), what (the views), the read it answers (``seen``, ``view``)
+    and the clock.
+
     A build that replaced the documents while these were computed wrote figures at least as new: they
     stay. Returns whether the views were written.
     """
