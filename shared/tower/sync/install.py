@@ -161,12 +161,10 @@ def _consume_state(store: DocumentStore, nonce: str, shop: str, now: datetime) -
     """Check the nonce and delete it in one transaction: a second callback with it finds nothing."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", nonce or ""):
         raise InstallRefused(401, "invalid_state", "state is missing or malformed")
-    path = f"{STATE_COLLECTION}/{nonce}"
-
     def consume(tx: Transaction) -> dict[str, Any] | None:
-        doc = tx.get(path)
+        doc = tx.get(f"{STATE_COLLECTION}/{nonce}")
         if doc is not None:
-            tx.delete(path)
+            tx.delete(f"{STATE_COLLECTION}/{nonce}")
         return doc
 
     doc = store.transaction(consume)
@@ -348,7 +346,7 @@ def register_webhooks(client: ShopifyClient, uri: str) -> dict[str, list[str]]:
     Raises:
         FatalError: Shopify refused a subscription (its user error says why).
     """
-    from tower.connectors.retry import FatalError
+    from tower.connectors.retry import FatalError  # lazy: the connectors load only on an install
 
     have: set[str] = set()
     after: str | None = None
