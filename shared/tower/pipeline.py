@@ -24,7 +24,7 @@ from tower.brands import UnknownBrand, local_today
 from tower.decisions.budget_actions import apply_budget_change_task
 from tower.ports import Message, Task
 from tower.runtime import Runtime
-from tower.sync.outcomes import record_outcome
+from tower.sync.outcomes import first_syncs_pending, record_outcome
 from tower.sync.run import RunOptions
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,18 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
 
 def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | None = None,
                           now: datetime | None = None) -> dict[str, Any]:
-    """Build the models for the brand over the touched window, then announce tower-models-built."""
+    """Build the models for the brand over the touched window, then announce tower-models-built.
+
+    Not announced while one of the brand's first syncs has not finished
+    (:func:`tower.sync.outcomes.first_syncs_pending`): models of half the brand's data (ads without
+    their orders) would raise alerts and recommendations that the next build takes back, and which
+    ones would depend on the order the syncs happened to finish in. The build that follows the last
+    first sync starts with every sync's data in, and announces.
+
+    Returns:
+        ``{brand_id, window_start, window_end}``, with ``built: False`` when there was nothing to build
+        and ``announced: False`` when the build was not announced.
+    """
     from tower.analytics.runner import build_models  # lazy: sqlglot
 
     _require(message.data, "brand_id")
@@ -247,10 +258,17 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
         log.info("sync touched only today: nothing to build", extra={"brand_id": brand_id})
         return {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),
                 "built": False}
+    # read before building: a first sync that finishes while this build runs is followed by a build of its own
+    pending = first_syncs_pending(runtime.warehouse, runtime.store, brand_id)
     result = build_models(runtime.warehouse, brand_id, start, end, runtime.settings, today=today)
     # Spend in a currency without a rate is left out of every figure: say so on the brand until rates come.
     record_fx_gaps(runtime.store, brand_id, result.fx_gaps, (result.window_start, result.window_end),
                    now or datetime.now(UTC))
+    if pending:
+        log.info("first syncs not finished: models built, not announced", extra={"brand_id": brand_id,
+                                                                                 "pending": pending})
+        return {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),
+                "announced": False}
     runtime.bus.publish(
         names.TOPIC_MODELS_BUILT,
         {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -88,14 +88,13 @@ class GoogleAdsConnector:
         endpoint: str,
         version: str,
         policy: RetryPolicy,
-        handle_to_product: Mapping[str, str] | None = None,
         products_lookback_days: int = 30,
     ) -> None:
         """Open the customer's SDK client (no call is made until the first read).
 
-        Nine parameters: the token and customer, the four facts the SDK needs to reach Google Ads
-        (developer token, manager id, endpoint, API version) and the retry policy, then two keyword
-        knobs with their defaults (the product mapping and the product lookback).
+        Eight parameters: the token and customer, the four facts the SDK needs to reach Google Ads
+        (developer token, manager id, endpoint, API version) and the retry policy, then a keyword
+        knob with its default (the product lookback).
         """
         self.client = GoogleAdsApiClient(
             token,
@@ -106,7 +105,6 @@ class GoogleAdsConnector:
             policy=policy,
         )
         self.account_id = customer_id.replace("-", "")
-        self.handle_to_product = dict(handle_to_product or {})
         self.products_lookback_days = products_lookback_days
         self.today: date | None = None
         self._info: AccountInfo | None = None
@@ -142,11 +140,6 @@ class GoogleAdsConnector:
         found = records.shopping_products(
             self.client.search(self.account_id, SHOPPING_PRODUCTS.render(start=start, end=end))
         )
-        if self.handle_to_product:
-            for cid, prods in records.final_url_products(
-                self.client.search(self.account_id, AD_FINAL_URLS.render()), self.handle_to_product
-            ).items():
-                found.setdefault(cid, []).extend(prods)
         for cid, prods in found.items():
             if cid in out:
                 known: set[str] = set()
@@ -154,6 +147,11 @@ class GoogleAdsConnector:
                     if p.product_id not in known:
                         out[cid].products.append(p)
                         known.add(p.product_id)
+        for cid, handles in records.final_url_handles(
+            self.client.search(self.account_id, AD_FINAL_URLS.render())
+        ).items():
+            if cid in out:
+                out[cid].destinations = handles
         return list(out.values())
 
     def performance(

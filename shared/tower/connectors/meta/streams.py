@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -113,14 +113,13 @@ class MetaConnector:
         async_min_days: int = 8,
         poll_seconds: float = 2.0,
         usage_threshold_pct: float = 75.0,
-        handle_to_product: Mapping[str, str] | None = None,
         out_of_time: Callable[[], bool] = lambda: False,
     ) -> None:
         """Open the account's SDK session (no call is made until the first read).
 
-        Eleven parameters: the token and account, the platform's address, API version and retry policy
+        Ten parameters: the token and account, the platform's address, API version and retry policy
         the loader reads from the settings, then keyword knobs each with its default (paging, the async
-        report threshold and polling, the usage pause, the product mapping, the sync's time budget).
+        report threshold and polling, the usage pause, the sync's time budget).
         """
         self.client = MetaClient(
             token,
@@ -134,7 +133,6 @@ class MetaConnector:
         self.page_size = page_size
         self.async_min_days = async_min_days
         self.poll_seconds = poll_seconds
-        self.handle_to_product = dict(handle_to_product or {})
         self.out_of_time = out_of_time
         self._info: AccountInfo | None = None
 
@@ -191,13 +189,9 @@ class MetaConnector:
                 out[cid].products.extend(
                     p for p in records.product_set_products(cid, items) if p.product_id not in known
                 )
-        if self.handle_to_product:
-            for cid, prods in records.destination_url_products(
-                self._edge(ADS, account), self.handle_to_product
-            ).items():
-                if cid in out:
-                    known = {p.product_id for p in out[cid].products}
-                    out[cid].products.extend(p for p in prods if p.product_id not in known)
+        for cid, handles in records.destination_url_handles(self._edge(ADS, account)).items():
+            if cid in out:
+                out[cid].destinations = handles
         return list(out.values())
 
     # -- performance -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ and ``province_id``, not ``province_name``, for provinces). We follow the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -92,12 +92,10 @@ class TikTokConnector:
         origin: str,
         policy: RetryPolicy,
         page_size: int = 500,
-        handle_to_product: Mapping[str, str] | None = None,
     ) -> None:
         self.client = TikTokClient(token, origin=origin, policy=policy)
         self.account_id = str(advertiser_id)
         self.page_size = min(page_size, 1000)
-        self.handle_to_product = dict(handle_to_product or {})
         self._info: AccountInfo | None = None
 
     def account_info(self) -> AccountInfo:
@@ -123,7 +121,7 @@ class TikTokConnector:
         """Every campaign with its daily budget and the products it promotes.
 
         Products come from catalog ad groups (``product_set_id`` → the set's catalog items) and from
-        ads' landing pages matched to Shopify product handles.
+        the Shopify product handles ads' landing pages name (matched to products by the models).
         """
         info = self.account_info()
         out = {}
@@ -157,14 +155,12 @@ class TikTokConnector:
             out[cid].products.extend(
                 p for p in records.catalog_products(cid, items) if p.product_id not in known
             )
-        if self.handle_to_product:
-            ads = self.client.pages(
-                "ad/get", {"advertiser_id": self.account_id, "fields": list(AD_FIELDS)}, self.page_size
-            )
-            for cid, prods in records.landing_page_products(ads, self.handle_to_product).items():
-                if cid in out:
-                    known = {p.product_id for p in out[cid].products}
-                    out[cid].products.extend(p for p in prods if p.product_id not in known)
+        ads = self.client.pages(
+            "ad/get", {"advertiser_id": self.account_id, "fields": list(AD_FIELDS)}, self.page_size
+        )
+        for cid, handles in records.landing_page_handles(ads).items():
+            if cid in out:
+                out[cid].destinations = handles
         return list(out.values())
 
     def _report(self, stream: ReportStream, start: date, end_inclusive: date) -> list[records.ReportRow]:

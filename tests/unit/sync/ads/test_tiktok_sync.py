@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from tower.analytics.models import model_sql
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
 from tower.sync.ads import sync_ads
@@ -41,13 +42,20 @@ def tiktok() -> Any:
     sandbox.stop()
 
 
-def _runtime(tmp_path: Any, sandbox: TikTokSandbox, account: Any, **overrides: Any) -> Any:
+def _runtime(tmp_path: Any, sandbox: TikTokSandbox, account: Any, *, products: bool = True,
+             **overrides: Any) -> Any:
     runtime = sandbox_runtime(
         tmp_path,
         _Sandboxes(None, sandbox, None),
         **{"ads_history_days": 24, "ads_page_size": 40, **overrides},
     )
-    # The brand's Shopify products (the Shopify sync's job) let landing pages match product handles.
+    if products:
+        _store_products(runtime, account)
+    return runtime
+
+
+def _store_products(runtime: Any, account: Any) -> None:
+    """The brand's Shopify products (the Shopify sync's job): landing pages name their handles."""
     runtime.warehouse.insert(
         "products",
         [
@@ -55,7 +63,32 @@ def _runtime(tmp_path: Any, sandbox: TikTokSandbox, account: Any, **overrides: A
             for pid, ref in account.catalog.items()
         ],
     )
-    return runtime
+
+
+def _promoted(runtime: Any, account: Any) -> list[tuple[str, str, str, str]]:
+    """The campaigns' promoted products as the models read them."""
+    rows = runtime.warehouse.rows(model_sql("stg_ads__campaign_products"), {"brand_id": account.brand_id})
+    return sorted((r["platform"], r["campaign_id"], r["product_id"], r["source"]) for r in rows)
+
+
+def test_an_ad_sync_before_the_store_sync_maps_landing_pages_as_one_after_it(tmp_path: Any, tiktok: Any) -> None:
+    """A new brand's first hour: the ad sync may finish before the Shopify sync has stored any product."""
+    sandbox, account = tiktok
+    after = _runtime(tmp_path / "after", sandbox, account)  # products first, as the tests above
+    _connect(after, sandbox, account)
+    assert sync_ads(after, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
+
+    before = _runtime(tmp_path / "before", sandbox, account, products=False)
+    _connect(before, sandbox, account)
+    assert sync_ads(before, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
+    assert {r[3] for r in _promoted(before, account)} == {"product_set"}  # no product to match a handle yet
+    _store_products(before, account)  # then the Shopify sync lands
+
+    assert _promoted(before, account) == _promoted(after, account)
+    assert {(cid, p["product_id"]) for cid, ps in account.products.items() for p in ps
+            if p["source"] == "destination_url"} == {(r[1], r[2]) for r in _promoted(before, account)
+                                                      if r[3] == "destination_url"} != set()
 
 
 def _connect(runtime: Any, sandbox: TikTokSandbox, account: Any) -> str:
@@ -91,10 +124,9 @@ def test_full_sync_equals_what_tiktok_served(tmp_path: Any, tiktok: Any) -> None
     assert (
         tx["region_name"] == "4736286"
     )  # TikTok's own province id (a GeoNames id) is kept beside the ISO code
-    products = runtime.warehouse.rows(
-        "SELECT campaign_id, product_id, source FROM ad_campaign_products "
-        "WHERE platform = 'tiktok' ORDER BY 1, 2"
-    )
+    # product sets as stored; landing pages matched to the products' handles by the models' staging
+    products = [r for r in runtime.warehouse.rows(model_sql("stg_ads__campaign_products"), {"brand_id": account.brand_id})
+                if r["platform"] == "tiktok"]
     assert {(p["campaign_id"], p["product_id"], p["source"]) for p in products} == {
         (cid, p["product_id"], p["source"]) for cid, ps in account.products.items() for p in ps
     }
