@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         default=10, ge=1,
         description="Failed authentications one client address may make per minute before it gets 429.",
     )
+    webhook_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=65536,
+        description="Largest Shopify webhook body taken; a larger one is refused (413) before it is read "
+        "(the HMAC can only be checked over the whole body, so an unsigned one would be read first).",
+    )
     api_trusted_proxies: int = Field(
         default=0, ge=0, le=10,
         description="Proxies in front of the API that append the caller's address to X-Forwarded-For "

@@ -212,17 +212,45 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
     retry it for days; a failure of the warehouse, the store or the Admin API raises, so the platform
     answers 5xx and Shopify delivers again (handling is idempotent).
     """
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     from tower.sync.webhooks import WebhookHandler, app_secret  # lazy: pyarrow
 
     if request.method != "POST":
         return {"error": "method_not_allowed", "message": "Shopify delivers webhooks with POST"}, 405
+    # The signature covers the whole body, so it is checked only once the body is read: without a cap,
+    # anyone could make the function buffer 100 MB before it answers 401. A declared length over the cap
+    # is refused unread; a chunked body is read only until it passes the cap (werkzeug's limit).
+    limit = runtime.settings.webhook_max_body_bytes
+    too_large = ({"error": "request_entity_too_large",
+                  "message": f"the webhook body is larger than {limit} bytes (TOWER_WEBHOOK_MAX_BODY_BYTES)"}, 413)
+    if (request.content_length or 0) > limit:
+        _drop_body(request)
+        return too_large
+    request.max_content_length = limit
     handler = WebhookHandler(
         warehouse=runtime.warehouse, store=runtime.store, secrets=runtime.secrets,
         app_secret=app_secret(runtime.settings, runtime.secrets), settings=runtime.settings,
     )
     # get_data() before anything parses the body: the HMAC is over the raw bytes as sent.
-    response = handler.handle(request.get_data(cache=True), dict(request.headers))
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        _drop_body(request)
+        return too_large
+    response = handler.handle(raw, dict(request.headers))
     return response.body, response.status
+
+
+def _drop_body(request: Any) -> None:
+    """Leave nothing of a refused body to read: functions-framework drains the request after the
+    response, and would otherwise read the whole of it then."""
+    import io
+
+    request.environ["wsgi.input"] = io.BytesIO(b"")
+    request.environ["CONTENT_LENGTH"] = "0"
+    request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    request.environ.pop("wsgi.input_terminated", None)
 
 
 # --- models ------------------------------------------------------------------------------------------
