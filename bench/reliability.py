@@ -47,7 +47,7 @@ FULL = {"r1_runs": 200, "r2_in_order": 2, "r2_shuffled": 4, "r4_cases": 1000, "r
         "r2_world": {"days": 21, "orders_per_day": 6, "campaigns": 4}}
 QUICK = {"r1_runs": 2, "r2_in_order": 1, "r2_shuffled": 1, "r4_cases": 100, "r6_rate": 200.0, "r6_seconds": 2.0,
          "qa_stride": 10, "demo": {"brands": 2, "days": 14, "orders_per_day": 4},
-         "r2_world": {"days": 14, "orders_per_day": 4, "campaigns": 2}}
+         "r2_world": {"days": 14, "orders_per_day": 4, "campaigns": 4}}
 
 
 def say(message: str) -> None:
