@@ -148,13 +148,16 @@ class AccountTables:
             [c.row(self.brand_id, now) for c in campaigns], schema=sql.arrow_schema("ad_campaigns", not_null=False)
         )
         self.warehouse.merge("ad_campaigns", table, CAMPAIGN_KEY)
-        for table in ("ad_campaign_products", "ad_campaign_destinations"):
-            for c in campaigns:
-                self.warehouse.execute(
-                    f"DELETE FROM {table} WHERE brand_id = @brand_id AND platform = @platform "
-                    "AND campaign_id = @campaign_id",
-                    {"brand_id": self.brand_id, "platform": c.platform, "campaign_id": c.campaign_id},
-                )
+        for c in campaigns:
+            ids = {"brand_id": self.brand_id, "platform": c.platform, "campaign_id": c.campaign_id}
+            self.warehouse.execute(
+                "DELETE FROM ad_campaign_products WHERE brand_id = @brand_id AND platform = @platform "
+                "AND campaign_id = @campaign_id", ids,
+            )
+            self.warehouse.execute(
+                "DELETE FROM ad_campaign_destinations WHERE brand_id = @brand_id AND platform = @platform "
+                "AND campaign_id = @campaign_id", ids,
+            )
         products = [p.row(self.brand_id) for c in campaigns for p in c.products]
         if products:
             self.warehouse.insert("ad_campaign_products", products)

@@ -226,6 +226,7 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
     tables["ad_campaigns"], tables["ad_campaign_products"] = ads.campaign_tables(
         prof.brand_id, campaigns, accounts, gids["product"], budgets, updated
     )
+    tables["ad_campaign_destinations"] = ads.destination_table(tables["ad_campaign_products"], tables["products"])
     tables["ad_performance"] = perf.table
     tables = {
         name: tables[name]
@@ -239,6 +240,7 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
             "order_line_items",
             "ad_campaigns",
             "ad_campaign_products",
+            "ad_campaign_destinations",
             "ad_performance",
         )
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tower.analytics.models import model_sql
+from tower.analytics.models import compose
 from tower.connectors.retry import RetryPolicy
 from tower.sync.ads import sync_ads
 from tower.sync.run import RunOptions
@@ -85,8 +85,8 @@ def test_meta_tiktok_and_google_sync_equal_the_world(tmp_path: Any, world: Any) 
         # The Shopify sync's products arrive after the ad syncs (the first hour of a new brand can go
         # either way): the destination URLs the ad syncs kept are matched to them when the models read them.
         runtime.warehouse.merge("products", bw.tables["products"], ["brand_id", "product_id"])
-        product_cols = ["platform", "campaign_id", "product_id", "source"]
-        promoted = runtime.warehouse.rows(model_sql("stg_ads__campaign_products"), {"brand_id": bw.brand["brand_id"]})
+        product_cols = ["platform", "campaign_id", "product_id"]
+        promoted = runtime.warehouse.rows(compose("int_ads__promoted_products"), {"brand_id": bw.brand["brand_id"]})
         assert sorted(tuple(r[c] for c in product_cols) for r in promoted) == sorted(
-            tuple(r[c] for c in product_cols) for r in bw.tables["ad_campaign_products"].to_pylist())
+            {tuple(r[c] for c in product_cols) for r in bw.tables["ad_campaign_products"].to_pylist()})
         runtime.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tower.analytics.models import model_sql
+from tower.analytics.models import compose
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
 from tower.sync.ads import sync_ads
@@ -65,10 +65,10 @@ def _store_products(runtime: Any, account: Any) -> None:
     )
 
 
-def _promoted(runtime: Any, account: Any) -> list[tuple[str, str, str, str]]:
+def _promoted(runtime: Any, account: Any) -> list[tuple[str, str, str]]:
     """The campaigns' promoted products as the models read them."""
-    rows = runtime.warehouse.rows(model_sql("stg_ads__campaign_products"), {"brand_id": account.brand_id})
-    return sorted((r["platform"], r["campaign_id"], r["product_id"], r["source"]) for r in rows)
+    rows = runtime.warehouse.rows(compose("int_ads__promoted_products"), {"brand_id": account.brand_id})
+    return sorted((r["platform"], r["campaign_id"], r["product_id"]) for r in rows)
 
 
 def test_an_ad_sync_before_the_store_sync_maps_landing_pages_as_one_after_it(tmp_path: Any, tiktok: Any) -> None:
@@ -82,13 +82,15 @@ def test_an_ad_sync_before_the_store_sync_maps_landing_pages_as_one_after_it(tmp
     _connect(before, sandbox, account)
     assert sync_ads(before, PLATFORM, account.brand_id,
                     options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
-    assert {r[3] for r in _promoted(before, account)} == {"product_set"}  # no product to match a handle yet
+    by_url = {(cid, p["product_id"]) for cid, ps in account.products.items() for p in ps
+              if p["source"] == "destination_url"}
+    sets = {(cid, p["product_id"]) for cid, ps in account.products.items() for p in ps if p["source"] == "product_set"}
+    assert by_url - sets  # the account has products only its landing pages name
+    assert {(r[1], r[2]) for r in _promoted(before, account)} == sets  # no product to match a handle yet
     _store_products(before, account)  # then the Shopify sync lands
 
     assert _promoted(before, account) == _promoted(after, account)
-    assert {(cid, p["product_id"]) for cid, ps in account.products.items() for p in ps
-            if p["source"] == "destination_url"} == {(r[1], r[2]) for r in _promoted(before, account)
-                                                      if r[3] == "destination_url"} != set()
+    assert {(r[1], r[2]) for r in _promoted(before, account)} == by_url | sets
 
 
 def _connect(runtime: Any, sandbox: TikTokSandbox, account: Any) -> str:
@@ -124,13 +126,13 @@ def test_full_sync_equals_what_tiktok_served(tmp_path: Any, tiktok: Any) -> None
     assert (
         tx["region_name"] == "4736286"
     )  # TikTok's own province id (a GeoNames id) is kept beside the ISO code
-    # product sets as stored; landing pages matched to the products' handles by the models' staging
-    products = [r for r in runtime.warehouse.rows(model_sql("stg_ads__campaign_products"), {"brand_id": account.brand_id})
-                if r["platform"] == "tiktok"]
-    assert {(p["campaign_id"], p["product_id"], p["source"]) for p in products} == {
-        (cid, p["product_id"], p["source"]) for cid, ps in account.products.items() for p in ps
+    # product sets as stored; landing pages matched to the products' handles when the models are built
+    stored = runtime.warehouse.rows("SELECT source FROM ad_campaign_products WHERE platform = 'tiktok'")
+    assert {r["source"] for r in stored} == {"product_set"}
+    assert runtime.warehouse.rows("SELECT COUNT(*) AS n FROM ad_campaign_destinations")[0]["n"] > 0
+    assert {(cid, pid) for _, cid, pid in _promoted(runtime, account)} == {
+        (cid, p["product_id"]) for cid, ps in account.products.items() for p in ps
     }
-    assert {p["source"] for p in products} == {"product_set", "destination_url"}
     campaigns = runtime.warehouse.rows("SELECT campaign_id, daily_budget_amount FROM ad_campaigns ORDER BY 1")
     assert campaigns == [
         {"campaign_id": c, "daily_budget_amount": account.campaigns[c]["daily_budget_amount"]}
