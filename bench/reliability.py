@@ -45,9 +45,9 @@ SECTIONS = ("R1", "R2", "R3", "R4", "R5", "R6", "R7")
 FULL = {"r1_runs": 200, "r2_in_order": 2, "r2_shuffled": 4, "r4_cases": 1000, "r6_rate": 200.0, "r6_seconds": 60.0,
         "qa_stride": 1, "demo": {"brands": 2, "days": 30, "orders_per_day": 10},
         "r2_world": {"days": 21, "orders_per_day": 6, "campaigns": 4}}
-QUICK = {"r1_runs": 2, "r2_in_order": 1, "r2_shuffled": 0, "r4_cases": 100, "r6_rate": 200.0, "r6_seconds": 2.0,
+QUICK = {"r1_runs": 2, "r2_in_order": 1, "r2_shuffled": 1, "r4_cases": 100, "r6_rate": 200.0, "r6_seconds": 2.0,
          "qa_stride": 10, "demo": {"brands": 2, "days": 14, "orders_per_day": 4},
-         "r2_world": {"days": 14, "orders_per_day": 4, "campaigns": 2}}
+         "r2_world": {"days": 14, "orders_per_day": 4, "campaigns": 4}}
 
 
 def say(message: str) -> None:

@@ -29,6 +29,7 @@ SYNCED_TABLES: dict[str, tuple[str, ...]] = {
     "order_line_items": ("brand_id", "line_item_id"),
     "ad_campaigns": ("brand_id", "platform", "account_id", "campaign_id"),
     "ad_campaign_products": ("brand_id", "platform", "campaign_id", "product_id"),
+    "ad_campaign_destinations": ("brand_id", "platform", "campaign_id", "product_handle"),
     "ad_performance": ("brand_id", "platform", "account_id", "campaign_id", "stat_date", "country_code",
                        "region_code"),
 }

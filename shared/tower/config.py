@@ -153,6 +153,11 @@ class Settings(BaseSettings):
         description="Folder of the built merchant page the API serves (web/dist); empty: web/dist of the "
         "checkout, or of the functions' source zip the running code came from.",
     )
+    webhook_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=65536,
+        description="Largest Shopify webhook body taken; a larger one is refused (413) before it is read "
+        "(the HMAC can only be checked over the whole body, so an unsigned one would be read first).",
+    )
     api_trusted_proxies: int = Field(
         default=0, ge=0, le=10,
         description="Proxies in front of the API that append the caller's address to X-Forwarded-For "

@@ -25,7 +25,7 @@ from tower.decisions.budget_actions import apply_budget_change_task
 from tower.logs import current_run, new_run_id, run_fields, run_scope
 from tower.ports import Message, Task
 from tower.runtime import Runtime
-from tower.sync.outcomes import record_outcome
+from tower.sync.outcomes import first_syncs_pending, record_outcome
 from tower.sync.run import RunOptions
 
 log = logging.getLogger(__name__)
@@ -223,17 +223,45 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
     retry it for days; a failure of the warehouse, the store or the Admin API raises, so the platform
     answers 5xx and Shopify delivers again (handling is idempotent).
     """
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     from tower.sync.webhooks import WebhookHandler, app_secret  # lazy: pyarrow
 
     if request.method != "POST":
         return {"error": "method_not_allowed", "message": "Shopify delivers webhooks with POST"}, 405
+    # The signature covers the whole body, so it is checked only once the body is read: without a cap,
+    # anyone could make the function buffer 100 MB before it answers 401. A declared length over the cap
+    # is refused unread; a chunked body is read only until it passes the cap (werkzeug's limit).
+    limit = runtime.settings.webhook_max_body_bytes
+    too_large = ({"error": "request_entity_too_large",
+                  "message": f"the webhook body is larger than {limit} bytes (TOWER_WEBHOOK_MAX_BODY_BYTES)"}, 413)
+    if (request.content_length or 0) > limit:
+        _drop_body(request)
+        return too_large
+    request.max_content_length = limit
     handler = WebhookHandler(
         warehouse=runtime.warehouse, store=runtime.store, secrets=runtime.secrets,
         app_secret=app_secret(runtime.settings, runtime.secrets), settings=runtime.settings,
     )
     # get_data() before anything parses the body: the HMAC is over the raw bytes as sent.
-    response = handler.handle(request.get_data(cache=True), dict(request.headers))
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        _drop_body(request)
+        return too_large
+    response = handler.handle(raw, dict(request.headers))
     return response.body, response.status
+
+
+def _drop_body(request: Any) -> None:
+    """Leave nothing of a refused body to read: functions-framework drains the request after the
+    response, and would otherwise read the whole of it then."""
+    import io
+
+    request.environ["wsgi.input"] = io.BytesIO(b"")
+    request.environ["CONTENT_LENGTH"] = "0"
+    request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    request.environ.pop("wsgi.input_terminated", None)
 
 
 # --- models ------------------------------------------------------------------------------------------
@@ -241,7 +269,18 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
 
 def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | None = None,
                           now: datetime | None = None) -> dict[str, Any]:
-    """Build the models for the brand over the touched window, then announce tower-models-built."""
+    """Build the models for the brand over the touched window, then announce tower-models-built.
+
+    Not announced while one of the brand's first syncs has not finished
+    (:func:`tower.sync.outcomes.first_syncs_pending`): models of half the brand's data (ads without
+    their orders) would raise alerts and recommendations that the next build takes back, and which
+    ones would depend on the order the syncs happened to finish in. The build that follows the last
+    first sync starts with every sync's data in, and announces.
+
+    Returns:
+        ``{brand_id, window_start, window_end}``, with ``built: False`` when there was nothing to build
+        and ``announced: False`` when the build was not announced.
+    """
     from tower.analytics import dashboard_cache  # lazy: the range figures' modules, for the build only
     from tower.analytics.runner import build_models  # lazy: sqlglot
 
@@ -259,12 +298,19 @@ def handle_sync_completed(runtime: Runtime, message: Message, *, today: date | N
         log.info("sync touched only today: nothing to build", extra={"brand_id": brand_id})
         return {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),
                 "built": False}
+    # read before building: a first sync that finishes while this build runs is followed by a build of its own
+    pending = first_syncs_pending(runtime.warehouse, runtime.store, brand_id)
     result = build_models(runtime.warehouse, brand_id, start, end, runtime.settings, today=today)
     # The default dashboard's figures, replaced on every build so page loads read one document (issue 16)
     dashboard_cache.refresh(runtime, brand_id, today, now=now)
     # Spend in a currency without a rate is left out of every figure: say so on the brand until rates come.
     record_fx_gaps(runtime.store, brand_id, result.fx_gaps, (result.window_start, result.window_end),
                    now or datetime.now(UTC))
+    if pending:
+        log.info("first syncs not finished: models built, not announced", extra={"brand_id": brand_id,
+                                                                                 "pending": pending})
+        return {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),
+                "announced": False}
     runtime.bus.publish(
         names.TOPIC_MODELS_BUILT,
         {"brand_id": brand_id, "window_start": start.isoformat(), "window_end": end.isoformat(),

@@ -25,7 +25,7 @@ Row = dict[str, Any]
 INPUT_TABLES = (
     "brands", "products", "variants", "locations", "location_regions", "inventory_levels", "orders",
     "order_line_items", "fulfillment_orders", "fulfillment_order_line_items", "ad_campaigns",
-    "ad_campaign_products", "ad_performance", "fx_rates",
+    "ad_campaign_products", "ad_campaign_destinations", "ad_performance", "fx_rates",
 )
 
 
@@ -116,6 +116,20 @@ class Reference:
         return [r for r in self.inputs[table] if r.get("brand_id") == self.brand_id]
 
     # -- staging ------------------------------------------------------------------------------------
+    def _promoted(self) -> dict[tuple[str, str], set[str]]:
+        """(platform, campaign) -> the products it promotes: product sets and Shopping items as stored,
+        destination handles matched to the brand's products by handle."""
+        promoted: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for r in self._mine("ad_campaign_products"):
+            promoted[(r["platform"], r["campaign_id"])].add(r["product_id"])
+        by_handle: dict[str, set[str]] = defaultdict(set)
+        for p in self._mine("products"):
+            if p.get("handle") is not None:
+                by_handle[p["handle"]].add(p["product_id"])
+        for r in self._mine("ad_campaign_destinations"):
+            promoted[(r["platform"], r["campaign_id"])] |= by_handle.get(r["product_handle"], set())
+        return promoted
+
     def _rates(self) -> dict[tuple[date, str], float | None]:
         lo = self.start - timedelta(days=self.p.scan_days + 7)
         raw = [r for r in self.inputs["fx_rates"] if lo <= r["rate_date"] < self.end and r["rate"] > 0]
@@ -265,9 +279,7 @@ class Reference:
             if name:
                 keys[name.lower()].append((2, c["platform"], c["account_id"], c["campaign_id"]))
 
-        promoted: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for r in self._mine("ad_campaign_products"):
-            promoted[(r["platform"], r["campaign_id"])].add(r["product_id"])
+        promoted = self._promoted()
         products_of: dict[str, set[str]] = defaultdict(set)
         for line in self.lines:
             if line["order_date"] >= self.start and line["product_id"] is not None:
@@ -615,9 +627,7 @@ class Reference:
         for line in self.lines:
             if line["order_date"] >= self.start:
                 lines_of[(line["order_id"], line["order_date"])].append(line)
-        promoted: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for r in self._mine("ad_campaign_products"):
-            promoted[(r["platform"], r["campaign_id"])].add(r["product_id"])
+        promoted = self._promoted()
         facts: list[Row] = []
         earned: dict[tuple, float] = defaultdict(float)
         earned_seen: set[tuple] = set()

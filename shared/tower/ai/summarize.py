@@ -30,7 +30,7 @@ from tower.decisions.inputs import BrandFacts
 from tower.decisions.recommend import compute, thresholds_for
 from tower.decisions.scoring import iso_week
 from tower.decisions.sources import load_facts
-from tower.decisions.store import cached, explanation_path, summary_path
+from tower.decisions.store import alert_path, cached, explanation_fields, explanation_path, summary_path
 from tower.fingerprints import data_version
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -185,6 +185,7 @@ def explain_alerts(runtime: Runtime, brand_id: str, alerts: Sequence[Mapping[str
         path = explanation_path(brand_id, week, str(alert["id"]))
         hit = cached(runtime.store, path, version)
         if hit is not None:
+            _show_on_alert(runtime, brand_id, str(alert["id"]), hit)
             out[str(alert["id"])] = {**hit, "cached": True}
             continue
         writing = _Writing(runtime, claude, brand_id, "explanation", EXPLAIN_SYSTEM, EXPLAIN_TOOL)
@@ -202,11 +203,23 @@ def explain_alerts(runtime: Runtime, brand_id: str, alerts: Sequence[Mapping[str
                "explanation": outcome.value, "author": outcome.author, "grounding": outcome.status,
                "generated_at": now}
         runtime.store.set(path, doc)
-        alert_doc = f"brands/{brand_id}/alerts/{alert['id']}"
-        if runtime.store.get(alert_doc) is not None:  # the recommend step owns the alert documents
-            runtime.store.merge(alert_doc, {"ai_explanation": outcome.value, "ai_explanation_author": outcome.author})
+        _show_on_alert(runtime, brand_id, str(alert["id"]), doc)
         out[str(alert["id"])] = {**doc, "cached": False}
     return out
+
+
+def _show_on_alert(runtime: Runtime, brand_id: str, alert_id: str, explanation: Mapping[str, Any]) -> None:
+    """Put the explanation on the alert's document when that exists and does not show it yet.
+
+    The recommend step owns the alert documents and copies a stored explanation into an alert it
+    writes; this covers the other order (the alert written first). A cached explanation is shown too:
+    a redelivery, or the second of two steps, must leave the alert explained whichever ran first.
+    """
+    path = alert_path(brand_id, alert_id)
+    current = runtime.store.get(path)
+    fields = explanation_fields(explanation)
+    if current is not None and fields and any(current.get(k) != v for k, v in fields.items()):
+        runtime.store.merge(path, fields)
 
 
 def run_summarize(runtime: Runtime, brand_id: str, today: date, *, client: Any = None, now: datetime | None = None,

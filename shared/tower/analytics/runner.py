@@ -101,6 +101,9 @@ UNION ALL
 SELECT 'ad_campaign_products', COUNT(*), NULL, NULL
 FROM ad_campaign_products WHERE brand_id = @brand_id
 UNION ALL
+SELECT 'ad_campaign_destinations', COUNT(*), NULL, NULL
+FROM ad_campaign_destinations WHERE brand_id = @brand_id
+UNION ALL
 SELECT 'variants', COUNT(*), CAST(MAX(updated_at) AS STRING), CAST(SUM(unit_cost_amount) AS STRING)
 FROM variants WHERE brand_id = @brand_id
 UNION ALL

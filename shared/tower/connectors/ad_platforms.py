@@ -7,7 +7,7 @@ SDK when it is opened, not before, so a function that syncs Meta never imports t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -43,6 +43,14 @@ class AdConnector(Protocol):
         Raises:
             tower.connectors.ads_records.MappingUnavailable: A mapping read failed; the sync goes on
                 without the mapping.
+        """
+
+    def destinations(self, campaign_ids: Collection[str]) -> dict[str, list[str]]:
+        """The Shopify product handles each campaign's ads link to, as the platform says them (the
+        models match them to products at build time, so the order of the syncs does not matter).
+
+        Raises:
+            tower.connectors.ads_records.MappingUnavailable: The ads read failed.
         """
 
     def performance(
@@ -102,7 +110,6 @@ def open_connector(
     settings: Settings,
     policy: RetryPolicy,
     *,
-    handle_to_product: Mapping[str, str] | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> AdConnector:
     """The platform's connector for one account (its SDK is imported here, not before).
@@ -111,7 +118,6 @@ def open_connector(
         access: The platform, the account and its credentials.
         settings: The platforms' origins, versions and page sizes.
         policy: The retry policy of every call.
-        handle_to_product: Shopify product handles to product ids (destination URLs to products).
         out_of_time: Meta: whether the sync's deadline has passed (a report run is left to resume).
 
     Raises:
@@ -129,7 +135,6 @@ def open_connector(
             async_min_days=settings.meta_async_min_days,
             poll_seconds=settings.meta_async_poll_seconds,
             usage_threshold_pct=settings.meta_usage_threshold_pct,
-            handle_to_product=handle_to_product,
             out_of_time=out_of_time,
         )
     if access.platform == "tiktok":
@@ -139,7 +144,6 @@ def open_connector(
             origin=settings.tiktok_api_origin,
             policy=policy,
             page_size=settings.ads_page_size,
-            handle_to_product=handle_to_product,
         )
     return GoogleAdsConnector(
         access.token,
@@ -149,5 +153,4 @@ def open_connector(
         endpoint=settings.google_ads_endpoint,
         version=settings.google_ads_api_version,
         policy=policy,
-        handle_to_product=handle_to_product,
     )

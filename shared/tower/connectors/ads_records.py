@@ -164,12 +164,21 @@ class CampaignRecord:
     currency: str | None
     account_timezone: str | None
     products: list[CampaignProductRecord] = field(default_factory=list)
+    # Shopify product handles the campaign's ads link to (``/products/<handle>`` destination URLs). Kept
+    # as the platform says them: the models match them to products, whichever of the two syncs ran first.
+    destinations: list[str] = field(default_factory=list)
 
     def row(self, brand_id: str, updated_at: datetime) -> dict[str, Any]:
-        """The warehouse row (without the promoted products)."""
+        """The warehouse row (without the promoted products and destinations)."""
         d = asdict(self)
         d.pop("products")
+        d.pop("destinations")
         return {"brand_id": brand_id, **d, "updated_at": updated_at}
+
+    def destination_rows(self, brand_id: str) -> list[dict[str, Any]]:
+        """The ``ad_campaign_destinations`` rows."""
+        return [{"brand_id": brand_id, "platform": self.platform, "campaign_id": self.campaign_id,
+                 "product_handle": h} for h in self.destinations]
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,19 @@ def shopify_product_from_item_id(item_id: str) -> str | None:
     if len(parts) == 4 and parts[0].lower() == "shopify" and parts[2].isdigit():
         return SHOPIFY_PRODUCT_GID.format(parts[2])
     return None
+
+
+def destination_handles(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """``(campaign id, destination URL)`` pairs → the Shopify product handles each campaign links to.
+
+    Each campaign's handles come once and sorted, so a re-sync writes the same rows.
+    """
+    out: dict[str, set[str]] = {}
+    for campaign_id, url in pairs:
+        handle = product_handle_from_url(url)
+        if handle:
+            out.setdefault(str(campaign_id), set()).add(handle)
+    return {cid: sorted(handles) for cid, handles in out.items()}
 
 
 def product_handle_from_url(url: str) -> str | None:

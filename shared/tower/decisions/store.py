@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tower.decisions.alerts import SEVERITY_ORDER, Alert, AlertChanges
+from tower.decisions.scoring import iso_week
 from tower.ports import DocQuery, DocumentStore, Where
 
 REFRESHABLE = ("open", "superseded")
@@ -122,18 +123,25 @@ def save_alerts(store: DocumentStore, brand_id: str, changes: AlertChanges, toda
 
     Seven parameters: the store and brand, the changes to write, the day and data version they are of,
     the time of writing, and the alerts already stored (read once by the caller, which also needs them).
+
+    An alert the summarize step has already explained this week gets its explanation here: the two
+    steps answer the same event in either order, and whichever writes second joins the two
+    (:func:`explanation_fields`).
     """
     batch = store.batch()
     day = today.isoformat()
+    week = iso_week(today)
     for a in changes.raised:
         prev = existing.get(a.id) or {}
         batch.set(alert_path(brand_id, a.id), {
             **_alert_doc(a), "status": "open", "raised_on": day, "last_seen_on": day, "resolved_on": None,
             "occurrences": int(prev.get("occurrences") or 0) + 1, "data_version": data_version, "updated_at": now,
+            **explanation_fields(store.get(explanation_path(brand_id, week, a.id))),
         })
     for a in changes.still_open:
         batch.merge(alert_path(brand_id, a.id), {**_alert_doc(a), "last_seen_on": day, "data_version": data_version,
-                                                 "updated_at": now})
+                                                 "updated_at": now,
+                                                 **explanation_fields(store.get(explanation_path(brand_id, week, a.id)))})
     for alert_id in changes.resolved:
         batch.merge(alert_path(brand_id, alert_id), {"status": "resolved", "resolved_on": day, "updated_at": now})
     batch.commit()
@@ -157,6 +165,13 @@ def summary_path(brand_id: str, week: str) -> str:
 
 def explanation_path(brand_id: str, week: str, alert_id: str) -> str:
     return f"brands/{brand_id}/insights/explain_{week}_{alert_id}"
+
+
+def explanation_fields(explanation: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What an alert document shows of its stored explanation (nothing when there is none yet)."""
+    if not explanation or not explanation.get("explanation"):
+        return {}
+    return {"ai_explanation": explanation["explanation"], "ai_explanation_author": explanation.get("author")}
 
 
 def cached(store: DocumentStore, path: str, data_version: str) -> dict[str, Any] | None:

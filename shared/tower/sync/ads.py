@@ -4,11 +4,12 @@ For each connected ad account of a brand (``integrations``) the sync:
 
 1. reads the token from the secret store and opens the platform's connector (SDK imported then);
 2. stores campaign metadata: ``ad_campaigns`` MERGEd on (brand, platform, account, campaign);
-   ``ad_campaign_products`` replaced per campaign. The reads that say which products a campaign
-   promotes (Meta ad sets / ads / product sets, TikTok ad groups / ads / catalog sets, Google
-   ``shopping_performance_view`` / ``ad_group_ad``) **degrade, never drop**: when one fails (a
-   permission the token lacks, an account type without Shopping data) the account's spend and
-   conversions are synced all the same, its campaigns are stored with no products (so they count as
+   ``ad_campaign_products`` (product sets, Shopping items) and ``ad_campaign_destinations`` (the product
+   handles ads link to, matched to products by the models) replaced per campaign. The reads that say
+   which products a campaign promotes (Meta ad sets / ads / product sets, TikTok ad groups / ads /
+   catalog sets, Google ``shopping_performance_view`` / ``ad_group_ad``) **degrade, never drop**: when
+   one fails (a permission the token lacks, an account type without Shopping data) the account's spend
+   and conversions are synced all the same, its campaigns are stored with no products (so they count as
    promoting unknown products: the models spread their spend over the products sold), and the
    integration carries the warning ``product_mapping_unavailable`` with its fix until a sync reads
    the mapping again and clears it;
@@ -70,7 +71,6 @@ __all__ = [
     "AdSync",
     "AdSyncResult",
     "AdSyncUsageError",
-    "handle_to_product",
     "store_campaign_budget",
     "sync_ads",
     "sync_google_ads_brand",
@@ -156,15 +156,6 @@ class AdSyncResult:
 # --- the warehouse side -------------------------------------------------------------------------
 
 
-def handle_to_product(warehouse: Warehouse, brand_id: str) -> dict[str, str]:
-    """Shopify product handles → product ids (to match destination URLs to products)."""
-    rows = warehouse.rows(
-        "SELECT handle, product_id FROM products WHERE brand_id = @brand_id AND handle IS NOT NULL",
-        {"brand_id": brand_id},
-    )
-    return {r["handle"]: r["product_id"] for r in rows}
-
-
 @dataclass(frozen=True)
 class AccountTables:
     """Where one ad account's rows go: its campaigns, their promoted products, its daily performance."""
@@ -175,7 +166,12 @@ class AccountTables:
     account_id: str
 
     def store_campaigns(self, campaigns: list[CampaignRecord], now: datetime) -> None:
-        """MERGE campaigns; replace each campaign's promoted products."""
+        """MERGE campaigns; replace each campaign's promoted products and destination handles.
+
+        Destination handles are stored as the ads say them, not matched to products here: an ad sync
+        that runs before the store's first sync would find no product to match, and the mapping would
+        depend on which sync came first. The models match them (``stg_ads__campaign_products``).
+        """
         if not campaigns:
             return
         table = pa.Table.from_pylist(
@@ -183,14 +179,21 @@ class AccountTables:
         )
         self.warehouse.merge("ad_campaigns", table, CAMPAIGN_KEY)
         for c in campaigns:
+            ids = {"brand_id": self.brand_id, "platform": c.platform, "campaign_id": c.campaign_id}
             self.warehouse.execute(
                 "DELETE FROM ad_campaign_products WHERE brand_id = @brand_id AND platform = @platform "
-                "AND campaign_id = @campaign_id",
-                {"brand_id": self.brand_id, "platform": c.platform, "campaign_id": c.campaign_id},
+                "AND campaign_id = @campaign_id", ids,
+            )
+            self.warehouse.execute(
+                "DELETE FROM ad_campaign_destinations WHERE brand_id = @brand_id AND platform = @platform "
+                "AND campaign_id = @campaign_id", ids,
             )
         products = [p.row(self.brand_id) for c in campaigns for p in c.products]
         if products:
             self.warehouse.insert("ad_campaign_products", products)
+        destinations = [row for c in campaigns for row in c.destination_rows(self.brand_id)]
+        if destinations:
+            self.warehouse.insert("ad_campaign_destinations", destinations)
 
     def store_chunk(self, start: date, end: date, records: list[PerformanceRecord], now: datetime) -> int:
         """Replace the account's ``ad_performance`` rows of ``[start, end)`` with ``records``."""
@@ -270,7 +273,6 @@ class AdSync:
         self.deadline = ports.settings.ads_sync_deadline_seconds if deadline is None else deadline
         self.result = AdSyncResult(brand_id, platform)
         self._t0 = self.options.monotonic()
-        self._handles: dict[str, str] | None = None
 
     def out_of_time(self) -> bool:
         """Whether the run's deadline has passed (it then stops at a checkpoint)."""
@@ -291,8 +293,6 @@ class AdSync:
                 acct.status = "needs_reauth" if integ["status"] == "needs_reauth" else "failed"
                 acct.error = f"integration is {integ['status']}"
                 continue
-            if self._handles is None:
-                self._handles = handle_to_product(warehouse, self.brand_id)
             states = SyncStates(warehouse, self.brand_id, self.platform, account_id, self.options.now)
             account = _Account(integ, AccountTables(warehouse, self.brand_id, self.platform, account_id), states,
                                states.read(RESOURCE), acct)
@@ -306,8 +306,7 @@ class AdSync:
         re-raised when another attempt may cure it)."""
         connector: AdConnector | None = None
         try:
-            connector = open_integration(self.ports, account.integ, self.policy, handle_to_product=self._handles,
-                                         out_of_time=self.out_of_time)
+            connector = open_integration(self.ports, account.integ, self.policy, out_of_time=self.out_of_time)
             geo_targets.prime(connector, self.ports.warehouse)  # Google: region ids resolved by earlier syncs
             info = connector.account_info()
             today = self.options.today or self.options.now().astimezone(ZoneInfo(info.timezone)).date()
@@ -339,10 +338,11 @@ class AdSync:
         (promoting unknown products) and raises the integration's warning, a good one clears it."""
         acct = account.result
         try:
-            found = connector.promoted_products([c.campaign_id for c in campaigns])
+            ids = [c.campaign_id for c in campaigns]
+            found, handles = connector.promoted_products(ids), connector.destinations(ids)
         except MappingUnavailable as e:
             for c in campaigns:
-                c.products = []
+                c.products, c.destinations = [], []
             acct.unmapped_campaigns = len(campaigns)
             warning = {"code": MAPPING_WARNING, "message": redact(
                 f"{_LABELS[self.platform]} could not read {e.read} ({e.reason}): spend and conversions are stored, "
@@ -360,6 +360,7 @@ class AdSync:
             return
         for c in campaigns:
             c.products = found.get(c.campaign_id, [])
+            c.destinations = handles.get(c.campaign_id, [])
         if self.ports.store is not None:
             outcomes.clear_warning(self.ports.store, self.brand_id, self.platform, acct.account_id, MAPPING_WARNING)
 

@@ -221,7 +221,6 @@ def open_integration(
     integ: Mapping[str, Any],
     policy: RetryPolicy,
     *,
-    handle_to_product: Mapping[str, str] | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> AdConnector:
     """The connector of a connected ad account: its token read from the secret store.
@@ -241,8 +240,7 @@ def open_integration(
         login_customer_id=integ.get("login_customer_id"),
         developer_token=google_developer_token(ports.settings, ports.secrets) if platform == "google_ads" else "",
     )
-    return open_connector(access, ports.settings, policy, handle_to_product=handle_to_product,
-                          out_of_time=out_of_time)
+    return open_connector(access, ports.settings, policy, out_of_time=out_of_time)
 
 
 def connect_ad_account(

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tower.ports import DocQuery, DocumentStore
+from tower import names
+from tower.ports import DocQuery, DocumentStore, Warehouse
 from tower.redact import redact
 
 COLLECTION = "integrations"
@@ -128,3 +129,25 @@ def clear_warning(store: DocumentStore, brand_id: str, platform: str, account_id
 def standing_warnings(store: DocumentStore, brand_id: str, platform: str, account_id: str) -> list[dict[str, Any]]:
     """The integration's standing warnings (by code)."""
     return [w for w in document(store, brand_id, platform, account_id).get("warnings") or [] if isinstance(w, dict)]
+
+def first_syncs_pending(warehouse: Warehouse, store: DocumentStore, brand_id: str) -> list[str]:
+    """The brand's active integrations whose first sync has not finished (``platform/account``).
+
+    Finished means a sync succeeded once (``last_synced_at``) or its last call ended in any other way
+    than ``partial`` (a failed one counts: the brand is not held back by an account that keeps failing).
+    Until none is pending, the brand's data is half in: ads without their orders read as a ROAS
+    collapse, and what the decisions made of it would depend on which sync happened to finish first.
+    """
+    rows = warehouse.rows(
+        "SELECT platform, account_id, last_synced_at FROM integrations "
+        "WHERE brand_id = @brand_id AND status = 'active' ORDER BY platform, account_id",
+        {"brand_id": brand_id},
+    )
+    pending = []
+    for r in rows:
+        if r["platform"] not in names.PLATFORMS or r["last_synced_at"] is not None:
+            continue
+        last = document(store, brand_id, r["platform"], r["account_id"]).get("last_sync") or {}
+        if last.get("status") in (None, "partial"):
+            pending.append(f"{r['platform']}/{r['account_id']}")
+    return pending

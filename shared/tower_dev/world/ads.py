@@ -580,3 +580,19 @@ def performance_table(
         spend_cents=row_spend[sel],
         value_cents=row_value[sel],
     )
+
+
+def destination_table(campaign_products: pa.Table, products: pa.Table) -> pa.Table:
+    """``ad_campaign_destinations``: the product handles the destination-URL campaigns' ads link to.
+
+    What an ad sync stores of those campaigns (the models match the handles to products); the world's
+    ``ad_campaign_products`` keeps them matched too, as the truth the synced models are checked against.
+    """
+    handles = {r["product_id"]: r["handle"] for r in products.select(["product_id", "handle"]).to_pylist()}
+    rows = sorted({(r["brand_id"], r["platform"], r["campaign_id"], handles[r["product_id"]])
+                   for r in campaign_products.to_pylist()
+                   if r["source"] == "destination_url" and handles.get(r["product_id"])})
+    return build_table("ad_campaign_destinations", {
+        "brand_id": [r[0] for r in rows], "platform": [r[1] for r in rows],
+        "campaign_id": [r[2] for r in rows], "product_handle": [r[3] for r in rows],
+    })

@@ -229,6 +229,7 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
     tables["ad_campaigns"], tables["ad_campaign_products"] = ads.campaign_tables(
         prof.brand_id, campaigns, accounts, gids["product"], budgets, updated
     )
+    tables["ad_campaign_destinations"] = ads.destination_table(tables["ad_campaign_products"], tables["products"])
     tables["ad_performance"] = perf.table
     tables = {
         name: tables[name]
@@ -244,6 +245,7 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
             "fulfillment_order_line_items",
             "ad_campaigns",
             "ad_campaign_products",
+            "ad_campaign_destinations",
             "ad_performance",
         )
     }

@@ -32,6 +32,7 @@ WORLD_TABLES = (
     "fulfillment_order_line_items",
     "ad_campaigns",
     "ad_campaign_products",
+    "ad_campaign_destinations",
     "ad_performance",
 )
 PII = {"email", "first_name", "last_name", "address1", "zip", "customer_id", "phone", "city"}

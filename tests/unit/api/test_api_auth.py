@@ -144,3 +144,17 @@ def test_cli_bad_input_exits_2(cli_env: Runtime, args: list[str], message: str) 
     result = CliRunner().invoke(cli_app, ["api-key", "create", *args])
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("param", ["api_key", "key", "access_token", "token"])
+def test_a_key_in_the_query_string_is_never_taken(client: FlaskClient, keys: dict[str, str], param: str,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """A URL lands in proxy and access logs: a key sent in one is refused, never echoed, never logged
+    (an attack issue 12 did not list)."""
+    key = keys["agency"]  # covers BRAND: with it in the header the same request is 200
+    caplog.set_level("DEBUG")
+    r = client.get(f"/api/brands/{BRAND}/alerts?{param}={key}")
+    assert r.status_code == 401 and "missing Authorization header" in r.json["error"]["message"]
+    assert key not in r.get_data(as_text=True)
+    assert all(key not in record.getMessage() and key not in json.dumps(record.__dict__, default=str)
+               for record in caplog.records)

@@ -24,8 +24,8 @@ from tower.connectors.ads_records import (
     CampaignProductRecord,
     CampaignRecord,
     PerformanceRecord,
+    destination_handles,
     from_micros,
-    product_handle_from_url,
     shopify_product_from_item_id,
 )
 
@@ -148,17 +148,8 @@ def shopping_products(rows: Iterable[Any]) -> dict[str, list[CampaignProductReco
     return {cid: list(v.values()) for cid, v in out.items()}
 
 
-def final_url_products(
-    rows: Iterable[Any], handle_to_product: Mapping[str, str]
-) -> dict[str, list[CampaignProductRecord]]:
-    """``ad_group_ad.ad.final_urls`` matched to Shopify product handles → promoted products."""
-    out: dict[str, dict[str, CampaignProductRecord]] = {}
-    for row in rows:
-        for url in row.ad_group_ad.ad.final_urls:
-            pid = handle_to_product.get(product_handle_from_url(url) or "")
-            if pid:
-                cid = str(row.campaign.id)
-                out.setdefault(cid, {}).setdefault(
-                    pid, CampaignProductRecord(PLATFORM, cid, pid, "destination_url")
-                )
-    return {cid: list(v.values()) for cid, v in out.items()}
+def final_url_handles(rows: Iterable[Any]) -> dict[str, list[str]]:
+    """``ad_group_ad.ad.final_urls`` → the Shopify product handles each campaign links to."""
+    return destination_handles(
+        (str(row.campaign.id), str(url)) for row in rows for url in row.ad_group_ad.ad.final_urls
+    )

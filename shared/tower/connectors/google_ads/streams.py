@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -96,14 +96,13 @@ class GoogleAdsConnector:
         endpoint: str,
         version: str,
         policy: RetryPolicy,
-        handle_to_product: Mapping[str, str] | None = None,
         products_lookback_days: int = 30,
     ) -> None:
         """Open the customer's SDK client (no call is made until the first read).
 
-        Nine parameters: the token and customer, the four facts the SDK needs to reach Google Ads
-        (developer token, manager id, endpoint, API version) and the retry policy, then two keyword
-        knobs with their defaults (the product mapping and the product lookback).
+        Eight parameters: the token and customer, the four facts the SDK needs to reach Google Ads
+        (developer token, manager id, endpoint, API version) and the retry policy, then a keyword
+        knob with its default (the product lookback).
         """
         self.client = GoogleAdsApiClient(
             token,
@@ -114,7 +113,6 @@ class GoogleAdsConnector:
             policy=policy,
         )
         self.account_id = customer_id.replace("-", "")
-        self.handle_to_product = dict(handle_to_product or {})
         self.products_lookback_days = products_lookback_days
         self.today: date | None = None
         self._info: AccountInfo | None = None
@@ -158,17 +156,23 @@ class GoogleAdsConnector:
         shopping = mapping_read(PLATFORM, "shopping_performance_view (the Shopping items campaigns served)",
                                 lambda: self.client.search(self.account_id,
                                                            SHOPPING_PRODUCTS.render(start=start, end=end)))
-        sources = [records.shopping_products(shopping)]
-        if self.handle_to_product:
-            ads = mapping_read(PLATFORM, "ad_group_ad (the ads' final URLs)",
-                               lambda: self.client.search(self.account_id, AD_FINAL_URLS.render()))
-            sources.append(records.final_url_products(ads, self.handle_to_product))
         found: dict[str, list[CampaignProductRecord]] = {}
-        for source in sources:
-            for cid, prods in source.items():
-                if cid in wanted:
-                    add_products(found, cid, prods)
+        for cid, prods in records.shopping_products(shopping).items():
+            if cid in wanted:
+                add_products(found, cid, prods)
         return found
+
+    def destinations(self, campaign_ids: Collection[str]) -> dict[str, list[str]]:
+        """The Shopify product handles each campaign's ads' final URLs name, as Google says them: the
+        models match them to products, whichever of the Shopify and Google Ads syncs ran first.
+
+        Raises:
+            MappingUnavailable: The ``ad_group_ad`` read failed.
+        """
+        wanted = set(campaign_ids)
+        ads = mapping_read(PLATFORM, "ad_group_ad (the ads' final URLs)",
+                           lambda: self.client.search(self.account_id, AD_FINAL_URLS.render()))
+        return {cid: h for cid, h in records.final_url_handles(ads).items() if cid in wanted}
 
     def performance(
         self, start: date, end: date, state: dict[str, Any], save: Callable[[], None]

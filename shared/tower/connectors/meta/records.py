@@ -44,8 +44,8 @@ from tower.connectors.ads_records import (
     CampaignRecord,
     PerformanceRecord,
     decimal_of,
+    destination_handles,
     from_minor_units,
-    product_handle_from_url,
     shopify_product_from_item_id,
 )
 
@@ -242,16 +242,8 @@ def product_set_products(campaign_id: str, items: Iterable[Mapping[str, Any]]) -
     return list(seen.values())
 
 
-def destination_url_products(
-    ads: Iterable[Mapping[str, Any]], handle_to_product: Mapping[str, str]
-) -> dict[str, list[CampaignProductRecord]]:
-    """Ads' creative link URLs matched to Shopify product handles → promoted products by campaign."""
-    out: dict[str, dict[str, CampaignProductRecord]] = defaultdict(dict)
-    for ad in ads:
-        creative = ad.get("creative") or {}
-        handle = product_handle_from_url(str(creative.get("link_url") or ""))
-        pid = handle_to_product.get(handle or "")
-        if pid:
-            cid = str(ad["campaign_id"])
-            out[cid].setdefault(pid, CampaignProductRecord(PLATFORM, cid, pid, "destination_url"))
-    return {cid: list(v.values()) for cid, v in out.items()}
+def destination_url_handles(ads: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Ads' creative link URLs → the Shopify product handles each campaign links to."""
+    return destination_handles(
+        (str(ad["campaign_id"]), str((ad.get("creative") or {}).get("link_url") or "")) for ad in ads
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -119,14 +119,13 @@ class MetaConnector:
         async_min_days: int = 8,
         poll_seconds: float = 2.0,
         usage_threshold_pct: float = 75.0,
-        handle_to_product: Mapping[str, str] | None = None,
         out_of_time: Callable[[], bool] = lambda: False,
     ) -> None:
         """Open the account's SDK session (no call is made until the first read).
 
-        Eleven parameters: the token and account, the platform's address, API version and retry policy
+        Ten parameters: the token and account, the platform's address, API version and retry policy
         the loader reads from the settings, then keyword knobs each with its default (paging, the async
-        report threshold and polling, the usage pause, the product mapping, the sync's time budget).
+        report threshold and polling, the usage pause, the sync's time budget).
         """
         self.client = MetaClient(
             token,
@@ -140,7 +139,6 @@ class MetaConnector:
         self.page_size = page_size
         self.async_min_days = async_min_days
         self.poll_seconds = poll_seconds
-        self.handle_to_product = dict(handle_to_product or {})
         self.out_of_time = out_of_time
         self._info: AccountInfo | None = None
 
@@ -205,12 +203,18 @@ class MetaConnector:
                 items = mapping_read(PLATFORM, f"the products of product set {set_id}",
                                      partial(self._edge, PRODUCT_SET_PRODUCTS, product_set))
                 add_products(found, cid, records.product_set_products(cid, items))
-        if self.handle_to_product:
-            ads = mapping_read(PLATFORM, "ads (their destination URLs)", lambda: self._edge(ADS, account))
-            for cid, prods in records.destination_url_products(ads, self.handle_to_product).items():
-                if cid in wanted:
-                    add_products(found, cid, prods)
         return found
+
+    def destinations(self, campaign_ids: Collection[str]) -> dict[str, list[str]]:
+        """The Shopify product handles each campaign's ads link to (their destination URLs), as Meta says
+        them: the models match them to products, whichever of the Shopify and Meta syncs ran first.
+
+        Raises:
+            MappingUnavailable: The ads read failed.
+        """
+        wanted = set(campaign_ids)
+        ads = mapping_read(PLATFORM, "ads (their destination URLs)", lambda: self._edge(ADS, self._account()))
+        return {cid: h for cid, h in records.destination_url_handles(ads).items() if cid in wanted}
 
     # -- performance -----------------------------------------------------------------------------
     def performance(

@@ -33,7 +33,7 @@ from tower.connectors.ads_records import (
     CampaignRecord,
     PerformanceRecord,
     decimal_of,
-    product_handle_from_url,
+    destination_handles,
     shopify_product_from_item_id,
 )
 
@@ -182,15 +182,6 @@ def catalog_products(campaign_id: str, items: Iterable[Mapping[str, Any]]) -> li
     return list(seen.values())
 
 
-def landing_page_products(
-    ads: Iterable[Mapping[str, Any]], handle_to_product: Mapping[str, str]
-) -> dict[str, list[CampaignProductRecord]]:
-    """Ads' ``landing_page_url`` matched to Shopify product handles → promoted products by campaign."""
-    out: dict[str, dict[str, CampaignProductRecord]] = defaultdict(dict)
-    for ad in ads:
-        handle = product_handle_from_url(str(ad.get("landing_page_url") or ""))
-        pid = handle_to_product.get(handle or "")
-        if pid:
-            cid = str(ad["campaign_id"])
-            out[cid].setdefault(pid, CampaignProductRecord(PLATFORM, cid, pid, "destination_url"))
-    return {cid: list(v.values()) for cid, v in out.items()}
+def landing_page_handles(ads: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Ads' ``landing_page_url`` → the Shopify product handles each campaign links to."""
+    return destination_handles((str(ad["campaign_id"]), str(ad.get("landing_page_url") or "")) for ad in ads)

@@ -9,7 +9,7 @@ and ``province_id``, not ``province_name``, for provinces). We follow the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -100,12 +100,10 @@ class TikTokConnector:
         origin: str,
         policy: RetryPolicy,
         page_size: int = 500,
-        handle_to_product: Mapping[str, str] | None = None,
     ) -> None:
         self.client = TikTokClient(token, origin=origin, policy=policy)
         self.account_id = str(advertiser_id)
         self.page_size = min(page_size, 1000)
-        self.handle_to_product = dict(handle_to_product or {})
         self._info: AccountInfo | None = None
 
     def account_info(self) -> AccountInfo:
@@ -159,13 +157,19 @@ class TikTokConnector:
                 PLATFORM, f"the products of product set {g['product_set_id']} (catalog {g.get('catalog_id')})",
                 partial(self.client.pages, "catalog/set/product/get", query, self.page_size, key="products"))
             add_products(found, cid, records.catalog_products(cid, items))
-        if self.handle_to_product:
-            ads = mapping_read(PLATFORM, "ads (their landing pages)", lambda: self.client.pages(
-                "ad/get", {"advertiser_id": self.account_id, "fields": list(AD_FIELDS)}, self.page_size))
-            for cid, prods in records.landing_page_products(ads, self.handle_to_product).items():
-                if cid in wanted:
-                    add_products(found, cid, prods)
         return found
+
+    def destinations(self, campaign_ids: Collection[str]) -> dict[str, list[str]]:
+        """The Shopify product handles each campaign's ads' landing pages name, as TikTok says them: the
+        models match them to products, whichever of the Shopify and TikTok syncs ran first.
+
+        Raises:
+            MappingUnavailable: The ads read failed.
+        """
+        wanted = set(campaign_ids)
+        ads = mapping_read(PLATFORM, "ads (their landing pages)", lambda: self.client.pages(
+            "ad/get", {"advertiser_id": self.account_id, "fields": list(AD_FIELDS)}, self.page_size))
+        return {cid: h for cid, h in records.landing_page_handles(ads).items() if cid in wanted}
 
     def _report(self, stream: ReportStream, start: date, end_inclusive: date) -> list[records.ReportRow]:
         rows: list[records.ReportRow] = []

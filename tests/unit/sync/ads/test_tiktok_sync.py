@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from tower.analytics.models import compose
 from tower.connectors.retry import RetriesExhausted, RetryPolicy
 from tower.connectors.tiktok.streams import REPORT_BY_COUNTRY, REPORT_BY_PROVINCE
 from tower.sync.ads import sync_ads
@@ -41,13 +42,20 @@ def tiktok() -> Any:
     sandbox.stop()
 
 
-def _runtime(tmp_path: Any, sandbox: TikTokSandbox, account: Any, **overrides: Any) -> Any:
+def _runtime(tmp_path: Any, sandbox: TikTokSandbox, account: Any, *, products: bool = True,
+             **overrides: Any) -> Any:
     runtime = sandbox_runtime(
         tmp_path,
         _Sandboxes(None, sandbox, None),
         **{"ads_history_days": 24, "ads_page_size": 40, **overrides},
     )
-    # The brand's Shopify products (the Shopify sync's job) let landing pages match product handles.
+    if products:
+        _store_products(runtime, account)
+    return runtime
+
+
+def _store_products(runtime: Any, account: Any) -> None:
+    """The brand's Shopify products (the Shopify sync's job): landing pages name their handles."""
     runtime.warehouse.insert(
         "products",
         [
@@ -55,7 +63,34 @@ def _runtime(tmp_path: Any, sandbox: TikTokSandbox, account: Any, **overrides: A
             for pid, ref in account.catalog.items()
         ],
     )
-    return runtime
+
+
+def _promoted(runtime: Any, account: Any) -> list[tuple[str, str, str]]:
+    """The campaigns' promoted products as the models read them."""
+    rows = runtime.warehouse.rows(compose("int_ads__promoted_products"), {"brand_id": account.brand_id})
+    return sorted((r["platform"], r["campaign_id"], r["product_id"]) for r in rows)
+
+
+def test_an_ad_sync_before_the_store_sync_maps_landing_pages_as_one_after_it(tmp_path: Any, tiktok: Any) -> None:
+    """A new brand's first hour: the ad sync may finish before the Shopify sync has stored any product."""
+    sandbox, account = tiktok
+    after = _runtime(tmp_path / "after", sandbox, account)  # products first, as the tests above
+    _connect(after, sandbox, account)
+    assert sync_ads(after, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
+
+    before = _runtime(tmp_path / "before", sandbox, account, products=False)
+    _connect(before, sandbox, account)
+    assert sync_ads(before, PLATFORM, account.brand_id,
+                    options=RunOptions(today=TODAY, policy=_policy())).status == "ok"
+    by_url = {(cid, p["product_id"]) for cid, ps in account.products.items() for p in ps
+              if p["source"] == "destination_url"}
+    sets = {(cid, p["product_id"]) for cid, ps in account.products.items() for p in ps if p["source"] == "product_set"}
+    assert by_url - sets  # the account has products only its landing pages name
+    assert {(r[1], r[2]) for r in _promoted(before, account)} == sets  # no product to match a handle yet
+    _store_products(before, account)  # then the Shopify sync lands
+
+    assert _promoted(before, account) == _promoted(after, account)
+    assert {(r[1], r[2]) for r in _promoted(before, account)} == by_url | sets
 
 
 def _connect(runtime: Any, sandbox: TikTokSandbox, account: Any) -> str:
@@ -91,14 +126,13 @@ def test_full_sync_equals_what_tiktok_served(tmp_path: Any, tiktok: Any) -> None
     assert (
         tx["region_name"] == "4736286"
     )  # TikTok's own province id (a GeoNames id) is kept beside the ISO code
-    products = runtime.warehouse.rows(
-        "SELECT campaign_id, product_id, source FROM ad_campaign_products "
-        "WHERE platform = 'tiktok' ORDER BY 1, 2"
-    )
-    assert {(p["campaign_id"], p["product_id"], p["source"]) for p in products} == {
-        (cid, p["product_id"], p["source"]) for cid, ps in account.products.items() for p in ps
+    # product sets as stored; landing pages matched to the products' handles when the models are built
+    stored = runtime.warehouse.rows("SELECT source FROM ad_campaign_products WHERE platform = 'tiktok'")
+    assert {r["source"] for r in stored} == {"product_set"}
+    assert runtime.warehouse.rows("SELECT COUNT(*) AS n FROM ad_campaign_destinations")[0]["n"] > 0
+    assert {(cid, pid) for _, cid, pid in _promoted(runtime, account)} == {
+        (cid, p["product_id"]) for cid, ps in account.products.items() for p in ps
     }
-    assert {p["source"] for p in products} == {"product_set", "destination_url"}
     campaigns = runtime.warehouse.rows("SELECT campaign_id, daily_budget_amount FROM ad_campaigns ORDER BY 1")
     assert campaigns == [
         {"campaign_id": c, "daily_budget_amount": account.campaigns[c]["daily_budget_amount"]}

@@ -6,18 +6,19 @@
 --   channel         one channel: its spend against the revenue attributed to it (@attribution_model)
 --   region          one country × region: all spend and all store revenue there
 --   channel_region  one channel in one region (the channel drilldown's by_geo)
--- Ratios come from sums (ROAS = Σ revenue ÷ Σ spend); changes are relative to the previous period.
+-- Ratios come from sums (ROAS = Σ revenue ÷ Σ spend); changes are relative to the previous period. Amounts are
+-- summed as NUMERIC (exact in any order) and cast to FLOAT64 only for the ratios: a FLOAT64 sum depends on the
+-- order the engine adds rows in, and cast back to NUMERIC its ninth decimal differed between builds of the same data.
 WITH daily AS (
   SELECT
     performance_date,
     channel,
     country_code,
     region_code,
-    SUM(CAST(spend_amount AS FLOAT64)) AS spend,
-    SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS revenue,
+    SUM(spend_amount) AS spend,
+    SUM(attributed_revenue_amount) AS revenue,
     SUM(attributed_orders) AS orders,
-    SUM(CAST(COALESCE(profit_amount, attributed_revenue_amount - spend_amount - fulfillment_cost_amount) AS FLOAT64))
-      AS profit
+    SUM(COALESCE(profit_amount, attributed_revenue_amount - spend_amount - fulfillment_cost_amount)) AS profit
   FROM unified_performance
   WHERE brand_id = @brand_id
     AND performance_date >= CAST(DATE_SUB(@window_start, INTERVAL 2 * @period_days - 1 DAY) AS DATE)
@@ -105,18 +106,26 @@ SELECT
   CAST(p.revenue AS NUMERIC) AS revenue_amount,
   p.orders,
   CAST(p.profit AS NUMERIC) AS profit_amount,
-  SAFE_DIVIDE(p.revenue, p.spend) AS roas,
+  SAFE_DIVIDE(p.revenue_f, p.spend_f) AS roas,
   CAST(p.prev_spend AS NUMERIC) AS prev_spend_amount,
   CAST(p.prev_revenue AS NUMERIC) AS prev_revenue_amount,
   p.prev_orders,
   CAST(p.prev_profit AS NUMERIC) AS prev_profit_amount,
-  SAFE_DIVIDE(p.prev_revenue, p.prev_spend) AS prev_roas,
-  SAFE_DIVIDE(p.spend - p.prev_spend, p.prev_spend) AS spend_change_pct,
-  SAFE_DIVIDE(p.revenue - p.prev_revenue, p.prev_revenue) AS revenue_change_pct,
+  SAFE_DIVIDE(p.prev_revenue_f, p.prev_spend_f) AS prev_roas,
+  SAFE_DIVIDE(p.spend_f - p.prev_spend_f, p.prev_spend_f) AS spend_change_pct,
+  SAFE_DIVIDE(p.revenue_f - p.prev_revenue_f, p.prev_revenue_f) AS revenue_change_pct,
   SAFE_DIVIDE(
-    SAFE_DIVIDE(p.revenue, p.spend) - SAFE_DIVIDE(p.prev_revenue, p.prev_spend),
-    SAFE_DIVIDE(p.prev_revenue, p.prev_spend)
+    SAFE_DIVIDE(p.revenue_f, p.spend_f) - SAFE_DIVIDE(p.prev_revenue_f, p.prev_spend_f),
+    SAFE_DIVIDE(p.prev_revenue_f, p.prev_spend_f)
   ) AS roas_change_pct,
   CAST(p.profit - p.prev_profit AS NUMERIC) AS profit_change_amount
-FROM periods AS p
+FROM (
+  SELECT
+    *,
+    CAST(spend AS FLOAT64) AS spend_f,
+    CAST(revenue AS FLOAT64) AS revenue_f,
+    CAST(prev_spend AS FLOAT64) AS prev_spend_f,
+    CAST(prev_revenue AS FLOAT64) AS prev_revenue_f
+  FROM periods
+) AS p
 CROSS JOIN stg_tower__brands AS b

@@ -2,6 +2,7 @@
 SELECT
   brand_id,
   product_id,
+  handle,
   title,
   status,
   is_active

@@ -36,7 +36,8 @@ unit_econ AS (
 realised AS (
   SELECT
     product_id,
-    SAFE_DIVIDE(SUM(CAST(attributed_revenue_amount AS FLOAT64)), SUM(attributed_units)) AS unit_price
+    -- summed as NUMERIC (exact, whatever order the rows are added in), then cast
+    SAFE_DIVIDE(CAST(SUM(attributed_revenue_amount) AS FLOAT64), SUM(attributed_units)) AS unit_price
   FROM unified_performance
   WHERE brand_id = @brand_id
     AND performance_date > CAST(DATE_SUB(@as_of_date, INTERVAL @window_days DAY) AS DATE)
