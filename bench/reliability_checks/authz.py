@@ -41,9 +41,11 @@ OVERVIEW = "/api/agency/overview"
 
 
 #: Public routes that authenticate the request themselves (the Shopify install: HMAC and state, or a
-#: session token): no API key opens them, and no request of the matrix carries what they check, so
-#: every cell must be refused with a 4xx.
-SELF_AUTHENTICATED = "/shopify/"
+#: session token; an e-mail's signed unsubscribe link; Slack's signed button clicks): no API key opens
+#: them, and no request of the matrix carries what they check, so every cell must be refused with a 4xx.
+SELF_AUTHENTICATED = ("/shopify/", "/api/notify/")
+#: An agency's notifications (recipients, mutes, the delivery log): only an agency's own key.
+AGENCY_ONLY = "/api/agency/notifications"
 
 
 def _self_authenticated(client: Any, method: str, path: str, keys: dict[str, str | None], leaks: list[str],
@@ -72,6 +74,8 @@ def _allowed(kind: str, path: str, index: int | None, public: bool) -> bool | No
         return False
     if path.startswith(OPERATOR_PREFIX):
         return kind == "operator"
+    if path.startswith(AGENCY_ONLY):
+        return kind in ("agency", "other_agency")
     if index is not None:
         return index in COVERS[kind]
     if path == OVERVIEW and kind == "operator":

@@ -107,14 +107,14 @@ class Needles:
         self.zips = {str(r["zip"]) for r in orders if r.get("zip") and len(str(r["zip"])) > 3}
         self.streets = sorted({str(r["address1"]) for r in orders if r.get("address1")})
 
-    def find(self, text: str) -> list[str]:
-        """Kinds of sensitive values in a text."""
+    def find(self, text: str, recipients: frozenset[str] = frozenset()) -> list[str]:
+        """Kinds of sensitive values in a text (``recipients``: e-mail addresses allowed in it)."""
         kinds = []
         if any(s in text for s in self.secrets) or TOKEN_SHAPES.search(text):
             kinds.append("token")
         if any(m.group(0) in self.customer_ids for pattern in (NUMBERS, GIDS) for m in pattern.finditer(text)):
             kinds.append("customer_id")
-        if EMAIL.search(text):
+        if any(m.group(0) not in recipients for m in EMAIL.finditer(text)):
             kinds.append("email")
         if any(m.group(0) in self.zips for m in POSTCODES.finditer(text)):
             kinds.append("full_zip")
@@ -127,9 +127,14 @@ def scan(demo: DemoRun, state: ApiState) -> dict[str, Any]:
     """Findings in everything the demo run wrote, and in the API's answers over it."""
     needles = Needles(demo, list(state.keys.values()))
     findings: set[tuple[str, str]] = set()
+    # The agency's notification recipients are the agency's own staff, whom the product must e-mail: their
+    # addresses may sit in the document store and in the agency's own notifications answer, nowhere else
+    # (never in a log line, the warehouse or another route).
+    recipients = _recipient_addresses(state)
+    allowed_at = ("file store.sqlite", "API GET /api/agency/notifications")
 
     def look(where: str, text: str) -> None:
-        for kind in needles.find(text):
+        for kind in needles.find(text, recipients if where.startswith(allowed_at) else frozenset()):
             findings.add((kind, where))
 
     look("console", demo.console_text)
@@ -150,6 +155,21 @@ def scan(demo: DemoRun, state: ApiState) -> dict[str, Any]:
     return {"r7_scan_findings": len(findings), "r7_scan_by_kind": by_kind,
             "r7_scan_details": sorted(f"{k} in {w}" for k, w in findings)[:20],
             "r7_scanned_log_lines": len(demo.log_text.splitlines())}
+
+
+def _recipient_addresses(state: ApiState) -> frozenset[str]:
+    """The e-mail addresses of every agency's notification recipients and digest senders (tower.notify)."""
+    from tower.notify.recipients import branding, list_recipients
+    from tower.runtime import Runtime
+
+    runtime = Runtime(state.settings())
+    try:
+        people = list_recipients(runtime.store)
+        senders = {branding(runtime.store, str(a)).get("from_address") for a in {r.get("agency_id") for r in people}}
+        return frozenset({str(r["address"]) for r in people if r.get("channel") == "email" and r.get("address")}
+                         | {str(s) for s in senders if s})
+    finally:
+        runtime.close()
 
 
 def _scan_warehouse(state: ApiState, look: Any) -> None:

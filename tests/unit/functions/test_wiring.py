@@ -158,7 +158,10 @@ def brand_with_meta(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtim
     add_brand(runtime.warehouse, brand_id="b1", name="B1", timezone="Europe/Berlin", currency="EUR", now=now)
     runtime.warehouse.merge("integrations", [{
         "brand_id": "b1", "platform": "meta", "account_id": "act_1", "secret_ref": "integration-b1-meta",
-        "status": "active", "connected_at": now, "updated_at": now}], ["brand_id", "platform", "account_id"])
+        # synced before: an hourly round, not the brand's first (whose build is not announced until every
+        # first sync is in, tower.sync.outcomes.first_syncs_pending)
+        "status": "active", "connected_at": now, "last_synced_at": now, "updated_at": now}],
+        ["brand_id", "platform", "account_id"])
 
     def synced(runtime: Runtime, brand_id: str, *, full: bool = False, since: Any = None) -> dict[str, Any]:
         return {"status": "ok", "window_start": "2026-11-10", "window_end": "2026-11-19"}

@@ -9,6 +9,7 @@ as a real server would.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import warnings
@@ -18,6 +19,10 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command line at INFO ("MAIL FROM:<…>", "RCPT TO:<…>"): recipients' addresses
+# would reach the logs, which carry no personal data. Its warnings and errors still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

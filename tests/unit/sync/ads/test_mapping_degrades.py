@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tower.analytics.models import compose
 from tower.brands import add_brand
 from tower.connectors.retry import RetryPolicy
 from tower.names import AD_PLATFORMS
@@ -91,14 +92,16 @@ def _stored(runtime: Any, platform: str) -> list[dict[str, Any]]:
                                   {"p": platform})
 
 
-def _mapped(runtime: Any, platform: str) -> set[tuple[str, str, str]]:
-    return {(r["campaign_id"], r["product_id"], r["source"]) for r in runtime.warehouse.rows(
-        "SELECT campaign_id, product_id, source FROM ad_campaign_products WHERE platform = @p", {"p": platform})}
+def _mapped(runtime: Any, platform: str) -> set[tuple[str, str]]:
+    """The campaigns' products as the models read them: the platform's product sets and Shopping items, and
+    the destination handles matched to the store's products at build time."""
+    return {(r["campaign_id"], r["product_id"]) for r in runtime.warehouse.rows(
+        compose("int_ads__promoted_products"), {"brand_id": BRAND}) if r["platform"] == platform}
 
 
 def test_refused_mapping_reads_keep_every_spend_row_and_warn_until_a_sync_reads_them(setup: Any) -> None:
     platform, sandbox, account, runtime = setup
-    truth = {(cid, p["product_id"], p["source"]) for cid, ps in account.products.items() for p in ps}
+    truth = {(cid, p["product_id"]) for cid, ps in account.products.items() for p in ps}
     first = _sync(runtime, platform)
     assert first.status == "ok" and _mapped(runtime, platform) == truth
 
