@@ -15,7 +15,8 @@
 -- int_shopify__orders) are never geo-credited: they stay 'email' / 'organic'.
 -- 2. Otherwise the product plan's geo + time rule, limited to one platform's campaigns when the journey names
 --    one (a click id no campaign took, utm_source, or the platform's referrer), and leaving out Google Search
---    and Shopping campaigns where the store's orders show auto-tagging (they earn by clicks: found by gclid). A touch is one campaign's spend on one account-local day
+--    and Shopping campaigns where the store's orders show auto-tagging (they earn by clicks: found by gclid).
+--    A touch is one campaign's spend on one account-local day
 --    (touch_at: the day's start in UTC, see int_ads__performance) in the order's geography, within the lookback
 --    order_at - @lookback_hours < touch_at <= order_at, from a campaign that promotes one of the order's products
 --    where ad_campaign_products says what it promotes (any order otherwise). Geography, per campaign and country:
