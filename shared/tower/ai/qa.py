@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower.runtime import Runtime
 
 MAX_PERIOD_DAYS = periods.MAX_DAYS
+SHOWN_ROWS = 20  # rows of each query an answer shows beside it (the answer quotes from the first ones)
 
 
 # --- the named queries ----------------------------------------------------------------------------
@@ -393,12 +394,13 @@ class ToolRunner:
         """Run one tool call; return (rows or an error message, is_error)."""
         try:
             if name == "run_select":
-                rows = run_model_select(self.warehouse, str(tool_input.get("sql") or ""), self.brand_id,
-                                        self.settings)
+                sql = str(tool_input.get("sql") or "")
+                rows = run_model_select(self.warehouse, sql, self.brand_id, self.settings)
             elif name in NAMED_QUERIES:
                 q = NAMED_QUERIES[name]
                 params = bind_params(q, tool_input, self.brand_id, self.settings)
-                rows = run_read(self.warehouse, q.sql, params, self.settings.qa_timeout_seconds)
+                sql = q.sql
+                rows = run_read(self.warehouse, sql, params, self.settings.qa_timeout_seconds)
             else:
                 raise AskError(f"unknown tool {name!r}")
         except (UnsafeQuery, AskError) as e:
@@ -411,7 +413,10 @@ class ToolRunner:
             self.log.append({"tool": name, "input": dict(tool_input), "error": message})
             return f"error: {message}", True
         self.results.append(rows)
-        self.log.append({"tool": name, "input": dict(tool_input), "rows": len(rows)})
+        # What the answer's figures come from, for the page's "figures and queries behind them": the SQL as
+        # written (our named query, or the model's before the guard's brand filter) and the rows it returned.
+        self.log.append({"tool": name, "input": dict(tool_input), "rows": len(rows), "sql": sql,
+                         "columns": list(rows[0]) if rows else [], "data": rows[:SHOWN_ROWS]})
         return rows, False
 
 

@@ -195,3 +195,14 @@ def test_spend_and_return_give_totals_and_blended_roas(seeded: Runtime) -> None:
     assert a.answer.splitlines()[0] == ("For last week (2026-11-16 to 2026-11-22): you spent $1,050 on ads; the store "
                                         "took $3,975 in revenue, $2,975 of it credited to ads, a blended 3.8× ROAS.")
     assert "- Meta: $2,240 in revenue, 3.2× ROAS on $700 of ad spend" in a.answer
+
+
+def test_an_answer_carries_the_sql_and_the_rows_its_figures_come_from(seeded: Runtime) -> None:
+    """Issue 16: the page shows the figures an answer used and the query behind them."""
+    a = ask(seeded, BRAND, "Which products performed best last month?", TODAY, client=no_claude)
+    (q,) = a.queries
+    assert q["tool"] == "top_products" and "FROM unified_performance" in q["sql"]
+    assert "product_title" in q["columns"] and len(q["data"]) == q["rows"] == 3
+    top = q["data"][0]
+    assert top["product_title"] == "SKU-A Vanilla Candle" and top["revenue"] == 12600.0
+    assert "$12,600 in revenue" in a.answer  # the figure the answer quotes is the row's
