@@ -25,7 +25,7 @@ Row = dict[str, Any]
 INPUT_TABLES = (
     "brands", "products", "variants", "locations", "location_regions", "inventory_levels", "orders",
     "order_line_items", "fulfillment_orders", "fulfillment_order_line_items", "ad_campaigns",
-    "ad_campaign_products", "ad_campaign_destinations", "ad_performance", "fx_rates",
+    "ad_campaign_products", "ad_campaign_destinations", "ad_performance", "fx_rates", "google_click_views",
 )
 
 
@@ -197,6 +197,7 @@ class Reference:
                 "net_revenue_amount": None if revenue is None or rate is None else revenue * rate,
                 "currency": self.currency,
                 "utm_campaign_key": utm,
+                "gclid": o.get("gclid") or None,
                 "click_platform": click,
                 "utm_platform": utm_platform,
                 "known_source": _known_source(o, click),
@@ -337,7 +338,15 @@ class Reference:
 
         lookback = timedelta(hours=self.p.attribution_lookback_hours)
         half_life_s = 3600.0 * self.p.attribution_half_life_hours
+        clicks = self._google_clicks()
         for o in orders:
+            viewed = clicks.get(o["gclid"] or "\0")
+            if viewed is not None and ("google_ads", viewed["campaign_id"]) in campaigns:
+                account = campaigns[("google_ads", viewed["campaign_id"])]["account_id"]
+                placed.append((o, "google_ads", viewed["campaign_id"]))
+                for model in ATTRIBUTION_MODELS:
+                    emit(o, model, "google_ads", account, viewed["campaign_id"], "click_id", None, 0, 1.0)
+                continue
             matches = keys.get(o["utm_campaign_key"] or "\0", [])
             if matches:
                 _, platform, account, campaign = min(
@@ -452,6 +461,19 @@ class Reference:
                 best = (key, c)
         # a campaign promoting the order's products always ranks before one that names none
         return None if best is None else best[1]
+
+    def _google_clicks(self) -> dict[str, Row]:
+        """gclid -> the click click_view reported on the window's click span (latest synced, then the
+        smaller account and campaign id)."""
+        out: dict[str, Row] = {}
+        for c in self._mine("google_click_views"):
+            if not self.scan_start <= c["click_date"] < self.end:
+                continue
+            best = out.get(c["gclid"])
+            if best is None or (-c["synced_at"].timestamp(), c["account_id"], c["campaign_id"]) < (
+                    -best["synced_at"].timestamp(), best["account_id"], best["campaign_id"]):
+                out[c["gclid"]] = c
+        return out
 
     def _cap_geo_credits(self, geo_credits: list[tuple], placed: list[tuple[Row, str, str]], emit: Any) -> None:
         """Cut geo + time credits to what the platform reported there, less the deterministic orders."""

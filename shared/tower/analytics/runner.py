@@ -91,6 +91,10 @@ SELECT 'inventory_levels', COUNT(*), CAST(MAX(updated_at) AS STRING), CAST(SUM(a
 FROM inventory_levels
 WHERE brand_id = @brand_id AND snapshot_date >= @scan_start AND snapshot_date < @window_end
 UNION ALL
+SELECT 'google_click_views', COUNT(*), CAST(MAX(synced_at) AS STRING), NULL
+FROM google_click_views
+WHERE brand_id = @brand_id AND click_date >= @scan_start AND click_date < @window_end
+UNION ALL
 SELECT 'fx_rates', COUNT(*), NULL, CAST(SUM(rate) AS STRING)
 FROM fx_rates
 WHERE rate_date >= @scan_start AND rate_date < @window_end

@@ -22,7 +22,8 @@ For each connected ad account of a brand (``integrations``) the sync:
    account in ``ad_performance`` in one transaction. Replacing rather than MERGEing row by row is
    what keeps re-pulls exact: a row the platform no longer reports (a region that fell to zero, a
    restated split) disappears instead of lingering, so late conversions are counted once and nothing
-   is double counted;
+   is double counted. Google's chunks also read ``click_view`` (which campaign each gclid was on, for the
+   days of the last 90 it holds) into ``google_click_views``, MERGEd on the gclid (:mod:`tower.sync.click_views`);
 5. checkpoints in ``sync_state`` (:mod:`tower.sync.state`) after each chunk (``checkpoint`` = the
    window and the next chunk, plus any Meta report run in flight), so a crash, a timeout or a rerun
    resumes where it stopped. The sync stops by itself after ``TOWER_ADS_SYNC_DEADLINE_SECONDS``
@@ -58,7 +59,7 @@ from tower.connectors.ads_records import (
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted
 from tower.ports import Warehouse
 from tower.redact import redact
-from tower.sync import geo_targets, outcomes
+from tower.sync import click_views, geo_targets, outcomes
 from tower.sync.connect import integrations, mark_integration, open_integration
 from tower.sync.run import RunOptions, SyncPorts
 from tower.sync.state import SyncState, SyncStates
@@ -392,6 +393,7 @@ class AdSync:
                 acct.status = "partial"
                 return
             acct.rows += account.tables.store_chunk(start, chunk_end, records, self.options.now())
+            click_views.store(connector, self.ports.warehouse, self.brand_id, start, chunk_end, self.options.now())
             cp["next"] = chunk_end.isoformat()
             cp["chunk"] = {}
             save()

@@ -149,6 +149,10 @@ class SandboxAccount:
     shop_domain: str = ""
     #: Bumped whenever the served performance changes (servers cache computed reports per version).
     version: int = 0
+    #: Google Ads: the clicks click_view reports, by account-local day: {"gclid", "campaign_id", "ad_group_id"}.
+    clicks: dict[date, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Google Ads: the day click_view counts its 90 days back from (None: the machine's today).
+    today: date | None = None
 
     def days(self) -> list[date]:
         """Every day with performance, sorted."""
@@ -255,8 +259,10 @@ def accounts_from_tables(
     products: list[dict[str, Any]] | None = None,
     variants: list[dict[str, Any]] | None = None,
     shop_domain: str = "",
+    click_views: list[dict[str, Any]] | None = None,
 ) -> SandboxAccount:
-    """A sandbox account from warehouse-shaped rows (a brand world's tables, or a test's own)."""
+    """A sandbox account from warehouse-shaped rows (a brand world's tables, or a test's own);
+    ``click_views`` are ``google_click_views`` rows (Google Ads only)."""
     acct = SandboxAccount(
         platform=platform,
         account_id=str(account["account_id"]),
@@ -275,6 +281,10 @@ def accounts_from_tables(
     for r in performance:
         if r["platform"] == platform and str(r["account_id"]) == acct.account_id:
             acct.performance.setdefault(_campaign_key(r), []).append(dict(r))
+    for c in click_views or []:
+        if platform == "google_ads" and str(c["account_id"]) == acct.account_id:
+            acct.clicks.setdefault(c["click_date"], []).append(
+                {"gclid": c["gclid"], "campaign_id": str(c["campaign_id"]), "ad_group_id": c.get("ad_group_id")})
     handles = {p["product_id"]: p.get("handle") or "" for p in products or []}
     by_product: dict[str, list[str]] = defaultdict(list)
     for v in variants or []:
@@ -295,6 +305,8 @@ def accounts_from_brand_world(bw: Any) -> list[SandboxAccount]:
     }
     products = bw.tables["products"].to_pylist() if "products" in bw.tables else []
     variants = bw.tables["variants"].to_pylist() if "variants" in bw.tables else []
+    clicks = bw.tables["google_click_views"].to_pylist() if "google_click_views" in bw.tables else []
+    perf_days = [r["stat_date"] for r in tables["ad_performance"]]
     out = []
     for platform, account in bw.ad_accounts.items():
         out.append(
@@ -308,8 +320,11 @@ def accounts_from_brand_world(bw: Any) -> list[SandboxAccount]:
                 products,
                 variants,
                 bw.brand.get("shop_domain") or "",
+                clicks,
             )
         )
+        # click_view's 90 days count back from the world's last day, the day its clicks were kept for
+        out[-1].today = max(perf_days) if perf_days else None
     return out
 
 

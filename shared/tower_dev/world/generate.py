@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from tower.names import AD_PLATFORMS
-from tower_dev.world import ads, inventory, orders
+from tower_dev.world import ads, clicks, inventory, orders
 from tower_dev.world.brands import BrandProfile, profile
 from tower_dev.world.catalog import build_catalog
 from tower_dev.world.context import BrandContext
@@ -231,6 +231,7 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
     )
     tables["ad_campaign_destinations"] = ads.destination_table(tables["ad_campaign_products"], tables["products"])
     tables["ad_performance"] = perf.table
+    tables["google_click_views"] = clicks.click_view_table(ctx, tables["orders"], made["raw_orders"])
     tables = {
         name: tables[name]
         for name in (
@@ -247,6 +248,7 @@ def generate_brand(params: WorldParams, prof: BrandProfile, fx_lookup: dict, ran
             "ad_campaign_products",
             "ad_campaign_destinations",
             "ad_performance",
+            "google_click_views",
         )
     }
 

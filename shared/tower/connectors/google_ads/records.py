@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -153,3 +154,33 @@ def final_url_handles(rows: Iterable[Any]) -> dict[str, list[str]]:
     return destination_handles(
         (str(row.campaign.id), str(url)) for row in rows for url in row.ad_group_ad.ad.final_urls
     )
+
+
+@dataclass(frozen=True)
+class ClickViewRecord:
+    """One click Google's ``click_view`` reported: which campaign (and ad group) the gclid was on."""
+
+    gclid: str
+    account_id: str
+    campaign_id: str
+    ad_group_id: str | None
+    click_date: date
+
+    def row(self, brand_id: str, now: datetime) -> dict[str, object]:
+        """A ``google_click_views`` row."""
+        return {"brand_id": brand_id, "gclid": self.gclid, "account_id": self.account_id,
+                "campaign_id": self.campaign_id, "ad_group_id": self.ad_group_id, "click_date": self.click_date,
+                "synced_at": now}
+
+
+def click_view_records(rows: Iterable[Any], *, account_id: str) -> list[ClickViewRecord]:
+    """``click_view`` rows → one record per gclid (a row without a gclid, as App campaigns give, is skipped)."""
+    out: dict[str, ClickViewRecord] = {}
+    for row in rows:
+        gclid = row.click_view.gclid
+        if not gclid:
+            continue
+        out[gclid] = ClickViewRecord(gclid, account_id, str(row.campaign.id),
+                                     str(row.ad_group.id) if row.ad_group.id else None,
+                                     date.fromisoformat(row.segments.date))
+    return list(out.values())

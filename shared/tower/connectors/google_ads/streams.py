@@ -71,6 +71,15 @@ SHOPPING_PRODUCTS = GaqlStream(
     SELECT campaign.id, segments.product_item_id, metrics.impressions
     FROM shopping_performance_view WHERE segments.date BETWEEN '{start}' AND '{end}'""",
 )
+#: click_view answers for one day per query, and only for days back to 90 days before the request: the
+#: connector asks today and the 89 days before it (90 days counting today), never further.
+CLICK_VIEW_DAYS = 90
+CLICK_VIEW = GaqlStream(
+    "click_view",
+    """
+    SELECT click_view.gclid, campaign.id, ad_group.id, segments.date
+    FROM click_view WHERE segments.date = '{day}'""",
+)
 AD_FINAL_URLS = GaqlStream("ad_final_urls", "SELECT campaign.id, ad_group_ad.ad.final_urls FROM ad_group_ad")
 GEO_TARGET_CONSTANTS = GaqlStream(
     "geo_target_constants",
@@ -201,6 +210,21 @@ class GoogleAdsConnector:
         for target in found:
             self.geo_targets[target.criterion_id] = target
             self.resolved[target.criterion_id] = target
+        return found
+
+    def click_views(self, start: date, end: date) -> list[records.ClickViewRecord]:
+        """The clicks ``click_view`` reports for the days of ``[start, end)`` it still holds: one query per
+        day (click_view answers one day at a time), from today back :data:`CLICK_VIEW_DAYS` days at most;
+        earlier days are skipped, not asked (Google refuses them).
+        """
+        today = self.today or date.today()
+        day = max(start, today - timedelta(days=CLICK_VIEW_DAYS - 1))
+        last = min(end, today + timedelta(days=1))
+        found: list[records.ClickViewRecord] = []
+        while day < last:
+            found.extend(records.click_view_records(
+                self.client.search(self.account_id, CLICK_VIEW.render(day=day)), account_id=self.account_id))
+            day += timedelta(days=1)
         return found
 
     # -- budgets -------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ request/response messages.
 
 * ``SearchStream`` runs a small GAQL interpreter (``SELECT ... FROM resource WHERE ... [ORDER BY]
   [LIMIT]``) over ``customer``, ``campaign``, ``user_location_view``, ``geographic_view``,
-  ``shopping_performance_view``, ``ad_group_ad`` and ``geo_target_constant`` (the sandbox's own table
+  ``shopping_performance_view``, ``ad_group_ad``, ``click_view`` and ``geo_target_constant`` (the sandbox's own table
   of the US states and the Canadian provinces: :func:`geo_target_constants`), and streams the rows in batches of
   ``batch_size`` with a ``field_mask``. A field the resource does not have, or ``segments.date``
   without a finite date range, is refused as the API does (``INVALID_ARGUMENT`` + ``QueryError``).
+  ``click_view`` serves the account's planted clicks and, as Google documents, only for a filter on one
+  ``segments.date`` no more than 90 days before the account's ``today``; anything else is refused.
 * Auth: the OAuth ``authorization: Bearer`` call credential and the ``developer-token`` header are
   required; ``login-customer-id`` is recorded. Failures carry a serialised ``GoogleAdsFailure`` in
   the ``google.ads.googleads.v26.errors.googleadsfailure-bin`` trailer, as Google's servers do.
@@ -36,7 +38,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from concurrent import futures
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from importlib import import_module, resources
@@ -121,6 +123,14 @@ RESOURCE_FIELDS: dict[str, set[str]] = {
         "metrics.cost_micros",
     },
     "ad_group_ad": {"campaign.id", "ad_group_ad.ad.id", "ad_group_ad.ad.final_urls"},
+    "click_view": {
+        "click_view.gclid",
+        "click_view.resource_name",
+        "campaign.id",
+        "ad_group.id",
+        "segments.date",
+        "metrics.clicks",
+    },
     "geo_target_constant": {
         "geo_target_constant.id",
         "geo_target_constant.resource_name",
@@ -158,6 +168,11 @@ def geo_target_constants() -> list[dict[str, Any]]:
 def region_criterion_ids() -> dict[str, int]:
     """ISO 3166-2 code → the criterion id this sandbox reports a region under."""
     return {t["iso_3166_2"]: t["criterion_id"] for t in geo_target_constants() if t["iso_3166_2"]}
+
+
+def click_view_first_day(acct: SandboxAccount) -> date:
+    """The earliest day click_view still answers for: 90 days before the account's today."""
+    return (acct.today or date.today()) - timedelta(days=90)
 
 
 class GaqlError(Exception):
@@ -219,12 +234,28 @@ def parse_gaql(query: str) -> dict[str, Any]:
             "EXPECTED_FILTERS_ON_DATE_RANGE",
             "Filters on segments.date are required when segments.date is selected.",
         )
+    if resource == "click_view":
+        _one_day(dated)
     return {
         "resource": resource,
         "fields": fields,
         "conds": conds,
         "limit": int(m.group("limit")) if m.group("limit") else None,
     }
+
+
+def _one_day(dated: list[tuple[str, str, Any]]) -> None:
+    """click_view's rule: the query names exactly one day (``segments.date = 'YYYY-MM-DD'``)."""
+    days = {v for _, op, v in dated if op == "="} | {v[0] for _, op, v in dated if op == "BETWEEN" and v[0] == v[1]}
+    if len(dated) != 1 or len(days) != 1:
+        raise GaqlError(
+            "EXPECTED_FILTERS_ON_DATE_RANGE",
+            "Queries including ClickView must have a filter limiting the results to one day.",
+        )
+    try:
+        date.fromisoformat(next(iter(days)))
+    except ValueError:
+        raise GaqlError("INVALID_DATE_FORMAT", f"Invalid date in the query: {next(iter(days))!r}.") from None
 
 
 def _date_range(conds: list[tuple[str, str, Any]]) -> tuple[date, date]:
@@ -475,6 +506,11 @@ class GoogleAdsSandbox:
         except GaqlError as e:
             self._abort(context, self._grpc.StatusCode.INVALID_ARGUMENT, str(e), "query_error", e.error)
             return
+        if q["resource"] == "click_view" and _date_range(q["conds"])[0] < click_view_first_day(acct):
+            self._abort(context, self._grpc.StatusCode.INVALID_ARGUMENT,
+                        "ClickView can be requested for dates back to 90 days before the time of the request.",
+                        "query_error", "BAD_VALUE")
+            return
         denial = _RESOURCE_DENIALS.get(self.faults.draw(f"search_stream:{q['resource']}", named_only=True) or "")
         if denial is not None:
             self._abort(context, self._grpc.StatusCode.PERMISSION_DENIED, denial[1], "authorization_error",
@@ -537,6 +573,20 @@ class GoogleAdsSandbox:
             return out
         if resource in ("user_location_view", "geographic_view"):
             return self._geo_rows(acct, resource, dates)
+        if resource == "click_view":
+            return [
+                {
+                    "click_view.gclid": c["gclid"],
+                    "click_view.resource_name": f"customers/{acct.account_id}/clickViews/{d.isoformat()}~{c['gclid']}",
+                    "campaign.id": int(c["campaign_id"]),
+                    "ad_group.id": int(c["ad_group_id"]) if c.get("ad_group_id") else None,
+                    "segments.date": d.isoformat(),
+                    "metrics.clicks": 1,
+                }
+                for d, clicks in sorted(acct.clicks.items())
+                if dates[0] <= d <= dates[1]
+                for c in clicks
+            ]
         if resource == "shopping_performance_view":
             out = []
             for cid, prods in sorted(acct.products.items()):

@@ -6,13 +6,16 @@
 -- with the latest spend in the lookback (order_at - @lookback_hours < touch_at <= order_at, any geography),
 -- then the more specific (fewer products promoted), then the larger spend that day, then the campaign id.
 -- An order whose platform has no such campaign is left to the geo + time rule, limited to that platform.
+-- A gclid click_view reported is placed exactly before this rule (int_attribution__click_view_matches).
 WITH click_orders AS (
   SELECT o.order_key, o.order_at, o.click_platform
   FROM int_shopify__orders AS o
   LEFT JOIN int_attribution__utm_matches AS u ON u.order_key = o.order_key
+  LEFT JOIN int_attribution__click_view_matches AS v ON v.order_key = o.order_key
   WHERE o.order_date >= @window_start
     AND o.click_platform IS NOT NULL
     AND u.order_key IS NULL
+    AND v.order_key IS NULL
 ),
 
 promoted_counts AS (

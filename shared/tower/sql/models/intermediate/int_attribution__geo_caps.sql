@@ -23,6 +23,10 @@ deterministic AS (
   SELECT d.platform, d.campaign_id, o.country_code, o.region_code, o.order_date
   FROM int_attribution__click_matches AS d
   INNER JOIN int_shopify__orders AS o ON o.order_key = d.order_key
+  UNION ALL
+  SELECT d.platform, d.campaign_id, o.country_code, o.region_code, o.order_date
+  FROM int_attribution__click_view_matches AS d
+  INNER JOIN int_shopify__orders AS o ON o.order_key = d.order_key
 ),
 
 placed AS (

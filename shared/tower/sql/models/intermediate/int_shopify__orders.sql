@@ -14,6 +14,7 @@ SELECT
   o.net_revenue_amount * fx.rate_to_store AS net_revenue_amount,
   b.currency,
   o.utm_campaign_key,
+  o.gclid,
   o.click_platform,
   o.utm_platform,
   o.known_source,

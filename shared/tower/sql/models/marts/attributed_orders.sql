@@ -4,7 +4,9 @@
 -- rows and the 'all' rows), match_type 'email' or 'organic' when its journey proves that source
 -- (int_shopify__orders.known_source), else 'unattributed'.
 --
--- 1. Deterministic first: an order whose utm_campaign equals a campaign's id or name (case-insensitive) goes
+-- 1. Deterministic first. A gclid Google's click_view reported goes wholly to the campaign of that click, in
+--    every model, match_type 'click_id' (int_attribution__click_view_matches; click_view keeps 90 days).
+--    Then an order whose utm_campaign equals a campaign's id or name (case-insensitive) goes
 --    wholly to that campaign in every model. Ambiguous names resolve to the platform the order's click id
 --    (gclid / ttclid / fbclid) or utm_source names, then an id match over a name match, then platform and id.
 --    match_type is 'click_id' when the order also carries that platform's click id, else 'utm_campaign'
@@ -53,6 +55,9 @@ WITH orders_in_window AS (
 ),
 
 deterministic AS (
+  SELECT order_key, platform, account_id, campaign_id, match_type
+  FROM int_attribution__click_view_matches
+  UNION ALL
   SELECT order_key, platform, account_id, campaign_id, match_type
   FROM int_attribution__utm_matches
   UNION ALL

@@ -6,6 +6,7 @@
 -- nothing proves it), so the geo + time rule never credits it: POS and draft orders (source_name), utm_medium
 -- email / sms / organic / referral / social-organic, and a referring search engine without any click id (an ad
 -- click on a search engine carries its gclid / msclkid: Google Ads auto-tagging appends it to every ad click).
+-- gclid is kept to look the click up in Google's click_view (int_attribution__click_view_matches).
 -- hint_platform is the platform the visit came from when no click id names it: utm_source, else a referrer on
 -- the platform's own domain (an in-app browser drops the ad's URL parameters but keeps the referrer).
 SELECT
@@ -19,6 +20,7 @@ SELECT
   shipping_country_code AS country_code,
   NULLIF(shipping_region_code, '') AS region_code,
   NULLIF(LOWER(TRIM(utm_campaign)), '') AS utm_campaign_key,
+  NULLIF(gclid, '') AS gclid,
   CASE
     WHEN gclid IS NOT NULL AND gclid != '' THEN 'google_ads'
     WHEN ttclid IS NOT NULL AND ttclid != '' THEN 'tiktok'

@@ -1,0 +1,33 @@
+"""Google's ``click_view`` in the warehouse: which campaign each gclid was a click on (``google_click_views``).
+
+The ad sync calls :func:`store` for every chunk of its window once the chunk's performance is stored. Only a
+connector that reads click_view (Google's) has anything to give; the others are skipped. Rows are MERGEd on
+(brand, gclid), so re-pulling a day (the trailing re-pull, a retried chunk) rewrites the same rows.
+Attribution reads them to credit an order carrying a gclid to that click's exact campaign
+(``int_attribution__click_view_matches``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from tower import sql
+from tower.ports import Warehouse
+
+TABLE = "google_click_views"
+KEY = ["brand_id", "gclid"]
+
+
+def store(connector: Any, warehouse: Warehouse, brand_id: str, start: date, end: date, now: datetime) -> int:
+    """Read the connector's clicks of ``[start, end)`` (if it reads click_view) and MERGE them; how many."""
+    read = getattr(connector, "click_views", None)
+    if read is None:
+        return 0
+    found = read(start, end)
+    if found:
+        table = pa.Table.from_pylist([c.row(brand_id, now) for c in found], schema=sql.arrow_schema(TABLE))
+        warehouse.merge(TABLE, table, KEY)
+    return len(found)
