@@ -4,7 +4,8 @@ The warehouse holds, per order, these personal fields (:data:`PERSONAL_ORDER_FIE
 customer hash, the ZIP prefix, and the visit — the landing page (its query string carries the
 click ids), the referrer URL and the click ids themselves (``fbclid``, ``ttclid``, ``gclid``
 identify one ad click, so one person). ``customers/redact`` nulls them on that customer's orders
-(by hash and by the order ids Shopify lists), ``shop/redact`` on every order of the shop and also
+(by hash and by the order ids Shopify lists) and deletes those gclids' rows of ``google_click_views``;
+``shop/redact`` does it for every order of the shop (every click view of the brand goes) and also
 ends the brand's connections: every integration is marked ``disconnected`` and its token, like the
 brand's customer-hash salt, is deleted from the secret store. Each redaction is recorded in the
 document store (``brands/<brand>/privacy_requests/<id>``) with what was done. A suppression entry
@@ -111,6 +112,9 @@ def redact_customer(warehouse: Warehouse, store: DocumentStore, request: Custome
     """Null a customer's personal fields on their orders and record that it was done."""
     where, params = request.orders()
     matched = warehouse.rows(f"SELECT COUNT(*) AS n FROM orders WHERE {where}", params)[0]["n"]
+    # Google's record of the customer's clicks goes first, while the orders still name their gclids.
+    warehouse.execute("DELETE FROM google_click_views WHERE brand_id = @brand_id AND gclid IN "
+                      f"(SELECT gclid FROM orders WHERE {where} AND gclid IS NOT NULL)", params)
     warehouse.execute(f"UPDATE orders SET {_NULL_PERSONAL} WHERE {where}", params)
     if request.customer_hash:
         store.set(f"brands/{request.brand_id}/redacted_customers/{suppression_key(request.customer_hash)}",
@@ -131,6 +135,7 @@ def redact_shop(warehouse: Warehouse, store: DocumentStore, secrets: Secrets, br
     params = {"brand_id": brand_id}
     matched = warehouse.rows("SELECT COUNT(*) AS n FROM orders WHERE brand_id = @brand_id", params)[0]["n"]
     warehouse.execute(f"UPDATE orders SET {_NULL_PERSONAL} WHERE brand_id = @brand_id", params)
+    warehouse.execute("DELETE FROM google_click_views WHERE brand_id = @brand_id", params)
     store.merge(f"brands/{brand_id}", {SHOP_REDACTED: True})
     disconnected = disconnect_brand(warehouse, secrets, brand_id, now)
     record = {"topic": "shop/redact", "orders_redacted": int(matched), "fields": list(PERSONAL_ORDER_FIELDS),

@@ -177,12 +177,20 @@ def test_customers_redact_erases_that_customers_personal_fields_and_records_it(h
     before = held(warehouse, "order_id IN UNNEST(@ids)", theirs)
     # The sync stored the visit: landing pages carrying click ids, and the click ids themselves.
     assert any(r["landing_site"] for r in before) and any(r[k] for r in before for k in ("fbclid", "ttclid", "gclid"))
+    # Google's click_view rows: a click of theirs and someone else's
+    other_order = held(warehouse, "brand_id = @b AND NOT order_id IN UNNEST(@ids)", {**theirs, "b": synced})[0]
+    for order_id, gclid in ((theirs["ids"][0], "G-theirs"), (other_order["order_id"], "G-other")):
+        warehouse.execute("UPDATE orders SET gclid = @g WHERE order_id = @o", {"g": gclid, "o": order_id})
+        warehouse.insert("google_click_views", [{
+            "brand_id": synced, "gclid": gclid, "account_id": "1", "campaign_id": "2", "ad_group_id": None,
+            "click_date": clock.now().date(), "synced_at": clock.now()}])
     d = sender.customers_redact(customer, order_ids[:1])
     r = deliver(handler, d)
     assert r.status == 200 and r.body["orders_redacted"] == len(order_ids)
     rows = held(warehouse, "order_id IN UNNEST(@ids)", theirs)
     assert len(rows) == len(order_ids)
     assert all(v is None for row in rows for k, v in row.items() if k != "order_id"), rows
+    assert [r["gclid"] for r in warehouse.rows("SELECT gclid FROM google_click_views")] == ["G-other"]
     others = held(warehouse, "brand_id = @b AND NOT order_id IN UNNEST(@ids)", {**theirs, "b": synced})
     assert any(r["customer_hash"] for r in others) and any(r["landing_site"] for r in others)
     record = store.get(f"brands/{synced}/privacy_requests/{event_path(d.webhook_id).rsplit('/', 1)[-1]}")
@@ -219,6 +227,9 @@ def test_shop_redact_erases_every_orders_personal_fields_and_disconnects_the_sho
     refs = [i["secret_ref"] for i in integrations] + [names.customer_salt_secret_id(synced)]
     assert {i["platform"] for i in integrations} == {"shopify", "meta"} and all(secrets.exists(x) for x in refs)
     assert held(warehouse, "brand_id = @b AND landing_site IS NOT NULL", {"b": synced})
+    warehouse.insert("google_click_views", [{"brand_id": synced, "gclid": "G-1", "account_id": "1", "campaign_id": "2",
+                                             "ad_group_id": None, "click_date": clock.now().date(),
+                                             "synced_at": clock.now()}])
 
     d = sender.shop_redact()
     r = deliver(handler, d)
@@ -226,6 +237,7 @@ def test_shop_redact_erases_every_orders_personal_fields_and_disconnects_the_sho
     rows = held(warehouse, "brand_id = @b", {"b": synced})
     assert rows and all(v is None for row in rows for k, v in row.items() if k != "order_id")
     assert privacy.load_suppressions(store, synced)[1] is True
+    assert warehouse.rows("SELECT gclid FROM google_click_views WHERE brand_id = @b", {"b": synced}) == []
     status = warehouse.rows("SELECT platform, status FROM integrations WHERE brand_id = @b ORDER BY platform",
                             {"b": synced})
     assert status == [{"platform": "meta", "status": "disconnected"}, {"platform": "shopify", "status": "disconnected"}]
