@@ -85,6 +85,13 @@ def _known_source(o: Row, click: str | None) -> str | None:
     if (o.get("utm_medium") is None and _SEARCH_REFERRER.search(referrer)
             and not _SEARCH_CLICK.search((o.get("landing_site") or "").lower())):
         return "organic"
+    if o.get("utm_medium") is None:
+        tactic = (o.get("journey_source_type") or "").upper()
+        if tactic in ("NEWSLETTER", "ABANDONED_CART", "TRANSACTIONAL") or (
+                (o.get("journey_source") or "").lower() in ("email", "e-mail", "newsletter", "sms")):
+            return "email"
+        if tactic in ("SEO", "POST"):
+            return "organic"
     return None
 
 

@@ -635,6 +635,9 @@ def order_tables(
             "fbclid": journey["fbclid"],
             "ttclid": journey["ttclid"],
             "gclid": journey["gclid"],
+            "journey_source": journey["journey_source"],
+            "journey_source_type": journey["journey_source_type"],
+            "landing_path": _landing_path(journey["landing"]),
         },
     )
     lo = d.line_order
@@ -705,6 +708,13 @@ def order_tables(
     return {"orders": orders, "order_line_items": lines, "raw_orders": raw_orders, "raw_refunds": raw_refunds}
 
 
+def _landing_path(landing: pa.Array) -> pa.Array:
+    """The landing pages' paths (``records.landing_path``): scheme, host, query string and fragment dropped."""
+    path = pc.replace_substring_regex(landing, r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*", "")
+    path = pc.replace_substring_regex(path, r"[?#].*$", "")
+    return pc.if_else(pc.equal(path, ""), pa.nulls(len(path), pa.string()), path)
+
+
 def _postal_codes(regions: list, region_idx: np.ndarray, rng: np.random.Generator) -> pa.Array:
     """US ZIP codes inside the state's ZIP3 range; Canadian codes with the province's first letter."""
     n = region_idx.size
@@ -758,6 +768,8 @@ def _journeys(
             "fbclid",
             "ttclid",
             "gclid",
+            "journey_source",
+            "journey_source_type",
         )
     }
 
@@ -793,6 +805,7 @@ def _journeys(
             )
             query = where(has_click, concat(query, "&fbclid=", click), query)
             put("utm_source", idx, src)
+            put("journey_source", idx, src)
             put("utm_medium", idx, "paid_social")
             put("utm_content", idx, content)
             put("fbclid", idx, where(has_click, click, pa.nulls(idx.size, pa.string())))
@@ -812,6 +825,7 @@ def _journeys(
             )
             query = where(has_click, concat(query, "&ttclid=", click), query)
             put("utm_source", idx, "tiktok")
+            put("journey_source", idx, "tiktok")
             put("utm_medium", idx, "paid_social")
             put("utm_content", idx, ad_ids)
             put("ttclid", idx, where(has_click, click, pa.nulls(idx.size, pa.string())))
@@ -824,6 +838,7 @@ def _journeys(
             query = pc.coalesce(with_term, query)
             query = where(has_click, concat(query, "&gclid=", click), query)
             put("utm_source", idx, "google")
+            put("journey_source", idx, "google")
             put("utm_medium", idx, "cpc")
             put("utm_term", idx, term)
             put("gclid", idx, where(has_click, click, pa.nulls(idx.size, pa.string())))
@@ -843,6 +858,8 @@ def _journeys(
     jrng = np.random.default_rng([ctx.params.seed, ctx.brand_no, 15])
     share_click = {"meta": 0.35, "tiktok": 0.35, "google_ads": 0.85}
     share_typed = {"meta": 0.15, "tiktok": 0.15, "google_ads": 0.15}
+    # Shopify names a visit's source by its referrer's site; a visit typed by hand is "direct".
+    site = {"meta": "facebook", "tiktok": "tiktok", "google_ads": "google"}
     ref = {
         "meta": "https://www.facebook.com/",
         "tiktok": "https://www.tiktok.com/",
@@ -865,11 +882,19 @@ def _journeys(
         put("landing", clicked, concat(product_page.take(arrow(clicked)), f"?{col}=", click))
         put("landing", plain, product_page.take(arrow(plain)))
         put("referrer", np.setdiff1d(mine, typed), url)
+        put("journey_source", np.setdiff1d(mine, typed), site[platform])
+        put("journey_source", typed, "direct")
 
-    # Organic web orders: search, direct, email, organic social.
+    # Organic web orders: search, direct, email, organic social. Shopify's journey summary names each
+    # visit's source and, for these, its marketing tactic (sourceType): SEO, NEWSLETTER, POST.
     idx = np.flatnonzero((d.campaign < 0) & web)
     kind = rng.choice(4, size=idx.size, p=[0.40, 0.33, 0.15, 0.12])
     search, direct, email, social = (idx[kind == k] for k in range(4))
+    for part, source, tactic in ((search, "google", "SEO"), (direct, "direct", None), (email, "klaviyo", "NEWSLETTER"),
+                                 (social, "instagram", "POST")):
+        put("journey_source", part, source)
+        if tactic is not None:
+            put("journey_source_type", part, tactic)
     put("landing", search, product_page.take(arrow(search)))
     put("referrer", search, "https://www.google.com/")
     put("landing", direct, base + "/")

@@ -34,6 +34,7 @@ WORLD_TABLES = (
     "ad_campaign_products",
     "ad_campaign_destinations",
     "ad_performance",
+    "google_click_views",
 )
 PII = {"email", "first_name", "last_name", "address1", "zip", "customer_id", "phone", "city"}
 

@@ -42,8 +42,10 @@ RETRY_LATER_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 # to the tables' shape runs as column expressions, the salted customer hash included. The expressions
 # mirror records.order_row / line_item_row / fulfillment_rows exactly (a test loads a world's export
 # both ways).
+#: records.landing_path as a pattern: what follows an optional scheme://host, up to the query or fragment.
+_PATH = "^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)"
 _MONEY = "STRUCT(shopMoney STRUCT(amount VARCHAR, currencyCode VARCHAR))"
-_VISIT = ("STRUCT(landingPage VARCHAR, referrerUrl VARCHAR, source VARCHAR, utmParameters STRUCT("
+_VISIT = ("STRUCT(landingPage VARCHAR, referrerUrl VARCHAR, source VARCHAR, sourceType VARCHAR, utmParameters STRUCT("
           + ", ".join(f"{k} VARCHAR" for k in UTM_KEYS) + "))")
 #: Every field an OrdersBulk line can carry (orders and line items share one reader schema).
 LINE_COLUMNS: dict[str, str] = {
@@ -131,7 +133,9 @@ SELECT
     {_CUSTOMER_HASH} AS customer_hash,
     sourceName AS sales_channel, visit.landingPage AS landing_site, visit.referrerUrl AS referrer_url,
     {", ".join(f"coalesce(visit.utmParameters.{k}, {_param('utm_' + k)}) AS utm_{k}" for k in UTM_KEYS)},
-    {", ".join(f"{_param(k)} AS {k}" for k in CLICK_IDS)}
+    {", ".join(f"{_param(k)} AS {k}" for k in CLICK_IDS)},
+    visit.source AS journey_source, visit.sourceType AS journey_source_type,
+    nullif(regexp_extract(visit.landingPage, '{_PATH}', 1), '') AS landing_path
 FROM q
 """
 
@@ -256,7 +260,9 @@ SELECT
   {_bq('sourceName')} AS sales_channel, {_bq('landingPage', 'visit')} AS landing_site,
   {_bq('referrerUrl', 'visit')} AS referrer_url,
   {", ".join(f"COALESCE({_bq('utmParameters.' + k, 'visit')}, {_bq_param('utm_' + k)}) AS utm_{k}" for k in UTM_KEYS)},
-  {", ".join(f"{_bq_param(k)} AS {k}" for k in CLICK_IDS)}
+  {", ".join(f"{_bq_param(k)} AS {k}" for k in CLICK_IDS)},
+  {_bq('source', 'visit')} AS journey_source, {_bq('sourceType', 'visit')} AS journey_source_type,
+  NULLIF(REGEXP_EXTRACT({_bq('landingPage', 'visit')}, r'{_PATH}'), '') AS landing_path
 FROM q
 """
 

@@ -34,7 +34,8 @@ from tower.privacy import zip_prefix
 CLICK_IDS = ("fbclid", "ttclid", "gclid")
 UTM_KEYS = ("source", "medium", "campaign", "content", "term")
 #: The order columns that come from the customer's visit (landing page, referrer, UTM, click ids).
-JOURNEY_COLUMNS = ("landing_site", "referrer_url", *(f"utm_{k}" for k in UTM_KEYS), *CLICK_IDS)
+JOURNEY_COLUMNS = ("landing_site", "referrer_url", *(f"utm_{k}" for k in UTM_KEYS), *CLICK_IDS,
+                   "journey_source", "journey_source_type", "landing_path")
 
 
 # -- typed rows (exactly the DDL columns) -------------------------------------------------------------
@@ -121,6 +122,9 @@ class OrderRow(TypedDict):
     fbclid: str | None
     ttclid: str | None
     gclid: str | None
+    journey_source: str | None
+    journey_source_type: str | None
+    landing_path: str | None
 
 
 class LineItemRow(TypedDict):
@@ -266,6 +270,14 @@ def landing_params(url: str | None) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items() if v}
 
 
+def landing_path(url: str | None) -> str | None:
+    """The landing page's path only (``/products/mug``): the host, the query string (click ids, e-mail
+    addresses some tools append) and the fragment are dropped."""
+    if not url:
+        return None
+    return urlsplit(url).path or None
+
+
 def region_code(country: str | None, province: str | None) -> str | None:
     """ISO 3166-2 ``US-TX`` from Shopify's country and province codes."""
     return f"{country}-{province}" if country and province else None
@@ -385,6 +397,8 @@ def order_row(node: Mapping[str, Any], ctx: BrandContext) -> OrderRow:
         utm_content=_coalesce(utm.get("content"), params.get("utm_content")),
         utm_term=_coalesce(utm.get("term"), params.get("utm_term")),
         fbclid=params.get("fbclid"), ttclid=params.get("ttclid"), gclid=params.get("gclid"),
+        journey_source=visit.get("source"), journey_source_type=visit.get("sourceType"),
+        landing_path=landing_path(landing),
     )
 
 
@@ -481,6 +495,8 @@ def order_rows_from_webhook(payload: Mapping[str, Any], ctx: BrandContext,
         utm_campaign=params.get("utm_campaign"), utm_content=params.get("utm_content"),
         utm_term=params.get("utm_term"), fbclid=params.get("fbclid"), ttclid=params.get("ttclid"),
         gclid=params.get("gclid"),
+        # REST bodies carry no journey summary: its source waits for the poller (kept on later updates)
+        journey_source=None, journey_source_type=None, landing_path=landing_path(landing),
     )
     lines = []
     for li in payload.get("line_items") or []:

@@ -30,7 +30,11 @@ CREATE TABLE IF NOT EXISTS orders (
   utm_term STRING,
   fbclid STRING,
   ttclid STRING,
-  gclid STRING
+  gclid STRING,
+  -- Shopify's customerJourneySummary (the last visit, else the first): only what attribution reads
+  journey_source STRING,             -- the visit's source in Shopify's words (google, klaviyo, instagram, direct)
+  journey_source_type STRING,        -- its sourceType (MarketingTactic: AD, NEWSLETTER, SEO, POST...)
+  landing_path STRING                -- the landing page's path: no host, query string or fragment
 )
 PARTITION BY order_date
 CLUSTER BY brand_id;

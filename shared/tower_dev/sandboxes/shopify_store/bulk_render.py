@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from tower_dev.sandboxes.shopify_store.bulk import encode_line, shuffle_children
 from tower_dev.sandboxes.shopify_store.render import decimal_str, ts
-from tower_dev.sandboxes.shopify_store.state import Order, ShopState, gid
+from tower_dev.sandboxes.shopify_store.state import Order, ShopState, gid, has_visit, visit_source
 from tower_dev.sandboxes.shopify_store.state import _landing_params as landing_params
 
 
@@ -27,12 +27,11 @@ def _shop_money(amount: Decimal, cur: str) -> dict[str, Any]:
 def _visit(o: Order) -> dict[str, Any]:
     params = landing_params(o.landing_page_url)
     utm = {k: params.get(f"utm_{k}") for k in ("source", "medium", "campaign", "content", "term")}
-    from tower_dev.sandboxes.shopify_store.render import _referrer_source
-
     return {
         "landingPage": o.landing_page_url,
         "referrerUrl": o.referrer_url,
-        "source": utm["source"] or _referrer_source(o.referrer_url),
+        "source": visit_source(o),
+        "sourceType": o.journey_source_type,
         "utmParameters": utm if any(utm.values()) else None,
     }
 
@@ -42,7 +41,7 @@ def order_objects(state: ShopState, o: Order, *, fulfillment_orders: bool = True
     order followed by its lines (``fulfillment_orders``: the token's scopes show them)."""
     cur = o.currency
     journey = None
-    if o.landing_page_url or o.referrer_url:
+    if has_visit(o):
         visit = _visit(o)
         journey = {"firstVisit": visit, "lastVisit": dict(visit)}
     order_gid = gid("Order", o.id)

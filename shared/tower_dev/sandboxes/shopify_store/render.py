@@ -32,6 +32,8 @@ from tower_dev.sandboxes.shopify_store.state import (
     ShopState,
     Variant,
     gid,
+    has_visit,
+    visit_source,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -479,7 +481,7 @@ class Renderer:
         }
 
     def _journey(self, o: Order) -> dict[str, Any] | None:
-        if not o.landing_page_url and not o.referrer_url:
+        if not has_visit(o):
             return None
         visit = _visit(o)
         return {
@@ -502,9 +504,9 @@ def _visit(o: Order) -> dict[str, Any]:
         "landingPage": o.landing_page_url,
         "landingPageHtml": None,
         "referrerUrl": o.referrer_url,
-        "source": utm["source"] or _referrer_source(o.referrer_url),
+        "source": visit_source(o),
         "sourceDescription": None,
-        "sourceType": None,
+        "sourceType": o.journey_source_type,
         "referralCode": None,
         "referralInfoHtml": "",
         "marketingEvent": None,
@@ -517,13 +519,6 @@ def _query_params(url: str | None) -> dict[str, str]:
     from tower_dev.sandboxes.shopify_store.state import _landing_params
 
     return _landing_params(url)
-
-
-def _referrer_source(url: str | None) -> str:
-    if not url:
-        return "direct"
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.").split(".")[0] or "direct"
 
 
 def _order_number(name: str) -> int:

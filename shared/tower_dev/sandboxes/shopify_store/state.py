@@ -169,6 +169,9 @@ class Order:
     fulfilled: bool = True
     #: Fulfillment orders as a test rearranged them (moved, split); None: the one the store made.
     fulfillment_orders: list[FulfillmentOrder] | None = None
+    #: customerJourneySummary's source and sourceType as the world planted them (None: read off the URLs).
+    journey_source: str | None = None
+    journey_source_type: str | None = None
 
     @property
     def refunded(self) -> Decimal:
@@ -388,6 +391,8 @@ class ShopState:
                 country_code=facts.get("country_code"),
                 landing_page_url=facts.get("landing_page_url"),
                 referrer_url=facts.get("referrer_url"),
+                journey_source=r.get("journey_source"),
+                journey_source_type=r.get("journey_source_type"),
                 line_items=items_by_order.get(oid, []),
                 refunds=sorted(refunds_by_order.get(oid, {}).values(), key=lambda x: (x.created_at, x.id)),
                 location_id=self.route(facts.get("country_code"), facts.get("province_code")),
@@ -677,6 +682,9 @@ class ShopState:
             "fbclid": params.get("fbclid"),
             "ttclid": params.get("ttclid"),
             "gclid": params.get("gclid"),
+            "journey_source": visit_source(o) if has_visit(o) else None,
+            "journey_source_type": o.journey_source_type if has_visit(o) else None,
+            "landing_path": (urlsplit(o.landing_page_url).path or None) if o.landing_page_url else None,
         }
 
     def truth(self, today: date | None = None, *, observable: bool = True) -> dict[str, list[dict[str, Any]]]:
@@ -824,6 +832,24 @@ class ShopState:
                     "quantity": ln.quantity,
                 } for ln in f.lines)
         return fos, lines
+
+
+def has_visit(o: Order) -> bool:
+    """Whether Shopify knows a visit for the order (its customerJourneySummary is not null)."""
+    return bool(o.landing_page_url or o.referrer_url)
+
+
+def referrer_source(url: str | None) -> str:
+    """The referrer's site name (``https://www.google.com/`` → google); direct without one."""
+    if not url:
+        return "direct"
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.").split(".")[0] or "direct"
+
+
+def visit_source(o: Order) -> str:
+    """The visit's ``source``: the world's, else the landing page's utm_source, else the referrer's site."""
+    return o.journey_source or _landing_params(o.landing_page_url).get("utm_source") or referrer_source(o.referrer_url)
 
 
 def _landing_params(url: str | None) -> dict[str, str]:

@@ -59,7 +59,7 @@ def test_the_signature_is_checked_in_constant_time_over_the_raw_body():
 
 
 def test_a_valid_delivery_is_merged_into_the_same_rows_as_the_poller(handler, sender, sandbox, synced, warehouse,
-                                                                    clock):
+                                                                    clock, run_sync):
     state = sandbox.shop(synced).state
     clock.advance(60)
     new = state.add_order(quantity=2)
@@ -80,6 +80,13 @@ def test_a_valid_delivery_is_merged_into_the_same_rows_as_the_poller(handler, se
         response = deliver(handler, d)
         assert response.status == 200 and response.body["status"] == "processed", response.body
     truth = state.truth()
+    # A REST body carries no customerJourneySummary: a new order's journey source waits for the poller.
+    new_id = gid("Order", new.id)
+    assert warehouse.rows("SELECT journey_source, journey_source_type FROM orders WHERE order_id = @o",
+                          {"o": new_id}) == [{"journey_source": None, "journey_source_type": None}]
+    for r in truth["orders"]:
+        if r["order_id"] == new_id:
+            r["journey_source"] = r["journey_source_type"] = None
     diffs = testing.differences(warehouse, truth, synced, ("orders", "order_line_items", "products"))
     assert all(not d for d in diffs.values()), {t: d[:3] for t, d in diffs.items() if d}
     level = warehouse.rows(
@@ -87,6 +94,9 @@ def test_a_valid_delivery_is_merged_into_the_same_rows_as_the_poller(handler, se
         "AND snapshot_date = @d", {"i": gid("InventoryItem", item), "l": gid("Location", location),
                                    "d": state.local_date(state.now())})
     assert level == [{"available": state.levels[(item, location)].available}]
+    # the next poll reads the order's journey summary, and a later update's body keeps it
+    assert run_sync(synced).status == "ok"
+    assert not testing.differences(warehouse, state.truth(), synced, ("orders",))["orders"]
 
 
 def test_a_tampered_or_unsigned_delivery_is_refused(handler, sender, sandbox, synced, warehouse):

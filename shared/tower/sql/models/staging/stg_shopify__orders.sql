@@ -5,7 +5,10 @@
 -- known_source names a journey that proves the order came from no paid ad ('email' or 'organic'; NULL when
 -- nothing proves it), so the geo + time rule never credits it: POS and draft orders (source_name), utm_medium
 -- email / sms / organic / referral / social-organic, and a referring search engine without any click id (an ad
--- click on a search engine carries its gclid / msclkid: Google Ads auto-tagging appends it to every ad click).
+-- click on a search engine carries its gclid / msclkid: Google Ads auto-tagging appends it to every ad click), and
+-- a visit Shopify's customerJourneySummary files as e-mail (sourceType NEWSLETTER / ABANDONED_CART / TRANSACTIONAL,
+-- or source 'email') or as organic search or an organic social post (sourceType SEO / POST), when no click id
+-- and no utm_medium (the ad's own stamp) says otherwise.
 -- gclid is kept to look the click up in Google's click_view (int_attribution__click_view_matches).
 -- hint_platform is the platform the visit came from when no click id names it: utm_source, else a referrer on
 -- the platform's own domain (an in-app browser drops the ad's URL parameters but keeps the referrer).
@@ -43,6 +46,10 @@ SELECT
       )
       AND NOT REGEXP_CONTAINS(LOWER(COALESCE(landing_site, '')), r'[?&](gclid|gbraid|wbraid|msclkid)=')
       THEN 'organic'
+    WHEN utm_medium IS NULL AND UPPER(journey_source_type) IN ('NEWSLETTER', 'ABANDONED_CART', 'TRANSACTIONAL')
+      THEN 'email'
+    WHEN utm_medium IS NULL AND LOWER(journey_source) IN ('email', 'e-mail', 'newsletter', 'sms') THEN 'email'
+    WHEN utm_medium IS NULL AND UPPER(journey_source_type) IN ('SEO', 'POST') THEN 'organic'
   END AS known_source,
   CASE
     WHEN LOWER(utm_source) IN ('facebook', 'fb', 'instagram', 'ig', 'meta') THEN 'meta'
