@@ -1,30 +1,37 @@
 """API speed (issue 16): the default dashboard from the models' cache document, a chosen range from the
 warehouse's read path, and the page's mix at 200 requests a second; today's path beside it as baseline.
 
-Both servers are the production one, ``tower serve`` (gunicorn, one gthread worker: the host of
-:mod:`tower.host.server`), on 127.0.0.1, on copies of one recorded demo run (seed 29, not the demo's
+Both servers are the production one, ``tower serve`` (gunicorn, one gthread worker of 8 threads: the
+host of :mod:`tower.host.server`; the api function deployed runs on gunicorn too, under
+functions-framework), on 127.0.0.1, on copies of one recorded demo run (seed 29, not the demo's
 default), with the schedule off so nothing but the load runs. The load generator is
-:mod:`loadgen` (keep-alive ``http.client`` connections, in this process, apart from the server's):
+:mod:`fastload` (asyncio, keep-alive connections, requests encoded once) in a process of its own,
+pinned to the last CPU while the server runs on the others (``--no-pin``: anywhere), so it neither
+shares the bench's interpreter lock nor takes the server's CPU; each run reports its CPU share:
 
 * ``cached``: 20 clients back to back on the default dashboard (two brands, two keys) for
   ``--seconds``, each sending its next request when the last one answered: ``cached_p95_ms``,
   ``cached_p99_ms``. This is a saturation test: with 20 requests always in flight, latency is
   20 ÷ the server's throughput (Little's law), so p95 ≤ 10 ms needs ≥ 2,000 answers a second;
+* ``cached_function``: the same through the api function's own entry (``/tower-api/…``:
+  functions-framework's app, then :func:`tower.api.function.handle_request`), the path a deployed
+  request takes: ``function_cached_p95_ms`` (reported, not a goal of the issue);
 * ``cached_paced``: the same requests at ``--rate`` a second, open loop, on 20 connections, latency
   counted from each request's due time: what 20 connected clients see at the production rate
   (``cached_paced_p95_ms``, ``cached_paced_p99_ms``);
 * ``range``: custom ranges (``start``/``end``/``compare`` of 7 to 30 days: the dashboard, the series
   and a drilldown) at ``--range-rate`` a second on 20 connections, open loop: ``range_p95_ms``;
 * ``rate``: the page's mix (R6's: health, dashboards, alerts, cards, drilldowns, the agency overview,
-  the OpenAPI document, a question) open-loop at ``--rate`` for ``--rate-seconds``, latency counted
-  from each request's due time: ``errors_at_200rps`` and ``achieved_rps``.
+  the OpenAPI document, a question) open-loop at ``--rate`` for ``--rate-seconds`` on 48 connections,
+  latency counted from each request's due time: ``errors_at_200rps`` and ``achieved_rps``.
 
 The baseline is the same measurements against the tree of ``--baseline-ref`` (the commit before the
 cache, extracted with ``git archive`` into a temporary folder): every dashboard there runs its DuckDB
-queries behind the warehouse's lock. Figures of a loaded machine read slow: ``load_average`` is
-printed beside them.
+queries behind the warehouse's lock. Figures of a loaded machine read slow: each tree's
+``load_average`` (at its start and end) is printed beside them; compare a tree with the baseline
+measured in the same run, and record (``--record``) only a quiet machine's run.
 
-    .venv/bin/python bench/api.py                # full: 20 s per closed-loop run, 60 s at 200 rps
+    .venv/bin/python bench/api.py                # full: 20 s per closed-loop run, 60 s at 200 rps, with the baseline
     .venv/bin/python bench/api.py --quick        # a few seconds each
     .venv/bin/python bench/api.py --record       # a full run, written to bench/api.baseline.json
 
@@ -75,12 +82,26 @@ def server_env(state: Any, tree: Path) -> dict[str, str]:
     return env
 
 
-def start_serve(state: Any, tree: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``tower serve --no-schedule`` of ``tree`` on 127.0.0.1 (gunicorn); returns it once /health answers."""
+def placement(pin: bool) -> tuple[str | None, int | None]:
+    """Where the server and the generator run: with ``pin`` and two CPUs or more, the generator on the
+    last CPU this process may use and the server on the others (``taskset`` list); else anywhere."""
+    if not pin or not hasattr(os, "sched_getaffinity") or not shutil.which("taskset"):
+        return None, None
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None
+    return ",".join(str(c) for c in cpus[:-1]), cpus[-1]
+
+
+def start_serve(state: Any, tree: Path, cpus: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """``tower serve --no-schedule`` of ``tree`` on 127.0.0.1 (gunicorn), on ``cpus`` when given (a
+    ``taskset`` list: its worker inherits it); returns it once /health answers."""
     port = loadgen.free_port()
     log = state.root / "serve.log"
-    server = loadgen.start_server([sys.executable, "-m", "tower.cli", "serve", "--no-schedule", "--host", "127.0.0.1",
-                                   "--port", str(port)], cwd=tree, env=server_env(state, tree), log=log)
+    argv = [sys.executable, "-m", "tower.cli", "serve", "--no-schedule", "--host", "127.0.0.1", "--port", str(port)]
+    if cpus is not None:
+        argv = ["taskset", "-c", cpus, *argv]
+    server = loadgen.start_server(argv, cwd=tree, env=server_env(state, tree), log=log)
     url = f"http://127.0.0.1:{port}"
     try:
         loadgen.wait_until_up(url, alive=lambda: server.poll() is None)
@@ -110,6 +131,8 @@ def mixes(state: Any, today: str) -> dict[str, list[loadgen.Request]]:
 
     from reliability_checks.load import page_mix
 
+    from tower.names import function_name
+
     a, b = state.brand_ids[0], state.brand_ids[1]
     auth = {a: {"Authorization": f"Bearer {state.keys['agency']}"},
             b: {"Authorization": f"Bearer {state.keys['other_agency']}"}}
@@ -123,33 +146,62 @@ def mixes(state: Any, today: str) -> dict[str, list[loadgen.Request]]:
             ranges.append(loadgen.Request("GET", f"/api/brands/{brand}/dashboard?{query}", auth[brand]))
             ranges.append(loadgen.Request("GET", f"/api/brands/{brand}/series?{query}", auth[brand]))
             ranges.append(loadgen.Request("GET", f"/api/brands/{brand}/drilldown/channel/meta?{query}", auth[brand]))
-    return {"cached": cached, "range": ranges, "rate": page_mix(state)}
+    # the same dashboards through the api function's own entry (functions-framework, then the
+    # function's handler), which tower serve mounts at the deployed function's name
+    function = [loadgen.Request("GET", f"/{function_name('api')}{r.path}", r.headers) for r in cached]
+    return {"cached": cached, "cached_function": function, "range": ranges, "rate": page_mix(state)}
+
+
+def generate(url: str, mix: list[loadgen.Request], *, mode: str, seconds: float, concurrency: int,
+             rate: float = 0.0, cpu: int | None = None, warmup: int = 2) -> dict[str, Any]:
+    """One run of :mod:`fastload` in a process of its own (pinned to ``cpu`` when given); its figures."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump([{"method": r.method, "path": r.path, "headers": r.headers, "body": r.body} for r in mix], f)
+    try:
+        argv = [sys.executable, str(Path(__file__).with_name("fastload.py")), "--url", url, "--mix", f.name,
+                "--mode", mode, "--seconds", str(seconds), "--concurrency", str(concurrency),
+                "--rate", str(rate), "--warmup", str(warmup)]
+        if cpu is not None:
+            argv += ["--cpu", str(cpu)]
+        out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(f.name)
+    figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return figures
 
 
 def measure(url: str, mix: dict[str, list[loadgen.Request]], *, seconds: float, rate: float,
-            rate_seconds: float, concurrency: int, range_rate: float) -> dict[str, Any]:
+            rate_seconds: float, concurrency: int, range_rate: float, cpu: int | None) -> dict[str, Any]:
     """The measurements against one running server (see the module's docstring)."""
     out: dict[str, Any] = {}
     say(f"  cached: {concurrency} clients back to back for {seconds:g} s")
-    out["cached"] = loadgen.closed_loop(url, mix["cached"], concurrency=concurrency, seconds=seconds,
-                                        warmup=2).summary()
+    out["load_average_start"] = round(os.getloadavg()[0], 2)
+    out["cached"] = generate(url, mix["cached"], mode="closed", concurrency=concurrency, seconds=seconds, cpu=cpu)
+    say(f"  cached, through the api function's entry: {concurrency} clients back to back for {seconds:g} s")
+    out["cached_function"] = generate(url, mix["cached_function"], mode="closed", concurrency=concurrency,
+                                      seconds=seconds, cpu=cpu)
     say(f"  cached, paced: {rate:g} requests/s on {concurrency} connections for {seconds:g} s")
-    out["cached_paced"] = loadgen.open_loop(url, mix["cached"], rate=rate, seconds=seconds,
-                                            threads=concurrency).summary()
+    out["cached_paced"] = generate(url, mix["cached"], mode="open", rate=rate, seconds=seconds,
+                                   concurrency=concurrency, cpu=cpu)
     say(f"  range: {range_rate:g} requests/s on {concurrency} connections for {seconds:g} s")
-    out["range"] = loadgen.open_loop(url, mix["range"], rate=range_rate, seconds=seconds,
-                                     threads=concurrency).summary()
+    out["range"] = generate(url, mix["range"], mode="open", rate=range_rate, seconds=seconds,
+                            concurrency=concurrency, cpu=cpu)
     if rate_seconds > 0:
         say(f"  rate: the page's mix at {rate:g} requests/s for {rate_seconds:g} s")
-        out["rate"] = loadgen.open_loop(url, mix["rate"], rate=rate, seconds=rate_seconds).summary()
+        out["rate"] = generate(url, mix["rate"], mode="open", rate=rate, seconds=rate_seconds, concurrency=48,
+                               cpu=cpu)
+    out["load_average_end"] = round(os.getloadavg()[0], 2)
     return out
 
 
-def measure_tree(state: Any, tree: Path, mix: dict[str, list[loadgen.Request]], **how: Any) -> dict[str, Any]:
-    """Serve ``tree`` on ``state`` and measure it."""
-    server, url = start_serve(state, tree)
+def measure_tree(state: Any, tree: Path, mix: dict[str, list[loadgen.Request]], *, pin: bool,
+                 **how: Any) -> dict[str, Any]:
+    """Serve ``tree`` on ``state`` and measure it (server and generator on CPUs apart with ``pin``)."""
+    server_cpus, generator_cpu = placement(pin)
+    server, url = start_serve(state, tree, server_cpus)
     try:
-        return measure(url, mix, **how)
+        return {**measure(url, mix, cpu=generator_cpu, **how), "server_cpus": server_cpus,
+                "generator_cpu": generator_cpu}
     finally:
         loadgen.stop_server(server)
 
@@ -197,10 +249,15 @@ def headline(figures: dict[str, Any], *, concurrency: int, rate: float, rate_sec
     def of(f: dict[str, Any]) -> dict[str, Any]:
         return {"cached_p95_ms": f["cached"]["p95_ms"], "cached_p99_ms": f["cached"]["p99_ms"],
                 "cached_rps": f["cached"]["achieved_rps"],
+                "function_cached_p95_ms": f["cached_function"]["p95_ms"],
+                "function_cached_p99_ms": f["cached_function"]["p99_ms"],
+                "function_cached_rps": f["cached_function"]["achieved_rps"],
+                "function_cached_errors": f["cached_function"]["errors"],
                 "cached_paced_p95_ms": f["cached_paced"]["p95_ms"], "cached_paced_p99_ms": f["cached_paced"]["p99_ms"],
                 "range_p95_ms": f["range"]["p95_ms"],
                 "errors_at_200rps": f["rate"]["errors"] if "rate" in f else None,
-                "achieved_rps": f["rate"]["achieved_rps"] if "rate" in f else None}
+                "achieved_rps": f["rate"]["achieved_rps"] if "rate" in f else None,
+                "load_average": [f["load_average_start"], f["load_average_end"]]}
 
     line: dict[str, Any] = of(new)
     if old is not None:
@@ -229,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-seconds", type=float, default=None, help="the open-loop run (default 60)")
     parser.add_argument("--baseline-ref", default=BASELINE_REF, help="the baseline's commit ('' for none)")
     parser.add_argument("--record", action="store_true", help=f"write the line to {BASELINE.name}")
+    parser.add_argument("--no-pin", dest="pin", action="store_false",
+                        help="let the server and the load generator share every CPU (default: the generator "
+                        "on the last CPU, the server on the others, when there are two or more)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="a folder keeping the recorded demo between runs (reused when it holds one)")
     args = parser.parse_args(argv)
@@ -237,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="tower-bench-api-"))
     try:
         figures = run(seconds=seconds, rate=args.rate, rate_seconds=rate_seconds, concurrency=args.concurrency,
-                      range_rate=args.range_rate, baseline_ref=args.baseline_ref or None, root=root, keep=args.keep)
+                      range_rate=args.range_rate, baseline_ref=args.baseline_ref or None, root=root, keep=args.keep,
+                      pin=args.pin)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     line = headline(figures, concurrency=args.concurrency, rate=args.rate, rate_seconds=rate_seconds)

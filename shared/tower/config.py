@@ -163,6 +163,13 @@ class Settings(BaseSettings):
         description="Proxies in front of the API that append the caller's address to X-Forwarded-For "
         "(1 behind Google's front end); 0 = the connecting address is the caller's.",
     )
+    api_memo_seconds: float = Field(
+        default=1.0, ge=0, le=60,
+        description="Longest an API process reuses an API key's lookup and a ready default answer (dashboard, "
+        "series, products, drilldowns) without seeing the store change; a change it sees (its own writes, "
+        "any commit to the embedded store) ends them at once. A key revoked on another Firestore instance "
+        "stops working within this many seconds; 0 reads every request from the store.",
+    )
 
     # --- ad platforms (Meta, TikTok, Google Ads) ----------------------------------------------
     meta_api_origin: str = Field(

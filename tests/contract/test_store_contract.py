@@ -21,7 +21,7 @@ import emulators
 import pytest
 from contract_emulators import PROJECT, emulated
 
-from tower.ports import Conflict, DocQuery, DocumentStore, PortError, Where
+from tower.ports import ChangeStamped, Conflict, DocQuery, DocumentStore, PortError, Where
 
 
 @pytest.fixture(params=["local", emulated("firestore")])
@@ -47,6 +47,48 @@ def ids(results: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 def test_is_a_document_store(store: Any) -> None:
     assert isinstance(store, DocumentStore)
+
+
+def test_the_change_stamp_moves_with_every_kind_of_write_and_not_with_reads(store: Any) -> None:
+    """What the API's reuse of key lookups and answers relies on (tower.api.ready)."""
+    assert isinstance(store, ChangeStamped)
+    seen = [store.change_stamp()]
+
+    def moved() -> bool:
+        seen.append(store.change_stamp())
+        return seen[-1] != seen[-2]
+
+    store.get("things/a")
+    store.query(DocQuery("things"))
+    assert not moved()
+    store.set("things/a", {"n": 1})
+    assert moved()
+    store.merge("things/a", {"m": 2})
+    assert moved()
+    store.create("things/b", {"n": 3})
+    assert moved()
+    store.delete("things/b")
+    assert moved()
+    batch = store.batch()
+    batch.set("things/c", {"n": 4})
+    batch.commit()
+    assert moved()
+    store.transaction(lambda txn: txn.set("things/d", {"n": 5}))
+    assert moved()
+
+
+def test_the_local_change_stamp_moves_when_another_connection_commits(tmp_path: Path) -> None:
+    """Another process (the CLI, a build) writing the embedded store is seen at once."""
+    from tower.adapters.local_store import LocalStore
+
+    here, there = LocalStore(tmp_path / "store.sqlite"), LocalStore(tmp_path / "store.sqlite")
+    try:
+        before = here.change_stamp()
+        there.set("things/a", {"n": 1})
+        assert here.change_stamp() != before
+    finally:
+        here.close()
+        there.close()
 
 
 def test_get_missing_is_none_and_set_round_trips_every_value_type(store: Any) -> None:

@@ -67,9 +67,10 @@ class _FirestoreTransaction:
 
 
 class _FirestoreBatch:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, wrote: Callable[[], None]) -> None:
         self._client = client
         self._batch = client.batch()
+        self._wrote = wrote
 
     def set(self, path: str, data: Mapping[str, Any]) -> None:
         split_doc_path(path)
@@ -91,6 +92,8 @@ class _FirestoreBatch:
             self._batch.commit()
         except Exception as e:
             raise _port_error(e, "batch commit") from e
+        finally:
+            self._wrote()  # even a failed request may have committed
         self._batch = self._client.batch()
 
 
@@ -105,6 +108,15 @@ class FirestoreStore:
             client = firestore.Client(project=project or None, database=database or "(default)")
         self._client = client
         self._max_attempts = max_attempts
+        self._writes = 0  # this instance's writes: its change stamp (other instances' are not seen)
+
+    def change_stamp(self) -> tuple[int, int]:
+        """(writes this instance made, 0): Firestore tells nothing cheaply of other instances' writes, so
+        what the API reuses across them is bounded by ``TOWER_API_MEMO_SECONDS`` (:class:`tower.ports.ChangeStamped`)."""
+        return self._writes, 0
+
+    def _wrote(self) -> None:
+        self._writes += 1
 
     def get(self, path: str) -> dict[str, Any] | None:
         split_doc_path(path)
@@ -121,6 +133,8 @@ class FirestoreStore:
             self._client.document(path).set(dict(data))
         except Exception as e:
             raise _port_error(e, f"set {path}") from e
+        finally:
+            self._wrote()
 
     def merge(self, path: str, data: Mapping[str, Any]) -> None:
         split_doc_path(path)
@@ -129,6 +143,8 @@ class FirestoreStore:
             self._client.document(path).set(dict(data), merge=True)
         except Exception as e:
             raise _port_error(e, f"merge {path}") from e
+        finally:
+            self._wrote()
 
     def delete(self, path: str) -> None:
         split_doc_path(path)
@@ -136,6 +152,8 @@ class FirestoreStore:
             self._client.document(path).delete()
         except Exception as e:
             raise _port_error(e, f"delete {path}") from e
+        finally:
+            self._wrote()
 
     def create(self, path: str, data: Mapping[str, Any]) -> bool:
         from google.api_core.exceptions import AlreadyExists
@@ -148,6 +166,8 @@ class FirestoreStore:
             return False
         except Exception as e:
             raise _port_error(e, f"create {path}") from e
+        finally:
+            self._wrote()
         return True
 
     def query(self, q: DocQuery) -> list[tuple[str, dict[str, Any]]]:
@@ -198,9 +218,11 @@ class FirestoreStore:
             if isinstance(e, GoogleAPICallError):
                 raise _port_error(e, "transaction") from e
             raise
+        finally:
+            self._wrote()  # a transaction may have written, whatever it answered
 
     def batch(self) -> _FirestoreBatch:
-        return _FirestoreBatch(self._client)
+        return _FirestoreBatch(self._client, self._wrote)
 
     def close(self) -> None:
         self._client.close()

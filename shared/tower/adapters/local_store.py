@@ -368,6 +368,13 @@ class LocalStore(SqliteBacked):
             (key, collection, doc_id, dumps(data), now),
         )
 
+    def change_stamp(self) -> tuple[int, int]:
+        """(writes this process committed, SQLite's ``data_version``): the second changes when another
+        connection (another process: the CLI, a second server) commits to the file (:class:`tower.ports.ChangeStamped`)."""
+        with self._lock:
+            row = self._con.execute("PRAGMA data_version").fetchone()
+            return self._commits, int(row[0])
+
     # -- the port -----------------------------------------------------------------------------
     def get(self, path: str) -> dict[str, Any] | None:
         with self._lock:

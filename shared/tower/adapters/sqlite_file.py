@@ -23,6 +23,8 @@ class SqliteBacked:
     _con: sqlite3.Connection
     _lock: threading.RLock
     _file: str
+    _commits: int = 0
+    """Write transactions this process committed (the store's change stamp counts them)."""
 
     def _open_sqlite(self, path: str | Path, busy_timeout_ms: int, schema: str) -> None:
         """Open (creating its private folder and file) and prepare the file: pragmas, then the schema script."""
@@ -62,6 +64,7 @@ class SqliteBacked:
                 try:
                     yield self._con
                     self._con.execute("COMMIT")
+                    self._commits += 1
                 except BaseException:
                     # SQLite may have rolled back already (it does on a full disk): end only what is open.
                     if self._con.in_transaction:

@@ -38,12 +38,12 @@ from tower.api import (
     page,
     shopify_install,
 )
-from tower.api.auth import authenticate
 from tower.api.errors import ApiError, register_error_handlers
 from tower.api.etag import add_etag
 from tower.api.headers import add_security_headers, quiet_request_handler
 from tower.api.limits import BODY_TOO_LARGE, AuthFailureLimiter, BodyLimit, client_address
-from tower.api.request import CLOCK, EXTENSION
+from tower.api.ready import CallerMemo, ReadyAnswers
+from tower.api.request import CLOCK, EXTENSION, READY
 from tower.config import Settings, parse_adapter_url
 from tower.logs import bind_trace, reset_trace
 from tower.runtime import Runtime, default_runtime
@@ -87,13 +87,18 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     # Flask's own limit stays as a second guard.
     limit = settings.api_max_body_bytes
     app.config["MAX_CONTENT_LENGTH"] = limit
-    app.wsgi_app = BodyLimit(app.wsgi_app, limit)  # type: ignore[method-assign]
+    callers = CallerMemo(lambda: runtime.store, settings.api_memo_seconds)
+    # Outermost: a kept default answer goes out before anything else runs (tower.api.ready says which
+    # checks it applies itself); every other request meets the body limit, then the app.
+    app.wsgi_app = ReadyAnswers(BodyLimit(app.wsgi_app, limit), callers, limiter,  # type: ignore[method-assign]
+                                trusted_proxies=settings.api_trusted_proxies, clock=clock)
+    app.extensions[READY] = app.wsgi_app
     app.extensions[EXTENSION] = runtime
     if settings.page_dir:
         app.config[page.PAGE_DIR_CONFIG] = settings.page_dir
     app.extensions[CLOCK] = clock
     register_error_handlers(app)
-    _add_request_hooks(app, runtime, limiter, limit)
+    _add_request_hooks(app, runtime, limiter, limit, callers)
     for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, brand_records.bp, agency.bp, agencies.bp,
                notify.bp, shopify_install.bp, page.bp):
         app.register_blueprint(bp)
@@ -108,7 +113,8 @@ def _runtime_of(runtime_or_settings: Runtime | Settings | None) -> Runtime:
     return default_runtime()
 
 
-def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter, limit: int) -> None:
+def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter, limit: int,
+                       callers: CallerMemo) -> None:
     """Around every request: its trace, the body limit, authentication (with its limiter), the headers."""
     settings = runtime.settings
 
@@ -144,7 +150,7 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
                            f"too many failed authentications from this address; try again in {wait} s",
                            headers={"Retry-After": str(wait)})
         try:
-            g.caller = authenticate(runtime.store, request.headers.get("Authorization"))
+            g.caller = callers.authenticate(request.headers.get("Authorization"))
         except ApiError as e:
             if e.status == 401:
                 limiter.failed(client)

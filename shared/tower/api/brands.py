@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from tower.analytics import dashboard_cache
 from tower.analytics.dashboard_cache import CacheKey
+from tower.api import ready
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
@@ -180,6 +181,13 @@ def default_views(runtime: Runtime, brand: Mapping[str, Any], view: str, now: da
     return found
 
 
+def _offer_default() -> None:
+    """The default form of a view (no query string) answers every caller of the brand alike until the
+    store changes: offer it to be kept ready (:mod:`tower.api.ready`)."""
+    if not request.query_string:
+        ready.offer(request.environ, g.brand)
+
+
 def _chosen_range(extra: tuple[str, ...] = ()) -> Range | None:
     """The request's range (None: the default), after refusing parameters the route does not take."""
     refuse_unknown(request.args.keys(), RANGE_PARAMS + extra)
@@ -195,6 +203,7 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
 
     Without a range the snapshot is the one the models built for the latest week; with ``start`` and
     ``end`` or ``period`` (and ``compare``) the snapshot and tiles are read for that range."""
+    _offer_default()
     return dashboard_view(current_runtime(), g.brand, _chosen_range(), current_now())
 
 
@@ -218,6 +227,7 @@ def series(brand_id: str) -> ResponseReturnValue:
         raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
     runtime = current_runtime()
     if not request.args:  # the default view: the cached figures
+        _offer_default()
         body = default_views(runtime, g.brand, "series", current_now())
     else:
         body = daily_series(runtime.warehouse, brand_id, chosen, metric=metric, channel=channel,
@@ -240,6 +250,7 @@ def products(brand_id: str) -> ResponseReturnValue:
     channel = request.args.get("channel", "")
     if channel and channel not in AD_PLATFORMS:
         raise ApiError(400, "bad_parameter", f"channel must be one of {', '.join(AD_PLATFORMS)}, not {channel!r}")
+    _offer_default()
     body = dict(default_views(current_runtime(), g.brand, "products", current_now())[channel or dashboard_cache.ALL_CHANNELS])
     if chosen is not None:
         body["range"] = chosen.to_dict()
@@ -369,6 +380,7 @@ def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     if channel not in AD_PLATFORMS:
         raise ApiError(404, "unknown_channel", f"unknown channel {channel!r}: use {', '.join(AD_PLATFORMS)}")
     chosen = _chosen_range()
+    _offer_default()
     runtime = current_runtime()
     model = runtime.settings.attribution_model
     # the latest built drilldown (the cache's); a range replaces its performance and campaigns

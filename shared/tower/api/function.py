@@ -29,10 +29,27 @@ def app_for(runtime: Runtime) -> Flask:
 
 def handle_request(runtime: Runtime, request: Any) -> Any:
     """Answer one request of the api function (a functions-framework Flask request) with the app's response."""
+    from tower.api.ready import OFFER, ReadyAnswers  # lazy, as the app is (app_for)
+    from tower.api.request import READY
+
     app = app_for(runtime)
+    ready: ReadyAnswers = app.extensions[READY]
+    kept = ready.answer(request.environ)
+    if kept is not None:  # a default view kept ready: every check it needs ran in answer()
+        from flask import Response
+
+        status, headers, content = kept
+        return Response(content, status=status, headers=headers)
     # The body is read here, never more than the API's limit: a larger one is refused (413) before
     # a byte of it is read, so nobody can make the function buffer 100 MB before it answers 401.
     body = read_body(request.environ, app.config["MAX_CONTENT_LENGTH"])
     environ = dispatch_environ(request.environ, body)
+    stamp = ready.callers.stamp()  # before the app reads anything (tower.api.ready)
+    started = ready.callers.monotonic()
     with app.request_context(environ):
-        return app.full_dispatch_request()
+        response = app.full_dispatch_request()
+    offered = environ.get(OFFER)
+    if stamp is not None and offered is not None and response.status_code == 200 and environ["REQUEST_METHOD"] == "GET":
+        ready.keep(environ, stamp, started, offered, response.status,
+                   response.get_wsgi_headers(environ).to_wsgi_list(), response.get_data())
+    return response

@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EXTENSION = "tower"
 CLOCK = "tower_clock"
+READY = "tower_ready"
+"""The app's :class:`tower.api.ready.ReadyAnswers` (the function entry asks it before dispatching)."""
 Body = TypeVar("Body", bound=BaseModel)
 
 

@@ -175,6 +175,20 @@ class DocumentStore(Protocol):
     def batch(self) -> Batch: ...
 
 
+@runtime_checkable
+class ChangeStamped(Protocol):
+    """A store that can tell cheaply whether anything may have changed since it last said (optional).
+
+    ``change_stamp()`` returns a value that differs from any earlier one after a write this process
+    made through the store, and after a commit by anyone else when the store can see those (the
+    embedded store can; Firestore cannot, so there it covers this instance's own writes only). The
+    API reuses what it read (API keys, ready answers) while the stamp stays the same, for at most
+    ``TOWER_API_MEMO_SECONDS`` (:mod:`tower.api.ready`).
+    """
+
+    def change_stamp(self) -> tuple[int, int]: ...
+
+
 class Transaction(Protocol):
     def get(self, path: str) -> dict[str, Any] | None: ...
 
