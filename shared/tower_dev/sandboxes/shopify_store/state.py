@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from tower_dev.sandboxes.shopify_store import images
-
 from tower.privacy import customer_hash, zip_prefix
+from tower_dev.sandboxes.shopify_store import images
 
 TWO_PLACES = Decimal("0.01")
 
