@@ -75,8 +75,9 @@ export interface Recommendation {
   channel?: string;
   product?: string;
   product_id?: string;
-  /** newer API: the product's image URL */
-  product_image_url?: string;
+  /** the product's featured image (null: it has none) and its alt text */
+  image_url?: string | null;
+  image_alt?: string | null;
   currency?: string;
   current_spend?: number;
   recommended_change?: number;
@@ -95,6 +96,8 @@ export interface Alert {
   channel?: string;
   product?: string;
   product_id?: string;
+  image_url?: string | null;
+  image_alt?: string | null;
   explanation?: string;
   recommended_action?: string;
   status?: string;
@@ -146,6 +149,8 @@ export interface Campaign {
 export interface Mismatch {
   product: string;
   product_title?: string;
+  image_url?: string | null;
+  image_alt?: string | null;
   issue: string;
   region?: string;
   days_cover: number | null;
@@ -247,6 +252,7 @@ export interface ProductRow {
   product_id: string;
   title: string;
   image_url?: string | null;
+  image_alt?: string | null;
   available_units: number | null;
   days_of_cover: number | null;
   spend: number;
