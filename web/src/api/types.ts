@@ -228,8 +228,22 @@ export interface Answer {
   author?: "claude" | "narrator";
   grounding?: string;
   queries?: AnswerQuery[];
-  /** newer API: the figures the answer quotes */
-  figures?: { label: string; value: number | string; unit?: string }[];
+  /** each figure the answer states, with the cell it came from (query index, column, 0-based row) */
+  figures?: AnswerFigure[];
+  /** figures Claude listed that no cell of the data holds: left out of `figures` */
+  dropped_figures?: { label: string; value: unknown; reason: string }[];
+}
+
+export interface AnswerFigure {
+  label: string;
+  value: number | null;
+  /** a currency code, "percent", "ratio", "days", "units", or null */
+  unit?: string | null;
+  /** how the answer writes it ("$6,198") */
+  text?: string | null;
+  /** matched: on the cell it names; relocated: Claude cited another cell, the value was found here */
+  check?: "matched" | "relocated";
+  source: { query: number; tool?: string; column: string; row: number };
 }
 
 /** newer API: GET …/series */
