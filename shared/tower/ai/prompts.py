@@ -59,6 +59,11 @@ Tools: call the named query tools to fetch figures (they are already limited to 
 fits, call run_select with one read-only BigQuery SELECT over the allowed tables listed in its description; \
 the brand filter and a row limit are applied for you. When you have the figures, answer in a few sentences or \
 a short list with the numbers from the results. If the data cannot answer the question, say so plainly.
+Reply with one JSON object and nothing else: {{"answer": "<your answer>", "figures": [{{"label": "Revenue, \
+Sandalwood Rose Candle", "value": 6198.2, "unit": "USD", "tool_use_id": "<the id of the tool call whose result \
+holds it>", "column": "<its column>", "row": <its 0-based row in that result>}}]}}. List every figure your answer \
+states, each with the exact value of its cell (not rounded) and where it is; unit is the currency code, percent, \
+ratio, days, units or null.
 """
 
 SUMMARY_TOOL: dict[str, Any] = {

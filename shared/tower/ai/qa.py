@@ -20,6 +20,7 @@ yesterday, as on the page and in the weekly summary); the model is handed them r
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from tower import periods
 from tower import sql as sqlfiles
-from tower.ai import narrator
+from tower.ai import figures, narrator
 from tower.ai.claude import ClaudeClient, resolve_client
 from tower.ai.context import clean_text
 from tower.ai.grounding import GenerationFailed, Grounded, grounded
@@ -374,10 +375,41 @@ class Answer:
     author: str  # claude | narrator
     grounding: str
     queries: list[dict[str, Any]] = field(default_factory=list)
+    #: each figure the answer states, from the queries' cells (:mod:`tower.ai.figures`)
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    #: figures Claude listed that no cell of the data holds (left out of ``figures``)
+    dropped_figures: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.answer, "author": self.author,
-                "grounding": self.grounding, "queries": self.queries}
+                "grounding": self.grounding, "queries": self.queries, "figures": self.figures,
+                "dropped_figures": self.dropped_figures}
+
+
+@dataclass
+class Written:
+    """An answer's text and the figures its writer listed (None: it listed none; the narrator never does)."""
+
+    text: str
+    claimed: list[Any] | None = None
+
+
+def parse_reply(text: str) -> Written:
+    """Claude's final reply: the JSON object the prompt asks for, or plain text when it wrote prose.
+
+    A fenced block (```json … ```) is read too; anything else that is not that object is the answer itself.
+    """
+    raw = text.strip()
+    if raw.startswith("```"):
+        raw = raw.strip("`").removeprefix("json").strip()
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return Written(text.strip())
+    if not isinstance(obj, dict) or not isinstance(obj.get("answer"), str) or not obj["answer"].strip():
+        return Written(text.strip())
+    figures = obj.get("figures")
+    return Written(obj["answer"].strip(), figures if isinstance(figures, list) else None)
 
 
 class ToolRunner:
@@ -389,9 +421,12 @@ class ToolRunner:
         self.brand_id = brand_id
         self.results: list[Any] = []
         self.log: list[dict[str, Any]] = []
+        #: each query that returned rows: its place in ``log``, every row, and the model's call id
+        self.sources: list[figures.Query] = []
 
-    def run(self, name: str, tool_input: Mapping[str, Any]) -> tuple[list[dict[str, Any]] | str, bool]:
-        """Run one tool call; return (rows or an error message, is_error)."""
+    def run(self, name: str, tool_input: Mapping[str, Any],
+             call_id: str | None = None) -> tuple[list[dict[str, Any]] | str, bool]:
+        """Run one tool call (``call_id``: the model's ``tool_use`` id); return (rows or an error message, is_error)."""
         try:
             if name == "run_select":
                 sql = str(tool_input.get("sql") or "")
@@ -415,6 +450,7 @@ class ToolRunner:
         self.results.append(rows)
         # What the answer's figures come from, for the page's "figures and queries behind them": the SQL as
         # written (our named query, or the model's before the guard's brand filter) and the rows it returned.
+        self.sources.append(figures.Query(len(self.log), name, rows, call_id))
         self.log.append({"tool": name, "input": dict(tool_input), "rows": len(rows), "sql": sql,
                          "columns": list(rows[0]) if rows else [], "data": rows[:SHOWN_ROWS]})
         return rows, False
@@ -433,7 +469,7 @@ def deterministic_answer(runner: ToolRunner, question: str, today: date, currenc
 
 
 def _claude_loop(client: ClaudeClient, runner: ToolRunner, brand_id: str, messages: list[dict[str, Any]],
-                 max_turns: int, usages: list[CallUsage]) -> str:
+                 max_turns: int, usages: list[CallUsage]) -> Written:
     """Let Claude call tools until it answers in text (or the turns run out)."""
     for _ in range(max_turns + 1):
         message, usage = client.create(brand_id=brand_id, purpose="answer", system=QA_SYSTEM,
@@ -446,11 +482,11 @@ def _claude_loop(client: ClaudeClient, runner: ToolRunner, brand_id: str, messag
             if not text.strip():
                 raise GenerationFailed(f"empty answer (stop_reason {message.stop_reason})")
             messages.append({"role": "assistant", "content": content})
-            return text.strip()
+            return parse_reply(text)
         messages.append({"role": "assistant", "content": content})
         results = []
         for call in calls:
-            out, is_error = runner.run(call.name, call.input if isinstance(call.input, dict) else {})
+            out, is_error = runner.run(call.name, call.input if isinstance(call.input, dict) else {}, str(call.id))
             # results travel as JSON: whatever a product name says, it is a string value, not an instruction
             results.append({"type": "tool_result", "tool_use_id": call.id,
                             "content": out if isinstance(out, str) else compact_json({"rows": out}),
@@ -501,26 +537,35 @@ def ask(
             # the words for time as the page and the summary mean them: tool dates follow these
             "periods": periods.vocabulary(today)}
 
-    def fallback() -> str:
-        return deterministic_answer(runner, q, today, currency)
+    def fallback() -> Written:
+        return Written(deterministic_answer(runner, q, today, currency))
+
+    def finished(written: Written, author: str, status: str) -> Answer:
+        """The answer with its figures: Claude's listed ones checked, else the text's found in the cells."""
+        dropped: list[dict[str, Any]] = []
+        if author == "claude" and written.claimed is not None:
+            shown, dropped = figures.check_claimed(written.claimed, runner.sources, currency)
+        else:
+            shown = figures.from_text(written.text, runner.sources, currency)
+        return Answer(q, written.text, author, status, runner.log, shown, dropped)
 
     if claude is None:
-        return Answer(q, fallback(), "narrator", "narrator", runner.log)
+        return finished(fallback(), "narrator", "narrator")
 
     usages: list[CallUsage] = []
     messages: list[dict[str, Any]] = [{"role": "user", "content": data_message(data, f"Question: {q}")}]
     checks: list[bool] = []
 
-    def generate(feedback: str | None) -> str:
+    def generate(feedback: str | None) -> Written:
         if feedback:
             messages.append({"role": "user", "content": f"Your answer failed the number check. {feedback}"})
         return _claude_loop(claude, runner, brand_id, messages, settings.qa_max_tool_turns, usages)
 
-    outcome: Grounded[str] = grounded(
-        generate, fallback, lambda: [data, q, runner.results], texts_of=lambda s: [s], on_check=checks.append
+    outcome: Grounded[Written] = grounded(
+        generate, fallback, lambda: [data, q, runner.results], texts_of=lambda w: [w.text], on_check=checks.append
     )
     _record_answer_usage(runtime, usages, checks, outcome, brand_id)
-    return Answer(q, outcome.value, outcome.author, outcome.status, runner.log)
+    return finished(outcome.value, outcome.author, outcome.status)
 
 
 def _record_answer_usage(runtime: Runtime, usages: list[CallUsage], checks: list[bool],

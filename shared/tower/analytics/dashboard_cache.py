@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tower.analytics.products import products
+from tower.analytics.products import catalogue, products, with_pictures
 from tower.analytics.ranges import (
     daily_series,
     default_range,
@@ -51,8 +51,9 @@ SERIES_METRIC = "revenue"
 """The metric of the cached daily series (the chart's default)."""
 
 
-VIEWS = ("dashboard", "drilldowns", "series", "products")
-"""The cached views, one document each: a request parses only the one it answers with."""
+VIEWS = ("dashboard", "drilldowns", "series", "products", "catalogue")
+"""The cached views, one document each: a request parses only the one it answers with. ``catalogue``
+is every product's title and picture, for the live parts (alerts, cards) a response shows."""
 
 
 def path(brand_id: str, view: str = "dashboard") -> str:
@@ -88,9 +89,11 @@ def compute(warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str
     Returns:
         ``{"dashboard": {performance_snapshot, tiles, range}, "drilldowns": {channel: body without
         its live recommendations}, "series": body of revenue over every channel, "products":
-        {channel or "all": product list}}``.
+        {channel or "all": product list}, "catalogue": [{product_id, title, image_url, image_alt}]}``;
+        every product a view names carries its picture (:func:`tower.analytics.products.with_pictures`).
     """
     today = date.fromisoformat(key.today)
+    known = catalogue(warehouse, brand_id)
     model = key.attribution_model
     shown = default_range(today)
     as_of = latest_as_of(warehouse, brand_id, today)
@@ -100,14 +103,16 @@ def compute(warehouse: Warehouse, brand_id: str, key: CacheKey, *, currency: str
             "tiles": range_dashboard(warehouse, brand_id, shown, attribution_model=model, currency=currency)["tiles"],
             "range": shown.to_dict(),
         },
-        "drilldowns": {
+        "drilldowns": with_pictures({
             ch: empty_drilldown(ch) if as_of is None else channel_drilldown(
                 warehouse, brand_id, ch, as_of, attribution_model=model, period_days=key.snapshot_period_days)
             for ch in AD_PLATFORMS
-        },
+        }, known),
         "series": daily_series(warehouse, brand_id, shown, metric=SERIES_METRIC, channel="", attribution_model=model),
         # keyed by channel, every channel together under "all" (a document key cannot be empty)
-        "products": {ch or ALL_CHANNELS: products(warehouse, brand_id, as_of, ch) for ch in ("", *AD_PLATFORMS)},
+        "products": {ch or ALL_CHANNELS: products(warehouse, brand_id, as_of, ch, known) for ch in ("", *AD_PLATFORMS)},
+        # a list, not a map: product gids are not fit to be a document's field names
+        "catalogue": [{"product_id": pid, **info} for pid, info in sorted(known.items())],
     }
     # Through JSON once: the document holds what a response would (ISO dates, floats), nothing else
     plain: dict[str, Any] = json.loads(json.dumps(views, default=_plain))

@@ -40,7 +40,7 @@ from tower.api import (
 )
 from tower.api.errors import ApiError, register_error_handlers
 from tower.api.etag import add_etag
-from tower.api.headers import add_security_headers, quiet_request_handler
+from tower.api.headers import add_security_headers, page_csp, quiet_request_handler
 from tower.api.limits import BODY_TOO_LARGE, AuthFailureLimiter, BodyLimit, client_address
 from tower.api.ready import CallerMemo, ReadyAnswers
 from tower.api.request import CLOCK, EXTENSION, READY
@@ -156,9 +156,12 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
                 limiter.failed(client)
             raise
 
+    # product pictures come from Shopify's CDN, or from the configured Admin API origin (the sandbox's)
+    policy = page_csp([settings.shopify_api_origin] if settings.shopify_api_origin else [])
+
     @app.after_request
     def _secure(response: Response) -> Response:
-        return add_security_headers(add_etag(response, request), request)
+        return add_security_headers(add_etag(response, request), request, policy)
 
 
 # --- the local host -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from tower.analytics import dashboard_cache
 from tower.analytics.dashboard_cache import CacheKey
+from tower.analytics.products import with_pictures
 from tower.api import ready
 from tower.api.auth import check_scope
 from tower.api.errors import ApiError
@@ -124,9 +125,9 @@ def dashboard_view(runtime: Runtime, brand: Mapping[str, Any], chosen: Range | N
     return {
         "brand": dict(brand),
         "summary": summary_card(latest_summary(runtime.store, brand_id)),
-        "recommendations": recs[: runtime.settings.recommend_top_n],
+        "recommendations": pictured(runtime, brand, recs[: runtime.settings.recommend_top_n], now),
         "performance_snapshot": figures["performance_snapshot"],
-        "alerts": list_alerts(runtime.store, brand_id),
+        "alerts": pictured(runtime, brand, list_alerts(runtime.store, brand_id), now),
         "tiles": figures["tiles"],
         "range": figures["range"],
     }
@@ -186,6 +187,16 @@ def _offer_default() -> None:
     store changes: offer it to be kept ready (:mod:`tower.api.ready`)."""
     if not request.query_string:
         ready.offer(request.environ, g.brand)
+
+
+def pictured(runtime: Runtime, brand: Mapping[str, Any], docs: list[dict[str, Any]],
+             now: datetime | None = None) -> list[dict[str, Any]]:
+    """Live documents (alerts, cards) with each named product's title and picture, from the cached catalogue."""
+    if not docs:
+        return docs
+    known = {str(r["product_id"]): r for r in default_views(runtime, brand, "catalogue", now)}
+    out: list[dict[str, Any]] = with_pictures(docs, known)
+    return out
 
 
 def _chosen_range(extra: tuple[str, ...] = ()) -> Range | None:
@@ -267,7 +278,9 @@ def alerts(brand_id: str) -> ResponseReturnValue:
     status = request.args.get("status", "open")
     if status not in _ALERT_STATUSES:
         raise ApiError(400, "bad_parameter", f"status must be one of {', '.join(_ALERT_STATUSES)}, not {status!r}")
-    return {"alerts": list_alerts(current_runtime().store, brand_id, None if status == "all" else status)}
+    runtime = current_runtime()
+    return {"alerts": pictured(runtime, g.brand, list_alerts(runtime.store, brand_id, None if status == "all" else status),
+                               current_now())}
 
 
 @bp.get("/recommendations")
@@ -285,9 +298,9 @@ def recommendations(brand_id: str) -> ResponseReturnValue:
     hidden = request.args.get("include_hidden", "false").lower()
     if hidden not in ("true", "false", "1", "0"):
         raise ApiError(400, "bad_parameter", f"include_hidden must be true or false, not {hidden!r}")
-    week, cards = current_recommendations(current_runtime().store, brand_id, week=week,
-                                          include_hidden=hidden in ("true", "1"))
-    return {"week": week, "recommendations": cards}
+    runtime = current_runtime()
+    week, cards = current_recommendations(runtime.store, brand_id, week=week, include_hidden=hidden in ("true", "1"))
+    return {"week": week, "recommendations": pictured(runtime, g.brand, cards, current_now())}
 
 
 def _own_recommendation(brand_id: str, rec_id: str) -> None:

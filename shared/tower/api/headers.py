@@ -3,8 +3,9 @@
 * ``X-Content-Type-Options: nosniff``: a browser takes a JSON body as JSON, never as a script or a page.
 * ``Cache-Control: no-store`` on the API's data (a shared computer or a proxy keeps no copy of a
   brand's figures); a view that sets its own Cache-Control keeps it.
-* ``Content-Security-Policy``: the page loads only its own scripts, styles and data and may be
-  framed by nobody (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for older
+* ``Content-Security-Policy``: the page loads only its own scripts, styles and data, and images
+  from itself and from where product pictures live (Shopify's CDN, and the configured Shopify API
+  origin when one is set: the sandbox store serves the development pictures), and may be framed by nobody (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for older
   browsers); a JSON response may load nothing at all.
 * ``Referrer-Policy: no-referrer``: the page's URLs (brand ids) do not leak to other sites.
 * ``Strict-Transport-Security`` only when the request came over https (directly, or as the
@@ -17,17 +18,39 @@ banner (werkzeug's is ``Werkzeug/x.y Python/z``, a list of what to try).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import Request, Response
 
 if TYPE_CHECKING:  # pragma: no cover
     from werkzeug.serving import WSGIRequestHandler
 
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+SHOPIFY_CDN = "https://cdn.shopify.com"
+"""Where Shopify serves product media (``featuredMedia``'s preview image URLs)."""
+
+
+def image_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, None for anything else (a CSP source must be exact)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or "*" in parts.netloc or "@" in parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def page_csp(image_origins: Iterable[str] = ()) -> str:
+    """The page's policy; images also from Shopify's CDN and from each of ``image_origins`` that is an
+    exact http(s) origin (nothing wider: no scheme or host wildcard)."""
+    extra = [o for o in (image_origin(u) for u in image_origins) if o and o != SHOPIFY_CDN]
+    img = " ".join(["'self'", "data:", SHOPIFY_CDN, *dict.fromkeys(extra)])
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; connect-src 'self'; "
+        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+PAGE_CSP = page_csp()
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -38,14 +61,15 @@ def is_https(request: Request) -> bool:
     return request.is_secure or forwarded == "https"
 
 
-def add_security_headers(response: Response, request: Request) -> Response:
-    """Set the security headers a response lacks (see the module docstring)."""
+def add_security_headers(response: Response, request: Request, page_policy: str = PAGE_CSP) -> Response:
+    """Set the security headers a response lacks (see the module docstring); ``page_policy`` is an HTML
+    page's Content-Security-Policy (:func:`page_csp`)."""
     h = response.headers
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("Referrer-Policy", "no-referrer")
     h.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
-        h.setdefault("Content-Security-Policy", PAGE_CSP)
+        h.setdefault("Content-Security-Policy", page_policy)
     else:
         h.setdefault("Content-Security-Policy", API_CSP)
         h.setdefault("Cache-Control", "no-store")

@@ -333,6 +333,10 @@ def _catalog_tables(
             "status": cat.p_status,
             "product_type": cat.p_type,
             "vendor": const(cat.vendor, n_p),
+            # a picture lives on a CDN, not in the world: the sandbox store serves each product's
+            # (tower_dev.sandboxes.shopify_store.images) and its truth names the URL
+            "image_url": [None] * n_p,
+            "image_alt": [None] * n_p,
             "is_active": ~is_deleted,
             "created_at": timestamps(created),
             "updated_at": timestamps(updated),

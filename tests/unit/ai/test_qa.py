@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -180,16 +182,21 @@ def test_advertised_and_out_of_stock_lists_only_those(seeded: Runtime) -> None:
     assert lines[1:] == ["- SKU-D Pine Candle: Meta spent $600 in US-NY; 300 units left at other locations."]
 
 
-def test_spend_and_return_give_totals_and_blended_roas(seeded: Runtime) -> None:
-    """By hand, last week (11-16 to 11-22): Meta $100 a day at $320 → $700 / $2,240; TikTok $50 a day at $105
-    → $350 / $735; plus $1,000 of revenue no ad was credited with. Total $1,050 spent, $3,975 taken,
-    $2,975 of it credited to ads, blended 3,975 ÷ 1,050 = 3.79×."""
-    seeded.warehouse.merge("unified_performance", [
+def _uncredited_revenue(rt: Runtime) -> None:
+    """$1,000 of last week's revenue that no ad was credited with (US-CA, 2026-11-20)."""
+    rt.warehouse.merge("unified_performance", [
         {"brand_id": BRAND, "performance_date": date(2026, 11, 20), "attribution_model": "last_touch",
          "channel": None, "campaign_id": None, "region_code": "US-CA", "product_id": "gid://shopify/Product/2",
          "currency": "USD", "spend_amount": 0.0, "attributed_revenue_amount": 1000.0, "attributed_orders": 10.0,
          "profit_amount": 500.0}], ["brand_id", "performance_date", "attribution_model", "channel", "campaign_id",
                                     "region_code", "product_id"])
+
+
+def test_spend_and_return_give_totals_and_blended_roas(seeded: Runtime) -> None:
+    """By hand, last week (11-16 to 11-22): Meta $100 a day at $320 → $700 / $2,240; TikTok $50 a day at $105
+    → $350 / $735; plus $1,000 of revenue no ad was credited with. Total $1,050 spent, $3,975 taken,
+    $2,975 of it credited to ads, blended 3,975 ÷ 1,050 = 3.79×."""
+    _uncredited_revenue(seeded)
     a = ask(seeded, BRAND, "What did I spend and earn last week?", TODAY, client=no_claude)
     assert a.queries[0]["tool"] == "channel_performance"
     assert a.answer.splitlines()[0] == ("For last week (2026-11-16 to 2026-11-22): you spent $1,050 on ads; the store "
@@ -206,3 +213,59 @@ def test_an_answer_carries_the_sql_and_the_rows_its_figures_come_from(seeded: Ru
     top = q["data"][0]
     assert top["product_title"] == "SKU-A Vanilla Candle" and top["revenue"] == 12600.0
     assert "$12,600 in revenue" in a.answer  # the figure the answer quotes is the row's
+
+
+def _cell(a: Any, figure: dict[str, Any]) -> Any:
+    src = figure["source"]
+    return a.queries[src["query"]]["data"][src["row"]][src["column"]]
+
+
+def test_the_narrators_figures_are_the_cells_its_answer_quotes(seeded: Runtime) -> None:
+    """Issue 16: the figures come from the rows, not the prose. By hand (the test above): last week Meta
+    spent $700 and took $2,240; the totals row $1,050 spent and $3,975 taken. The period's dates are no figures."""
+    _uncredited_revenue(seeded)
+    a = ask(seeded, BRAND, "What did I spend and earn last week?", TODAY, client=no_claude)
+    assert a.figures and a.dropped_figures == []
+    by_text = {f["text"]: f for f in a.figures}
+    assert by_text["$1,050"]["value"] == 1050.0 and by_text["$1,050"]["unit"] == "USD"
+    assert by_text["$3,975"]["value"] == 3975.0
+    meta = by_text["$2,240"]
+    assert meta["value"] == 2240.0 and meta["label"].endswith("meta") and meta["source"]["tool"] == "channel_performance"
+    for f in a.figures:
+        assert _cell(a, f) == pytest.approx(f["value"]) and f["check"] == "matched"
+    assert not any(f["text"] in ("2026", "16", "22") for f in a.figures)
+
+
+def test_claudes_figures_are_checked_against_the_cells_they_cite(seeded: Runtime, client: ClaudeClient,
+                                                                sandbox: AnthropicSandbox) -> None:
+    """A figure on its cell is kept; one citing the wrong cell is found where it is; one no cell holds is dropped."""
+    sandbox.push_reply([{"type": "tool_use", "id": "toolu_top", "name": "top_products",
+                         "input": {"start_date": "2026-10-01", "end_date": "2026-11-01", "metric": "revenue"}}])
+    reply = {"answer": "SKU-A Vanilla Candle led with $12,600 in revenue.",
+             "figures": [
+                 {"label": "Revenue, SKU-A", "value": 12600, "unit": "USD", "tool_use_id": "toolu_top",
+                  "column": "revenue", "row": 0},
+                 {"label": "Revenue, SKU-A (cited on the wrong row)", "value": 12600.0, "unit": "USD",
+                  "tool_use_id": "toolu_top", "column": "revenue", "row": 2},
+                 {"label": "Margin", "value": 98765.4, "unit": "USD", "tool_use_id": "toolu_top",
+                  "column": "revenue", "row": 0}]}
+    sandbox.push_reply(json.dumps(reply))
+    a = ask(seeded, BRAND, "Which products performed best last month?", TODAY, client=client)
+    assert a.author == "claude" and a.answer == reply["answer"]
+    kept = {f["label"]: f for f in a.figures}
+    assert kept["Revenue, SKU-A"]["check"] == "matched" and kept["Revenue, SKU-A"]["source"]["row"] == 0
+    moved = kept["Revenue, SKU-A (cited on the wrong row)"]
+    assert moved["check"] == "relocated" and moved["source"]["row"] == 0 and moved["value"] == 12600.0
+    assert a.dropped_figures == [{"label": "Margin", "value": 98765.4, "reason": "not in the data"}]
+    for f in a.figures:
+        assert _cell(a, f) == f["value"]
+
+
+def test_the_sandbox_model_answers_in_the_json_shape_and_its_figures_hold(seeded: Runtime, client: ClaudeClient,
+                                                                          sandbox: AnthropicSandbox) -> None:
+    a = ask(seeded, BRAND, "Which products performed best last month?", TODAY, client=client)
+    assert a.author == "claude" and not a.answer.lstrip().startswith("{")
+    assert a.figures and all(f["check"] == "matched" for f in a.figures) and a.dropped_figures == []
+    assert '"figures"' in sandbox.requests[0]["system"][0]["text"] if isinstance(
+        sandbox.requests[0]["system"], list) else '"figures"' in sandbox.requests[0]["system"]
+    assert 12600.0 in [f["value"] for f in a.figures]

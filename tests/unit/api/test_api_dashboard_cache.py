@@ -227,3 +227,48 @@ def test_products_are_titled_and_sum_their_channel_regions(built: dict[str, Any]
     assert ranged.get_json()["products"] == meta["products"]
     bad = client.get(f"/api/brands/{b}/products?channel=myspace", headers=bearer(built["key"]))
     assert bad.status_code == 400 and "channel" in bad.get_json()["error"]["message"]
+
+
+def test_every_product_a_response_names_carries_its_picture(built: dict[str, Any]) -> None:
+    """Products, drilldown mismatches, alerts and cards: each names its product's image (as the Shopify
+    sync stores it) or null, from the cached catalogue; a product without one stays null."""
+    rt: Runtime = built["runtime"]
+    b = built["brands"][1]
+    ids = sorted(r["product_id"] for r in rt.warehouse.rows("SELECT product_id FROM products WHERE brand_id = @b",
+                                                            {"b": b}))
+    bare = ids[0]
+    pictures = {pid: (f"https://cdn.shopify.com/s/files/1/0612/3456/7890/files/p{n}.jpg?v=1", f"Picture {n}")
+                for n, pid in enumerate(ids[1:])}
+    rt.warehouse.merge("products", [{"brand_id": b, "product_id": pid, "image_url": url, "image_alt": alt}
+                                    for pid, (url, alt) in pictures.items()], ["brand_id", "product_id"])
+    # a card and an alert on the bare product and on a pictured one, as the recommend step writes them
+    pictured_id = ids[1]
+    for n, pid in enumerate((bare, pictured_id)):
+        rt.store.set(f"brands/{b}/alerts/al{n}", {"id": f"al{n}", "brand_id": b, "type": "stockout_risk",
+                                                  "severity": "high", "title": "t", "status": "open",
+                                                  "product_id": pid, "product": "Its title"})
+    dashboard_cache.refresh(rt, b, datetime.fromisoformat(built["now"].isoformat()).astimezone(
+        ZoneInfo(rt.store.get(f"brands/{b}")["timezone"])).date(), now=built["now"])
+    client = create_app(rt, clock=lambda: built["now"]).test_client()
+    products = client.get(f"/api/brands/{b}/products", headers=bearer(built["key"])).get_json()["products"]
+    assert products
+    for p in products:
+        url, alt = pictures.get(p["product_id"], (None, None))
+        assert (p["image_url"], p["image_alt"]) == (url, alt)
+    alerts = client.get(f"/api/brands/{b}/alerts", headers=bearer(built["key"])).get_json()["alerts"]
+    by_product = {a["product_id"]: a for a in alerts if a["id"] in ("al0", "al1")}
+    assert by_product[bare]["image_url"] is None and "image_alt" in by_product[bare]
+    assert by_product[pictured_id]["image_url"] == pictures[pictured_id][0]
+    assert by_product[pictured_id]["product"] == "Its title"  # a title it had stays
+    dashboard = client.get(f"/api/brands/{b}/dashboard", headers=bearer(built["key"])).get_json()
+    assert {a["id"]: a["image_url"] for a in dashboard["alerts"] if a["id"] in ("al0", "al1")} == {
+        "al0": None, "al1": pictures[pictured_id][0]}
+    for card in dashboard["recommendations"]:
+        if card.get("product_id"):
+            assert card["image_url"] == pictures.get(card["product_id"], (None,))[0]
+    mismatches = [m for ch in AD_PLATFORMS for m in client.get(
+        f"/api/brands/{b}/drilldown/channel/{ch}", headers=bearer(built["key"])).get_json()[
+        "inventory_alignment"]["mismatches"]]
+    for m in mismatches:
+        assert m["image_url"] == pictures.get(m["product"], (None,))[0]
+        assert m["product_title"] and not m["product_title"].startswith("gid://")

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tower.api.app import create_app, serve
-from tower.api.headers import API_CSP, PAGE_CSP
+from tower.api.headers import API_CSP, PAGE_CSP, page_csp
 from tower.api.limits import AuthFailureLimiter
 from tower.api.openapi import operation
 from tower.runtime import Runtime, set_default_runtime
@@ -265,6 +265,31 @@ def test_a_page_gets_a_content_security_policy_with_frame_ancestors(runtime: Run
     assert r.headers["Content-Security-Policy"] == PAGE_CSP
     assert "frame-ancestors 'none'" in PAGE_CSP and "script-src 'self'" in PAGE_CSP
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _img_src(policy: str) -> list[str]:
+    (directive,) = [d.strip() for d in policy.split(";") if d.strip().startswith("img-src ")]
+    return directive.split()[1:]
+
+
+def test_page_images_come_from_shopifys_cdn_and_the_configured_store_origin_only(runtime: Runtime) -> None:
+    """Product pictures load from Shopify's CDN; in development from the sandbox store's origin
+    (``shopify_api_origin``), exactly that origin, never a wildcard."""
+    assert _img_src(PAGE_CSP) == ["'self'", "data:", "https://cdn.shopify.com"]
+    sandboxed = runtime.settings.model_copy(update={"shopify_api_origin": "http://127.0.0.1:8765"})
+    app: Flask = create_app(Runtime(sandboxed), clock=lambda: NOW)
+
+    @operation("A page.", response="Health", public=True, tag="meta")
+    def page() -> tuple[str, int, dict[str, str]]:
+        return "<!doctype html><title>Control Tower</title>", 200, {"Content-Type": "text/html; charset=utf-8"}
+
+    app.add_url_rule("/page", "page", page)
+    policy = app.test_client().get("/page").headers["Content-Security-Policy"]
+    assert _img_src(policy) == ["'self'", "data:", "https://cdn.shopify.com", "http://127.0.0.1:8765"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    # a path, a wildcard or another scheme is never widened into a source
+    assert _img_src(page_csp(["http://127.0.0.1:8765/admin/api", "https://*.example.com", "ftp://x", "data:"])) == [
+        "'self'", "data:", "https://cdn.shopify.com", "http://127.0.0.1:8765"]
 
 
 def test_the_function_responses_carry_the_headers(function_client: FlaskClient) -> None:

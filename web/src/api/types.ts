@@ -75,8 +75,9 @@ export interface Recommendation {
   channel?: string;
   product?: string;
   product_id?: string;
-  /** newer API: the product's image URL */
-  product_image_url?: string;
+  /** the product's featured image (null: it has none) and its alt text */
+  image_url?: string | null;
+  image_alt?: string | null;
   currency?: string;
   current_spend?: number;
   recommended_change?: number;
@@ -95,6 +96,8 @@ export interface Alert {
   channel?: string;
   product?: string;
   product_id?: string;
+  image_url?: string | null;
+  image_alt?: string | null;
   explanation?: string;
   recommended_action?: string;
   status?: string;
@@ -146,6 +149,8 @@ export interface Campaign {
 export interface Mismatch {
   product: string;
   product_title?: string;
+  image_url?: string | null;
+  image_alt?: string | null;
   issue: string;
   region?: string;
   days_cover: number | null;
@@ -223,8 +228,22 @@ export interface Answer {
   author?: "claude" | "narrator";
   grounding?: string;
   queries?: AnswerQuery[];
-  /** newer API: the figures the answer quotes */
-  figures?: { label: string; value: number | string; unit?: string }[];
+  /** each figure the answer states, with the cell it came from (query index, column, 0-based row) */
+  figures?: AnswerFigure[];
+  /** figures Claude listed that no cell of the data holds: left out of `figures` */
+  dropped_figures?: { label: string; value: unknown; reason: string }[];
+}
+
+export interface AnswerFigure {
+  label: string;
+  value: number | null;
+  /** a currency code, "percent", "ratio", "days", "units", or null */
+  unit?: string | null;
+  /** how the answer writes it ("$6,198") */
+  text?: string | null;
+  /** matched: on the cell it names; relocated: Claude cited another cell, the value was found here */
+  check?: "matched" | "relocated";
+  source: { query: number; tool?: string; column: string; row: number };
 }
 
 /** newer API: GET …/series */
@@ -247,6 +266,7 @@ export interface ProductRow {
   product_id: string;
   title: string;
   image_url?: string | null;
+  image_alt?: string | null;
   available_units: number | null;
   days_of_cover: number | null;
   spend: number;

@@ -2,6 +2,7 @@ import { useState } from "react";
 import type { Alert } from "../api/types";
 import { channelName, day } from "../lib/format";
 import { Empty, ErrorState, HelpLink, Loading } from "./States";
+import { Thumb } from "./Thumb";
 
 const SHOWN_FIRST = 5;
 
@@ -26,7 +27,10 @@ function AlertItem({ alert }: { alert: Alert }) {
         {alert.channel ? <span className="badge badge-quiet">{channelName(alert.channel)}</span> : null}
         {alert.status && alert.status !== "open" ? <span className="rec-status">{alert.status === "resolved" ? "Resolved" : alert.status}</span> : null}
       </div>
-      <h3 className="alert-title">{alert.title}</h3>
+      <h3 className="alert-title product-line">
+        {alert.product_id ? <Thumb item={alert} /> : null}
+        <span>{alert.title}</span>
+      </h3>
       {alert.explanation ? <p>{alert.explanation}</p> : null}
       {alert.recommended_action ? (
         <p>

@@ -1,6 +1,7 @@
 import { type FormEvent, useId, useState } from "react";
 import { api } from "../api/client";
-import type { Answer, AnswerQuery } from "../api/types";
+import type { Answer, AnswerFigure, AnswerQuery } from "../api/types";
+import { count, days, money, ratio } from "../lib/format";
 import { ErrorState, HelpLink } from "./States";
 import { ScrollBox } from "./ScrollBox";
 
@@ -17,7 +18,77 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-function QueryDetail({ q, n }: { q: AnswerQuery; n: number }) {
+/** A figure's value in its unit: money in the store's currency, ROAS as ×, days, units, percent. */
+export function figureValue(f: AnswerFigure, currency: string): string {
+  const v = f.value;
+  if (v === null || v === undefined) return "—";
+  switch (f.unit) {
+    case "ratio":
+      return ratio(v);
+    case "percent":
+      return `${count(v, 1)}%`;
+    case "days":
+      return days(v);
+    case "units":
+      return `${count(v)} units`;
+    case null:
+    case undefined:
+      return count(v, 2);
+    default:
+      return money(v, f.unit || currency, { cents: !Number.isInteger(v) && Math.abs(v) < 100 });
+  }
+}
+
+const cellId = (base: string, q: number, row: number, col: string) => `${base}-q${q}-r${row}-${col}`;
+
+function FigureList({ answer, currency, base }: { answer: Answer; currency: string; base: string }) {
+  const figures = answer.figures ?? [];
+  const dropped = answer.dropped_figures ?? [];
+  if (!figures.length && !dropped.length) return null;
+  return (
+    <div className="figures">
+      <h3 className="small-head">Figures in this answer</h3>
+      {figures.length ? (
+        <ScrollBox label="Figures in this answer">
+          <table className="data-table figures-table">
+            <caption className="visually-hidden">Each figure the answer states, and the query row it comes from</caption>
+            <thead>
+              <tr>
+                <th scope="col">Figure</th>
+                <th scope="col" className="num">Value</th>
+                <th scope="col">From</th>
+              </tr>
+            </thead>
+            <tbody>
+              {figures.map((f, i) => {
+                const shown = f.source.row < (answer.queries?.[f.source.query]?.data?.length ?? 0);
+                const where = `query ${f.source.query + 1}, ${f.source.column.replace(/_/g, " ")}, row ${f.source.row + 1}`;
+                return (
+                  <tr key={i}>
+                    <th scope="row">{f.label}</th>
+                    <td className="num">{figureValue(f, currency)}</td>
+                    <td>
+                      {shown ? <a href={`#${cellId(base, f.source.query, f.source.row, f.source.column)}`}>{where}</a> : where}
+                      {f.check === "relocated" ? <span className="muted small"> (found here, not where Claude said)</span> : null}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </ScrollBox>
+      ) : null}
+      {dropped.length ? (
+        <p className="muted small" role="note">
+          {dropped.length === 1 ? "One figure Claude listed was" : `${dropped.length} figures Claude listed were`} not found in the
+          query results and {dropped.length === 1 ? "is" : "are"} left out: {dropped.map((d) => d.label || String(d.value)).join(", ")}.
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function QueryDetail({ q, n, base, cited }: { q: AnswerQuery; n: number; base: string; cited: Set<string> }) {
   const input = Object.entries(q.input ?? {});
   const cols = q.columns ?? (q.data?.[0] ? Object.keys(q.data[0]) : []);
   return (
@@ -54,9 +125,16 @@ function QueryDetail({ q, n }: { q: AnswerQuery; n: number }) {
             <tbody>
               {q.data.map((row, i) => (
                 <tr key={i}>
-                  {cols.map((c) => (
-                    <td key={c}>{cell(row[c])}</td>
-                  ))}
+                  {cols.map((c) => {
+                    const id = cellId(base, n - 1, i, c);
+                    return cited.has(id) ? (
+                      <td key={c} id={id} className="cited" tabIndex={-1}>
+                        <mark>{cell(row[c])}</mark>
+                      </td>
+                    ) : (
+                      <td key={c}>{cell(row[c])}</td>
+                    );
+                  })}
                 </tr>
               ))}
             </tbody>
@@ -68,8 +146,9 @@ function QueryDetail({ q, n }: { q: AnswerQuery; n: number }) {
 }
 
 /** Ask a question in plain words; the answer comes with the figures and the queries behind it. */
-export function AskBox({ brandId }: { brandId: string }) {
+export function AskBox({ brandId, currency = "USD" }: { brandId: string; currency?: string }) {
   const id = useId();
+  const base = `ask${id.replace(/[^a-zA-Z0-9]/g, "")}`;
   const [question, setQuestion] = useState("");
   const [answer, setAnswer] = useState<Answer | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -154,19 +233,7 @@ export function AskBox({ brandId }: { brandId: string }) {
                 <p key={i}>{line}</p>
               ))}
             </div>
-            {answer.figures?.length ? (
-              <dl className="figures">
-                {answer.figures.map((f, i) => (
-                  <div key={i}>
-                    <dt>{f.label}</dt>
-                    <dd>
-                      {cell(f.value)}
-                      {f.unit ? ` ${f.unit}` : ""}
-                    </dd>
-                  </div>
-                ))}
-              </dl>
-            ) : null}
+            <FigureList answer={answer} currency={currency} base={base} />
             <p className="byline">
               {answer.author === "claude"
                 ? "Answered by Claude with read-only queries, and checked against their results."
@@ -174,10 +241,16 @@ export function AskBox({ brandId }: { brandId: string }) {
             </p>
             {answer.queries?.length ? (
               <details className="queries" open>
-                <summary>Figures and queries behind this answer</summary>
+                <summary>Queries behind this answer</summary>
                 <ol className="plain-list">
                   {answer.queries.map((q, i) => (
-                    <QueryDetail key={i} q={q} n={i + 1} />
+                    <QueryDetail
+                      key={i}
+                      q={q}
+                      n={i + 1}
+                      base={base}
+                      cited={new Set((answer.figures ?? []).map((f) => cellId(base, f.source.query, f.source.row, f.source.column)))}
+                    />
                   ))}
                 </ol>
               </details>

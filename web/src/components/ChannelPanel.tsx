@@ -6,6 +6,7 @@ import { Geography, mergeGeo, toRows } from "./Geography";
 import { Trend } from "./Metric";
 import { Empty, ErrorState, Loading } from "./States";
 import { ScrollBox } from "./ScrollBox";
+import { Thumb } from "./Thumb";
 
 /** One region by name, or how many when the model lists several ("US-CA, US-TX"). */
 function placeName(region: string): string {
@@ -121,9 +122,12 @@ function OneChannel({ channel, data, drill, currency, compareLabel }: {
           <h3>Spend out of line with stock</h3>
           <ul className="plain-list">
             {mismatches.slice(0, 8).map((m, i) => (
-              <li key={i}>
+              <li key={i} className="product-line">
+                <Thumb item={m} size={28} />
+                <span>
                 {productName(m.product_title ?? m.product)}
                 {m.region ? ` in ${placeName(m.region)}` : ""}: {statusLabel(m.issue).toLowerCase()} ({money(m.spend, currency)} spent)
+                </span>
               </li>
             ))}
           </ul>

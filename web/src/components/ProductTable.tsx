@@ -4,6 +4,7 @@ import { count, days, money, productName, ratio } from "../lib/format";
 import { searchProducts, type SortKey, sortProducts, statusLabel } from "../lib/products";
 import { Empty, HelpLink } from "./States";
 import { ScrollBox } from "./ScrollBox";
+import { Thumb } from "./Thumb";
 
 const SHOWN_FIRST = 10;
 
@@ -83,7 +84,7 @@ export function ProductTable({ rows, currency, partial }: { rows: ProductRow[]; 
                 <tr key={r.product_id}>
                   <th scope="row">
                     <span className="product-cell">
-                      {r.image_url ? <img src={r.image_url} alt="" width={32} height={32} loading="lazy" /> : null}
+                      <Thumb item={r} />
                       {productName(r.title, r.product_id)}
                     </span>
                   </th>

@@ -3,6 +3,7 @@ import { ApiError, api } from "../api/client";
 import type { ActionChange, ActionResult, Recommendation } from "../api/types";
 import { channelName, money, productName } from "../lib/format";
 import { Modal } from "./Modal";
+import { Thumb } from "./Thumb";
 import { Empty, ErrorState, errorMessage, HelpLink, Loading } from "./States";
 
 export const STATUS_TEXT: Record<string, string> = {
@@ -372,7 +373,12 @@ export function RecommendationCard({ rec, currency, onAct }: {
           Spend over {String(rec.metrics?.window_days ?? 30)} days: {money(rec.current_spend, cur)} → <strong>{money(rec.new_spend, cur)}</strong>
         </p>
       ) : null}
-      {rec.product ? <p className="muted small">Product: {productName(rec.product, rec.product_id)}</p> : null}
+      {rec.product ? (
+        <p className="muted small product-line">
+          <Thumb item={rec} />
+          <span>Product: {productName(rec.product, rec.product_id)}</span>
+        </p>
+      ) : null}
       <div className="rec-actions">
         {rec.status === "open" || rec.status === "undone" || rec.status === "failed" ? (
           <>

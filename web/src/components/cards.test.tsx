@@ -125,6 +125,44 @@ describe("ask box", () => {
     expect(calls[0].body).toEqual({ question: "Which products performed best last month?" });
   });
 
+  it("lists the answer's figures with their units and links each to the query cell it came from", async () => {
+    const { fetchImpl } = fakeFetch({
+      "POST /api/brands/acme-candles/ask": () => ({
+        body: {
+          question: "Which products performed best last month?",
+          answer: "Sandalwood Rose Candle took £6,198 at a 4.4× ROAS.",
+          author: "claude",
+          grounding: "passed",
+          queries: [{ tool: "top_products", rows: 2, sql: "SELECT 1", columns: ["product_title", "revenue", "roas"],
+                      data: [{ product_title: "Sandalwood Rose Candle", revenue: 6198.2, roas: 4.41 }, { product_title: "Fig", revenue: 10, roas: 1 }] }],
+          figures: [
+            { label: "Revenue, Sandalwood Rose Candle", value: 6198.2, unit: "GBP", text: "£6,198", check: "matched",
+              source: { query: 0, tool: "top_products", column: "revenue", row: 0 } },
+            { label: "ROAS, Sandalwood Rose Candle", value: 4.41, unit: "ratio", check: "relocated",
+              source: { query: 0, tool: "top_products", column: "roas", row: 0 } },
+          ],
+          dropped_figures: [{ label: "Margin", value: 98765.4, reason: "not in the data" }],
+        },
+      }),
+    });
+    vi.stubGlobal("fetch", fetchImpl);
+    const user = userEvent.setup();
+    render(<AskBox brandId="acme-candles" currency="GBP" />);
+    await user.click(screen.getByRole("button", { name: "Which products performed best last month?" }));
+    const answer = await screen.findByTestId("answer");
+    const table = within(answer).getByRole("table", { name: /Each figure the answer states/ });
+    const revenue = within(table).getByRole("row", { name: /Revenue, Sandalwood Rose Candle/ });
+    expect(within(revenue).getByText("£6,198")).toBeTruthy();
+    const link = within(revenue).getByRole("link", { name: "query 1, revenue, row 1" });
+    const target = document.getElementById(link.getAttribute("href")!.slice(1))!;
+    expect(target.textContent).toBe("6198.20");
+    expect(target.querySelector("mark")).toBeTruthy();
+    const roas = within(table).getByRole("row", { name: /ROAS/ });
+    expect(within(roas).getByText("4.41×")).toBeTruthy();
+    expect(within(roas).getByText(/not where Claude said/)).toBeTruthy();
+    expect(within(answer).getByRole("note").textContent).toMatch(/One figure Claude listed was not found .* Margin/);
+  });
+
   it("says what went wrong with a question the API refuses", async () => {
     const { fetchImpl } = fakeFetch({
       "POST /api/brands/acme-candles/ask": () => ({ status: 400, body: { error: { code: "bad_question", message: "the question is longer than 500 characters" } } }),

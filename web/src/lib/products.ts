@@ -33,7 +33,8 @@ function fromRecommendation(r: Recommendation): ProductRow | null {
   return {
     product_id: r.product_id,
     title: r.product ?? "",
-    image_url: r.product_image_url ?? null,
+    image_url: r.image_url ?? null,
+    image_alt: r.image_alt ?? null,
     available_units: num(m.available_units),
     days_of_cover: num(m.days_of_cover),
     spend,
@@ -51,7 +52,8 @@ function fromAlert(a: Alert): ProductRow | null {
   return {
     product_id: a.product_id,
     title: a.product ?? "",
-    image_url: null,
+    image_url: a.image_url ?? null,
+    image_alt: a.image_alt ?? null,
     available_units: num(m.available_units),
     days_of_cover: num(m.days_of_cover),
     spend: num(m.spend) ?? num(m.ad_spend_7d) ?? 0,

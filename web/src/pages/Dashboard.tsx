@@ -252,7 +252,7 @@ export function Dashboard({ brandId }: { brandId: string }) {
           />
         </div>
         <div className="grid-side">
-          <AskBox brandId={brandId} />
+          <AskBox brandId={brandId} currency={currency} />
           <AlertList
             alerts={alerts}
             filter={alertFilter}

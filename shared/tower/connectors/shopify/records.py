@@ -47,6 +47,8 @@ class ProductRow(TypedDict, total=False):
     status: str | None
     product_type: str | None
     vendor: str | None
+    image_url: str | None
+    image_alt: str | None
     is_active: bool
     created_at: datetime | None
     updated_at: datetime | None
@@ -300,10 +302,16 @@ def net_revenue(subtotal: Decimal | None, discount: Decimal | None, refunded: De
 
 # -- GraphQL nodes ----------------------------------------------------------------------------------
 def product_row(node: Mapping[str, Any], ctx: BrandContext) -> ProductRow:
-    """A listed product (listing means it exists: deleted ones are never listed)."""
+    """A listed product (listing means it exists: deleted ones are never listed).
+
+    Its picture is ``featuredMedia``'s preview image (``featuredImage`` is deprecated): none when the
+    product has no media, or while Shopify has not processed it yet (the preview's ``image`` is null).
+    """
+    image = ((node.get("featuredMedia") or {}).get("preview") or {}).get("image") or {}
     return ProductRow(
         brand_id=ctx.brand_id, product_id=node["id"], handle=node.get("handle"), title=node.get("title"),
         status=node.get("status"), product_type=node.get("productType"), vendor=node.get("vendor"),
+        image_url=image.get("url"), image_alt=image.get("altText"),
         is_active=True, created_at=parse_time(node.get("createdAt")), updated_at=parse_time(node.get("updatedAt")),
         deleted_at=None,
     )
@@ -526,6 +534,9 @@ def product_rows_from_webhook(payload: Mapping[str, Any], ctx: BrandContext) -> 
     )
     if payload.get("created_at"):
         product["created_at"] = parse_time(payload["created_at"])
+    if "image" in payload:  # the REST body's featured image (null when the product has none)
+        image = payload.get("image") or {}
+        product["image_url"], product["image_alt"] = image.get("src"), image.get("alt")
     variants = [VariantRow(
         brand_id=ctx.brand_id, variant_id=gid_of("ProductVariant", v), product_id=product["product_id"],
         sku=v.get("sku"), title=v.get("title"), price_amount=parse_decimal(v.get("price")), currency=ctx.currency,

@@ -183,7 +183,8 @@ class Stream:
         return max(1, min(self.max_page, int((budget - self.fixed_cost) // per_node)))
 
 
-PRODUCTS = Stream("products", "products", ("products",), node_cost=1, cursor_field="updatedAt",
+# a product node costs 4: itself, its featuredMedia, the media's preview and the preview's image
+PRODUCTS = Stream("products", "products", ("products",), node_cost=4, cursor_field="updatedAt",
                   search_field="updated_at", fixed_search=f"status:{PRODUCT_STATUSES}")
 VARIANTS = Stream("variants", "variants", ("productVariants",), node_cost=4, cursor_field="updatedAt",
                   search_field="updated_at")

@@ -7,6 +7,8 @@ CREATE TABLE IF NOT EXISTS products (
   status STRING,                     -- ACTIVE | ARCHIVED | DRAFT
   product_type STRING,
   vendor STRING,
+  image_url STRING,                  -- featured media's preview image (Shopify's CDN); NULL without one
+  image_alt STRING,                  -- its alt text as the merchant wrote it
   is_active BOOL NOT NULL,
   created_at TIMESTAMP,
   updated_at TIMESTAMP,

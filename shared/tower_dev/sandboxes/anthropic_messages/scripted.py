@@ -19,7 +19,8 @@ The rules:
   ``region_performance``, "best" / "top" / "product" → ``top_products``, "channel" / "spend" →
   ``channel_performance``) and fill its dates from the question's period and the data's ``today``;
   a question starting ``SQL:`` calls ``run_select`` with the rest. Once results come back it answers
-  in text quoting the rows' numbers (money rounded to whole units, ROAS to one decimal). A later
+  in text quoting the rows' numbers (money rounded to whole units, ROAS to one decimal); when the system
+  prompt asks for ``{"answer", "figures"}`` JSON, that object, each figure citing its cell. A later
   user text turn (e.g. a number-check retry) is answered again from the latest results.
 * **The gullible model**: a tool result whose text says "ignore previous instructions … SQL: …" makes
   it call ``run_select`` with that SQL (once per SQL), so tests show the product's guard holds even
@@ -396,6 +397,7 @@ class _Result:
     rows: list[Any] | None
     error: str | None
     turn: int
+    call_id: str = ""
 
 
 def _results(messages: list[dict[str, Any]]) -> list[_Result]:
@@ -414,8 +416,17 @@ def _results(messages: list[dict[str, Any]]) -> list[_Result]:
                     rows = parsed.get("rows", []) if isinstance(parsed, dict) else parsed
                 except ValueError:
                     rows = [{"result": text}]
-            out.append(_Result(str(call.get("name") or "tool"), dict(call.get("input") or {}), rows, error, turn))
+            out.append(_Result(str(call.get("name") or "tool"), dict(call.get("input") or {}), rows, error, turn,
+                               str(b.get("tool_use_id") or "")))
     return out
+
+
+def _answered(results: list[_Result]) -> tuple[list[_Result], list[_Result]]:
+    """The results an answer quotes (the latest turn's, or the last good one) and the latest turn's."""
+    latest_turn = results[-1].turn
+    latest = [r for r in results if r.turn == latest_turn]
+    good = [r for r in latest if r.rows is not None] or [r for r in results if r.rows is not None][-1:]
+    return good, latest
 
 
 def answer(messages: list[dict[str, Any]], data: Any) -> str:
@@ -424,12 +435,39 @@ def answer(messages: list[dict[str, Any]], data: Any) -> str:
     if not results:
         return CANNOT_ANSWER
     cur = str(data.get("currency") or "USD") if isinstance(data, dict) else "USD"
-    latest_turn = results[-1].turn
-    latest = [r for r in results if r.turn == latest_turn]
-    good = [r for r in latest if r.rows is not None] or [r for r in results if r.rows is not None][-1:]
+    good, latest = _answered(results)
     parts = [describe_result(r.name, r.tool_input, r.rows or [], cur) for r in good]
     parts += [f"I could not run {r.name}: {r.error}" for r in latest if r.error is not None]
     return "\n\n".join(parts)
+
+
+def answer_figures(messages: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """The figures :func:`answer` quotes, as a system prompt asking for ``figures`` wants them: each
+    numeric cell of the rows it describes, with its tool call id, column and row."""
+    results = _results(messages)
+    if not results:
+        return []
+    cur = str(data.get("currency") or "USD") if isinstance(data, dict) else "USD"
+    out = []
+    for r in _answered(results)[0]:
+        shown = (r.rows or [])[:10] if r.name not in _HEADINGS else (r.rows or [])[:5]
+        for i, row in enumerate(shown):
+            if not isinstance(row, dict):
+                continue
+            label = next((str(row[k]) for k in _LABEL_KEYS if row.get(k) not in (None, "")), "row")
+            for k, v in row.items():
+                if isinstance(v, int | float) and not isinstance(v, bool) and not k.endswith("_id"):
+                    unit = cur if any(w in k for w in _MONEY_WORDS) else None
+                    out.append({"label": f"{k.replace('_', ' ')}, {label}", "value": v, "unit": unit,
+                                "tool_use_id": r.call_id, "column": k, "row": i})
+    return out
+
+
+def wants_json(system: Any) -> bool:
+    """Whether the system prompt asks for the answer as a JSON object with ``figures``."""
+    text = system if isinstance(system, str) else " ".join(
+        str(b.get("text") or "") for b in system or [] if isinstance(b, dict))
+    return '"answer"' in text and '"figures"' in text
 
 
 def injected_sql(messages: list[dict[str, Any]]) -> str | None:
@@ -525,6 +563,11 @@ def reply(body: Mapping[str, Any], new_id: Any) -> Reply:
         return [tool_use(name, forced_input(name, tools, data_of(messages)), new_id())], "tool_use"
     if tools:
         content, stop = qa_turn(messages, tools, choice.get("type") != "none", new_id)
+        if stop == "end_turn" and wants_json(body.get("system")) and _results(messages):
+            # the answer as the prompt asks for it: the text and the figures it quotes, where each is
+            text = "\n".join(str(b.get("text") or "") for b in content if b.get("type") == "text")
+            reply_json = {"answer": text, "figures": answer_figures(messages, data_of(messages))}
+            return [{"type": "text", "text": json.dumps(reply_json)}], stop
         if choice.get("type") == "any" and stop != "tool_use":
             # "any" obliges a call: the first tool offered, with what its schema requires
             first = next(iter(tools))

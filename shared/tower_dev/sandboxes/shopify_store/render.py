@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from graphql import GraphQLError
 
+from tower_dev.sandboxes.shopify_store import images
 from tower_dev.sandboxes.shopify_store.state import (
     FulfillmentOrder,
     FulfillmentOrderLine,
@@ -122,6 +123,7 @@ class Renderer:
             "onlineStoreUrl": None,
             "totalInventory": lambda info, **a: sum(self._available(v) for v in variants),
             "variantsCount": count(len(variants)),
+            "featuredMedia": images.media_node(self.state, p, self.state.file_origin()),
             "variants": lambda info, **a: self.ctx.connection(variants, "ProductVariant", a, self.variant),
         }
 

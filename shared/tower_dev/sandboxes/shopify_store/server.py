@@ -4,6 +4,7 @@ Routes (the real paths):
     ``POST /admin/api/<version>/graphql.json`` with ``X-Shopify-Access-Token``: the token says which
     shop (every shop shares the sandbox's origin, so the host cannot).
     ``GET /bulk/<file>.jsonl``: a finished bulk operation's result (``Range: bytes=N-`` supported).
+    ``GET /s/files/1/<shop>/files/<handle>.png``: a product's featured image (:mod:`.images`).
     ``GET /admin/oauth/authorize`` and ``POST /admin/oauth/access_token``: installing an app (:mod:`.oauth`).
 
 Every GraphQL error answers HTTP 200, as Shopify's do; a bad token answers 401 with Shopify's REST
@@ -34,7 +35,7 @@ from graphql import GraphQLSchema
 
 from tower.connectors.shopify.schema import load_schema, schema_path
 from tower_dev.sandboxes.identity import IDENTITY_PATH, identity_body, world_identity
-from tower_dev.sandboxes.shopify_store import connections, oauth
+from tower_dev.sandboxes.shopify_store import connections, images, oauth
 from tower_dev.sandboxes.shopify_store.api import execute_request
 from tower_dev.sandboxes.shopify_store.bulk import BulkRegistry
 from tower_dev.sandboxes.shopify_store.clock import RealClock
@@ -131,6 +132,7 @@ class ShopifySandbox:
             scopes=frozenset(scopes),
         )
         shop.bulk.url_for = lambda file_id: f"{self.origin}/bulk/{file_id}.jsonl"
+        state.file_origin = lambda: self.origin
         self.shops[state.brand_id] = shop
         token = token or f"shpat_{secrets.token_hex(16)}"
         self.tokens[token] = state.brand_id
@@ -270,6 +272,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, body = oauth.authorize(self.server.sandbox, query)
             self._send(status, body, headers.pop("Content-Type", "text/html"), headers)
             return
+        if path.startswith("/s/files/"):
+            self._image(path)
+            return
         m = _BULK_PATH.match(self.path.split("?", 1)[0])
         if not m:
             self._json(404, {"errors": "Not Found"})
@@ -291,6 +296,16 @@ class _Handler(BaseHTTPRequestHandler):
             status = 206
             headers["Content-Range"] = f"bytes {start}-{max(len(body) - 1, start)}/{len(body)}"
         self._send(status, body[start:], "application/jsonl", headers, cut=shop.faults.next_download())
+
+
+    def _image(self, path: str) -> None:
+        """A product's featured image (:mod:`.images`); the CDN's 404 for any other file."""
+        product = images.find((shop.state for shop in self.server.sandbox.shops.values()), path)
+        if product is None:
+            self._send(404, b"Not Found", "text/plain; charset=utf-8")
+            return
+        # the URL is versioned (?v=), so a browser may keep it, as Shopify's CDN lets it
+        self._send(200, images.png(product.handle), "image/png", {"Cache-Control": "public, max-age=31536000"})
 
 
 class _Server(ThreadingHTTPServer):

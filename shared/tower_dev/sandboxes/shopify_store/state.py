@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from tower.privacy import customer_hash, zip_prefix
+from tower_dev.sandboxes.shopify_store import images
 
 TWO_PLACES = Decimal("0.01")
 
@@ -228,6 +229,8 @@ class ShopState:
         self._item_index: tuple[int, dict[int, Variant]] = (-1, {})
         #: (country code, ISO 3166-2 region code) → the location that ships that region's orders.
         self.routing: dict[tuple[str, str], int] = {}
+        #: The origin its product images are served from (the sandbox's, once it listens: :mod:`.images`).
+        self.file_origin: Callable[[], str] = lambda: ""
 
     # -- ids, time, change notification -----------------------------------------------------------
     def new_id(self) -> int:
@@ -707,6 +710,7 @@ class ShopState:
                     "status": p.status,
                     "product_type": p.product_type,
                     "vendor": p.vendor,
+                    **self._image_truth(p),
                     "is_active": p.deleted_at is None,
                     "created_at": p.created_at,
                     "updated_at": p.updated_at,
@@ -721,6 +725,8 @@ class ShopState:
                     "status": None,
                     "product_type": None,
                     "vendor": None,
+                    "image_url": None,
+                    "image_alt": None,
                     "is_active": False,
                     "created_at": None,
                     "updated_at": None,
@@ -810,6 +816,14 @@ class ShopState:
                 "fulfillment_orders": fulfillment_orders,
                 "fulfillment_order_line_items": fulfillment_lines,
             }
+
+    def _image_truth(self, p: Product) -> dict[str, Any]:
+        """The product's picture as a sync stores it: its featured image's URL on the serving origin."""
+        media = images.media_node(self, p, self.file_origin())
+        if media is None:
+            return {"image_url": None, "image_alt": None}
+        image = media["preview"]["image"]
+        return {"image_url": image["url"](None), "image_alt": image["altText"]}
 
     def _fulfillment_truth(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The ``fulfillment_orders`` and ``fulfillment_order_line_items`` rows of every order."""

@@ -156,3 +156,33 @@ def test_rows_become_tables_typed_like_the_ddl():
     assert table.schema.field("subtotal_amount").type == pa.decimal128(38, 9)
     assert table.schema.field("order_date").type == pa.date32()
     assert table.schema.field("created_at").type == pa.timestamp("us", tz="UTC")
+
+
+def test_a_products_picture_is_its_featured_medias_preview_image():
+    """``featuredMedia { preview { image } }`` (``featuredImage`` is deprecated); a product without
+    media, or whose upload Shopify has not processed yet (``image: null``), has none."""
+    node = {"id": "gid://shopify/Product/7", "handle": "fig", "title": "Fig Candle", "status": "ACTIVE",
+            "createdAt": "2026-10-01T00:00:00Z", "updatedAt": "2026-11-01T00:00:00Z",
+            "featuredMedia": {"preview": {"image": {
+                "url": "https://cdn.shopify.com/s/files/1/0612/3456/7890/files/fig.jpg?v=1700000000",
+                "altText": "A fig candle on a shelf"}}}}
+    row = records.product_row(node, CTX)
+    assert row["image_url"] == "https://cdn.shopify.com/s/files/1/0612/3456/7890/files/fig.jpg?v=1700000000"
+    assert row["image_alt"] == "A fig candle on a shelf"
+    assert set(row) == {f.name for f in records.table_schema("products")}
+    processing = records.product_row({**node, "featuredMedia": {"preview": {"image": None}}}, CTX)
+    bare = records.product_row({**node, "featuredMedia": None}, CTX)
+    assert (processing["image_url"], bare["image_url"], bare["image_alt"]) == (None, None, None)
+
+
+def test_a_product_webhook_carries_its_featured_image_or_its_removal():
+    body = {"id": 7, "admin_graphql_api_id": "gid://shopify/Product/7", "title": "Fig", "status": "active",
+            "updated_at": "2026-11-01T00:00:00-05:00", "variants": [],
+            "image": {"src": "https://cdn.shopify.com/s/files/1/0612/3456/7890/files/fig.jpg?v=1", "alt": None}}
+    product, _ = records.product_rows_from_webhook(body, CTX)
+    assert product["image_url"].endswith("/files/fig.jpg?v=1") and product["image_alt"] is None
+    removed, _ = records.product_rows_from_webhook({**body, "image": None}, CTX)
+    assert removed["image_url"] is None
+    # a body without the key says nothing about the picture: the MERGE keeps the stored one
+    silent, _ = records.product_rows_from_webhook({k: v for k, v in body.items() if k != "image"}, CTX)
+    assert "image_url" not in silent

@@ -1,7 +1,10 @@
--- grain: one row per product of the brand: its title (the page names products, never their gids)
--- The products list of GET /api/brands/{brand_id}/products (tower.analytics.products).
+-- grain: one row per product of the brand: its title and picture (the page names and shows
+-- products, never their gids). The products list of GET /api/brands/{brand_id}/products and every
+-- other product a response names (tower.analytics.products.catalogue).
 SELECT
   product_id,
-  title
+  title,
+  image_url,
+  image_alt
 FROM products
 WHERE brand_id = @brand_id
