@@ -810,11 +810,18 @@ def register_oauth_apps(settings: Any, sandboxes: AdSandboxes) -> dict[str, str]
     URL the sandbox's consent page accepts, and the code it issues trades at its token endpoint.
     """
     update: dict[str, str] = {}
-    for platform, (id_field, secret_field, default_id, default_secret) in SANDBOX_APPS.items():
-        client_id = getattr(settings, id_field, "") or default_id
-        secret = getattr(settings, secret_field, "") or default_secret
-        sandboxes.get(platform).oauth.register(client_id, secret)
-        update |= {id_field: client_id, secret_field: secret}
+    for platform in SANDBOX_APPS:
+        update |= register_oauth_app(settings, platform, sandboxes.get(platform))
+    return update
+
+
+def register_oauth_app(settings: Any, platform: str, sandbox: Any) -> dict[str, str]:
+    """Make one sandbox know the settings' app (or its sandbox app): the Settings fields that say so."""
+    id_field, secret_field, default_id, default_secret = SANDBOX_APPS[platform]
+    client_id = getattr(settings, id_field, "") or default_id
+    secret = getattr(settings, secret_field, "") or default_secret
+    sandbox.oauth.register(client_id, secret)
+    update = {id_field: client_id, secret_field: secret}
     if not (settings.ad_oauth_redirect_base or settings.shopify_app_url):
         update["ad_oauth_redirect_base"] = f"http://{settings.host}:{settings.port}"
     return update
