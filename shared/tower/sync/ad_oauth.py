@@ -300,7 +300,12 @@ def _google_accounts(settings: Settings, secrets: Secrets, brand_id: str, grant:
         out = []
         for resource in names_:
             cid = resource.rsplit("/", 1)[-1]
-            rows = client.search(cid, _CUSTOMER_QUERY)
+            try:
+                rows = client.search(cid, _CUSTOMER_QUERY)
+            except NeedsReauth as e:
+                if e.code == "UNAUTHENTICATED":
+                    raise
+                rows = []  # reachable but not readable this way (a manager's, a closed one): listed by id
             c = rows[0].customer if rows else None
             out.append({"id": cid, "name": c.descriptive_name if c else None,
                         "currency": c.currency_code if c else None, "time_zone": c.time_zone if c else None})
