@@ -16,6 +16,7 @@ Adapters are chosen here, by URL, and nowhere else:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -288,6 +289,24 @@ class Settings(BaseSettings):
     shopify_oauth_state_seconds: int = Field(
         default=600, ge=30, le=3600,
         description="How long an install's state nonce stays valid (it is also single use).",
+    )
+    billing_plan_name: str = Field(
+        default="Control Tower",
+        description="The recurring plan a merchant subscribes to through Shopify's Billing API (its name on "
+        "the merchant's invoice). Brands installed from Shopify need it (tower.billing says what they may do without).",
+    )
+    billing_price_amount: Decimal = Field(
+        default=Decimal("49.00"), gt=0, description="The plan's price every 30 days, in TOWER_BILLING_CURRENCY.",
+    )
+    billing_currency: str = Field(
+        default="USD", pattern=r"^[A-Z]{3}$", description="The plan's currency (Shopify bills apps in USD).",
+    )
+    billing_trial_days: int = Field(
+        default=14, ge=0, le=365, description="Free trial days before Shopify first bills the plan.",
+    )
+    billing_test: bool = Field(
+        default=False,
+        description="Create test charges (Shopify bills nothing): for development stores and the sandbox.",
     )
     shopify_sync_deadline_seconds: float = Field(
         default=480.0, ge=1,

@@ -34,6 +34,7 @@ from tower.api import (
     brands,
     health,
     notify,
+    onboarding,
     openapi,
     page,
     shopify_install,
@@ -95,7 +96,7 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     register_error_handlers(app)
     _add_request_hooks(app, runtime, limiter, limit)
     for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, brand_records.bp, agency.bp, agencies.bp,
-               notify.bp, shopify_install.bp, page.bp):
+               notify.bp, shopify_install.bp, onboarding.bp, page.bp):
         app.register_blueprint(bp)
     return app
 

@@ -43,7 +43,7 @@ def _finish(shop: str, grant: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Connect the store; Shopify failing the Admin calls after the token is a 502/503, not a 500."""
     runtime = current_runtime()
     try:
-        return install.finish_install(runtime.settings, install.InstallPorts(runtime.warehouse, runtime.secrets),
+        return install.finish_install(runtime.settings, install.InstallPorts(runtime.warehouse, runtime.secrets, runtime.store),
                                       shop, grant, now=now)
     except RetriesExhausted as e:
         raise ApiError(503, "shopify_unavailable", f"Shopify kept failing; install again in a minute ({e})") from None
