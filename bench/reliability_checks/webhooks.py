@@ -15,8 +15,9 @@ functions-framework, preceded by forged copies of itself and followed by replays
 
 ``r3_accepted_bad`` counts forged deliveries answered 2xx or that changed the warehouse, and replays
 answered ``processed`` under their own id or that changed it. OAuth callbacks are probed the same way
-(every route naming ``oauth`` or ``callback``): a forged HMAC or state must not be answered 2xx or 3xx;
-and the embedded token exchange with forged session tokens (another secret, another audience,
+(every route naming ``oauth`` or ``callback``, the ad platforms' callback once per platform): a forged
+HMAC or state must not be answered 2xx or 3xx, nor a real ad-OAuth state used a second time, past its
+expiry, or at another platform's callback; and the embedded token exchange with forged session tokens (another secret, another audience,
 expired, not yet valid, unsigned) must be refused.
 """
 
@@ -188,22 +189,31 @@ def run(world: Any, *, include_privacy: bool = True) -> dict[str, Any]:
 def _oauth_probe(runtime: Runtime, accepted_bad: list[str]) -> int:
     """Forged OAuth callbacks against every API route naming oauth or callback; returns how many exist."""
     from tower.api.app import create_app
+    from tower.names import AD_PLATFORMS
 
     app = create_app(runtime)
-    routes = [r for r in app.url_map.iter_rules()
-              if ("oauth" in r.rule.lower() or "callback" in r.rule.lower()) and "GET" in (r.methods or set())
-              and "<" not in r.rule]
+    routes: list[str] = []
+    for r in app.url_map.iter_rules():
+        if ("oauth" in r.rule.lower() or "callback" in r.rule.lower()) and "GET" in (r.methods or set()):
+            # The ad platforms' callback names its platform in the path: probe each platform's.
+            if r.rule.count("<") == 1 and "<platform>" in r.rule:
+                routes += [r.rule.replace("<platform>", p) for p in AD_PLATFORMS]
+            elif "<" not in r.rule:
+                routes.append(r.rule)
     client = app.test_client()
     forged = [
         {"code": "x", "shop": "acme-candles.myshopify.com", "state": "forged", "timestamp": "1", "hmac": "00"},
         {"code": "x", "shop": "acme-candles.myshopify.com", "timestamp": "1"},
         {"code": "x", "shop": "evil.example.com", "state": "forged", "timestamp": "1", "hmac": "0" * 64},
+        {"code": "x", "auth_code": "x", "state": "A" * 43},
     ]
     for rule in routes:
         for params in forged:
-            r = client.get(rule.rule, query_string=params)
+            r = client.get(rule, query_string=params)
             if r.status_code < 400:
-                accepted_bad.append(f"OAuth {rule.rule} answered {r.status_code} to a forged callback")
+                accepted_bad.append(f"OAuth {rule} answered {r.status_code} to a forged callback")
+    for platform in AD_PLATFORMS:
+        _ad_state_probe(runtime, client, platform, accepted_bad)
     exchanges = [r.rule for r in app.url_map.iter_rules() if r.rule.endswith("/token-exchange")]
     for rule in exchanges:
         for what, token in _forged_session_tokens():
@@ -211,6 +221,49 @@ def _oauth_probe(runtime: Runtime, accepted_bad: list[str]) -> int:
             if r.status_code < 400:
                 accepted_bad.append(f"{rule} answered {r.status_code} to a session token with {what}")
     return len(routes) + len(exchanges)
+
+
+def _ad_state_probe(runtime: Runtime, client: Any, platform: str, accepted_bad: list[str]) -> None:
+    """A real ad-OAuth state used twice, another platform's, and one past its expiry: each must be refused.
+
+    The first use of a fresh state may answer anything but a 5xx (without the platform's app configured
+    the code is not traded, and the browser goes back to the wizard with the error).
+    """
+    from datetime import timedelta
+
+    from tower.names import AD_PLATFORMS
+    from tower.sync import ad_oauth
+    from tower.sync.grants import AppCredentials
+
+    settings = runtime.settings.model_copy(update={"ad_oauth_redirect_base": "https://tower.example.test"})
+    now = datetime.now(UTC)
+    url, _ = ad_oauth.authorize_url(settings, runtime.store, AppCredentials(platform, "probe", "probe-secret"),
+                                    brand_id="acme-candles", actor="api:r3", now=now)
+    state = next(v for k, v in _query(url) if k == "state")
+    path = f"/oauth/{platform}/callback"
+    first = client.get(path, query_string={"code": "x", "auth_code": "x", "state": state})
+    if first.status_code >= 500:
+        accepted_bad.append(f"{path} answered {first.status_code} to a fresh state")
+    again = client.get(path, query_string={"code": "x", "auth_code": "x", "state": state})
+    if again.status_code < 400:
+        accepted_bad.append(f"{path} answered {again.status_code} to a reused state")
+    other = next(p for p in AD_PLATFORMS if p != platform)
+    url, _ = ad_oauth.authorize_url(settings, runtime.store, AppCredentials(other, "probe", "probe-secret"),
+                                    brand_id="acme-candles", actor="api:r3", now=now)
+    r = client.get(path, query_string={"code": "x", "state": next(v for k, v in _query(url) if k == "state")})
+    if r.status_code < 400:
+        accepted_bad.append(f"{path} answered {r.status_code} to another platform's state")
+    url, _ = ad_oauth.authorize_url(settings, runtime.store, AppCredentials(platform, "probe", "probe-secret"),
+                                    brand_id="acme-candles", actor="api:r3", now=now - timedelta(hours=2))
+    r = client.get(path, query_string={"code": "x", "state": next(v for k, v in _query(url) if k == "state")})
+    if r.status_code < 400:
+        accepted_bad.append(f"{path} answered {r.status_code} to an expired state")
+
+
+def _query(url: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return parse_qsl(urlsplit(url).query)
 
 
 def _forged_session_tokens() -> list[tuple[str, str]]:

@@ -230,6 +230,54 @@ class Settings(BaseSettings):
         "Google Ads developer token (falls back to the secret store's google-ads-developer-token)."
     )
 
+    # --- connecting ad accounts by OAuth (tower.sync.ad_oauth) ----------------------------------
+    ad_oauth_redirect_base: str = Field(
+        default="",
+        description="Public origin of the API the ad platforms send people back to: redirect_uri is "
+        "<this>/oauth/<platform>/callback; empty = TOWER_SHOPIFY_APP_URL.",
+    )
+    ad_oauth_state_seconds: int = Field(
+        default=600, ge=30, le=3600,
+        description="How long an ad-account authorization's state nonce stays valid (it is also single use).",
+    )
+    ad_oauth_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Socket timeout of one call to an ad platform's OAuth endpoints."
+    )
+    meta_app_id: str = Field(default="", description="The Meta app's id (the Facebook Login dialog's client_id).")
+    meta_app_secret: str = _secret("The Meta app's secret (falls back to the secret store's meta-app-secret).")
+    meta_login_config_id: str = Field(
+        default="", description="Facebook Login for Business configuration id (config_id); empty = scopes only."
+    )
+    meta_dialog_origin: str = Field(
+        default="https://www.facebook.com",
+        description="Origin of Facebook's login dialog (/<version>/dialog/oauth); the sandbox in dev.",
+    )
+    tiktok_app_id: str = Field(default="", description="The TikTok for Business app's id (app_id).")
+    tiktok_app_secret: str = _secret(
+        "The TikTok for Business app's secret (falls back to the secret store's tiktok-app-secret)."
+    )
+    google_ads_client_id: str = Field(default="", description="The Google OAuth client id (a web application).")
+    google_ads_client_secret: str = _secret(
+        "The Google OAuth client secret (falls back to the secret store's google-ads-client-secret)."
+    )
+    google_ads_login_customer_id: str = Field(
+        default="",
+        description="Manager account (login-customer-id) that accounts connected by OAuth sign in through; "
+        "empty = each account directly.",
+    )
+    google_oauth_authorize_url: str = Field(
+        default="https://accounts.google.com/o/oauth2/v2/auth",
+        description="Google's OAuth 2.0 authorization endpoint; the sandbox in dev.",
+    )
+    google_oauth_token_uri: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Google's OAuth 2.0 token endpoint (code exchange and refresh, through google-auth); the "
+        "sandbox in dev.",
+    )
+    google_oauth_revoke_uri: str = Field(
+        default="https://oauth2.googleapis.com/revoke", description="Google's token revocation endpoint."
+    )
+
     # --- exchange rates (the ECB's euro foreign exchange reference rates) ------------------------
     ecb_origin: str = Field(
         default="https://www.ecb.europa.eu",

@@ -27,6 +27,7 @@ from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from tower.api import (
+    ad_oauth,
     agencies,
     agency,
     brand_records,
@@ -96,7 +97,7 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     register_error_handlers(app)
     _add_request_hooks(app, runtime, limiter, limit)
     for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, brand_records.bp, agency.bp, agencies.bp,
-               notify.bp, shopify_install.bp, onboarding.bp, page.bp):
+               notify.bp, shopify_install.bp, ad_oauth.bp, onboarding.bp, page.bp):
         app.register_blueprint(bp)
     return app
 

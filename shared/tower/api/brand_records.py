@@ -4,7 +4,8 @@
 state, read through the read path: a slow query elsewhere cannot hold it) and the document store's
 integration documents (:mod:`tower.sync.outcomes`: the last sync's outcome, its error already masked,
 and the last success). Never the secret reference or a token. ``status`` is the page's word for the
-connection: ``connected`` (active), ``error`` (it needs the merchant to reconnect) or
+connection: ``connected`` (active), ``needs_reconnect`` (with ``reconnect_reason``: the platform rejected the token
+or the grant; the merchant must connect again) or
 ``disconnected`` (uninstalled, disconnected); ``state`` keeps the stored value.
 
 ``decisions``: every Accept, Undo and Dismiss across the weeks, newest first, as the actions wrote
@@ -25,10 +26,11 @@ from tower.api.openapi import operation
 from tower.api.ranges import refuse_unknown
 from tower.api.request import current_caller, current_now, current_runtime
 from tower.ports import DocQuery, Where
+from tower.sync.health import RECONNECT_STATUSES, reconnect_reason
 
 bp = Blueprint("brand_records", __name__, url_prefix="/api/brands/<brand_id>")
 
-STATUS = {"active": "connected", "needs_reauth": "error"}
+STATUS = {"active": "connected", "needs_reauth": "needs_reconnect"}
 """Stored state → the page's status (anything else, e.g. uninstalled or disconnected: ``disconnected``)."""
 
 INTEGRATIONS_SQL = """
@@ -61,9 +63,13 @@ def integration_rows(runtime: Any, brand_id: str) -> list[dict[str, Any]]:
         doc = docs.get((str(row["platform"]), str(row["account_id"]))) or {}
         last = doc.get("last_sync") or {}
         success = doc.get("last_success") or {}
+        reconnect = str(row["status"]) in RECONNECT_STATUSES or last.get("status") == "needs_reauth"
         out.append({
             "platform": row["platform"], "account_id": row["account_id"],
-            "status": STATUS.get(str(row["status"]), "disconnected"), "state": row["status"],
+            "status": "needs_reconnect" if reconnect and row["status"] == "active"
+            else STATUS.get(str(row["status"]), "disconnected"), "state": row["status"],
+            "needs_reconnect": reconnect,
+            "reconnect_reason": reconnect_reason(str(row["status"]), last.get("error")) if reconnect else None,
             "account_timezone": row["account_timezone"], "account_currency": row["account_currency"],
             "connected_at": _iso(row["connected_at"]),
             "last_sync_at": _iso(last.get("finished_at") or row["last_synced_at"]),

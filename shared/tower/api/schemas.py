@@ -43,6 +43,13 @@ class AskBody(_Body):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, in plain words.")
 
 
+class AdAccountsBody(_Body):
+    """``POST …/integrations/{platform}/accounts``: connect these accounts of the brand's grant."""
+
+    account_ids: list[str] = Field(min_length=1, max_length=100,
+                                   description="Ids from GET …/integrations/{platform}/accounts.")
+
+
 class AgencyBody(_Body):
     """``POST /api/agencies``: register an agency (or rename it)."""
 
@@ -308,7 +315,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                               ["ok"]),
     "Integration": _obj({
         "platform": {"enum": list(PLATFORMS)}, "account_id": _STR,
-        "status": {"enum": ["connected", "error", "disconnected"]}, "state": _STR,
+        "status": {"enum": ["connected", "needs_reconnect", "disconnected"]}, "state": _STR,
+        "needs_reconnect": {"type": "boolean"}, "reconnect_reason": _STR_OR_NULL,
         "account_timezone": _STR_OR_NULL, "account_currency": _STR_OR_NULL, "connected_at": _STR_OR_NULL,
         "last_sync_at": _STR_OR_NULL, "last_sync_status": _STR_OR_NULL, "last_success_at": _STR_OR_NULL,
         "error": _STR_OR_NULL,
@@ -319,6 +327,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                  "connected_at": "2026-11-01T09:00:00+00:00", "last_sync_at": "2026-12-05T17:00:03+00:00",
                  "last_sync_status": "ok", "last_success_at": "2026-12-05T17:00:03+00:00", "error": None,
                  "warnings": []}),
+    "AdAuthorize": _obj({"authorize_url": _STR, "state_expires_at": _STR}, ["authorize_url", "state_expires_at"]),
+    "AdAccounts": _obj({"accounts": {"type": "array", "items": _obj(
+        {"id": _STR, "name": _STR_OR_NULL, "currency": _STR_OR_NULL, "time_zone": _STR_OR_NULL},
+        ["id", "name", "currency", "time_zone"])}}, ["accounts"]),
+    "AdRevoked": _obj({"revoked": {"type": "boolean"}}, ["revoked"]),
+    "AdConnected": _obj({"integrations": {"type": "array", "items": {"type": "object"}}}, ["integrations"]),
     "Integrations": _obj({"integrations": {"type": "array", "items": {"$ref": "#/components/schemas/Integration"}}},
                          ["integrations"]),
     "ProductRow": _obj({

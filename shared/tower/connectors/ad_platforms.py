@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from tower.config import Settings
 from tower.connectors.ads_records import AccountInfo, CampaignProductRecord, CampaignRecord, PerformanceRecord
+from tower.connectors.google_ads.client import RefreshGrant
 from tower.connectors.google_ads.streams import GoogleAdsConnector
 from tower.connectors.meta.streams import MetaConnector
 from tower.connectors.retry import RetryPolicy
@@ -82,6 +83,8 @@ class AdAccountAccess:
     token: str = field(repr=False)
     login_customer_id: str | None = None
     developer_token: str = field(default="", repr=False)
+    #: Google Ads connected by OAuth: what refreshes the token (None: a pasted token, used as it is).
+    refresh: RefreshGrant | None = None
 
 
 def check_platform(platform: str) -> str:
@@ -153,4 +156,5 @@ def open_connector(
         endpoint=settings.google_ads_endpoint,
         version=settings.google_ads_api_version,
         policy=policy,
+        refresh=access.refresh,
     )

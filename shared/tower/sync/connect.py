@@ -35,6 +35,7 @@ from tower.connectors.ads_records import AccountInfo
 from tower.connectors.retry import FatalError, NeedsReauth, RetryPolicy
 from tower.connectors.shopify.records import to_table
 from tower.ports import Secrets, Warehouse
+from tower.sync.grants import google_refresh, parse_grant
 from tower.sync.run import SyncPorts
 from tower.sync.state import utc_now
 
@@ -233,12 +234,19 @@ def open_integration(
         AdSyncUsageError: Google Ads without a developer token.
     """
     platform = integ["platform"]
+    secret = ports.secrets.get(integ["secret_ref"])
+    # An account connected by OAuth refers to the brand's grant (JSON); a pasted token is the bare token.
+    grant = parse_grant(secret)
+    refresh = None
+    if grant is not None and platform == "google_ads" and grant.get("refresh_token"):
+        refresh = google_refresh(ports.settings, ports.secrets, integ["secret_ref"], grant)
     access = AdAccountAccess(
         platform,
         integ["account_id"],
-        ports.secrets.get(integ["secret_ref"]),
+        str(grant["access_token"]) if grant is not None else secret,
         login_customer_id=integ.get("login_customer_id"),
         developer_token=google_developer_token(ports.settings, ports.secrets) if platform == "google_ads" else "",
+        refresh=refresh,
     )
     return open_connector(access, ports.settings, policy, out_of_time=out_of_time)
 
@@ -276,15 +284,26 @@ def connect_ad_account(
         connector.close()
     secret_id = names.integration_secret_id(brand_id, platform, account_id)
     ports.secrets.put(secret_id, token)
-    now = utc_now()
+    record_ad_integration(ports, brand_id, platform, account_id, secret_id=secret_id, timezone=info.timezone,
+                          currency=info.currency, login_customer_id=login_customer_id, now=utc_now())
+    return info
+
+
+def record_ad_integration(ports: SyncPorts, brand_id: str, platform: str, account_id: str, *, secret_id: str,
+                          timezone: str | None, currency: str | None, login_customer_id: str | None,
+                          now: datetime) -> None:
+    """Write one ad account's ``integrations`` row, ``active`` (a reconnect keeps its first connection time).
+
+    Nine parameters: the ports, the account's three names, then the five facts of the connection, each
+    named at the call.
+    """
     existing = integration(ports.warehouse, brand_id, platform, account_id)
     ports.warehouse.merge("integrations", [{
         "brand_id": brand_id, "platform": platform, "account_id": account_id, "secret_ref": secret_id,
-        "status": "active", "scopes": None, "account_timezone": info.timezone, "account_currency": info.currency,
+        "status": "active", "scopes": None, "account_timezone": timezone, "account_currency": currency,
         "login_customer_id": (login_customer_id or "").replace("-", "") or None,
         "connected_at": existing["connected_at"] if existing else now,
         "last_synced_at": existing["last_synced_at"] if existing else None,
         "updated_at": now,
     }], INTEGRATION_KEY)
     log.info("ad account connected", extra={"brand_id": brand_id, "platform": platform, "account_id": account_id})
-    return info

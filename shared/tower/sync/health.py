@@ -20,6 +20,12 @@ from tower.sync.outcomes import document
 RECONNECT_STATUSES = {"needs_reauth": "the platform rejected its token",
                       "uninstalled": "the Shopify app was uninstalled",
                       "disconnected": "the store was disconnected and its data redacted"}
+def reconnect_reason(status: str, error: str | None) -> str:
+    """Why an integration needs reconnecting: its state's reason, and the platform's words when the sync kept them."""
+    why = RECONNECT_STATUSES.get(status, RECONNECT_STATUSES["needs_reauth"])
+    return f"{why}: {error}" if error else why
+
+
 # The scheduler syncs hourly: data older than this after a sync was due means syncs are not running.
 STALE_AFTER = timedelta(hours=3)
 # What a platform's freshness is measured on, and what its rows count: (table, date column, filter by account).
@@ -126,8 +132,8 @@ def problems(healths: Iterable[IntegrationHealth], now: datetime | None = None) 
     for h in healths:
         who = f"{h.brand_id} {h.platform} {h.account_id}"
         if h.needs_reconnect:
-            why = RECONNECT_STATUSES.get(h.status, "the platform rejected its token")
-            lines.append(f"{who}: {why}; syncs stop until it is connected again. "
+            why = reconnect_reason(h.status, h.last_error)
+            lines.append(f"{who}: needs reconnecting, {why}; syncs stop until it is connected again. "
                          f"Fix: tower connect {h.platform} --brand {h.brand_id} ...")
             continue
         if h.last_success_at is None:

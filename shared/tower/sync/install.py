@@ -47,8 +47,9 @@ from tower.brands import add_brand
 from tower.config import Settings
 from tower.connectors.shopify.client import ShopifyClient
 from tower.connectors.shopify.webhooks import PRIVACY_TOPICS, TOPICS, verify_oauth_query
-from tower.ports import DocumentStore, Secrets, Transaction, Warehouse
+from tower.ports import DocumentStore, Secrets, Warehouse
 from tower.sync.connect import BadConnection, check_shop_domain, connect_shopify
+from tower.sync.nonces import take_once
 from tower.sync.webhooks import app_secret
 
 #: What the product reads and writes. Fulfillment orders have one read scope per kind of fulfiller
@@ -162,13 +163,7 @@ def _consume_state(store: DocumentStore, nonce: str, shop: str, now: datetime) -
     """Check the nonce and delete it in one transaction: a second callback with it finds nothing."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", nonce or ""):
         raise InstallRefused(401, "invalid_state", "state is missing or malformed")
-    def consume(tx: Transaction) -> dict[str, Any] | None:
-        doc = tx.get(f"{STATE_COLLECTION}/{nonce}")
-        if doc is not None:
-            tx.delete(f"{STATE_COLLECTION}/{nonce}")
-        return doc
-
-    doc = store.transaction(consume)
+    doc = take_once(store, f"{STATE_COLLECTION}/{nonce}")
     if doc is None:
         raise InstallRefused(401, "invalid_state", "state is unknown or was already used; start the install again")
     if doc["expires_at"] <= now:

@@ -17,6 +17,7 @@ import logging
 import random
 import secrets
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -320,6 +321,10 @@ class AccountRegistry:
         self.platform = platform
         self.accounts: dict[str, SandboxAccount] = {}
         self._tokens: dict[str, set[str]] = {}
+        #: token → when it stops working (on :meth:`now`'s clock); tokens without an entry never expire.
+        self._expires: dict[str, float] = {}
+        #: Seconds added to the wall clock: :meth:`advance` lets tokens expire without waiting.
+        self.clock_offset = 0.0
         self._lock = threading.RLock()
         for a in accounts:
             self.add(a)
@@ -331,12 +336,39 @@ class AccountRegistry:
         with self._lock:
             self.accounts[account.account_id] = account
 
-    def issue_token(self, *account_ids: str) -> str:
-        """A fresh access token that reaches the given accounts (all when none given)."""
+    def now(self) -> float:
+        """The sandbox's clock (epoch seconds): the wall clock plus :attr:`clock_offset`."""
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's clock on (tokens issued with a lifetime expire as time passes)."""
+        self.clock_offset += seconds
+
+    def issue_token(self, *account_ids: str, lifetime: float | None = None) -> str:
+        """A fresh access token that reaches the given accounts (all when none given).
+
+        Args:
+            lifetime: Seconds the token works for (None: until revoked).
+        """
         token = f"{self.platform}-sandbox-{secrets.token_hex(12)}"
         with self._lock:
             self._tokens[token] = set(account_ids or self.accounts)
+            if lifetime is not None:
+                self._expires[token] = self.now() + lifetime
         return token
+
+    def token_state(self, token: str | None) -> str:
+        """``ok``, ``expired`` (issued with a lifetime that has passed) or ``unknown`` (never issued or revoked)."""
+        with self._lock:
+            if (token or "") not in self._tokens:
+                return "unknown"
+            expires = self._expires.get(token or "")
+            return "expired" if expires is not None and expires <= self.now() else "ok"
+
+    def reach(self, token: str) -> set[str]:
+        """The accounts a valid token reaches (empty when it is expired or unknown)."""
+        with self._lock:
+            return set(self._tokens.get(token, ())) if self.token_state(token) == "ok" else set()
 
     def accept_token(self, token: str, *account_ids: str) -> None:
         """Accept a token issued before (a sandbox rebuilt for a connection keeps its stored token)."""
@@ -347,12 +379,15 @@ class AccountRegistry:
         """Revoke a token (the next call with it fails as the platform's expired-token error)."""
         with self._lock:
             self._tokens.pop(token, None)
+            self._expires.pop(token, None)
 
     def token_ok(self, token: str | None, account_id: str | None = None) -> bool:
         """Whether a token is valid (for the account, when one is named)."""
         with self._lock:
             reach = self._tokens.get(token or "")
-            return reach is not None and (account_id is None or account_id in reach)
+            if reach is None or self.token_state(token) != "ok":
+                return False
+            return account_id is None or account_id in reach
 
     def owner_of_campaign(self, campaign_id: str) -> SandboxAccount | None:
         """The account holding a campaign."""
@@ -458,8 +493,10 @@ class AdSandboxes:
         """The Settings fields that point the connectors at these sandboxes."""
         return {
             "meta_api_origin": self.meta.origin,
+            "meta_dialog_origin": self.meta.origin,
             "tiktok_api_origin": self.tiktok.origin,
             "google_ads_endpoint": self.google_ads.endpoint,
+            **self.google_ads.oauth_settings(),
         }
 
     def stop(self) -> None:

@@ -37,7 +37,7 @@ def test_each_account_with_its_status_and_last_sync(client: FlaskClient, runtime
     assert set(rows) == {"meta", "tiktok"}  # not the other brand's
     assert rows["meta"]["status"] == "connected" and rows["meta"]["last_sync_status"] == "ok"
     assert rows["meta"]["last_sync_at"] == SYNCED.isoformat() and rows["meta"]["last_success_at"] == SYNCED.isoformat()
-    assert rows["tiktok"]["status"] == "error" and rows["tiktok"]["state"] == "needs_reauth"
+    assert rows["tiktok"]["status"] == "needs_reconnect" and rows["tiktok"]["state"] == "needs_reauth"
     assert rows["tiktok"]["error"] == "token expired" and rows["tiktok"]["last_success_at"] is None
     assert "secret" not in r.get_data(as_text=True)
 

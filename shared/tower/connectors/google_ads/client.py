@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import import_module
 from typing import Any, TypeVar
 
@@ -31,6 +33,7 @@ from tower.connectors.retry import ConnectorError, FatalError, NeedsReauth, Retr
 from tower.redact import describe
 
 PLATFORM = "google_ads"
+ADWORDS_SCOPE = "https://www.googleapis.com/auth/adwords"
 T = TypeVar("T")
 _RETRY_STATUS = {"RESOURCE_EXHAUSTED", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED"}
 _REAUTH_STATUS = {"UNAUTHENTICATED", "PERMISSION_DENIED"}
@@ -113,8 +116,30 @@ def classify(exc: BaseException, version: str) -> BaseException:
     return FatalError(f"Google Ads call failed: {describe(exc)}", platform=PLATFORM)
 
 
+@dataclass(frozen=True)
+class RefreshGrant:
+    """What refreshes an access token (an account connected by OAuth with offline access).
+
+    Attributes:
+        expiry: When the access token given with it expires (naive UTC, as google-auth keeps it).
+        on_refresh: Called with each new access token and its expiry, to keep it in the secret store.
+    """
+
+    refresh_token: str = field(repr=False)
+    client_id: str
+    client_secret: str = field(repr=False)
+    token_uri: str
+    expiry: datetime | None = None
+    on_refresh: Callable[[str, datetime | None], None] | None = field(default=None, compare=False)
+
+
 class GoogleAdsApiClient:
-    """Services of the Google Ads API for one OAuth token, on ``endpoint``."""
+    """Services of the Google Ads API for one OAuth token, on ``endpoint``.
+
+    With a :class:`RefreshGrant` the token is refreshed through google-auth (at ``token_uri``) before
+    it expires, and once more when Google answers ``UNAUTHENTICATED`` before its expiry (revoked
+    early, or the clocks disagree); a refused refresh (``invalid_grant``) needs re-authorisation.
+    """
 
     def __init__(
         self,
@@ -125,6 +150,7 @@ class GoogleAdsApiClient:
         endpoint: str,
         version: str,
         policy: RetryPolicy,
+        refresh: RefreshGrant | None = None,
     ) -> None:
         from google.ads.googleads.client import GoogleAdsClient
         from google.oauth2.credentials import Credentials
@@ -134,7 +160,12 @@ class GoogleAdsApiClient:
         self.policy = policy
         self.developer_token = developer_token
         self.login_customer_id = (login_customer_id or "").replace("-", "") or None
-        self.credentials = Credentials(token=token)
+        self.refresh_grant = refresh
+        self.refreshes = 0
+        self.credentials = Credentials(token=token) if refresh is None else Credentials(
+            token=token, refresh_token=refresh.refresh_token, token_uri=refresh.token_uri,
+            client_id=refresh.client_id, client_secret=refresh.client_secret, scopes=[ADWORDS_SCOPE],
+            expiry=refresh.expiry)
         self.sdk = GoogleAdsClient(
             credentials=self.credentials,
             developer_token=developer_token,
@@ -181,14 +212,52 @@ class GoogleAdsApiClient:
         transport = client_cls.get_transport_class("grpc")(channel=self._channel)
         return client_cls(transport=transport)
 
-    def call(self, fn: Callable[[], T]) -> T:
-        """Run one API call with sorting and the shared retry policy."""
+    def refresh(self) -> None:
+        """Trade the refresh token for a new access token now (google-auth, at the grant's token URI).
 
-        def attempt() -> T:
+        Raises:
+            NeedsReauth: Google refused the refresh token (``invalid_grant``: revoked, expired, the
+                password changed): the account must be connected again.
+            RetriableError: The token endpoint could not be reached.
+        """
+        from google.auth.exceptions import RefreshError, TransportError
+        from google.auth.transport.requests import Request
+
+        try:
+            self.credentials.refresh(Request())
+        except RefreshError as e:
+            reason = str(e.args[0]).split(":", 1)[0] if e.args else "refused"
+            raise NeedsReauth(f"Google refused to refresh the OAuth token ({reason}); connect the account again",
+                              platform=PLATFORM, code="invalid_grant" if "invalid_grant" in reason else reason) from None
+        except TransportError as e:
+            raise RetriableError(f"Google's token endpoint failed: {describe(e)}", platform=PLATFORM) from None
+        self.refreshes += 1
+        grant = self.refresh_grant
+        if grant is not None and grant.on_refresh is not None:
+            grant.on_refresh(str(self.credentials.token), self.credentials.expiry)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run one API call with sorting and the shared retry policy (refreshing the token as needed)."""
+
+        def once() -> T:
             try:
                 return fn()
             except Exception as e:  # sorted right here, once, for Google Ads
                 raise classify(e, self.version) from e
+
+        def attempt() -> T:
+            if self.refresh_grant is None:
+                return once()
+            if self.credentials.expired or not self.credentials.token:
+                self.refresh()
+            try:
+                return once()
+            except NeedsReauth as e:
+                if e.code != "UNAUTHENTICATED":
+                    raise
+            # Rejected before its expiry: one refresh, then the call again (a second refusal stands).
+            self.refresh()
+            return once()
 
         return self.policy.call(attempt)
 

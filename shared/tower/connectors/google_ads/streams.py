@@ -19,7 +19,7 @@ from tower.connectors.ads_records import (
     to_micros,
 )
 from tower.connectors.google_ads import records
-from tower.connectors.google_ads.client import PLATFORM, GoogleAdsApiClient
+from tower.connectors.google_ads.client import PLATFORM, GoogleAdsApiClient, RefreshGrant
 from tower.connectors.retry import FatalError, RetryPolicy
 
 
@@ -97,12 +97,13 @@ class GoogleAdsConnector:
         version: str,
         policy: RetryPolicy,
         products_lookback_days: int = 30,
+        refresh: RefreshGrant | None = None,
     ) -> None:
         """Open the customer's SDK client (no call is made until the first read).
 
-        Eight parameters: the token and customer, the four facts the SDK needs to reach Google Ads
-        (developer token, manager id, endpoint, API version) and the retry policy, then a keyword
-        knob with its default (the product lookback).
+        Nine parameters: the token and customer, the four facts the SDK needs to reach Google Ads
+        (developer token, manager id, endpoint, API version) and the retry policy, then two keyword
+        knobs with their defaults (the product lookback, and what refreshes the token).
         """
         self.client = GoogleAdsApiClient(
             token,
@@ -111,6 +112,7 @@ class GoogleAdsConnector:
             endpoint=endpoint,
             version=version,
             policy=policy,
+            refresh=refresh,
         )
         self.account_id = customer_id.replace("-", "")
         self.products_lookback_days = products_lookback_days

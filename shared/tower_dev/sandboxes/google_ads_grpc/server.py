@@ -32,6 +32,7 @@ request/response messages.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -44,10 +45,14 @@ from typing import Any
 
 from tower.connectors import geo
 from tower.connectors.ads_records import to_micros
-from tower_dev.sandboxes.ad_sandbox import AccountRegistry, FaultPlan, SandboxAccount
+from tower_dev.sandboxes.ad_oauth import OAuthProvider, page, redirect_to
+from tower_dev.sandboxes.ad_sandbox import AccountRegistry, FaultPlan, HttpServerThread, SandboxAccount
 from tower_dev.sandboxes.identity import grpc_identity_handler
 
 VERSION = "v26"
+AUTHORIZE_PATH = "/o/oauth2/v2/auth"
+SCOPE = "https://www.googleapis.com/auth/adwords"
+ACCESS_TOKEN_SECONDS = 3600
 #: The endpoints (FaultPlan names) of the queries that only map campaigns to the products they promote.
 MAPPING_ENDPOINTS = ("search_stream:shopping_performance_view", "search_stream:ad_group_ad")
 # Resource-level refusals: fault kind -> (AuthorizationError name, the message Google sends with it).
@@ -173,6 +178,7 @@ def _messages() -> dict[str, Any]:
     gas = import_module(f"google.ads.googleads.{VERSION}.services.types.google_ads_service")
     cbs = import_module(f"google.ads.googleads.{VERSION}.services.types.campaign_budget_service")
     errs = import_module(f"google.ads.googleads.{VERSION}.errors.types.errors")
+    cs = import_module(f"google.ads.googleads.{VERSION}.services.types.customer_service")
     return {
         "StreamRequest": gas.SearchGoogleAdsStreamRequest.pb(),
         "StreamResponse": gas.SearchGoogleAdsStreamResponse.pb(),
@@ -180,6 +186,8 @@ def _messages() -> dict[str, Any]:
         "MutateRequest": cbs.MutateCampaignBudgetsRequest.pb(),
         "MutateResponse": cbs.MutateCampaignBudgetsResponse.pb(),
         "Failure": errs.GoogleAdsFailure.pb(),
+        "ListAccessibleRequest": cs.ListAccessibleCustomersRequest.pb(),
+        "ListAccessibleResponse": cs.ListAccessibleCustomersResponse.pb(),
     }
 
 
@@ -296,6 +304,7 @@ class GoogleAdsSandbox:
         self.queries: list[tuple[str, str]] = []  # (customer_id, query)
         self.metadata: list[dict[str, str]] = []  # request headers seen (tokens removed)
         self._msgs = _messages()
+        self._offline: dict[str, bool] = {}  # code → whether its authorize request asked for offline access
         self._grpc = grpc
         self._budget_ids: dict[str, str] = {}
         for acct in self.registry.accounts.values():
@@ -324,6 +333,16 @@ class GoogleAdsSandbox:
                     ),
                 },
             ),
+            grpc.method_handlers_generic_handler(
+                f"{prefix}.CustomerService",
+                {
+                    "ListAccessibleCustomers": grpc.unary_unary_rpc_method_handler(
+                        self._list_accessible,
+                        request_deserializer=m["ListAccessibleRequest"].FromString,
+                        response_serializer=m["ListAccessibleResponse"].SerializeToString,
+                    ),
+                },
+            ),
             grpc_identity_handler("google_ads", lambda: self.identity),
         ]
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), handlers=handlers)
@@ -331,6 +350,85 @@ class GoogleAdsSandbox:
         self.port = self._add_port(host, port, creds)
         self.host = host
         self._server.start()
+        #: Google's OAuth 2.0 endpoints over HTTP (their own origin: accounts.google.com and
+        #: oauth2.googleapis.com in production). Access tokens last an hour; refresh tokens until revoked.
+        self.oauth = OAuthProvider(self.registry, access_lifetime=ACCESS_TOKEN_SECONDS)
+        self._oauth_server = HttpServerThread(self._oauth_wsgi, host, 0)
+
+    @property
+    def oauth_origin(self) -> str:
+        """Where the OAuth endpoints answer (``/o/oauth2/v2/auth``, ``/token``, ``/revoke``)."""
+        return self._oauth_server.origin
+
+    def oauth_settings(self) -> dict[str, str]:
+        """The Settings fields that point the product's Google OAuth at this sandbox."""
+        return {"google_oauth_authorize_url": f"{self.oauth_origin}{AUTHORIZE_PATH}",
+                "google_oauth_token_uri": f"{self.oauth_origin}/token",
+                "google_oauth_revoke_uri": f"{self.oauth_origin}/revoke"}
+
+    def _oauth_wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        if request.path == AUTHORIZE_PATH:
+            status, headers, body = self._consent(request)
+            return Response(body, status=status, headers=headers)(environ, start_response)
+        if request.path == "/token" and request.method == "POST":
+            status, answer = self._token(request.form)
+        elif request.path == "/revoke" and request.method == "POST":
+            known = self.oauth.revoke(request.values.get("token", ""))
+            status, answer = (200, {}) if known else (400, {"error": "invalid_token", "error_description": "Bad Request"})
+        else:
+            status, answer = 404, {"error": "not_found"}
+        resp = Response(json.dumps(answer), status=status, mimetype="application/json")
+        resp.headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
+        return resp(environ, start_response)
+
+    def _consent(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        q = {k: v for k, v in request.values.items() if k != "decision"}
+        problem = self.oauth.authorize_problem(q.get("client_id", ""), q.get("redirect_uri", ""))
+        if problem is None and q.get("response_type") != "code":
+            problem = "Required parameter is missing: response_type"
+        if problem is not None:
+            return page(400, f"Error 400: invalid_request. {problem}")
+        if request.method == "GET":
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, \
+                self.oauth.consent_page(request.path, q, "Sign in with Google")
+        if request.values.get("decision") != "approve":
+            return 302, {"Location": redirect_to(q["redirect_uri"], {"error": "access_denied",
+                                                                     "state": q.get("state")})}, b""
+        code = self.oauth.issue_code(q["client_id"], q["redirect_uri"], q.get("scope", ""))
+        # A refresh token only with offline access (and consent asked again), as Google does.
+        self._offline[code] = q.get("access_type") == "offline"
+        return 302, {"Location": redirect_to(q["redirect_uri"], {"state": q.get("state"), "code": code,
+                                                                 "scope": q.get("scope")})}, b""
+
+    def _token(self, form: Any) -> tuple[int, dict[str, Any]]:
+        client_id = form.get("client_id", "")
+        if not self.oauth.client_ok(client_id, form.get("client_secret", "")):
+            return 401, {"error": "invalid_client", "error_description": "Unauthorized"}
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            code_text = form.get("code", "")
+            code = self.oauth.redeem(code_text, client_id, form.get("redirect_uri", ""))
+            if code is None:
+                return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
+            answer: dict[str, Any] = {"expires_in": ACCESS_TOKEN_SECONDS - 1, "scope": code.scope,
+                                      "token_type": "Bearer"}
+            refresh = self.oauth.refresh_token(client_id, code.accounts) if self._offline.pop(code_text, False) \
+                else None
+            answer["access_token"] = self.oauth.access_token(code.accounts, grant, refresh_token=refresh)
+            if refresh:
+                answer["refresh_token"] = refresh
+            return 200, answer
+        if grant == "refresh_token":
+            refresh = form.get("refresh_token", "")
+            accounts = self.oauth.refreshable(refresh, client_id)
+            if accounts is None:
+                return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            return 200, {"access_token": self.oauth.access_token(accounts, grant, refresh_token=refresh),
+                         "expires_in": ACCESS_TOKEN_SECONDS - 1, "scope": SCOPE, "token_type": "Bearer"}
+        return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
 
     def _add_port(self, host: str, port: int, creds: Any) -> int:
         """Bind ``port`` (0: a free one); grpc answers 0 or raises when it is taken."""
@@ -350,6 +448,7 @@ class GoogleAdsSandbox:
     def stop(self) -> None:
         """Stop serving."""
         self._server.stop(grace=None).wait(5)
+        self._oauth_server.stop()
 
     def issue_token(self, *customer_ids: str) -> str:
         """A fresh OAuth access token reaching the given customers."""
@@ -402,6 +501,11 @@ class GoogleAdsSandbox:
         context.abort(code, message)
 
     def _authorise(self, context: Any, customer_id: str, endpoint: str) -> tuple[SandboxAccount, str | None]:
+        token, fault = self._authenticate(context, endpoint)
+        return self._customer(context, token, customer_id), fault
+
+    def _authenticate(self, context: Any, endpoint: str) -> tuple[str, str | None]:
+        """The developer token and the OAuth token checked (and the faults drawn): (token, fault)."""
         grpc = self._grpc
         md = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
         token = md.get("authorization", "").removeprefix("Bearer ").strip()
@@ -420,13 +524,17 @@ class GoogleAdsSandbox:
                 "authentication_error",
                 "DEVELOPER_TOKEN_NOT_ON_ALLOWLIST",
             )
-        if not self.registry.token_ok(token):
+        state = self.registry.token_state(token)
+        if state != "ok":
+            # Google tells an expired token (its hour is up, or the fault) from one it never issued or revoked.
+            expired = fault == "token_expired" or state == "expired"
             self._abort(
                 context,
                 grpc.StatusCode.UNAUTHENTICATED,
-                "The OAuth token in the header is not valid.",
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+                "or other valid authentication credential.",
                 "authentication_error",
-                "OAUTH_TOKEN_EXPIRED" if fault == "token_expired" else "OAUTH_TOKEN_INVALID",
+                "OAUTH_TOKEN_EXPIRED" if expired else "OAUTH_TOKEN_INVALID",
             )
         if fault == "quota":
             self._abort(
@@ -447,6 +555,11 @@ class GoogleAdsSandbox:
             )
         if fault == "unavailable":
             context.abort(grpc.StatusCode.UNAVAILABLE, "The service is currently unavailable.")
+        return token, fault
+
+    def _customer(self, context: Any, token: str, customer_id: str) -> SandboxAccount:
+        """The customer a request names, when the token reaches it."""
+        grpc = self._grpc
         acct = self.registry.accounts.get(customer_id.replace("-", ""))
         if acct is None:
             self._abort(
@@ -464,7 +577,15 @@ class GoogleAdsSandbox:
                 "authorization_error",
                 "USER_PERMISSION_DENIED",
             )
-        return acct, fault
+        return acct
+
+    # -- CustomerService ----------------------------------------------------------------------
+    def _list_accessible(self, request: Any, context: Any) -> Any:
+        """``ListAccessibleCustomers``: the customers the OAuth token reaches (no customer id, no login id)."""
+        token, _fault = self._authenticate(context, "list_accessible_customers")
+        resp = self._msgs["ListAccessibleResponse"]()
+        resp.resource_names.extend(f"customers/{c}" for c in sorted(self.registry.reach(token)))
+        return resp
 
     # -- SearchStream -------------------------------------------------------------------------
     def _search_stream(self, request: Any, context: Any) -> Iterator[Any]:

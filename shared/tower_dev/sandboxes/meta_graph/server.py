@@ -41,6 +41,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from tower.connectors import geo
+from tower_dev.sandboxes.ad_oauth import OAuthProvider, page, redirect_to
 from tower_dev.sandboxes.ad_sandbox import (
     AccountRegistry,
     FaultPlan,
@@ -76,6 +77,9 @@ INSIGHTS_FIELDS = {
     "cpm",
     "ctr",
 }
+#: A token from the login dialog's code lasts about two hours; exchanged, about sixty days.
+SHORT_LIVED_SECONDS = 2 * 3600
+LONG_LIVED_SECONDS = 60 * 24 * 3600
 #: The endpoints (FaultPlan names) of the reads that only map campaigns to the products they promote.
 MAPPING_ENDPOINTS = ("adsets", "ads", "products")
 # What Graph says when the token lacks the permission an edge needs (code 200, HTTP 403).
@@ -183,6 +187,8 @@ class MetaSandbox:
         for acct in self.registry.accounts.values():
             for cid in acct.products:
                 self._product_sets[self.product_set_id(cid)] = (acct.account_id, cid)
+        #: Facebook Login: the dialog, code → short-lived token → long-lived token, ``DELETE /me/permissions``.
+        self.oauth = OAuthProvider(self.registry, access_lifetime=SHORT_LIVED_SECONDS)
         self._server = HttpServerThread(self._wsgi, host, port, platform="meta", identity=lambda: self.identity)
 
     # -- control ------------------------------------------------------------------------------
@@ -302,6 +308,10 @@ class MetaSandbox:
         if not path or self._version(request.path) is None:
             raise GraphError(400, 2500, "Unknown path components", type_="OAuthException")
         parts = path[1:]
+        if parts[:2] == ["dialog", "oauth"]:
+            return self._dialog(request)
+        if parts[:2] == ["oauth", "access_token"]:
+            return self._json(self._oauth_token(request), 200, request)
         endpoint = self._endpoint_name(request.method, parts)
         insights = endpoint in ("insights", "insights_async_start", "report_run_insights")
         with self._lock:
@@ -375,8 +385,61 @@ class MetaSandbox:
             )
         return acct
 
+    # -- Facebook Login ------------------------------------------------------------------------
+    def _dialog(self, request: Request) -> Response:
+        """``GET /{v}/dialog/oauth``: the consent page; its form posts back here (approve or cancel)."""
+        q = {k: v for k, v in request.values.items() if k != "decision"}
+        problem = self.oauth.authorize_problem(q.get("client_id", ""), q.get("redirect_uri", ""))
+        if problem is not None:
+            status, headers, body = page(400, f"Invalid App ID or redirect_uri: {problem}")
+            return Response(body, status=status, headers=headers)
+        if request.method == "GET":
+            return Response(self.oauth.consent_page(request.path, q, "Log in with Facebook"), mimetype="text/html")
+        if request.values.get("decision") != "approve":
+            return Response(status=302, headers={"Location": redirect_to(q["redirect_uri"], {
+                "error": "access_denied", "error_code": 200, "error_description": "Permissions error",
+                "error_reason": "user_denied", "state": q.get("state")})})
+        code = self.oauth.issue_code(q["client_id"], q["redirect_uri"], q.get("scope", ""))
+        return Response(status=302, headers={"Location": redirect_to(q["redirect_uri"], {
+            "code": code, "state": q.get("state")}) + "#_=_"})
+
+    def _oauth_token(self, request: Request) -> dict[str, Any]:
+        """``GET /{v}/oauth/access_token``: a code for a short-lived token, or ``fb_exchange_token`` for a long one."""
+        v = request.values
+        if not self.oauth.client_ok(v.get("client_id", ""), v.get("client_secret", "")):
+            raise GraphError(400, 1, "Error validating client secret.")
+        if v.get("grant_type") == "fb_exchange_token":
+            old = v.get("fb_exchange_token", "")
+            if self.registry.token_state(old) != "ok":
+                raise GraphError(400, 190, "Error validating access token: Session has expired.", subcode=463)
+            accounts = frozenset(self.registry.reach(old))
+            token = self.oauth.access_token(accounts, "fb_exchange_token", lifetime=LONG_LIVED_SECONDS)
+            return {"access_token": token, "token_type": "bearer", "expires_in": LONG_LIVED_SECONDS}
+        code = self.oauth.redeem(v.get("code", ""), v.get("client_id", ""), v.get("redirect_uri", ""))
+        if code is None:
+            raise GraphError(400, 100, "This authorization code has been used, has expired or does not match "
+                             "the redirect_uri.", subcode=36009)
+        token = self.oauth.access_token(code.accounts, "authorization_code")
+        return {"access_token": token, "token_type": "bearer", "expires_in": SHORT_LIVED_SECONDS}
+
+    def _me(self, request: Request, edge: str, token: str) -> Any:
+        """``/me/adaccounts`` (the accounts the token reaches) and ``DELETE /me/permissions`` (revoke)."""
+        if edge == "permissions" and request.method == "DELETE":
+            self.oauth.revoke(token)
+            return {"success": True}
+        if edge == "adaccounts" and request.method == "GET":
+            reach = self.registry.reach(token)
+            rows = [{"id": f"act_{a.account_id}", "account_id": a.account_id, "name": a.name,
+                     "currency": a.currency, "timezone_name": a.timezone, "account_status": 1}
+                    for a in sorted(self.registry.accounts.values(), key=lambda a: a.account_id)
+                    if a.account_id in reach]
+            return self._page(rows, request)
+        raise GraphError(400, 100, f"(#100) Unsupported request to /me/{edge}", type_="GraphMethodException")
+
     def _route(self, request: Request, parts: list[str], token: str, *, fail_run: bool) -> Any:
         v = request.values
+        if len(parts) == 2 and parts[0] == "me":
+            return self._me(request, parts[1], token)
         if len(parts) == 1 and parts[0].startswith("act_") and request.method == "GET":
             a = self._account(parts[0], token)
             return {

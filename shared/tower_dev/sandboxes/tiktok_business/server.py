@@ -37,6 +37,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from tower.connectors import geo
+from tower_dev.sandboxes.ad_oauth import OAuthProvider, page, redirect_to
 from tower_dev.sandboxes.ad_sandbox import (
     AccountRegistry,
     FaultPlan,
@@ -100,6 +101,9 @@ class TikTokSandbox:
         self.calls: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._reports = ReportCache()
+        #: Advertiser authorization: ``/portal/auth``, ``oauth2/access_token``, ``oauth2/advertiser/get``,
+        #: ``oauth2/revoke_token``. Advertiser tokens do not expire; they work until revoked.
+        self.oauth = OAuthProvider(self.registry)
         self._server = HttpServerThread(self._wsgi, host, port, platform="tiktok",
                                         identity=lambda: self.identity)
 
@@ -126,6 +130,8 @@ class TikTokSandbox:
         request = Request(environ)
         with self._lock:
             self.calls.append((request.method, request.path))
+        if request.path.rstrip("/") == "/portal/auth":
+            return self._portal_auth(request)(environ, start_response)
         endpoint = request.path.removeprefix(PREFIX).strip("/").replace("/", "_") or "root"
         fault = self.faults.draw(endpoint)
         if fault == "drop":
@@ -144,7 +150,54 @@ class TikTokSandbox:
             body = {"code": e.code, "message": str(e), "request_id": uuid.uuid4().hex, "data": {}}
         return Response(json.dumps(body), status=200, mimetype="application/json")(environ, start_response)
 
+    # -- advertiser authorization ------------------------------------------------------------
+    def _portal_auth(self, request: Request) -> Response:
+        """``/portal/auth?app_id&state&redirect_uri``: the consent page, then a redirect with ``auth_code``."""
+        q = {k: v for k, v in request.values.items() if k != "decision"}
+        problem = self.oauth.authorize_problem(q.get("app_id", ""), q.get("redirect_uri", ""))
+        if problem is not None:
+            status, headers, body = page(400, problem)
+            return Response(body, status=status, headers=headers)
+        if request.method == "GET":
+            return Response(self.oauth.consent_page(request.path, q, "TikTok For Business"), mimetype="text/html")
+        if request.values.get("decision") != "approve":
+            return Response(status=302, headers={"Location": redirect_to(q["redirect_uri"], {
+                "error": "access_denied", "state": q.get("state")})})
+        code = self.oauth.issue_code(q["app_id"], q["redirect_uri"])
+        # TikTok sends the code under both names.
+        return Response(status=302, headers={"Location": redirect_to(q["redirect_uri"], {
+            "auth_code": code, "code": code, "state": q.get("state")})})
+
+    def _oauth2(self, request: Request, path: str) -> Any:
+        """The ``oauth2/`` endpoints: the app authenticates with ``app_id`` + ``secret``."""
+        args = request.get_json(silent=True) if request.method == "POST" else request.args
+        args = args if isinstance(args, dict) else dict(args or {})
+        if not self.oauth.client_ok(str(args.get("app_id", "")), str(args.get("secret", ""))):
+            raise TikTokError(40001, "The app_id or secret is incorrect.")
+        if path == "oauth2/access_token" and request.method == "POST":
+            code = self.oauth.redeem(str(args.get("auth_code", "")), str(args["app_id"]), None)
+            if code is None:
+                raise TikTokError(40002, "auth_code is invalid, expired or already used.")
+            token = self.oauth.access_token(code.accounts, "authorization_code")
+            return {"access_token": token, "advertiser_ids": sorted(code.accounts),
+                    "scope": [4, 5, 6, 7]}
+        if path == "oauth2/revoke_token" and request.method == "POST":
+            self.oauth.revoke(str(args.get("access_token", "")))
+            return {}
+        if path == "oauth2/advertiser/get" and request.method == "GET":
+            token = request.headers.get("Access-Token") or ""
+            if self.registry.token_state(token) != "ok":
+                raise TikTokError(40105, "Access token is incorrect or has been revoked.")
+            reach = self.registry.reach(token)
+            return {"list": [{"advertiser_id": a.account_id, "advertiser_name": a.name}
+                             for a in sorted(self.registry.accounts.values(), key=lambda a: a.account_id)
+                             if a.account_id in reach]}
+        raise TikTokError(40002, f"Unknown API path /{path}/")
+
     def _handle(self, request: Request, fault: str | None, endpoint: str) -> Any:
+        oauth_path = request.path.removeprefix(PREFIX).strip("/")
+        if oauth_path.startswith("oauth2/"):
+            return self._oauth2(request, oauth_path)
         token = request.headers.get("Access-Token")
         if not token:
             raise TikTokError(40104, "Access token is empty.")

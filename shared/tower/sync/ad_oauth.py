@@ -1,0 +1,385 @@
+"""Connecting ad accounts by OAuth: Meta (Facebook Login for Business), TikTok (advertiser authorization),
+Google Ads (OAuth 2.0 with offline access).
+
+One flow for the three, as each platform documents it:
+
+1. :func:`authorize_url` stores a state nonce (document store, single use, ``TOWER_AD_OAUTH_STATE_SECONDS``,
+   bound to the brand, the platform and who asked) and builds the platform's authorize URL:
+   Meta ``https://www.facebook.com/<version>/dialog/oauth?client_id&redirect_uri&state&scope=ads_read,
+   ads_management[&config_id]``; TikTok ``https://business-api.tiktok.com/portal/auth?app_id&state&
+   redirect_uri``; Google ``https://accounts.google.com/o/oauth2/v2/auth?...&scope=.../adwords&
+   access_type=offline&prompt=consent``.
+2. The platform sends the person back to ``/oauth/<platform>/callback`` with the code (TikTok:
+   ``auth_code``) and the state. :func:`consume_state` checks and deletes the nonce in one transaction;
+   :func:`exchange_code` trades the code: Meta ``GET /<version>/oauth/access_token`` (a short-lived
+   token) then ``grant_type=fb_exchange_token`` (about sixty days); TikTok ``POST
+   /open_api/v1.3/oauth2/access_token/`` (a token that lasts until revoked, and the advertiser ids);
+   Google's token endpoint (an access token for an hour and a refresh token).
+3. :func:`store_grant` puts the grant in the secret store, only there: one secret per brand and
+   platform (``integration-<brand>-<platform>-oauth``); every account connected from it refers to it.
+4. :func:`list_accounts` is the account picker: Meta ``/me/adaccounts``, TikTok
+   ``oauth2/advertiser/get`` + ``advertiser/info``, Google ``CustomerService.ListAccessibleCustomers``
+   + each customer's name, currency and time zone.
+5. :func:`connect_accounts` records the picked accounts (``integrations``, ``secret_ref`` the grant's
+   secret) and enqueues their first sync on the sync queue, as the hourly schedule does.
+
+Google's access token is refreshed through google-auth before it expires and when Google rejects it
+early (:class:`tower.connectors.google_ads.client.RefreshGrant`); each new token is written back to
+the grant. A refused refresh (``invalid_grant``), an expired Meta token (Graph code 190) or a revoked
+TikTok token (40105) stops the sync with ``needs_reauth``: the integration needs reconnecting, and
+``/api/brands/<id>/integrations``, ``tower status`` and the digests say so with the reason.
+
+Every failure raises :class:`OAuthRefused` with an HTTP status and a code, and names the problem,
+never a token, code or secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets as pysecrets
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tower import names
+from tower.config import Settings
+from tower.connectors.ad_platforms import AdSyncUsageError, normalise_account_id
+from tower.connectors.google_ads.client import ADWORDS_SCOPE
+from tower.connectors.retry import ConnectorError, NeedsReauth, RetryPolicy
+from tower.logs import run_fields
+from tower.ports import DocumentStore, Secrets
+from tower.sync.connect import google_developer_token, integration, record_ad_integration
+from tower.sync.grants import (
+    GRANT_KIND,
+    AppCredentials,
+    OAuthRefused,
+    app_credentials,
+    google_refresh,
+    grant_secret_id,
+    load_grant,
+    parse_grant,
+)
+from tower.sync.nonces import take_once
+from tower.sync.run import SyncPorts
+
+STATE_COLLECTION = "ad_oauth_states"
+META_SCOPES = ("ads_read", "ads_management")
+TIKTOK_API = "/open_api/v1.3"
+_NONCE = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
+def redirect_uri(settings: Settings, platform: str) -> str:
+    """``<TOWER_AD_OAUTH_REDIRECT_BASE or TOWER_SHOPIFY_APP_URL>/oauth/<platform>/callback``.
+
+    Raises:
+        OAuthRefused: 503 when neither is set.
+    """
+    base = (settings.ad_oauth_redirect_base or settings.shopify_app_url).strip().rstrip("/")
+    if not base:
+        raise OAuthRefused(503, "app_not_configured",
+                           "set TOWER_AD_OAUTH_REDIRECT_BASE (or TOWER_SHOPIFY_APP_URL): the callback's origin")
+    return f"{base}/oauth/{platform}/callback"
+
+
+# -- 1. the authorize URL and its state ----------------------------------------------------------------
+def authorize_url(settings: Settings, store: DocumentStore, app: AppCredentials, *, brand_id: str, actor: str,
+                  now: datetime) -> tuple[str, datetime]:
+    """The platform's authorize URL with a fresh state nonce stored for the callback: (url, state expiry)."""
+    platform = app.platform
+    callback = redirect_uri(settings, platform)  # before the nonce: a misconfigured app stores nothing
+    nonce = pysecrets.token_urlsafe(32)
+    expires = now + timedelta(seconds=settings.ad_oauth_state_seconds)
+    store.set(f"{STATE_COLLECTION}/{nonce}", {"brand_id": brand_id, "platform": platform, "actor": actor,
+                                              "created_at": now, "expires_at": expires})
+    if platform == "meta":
+        query = {"client_id": app.client_id, "redirect_uri": callback, "state": nonce,
+                 "scope": ",".join(META_SCOPES), "response_type": "code"}
+        if settings.meta_login_config_id:
+            query["config_id"] = settings.meta_login_config_id
+        base = f"{settings.meta_dialog_origin.rstrip('/')}/{settings.meta_api_version}/dialog/oauth"
+    elif platform == "tiktok":
+        query = {"app_id": app.client_id, "state": nonce, "redirect_uri": callback}
+        base = f"{settings.tiktok_api_origin.rstrip('/')}/portal/auth"
+    else:
+        query = {"client_id": app.client_id, "redirect_uri": callback, "response_type": "code",
+                 "scope": ADWORDS_SCOPE, "access_type": "offline", "prompt": "consent",
+                 "include_granted_scopes": "true", "state": nonce}
+        base = settings.google_oauth_authorize_url
+    return f"{base}?{urllib.parse.urlencode(query)}", expires
+
+
+def consume_state(store: DocumentStore, platform: str, nonce: str, now: datetime) -> dict[str, Any]:
+    """Check the nonce and delete it in one transaction (a second callback with it finds nothing).
+
+    Returns:
+        The state document: ``brand_id``, ``platform``, ``actor``.
+
+    Raises:
+        OAuthRefused: 400 ``missing_state``; 401 ``invalid_state`` (malformed, unknown, used, another
+            platform's) or ``expired_state``.
+    """
+    if not nonce:
+        raise OAuthRefused(400, "missing_state", "state is missing from the callback")
+    if not _NONCE.fullmatch(nonce):
+        raise OAuthRefused(401, "invalid_state", "state is malformed")
+
+    doc = take_once(store, f"{STATE_COLLECTION}/{nonce}")
+    if doc is None:
+        raise OAuthRefused(401, "invalid_state", "state is unknown or was already used; connect the account again")
+    if doc["platform"] != platform:
+        raise OAuthRefused(401, "invalid_state", "state was issued for another platform")
+    expires = doc["expires_at"]
+    if (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= now:
+        raise OAuthRefused(401, "expired_state", "state has expired; connect the account again")
+    return doc
+
+
+# -- 2. the code for a grant -----------------------------------------------------------------------------
+def _http(settings: Settings, method: str, url: str, *, form: Mapping[str, str] | None = None,
+          body: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
+    """One call to a platform's OAuth endpoint: (HTTP status, JSON answer). Transport failures are 502s."""
+    data, hdrs = None, {"Accept": "application/json", **(headers or {})}
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+    elif body is not None:
+        data = json.dumps(body).encode()
+        hdrs["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, headers=hdrs, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=settings.ad_oauth_timeout_seconds) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    except (urllib.error.URLError, OSError) as e:
+        raise OAuthRefused(502, "platform_unavailable", f"the platform's OAuth endpoint failed: {type(e).__name__}"
+                           ) from None
+    try:
+        return status, json.loads(raw or b"{}")
+    except ValueError:
+        raise OAuthRefused(502, "platform_unavailable", f"the platform answered HTTP {status} without JSON") from None
+
+
+def _graph_error(answer: Any) -> str:
+    err = answer.get("error") if isinstance(answer, dict) else None
+    return f"Graph error {err.get('code')}" if isinstance(err, dict) else "no access_token"
+
+
+def _meta_token(settings: Settings, query: Mapping[str, str]) -> dict[str, Any]:
+    url = f"{settings.meta_api_origin.rstrip('/')}/{settings.meta_api_version}/oauth/access_token"
+    status, answer = _http(settings, "GET", f"{url}?{urllib.parse.urlencode(query)}")
+    if status != 200 or not isinstance(answer, dict) or not answer.get("access_token"):
+        raise OAuthRefused(401, "code_refused", f"Meta refused to issue a token ({_graph_error(answer)}); "
+                           "connect the account again")
+    return answer
+
+
+def _tiktok_call(settings: Settings, method: str, path: str, *, body: Mapping[str, Any] | None = None,
+                 query: Mapping[str, str] | None = None, token: str | None = None) -> Any:
+    """A TikTok Business API call; its envelope's ``data`` (a non-zero ``code`` is refused)."""
+    url = f"{settings.tiktok_api_origin.rstrip('/')}{TIKTOK_API}/{path}/"
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    status, answer = _http(settings, method, url, body=body, headers={"Access-Token": token} if token else None)
+    code = answer.get("code") if isinstance(answer, dict) else None
+    if status != 200 or code != 0:
+        if code in (40102, 40104, 40105):
+            raise OAuthRefused(409, "needs_reconnect",
+                               f"TikTok rejected the token (code {code}); connect the account again")
+        raise OAuthRefused(401 if code is not None and 40000 <= code < 50000 else 502, "code_refused"
+                           if path.endswith("access_token") else "platform_refused",
+                           f"TikTok refused {path} (code {code}, HTTP {status})")
+    return answer.get("data") or {}
+
+
+def exchange_code(settings: Settings, app: AppCredentials, code: str, *, now: datetime) -> dict[str, Any]:
+    """Trade the callback's code for a grant (``access_token``, ``expires_at``, ``refresh_token``...).
+
+    Raises:
+        OAuthRefused: 400 ``missing_code``; 401 ``code_refused`` (used, expired, another app's);
+            502 the platform failed or answered without a token.
+    """
+    if not code:
+        raise OAuthRefused(400, "missing_code", "code is missing from the callback")
+    grant: dict[str, Any] = {"kind": GRANT_KIND, "platform": app.platform, "obtained_at": now.isoformat()}
+    if app.platform == "meta":
+        short = _meta_token(settings, {"client_id": app.client_id, "client_secret": app.secret, "code": code,
+                                       "redirect_uri": redirect_uri(settings, "meta")})
+        # The code's token lasts hours; the exchange gives the ~60-day token the syncs use.
+        long = _meta_token(settings, {"grant_type": "fb_exchange_token", "client_id": app.client_id,
+                                      "client_secret": app.secret, "fb_exchange_token": short["access_token"]})
+        grant["access_token"] = long["access_token"]
+        if long.get("expires_in"):
+            grant["expires_at"] = (now + timedelta(seconds=int(long["expires_in"]))).isoformat()
+    elif app.platform == "tiktok":
+        data = _tiktok_call(settings, "POST", "oauth2/access_token",
+                            body={"app_id": app.client_id, "secret": app.secret, "auth_code": code})
+        if not data.get("access_token"):
+            raise OAuthRefused(502, "code_refused", "TikTok's token answer has no access_token")
+        grant["access_token"] = data["access_token"]
+        grant["advertiser_ids"] = [str(a) for a in data.get("advertiser_ids") or []]
+    else:
+        status, answer = _http(settings, "POST", settings.google_oauth_token_uri, form={
+            "grant_type": "authorization_code", "code": code, "client_id": app.client_id,
+            "client_secret": app.secret, "redirect_uri": redirect_uri(settings, "google_ads")})
+        if status != 200 or not isinstance(answer, dict) or not answer.get("access_token"):
+            error = answer.get("error") if isinstance(answer, dict) else None
+            raise OAuthRefused(401 if status in (400, 401) else 502, "code_refused",
+                               f"Google refused to issue a token ({error or f'HTTP {status}'}); connect the "
+                               "account again")
+        if not answer.get("refresh_token"):
+            raise OAuthRefused(502, "no_refresh_token", "Google issued no refresh token (offline access was not "
+                               "granted); connect the account again")
+        grant.update(access_token=answer["access_token"], refresh_token=answer["refresh_token"],
+                     expires_at=(now + timedelta(seconds=int(answer.get("expires_in") or 3600))).isoformat(),
+                     scope=answer.get("scope"))
+    return grant
+
+
+# -- 3. the grant in the secret store ----------------------------------------------------------------------
+# -- 4. the account picker -------------------------------------------------------------------------------
+def _meta_accounts(settings: Settings, token: str) -> list[dict[str, Any]]:
+    url: str | None = (f"{settings.meta_api_origin.rstrip('/')}/{settings.meta_api_version}/me/adaccounts?"
+                       + urllib.parse.urlencode({"fields": "account_id,name,currency,timezone_name", "limit": 100,
+                                                 "access_token": token}))
+    out: list[dict[str, Any]] = []
+    while url:
+        status, answer = _http(settings, "GET", url)
+        err = answer.get("error") if isinstance(answer, dict) else None
+        if status != 200 or err:
+            if isinstance(err, dict) and err.get("code") == 190:
+                raise OAuthRefused(409, "needs_reconnect",
+                                   "Meta rejected the token (Graph error 190); connect the account again")
+            raise OAuthRefused(502, "platform_refused", f"Meta refused /me/adaccounts ({_graph_error(answer)})")
+        out += [{"id": str(a.get("account_id") or str(a.get("id", "")).removeprefix("act_")), "name": a.get("name"),
+                 "currency": a.get("currency"), "time_zone": a.get("timezone_name")} for a in answer.get("data", [])]
+        nxt = (answer.get("paging") or {}).get("next")
+        # The next page's URL carries no token (Graph's does; ours must be added back on a sandbox's).
+        url = nxt if not nxt or "access_token=" in nxt else f"{nxt}&access_token={urllib.parse.quote(token)}"
+    return out
+
+
+def _tiktok_accounts(settings: Settings, app: AppCredentials, token: str) -> list[dict[str, Any]]:
+    listed = _tiktok_call(settings, "GET", "oauth2/advertiser/get",
+                          query={"app_id": app.client_id, "secret": app.secret}, token=token).get("list") or []
+    ids = [str(a["advertiser_id"]) for a in listed]
+    info: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 100):  # advertiser/info takes up to 100 ids
+        data = _tiktok_call(settings, "GET", "advertiser/info",
+                            query={"advertiser_ids": json.dumps(ids[start:start + 100])}, token=token)
+        info.update({str(a.get("advertiser_id")): a for a in data.get("list") or []})
+    return [{"id": str(a["advertiser_id"]), "name": a.get("advertiser_name") or info.get(str(a["advertiser_id"]),
+             {}).get("name"), "currency": info.get(str(a["advertiser_id"]), {}).get("currency"),
+             "time_zone": info.get(str(a["advertiser_id"]), {}).get("timezone")} for a in listed]
+
+
+_CUSTOMER_QUERY = ("SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone "
+                   "FROM customer")
+
+
+def _google_accounts(settings: Settings, secrets: Secrets, brand_id: str, grant: Mapping[str, Any]
+                     ) -> list[dict[str, Any]]:
+    from tower.connectors.google_ads.client import GoogleAdsApiClient  # lazy: the SDK
+
+    try:
+        developer_token = google_developer_token(settings, secrets)
+    except AdSyncUsageError as e:
+        raise OAuthRefused(503, "app_not_configured", str(e)) from None
+    client = GoogleAdsApiClient(
+        str(grant["access_token"]), developer_token=developer_token,
+        login_customer_id=settings.google_ads_login_customer_id or None, endpoint=settings.google_ads_endpoint,
+        version=settings.google_ads_api_version, policy=RetryPolicy(),
+        refresh=google_refresh(settings, secrets, grant_secret_id(brand_id, "google_ads"), grant))
+    try:
+        service = client.service("CustomerService")
+        names_ = client.call(lambda: list(service.list_accessible_customers(request={}).resource_names))
+        out = []
+        for resource in names_:
+            cid = resource.rsplit("/", 1)[-1]
+            rows = client.search(cid, _CUSTOMER_QUERY)
+            c = rows[0].customer if rows else None
+            out.append({"id": cid, "name": c.descriptive_name if c else None,
+                        "currency": c.currency_code if c else None, "time_zone": c.time_zone if c else None})
+        return out
+    except NeedsReauth as e:
+        raise OAuthRefused(409, "needs_reconnect", f"{e}; connect the account again") from None
+    except ConnectorError as e:
+        raise OAuthRefused(502, "platform_refused", f"Google Ads refused the account list: {e}") from None
+    finally:
+        client.close()
+
+
+def list_accounts(settings: Settings, secrets: Secrets, brand_id: str, platform: str) -> list[dict[str, Any]]:
+    """The accounts the brand's grant reaches: ``[{"id", "name", "currency", "time_zone"}]``, by id.
+
+    Raises:
+        OAuthRefused: 409 ``not_authorized`` (no grant) or ``needs_reconnect`` (the platform rejects it),
+            502 the platform failed.
+    """
+    grant = load_grant(secrets, brand_id, platform)
+    if platform == "meta":
+        accounts = _meta_accounts(settings, str(grant["access_token"]))
+    elif platform == "tiktok":
+        accounts = _tiktok_accounts(settings, app_credentials(settings, secrets, "tiktok"), str(grant["access_token"]))
+    else:
+        accounts = _google_accounts(settings, secrets, brand_id, grant)
+    return sorted(accounts, key=lambda a: a["id"])
+
+
+# -- 5. connecting the picked accounts ----------------------------------------------------------------------
+def connect_accounts(ports: SyncPorts, tasks: Any, brand_id: str, platform: str, account_ids: Iterable[str], *,
+                     now: datetime) -> list[dict[str, Any]]:
+    """Record the picked accounts (their ``secret_ref`` the grant) and enqueue the platform's first sync.
+
+    Args:
+        tasks: The task queue (the sync queue's ``sync_<platform>`` handler runs the sync).
+
+    Raises:
+        OAuthRefused: 400 ``unknown_account`` naming an id the grant does not reach; as :func:`list_accounts`.
+    """
+    wanted = [normalise_account_id(platform, str(a)) for a in account_ids]
+    reachable = {a["id"]: a for a in list_accounts(ports.settings, ports.secrets, brand_id, platform)}
+    unknown = [a for a in wanted if a not in reachable]
+    if unknown:
+        raise OAuthRefused(400, "unknown_account", f"the {platform} grant does not reach account(s) "
+                           f"{', '.join(unknown)}; pick from GET .../integrations/{platform}/accounts")
+    secret_id = grant_secret_id(brand_id, platform)
+    login = (ports.settings.google_ads_login_customer_id if platform == "google_ads" else "") or None
+    for account_id in dict.fromkeys(wanted):
+        a = reachable[account_id]
+        record_ad_integration(ports, brand_id, platform, account_id, secret_id=secret_id,
+                              timezone=a["time_zone"], currency=a["currency"], login_customer_id=login, now=now)
+    # The handler named after the platform's sync entry point (tower.wiring), one first sync per connect.
+    tasks.enqueue(names.QUEUE_SYNC, f"sync_{platform}", {"brand_id": brand_id, "platform": platform, **run_fields()},
+                  task_id=f"connect-{brand_id}-{platform}-{now:%Y%m%d%H%M%S}")
+    return [r for r in (integration(ports.warehouse, brand_id, platform, a) for a in dict.fromkeys(wanted)) if r]
+
+
+def revoke_grant(settings: Settings, secrets: Secrets, brand_id: str, platform: str) -> bool:
+    """Revoke the brand's grant at the platform and delete it (False: there was none).
+
+    Meta ``DELETE /me/permissions``; TikTok ``oauth2/revoke_token``; Google's revoke endpoint (the
+    refresh token, which takes its access tokens with it). A platform that already forgot the token
+    does not stop the delete.
+    """
+    secret_id = grant_secret_id(brand_id, platform)
+    if not secrets.exists(secret_id):
+        return False
+    grant = parse_grant(secrets.get(secret_id)) or {}
+    token = str(grant.get("access_token") or "")
+    if platform == "meta":
+        _http(settings, "DELETE", f"{settings.meta_api_origin.rstrip('/')}/{settings.meta_api_version}/me/"
+              f"permissions?{urllib.parse.urlencode({'access_token': token})}")
+    elif platform == "tiktok":
+        app = app_credentials(settings, secrets, "tiktok")
+        _http(settings, "POST", f"{settings.tiktok_api_origin.rstrip('/')}{TIKTOK_API}/oauth2/revoke_token/",
+              body={"app_id": app.client_id, "secret": app.secret, "access_token": token})
+    else:
+        _http(settings, "POST", settings.google_oauth_revoke_uri,
+              form={"token": str(grant.get("refresh_token") or token)})
+    secrets.delete(secret_id)
+    return True

@@ -1,0 +1,140 @@
+"""An ad platform's OAuth grant as the secret store keeps it, and the app credentials behind it.
+
+A grant is one JSON secret per brand and platform (``integration-<brand>-<platform>-oauth``):
+``kind`` ``"oauth"``, ``access_token``, ``expires_at`` (ISO, UTC), Google's ``refresh_token``,
+TikTok's ``advertiser_ids``. Accounts connected from it refer to it by ``secret_ref``; a token pasted
+with ``tower connect --token`` stays a bare string (:func:`parse_grant` tells them apart).
+:func:`google_refresh` is what lets the Google Ads client refresh the token and write each new one
+back. Shared by the OAuth flow (:mod:`tower.sync.ad_oauth`) and the syncs (:mod:`tower.sync.connect`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tower import names
+from tower.config import Settings
+from tower.connectors.ad_platforms import AdSyncUsageError, check_platform
+from tower.connectors.google_ads.client import RefreshGrant
+from tower.ports import Secrets
+
+GRANT_KIND = "oauth"
+_APP_SETTINGS = {  # platform → (client id setting, secret setting, secret store fallback id, env name)
+    "meta": ("meta_app_id", "meta_app_secret", "meta-app-secret", "TOWER_META_APP_ID"),
+    "tiktok": ("tiktok_app_id", "tiktok_app_secret", "tiktok-app-secret", "TOWER_TIKTOK_APP_ID"),
+    "google_ads": ("google_ads_client_id", "google_ads_client_secret", "google-ads-client-secret",
+                   "TOWER_GOOGLE_ADS_CLIENT_ID"),
+}
+
+
+class OAuthRefused(Exception):
+    """An OAuth step that must not go on: the HTTP status and a code a client can branch on."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """One platform's app: its client id and secret (never logged)."""
+
+    platform: str
+    client_id: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"AppCredentials(platform={self.platform!r}, client_id={self.client_id!r})"
+
+
+def platform_of(platform: str) -> str:
+    """The platform, or 404 ``unknown_platform``."""
+    try:
+        return check_platform(platform)
+    except AdSyncUsageError as e:
+        raise OAuthRefused(404, "unknown_platform", str(e)) from None
+
+
+def app_credentials(settings: Settings, secrets: Secrets, platform: str) -> AppCredentials:
+    """The platform app's client id (setting) and secret (setting, else the secret store).
+
+    Raises:
+        OAuthRefused: 503 ``app_not_configured`` naming what is missing.
+    """
+    id_field, secret_field, secret_id, env = _APP_SETTINGS[platform_of(platform)]
+    client_id = str(getattr(settings, id_field)).strip()
+    secret = str(getattr(settings, secret_field)).strip()
+    if not secret and secrets.exists(secret_id):
+        secret = secrets.get(secret_id).strip()
+    if not client_id or not secret:
+        missing = env if not client_id else f"{env.replace('_ID', '_SECRET')} or the {secret_id} secret"
+        raise OAuthRefused(503, "app_not_configured", f"the {platform} app is not configured: set {missing}")
+    return AppCredentials(platform, client_id, secret)
+
+
+def grant_secret_id(brand_id: str, platform: str) -> str:
+    """The secret holding a brand's grant for one platform."""
+    return names.integration_secret_id(brand_id, platform, GRANT_KIND)
+
+
+def store_grant(secrets: Secrets, brand_id: str, platform: str, grant: Mapping[str, Any]) -> str:
+    """Put the grant in the secret store (a new version when there is one); return its secret id."""
+    secret_id = grant_secret_id(brand_id, platform)
+    value = json.dumps(dict(grant), sort_keys=True)
+    if secrets.exists(secret_id):
+        secrets.rotate(secret_id, value)
+    else:
+        secrets.put(secret_id, value)
+    return secret_id
+
+
+def parse_grant(value: str) -> dict[str, Any] | None:
+    """A secret's grant, or None when it holds a pasted token (``tower connect --token``)."""
+    if not value.startswith("{"):
+        return None
+    try:
+        grant = json.loads(value)
+    except ValueError:
+        return None
+    return grant if isinstance(grant, dict) and grant.get("kind") == GRANT_KIND else None
+
+
+def load_grant(secrets: Secrets, brand_id: str, platform: str) -> dict[str, Any]:
+    """The brand's grant for the platform.
+
+    Raises:
+        OAuthRefused: 409 ``not_authorized`` when there is none (authorize first).
+    """
+    secret_id = grant_secret_id(brand_id, platform)
+    grant = parse_grant(secrets.get(secret_id)) if secrets.exists(secret_id) else None
+    if grant is None:
+        raise OAuthRefused(409, "not_authorized",
+                           f"brand {brand_id!r} has not authorized {platform}: POST .../integrations/{platform}/"
+                           "authorize and follow its authorize_url first")
+    return grant
+
+
+def _naive_utc(iso: str | None) -> datetime | None:
+    """google-auth keeps expiries as naive UTC."""
+    if not iso:
+        return None
+    at = datetime.fromisoformat(iso)
+    return (at.astimezone(UTC) if at.tzinfo else at).replace(tzinfo=None)
+
+
+def google_refresh(settings: Settings, secrets: Secrets, secret_id: str, grant: Mapping[str, Any]) -> RefreshGrant:
+    """What refreshes a Google grant's token; each new token is written back to the grant's secret."""
+    app = app_credentials(settings, secrets, "google_ads")
+
+    def keep(token: str, expiry: datetime | None) -> None:
+        current = parse_grant(secrets.get(secret_id)) or dict(grant)
+        current["access_token"] = token
+        current["expires_at"] = expiry.replace(tzinfo=UTC).isoformat() if expiry else None
+        secrets.rotate(secret_id, json.dumps(current, sort_keys=True))
+
+    return RefreshGrant(str(grant.get("refresh_token") or ""), app.client_id, app.secret,
+                        settings.google_oauth_token_uri, _naive_utc(grant.get("expires_at")), keep)

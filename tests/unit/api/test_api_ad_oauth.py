@@ -1,0 +1,297 @@
+"""Connecting Meta, TikTok and Google Ads accounts by OAuth through the API, against the running sandboxes.
+
+Each sandbox plays its platform: its authorize page is a real form (Approve / Cancel) that the test
+submits as a browser would, its token endpoint trades codes (and Google's refreshes them), its data
+endpoints check the tokens it issued. The API runs in the Flask test client; nothing of the platforms
+is mocked. The brand is in Berlin and bills in euros, so nothing leans on the demo's brand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from flask.testing import FlaskClient
+
+from tower import names
+from tower.api.app import create_app
+from tower.api.auth import create_api_key
+from tower.brands import add_brand
+from tower.pipeline import run_sync
+from tower.sync.grants import grant_secret_id, parse_grant
+from tower.sync.health import integration_health, problems
+from tower.wiring import wire_local
+from tower_dev.sandboxes.ad_sandbox import AdSandboxes, sample_accounts, sandbox_runtime, start_ad_sandboxes
+
+BRAND = "brand_oauth"
+OTHER_ACCOUNT = {"meta": "2020044410", "tiktok": "7009910022", "google_ads": "9988776655"}
+APPS = {"meta": ("9001122334455", "meta-app-secret-5e1f"), "tiktok": ("7311000222333", "tiktok-app-secret-0c9d"),
+        "google_ads": ("4411-sbx.apps.googleusercontent.com", "GOCSPX-sandbox-2b7e")}
+REDIRECT_BASE = "https://tower.example.test"
+
+
+@dataclasses.dataclass
+class World:
+    client: FlaskClient
+    key: str
+    runtime: Any
+    sandboxes: AdSandboxes
+    clock: list[datetime]
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def authorize(self, platform: str) -> str:
+        r = self.client.post(f"/api/brands/{BRAND}/integrations/{platform}/authorize", headers=self.headers())
+        assert r.status_code == 200, r.json
+        return str(r.json["authorize_url"])
+
+    def consent(self, url: str, decision: str = "approve") -> str:
+        """Open the platform's authorize page and click a button: the Location it redirects to."""
+        page = requests.get(url, timeout=10)
+        assert page.status_code == 200, page.text
+        assert 'id="approve"' in page.text
+        action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
+        fields = {unescape(k): unescape(v) for k, v in
+                  re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page.text)}
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+        back = requests.post(origin + action, data={**fields, "decision": decision}, allow_redirects=False,
+                             timeout=10)
+        assert back.status_code == 302, back.text
+        return str(back.headers["Location"])
+
+    def callback(self, location: str) -> Any:
+        parts = urlsplit(location)
+        assert f"{parts.scheme}://{parts.netloc}" == REDIRECT_BASE
+        return self.client.get(f"{parts.path}?{parts.query}")
+
+    def connect_flow(self, platform: str) -> list[dict[str, Any]]:
+        """Authorize, consent, callback, list, connect the brand's own account: the integrations answer."""
+        r = self.callback(self.consent(self.authorize(platform)))
+        assert r.status_code == 302, r.json
+        assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform={platform}"
+        listed = self.client.get(f"/api/brands/{BRAND}/integrations/{platform}/accounts", headers=self.headers())
+        assert listed.status_code == 200, listed.json
+        own = next(a for a in sample_accounts(seed=5, brand_id=BRAND) if a.platform == platform)
+        assert [a["id"] for a in listed.json["accounts"]] == sorted([own.account_id, OTHER_ACCOUNT[platform]])
+        mine = next(a for a in listed.json["accounts"] if a["id"] == own.account_id)
+        assert (mine["currency"], mine["time_zone"]) == ("EUR", "Europe/Berlin") and mine["name"]
+        done = self.client.post(f"/api/brands/{BRAND}/integrations/{platform}/accounts", headers=self.headers(),
+                                json={"account_ids": [own.account_id]})
+        assert done.status_code == 202, done.json
+        return list(done.json["integrations"])
+
+    def sync(self, platform: str) -> str:
+        """Another sync, the way the hourly task runs it (its outcome recorded on the integration)."""
+        return str(run_sync(self.runtime, BRAND, platform)["status"])
+
+    def integration(self, platform: str) -> dict[str, Any]:
+        r = self.client.get(f"/api/brands/{BRAND}/integrations", headers=self.headers())
+        assert r.status_code == 200, r.json
+        return next(i for i in r.json["integrations"] if i["platform"] == platform)
+
+
+@pytest.fixture
+def world(tmp_path: Any) -> Iterator[World]:
+    accounts = sample_accounts(seed=5, brand_id=BRAND, start=date(2026, 9, 20), days=20, currency="EUR",
+                               timezone="Europe/Berlin")
+    others = [dataclasses.replace(a, account_id=OTHER_ACCOUNT[a.platform], brand_id="someone_else",
+                                  name=f"Another {a.platform} account", campaigns={}, products={}, performance={})
+              for a in accounts]
+    sandboxes = start_ad_sandboxes(accounts + others)
+    for platform, (client_id, secret) in APPS.items():
+        sandboxes.get(platform).oauth.register(client_id, secret, {f"{REDIRECT_BASE}/oauth/{platform}/callback"})
+    runtime = sandbox_runtime(tmp_path, sandboxes, ads_history_days=90, ad_oauth_redirect_base=REDIRECT_BASE,
+                              meta_app_id=APPS["meta"][0], meta_app_secret=APPS["meta"][1],
+                              tiktok_app_id=APPS["tiktok"][0], tiktok_app_secret=APPS["tiktok"][1],
+                              google_ads_client_id=APPS["google_ads"][0],
+                              google_ads_client_secret=APPS["google_ads"][1])
+    add_brand(runtime.warehouse, brand_id=BRAND, name="Oauth Brand", timezone="Europe/Berlin", currency="EUR",
+              now=datetime(2026, 10, 1, tzinfo=UTC))
+    key = create_api_key(runtime.store, brand_ids=[BRAND], name="oauth-test")
+    clock = [datetime.now(UTC)]
+    app = create_app(runtime, clock=lambda: clock[0])
+    try:
+        yield World(app.test_client(), key, runtime, sandboxes, clock)
+    finally:
+        sandboxes.stop()
+        runtime.close()
+
+
+def _no_token_outside_secrets(w: World, token: str) -> None:
+    """The token is in the secret store's grant, and nowhere in the warehouse's rows or the document store's file."""
+    rows = w.runtime.warehouse.rows("SELECT * FROM integrations WHERE brand_id = @b", {"b": BRAND})
+    assert rows and token not in json.dumps(rows, default=str)
+    store_file = w.runtime.settings.data_dir / "store.sqlite"
+    assert store_file.exists() and token.encode() not in store_file.read_bytes()
+
+
+@pytest.mark.parametrize("platform", ["meta", "tiktok", "google_ads"])
+def test_connect_by_oauth_then_sync(world: World, platform: str) -> None:
+    connected = world.connect_flow(platform)
+    own = next(a for a in sample_accounts(seed=5, brand_id=BRAND) if a.platform == platform)
+    assert [(i["account_id"], i["account_currency"]) for i in connected] == [(own.account_id, "EUR")]
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, platform)))
+    assert grant is not None and grant["access_token"]
+    _no_token_outside_secrets(world, grant["access_token"])
+    # The first sync is on the sync queue, for the platform's sync function.
+    assert world.runtime.tasks.pending(names.QUEUE_SYNC) == 1
+    # The grant is what that sync uses: run as the queue runs it, it pulls the account's data.
+    wire_local(world.runtime)
+    assert world.runtime.tasks.drain() == 1
+    n = world.runtime.warehouse.rows("SELECT COUNT(*) AS n FROM ad_performance WHERE brand_id = @b AND "
+                                     "platform = @p", {"b": BRAND, "p": platform})[0]["n"]
+    assert n > 0
+    row = world.integration(platform)
+    assert (row["status"], row["last_sync_status"], row["needs_reconnect"]) == ("connected", "ok", False)
+
+
+def test_meta_token_is_exchanged_for_a_long_lived_one(world: World) -> None:
+    world.connect_flow("meta")
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "meta")))
+    assert world.sandboxes.meta.oauth.served == ["authorization_code", "fb_exchange_token"]
+    expires = datetime.fromisoformat(grant["expires_at"])
+    assert timedelta(days=59) < expires - world.clock[0] < timedelta(days=61)
+
+
+def test_google_grant_has_a_refresh_token_and_the_hour_long_access_token(world: World) -> None:
+    url = world.authorize("google_ads")
+    q = parse_qs(urlsplit(url).query)
+    assert q["access_type"] == ["offline"] and q["prompt"] == ["consent"]
+    assert q["scope"] == ["https://www.googleapis.com/auth/adwords"]
+    world.callback(world.consent(url))
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
+    assert grant["refresh_token"].startswith("1//")
+    assert timedelta(minutes=58) < datetime.fromisoformat(grant["expires_at"]) - world.clock[0] <= timedelta(hours=1)
+
+
+def test_google_access_token_expiring_mid_sync_is_refreshed_and_the_sync_completes(world: World) -> None:
+    world.connect_flow("google_ads")
+    before = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
+    google = world.sandboxes.google_ads
+    # The third query finds the access token expired (as when its hour runs out mid-sync).
+    google.faults.add("token_expired", endpoint="search_stream", after=2, times=1)
+    assert world.sync("google_ads") == "ok"
+    assert google.faults.count("token_expired") == 1
+    assert google.oauth.served.count("refresh_token") == 1
+    after = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] == before["refresh_token"]
+    assert world.integration("google_ads")["status"] == "connected"
+
+
+def test_google_token_past_its_hour_is_refreshed_before_the_first_call(world: World) -> None:
+    world.connect_flow("google_ads")
+    google = world.sandboxes.google_ads
+    google.registry.advance(3700)  # the sandbox's hour is up
+    stored = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
+    stored["expires_at"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()  # and ours says so
+    world.runtime.secrets.rotate(grant_secret_id(BRAND, "google_ads"), json.dumps(stored))
+    assert world.sync("google_ads") == "ok"
+    assert google.oauth.served.count("refresh_token") == 1
+    assert google.faults.count() == 0
+
+
+def test_google_refused_refresh_needs_reconnect(world: World) -> None:
+    world.connect_flow("google_ads")
+    google = world.sandboxes.google_ads
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
+    google.oauth.revoke(grant["refresh_token"])  # the person removed the app's access in their Google account
+    assert world.sync("google_ads") == "needs_reauth"
+    row = world.integration("google_ads")
+    assert row["status"] == "needs_reconnect" and row["needs_reconnect"] is True
+    assert "invalid_grant" in row["reconnect_reason"]
+    health = integration_health(world.runtime.warehouse, world.runtime.store, brand_ids=[BRAND])
+    assert any("needs reconnecting" in p and "invalid_grant" in p for p in problems(health))
+
+
+def test_meta_token_expired_after_sixty_days_needs_reconnect(world: World) -> None:
+    world.connect_flow("meta")
+    world.sandboxes.meta.registry.advance(61 * 24 * 3600)
+    assert world.sync("meta") == "needs_reauth"
+    row = world.integration("meta")
+    assert row["status"] == "needs_reconnect" and "190" in (row["reconnect_reason"] or "")
+
+
+def test_tiktok_revoked_token_needs_reconnect(world: World) -> None:
+    world.connect_flow("tiktok")
+    r = world.client.delete(f"/api/brands/{BRAND}/integrations/tiktok/authorization", headers=world.headers())
+    assert r.status_code == 200 and r.json == {"revoked": True}
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "tiktok"))
+    assert world.sandboxes.tiktok.oauth.served[-1] == "revoke"
+    listed = world.client.get(f"/api/brands/{BRAND}/integrations/tiktok/accounts", headers=world.headers())
+    assert listed.status_code == 409 and listed.json["error"]["code"] == "not_authorized"
+
+
+# -- the state: single use, short-lived, one platform's --------------------------------------------------
+def _state_refused(world: World, query: str, status: int, code: str) -> None:
+    r = world.client.get(f"/oauth/meta/callback?{query}")
+    assert r.status_code == status, r.data
+    assert r.json["error"]["code"] == code
+
+
+def test_reused_state_is_refused(world: World) -> None:
+    location = world.consent(world.authorize("meta"))
+    assert world.callback(location).status_code == 302
+    again = world.callback(location)
+    assert again.status_code == 401 and again.json["error"]["code"] == "invalid_state"
+
+
+def test_unknown_malformed_missing_and_expired_states_are_refused(world: World) -> None:
+    _state_refused(world, "code=abc&state=" + "x" * 43, 401, "invalid_state")
+    _state_refused(world, "code=abc&state=<script>", 401, "invalid_state")
+    _state_refused(world, "code=abc", 400, "missing_state")
+    location = world.consent(world.authorize("meta"))
+    world.clock[0] += timedelta(minutes=11)
+    r = world.callback(location)
+    assert r.status_code == 401 and r.json["error"]["code"] == "expired_state"
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "meta"))
+
+
+def test_another_platforms_state_is_refused(world: World) -> None:
+    location = world.consent(world.authorize("tiktok"))
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    _state_refused(world, f"code=abc&state={state}", 401, "invalid_state")
+
+
+def test_declined_consent_goes_back_to_the_wizard_with_the_error(world: World) -> None:
+    r = world.callback(world.consent(world.authorize("google_ads"), decision="deny"))
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=google_ads&error=access_denied"
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "google_ads"))
+
+
+def test_replayed_code_is_refused_by_the_platform(world: World) -> None:
+    location = world.consent(world.authorize("tiktok"))
+    assert world.callback(location).status_code == 302
+    code = parse_qs(urlsplit(location).query)["auth_code"][0]
+    # A fresh state with the used code: the state passes, TikTok refuses the code.
+    fresh = parse_qs(urlsplit(world.authorize("tiktok")).query)["state"][0]
+    r = world.client.get(f"/oauth/tiktok/callback?auth_code={code}&state={fresh}")
+    assert r.status_code == 302 and r.headers["Location"].endswith("&error=code_refused")
+
+
+def test_bad_requests_name_the_problem(world: World) -> None:
+    h = world.headers()
+    r = world.client.post(f"/api/brands/{BRAND}/integrations/snapchat/authorize", headers=h)
+    assert r.status_code == 404 and r.json["error"]["code"] == "unknown_platform"
+    r = world.client.get(f"/api/brands/{BRAND}/integrations/meta/accounts", headers=h)
+    assert r.status_code == 409 and r.json["error"]["code"] == "not_authorized"
+    world.connect_flow("meta")
+    r = world.client.post(f"/api/brands/{BRAND}/integrations/meta/accounts", headers=h,
+                          json={"account_ids": ["555"]})
+    assert r.status_code == 400 and r.json["error"]["code"] == "unknown_account" and "555" in r.json["error"]["message"]
+    r = world.client.post(f"/api/brands/{BRAND}/integrations/meta/accounts", headers=h, json={"account_ids": []})
+    assert r.status_code == 400 and r.json["error"]["code"] == "invalid_body"
+    r = world.client.post("/api/brands/someone_else/integrations/meta/authorize", headers=h)
+    assert r.status_code in (403, 404)
+    r = world.client.post(f"/api/brands/{BRAND}/integrations/meta/authorize")
+    assert r.status_code == 401
