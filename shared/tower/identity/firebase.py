@@ -151,11 +151,11 @@ def _verify_signed(token: str, settings: Settings) -> dict[str, Any]:
 def _emulator_lookup(settings: Settings, token: str) -> dict[str, Any]:
     """The emulator's own answer about the token's user (``accounts:lookup``)."""
     host = settings.firebase_auth_emulator_host.strip()
-    url = (f"http://{host}/identitytoolkit.googleapis.com/v1/projects/"
-           f"{urllib.parse.quote(settings.firebase_project_id)}/accounts:lookup")
-    # "Bearer owner" is how the emulator's admin clients authenticate; it is no secret
+    # the end-user endpoint, as the Firebase SDKs call it: with the token and no admin credential the
+    # emulator answers only for the user the token itself names (the API key is not checked by it)
+    url = f"http://{host}/identitytoolkit.googleapis.com/v1/accounts:lookup?key=emulator"
     req = urllib.request.Request(url, data=json.dumps({"idToken": token}).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", "Authorization": "Bearer owner"})
+                                 headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT_S) as r:
             body = json.loads(r.read())
