@@ -165,6 +165,29 @@ class Settings(BaseSettings):
         "(1 behind Google's front end); 0 = the connecting address is the caller's.",
     )
 
+    # --- sign-in: sessions, Firebase Auth ID tokens, invitations (tower.identity) -------------------
+    session_hours: int = Field(
+        default=12, ge=1, le=720,
+        description="How long a sign-in session lasts (absolute; sign-out or revoking the key ends it sooner).",
+    )
+    firebase_project_id: str = Field(
+        default="demo-tower",
+        description="Firebase / Identity Platform project: the ID tokens' audience and issuer "
+        "(https://securetoken.google.com/<project>). A demo-* id works only with the Auth emulator.",
+    )
+    firebase_auth_emulator_host: str = Field(
+        default="",
+        description="host:port of the Firebase Auth emulator (loopback only; its tokens are unsigned and "
+        "are confirmed with the emulator itself). `tower serve` starts one and sets this; empty in production.",
+    )
+    firebase_certs_url: str = Field(
+        default="https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
+        description="Google's public certificates of Firebase ID tokens (RS256; cached for their max-age).",
+    )
+    invitation_hours: int = Field(
+        default=72, ge=1, le=720, description="How long an e-mailed invitation link stays valid (it is also single use).",
+    )
+
     # --- ad platforms (Meta, TikTok, Google Ads) ----------------------------------------------
     meta_api_origin: str = Field(
         default="https://graph.facebook.com",
