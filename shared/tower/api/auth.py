@@ -55,6 +55,7 @@ AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="tower"'}
 #: What each endpoint does, where that is not "a GET reads, anything else decides".
 ACTIONS: dict[str, Action] = {
     "brands.ask": Action.READ,
+    "onboarding.post_subscribe": Action.SETTINGS,  # the brand's plan: its owner (or its agency's admin)
     "brands.accept": Action.DECIDE,
     "brands.dismiss": Action.DECIDE,
     "brands.undo": Action.DECIDE,
