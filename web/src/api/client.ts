@@ -112,14 +112,7 @@ export class ApiClient {
     if (typeof document === "undefined" || !document.cookie.split(/;\s*/).some((c) => c.startsWith(`${SESSION_MARKER}=`))) {
       return false;
     }
-    this.cookieSession = true;
-    try {
-      await this.get("/api/agency/overview");
-      return true;
-    } catch {
-      this.cookieSession = false;
-      return false;
-    }
+    return this.adoptSession();
   }
 
   /**
