@@ -16,6 +16,7 @@ Adapters are chosen here, by URL, and nowhere else:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -169,6 +170,29 @@ class Settings(BaseSettings):
         "series, products, drilldowns) without seeing the store change; a change it sees (its own writes, "
         "any commit to the embedded store) ends them at once. A key revoked on another Firestore instance "
         "stops working within this many seconds; 0 reads every request from the store.",
+    )
+
+    # --- sign-in: sessions, Firebase Auth ID tokens, invitations (tower.identity) -------------------
+    session_hours: int = Field(
+        default=12, ge=1, le=720,
+        description="How long a sign-in session lasts (absolute; sign-out or revoking the key ends it sooner).",
+    )
+    firebase_project_id: str = Field(
+        default="demo-tower",
+        description="Firebase / Identity Platform project: the ID tokens' audience and issuer "
+        "(https://securetoken.google.com/<project>). A demo-* id works only with the Auth emulator.",
+    )
+    firebase_auth_emulator_host: str = Field(
+        default="",
+        description="host:port of the Firebase Auth emulator (loopback only; its tokens are unsigned and "
+        "are confirmed with the emulator itself). `tower serve` starts one and sets this; empty in production.",
+    )
+    firebase_certs_url: str = Field(
+        default="https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
+        description="Google's public certificates of Firebase ID tokens (RS256; cached for their max-age).",
+    )
+    invitation_hours: int = Field(
+        default=72, ge=1, le=720, description="How long an e-mailed invitation link stays valid (it is also single use).",
     )
 
     # --- ad platforms (Meta, TikTok, Google Ads) ----------------------------------------------
@@ -343,6 +367,24 @@ class Settings(BaseSettings):
     shopify_oauth_state_seconds: int = Field(
         default=600, ge=30, le=3600,
         description="How long an install's state nonce stays valid (it is also single use).",
+    )
+    billing_plan_name: str = Field(
+        default="Control Tower",
+        description="The recurring plan a merchant subscribes to through Shopify's Billing API (its name on "
+        "the merchant's invoice). Brands installed from Shopify need it (tower.billing says what they may do without).",
+    )
+    billing_price_amount: Decimal = Field(
+        default=Decimal("49.00"), gt=0, description="The plan's price every 30 days, in TOWER_BILLING_CURRENCY.",
+    )
+    billing_currency: str = Field(
+        default="USD", pattern=r"^[A-Z]{3}$", description="The plan's currency (Shopify bills apps in USD).",
+    )
+    billing_trial_days: int = Field(
+        default=14, ge=0, le=365, description="Free trial days before Shopify first bills the plan.",
+    )
+    billing_test: bool = Field(
+        default=False,
+        description="Create test charges (Shopify bills nothing): for development stores and the sandbox.",
     )
     shopify_sync_deadline_seconds: float = Field(
         default=480.0, ge=1,

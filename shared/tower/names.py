@@ -27,6 +27,14 @@ TOPICS: tuple[str, ...] = (
 
 # Cloud Tasks queues.
 QUEUE_SYNC = "tower-sync"
+#: platform (PLATFORMS) -> the task handler, an entry point of tower.wiring, that syncs it (the API queues a
+#: first sync with it, the pipeline the hourly ones).
+SYNC_TASKS: dict[str, str] = {
+    "shopify": "sync_shopify",
+    "meta": "sync_meta",
+    "tiktok": "sync_tiktok",
+    "google_ads": "sync_google_ads",
+}
 QUEUE_BUDGET = "tower-budget-changes"
 QUEUES: tuple[str, ...] = (QUEUE_SYNC, QUEUE_BUDGET)
 

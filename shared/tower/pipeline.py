@@ -25,18 +25,14 @@ from tower.decisions.budget_actions import apply_budget_change_task
 from tower.logs import current_run, new_run_id, run_fields, run_scope
 from tower.ports import Message, Task
 from tower.runtime import Runtime
+from tower.sync import progress
 from tower.sync.outcomes import first_syncs_pending, record_outcome
 from tower.sync.run import RunOptions
 
 log = logging.getLogger(__name__)
 
 # platform (names.PLATFORMS) -> the task handler, an entry point of tower.wiring, that syncs it.
-SYNC_TASKS: dict[str, str] = {
-    "shopify": "sync_shopify",
-    "meta": "sync_meta",
-    "tiktok": "sync_tiktok",
-    "google_ads": "sync_google_ads",
-}
+SYNC_TASKS = names.SYNC_TASKS
 
 
 class PipelineError(ValueError):
@@ -83,7 +79,12 @@ def run_sync(
     """Sync one platform for one brand, then announce the touched window on tower-sync-completed."""
     if platform not in SYNC_TASKS:
         raise PipelineError(f"unknown platform {platform!r}; known: {', '.join(names.PLATFORMS)}")
-    result = dict(sync_functions()[platform](runtime, brand_id, full=full, since=since) or {})
+    try:
+        result = dict(sync_functions()[platform](runtime, brand_id, full=full, since=since) or {})
+    except Exception as e:
+        # the queue retries the task; until then the wizard shows the failure rather than a stalled bar
+        progress.failed(runtime.store, brand_id, platform, f"{type(e).__name__}: {e}", datetime.now(UTC))
+        raise
     return finish_sync(runtime, brand_id, platform, result, full=full, since=since)
 
 
@@ -100,6 +101,7 @@ def finish_sync(runtime: Runtime, brand_id: str, platform: str, result: dict[str
     """
     status = result.get("status", "ok")
     record_outcome(runtime.store, brand_id, platform, result, datetime.now(UTC))
+    progress.finish(runtime.store, brand_id, platform, result, datetime.now(UTC))
     if status == "partial":
         # The sync stopped at its deadline with a checkpoint (a 9-minute function limit): a new task
         # resumes from it. Models are built once the whole window is in.

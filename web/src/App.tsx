@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react"
 import { api } from "./api/client";
 import { Loading } from "./components/States";
 import { Dashboard } from "./pages/Dashboard";
+import { Onboarding } from "./pages/Onboarding";
 import { Overview } from "./pages/Overview";
 import { SignIn } from "./pages/SignIn";
 import { Unsubscribe } from "./pages/Unsubscribe";
@@ -70,6 +71,9 @@ export function App() {
   } else if (route.name === "unsubscribe") {
     // the e-mail's link: its signed token is the authorisation, so no key is asked for
     screen = <Unsubscribe />;
+  } else if (route.name === "onboarding") {
+    // the Shopify install lands here with a session of its own (the wizard takes it up, or says how to sign in)
+    screen = <Onboarding key={route.brandId} brandId={route.brandId} />;
   } else if (resuming) {
     screen = <main id="main" className="page" tabIndex={-1} aria-busy="true" />;
   } else if (!signedIn || route.name === "signin") {

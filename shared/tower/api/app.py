@@ -27,6 +27,7 @@ from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from tower.api import (
+    access,
     ad_oauth,
     agencies,
     agency,
@@ -35,16 +36,19 @@ from tower.api import (
     brands,
     health,
     notify,
+    onboarding,
     openapi,
     page,
+    session,
     shopify_install,
 )
+from tower.api.auth import LIMITER, action_of, authenticate_request, check_action
 from tower.api.errors import ApiError, register_error_handlers
 from tower.api.etag import add_etag
 from tower.api.headers import add_security_headers, page_csp, quiet_request_handler
 from tower.api.limits import BODY_TOO_LARGE, AuthFailureLimiter, BodyLimit, client_address
 from tower.api.ready import CallerMemo, ReadyAnswers
-from tower.api.request import CLOCK, EXTENSION, READY
+from tower.api.request import CLOCK, EXTENSION, READY, current_now
 from tower.config import Settings, parse_adapter_url
 from tower.logs import bind_trace, reset_trace
 from tower.runtime import Runtime, default_runtime
@@ -98,10 +102,11 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     if settings.page_dir:
         app.config[page.PAGE_DIR_CONFIG] = settings.page_dir
     app.extensions[CLOCK] = clock
+    app.extensions[LIMITER] = limiter
     register_error_handlers(app)
     _add_request_hooks(app, runtime, limiter, limit, callers)
     for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, brand_records.bp, agency.bp, agencies.bp,
-               notify.bp, shopify_install.bp, ad_oauth.bp, page.bp):
+               notify.bp, shopify_install.bp, ad_oauth.bp, onboarding.bp, session.bp, access.bp, page.bp):
         app.register_blueprint(bp)
     return app
 
@@ -151,11 +156,16 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
                            f"too many failed authentications from this address; try again in {wait} s",
                            headers={"Retry-After": str(wait)})
         try:
-            g.caller = callers.authenticate(request.headers.get("Authorization"))
+            if request.headers.get("Authorization"):  # an API key: its lookup may be reused (tower.api.ready)
+                g.caller = callers.authenticate(request.headers.get("Authorization"))
+            else:  # a session cookie (with its CSRF rule), or no credential at all
+                g.caller = authenticate_request(runtime.store, request.headers, request.cookies, request.method,
+                                                now=current_now())
         except ApiError as e:
             if e.status == 401:
                 limiter.failed(client)
             raise
+        check_action(g.caller, action_of(request.endpoint or "", request.method))
 
     # product pictures come from Shopify's CDN, or from the configured Admin API origin (the sandbox's)
     policy = page_csp([settings.shopify_api_origin] if settings.shopify_api_origin else [])

@@ -1,98 +1,89 @@
-"""API keys: issued once in plain text, stored only as their SHA-256, checked on every request.
+"""Authentication and the role check of every non-public request.
 
-``api_keys/{sha256 hex}`` holds ``{"name", "created_at", "key_prefix"}`` and the key's scope: either
-``"agency_id"`` (every brand the agency document ``agencies/{id}`` lists, read at request time so a
-brand added to the agency is visible at once), ``"brand_ids"`` (those brands only) or ``"operator"``
-(whoever runs the deployment: it may register agencies and attach brands to them, and reads no
-brand's data). The key itself
-is never stored or logged; ``key_prefix`` (its first characters) lets a person tell keys apart.
+A request is authenticated by ``Authorization: Bearer <api key>`` or by the session cookie
+(:mod:`tower.identity.sessions`), in that order: a bearer header is never ignored in favour of a cookie.
+A cookie-authenticated request with an unsafe method must carry ``X-CSRF-Token`` (the session's CSRF
+token) or is refused 403 ``csrf_token_missing`` — the CSRF rule is written out in
+:mod:`tower.identity.sessions`.
 
-A key is 32 random bytes, so a plain SHA-256 is the right hash: there is nothing to brute-force
-that a slow password hash would protect, and a lookup by hash needs no per-key salt.
+Then the role: each endpoint does one :class:`~tower.identity.roles.Action` (:data:`ACTIONS`; a GET
+reads, an unsafe method not listed decides), and a role that may not do it is refused 403 before the view
+runs. Scope (which brands, which agency) is the views' own check (:func:`check_scope`).
+
+API keys themselves (issuing, hashing, listing, rotation) are :mod:`tower.identity.keys`; the names
+below are re-exported for the callers that import them from here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tower.api.errors import ApiError
+from tower.api.limits import AuthFailureLimiter, client_address
+from tower.identity.keys import (
+    COLLECTION,
+    KEY_PREFIX,
+    BadApiKeyRequest,
+    create_api_key,
+    hash_key,
+    key_principal,
+)
+from tower.identity.roles import Action, Principal
+from tower.identity.sessions import (
+    COOKIE,
+    CSRF_HEADER,
+    RUNTIME_EXTENSION,
+    UNSAFE_METHODS,
+    csrf_ok,
+    resolve_session,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.datastructures import Headers
+
     from tower.ports import DocumentStore
 
-KEY_PREFIX = "tower_"
-COLLECTION = "api_keys"
-_AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="tower"'}
+__all__ = ["ACTIONS", "COLLECTION", "KEY_PREFIX", "BadApiKeyRequest", "Caller", "authenticate",
+           "authenticate_request", "bearer_token", "check_action", "check_operator", "check_scope",
+           "create_api_key", "hash_key"]
+
+#: The request's caller (kept under its old name: views and tests import ``Caller``).
+Caller = Principal
+AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="tower"'}
+
+#: What each endpoint does, where that is not "a GET reads, anything else decides".
+ACTIONS: dict[str, Action] = {
+    "brands.ask": Action.READ,
+    "onboarding.post_subscribe": Action.SETTINGS,  # the brand's plan: its owner (or its agency's admin)
+    "brands.accept": Action.DECIDE,
+    "brands.dismiss": Action.DECIDE,
+    "brands.undo": Action.DECIDE,
+    "brand_settings.settings_put": Action.SETTINGS,
+    "brand_settings.regions_put": Action.SETTINGS,
+    "brand_settings.regions_delete": Action.SETTINGS,
+    "agencies.agencies_list": Action.OPERATE,
+    "agencies.agencies_add": Action.OPERATE,
+    "agencies.agencies_attach": Action.OPERATE,
+    "notify.recipients_add": Action.AGENCY_SETUP,
+    "notify.recipients_remove": Action.AGENCY_SETUP,
+    "notify.mutes_add": Action.AGENCY_SETUP,
+    "notify.mutes_remove": Action.AGENCY_SETUP,
+    "session.session_delete": Action.READ,
+    "access.keys_list": Action.KEYS,
+    "access.keys_create": Action.KEYS,
+    "access.keys_rotate": Action.KEYS,
+    "access.keys_revoke": Action.KEYS,
+    "access.invite": Action.INVITE,
+}
 
 
-class BadApiKeyRequest(ValueError):
-    """The arguments of a new key are unusable (CLI exit 2); the message names the problem."""
-
-
-def hash_key(key: str) -> str:
-    """The SHA-256 hex digest of a key (its document id)."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def create_api_key(store: DocumentStore, *, agency_id: str | None = None, brand_ids: list[str] | None = None,
-                   name: str, now: datetime | None = None, operator: bool = False) -> str:
-    """Issue a key scoped to an agency, to brands or to the operator; return the plain key (shown once, never stored).
-
-    Six parameters: the store, then one keyword per scope and the key's name and time.
-
-    Args:
-        store: The document store (``api_keys`` collection).
-        agency_id: Scope: every brand of this agency.
-        brand_ids: Scope: these brands.
-        name: Who or what the key is for (shown in logs and on decisions as ``api:<name>``).
-        now: Creation time.
-        operator: Scope: the deployment's operator (agencies and their brands; no brand's data).
-
-    Raises:
-        BadApiKeyRequest: Not exactly one scope, an empty brand id or an empty name.
-    """
-    brands = sorted({b.strip() for b in brand_ids or []})
-    if sum((bool(agency_id), bool(brands), operator)) != 1:
-        raise BadApiKeyRequest("give exactly one scope: an agency id, one or more brand ids, or operator")
-    if brand_ids is not None and any(not b.strip() for b in brand_ids):
-        raise BadApiKeyRequest("brand ids must not be empty")
-    if not (name or "").strip():
-        raise BadApiKeyRequest("the key needs a name (who or what it is for)")
-    doc: dict[str, Any] = {"name": name.strip(), "created_at": now or datetime.now(UTC)}
-    if operator:
-        doc["operator"] = True
-    elif agency_id:
-        doc["agency_id"] = agency_id.strip()
-    else:
-        doc["brand_ids"] = brands
-    while True:
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
-        # create(), not set(): a (vanishingly unlikely) collision must not take over another key's scope
-        if store.create(f"{COLLECTION}/{hash_key(key)}", {**doc, "key_prefix": key[: len(KEY_PREFIX) + 4]}):
-            return key
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: the key's name and the brands it may see."""
-
-    name: str
-    key_hash: str
-    agency_id: str | None
-    brand_ids: frozenset[str] = field(default_factory=frozenset)
-    operator: bool = False
-
-    @property
-    def actor(self) -> str:
-        """How decisions record who asked (``requested_by``)."""
-        return f"api:{self.name}"
-
-    def may_see(self, brand_id: str) -> bool:
-        return brand_id in self.brand_ids
+def action_of(endpoint: str, method: str) -> Action:
+    """The action of a request to the endpoint."""
+    found = ACTIONS.get(endpoint)
+    if found is not None:
+        return found
+    return Action.DECIDE if method.upper() in UNSAFE_METHODS else Action.READ
 
 
 def bearer_token(header: str | None) -> str:
@@ -102,33 +93,90 @@ def bearer_token(header: str | None) -> str:
         ApiError: 401 when the header is missing or not a bearer token.
     """
     if not header:
-        raise ApiError(401, "unauthorized", "missing Authorization header; send 'Authorization: Bearer <api key>'",
-                       headers=_AUTH_HEADERS)
+        raise ApiError(401, "unauthorized", "missing Authorization header; send 'Authorization: Bearer <api key>' "
+                       "or sign in (POST /api/session)", headers=AUTH_HEADERS)
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "the Authorization header must be 'Bearer <api key>'",
-                       headers=_AUTH_HEADERS)
+                       headers=AUTH_HEADERS)
     return token.strip()
 
 
-def authenticate(store: DocumentStore, header: str | None) -> Caller:
-    """The caller behind an Authorization header.
+def authenticate(store: DocumentStore, header: str | None, *, now: datetime | None = None) -> Caller:
+    """The caller behind an Authorization header (an API key).
 
     Raises:
         ApiError: 401 for a missing, malformed or unknown key.
     """
-    key_hash = hash_key(bearer_token(header))
-    doc = store.get(f"{COLLECTION}/{key_hash}")
-    if not doc:
-        raise ApiError(401, "unauthorized", "unknown API key", headers=_AUTH_HEADERS)
-    agency_id = doc.get("agency_id") or None
-    if agency_id:
-        agency = store.get(f"agencies/{agency_id}") or {}
-        brands = frozenset(str(b) for b in agency.get("brand_ids") or [])
-    else:
-        brands = frozenset(str(b) for b in doc.get("brand_ids") or [])
-    return Caller(name=str(doc.get("name") or "key"), key_hash=key_hash, agency_id=agency_id, brand_ids=brands,
-                  operator=doc.get("operator") is True)
+    principal = key_principal(store, bearer_token(header), now=now or datetime.now(UTC))
+    if principal is None:
+        raise ApiError(401, "unauthorized", "unknown API key", headers=AUTH_HEADERS)
+    return principal
+
+
+def authenticate_request(store: DocumentStore, headers: Headers, cookies: dict[str, str], method: str, *,
+                         now: datetime) -> Caller:
+    """The caller of a request: its bearer key, else its session cookie (with the CSRF rule).
+
+    Raises:
+        ApiError: 401 (no credential, unknown key, ended session), 403 ``csrf_token_missing``.
+    """
+    header = headers.get("Authorization")
+    session_id = cookies.get(COOKIE, "")
+    if header or not session_id:
+        return authenticate(store, header, now=now)
+    live = resolve_session(store, session_id, now=now)
+    if live is None:
+        raise ApiError(401, "session_ended", "the session has expired or was ended; sign in again",
+                       headers=AUTH_HEADERS)
+    if method.upper() in UNSAFE_METHODS and not csrf_ok(live.csrf, headers.get(CSRF_HEADER)):
+        raise ApiError(403, "csrf_token_missing", f"a signed-in {method.upper()} must carry the {CSRF_HEADER} "
+                       "header with the csrf_token of GET /api/session")
+    from flask import g, has_app_context
+
+    if has_app_context():  # GET /api/session answers them again
+        g.csrf_token, g.session_expires_at = live.csrf, live.expires_at
+    return live.principal
+
+
+LIMITER = "tower_auth_failures"
+
+
+def _limiter_and_client() -> tuple[AuthFailureLimiter, str]:
+    from flask import current_app, request
+
+    runtime = current_app.extensions[RUNTIME_EXTENSION]
+    limiter: AuthFailureLimiter = current_app.extensions[LIMITER]
+    return limiter, client_address(request.environ, runtime.settings.api_trusted_proxies)
+
+
+def check_failure_limit() -> None:
+    """429 when the request's address failed to authenticate too often (public sign-in routes call it)."""
+    limiter, client = _limiter_and_client()
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        raise ApiError(429, "too_many_failed_authentications",
+                       f"too many failed authentications from this address; try again in {wait} s",
+                       headers={"Retry-After": str(wait)})
+
+
+def current_limiter_failed() -> None:
+    """Count a failed authentication of the current request's address."""
+    limiter, client = _limiter_and_client()
+    limiter.failed(client)
+
+
+def check_action(caller: Caller, action: Action) -> None:
+    """403 unless the caller's role may do the action."""
+    if not caller.may(action):
+        raise ApiError(403, "forbidden", f"the {caller.role.value} role may not {_WHAT[action]}")
+
+
+_WHAT = {
+    Action.READ: "read this", Action.DECIDE: "accept, dismiss or undo recommendations",
+    Action.SETTINGS: "change a brand's settings", Action.AGENCY_SETUP: "change the agency's notifications",
+    Action.INVITE: "invite people", Action.KEYS: "manage API keys", Action.OPERATE: "manage agencies (only an operator key may)",
+}
 
 
 def check_scope(caller: Caller, brand_id: str) -> None:

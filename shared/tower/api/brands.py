@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
+from tower import billing
 from tower.analytics import dashboard_cache
 from tower.analytics.dashboard_cache import CacheKey
 from tower.analytics.products import with_pictures
@@ -138,12 +139,17 @@ def dashboard_view(runtime: Runtime, brand: Mapping[str, Any], chosen: Range | N
 
 @bp.before_request
 def _brand_in_scope() -> None:
-    """403 when the key does not cover the brand, 404 when the brand does not exist."""
+    """403 when the key does not cover the brand, 404 when the brand does not exist, 402 when a brand
+    billed through Shopify has no active plan."""
     if request.method == "OPTIONS":
         return  # Flask answers it with the allowed methods; there is no caller to check
     brand_id = str((request.view_args or {}).get("brand_id") or "")
     check_scope(current_caller(), brand_id)
     g.brand = brand_info(current_runtime(), brand_id, current_now())
+    try:
+        billing.require_plan(current_runtime().store, brand_id)  # what an unsubscribed brand may do: tower.billing
+    except billing.BillingError as e:
+        raise ApiError(e.status, e.code, e.message) from None
 
 
 def _today() -> date:

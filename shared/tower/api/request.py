@@ -10,12 +10,12 @@ from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from tower.api.errors import ApiError
+from tower.identity.sessions import RUNTIME_EXTENSION as EXTENSION
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.api.auth import Caller
     from tower.runtime import Runtime
 
-EXTENSION = "tower"
 CLOCK = "tower_clock"
 READY = "tower_ready"
 """The app's :class:`tower.api.ready.ReadyAnswers` (the function entry asks it before dispatching)."""

@@ -19,6 +19,8 @@ from tower.api.openapi import operation
 from tower.api.request import current_now, current_runtime
 from tower.connectors.retry import ConnectorError, RetriesExhausted
 from tower.connectors.shopify.webhooks import verify_oauth_query
+from tower.identity.roles import Principal, Role
+from tower.identity.sessions import start_session
 from tower.sync import install
 
 bp = Blueprint("shopify_install", __name__)
@@ -43,7 +45,7 @@ def _finish(shop: str, grant: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Connect the store; Shopify failing the Admin calls after the token is a 502/503, not a 500."""
     runtime = current_runtime()
     try:
-        return install.finish_install(runtime.settings, install.InstallPorts(runtime.warehouse, runtime.secrets),
+        return install.finish_install(runtime.settings, install.InstallPorts(runtime.warehouse, runtime.secrets, runtime.store),
                                       shop, grant, now=now)
     except RetriesExhausted as e:
         raise ApiError(503, "shopify_unavailable", f"Shopify kept failing; install again in a minute ({e})") from None
@@ -74,13 +76,15 @@ def start_install() -> ResponseReturnValue:
 
 
 @bp.get("/shopify/callback")
-@operation("Finish the install: check the callback, exchange the code for an offline token, connect the store.",
+@operation("Finish the install: check the callback, exchange the code for an offline token, connect the store. "
+           "A browser (Accept: text/html) is signed in as the store's owner and sent to /onboarding/{brand_id}.",
            response="ShopifyInstall", errors=(400, 401, 502, 503), query=_CALLBACK, public=True, tag="shopify")
 def callback() -> ResponseReturnValue:
     """The authorization code grant's redirect: HMAC, shop and state checked before the code is traded.
 
     The token goes to the secret store only; the answer names the brand, the scopes granted and the
-    webhook topics subscribed.
+    webhook topics subscribed. A browser gets a 302 to the onboarding wizard instead, with a session
+    cookie for the store's owner (``merchant_owner`` of the brand).
     """
     runtime = current_runtime()
     params = request.args.to_dict()
@@ -91,7 +95,21 @@ def callback() -> ResponseReturnValue:
         grant = install.exchange_code(runtime.settings, app, shop, params["code"])
     except install.InstallRefused as e:
         raise _refused(e) from None
-    return _finish(shop, grant, now)
+    done = _finish(shop, grant, now)
+    if not _wants_page():
+        return done
+    # a merchant's browser: signed in as the store's owner, on to the onboarding wizard
+    response = redirect(f"/onboarding/{done['brand_id']}", code=302)
+    start_session(response, Principal(name=shop, key_hash="", agency_id=None,
+                                      brand_ids=frozenset({str(done["brand_id"])}), role=Role.MERCHANT_OWNER,
+                                      subject=shop), now=now)
+    return response
+
+
+def _wants_page() -> bool:
+    """Whether the caller is a browser (it prefers HTML to JSON), not an API client."""
+    accept = request.accept_mimetypes
+    return accept.quality("text/html") > accept.quality("application/json")
 
 
 @bp.post("/shopify/token-exchange")

@@ -151,7 +151,7 @@ class Stages:
         task = self._task(label, label)
         rows = 0
 
-        def progress(stage: str, n: int) -> None:
+        def progress(stage: str, n: int, total: int | None = None) -> None:
             nonlocal rows
             rows += n
             self._bar.update(task, description=f"{label}: {stage.replace('_', ' ')}", count=f"{rows:,} rows")
@@ -167,7 +167,7 @@ class Stages:
              since: date | None) -> AdSyncResult:
         task = self._task(label, label, total=None)
 
-        def progress(account_id: str, done: int, total: int) -> None:
+        def progress(account_id: str, done: int, total: int, rows: int = 0) -> None:
             self._bar.update(task, completed=done, total=total, count=f"account {account_id}: {done}/{total} chunks")
 
         options = RunOptions(progress=progress)

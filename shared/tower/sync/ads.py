@@ -61,6 +61,7 @@ from tower.ports import Warehouse
 from tower.redact import redact
 from tower.sync import click_views, geo_targets, outcomes
 from tower.sync.connect import integrations, mark_integration, open_integration
+from tower.sync.progress import recording
 from tower.sync.run import RunOptions, SyncPorts
 from tower.sync.state import SyncState, SyncStates
 
@@ -382,7 +383,7 @@ class AdSync:
             start = date.fromisoformat(cp["next"])
             chunk_end = min(end, start + step)
             acct.chunks_done = (start - first).days // step.days
-            self.options.report(acct.account_id, acct.chunks_done, acct.chunks_total)
+            self.options.report(acct.account_id, acct.chunks_done, acct.chunks_total, acct.rows)
             if self.out_of_time():
                 acct.status = "partial"
                 return
@@ -398,7 +399,7 @@ class AdSync:
             cp["chunk"] = {}
             save()
         acct.chunks_done = acct.chunks_total
-        self.options.report(acct.account_id, acct.chunks_total, acct.chunks_total)
+        self.options.report(acct.account_id, acct.chunks_total, acct.chunks_total, acct.rows)
 
     def _finish(self, account: _Account, info: AccountInfo) -> None:
         """The whole window is stored: move the cursor to its end and stamp the integration."""
@@ -457,16 +458,19 @@ def sync_ads(
 
 def sync_meta_brand(runtime: SyncPorts, brand_id: str, *, full: bool = False, since: date | None = None) -> dict[str, Any]:
     """Sync a brand's Meta ad accounts (the ``sync_meta`` task)."""
-    return sync_ads(runtime, "meta", brand_id, full=full, since=since).as_dict()
+    return sync_ads(runtime, "meta", brand_id, full=full, since=since,
+                    options=RunOptions(progress=recording(runtime, brand_id, "meta"))).as_dict()
 
 
 def sync_tiktok_brand(runtime: SyncPorts, brand_id: str, *, full: bool = False, since: date | None = None) -> dict[str, Any]:
     """Sync a brand's TikTok advertisers (the ``sync_tiktok`` task)."""
-    return sync_ads(runtime, "tiktok", brand_id, full=full, since=since).as_dict()
+    return sync_ads(runtime, "tiktok", brand_id, full=full, since=since,
+                    options=RunOptions(progress=recording(runtime, brand_id, "tiktok"))).as_dict()
 
 
 def sync_google_ads_brand(
     runtime: SyncPorts, brand_id: str, *, full: bool = False, since: date | None = None
 ) -> dict[str, Any]:
     """Sync a brand's Google Ads customers (the ``sync_google_ads`` task)."""
-    return sync_ads(runtime, "google_ads", brand_id, full=full, since=since).as_dict()
+    return sync_ads(runtime, "google_ads", brand_id, full=full, since=since,
+                    options=RunOptions(progress=recording(runtime, brand_id, "google_ads"))).as_dict()

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tower import billing
 from tower.brands import add_brand
 from tower.config import Settings
 from tower.connectors.shopify.client import ShopifyClient
@@ -277,10 +278,12 @@ def exchange_session_token(settings: Settings, app: AppCredentials, shop: str, t
 # -- after the token ---------------------------------------------------------------------------------
 @dataclass
 class InstallPorts:
-    """What finishing an install writes: the warehouse, the secret store."""
+    """What finishing an install writes: the warehouse, the secret store, and (when given) the brand's
+    billing record in the document store."""
 
     warehouse: Warehouse
     secrets: Secrets
+    store: DocumentStore | None = None
 
 
 def _client(settings: Settings, shop: str, token: str) -> ShopifyClient:
@@ -324,6 +327,9 @@ def finish_install(settings: Settings, ports: InstallPorts, shop: str, grant: Ma
     connect_shopify(ports.warehouse, ports.secrets, brand_id=brand_id, shop=shop, token=token, now=now,
                     scopes=scopes)
     webhooks = register_webhooks(client, settings.shopify_webhook_url) if settings.shopify_webhook_url else None
+    if ports.store is not None:
+        # installed from Shopify: Shopify bills the brand through this app (tower.billing)
+        billing.open_record(ports.store, brand_id, now)
     return {"brand_id": brand_id, "shop": shop, "scopes": sorted(scopes), "webhooks": webhooks}
 
 

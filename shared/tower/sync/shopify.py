@@ -42,6 +42,7 @@ from tower.sync.connect import (
     mark_shopify_synced,
     shopify_integration,
 )
+from tower.sync.progress import recording
 from tower.sync.run import RunOptions, SyncPorts
 from tower.sync.shopify_bulk import BlockResult, BulkLoader
 from tower.sync.state import SyncStates
@@ -177,6 +178,7 @@ class ShopifySync:
         self.suppressed: tuple[set[str], bool] = (set(), False)
         self._t0 = self.options.monotonic()
         self._connection: _Connection | None = None
+        self._orders_total: int | None = None
 
     # -- the ports and the connection ---------------------------------------------------------------
     @property
@@ -244,7 +246,8 @@ class ShopifySync:
         return self.options.monotonic() - self._t0 > self.deadline
 
     def _progress(self, stage: str, n: int) -> None:
-        self.options.report(stage, n)
+        # the orders stage reports how many the window holds, when they were counted (its time left)
+        self.options.report(stage, n, self._orders_total if stage == "orders" else None)
 
     def _merge(self, table: str, rows: Sequence[Mapping[str, Any]] | pa.Table) -> int:
         if isinstance(rows, pa.Table):
@@ -428,6 +431,7 @@ class ShopifySync:
             start = since_at if start is None or since_at < start else start
         if orders_state.checkpoint is None or full:
             count = shop.orders_count if start is None else self._count_orders(st.ORDERS.search(start))
+            self._orders_total = count
             if self._bulk_pays(count, whole_history=start is None):
                 self.result.mode = "bulk"
                 self._bulk_orders(shop.ctx, bulk_progress=bulkmod.BulkProgress(search=st.ORDERS.search(start)))
@@ -637,7 +641,7 @@ def sync_brand(runtime: SyncPorts, brand_id: str, *, full: bool = False, since: 
         NotConnected: The brand has no usable Shopify integration (a malformed task).
         RuntimeError: Transient failures outlasted the retries: the task queue tries again later.
     """
-    result = sync_shopify(runtime, brand_id, full=full, since=since)
+    result = sync_shopify(runtime, brand_id, full=full, since=since, options=RunOptions(progress=recording(runtime, brand_id)))
     if result.status == "failed" and result.retryable:
         raise RuntimeError(f"Shopify sync of {brand_id} failed for now: {result.error}")
     return result.as_dict()

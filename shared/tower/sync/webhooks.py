@@ -10,7 +10,7 @@ already stored (deliveries can arrive out of order) does not overwrite it.
 
 Topics: ``orders/create|updated|cancelled|paid``, ``orders/edited`` (its body is the *edit*, so the
 order is read again by id through the Admin API), ``products/create|update|delete``,
-``inventory_levels/update``, ``inventory_items/update`` (unit cost), ``app/uninstalled`` (the store
+``inventory_levels/update``, ``inventory_items/update`` (unit cost), ``app_subscriptions/update`` (the plan's status, :mod:`tower.billing`), ``app/uninstalled`` (the store
 is disconnected and its token deleted from the secret store) and the
 three mandatory privacy topics (``customers/data_request``, ``customers/redact``, ``shop/redact``),
 handled for real in :mod:`tower.sync.privacy`.
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
-from tower import names
+from tower import billing, names
 from tower.config import Settings
 from tower.connectors.retry import FatalError, NeedsReauth, RetriesExhausted
 from tower.connectors.shopify import records
@@ -233,6 +233,11 @@ class WebhookHandler:
         if topic == "app/uninstalled":
             connect.mark_uninstalled(self.warehouse, self.secrets, ctx.brand_id, shop.lower(), self.now())
             return {"status": "processed"}
+        if topic == "app_subscriptions/update":
+            try:
+                return billing.apply_webhook(self.store, ctx.brand_id, payload, self.now())
+            except ValueError as e:
+                raise Ignored(f"the {topic} body does not have the documented shape ({e})") from None
         return self._privacy(topic, payload, ctx, event_doc_id(webhook_id))
 
     def _order(self, topic: str, payload: Mapping[str, Any], ctx: records.BrandContext, shop: str) -> dict[str, Any]:

@@ -60,6 +60,8 @@ async function readError(res: Response): Promise<ApiError> {
 export class ApiClient {
   private key: string | null = null;
   private cookieSession = false;
+  /** The session's CSRF token (POST and GET /api/session answer it): sent as X-CSRF-Token on POSTs. */
+  private csrf: string | null = null;
   private readonly cache = new Map<string, Cached>();
   private readonly missing = new Set<string>();
   private readonly fetchImpl: Fetch;
@@ -91,6 +93,7 @@ export class ApiClient {
     if (session.ok) {
       this.key = null;
       this.cookieSession = true;
+      this.csrf = ((await session.json().catch(() => null)) as { csrf_token?: string } | null)?.csrf_token ?? null;
       return;
     }
     if (session.status !== 404 && session.status !== 405) throw await readError(session);
@@ -109,29 +112,48 @@ export class ApiClient {
     if (typeof document === "undefined" || !document.cookie.split(/;\s*/).some((c) => c.startsWith(`${SESSION_MARKER}=`))) {
       return false;
     }
-    this.cookieSession = true;
+    return this.adoptSession();
+  }
+
+  /**
+   * Take up a session the server started itself (the Shopify install signs the store's owner in and
+   * redirects to the onboarding wizard): GET /api/session answers who it is and its CSRF token.
+   */
+  async adoptSession(): Promise<boolean> {
+    if (this.key) return true;
+    let res: Response;
     try {
-      await this.get("/api/agency/overview");
-      return true;
+      res = await this.fetchImpl("/api/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
     } catch {
-      this.cookieSession = false;
       return false;
     }
+    if (!res.ok) return false;
+    const body = (await res.json().catch(() => null)) as { csrf_token?: string } | null;
+    this.cookieSession = true;
+    this.csrf = body?.csrf_token || null;
+    return true;
   }
 
   async signOut(): Promise<void> {
     const hadCookie = this.cookieSession;
+    const csrf = this.csrf;
     this.key = null;
     this.cookieSession = false;
+    this.csrf = null;
     this.cache.clear();
     if (hadCookie) {
-      await this.fetchImpl("/api/session", { method: "DELETE", credentials: "same-origin" }).catch(() => undefined);
+      await this.fetchImpl("/api/session", {
+        method: "DELETE",
+        credentials: "same-origin",
+        headers: csrf ? { "X-CSRF-Token": csrf } : {},
+      }).catch(() => undefined);
     }
   }
 
   private headers(extra?: Record<string, string>): Record<string, string> {
     const h: Record<string, string> = { Accept: "application/json", ...extra };
     if (this.key) h.Authorization = `Bearer ${this.key}`;
+    else if (this.csrf) h["X-CSRF-Token"] = this.csrf;
     return h;
   }
 

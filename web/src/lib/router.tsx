@@ -1,4 +1,4 @@
-// A small history router: the page has five screens, not worth a routing library's bytes.
+// A small history router: the page has six screens, not worth a routing library's bytes.
 import { type AnchorHTMLAttributes, type MouseEvent, useEffect, useRef, useSyncExternalStore } from "react";
 
 const NAV_EVENT = "tower:navigate";
@@ -40,6 +40,7 @@ export type Route =
   | { name: "help"; topic: string | null }
   | { name: "signin" }
   | { name: "unsubscribe" }
+  | { name: "onboarding"; brandId: string }
   | { name: "notFound" };
 
 export function matchRoute(path: string): Route {
@@ -49,6 +50,8 @@ export function matchRoute(path: string): Route {
   if (clean === "/unsubscribe") return { name: "unsubscribe" };
   let m = /^\/brands\/([^/]+)$/.exec(clean);
   if (m) return { name: "brand", brandId: decodeURIComponent(m[1]) };
+  m = /^\/onboarding\/([^/]+)$/.exec(clean);
+  if (m) return { name: "onboarding", brandId: decodeURIComponent(m[1]) };
   if (clean === "/help") return { name: "help", topic: null };
   m = /^\/help\/([a-z0-9-]+)$/.exec(clean);
   if (m) return { name: "help", topic: m[1] };

@@ -19,7 +19,7 @@ ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled",
 PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | {"products/create", "products/update", "products/delete",
                                           "inventory_levels/update", "inventory_items/update",
-                                          "app/uninstalled"}
+                                          "app/uninstalled", "app_subscriptions/update"}
 
 
 def webhook_hmac(secret: str, body: bytes) -> str:

@@ -26,7 +26,7 @@ from graphql import (
     validate,
 )
 
-from tower_dev.sandboxes.shopify_store import connections, discounts, subscriptions
+from tower_dev.sandboxes.shopify_store import billing, connections, discounts, subscriptions
 from tower_dev.sandboxes.shopify_store.cost import MAX_QUERY_COST, CostCalculator
 from tower_dev.sandboxes.shopify_store.render import Renderer, count
 from tower_dev.sandboxes.shopify_store.search import FieldSpec, SearchError, compile_search
@@ -307,6 +307,7 @@ def build_root(ctx: RequestContext) -> dict[str, Any]:
             "__typename": "AppInstallation",
             "id": gid("AppInstallation", state.shop_id),
             "accessScopes": [{"handle": s, "description": s} for s in sorted(ctx.scopes)],
+            "activeSubscriptions": lambda info, **a: billing.active_subscriptions(ctx.shop),
         },
         "products": products,
         "product": product,
@@ -334,6 +335,7 @@ def build_root(ctx: RequestContext) -> dict[str, Any]:
         "bulkOperationCancel": cancel,
         **discounts.fields(ctx),
         **subscriptions.fields(ctx),
+        **billing.fields(ctx),
     }
 
 

@@ -6,6 +6,8 @@ Routes (the real paths):
     ``GET /bulk/<file>.jsonl``: a finished bulk operation's result (``Range: bytes=N-`` supported).
     ``GET /s/files/1/<shop>/files/<handle>.png``: a product's featured image (:mod:`.images`).
     ``GET /admin/oauth/authorize`` and ``POST /admin/oauth/access_token``: installing an app (:mod:`.oauth`).
+    ``GET``/``POST /admin/charges/<app>/<id>/RecurringApplicationCharge/confirm_recurring_application_charge``:
+    the page where the merchant approves or declines an app subscription (:mod:`.billing`).
 
 Every GraphQL error answers HTTP 200, as Shopify's do; a bad token answers 401 with Shopify's REST
 error body; the faults of :mod:`tower_dev.sandboxes.shopify_store.faults` replace an answer when they fire.
@@ -35,7 +37,7 @@ from graphql import GraphQLSchema
 
 from tower.connectors.shopify.schema import load_schema, schema_path
 from tower_dev.sandboxes.identity import IDENTITY_PATH, identity_body, world_identity
-from tower_dev.sandboxes.shopify_store import connections, images, oauth
+from tower_dev.sandboxes.shopify_store import billing, connections, images, oauth
 from tower_dev.sandboxes.shopify_store.api import execute_request
 from tower_dev.sandboxes.shopify_store.bulk import BulkRegistry
 from tower_dev.sandboxes.shopify_store.clock import RealClock
@@ -67,6 +69,8 @@ BUCKET_MAXIMUM = 2000.0
 BUCKET_RESTORE_RATE = 100.0
 _GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
 _BULK_PATH = re.compile(r"^/bulk/(?P<file>[0-9a-f]+)\.jsonl$")
+_CHARGE_PATH = re.compile(
+    r"^/admin/charges/[^/]+/(?P<id>\d+)/RecurringApplicationCharge/confirm_recurring_application_charge$")
 _INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 
 
@@ -83,6 +87,7 @@ class SandboxShop:
     bulk: BulkRegistry = field(init=False)
     discounts: Discounts = field(default_factory=Discounts)
     webhooks: WebhookSender | None = None
+    billing: billing.Billing = field(default_factory=billing.Billing)
     _indexes: dict[tuple[str, str], tuple[int, connections.SortedIndex]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -133,6 +138,8 @@ class ShopifySandbox:
         )
         shop.bulk.url_for = lambda file_id: f"{self.origin}/bulk/{file_id}.jsonl"
         state.file_origin = lambda: self.origin
+        shop.billing.url_for = lambda c: (
+            self.origin + billing.CONFIRM_PATH.format(app=state.shop_id, id=c.id) + f"?signature={c.signature}")
         self.shops[state.brand_id] = shop
         token = token or f"shpat_{secrets.token_hex(16)}"
         self.tokens[token] = state.brand_id
@@ -192,6 +199,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if self.path.split("?", 1)[0] == "/admin/oauth/access_token":
             self._json(*oauth.access_token(sandbox, raw, self.headers.get("Content-Type") or ""))
+            return
+        path, _, query = self.path.partition("?")
+        charge = _CHARGE_PATH.match(path)
+        if charge:
+            status, headers, body = billing.decide(list(sandbox.shops.values()), int(charge.group("id")), query, raw)
+            self._send(status, body, headers.pop("Content-Type", "text/html"), headers)
             return
         m = _GRAPHQL_PATH.match(self.path.split("?", 1)[0])
         if not m:
@@ -274,6 +287,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path.startswith("/s/files/"):
             self._image(path)
+            return
+        charge = _CHARGE_PATH.match(path)
+        if charge:
+            status, headers, body = billing.confirmation_page(list(self.server.sandbox.shops.values()),
+                                                              int(charge.group("id")), query)
+            self._send(status, body, headers.pop("Content-Type", "text/html"), headers)
             return
         m = _BULK_PATH.match(self.path.split("?", 1)[0])
         if not m:

@@ -1,0 +1,134 @@
+"""``/api/session``: signing in to the page, and out.
+
+``POST /api/session`` takes one credential — ``{"api_key"}``, ``{"id_token"}`` (a Firebase Auth ID
+token) or ``Authorization: Bearer <Shopify session token>`` (the embedded app's) — and answers the
+principal and the CSRF token, setting the HttpOnly session cookie (:mod:`tower.identity.sessions`). A
+Shopify session token signs in the merchant owner of the brand installed for its shop; a Firebase user
+signs in with the role their membership (an accepted invitation) gives. ``GET`` says who is signed in
+(and the CSRF token again, for a page that was reloaded); ``DELETE`` signs out.
+
+A failed sign-in counts toward the address's failed-authentication limit like a bad API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, make_response, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field
+
+from tower.api.auth import AUTH_HEADERS, bearer_token, check_failure_limit, current_limiter_failed
+from tower.api.errors import ApiError
+from tower.api.openapi import operation
+from tower.api.request import current_caller, current_now, current_runtime, json_body
+from tower.identity import firebase, keys, sessions
+from tower.identity.roles import IdentityError, Principal, Role
+
+bp = Blueprint("session", __name__, url_prefix="/api")
+
+
+class SessionBody(BaseModel):
+    """``POST /api/session``: one credential (or none, with the Shopify session token in Authorization)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
+    api_key: str | None = Field(default=None, min_length=1, max_length=200, description="An API key.")
+    id_token: str | None = Field(default=None, min_length=1, max_length=8192,
+                                 description="A Firebase Auth / Identity Platform ID token.")
+
+
+def identity_error(e: IdentityError) -> ApiError:
+    """The API's error for an identity refusal."""
+    return ApiError(e.status, e.code, e.message, headers=AUTH_HEADERS if e.status == 401 else None)
+
+
+def _refused(e: IdentityError) -> ApiError:
+    if e.status == 401:
+        current_limiter_failed()
+    return identity_error(e)
+
+
+def _shopify_principal(token: str) -> Principal:
+    """The merchant owner of the brand installed for the session token's shop."""
+    from tower.sync import install  # lazy: PyJWT and the Shopify connector load only here
+
+    runtime = current_runtime()
+    try:
+        app = install.app_credentials(runtime.settings, runtime.secrets)
+        shop = install.verify_session_token(app, token, now=current_now())
+    except install.InstallRefused as e:
+        raise IdentityError(e.status, e.code, e.message) from None
+    rows = runtime.warehouse.rows("SELECT brand_id FROM brands WHERE shop_domain = @shop ORDER BY created_at LIMIT 1",
+                                  {"shop": shop})
+    if not rows:
+        raise IdentityError(403, "not_installed", f"{shop} has not installed the app yet: install it first")
+    brand_id = str(rows[0]["brand_id"])
+    return Principal(name=shop, key_hash="", agency_id=None, brand_ids=frozenset({brand_id}),
+                     role=Role.MERCHANT_OWNER, subject=shop)
+
+
+def _answer(principal: Principal, csrf: str, expires_at: Any) -> dict[str, Any]:
+    return {"principal": principal.as_json(), "csrf_token": csrf, "expires_at": expires_at}
+
+
+@bp.post("/session")
+@operation("Sign in: an API key, a Firebase ID token, or a Shopify session token (Authorization: Bearer); "
+           "sets the HttpOnly session cookie.", response="Session", body=SessionBody, body_required=False,
+           errors=(400, 401, 403, 503), public=True, tag="session")
+def session_create() -> ResponseReturnValue:
+    """Exactly one credential. The answer's ``csrf_token`` goes in ``X-CSRF-Token`` on every signed-in
+    POST, PUT or DELETE; the session itself is the cookie (never readable by the page's scripts)."""
+    check_failure_limit()
+    runtime, now = current_runtime(), current_now()
+    body = json_body(SessionBody, optional=True)
+    header = request.headers.get("Authorization")
+    given = [c for c in (body.api_key, body.id_token, header) if c]
+    if len(given) != 1:
+        raise ApiError(400, "invalid_body", "sign in with exactly one of: api_key, id_token, or "
+                       "Authorization: Bearer <Shopify session token>")
+    uid = None
+    try:
+        if body.api_key:
+            found = keys.key_principal(runtime.store, body.api_key.strip(), now=now)
+            if found is None:
+                raise IdentityError(401, "unauthorized", "unknown API key")
+            principal = found
+        elif body.id_token:
+            user = firebase.verify_id_token(runtime.settings, body.id_token, now=now)
+            member = sessions.member_principal(runtime.store, user.uid)
+            if member is None:
+                raise IdentityError(403, "no_role", "this account has no role here yet: accept an invitation first")
+            principal, uid = member, user.uid
+        else:
+            principal = _shopify_principal(bearer_token(header))
+    except IdentityError as e:
+        raise _refused(e) from None
+    response = make_response()
+    started = sessions.start_session(response, principal, store=runtime.store, now=now, uid=uid)
+    response.set_data(jsonify(_answer(principal, started["csrf_token"], started["expires_at"])).get_data())
+    response.mimetype = "application/json"
+    return response
+
+
+@bp.get("/session")
+@operation("Who is signed in (the session cookie, or the API key in Authorization) and the CSRF token.",
+           response="Session", tag="session")
+def session_get() -> ResponseReturnValue:
+    """For a page that was reloaded: its cookie still signs it in, and it needs the CSRF token again."""
+    caller = current_caller()
+    csrf = getattr(g, "csrf_token", None)
+    return _answer(caller, csrf or "", getattr(g, "session_expires_at", None))
+
+
+@bp.delete("/session")
+@operation("Sign out: the session ends on the server and the cookie is cleared.", response="Removed",
+           tag="session")
+def session_delete() -> ResponseReturnValue:
+    """Idempotent: signing out twice, or with an API key (there is no session), answers removed: false."""
+    session_id = request.cookies.get(sessions.COOKIE, "")
+    removed = bool(current_caller().session_id) and bool(session_id)
+    if removed:
+        sessions.end_session(current_runtime().store, session_id)
+    response = jsonify({"removed": removed})
+    sessions.clear_cookie(response)
+    return response

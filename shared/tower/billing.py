@@ -1,0 +1,215 @@
+"""The brand's plan, billed through Shopify's Billing API: subscribe, confirm, keep the status current.
+
+Shopify bills an App Store app's merchants itself. :func:`subscribe` calls ``appSubscriptionCreate`` with one
+recurring line item (``TOWER_BILLING_PLAN_NAME``, ``TOWER_BILLING_PRICE_AMOUNT`` in
+``TOWER_BILLING_CURRENCY`` every 30 days), ``TOWER_BILLING_TRIAL_DAYS`` and ``test`` from
+``TOWER_BILLING_TEST``; the merchant approves the charge on the ``confirmationUrl`` Shopify answers, and
+Shopify sends them back to ``<TOWER_SHOPIFY_APP_URL>/billing/return?brand_id=…`` (with ``charge_id``).
+The status is then read back, never taken from the browser: :func:`refresh` asks
+``currentAppInstallation { activeSubscriptions }``, and :func:`apply_webhook` takes Shopify's
+``app_subscriptions/update`` deliveries (a cancellation, a freeze for non-payment, an expiry).
+
+The record is ``billing/<brand_id>`` in the document store: ``status`` (``none`` | ``pending`` | ``active`` |
+``declined`` | ``cancelled`` | ``expired`` | ``frozen``), ``subscription_id``, ``name``, ``trial_days``,
+``current_period_end``, ``test``, ``updated_at``.
+
+What a brand may do without an active plan — the one place this is decided
+--------------------------------------------------------------------------
+* **Billed brands** are the ones installed from Shopify (:func:`open_record` runs in the install): they
+  need an active plan to see what the product makes of their data. Without one they may still sign in,
+  go through the onboarding wizard (connect the store, see the ``subscribe`` step, subscribe), connect
+  ad accounts, and watch the first sync's progress, so nothing they set up is lost while they decide;
+  the brand's dashboard, alerts, recommendations, their actions and questions answer 402
+  ``subscription_required`` naming the page where they subscribe (:func:`require_plan`, called by the
+  brand routes' ``before_request``).
+* **Brands connected by the operator** (``tower connect``, the demo) have no billing record: Shopify does not
+  bill them through this app (they never installed it), so they are ``exempt`` and nothing is held back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from tower.config import Settings
+from tower.ports import DocumentStore
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "billing"
+RETURN_PATH = "/billing/return"
+#: Statuses under which the brand's data is served.
+ENTITLED = frozenset({"active", "exempt"})
+STATUSES = ("none", "pending", "active", "declined", "cancelled", "expired", "frozen")
+_SHOPIFY_STATUS = {"PENDING": "pending", "ACCEPTED": "pending", "ACTIVE": "active", "DECLINED": "declined",
+                   "CANCELLED": "cancelled", "EXPIRED": "expired", "FROZEN": "frozen"}
+_CREATE = """mutation Subscribe($name: String!, $lineItems: [AppSubscriptionLineItemInput!]!, $returnUrl: URL!,
+  $trialDays: Int, $test: Boolean) {
+  appSubscriptionCreate(name: $name, lineItems: $lineItems, returnUrl: $returnUrl, trialDays: $trialDays,
+                        test: $test) {
+    appSubscription { id name status trialDays test }
+    confirmationUrl
+    userErrors { field message }
+  }
+}"""
+_ACTIVE = """query ActiveSubscriptions {
+  currentAppInstallation { activeSubscriptions { id name status trialDays currentPeriodEnd test } }
+}"""
+
+
+class BillingError(Exception):
+    """Subscribing could not go on: an HTTP status, a code and what to do."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class AdminClient(Protocol):
+    """What billing needs of the store's Admin API client (:class:`tower.connectors.shopify.client.ShopifyClient`)."""
+
+    def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> Any: ...
+
+
+def doc_path(brand_id: str) -> str:
+    return f"{COLLECTION}/{brand_id}"
+
+
+def plan(store: DocumentStore, brand_id: str) -> dict[str, Any]:
+    """The brand's billing record; ``{"status": "exempt"}`` for a brand Shopify does not bill through this app."""
+    doc = store.get(doc_path(brand_id))
+    return dict(doc) if doc else {"status": "exempt"}
+
+
+def is_entitled(store: DocumentStore, brand_id: str) -> bool:
+    """Whether the brand's data may be served (an active plan, or not billed through Shopify)."""
+    return str(plan(store, brand_id).get("status")) in ENTITLED
+
+
+def subscribe_page(brand_id: str) -> str:
+    """Where a merchant subscribes: the wizard's subscribe step."""
+    return f"/onboarding/{brand_id}?step=subscribe"
+
+
+def require_plan(store: DocumentStore, brand_id: str) -> None:
+    """Raise unless the brand may be served its data.
+
+    Raises:
+        BillingError: 402 ``subscription_required`` naming the subscribe page.
+    """
+    record = plan(store, brand_id)
+    status = str(record.get("status"))
+    if status in ENTITLED:
+        return
+    why = {"none": "has no plan yet", "pending": "has a subscription waiting for approval",
+           "frozen": "has its subscription frozen by Shopify for non-payment"}.get(status, f"has a {status} plan")
+    raise BillingError(402, "subscription_required",
+                       f"brand {brand_id!r} {why}: subscribe at {subscribe_page(brand_id)} to see its figures")
+
+
+def open_record(store: DocumentStore, brand_id: str, now: datetime) -> None:
+    """A brand installed from Shopify is billed: give it a ``none`` record (kept as is on a reinstall)."""
+    store.create(doc_path(brand_id), {"brand_id": brand_id, "status": "none", "updated_at": now})
+
+
+def return_url(settings: Settings, brand_id: str) -> str:
+    """Where Shopify sends the merchant after the confirmation page."""
+    base = settings.shopify_app_url.strip().rstrip("/")
+    if not base:
+        raise BillingError(503, "app_not_configured", "the Shopify app is not configured: set TOWER_SHOPIFY_APP_URL")
+    return f"{base}{RETURN_PATH}?{urlencode({'brand_id': brand_id})}"
+
+
+def subscribe(settings: Settings, store: DocumentStore, client: AdminClient, brand_id: str, *,
+              now: datetime) -> dict[str, Any]:
+    """Create the plan's subscription; the merchant approves it at the answer's ``confirmation_url``.
+
+    An active plan answers as it is (no second charge); a pending one is replaced by a new one, since
+    Shopify's confirmation page for the old one may have expired.
+
+    Args:
+        client: The store's Admin API client (its offline token).
+
+    Raises:
+        BillingError: 422 when Shopify refuses (its message), 503 when the app URL is not set.
+    """
+    record = plan(store, brand_id)
+    if record.get("status") == "active":
+        return {"status": "active", "confirmation_url": None, "subscription_id": record.get("subscription_id")}
+    variables = {
+        "name": settings.billing_plan_name,
+        "lineItems": [{"plan": {"appRecurringPricingDetails": {
+            "price": {"amount": str(settings.billing_price_amount), "currencyCode": settings.billing_currency},
+            "interval": "EVERY_30_DAYS"}}}],
+        "returnUrl": return_url(settings, brand_id),
+        "trialDays": settings.billing_trial_days,
+        "test": settings.billing_test,
+    }
+    out = client.execute(_CREATE, variables).data["appSubscriptionCreate"]
+    if out["userErrors"]:
+        raise BillingError(422, "billing_refused", f"Shopify refused the subscription: {out['userErrors'][0]['message']}")
+    sub = out["appSubscription"]
+    store.set(doc_path(brand_id), {
+        **record, "brand_id": brand_id, "status": "pending", "subscription_id": sub["id"], "name": sub["name"],
+        "trial_days": sub["trialDays"], "test": sub["test"], "current_period_end": None, "updated_at": now})
+    log.info("billing subscription created", extra={"brand_id": brand_id, "status": "pending"})
+    return {"status": "pending", "confirmation_url": out["confirmationUrl"], "subscription_id": sub["id"]}
+
+
+def refresh(settings: Settings, store: DocumentStore, client: AdminClient, brand_id: str, *, now: datetime,
+            returned: bool = False) -> dict[str, Any]:
+    """Read the plan's status back from Shopify (``activeSubscriptions``) and record it.
+
+    Args:
+        returned: The merchant just came back from the confirmation page: a pending subscription that is
+            not active now was declined (Shopify's webhook says so too, maybe later).
+    """
+    record = plan(store, brand_id)
+    active = client.execute(_ACTIVE).data["currentAppInstallation"]["activeSubscriptions"]
+    mine = next((s for s in active if s["id"] == record.get("subscription_id")), None) or next(
+        (s for s in active if s["name"] == settings.billing_plan_name), None)
+    if mine is not None:
+        record.update({"status": "active", "subscription_id": mine["id"], "name": mine["name"],
+                       "trial_days": mine["trialDays"], "test": mine["test"],
+                       "current_period_end": mine["currentPeriodEnd"]})
+    elif record.get("status") == "active" or (returned and record.get("status") == "pending"):
+        record.update({"status": "declined" if record.get("status") == "pending" else "cancelled",
+                       "current_period_end": None})
+    elif record.get("status") == "exempt":
+        return record
+    record.update({"brand_id": brand_id, "updated_at": now})
+    store.set(doc_path(brand_id), record)
+    return record
+
+
+def apply_webhook(store: DocumentStore, brand_id: str, payload: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """An ``app_subscriptions/update`` delivery: record the subscription's new status.
+
+    A delivery for another subscription than the brand's current one (an old declined charge) changes
+    nothing; neither does one older than the last change recorded (deliveries can arrive out of order).
+
+    Raises:
+        ValueError: The body lacks ``app_subscription.admin_graphql_api_id`` or a known ``status``.
+    """
+    sub = payload.get("app_subscription")
+    if not isinstance(sub, Mapping) or not sub.get("admin_graphql_api_id") or \
+            str(sub.get("status") or "").upper() not in _SHOPIFY_STATUS:
+        raise ValueError("app_subscription with admin_graphql_api_id and a known status is required")
+    record = plan(store, brand_id)
+    current = record.get("subscription_id")
+    status = _SHOPIFY_STATUS[str(sub["status"]).upper()]
+    if current and current != sub["admin_graphql_api_id"] and status != "active":
+        return {"status": "ignored", "reason": "not the brand's current subscription"}
+    changed_at = str(sub.get("updated_at") or "")
+    if changed_at and str(record.get("shopify_updated_at") or "") > changed_at:
+        return {"status": "ignored", "reason": "an older change than the one recorded"}
+    record.update({"brand_id": brand_id, "status": status, "subscription_id": sub["admin_graphql_api_id"],
+                   "name": sub.get("name") or record.get("name"), "shopify_updated_at": changed_at or None,
+                   "updated_at": now})
+    if status != "active":
+        record["current_period_end"] = None
+    store.set(doc_path(brand_id), record)
+    return {"status": "processed", "plan_status": status}
