@@ -127,6 +127,19 @@ def resolve(name: str, today: date) -> Period:
     raise PeriodError(f"unknown period {name!r}; known: {', '.join(NAMES)} or last_<n>_days (1 to {MAX_DAYS})")
 
 
+def month_of(day: date) -> Period:
+    """The calendar month holding ``day`` (``2026-11-14`` → November 2026, [2026-11-01, 2026-12-01))."""
+    start = _month_start(day)
+    end = _month_start(start + timedelta(days=31))
+    return span("month", start, end, f"{calendar.month_name[start.month]} {start.year}")
+
+
+def week_to(end: date) -> Period:
+    """The 7 days before ``end`` (exclusive): "the week" that a week-over-week comparison or an alert's
+    campaign lines speak of, ending where their data ends (last week itself when ``end`` is today)."""
+    return span("week_to", end - timedelta(days=7), end, "the week")
+
+
 def custom(start: date, end: date) -> Period:
     """A range the caller chose (half-open), at most :data:`MAX_DAYS` long."""
     if (end - start).days > MAX_DAYS:

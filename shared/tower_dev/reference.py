@@ -470,17 +470,9 @@ class Reference:
         return None if best is None else best[1]
 
     def _google_clicks(self) -> dict[str, Row]:
-        """gclid -> the click click_view reported on the window's click span (latest synced, then the
-        smaller account and campaign id)."""
-        out: dict[str, Row] = {}
-        for c in self._mine("google_click_views"):
-            if not self.scan_start <= c["click_date"] < self.end:
-                continue
-            best = out.get(c["gclid"])
-            if best is None or (-c["synced_at"].timestamp(), c["account_id"], c["campaign_id"]) < (
-                    -best["synced_at"].timestamp(), best["account_id"], best["campaign_id"]):
-                out[c["gclid"]] = c
-        return out
+        """gclid -> the click click_view reported on the window's click span (one row per gclid: the table's key)."""
+        return {c["gclid"]: c for c in self._mine("google_click_views")
+                if self.scan_start <= c["click_date"] < self.end}
 
     def _cap_geo_credits(self, geo_credits: list[tuple], placed: list[tuple[Row, str, str]], emit: Any) -> None:
         """Cut geo + time credits to what the platform reported there, less the deterministic orders."""

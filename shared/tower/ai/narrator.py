@@ -266,10 +266,13 @@ def answer_channels(rows: Sequence[Mapping[str, Any]], period: str, cur: str) ->
                      f"{fmt.money(total.get('revenue') or 0, cur)} in revenue, "
                      f"{fmt.money(total.get('ad_revenue') or 0, cur)} of it credited to ads"
                      + (f", a blended {fmt.multiple(total['roas'])} ROAS." if total.get("roas") is not None else "."))
+    channels = [r for r in rows if r is not total]
+    if not channels:
+        lines.append(f"No ad channel spent or earned in {period}.")
+        return "\n".join(lines)
     lines.append(f"Channel performance for {period}:")
-    for r in rows:
-        if r is not total:
-            lines.append(f"- {fmt.channel_name(str(r.get('channel')))}: {_metric_phrase(r, cur)}.")
+    for r in channels:
+        lines.append(f"- {fmt.channel_name(str(r.get('channel')))}: {_metric_phrase(r, cur)}.")
     return "\n".join(lines)
 
 

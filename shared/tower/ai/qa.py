@@ -2,7 +2,9 @@
 
 With an API key, Claude answers with tools: the named, parameterised queries of
 ``tower/sql/queries/qa/`` (top products by revenue / profit / ROAS for a period, channel and region
-performance, stock and days of cover, week-over-week changes, campaign detail) and, for anything
+performance, stock and days of cover, week-over-week changes, campaign detail; channel performance reads the
+dashboard's own ``queries/api/range_totals.sql`` and takes its total row from :class:`tower.analytics.ranges.Totals`,
+so the blended ROAS has one rule) and, for anything
 else, ``run_select`` — a SELECT it writes, accepted only through :mod:`tower.ai.sql_guard` (one
 read-only SELECT over the analytics tables, brand filter enforced by rewriting, LIMIT capped) and
 run with a timeout. Tool results are JSON; merchant text in them is trimmed, stripped of control
@@ -40,6 +42,7 @@ from tower.ai.question import AskError, check_question
 from tower.ai.sql_guard import ALLOWED_TABLES, UnsafeQuery, guard_select
 from tower.ai.tokens import compact_json
 from tower.ai.usage import CallUsage, fallback_usage, record
+from tower.analytics import ranges
 from tower.brands import brand_row
 from tower.names import AD_PLATFORMS
 from tower.periods import Period
@@ -67,6 +70,10 @@ class NamedQuery:
     description: str
     properties: dict[str, dict[str, Any]]
     required: tuple[str, ...] = ()
+    #: Another surface's query file this one reads (None: ``queries/qa/<name>.sql``).
+    sql_file: str | None = None
+    #: Turns the query's rows into the answer's rows (params given), where a rule lives in Python.
+    shape: Callable[[list[dict[str, Any]], Mapping[str, Any]], list[dict[str, Any]]] | None = None
 
     def tool(self) -> dict[str, Any]:
         """The Messages API tool definition."""
@@ -78,7 +85,17 @@ class NamedQuery:
 
     @property
     def sql(self) -> str:
-        return sqlfiles.load(f"queries/qa/{self.name}.sql")
+        return sqlfiles.load(self.sql_file or f"queries/qa/{self.name}.sql")
+
+    def rows(self, warehouse: Warehouse, params: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]]:
+        """Run the query on the read path and shape its rows."""
+        rows = run_read(warehouse, self.sql, params, timeout_s)
+        return self.shape(rows, params) if self.shape is not None else rows
+
+
+def _channel_table(rows: list[dict[str, Any]], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The dashboard's range totals as channel rows and their total row (:meth:`ranges.Totals.channel_table`)."""
+    return ranges.Totals(rows).channel_table(int(params["row_limit"]))
 
 
 NAMED_QUERIES: dict[str, NamedQuery] = {
@@ -100,6 +117,9 @@ NAMED_QUERIES: dict[str, NamedQuery] = {
             "and the blended ROAS (total revenue ÷ total spend).",
             {"start_date": _DATE, "end_date": _DATE},
             ("start_date", "end_date"),
+            # the dashboard's own per-channel query, and its total row by the dashboard's rule
+            sql_file="queries/api/range_totals.sql",
+            shape=_channel_table,
         ),
         NamedQuery(
             "region_performance",
@@ -296,7 +316,7 @@ def plan_question(question: str, today: date) -> Plan | None:
              "rise", "rose", "up", "increase", "increased"}
     if words & {"revenue", "sales"} and words & moved:
         end = period.end if period.name in ("last_week", "week_before", "yesterday") else today
-        wow = periods.span("week_to", end - timedelta(days=7), end, "the week")
+        wow = periods.week_to(end)
         return Plan("week_over_week", {"end_date": end.isoformat()}, wow)
     stock_words = {"stock", "inventory", "cover", "stockout", "stockouts", "overstock", "overstocked", "sold"}
     if words & stock_words or "run out" in q:
@@ -435,7 +455,7 @@ class ToolRunner:
                 q = NAMED_QUERIES[name]
                 params = bind_params(q, tool_input, self.brand_id, self.settings)
                 sql = q.sql
-                rows = run_read(self.warehouse, sql, params, self.settings.qa_timeout_seconds)
+                rows = q.rows(self.warehouse, params, self.settings.qa_timeout_seconds)
             else:
                 raise AskError(f"unknown tool {name!r}")
         except (UnsafeQuery, AskError) as e:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tower import periods
 from tower import sql as sqlfiles
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,11 +101,10 @@ def month_bounds(month: str) -> tuple[date, date]:
     """``2026-11`` → [2026-11-01, 2026-12-01). Raises ValueError on another shape."""
     try:
         y, m = (int(p) for p in month.split("-"))
-        start = date(y, m, 1)
+        period = periods.month_of(date(y, m, 1))
     except (ValueError, TypeError) as e:
         raise ValueError(f"month must look like 2026-11, not {month!r}") from e
-    end = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
-    return start, end
+    return period.start, period.end
 
 
 def usage_report(warehouse: Warehouse, *, start: date, end: date, brand_id: str = "") -> list[dict[str, Any]]:

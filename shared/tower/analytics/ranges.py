@@ -24,7 +24,7 @@ Figures:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -115,10 +115,14 @@ def _pct_change(now: float | None, before: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Totals:
-    """One period's figures: the ad channels' rows and the store's orders."""
+    """One period's figures: the ad channels' rows (``range_totals.sql``) and the store's orders.
+
+    The one place that turns the channels' rows into the period's totals (all revenue, ad spend, blended
+    ROAS): the dashboard's snapshot and tiles, and the Q&A's ``channel_performance`` (:meth:`channel_table`).
+    """
 
     channels: list[dict[str, Any]]
-    store: dict[str, Any]
+    store: dict[str, Any] = field(default_factory=dict)  # store_revenue.sql's row: the tiles need it
 
     @property
     def spend(self) -> float:
@@ -136,6 +140,25 @@ class Totals:
     @property
     def profit(self) -> float:
         return sum(float(r["profit"] or 0) for r in self.channels)
+
+    @property
+    def orders(self) -> float:
+        return sum(float(r["orders"] or 0) for r in self.channels)
+
+    def channel_table(self, row_limit: int) -> list[dict[str, Any]]:
+        """The Q&A's channel rows: each ad channel (best revenue first, at most ``row_limit``), then the
+        ``total`` row: all ad spend against all the store's revenue (``ad_revenue``: the part credited to
+        ads) and the blended ROAS, the dashboard's figures."""
+        channels = sorted((r for r in self.channels if r["channel"] is not None),
+                          key=lambda r: (-float(r["revenue"] or 0), str(r["channel"])))[:row_limit]
+        out = [{"channel": r["channel"], "spend": _money(r["spend"]), "revenue": _money(r["revenue"]),
+                "ad_revenue": None, "orders": round(float(r["orders"] or 0), 1), "profit": _money(r["profit"]),
+                "roas": _ratio(r["revenue"], r["spend"])} for r in channels]
+        # always there, as the dashboard always shows its totals: a period without data reads $0 on both
+        out.append({"channel": "total", "spend": _money(self.spend), "revenue": _money(self.revenue),
+                    "ad_revenue": _money(self.attributed_revenue), "orders": round(self.orders, 1),
+                    "profit": _money(self.profit), "roas": _ratio(self.revenue, self.spend)})
+        return out
 
     def snapshot(self) -> dict[str, Any]:
         """The dashboard's ``performance_snapshot`` shape for this period."""

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tower import periods
 from tower import sql as sqlfiles
 from tower.brands import brand_row
 from tower.decisions.inputs import (
@@ -47,7 +48,8 @@ def _q(name: str) -> str:
 
 def as_of_date(warehouse: Warehouse, brand_id: str, today: date) -> date | None:
     """The day the facts are as of: the latest modelled day before ``today`` (None: no models yet)."""
-    rows = warehouse.rows(_q("latest_as_of"), {"brand_id": brand_id, "as_of_date": today - timedelta(days=1)})
+    yesterday = periods.resolve("yesterday", today).start
+    rows = warehouse.rows(_q("latest_as_of"), {"brand_id": brand_id, "as_of_date": yesterday})
     return rows[0]["as_of_date"] if rows and rows[0]["as_of_date"] else None
 
 
@@ -132,7 +134,9 @@ def load_facts(
     window_days = int(rule_rows[0]["window_days"]) if rule_rows else settings.alignment_window_days
     performance, alignment = _performance(warehouse, base, fx, rule_rows, window_days)
     # the last 7 days of campaign spend: the stock positions' ad spend and the channel weeks' campaigns
-    week_campaigns = warehouse.rows(_q("campaign_spend"), {**base, "start_date": as_of - timedelta(days=7)})
+    week = periods.week_to(as_of + timedelta(days=1))
+    # campaign_spend reads (start_date, as_of_date]: the day before the week's first
+    week_campaigns = warehouse.rows(_q("campaign_spend"), {**base, "start_date": week.start - timedelta(days=1)})
     spend_series = _series(
         warehouse.rows(_q("spend_series"), {**base, "start_date": as_of - timedelta(days=t.anomaly_lookback_days + 1)}),
         as_of,

@@ -9,24 +9,37 @@ Attribution reads them to credit an order carrying a gclid to that click's exact
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
 
 from tower import sql
+from tower.connectors.ads_records import MappingUnavailable
 from tower.ports import Warehouse
+
+log = logging.getLogger(__name__)
 
 TABLE = "google_click_views"
 KEY = ["brand_id", "gclid"]
 
 
 def store(connector: Any, warehouse: Warehouse, brand_id: str, start: date, end: date, now: datetime) -> int:
-    """Read the connector's clicks of ``[start, end)`` (if it reads click_view) and MERGE them; how many."""
+    """Read the connector's clicks of ``[start, end)`` (if it reads click_view) and MERGE them; how many.
+
+    A click_view read that fails degrades, never stops the sync: the chunk's spend is stored, its gclids
+    stay unresolved (the click-id rule places their orders) and the next sync's trailing days ask again.
+    """
     read = getattr(connector, "click_views", None)
     if read is None:
         return 0
-    found = read(start, end)
+    try:
+        found = read(start, end)
+    except MappingUnavailable as e:
+        log.warning("click_view unavailable; gclids left to the click-id rule", extra={
+            "brand_id": brand_id, "read": e.read, "code": e.code})
+        return 0
     if found:
         table = pa.Table.from_pylist([c.row(brand_id, now) for c in found], schema=sql.arrow_schema(TABLE))
         warehouse.merge(TABLE, table, KEY)

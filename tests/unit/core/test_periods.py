@@ -80,3 +80,14 @@ def test_no_other_module_turns_words_into_dates() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
     # the check sees what it must: the Q&A parser as it was before the vocabulary had one home
     assert period_patterns('WEEK = r"\\b(last|previous)\\s+week\\b"')
+
+
+def test_a_calendar_month_and_the_week_to_a_day() -> None:
+    from tower.periods import month_of, week_to
+
+    december = month_of(date(2026, 12, 31))
+    assert (december.start, december.end, december.days) == (date(2026, 12, 1), date(2027, 1, 1), 31)
+    assert month_of(date(2028, 2, 10)).days == 29  # a leap year's February
+    week = week_to(date(2026, 11, 23))
+    assert (week.start, week.last_day, week.label) == (date(2026, 11, 16), date(2026, 11, 22),
+                                                       "the week (2026-11-16 to 2026-11-22)")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tower.connectors import geo
@@ -218,14 +219,19 @@ class GoogleAdsConnector:
         """The clicks ``click_view`` reports for the days of ``[start, end)`` it still holds: one query per
         day (click_view answers one day at a time), from today back :data:`CLICK_VIEW_DAYS` days at most;
         earlier days are skipped, not asked (Google refuses them).
+
+        Raises:
+            MappingUnavailable: A click_view read failed (a user without access to it, retries run out):
+                the spend is synced all the same, and orders' gclids fall back to the click-id rule.
         """
         today = self.today or date.today()
         day = max(start, today - timedelta(days=CLICK_VIEW_DAYS - 1))
         last = min(end, today + timedelta(days=1))
         found: list[records.ClickViewRecord] = []
         while day < last:
-            found.extend(records.click_view_records(
-                self.client.search(self.account_id, CLICK_VIEW.render(day=day)), account_id=self.account_id))
+            rows = mapping_read(PLATFORM, "click_view (which campaign each gclid was on)",
+                                partial(self.client.search, self.account_id, CLICK_VIEW.render(day=day)))
+            found.extend(records.click_view_records(rows, account_id=self.account_id))
             day += timedelta(days=1)
         return found
 

@@ -44,6 +44,8 @@ RETRY_LATER_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 # both ways).
 #: records.landing_path as a pattern: what follows an optional scheme://host, up to the query or fragment.
 _PATH = "^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)"
+#: records.referrer_origin as a pattern: scheme://host (the '/' is appended), nothing when there is no host.
+_ORIGIN = "^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]+)"
 _MONEY = "STRUCT(shopMoney STRUCT(amount VARCHAR, currencyCode VARCHAR))"
 _VISIT = ("STRUCT(landingPage VARCHAR, referrerUrl VARCHAR, source VARCHAR, sourceType VARCHAR, utmParameters STRUCT("
           + ", ".join(f"{k} VARCHAR" for k in UTM_KEYS) + "))")
@@ -131,7 +133,8 @@ SELECT
          THEN shippingAddress.countryCodeV2 || '-' || shippingAddress.provinceCode END AS shipping_region_code,
     nullif(substr(zip_clean, 1, 3), '') AS shipping_zip_prefix,
     {_CUSTOMER_HASH} AS customer_hash,
-    sourceName AS sales_channel, visit.landingPage AS landing_site, visit.referrerUrl AS referrer_url,
+    sourceName AS sales_channel, visit.landingPage AS landing_site,
+    nullif(regexp_extract(visit.referrerUrl, '{_ORIGIN}', 1), '') || '/' AS referrer_url,
     {", ".join(f"coalesce(visit.utmParameters.{k}, {_param('utm_' + k)}) AS utm_{k}" for k in UTM_KEYS)},
     {", ".join(f"{_param(k)} AS {k}" for k in CLICK_IDS)},
     visit.source AS journey_source, visit.sourceType AS journey_source_type,
@@ -258,7 +261,7 @@ SELECT
   NULLIF(SUBSTR(zip_clean, 1, 3), '') AS shipping_zip_prefix,
   {_BQ_CUSTOMER_HASH} AS customer_hash,
   {_bq('sourceName')} AS sales_channel, {_bq('landingPage', 'visit')} AS landing_site,
-  {_bq('referrerUrl', 'visit')} AS referrer_url,
+  CONCAT(NULLIF(REGEXP_EXTRACT({_bq('referrerUrl', 'visit')}, r'{_ORIGIN}'), ''), '/') AS referrer_url,
   {", ".join(f"COALESCE({_bq('utmParameters.' + k, 'visit')}, {_bq_param('utm_' + k)}) AS utm_{k}" for k in UTM_KEYS)},
   {", ".join(f"{_bq_param(k)} AS {k}" for k in CLICK_IDS)},
   {_bq('source', 'visit')} AS journey_source, {_bq('sourceType', 'visit')} AS journey_source_type,

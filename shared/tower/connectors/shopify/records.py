@@ -272,6 +272,16 @@ def landing_params(url: str | None) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items() if v}
 
 
+def referrer_origin(url: str | None) -> str | None:
+    """Only the referring site, ``scheme://host/`` (``https://mail.example/inbox?user=ann@x.de`` →
+    ``https://mail.example/``): the path and query of a referring page can name a person, and
+    attribution reads only which site sent the visit."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else None
+
+
 def landing_path(url: str | None) -> str | None:
     """The landing page's path only (``/products/mug``): the host, the query string (click ids, e-mail
     addresses some tools append) and the fragment are dropped."""
@@ -398,7 +408,7 @@ def order_row(node: Mapping[str, Any], ctx: BrandContext) -> OrderRow:
         shipping_region_code=region_code(address.get("countryCodeV2"), address.get("provinceCode")),
         shipping_zip_prefix=zip_prefix(address.get("zip")),
         customer_hash=ctx.customer_hash((node.get("customer") or {}).get("id")),
-        sales_channel=node.get("sourceName"), landing_site=landing, referrer_url=visit.get("referrerUrl"),
+        sales_channel=node.get("sourceName"), landing_site=landing, referrer_url=referrer_origin(visit.get("referrerUrl")),
         utm_source=_coalesce(utm.get("source"), params.get("utm_source")),
         utm_medium=_coalesce(utm.get("medium"), params.get("utm_medium")),
         utm_campaign=_coalesce(utm.get("campaign"), params.get("utm_campaign")),
@@ -498,7 +508,7 @@ def order_rows_from_webhook(payload: Mapping[str, Any], ctx: BrandContext,
         shipping_region_code=region_code(address.get("country_code"), address.get("province_code")),
         shipping_zip_prefix=zip_prefix(address.get("zip")),
         customer_hash=ctx.customer_hash(customer.get("admin_graphql_api_id") or customer.get("id")),
-        sales_channel=payload.get("source_name"), landing_site=landing, referrer_url=payload.get("referring_site"),
+        sales_channel=payload.get("source_name"), landing_site=landing, referrer_url=referrer_origin(payload.get("referring_site")),
         utm_source=params.get("utm_source"), utm_medium=params.get("utm_medium"),
         utm_campaign=params.get("utm_campaign"), utm_content=params.get("utm_content"),
         utm_term=params.get("utm_term"), fbclid=params.get("fbclid"), ttclid=params.get("ttclid"),

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS orders (
   customer_hash STRING,              -- sha256(salt || customer id)
   sales_channel STRING,
   landing_site STRING,
-  referrer_url STRING,
+  referrer_url STRING,              -- the referring site only, scheme://host/ (no path or query)
   utm_source STRING,
   utm_medium STRING,
   utm_campaign STRING,

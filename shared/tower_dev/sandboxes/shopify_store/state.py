@@ -676,7 +676,7 @@ class ShopState:
             else None,
             "sales_channel": o.source_name,
             "landing_site": o.landing_page_url,
-            "referrer_url": o.referrer_url,
+            "referrer_url": _origin(o.referrer_url),
             "utm_source": params.get("utm_source"),
             "utm_medium": params.get("utm_medium"),
             "utm_campaign": params.get("utm_campaign"),
@@ -846,6 +846,12 @@ class ShopState:
                     "quantity": ln.quantity,
                 } for ln in f.lines)
         return fos, lines
+
+
+def _origin(url: str | None) -> str | None:
+    """The referring site as the warehouse keeps it (``scheme://host/``)."""
+    parts = urlsplit(url) if url else None
+    return f"{parts.scheme}://{parts.netloc}/" if parts and parts.scheme and parts.netloc else None
 
 
 def has_visit(o: Order) -> bool:

@@ -1,4 +1,5 @@
-"""Shopify's customerJourneySummary: the visit's source and tactic are kept, the landing page only as a path.
+"""Shopify's customerJourneySummary: the visit's source and tactic are kept, the landing page also as a path, the
+referrer only as its site.
 
 The order is the real ``graphql_order_addresses_totals_lineitems.json`` capture (../shared/fixtures/shopify).
 No public capture carries a customerJourneySummary (the fixtures' SOURCES.md says so), so one is added to it in
@@ -23,7 +24,8 @@ from tower_dev.sandboxes.shopify_store.bulk import encode_line
 
 FIXTURES = Path(__file__).resolve().parents[4].parent / "shared" / "fixtures" / "shopify"
 CTX = records.BrandContext("journey", "Europe/Berlin", "EUR", "journey-salt")
-JOURNEY = ("journey_source", "journey_source_type", "landing_path", "utm_source", "utm_medium", "utm_campaign")
+JOURNEY = ("journey_source", "journey_source_type", "landing_path", "referrer_url", "utm_source", "utm_medium",
+           "utm_campaign")
 
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"Shopify fixtures not found at {FIXTURES}")
 
@@ -66,12 +68,14 @@ def test_the_fields_read_are_the_real_schemas() -> None:
 
 
 @pytest.mark.parametrize("visit,want", [
-    (NEWSLETTER, ("klaviyo", "NEWSLETTER", "/products/mug", "klaviyo", None, "May")),
-    ({"landingPage": "https://journey.example/", "referrerUrl": "https://www.google.com/", "source": "google",
-      "sourceType": "SEO", "utmParameters": None}, ("google", "SEO", "/", None, None, None)),
-    ({"landingPage": None, "referrerUrl": None, "source": "direct", "sourceType": None, "utmParameters": None},
-     ("direct", None, None, None, None, None)),
-    (None, (None, None, None, None, None, None)),
+    (NEWSLETTER, ("klaviyo", "NEWSLETTER", "/products/mug", "https://mail.example/", "klaviyo", None, "May")),
+    ({"landingPage": "https://journey.example/", "referrerUrl": "https://www.google.com/search?q=mug",
+      "source": "google", "sourceType": "SEO", "utmParameters": None},
+     ("google", "SEO", "/", "https://www.google.com/", None, None, None)),
+    ({"landingPage": None, "referrerUrl": "android-app://com.google.android.gm", "source": "direct",
+      "sourceType": None, "utmParameters": None},
+     ("direct", None, None, "android-app://com.google.android.gm/", None, None, None)),
+    (None, (None, None, None, None, None, None, None)),
 ], ids=["newsletter", "organic-search", "direct", "no-journey"])
 def test_paged_and_bulk_readers_store_the_journey_alike(visit, want, tmp_path: Path) -> None:
     order = _order(visit)
@@ -79,5 +83,5 @@ def test_paged_and_bulk_readers_store_the_journey_alike(visit, want, tmp_path: P
     assert tuple(paged[c] for c in JOURNEY) == want
     row = _bulk_row(order, tmp_path)
     assert tuple(row[c] for c in JOURNEY) == want
-    # the stored path holds no query string: the reader's e-mail address stays out of the journey columns
+    # neither the stored path nor the referring site holds a query string: the reader's address stays out
     assert all("ann" not in str(paged[c]) for c in JOURNEY)

@@ -41,6 +41,12 @@ def test_meta_tiktok_and_google_sync_equal_the_world(tmp_path: Any, world: Any) 
                               options=RunOptions(today=end, policy=policy))
             assert result.status == "ok"
 
+        # Google's click_view: every planted gclid the world says Google still holds, on its campaign
+        cols = ("gclid", "account_id", "campaign_id", "ad_group_id", "click_date")
+        clicks = runtime.warehouse.rows(f"SELECT {', '.join(cols)} FROM google_click_views ORDER BY gclid")
+        assert clicks and clicks == sorted(({c: r[c] for c in cols} for r in bw.tables["google_click_views"].to_pylist()),
+                                           key=lambda r: r["gclid"])
+
         stored = runtime.warehouse.rows("SELECT * EXCEPT (synced_at) FROM ad_performance")
         truth = [
             {k: v for k, v in r.items() if k != "synced_at"} for r in bw.tables["ad_performance"].to_pylist()

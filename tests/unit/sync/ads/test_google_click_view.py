@@ -113,3 +113,18 @@ def test_the_sync_merges_gclids_on_their_campaign_and_a_rerun_changes_nothing(tm
     # the trailing re-pull reads its days' clicks again: MERGEd on the gclid, nothing doubles
     assert sync_ads(runtime, PLATFORM, account.brand_id, options=options).status == "ok"
     assert runtime.warehouse.rows(sql) == stored
+
+
+def test_a_refused_click_view_leaves_the_spend_synced_and_the_gclids_to_the_click_id_rule(
+        tmp_path: Any, google: Any) -> None:
+    sandbox, account = google
+    sandbox.faults.deny("permission_denied", ("search_stream:click_view",))
+    sandboxes = _Sandboxes(None, None, sandbox)
+    runtime = sandbox_runtime(tmp_path, sandboxes, ads_history_days=30)
+    connect_sandbox_account(runtime, sandboxes, account)
+
+    result = sync_ads(runtime, PLATFORM, account.brand_id, options=RunOptions(today=TODAY, policy=_policy()))
+    assert result.status == "ok"
+    assert runtime.warehouse.rows("SELECT COUNT(*) AS n FROM ad_performance")[0]["n"] > 0
+    assert runtime.warehouse.rows("SELECT COUNT(*) AS n FROM google_click_views")[0]["n"] == 0
+    assert _click_queries(sandbox)  # asked, and refused

@@ -1,6 +1,6 @@
 -- Staging: the Google Ads clicks click_view reported (google_click_views) on the days the window's orders can
--- have been clicked: from @scan_days before the window (the lookback) to its end. A gclid is one click, so
--- one campaign; should two syncs of different accounts both report it, the latest synced row wins.
+-- have been clicked: from @scan_days before the window (the lookback) to its end. One row per gclid: the table
+-- is MERGEd on (brand_id, gclid), and a gclid is one click, so one campaign.
 SELECT
   gclid,
   account_id,
@@ -9,4 +9,3 @@ FROM google_click_views
 WHERE brand_id = @brand_id
   AND click_date >= CAST(DATE_SUB(@window_start, INTERVAL @scan_days DAY) AS DATE)
   AND click_date < @window_end
-QUALIFY ROW_NUMBER() OVER (PARTITION BY gclid ORDER BY synced_at DESC, account_id ASC, campaign_id ASC) = 1
