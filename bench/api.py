@@ -6,8 +6,9 @@ host of :mod:`tower.host.server`; the api function deployed runs on gunicorn too
 functions-framework), on 127.0.0.1, on copies of one recorded demo run (seed 29, not the demo's
 default), with the schedule off so nothing but the load runs. The load generator is
 :mod:`fastload` (asyncio, keep-alive connections, requests encoded once) in a process of its own,
-pinned to the last CPU while the server runs on the others (``--no-pin``: anywhere), so it neither
-shares the bench's interpreter lock nor takes the server's CPU; each run reports its CPU share:
+pinned to the last CPU (``--pin both`` keeps the server off it too, ``--pin none`` pins nothing), so
+it never shares the bench's interpreter lock and its CPU is measured apart: each run reports its
+CPU share:
 
 * ``cached``: 20 clients back to back on the default dashboard (two brands, two keys) for
   ``--seconds``, each sending its next request when the last one answered: ``cached_p95_ms``,
@@ -82,15 +83,20 @@ def server_env(state: Any, tree: Path) -> dict[str, str]:
     return env
 
 
-def placement(pin: bool) -> tuple[str | None, int | None]:
-    """Where the server and the generator run: with ``pin`` and two CPUs or more, the generator on the
-    last CPU this process may use and the server on the others (``taskset`` list); else anywhere."""
-    if not pin or not hasattr(os, "sched_getaffinity") or not shutil.which("taskset"):
+def placement(pin: str) -> tuple[str | None, int | None]:
+    """Where the server and the generator run (``taskset`` list of the server's CPUs, the generator's CPU).
+
+    With two CPUs or more, ``generator`` pins the generator to the last CPU this process may use and
+    lets the server run anywhere; ``both`` also keeps the server off that CPU (clean on a quiet
+    machine; on a busy one it leaves the server a share of one CPU); ``none`` pins nothing.
+    """
+    if pin == "none" or not hasattr(os, "sched_getaffinity"):
         return None, None
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return None, None
-    return ",".join(str(c) for c in cpus[:-1]), cpus[-1]
+    server = ",".join(str(c) for c in cpus[:-1]) if pin == "both" and shutil.which("taskset") else None
+    return server, cpus[-1]
 
 
 def start_serve(state: Any, tree: Path, cpus: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
@@ -194,9 +200,9 @@ def measure(url: str, mix: dict[str, list[loadgen.Request]], *, seconds: float, 
     return out
 
 
-def measure_tree(state: Any, tree: Path, mix: dict[str, list[loadgen.Request]], *, pin: bool,
+def measure_tree(state: Any, tree: Path, mix: dict[str, list[loadgen.Request]], *, pin: str,
                  **how: Any) -> dict[str, Any]:
-    """Serve ``tree`` on ``state`` and measure it (server and generator on CPUs apart with ``pin``)."""
+    """Serve ``tree`` on ``state`` and measure it (CPUs placed by ``pin``: :func:`placement`)."""
     server_cpus, generator_cpu = placement(pin)
     server, url = start_serve(state, tree, server_cpus)
     try:
@@ -257,7 +263,7 @@ def headline(figures: dict[str, Any], *, concurrency: int, rate: float, rate_sec
                 "range_p95_ms": f["range"]["p95_ms"],
                 "errors_at_200rps": f["rate"]["errors"] if "rate" in f else None,
                 "achieved_rps": f["rate"]["achieved_rps"] if "rate" in f else None,
-                "load_average": [f["load_average_start"], f["load_average_end"]]}
+                "load_average_run": [f["load_average_start"], f["load_average_end"]]}
 
     line: dict[str, Any] = of(new)
     if old is not None:
@@ -286,9 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-seconds", type=float, default=None, help="the open-loop run (default 60)")
     parser.add_argument("--baseline-ref", default=BASELINE_REF, help="the baseline's commit ('' for none)")
     parser.add_argument("--record", action="store_true", help=f"write the line to {BASELINE.name}")
-    parser.add_argument("--no-pin", dest="pin", action="store_false",
-                        help="let the server and the load generator share every CPU (default: the generator "
-                        "on the last CPU, the server on the others, when there are two or more)")
+    parser.add_argument("--pin", choices=("generator", "both", "none"), default="generator",
+                        help="CPU placement (two CPUs or more): the generator on the last CPU (default), the "
+                        "server on the others too (both), or nothing pinned (none)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="a folder keeping the recorded demo between runs (reused when it holds one)")
     args = parser.parse_args(argv)

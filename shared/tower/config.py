@@ -167,8 +167,8 @@ class Settings(BaseSettings):
     api_memo_seconds: float = Field(
         default=1.0, ge=0, le=60,
         description="Longest an API process reuses an API key's lookup and a ready default answer (dashboard, "
-        "series, products, drilldowns) without seeing the store change; a change it sees (its own writes, "
-        "any commit to the embedded store) ends them at once. A key revoked on another Firestore instance "
+        "series, products, drilldowns) without seeing the store change; a change it sees (its own writes at once, "
+        "another process's commit to the embedded store within 20 ms) ends them. A key revoked on another Firestore instance "
         "stops working within this many seconds; 0 reads every request from the store.",
     )
 

@@ -82,6 +82,7 @@ def test_the_local_change_stamp_moves_when_another_connection_commits(tmp_path: 
     from tower.adapters.local_store import LocalStore
 
     here, there = LocalStore(tmp_path / "store.sqlite"), LocalStore(tmp_path / "store.sqlite")
+    here.change_poll_seconds = 0  # read SQLite's data_version every time (20 ms apart by default)
     try:
         before = here.change_stamp()
         there.set("things/a", {"n": 1})

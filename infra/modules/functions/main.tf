@@ -65,9 +65,11 @@ resource "google_cloudfunctions2_function" "fn" {
     available_memory                 = each.value.memory
     available_cpu                    = each.value.cpu
     timeout_seconds                  = each.value.timeout_seconds
-    environment_variables            = var.environment
-    service_account_email            = var.service_account_emails[each.key]
-    all_traffic_on_latest_revision   = true
+    # functions-framework's gunicorn runs one worker with THREADS threads (default 4 per CPU): as many
+    # as the requests Cloud Run sends at once, so none of them waits for a thread behind a slow read
+    environment_variables          = merge(var.environment, { THREADS = tostring(each.value.concurrency) })
+    service_account_email          = var.service_account_emails[each.key]
+    all_traffic_on_latest_revision = true
     # Network ingress stays open; who may call is decided by IAM (the invoker bindings below), since
     # Pub/Sub, Cloud Tasks and Cloud Scheduler reach "internal only" services only from inside a
     # VPC Service Controls perimeter.

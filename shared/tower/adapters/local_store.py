@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -324,7 +325,12 @@ class _LocalBatch:
 class LocalStore(SqliteBacked):
     """DocumentStore port on one SQLite file (or ``:memory:`` for a single process)."""
 
+    change_poll_seconds = 0.02
+    """How stale another process's commits may be in :meth:`change_stamp` (0: never)."""
+
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000) -> None:
+        self._data_version = 0
+        self._version_read_at = -math.inf
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -369,11 +375,19 @@ class LocalStore(SqliteBacked):
         )
 
     def change_stamp(self) -> tuple[int, int]:
-        """(writes this process committed, SQLite's ``data_version``): the second changes when another
-        connection (another process: the CLI, a second server) commits to the file (:class:`tower.ports.ChangeStamped`)."""
-        with self._lock:
-            row = self._con.execute("PRAGMA data_version").fetchone()
-            return self._commits, int(row[0])
+        """(writes this process committed, SQLite's ``data_version``) (:class:`tower.ports.ChangeStamped`).
+
+        The first moves at once with this process's commits; the second when another connection
+        (another process: the CLI, a build, a second server) commits to the file, read at most every
+        ``change_poll_seconds``: asking SQLite on every request made the API's request threads queue
+        on the connection's lock, so another process's commit is seen within that much (20 ms).
+        """
+        now = time.monotonic()
+        if now - self._version_read_at >= self.change_poll_seconds:
+            with self._lock:
+                self._data_version = int(self._con.execute("PRAGMA data_version").fetchone()[0])
+            self._version_read_at = now  # the time before the read: a commit after it shows next time
+        return self._commits, self._data_version
 
     # -- the port -----------------------------------------------------------------------------
     def get(self, path: str) -> dict[str, Any] | None:

@@ -10,8 +10,8 @@ so the first request's answer, exactly as the app sent it, serves the next ones:
   string); :class:`ReadyAnswers` keeps it when the app answered ``200`` with an ETag: status line,
   headers (all but ``Date``, set fresh) and body, under its path and scheme.
 * **How long.** Until the first of: the store's change stamp (:class:`tower.ports.ChangeStamped`)
-  moves, which is at once after any write of this process and, on the embedded store, any commit
-  of another (the CLI, a build); the brand's store-local day changes; or
+  moves, which is at once after any write of this process and, on the embedded store, within
+  20 ms of another process's commit (the CLI, a build); the brand's store-local day changes; or
   ``TOWER_API_MEMO_SECONDS`` pass (1 s by default), which bounds what this process cannot see:
   another Firestore instance's writes. The stamp is read *before* the answer is built, so a write
   racing the build leaves the answer already stale, never kept as fresh. A store without a stamp,
@@ -26,7 +26,7 @@ so the first request's answer, exactly as the app sent it, serves the next ones:
 
 :class:`CallerMemo` reuses a key's :func:`~tower.api.auth.authenticate` result (scope included: an
 agency's brand list) under the same rule, for the app's own authentication too. A revoked key
-stops working at once on the process that revoked it and on the embedded store, and within
+stops working at once on the process that revoked it, within 20 ms elsewhere on the embedded store, and within
 ``TOWER_API_MEMO_SECONDS`` on every other instance. Unknown keys are never kept: each one is
 looked up and counted as a failure.
 """
