@@ -123,7 +123,7 @@ function OneChannel({ channel, data, drill, currency, compareLabel }: {
           <ul className="plain-list">
             {mismatches.slice(0, 8).map((m, i) => (
               <li key={i} className="product-line">
-                <Thumb item={m} size={28} />
+                <Thumb item={m} name={productName(m.product_title ?? m.product)} size={28} />
                 <span>
                 {productName(m.product_title ?? m.product)}
                 {m.region ? ` in ${placeName(m.region)}` : ""}: {statusLabel(m.issue).toLowerCase()} ({money(m.spend, currency)} spent)

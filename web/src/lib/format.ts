@@ -4,7 +4,8 @@ const moneyFormats = new Map<string, Intl.NumberFormat>();
 
 export function money(value: number | null | undefined, currency: string, opts: { cents?: boolean } = {}): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
-  const whole = !opts.cents && Math.abs(value) >= 100;
+  // nothing is "$0", not "$0.00" beside "$465"
+  const whole = !opts.cents && (Math.abs(value) >= 100 || value === 0);
   const key = `${currency}:${whole}`;
   let f = moneyFormats.get(key);
   if (!f) {
