@@ -25,6 +25,15 @@ export function money(value: number | null | undefined, currency: string, opts: 
   return f.format(value);
 }
 
+/** An axis label's amount: "$1.5k", "$20k", "$1.2M" (the tooltip and tables give the exact figure). */
+export function compactMoney(value: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency, notation: "compact", minimumFractionDigits: 0, maximumFractionDigits: 1 }).format(value);
+  } catch {
+    return money(value, currency);
+  }
+}
+
 export function ratio(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
   return `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)}×`;
