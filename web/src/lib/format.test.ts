@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compactMoney, money } from "./format";
+import { compactMoney, days, money } from "./format";
 
 describe("money as the page writes it", () => {
   it("writes nothing as $0, not $0.00 beside whole amounts", () => {
@@ -11,5 +11,13 @@ describe("money as the page writes it", () => {
   it("gives axis labels in compact form", () => {
     expect(compactMoney(1500, "USD")).toBe("$1.5K");
     expect(compactMoney(0, "CAD")).toBe("CA$0");
+  });
+});
+
+describe("days of cover", () => {
+  it("says none left rather than 0.0 days", () => {
+    expect(days(0)).toBe("none left");
+    expect(days(8)).toBe("8.0 days");
+    expect(days(null)).toBe("no recent sales");
   });
 });

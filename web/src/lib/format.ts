@@ -52,6 +52,8 @@ export function count(value: number | null | undefined, digits = 0): string {
 
 export function days(value: number | null | undefined): string {
   if (value === null || value === undefined) return "no recent sales";
+  if (value <= 0) return "none left"; // "0.0 days" of cover is stock that has run out
+
   if (value >= 365) return "over a year";
   return `${value.toFixed(value < 10 ? 1 : 0)} days`;
 }
