@@ -124,9 +124,30 @@ class DuckDBWarehouse:
     def init_schema(self) -> list[str]:
         names = []
         for f in sqlfiles.schema_files():
-            self.execute(f.read_text())
+            ddl = f.read_text()
+            self.execute(ddl)
+            self._add_new_columns(ddl)
             names.append(f.stem)
         return names
+
+    def _add_new_columns(self, ddl: str) -> None:
+        """Add the DDL's nullable columns a table made by an older DDL lacks (``CREATE TABLE IF NOT EXISTS``
+        leaves an existing table as it was, and a local warehouse outlives releases: BigQuery's tables are
+        updated by Terraform). A new NOT NULL column cannot be added to rows that exist: it is left out."""
+        from sqlglot import exp  # lazy: sqlglot, which only schema work needs here
+
+        for tree in sqlfiles.parse_bigquery(ddl):
+            if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+                continue
+            table = tree.this.this.name
+            have = set(self.columns(table))
+            for col in tree.this.expressions:
+                if not isinstance(col, exp.ColumnDef) or col.name in have:
+                    continue
+                if any(isinstance(c.kind, exp.NotNullColumnConstraint) for c in col.constraints):
+                    continue
+                kind = col.args["kind"].sql("bigquery")
+                self.execute(f"ALTER TABLE {table} ADD COLUMN {col.name} {kind}")
 
     def table_exists(self, table: str) -> bool:
         with self._lock:

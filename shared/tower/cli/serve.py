@@ -61,6 +61,8 @@ def serve_settings(settings: Settings, *, host: str, port: int, schedule: list[s
     # Opened to read the sandbox records, then closed: the worker opens its own after gunicorn forks.
     probe = Runtime(settings)
     try:
+        # a warehouse built by an older release gains the columns this one reads (tables it lacks are made too)
+        probe.warehouse.init_schema()
         back = bring_back(settings, probe.store, probe.secrets)
         standins = notification_standins(back.settings, probe.secrets)
     finally:

@@ -39,6 +39,11 @@ class DemoSite:
     _shop: Any
     _server: Any
 
+    @property
+    def settings_shopify_origin(self) -> str:
+        """The sandbox store's origin (where the product pictures are served)."""
+        return str(self._shop.origin)
+
     def campaign_budget(self, platform: str, campaign_id: str) -> float:
         """The campaign's daily budget as the sandbox platform now holds it."""
         account = self.ads.get(platform).registry.owner_of_campaign(campaign_id)

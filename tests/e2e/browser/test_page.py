@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from browser_kit import axe_violations
+from browser_kit import ARTIFACTS, axe_violations
 from demo_site import DemoSite
 from playwright.sync_api import Page, expect
 
@@ -258,11 +258,47 @@ def test_ask_a_question(site: DemoSite, new_page: Callable[..., Page], shot: Cal
     page.get_by_role("button", name="Ask", exact=True).click()
     answer = page.get_by_test_id("answer")
     expect(answer).to_contain_text("Which products performed best last month?")
-    expect(answer.get_by_text("Figures and queries behind this answer")).to_be_visible()
+    expect(answer.get_by_text("Queries behind this answer")).to_be_visible()
     expect(answer).to_contain_text("top_products")
+    # each figure the answer states, linked to the highlighted cell of the query it came from
+    folded = answer.locator("details.figures:not([open]) > summary")
+    if folded.count():  # a long list starts folded
+        folded.click()
+    figures = answer.get_by_role("table", name=re.compile("Each figure the answer states"))
+    expect(figures).to_be_visible()
+    link = figures.get_by_role("link").first
+    target = link.get_attribute("href")
+    assert target and page.locator(target).locator("mark").count() == 1
     assert_clean(page, "answer")
     answer.scroll_into_view_if_needed()
     shot(page, "09-answer")
+
+
+def test_product_pictures_load_from_the_sandbox_store(site: DemoSite, new_page: Callable[..., Page],
+                                                     shot: Callable[..., Any]) -> None:
+    """The product table shows each product's featured image, served by the sandbox store at the URL
+    the Shopify sync stored, within the page's CSP; a product without one shows none, never a gid."""
+    brand = api_get(site, "/api/agency/overview")["brands"][0]
+    products = api_get(site, f"/api/brands/{brand['brand_id']}/products")["products"]
+    pictured = [p for p in products if p["image_url"]]
+    assert pictured and all(p["image_url"].startswith(site.settings_shopify_origin) for p in pictured)
+    page = new_page()
+    sign_in(page, site, f"/brands/{brand['brand_id']}")
+    table = page.locator(".products-table")
+    expect(table).to_be_visible()
+    table.scroll_into_view_if_needed()
+    first = table.locator("img.thumb").first
+    expect(first).to_be_visible()
+    # lazy: each loads once scrolled to
+    for img in table.locator("img.thumb").all():
+        img.scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.querySelectorAll('.products-table img.thumb')].every(i => i.complete)")
+    loaded = page.evaluate("() => [...document.querySelectorAll('.products-table img.thumb')].map(i => i.naturalWidth)")
+    assert loaded and all(w > 0 for w in loaded)
+    assert first.get_attribute("loading") == "lazy" and first.get_attribute("width") == "32"
+    assert "gid://" not in table.inner_text()
+    assert_clean(page, "product pictures")
+    table.screenshot(path=str(ARTIFACTS / "13-product-pictures.png"))
 
 
 def test_help_is_reachable_and_clean(site: DemoSite, new_page: Callable[..., Page],

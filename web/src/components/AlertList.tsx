@@ -28,7 +28,7 @@ function AlertItem({ alert }: { alert: Alert }) {
         {alert.status && alert.status !== "open" ? <span className="rec-status">{alert.status === "resolved" ? "Resolved" : alert.status}</span> : null}
       </div>
       <h3 className="alert-title product-line">
-        {alert.product_id ? <Thumb item={alert} /> : null}
+        {alert.product_id ? <Thumb item={alert} name={alert.product ?? ""} /> : null}
         <span>{alert.title}</span>
       </h3>
       {alert.explanation ? <p>{alert.explanation}</p> : null}

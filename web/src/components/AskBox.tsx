@@ -11,6 +11,8 @@ const EXAMPLES = [
   "Which regions are performing best this month?",
 ];
 const MAX_CHARS = 500;
+// more figures than this start folded: on a phone a long list would push the queries far down
+const OPEN_FIGURES = 6;
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return "—";
@@ -46,8 +48,10 @@ function FigureList({ answer, currency, base }: { answer: Answer; currency: stri
   const dropped = answer.dropped_figures ?? [];
   if (!figures.length && !dropped.length) return null;
   return (
-    <div className="figures">
-      <h3 className="small-head">Figures in this answer</h3>
+    <details className="figures" open={figures.length <= OPEN_FIGURES}>
+      <summary>
+        Figures in this answer <span className="muted">({figures.length})</span>
+      </summary>
       {figures.length ? (
         <ScrollBox label="Figures in this answer">
           <table className="data-table figures-table">
@@ -84,13 +88,16 @@ function FigureList({ answer, currency, base }: { answer: Answer; currency: stri
           query results and {dropped.length === 1 ? "is" : "are"} left out: {dropped.map((d) => d.label || String(d.value)).join(", ")}.
         </p>
       ) : null}
-    </div>
+    </details>
   );
 }
 
 function QueryDetail({ q, n, base, cited }: { q: AnswerQuery; n: number; base: string; cited: Set<string> }) {
   const input = Object.entries(q.input ?? {});
-  const cols = q.columns ?? (q.data?.[0] ? Object.keys(q.data[0]) : []);
+  // a column of Shopify ids (gid://…) means nothing to a merchant: the row's title beside it says which
+  const cols = (q.columns ?? (q.data?.[0] ? Object.keys(q.data[0]) : [])).filter(
+    (c) => !(q.data?.length && q.data.every((r) => typeof r[c] === "string" && (r[c] as string).startsWith("gid://"))),
+  );
   return (
     <li className="query">
       <p>

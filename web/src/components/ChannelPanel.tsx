@@ -89,7 +89,13 @@ function OneChannel({ channel, data, drill, currency, compareLabel }: {
           </dd>
         </div>
       </dl>
-      {text ? <p>{text}</p> : null}
+      {/* the weekly summary's paragraph covers its own week, whatever range the figures above show */}
+      {text ? (
+        <p>
+          <span className="label">{data.summary?.week ? `Weekly summary, ${weekName(data.summary.week)}: ` : "Weekly summary: "}</span>
+          {text}
+        </p>
+      ) : null}
       <Geography rows={toRows(drill.performance.by_geo)} currency={currency} label={`${channelName(channel)} spend and revenue`} />
       <h3>Top campaigns</h3>
       {drill.top_campaigns.length === 0 ? (
@@ -123,7 +129,7 @@ function OneChannel({ channel, data, drill, currency, compareLabel }: {
           <ul className="plain-list">
             {mismatches.slice(0, 8).map((m, i) => (
               <li key={i} className="product-line">
-                <Thumb item={m} size={28} />
+                <Thumb item={m} name={productName(m.product_title ?? m.product)} size={28} />
                 <span>
                 {productName(m.product_title ?? m.product)}
                 {m.region ? ` in ${placeName(m.region)}` : ""}: {statusLabel(m.issue).toLowerCase()} ({money(m.spend, currency)} spent)
@@ -145,6 +151,12 @@ function OneChannel({ channel, data, drill, currency, compareLabel }: {
       ) : null}
     </div>
   );
+}
+
+/** "2026-W49" → "week 49" (the summary card's own words). */
+function weekName(week: string): string {
+  const m = /-W(\d+)$/.exec(week);
+  return m ? `week ${Number(m[1])}` : week;
 }
 
 export function ChannelPanel({ tab, data, drilldowns, loading, error, onRetry, currency, compareLabel }: {

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import type { Figures } from "../api/types";
-import { money, ratio, regionCountry, regionName } from "../lib/format";
+import { compactMoney, money, ratio, regionCountry, regionName } from "../lib/format";
 import { ChartFrame } from "./charts/ChartFrame";
 import { REVENUE, SPEND } from "./charts/colors";
 import { Empty } from "./States";
@@ -49,7 +49,8 @@ export function Geography({ rows, currency, label }: { rows: GeoRow[]; currency:
     return {
       grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
       legend: { top: 0, data: ["Spend", "Revenue"] },
-      xAxis: { type: "value", axisLabel: { formatter: (v: number) => money(v, currency) } },
+      // compact labels ($1.5k), spaced out: full amounts collided at phone width
+      xAxis: { type: "value", splitNumber: 4, axisLabel: { formatter: (v: number) => compactMoney(v, currency), hideOverlap: true } },
       yAxis: { type: "category", data: names, axisLabel: { width: 110, overflow: "truncate" } },
       tooltip: { trigger: "axis", valueFormatter: (v: number) => money(v, currency, { cents: true }) },
       series: [

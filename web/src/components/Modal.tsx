@@ -31,10 +31,18 @@ export function Modal({ title, onClose, children, footer }: {
       }
       if (e.key !== "Tab" || !el) return;
       const items = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)];
-      if (items.length === 0) return;
+      // nothing to focus yet (a preview still loading): Tab stays on the dialog, never behind it
+      if (items.length === 0) {
+        e.preventDefault();
+        el.focus();
+        return;
+      }
       const firstItem = items[0];
       const last = items[items.length - 1];
-      if (e.shiftKey && document.activeElement === firstItem) {
+      if (!el.contains(document.activeElement)) {
+        e.preventDefault();
+        (e.shiftKey ? last : firstItem).focus();
+      } else if (e.shiftKey && document.activeElement === firstItem) {
         e.preventDefault();
         last.focus();
       } else if (!e.shiftKey && document.activeElement === last) {

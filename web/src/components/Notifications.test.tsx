@@ -48,4 +48,14 @@ describe("what was sent", () => {
     await vi.waitFor(() => expect(calls.length).toBeGreaterThan(0));
     expect(container.textContent).toBe("");
   });
+
+  it("tells an agency without recipients how to add one", async () => {
+    const empty = { agency_id: "agency_demo", recipients: [], deliveries: [],
+                    counts: { sent: 0, held: 0, rolled: 0, skipped: 0, retrying: 0, dead: 0 } };
+    const { fetchImpl } = fakeFetch({ "GET /api/agency/notifications": () => ({ body: empty }) });
+    vi.stubGlobal("fetch", fetchImpl);
+    render(<NotificationsPanel />);
+    const note = await screen.findByTestId("no-recipients");
+    expect(note.textContent).toMatch(/Nobody receives alerts .* tower notify add --agency agency_demo/);
+  });
 });

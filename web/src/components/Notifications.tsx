@@ -50,7 +50,20 @@ function Row({ d }: { d: Delivery }) {
 
 export function NotificationsPanel() {
   const { data, error } = usePoll(() => api.get<Notifications>("/api/agency/notifications"), "notifications", 60_000);
-  if (error || !data || (data.recipients.length === 0 && data.deliveries.length === 0)) return null;
+  if (error || !data) return null;
+  if (data.recipients.length === 0 && data.deliveries.length === 0) {
+    // an agency that never set up alerts should learn that it can, not see nothing at all
+    return (
+      <section className="notifications" aria-labelledby="notifications-title">
+        <h2 id="notifications-title">What was sent</h2>
+        <p className="muted small" data-testid="no-recipients">
+          Nobody receives alerts or the weekly digest yet. Add an e-mail address or a Slack channel with{" "}
+          <code>tower notify add --agency {data.agency_id} --id you --email you@example.com</code>; what is sent then shows
+          here.
+        </p>
+      </section>
+    );
+  }
   const shown = data.deliveries.slice(0, 10);
   return (
     <section className="notifications" aria-labelledby="notifications-title">

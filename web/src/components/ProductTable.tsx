@@ -84,7 +84,7 @@ export function ProductTable({ rows, currency, partial }: { rows: ProductRow[]; 
                 <tr key={r.product_id}>
                   <th scope="row">
                     <span className="product-cell">
-                      <Thumb item={r} />
+                      <Thumb item={r} name={productName(r.title, r.product_id)} />
                       {productName(r.title, r.product_id)}
                     </span>
                   </th>

@@ -375,7 +375,7 @@ export function RecommendationCard({ rec, currency, onAct }: {
       ) : null}
       {rec.product ? (
         <p className="muted small product-line">
-          <Thumb item={rec} />
+          <Thumb item={rec} name={productName(rec.product, rec.product_id)} />
           <span>Product: {productName(rec.product, rec.product_id)}</span>
         </p>
       ) : null}

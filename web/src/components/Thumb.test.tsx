@@ -59,3 +59,10 @@ describe("product thumbnails", () => {
     expect(container.textContent).not.toContain("gid://");
   });
 });
+
+describe("a thumbnail's alt text", () => {
+  it("is dropped when it only repeats the product name beside it", () => {
+    const { container } = render(<Thumb item={{ image_url: "https://cdn.shopify.com/a.png", image_alt: "Fig Candle " }} name="fig candle" />);
+    expect(container.querySelector("img")!.getAttribute("alt")).toBe("");
+  });
+});

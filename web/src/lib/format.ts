@@ -4,7 +4,8 @@ const moneyFormats = new Map<string, Intl.NumberFormat>();
 
 export function money(value: number | null | undefined, currency: string, opts: { cents?: boolean } = {}): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
-  const whole = !opts.cents && Math.abs(value) >= 100;
+  // nothing is "$0", not "$0.00" beside "$465"
+  const whole = !opts.cents && (Math.abs(value) >= 100 || value === 0);
   const key = `${currency}:${whole}`;
   let f = moneyFormats.get(key);
   if (!f) {
@@ -22,6 +23,15 @@ export function money(value: number | null | undefined, currency: string, opts: 
     moneyFormats.set(key, f);
   }
   return f.format(value);
+}
+
+/** An axis label's amount: "$1.5k", "$20k", "$1.2M" (the tooltip and tables give the exact figure). */
+export function compactMoney(value: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency, notation: "compact", minimumFractionDigits: 0, maximumFractionDigits: 1 }).format(value);
+  } catch {
+    return money(value, currency);
+  }
 }
 
 export function ratio(value: number | null | undefined): string {
@@ -42,6 +52,8 @@ export function count(value: number | null | undefined, digits = 0): string {
 
 export function days(value: number | null | undefined): string {
   if (value === null || value === undefined) return "no recent sales";
+  if (value <= 0) return "none left"; // "0.0 days" of cover is stock that has run out
+
   if (value >= 365) return "over a year";
   return `${value.toFixed(value < 10 ? 1 : 0)} days`;
 }

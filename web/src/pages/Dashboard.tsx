@@ -210,7 +210,8 @@ export function Dashboard({ brandId }: { brandId: string }) {
           {integrations.data ? <Integrations items={integrations.data.integrations} timeZone={brand.timezone} /> : null}
         </div>
         <p className="muted small refresh-note" aria-live="off">
-          {updating ? "Updating…" : dash.updatedAt ? `Updated ${dash.updatedAt.toLocaleTimeString()}` : ""}
+          {/* in the store's time zone, like every other time on this screen */}
+          {updating ? "Updating…" : dash.updatedAt ? `Updated ${instant(dash.updatedAt.toISOString(), brand.timezone)}` : ""}
           <br />
           Refreshes by itself every {fast ? "2 seconds while a change is applied" : "30 seconds"}
         </p>
