@@ -143,8 +143,8 @@ def test_a_failing_model_leaves_its_window_as_it_was(shop, monkeypatch: pytest.M
     before = snapshot(shop)["unified_performance"]
     real = registry.build_script
 
-    def broken(spec: registry.MartSpec) -> str:
-        script = real(spec)
+    def broken(spec: registry.MartSpec, tables: dict[str, str] | None = None) -> str:
+        script = real(spec, tables)
         # the DELETE runs, then the INSERT fails: the transaction must take the DELETE back
         return script.replace("SELECT ", "SELECT no_such_column, ", 1) if spec.name == "unified_performance" else script
 
