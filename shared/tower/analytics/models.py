@@ -12,7 +12,9 @@ Models live in ``tower/sql/models/<layer>/`` (BigQuery dialect, one model a file
 
 Staging and intermediate models are *ephemeral*: never stored, the runner inlines them as CTEs into the marts
 that read them (dbt's "ephemeral" materialisation). That keeps every build one statement per mart on both
-warehouses: no temporary tables, no sessions.
+warehouses: no sessions. One exception, on DuckDB only: the ephemeral models several marts of one build read
+(:func:`shared_models`: the orders and their lines above all) are computed once into temporary tables of that
+build's connection, which the marts read instead of inlining them again, and dropped when the build ends.
 
 Dependencies are read from the SQL itself (the tables each model selects from), so the order in which the
 runner builds the marts cannot drift from what the SQL says.
