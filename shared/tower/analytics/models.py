@@ -12,7 +12,9 @@ Models live in ``tower/sql/models/<layer>/`` (BigQuery dialect, one model a file
 
 Staging and intermediate models are *ephemeral*: never stored, the runner inlines them as CTEs into the marts
 that read them (dbt's "ephemeral" materialisation). That keeps every build one statement per mart on both
-warehouses: no temporary tables, no sessions.
+warehouses: no sessions. One exception, on DuckDB only: the ephemeral models several marts of one build read
+(:func:`shared_models`: the orders and their lines above all) are computed once into temporary tables of that
+build's connection, which the marts read instead of inlining them again, and dropped when the build ends.
 
 Dependencies are read from the SQL itself (the tables each model selects from), so the order in which the
 runner builds the marts cannot drift from what the SQL says.
@@ -20,6 +22,8 @@ runner builds the marts cannot drift from what the SQL says.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from graphlib import TopologicalSorter
@@ -147,16 +151,37 @@ def _mart_inputs(name: str) -> set[str]:
     return out
 
 
-def _ephemeral_closure(name: str) -> list[str]:
-    """The ephemeral models a model needs, each after the ones it needs itself."""
+def _ephemeral_closure(name: str, stored: Collection[str] = ()) -> list[str]:
+    """The ephemeral models a model needs, each after the ones it needs itself; models in ``stored`` are read as
+    tables, so neither they nor what only they need are part of it."""
     graph: dict[str, set[str]] = {}
     todo = [name]
     while todo:
         current = todo.pop()
-        deps = {d for d in dependencies(current) if is_ephemeral(d)}
+        deps = {d for d in dependencies(current) if is_ephemeral(d) and d not in stored}
         graph[current] = deps
         todo.extend(d for d in deps if d not in graph)
     return [m for m in TopologicalSorter(graph).static_order() if m != name]
+
+
+def shared_models(marts: Sequence[str]) -> list[str]:
+    """The ephemeral models worth storing once for a build of these marts, in dependency order.
+
+    A model is shared when two or more readers would each inline it: the marts, and the shared models
+    themselves (each stored once, reading the shared models below it as tables). Walking from the marts down,
+    a model all of whose readers reach it through one shared model is not shared again (the staging models
+    under int_shopify__order_lines are read once, by it). A model that reads a mart is never shared: it is
+    stored before the build writes any mart.
+    """
+    stored: list[str] = []
+    # every ephemeral model the marts need, readers (closest to the marts) before what they read
+    needed = {m for mart in marts for m in _ephemeral_closure(mart)}
+    graph = {m: {d for d in dependencies(m) if d in needed} for m in needed}
+    for candidate in reversed(list(TopologicalSorter(graph).static_order())):
+        readers = [r for r in (*marts, *stored) if candidate in _ephemeral_closure(r, stored)]
+        if len(readers) >= 2 and not _mart_inputs(candidate):
+            stored.append(candidate)
+    return [m for m in TopologicalSorter(graph).static_order() if m in stored]
 
 
 @cache
@@ -167,27 +192,35 @@ def output_columns(table: str) -> tuple[str, ...]:
     return tuple(col.name for col in schema.expressions if isinstance(col, exp.ColumnDef))
 
 
-def compose(name: str, columns: tuple[str, ...] | None = None, where: str = "") -> str:
+def compose(
+    name: str, columns: tuple[str, ...] | None = None, where: str = "", tables: Mapping[str, str] | None = None
+) -> str:
     """A self-contained SELECT for a model: its ephemeral inputs inlined as CTEs, in dependency order.
 
     Args:
         name: the model.
         columns: the columns to select from it (default: a mart's DDL columns; ``*`` for ephemeral models).
         where: an optional condition on the model's output (BigQuery SQL with @params, never values).
+        tables: ephemeral models already stored for this build (model -> table name): read from those tables
+            instead of inlined (see :func:`shared_models`).
     """
+    tables = dict(tables or {})
     if columns is None:
         columns = output_columns(name) if not is_ephemeral(name) else ()
-    ctes = [f"{dep} AS (\n{model_sql(dep).rstrip().rstrip(';')}\n)" for dep in _ephemeral_closure(name)]
+    ctes = [f"{dep} AS (\n{model_sql(dep).rstrip().rstrip(';')}\n)" for dep in _ephemeral_closure(name, tables)]
     ctes.append(f"model__{name} AS (\n{model_sql(name).rstrip().rstrip(';')}\n)")
     select = ", ".join(columns) if columns else "*"
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {select} FROM model__{name}"
+    for model, table in tables.items():  # model names are whole identifiers: no other name contains one
+        sql = re.sub(rf"\b{model}\b", table, sql)
     return sql + (f"\nWHERE {where}" if where else "")
 
 
-def build_script(spec: MartSpec) -> str:
+def build_script(spec: MartSpec, tables: Mapping[str, str] | None = None) -> str:
     """The statement that rebuilds one brand's target window of a mart, atomically.
 
-    Parameters: the model's own, plus ``@brand_id``, ``@target_start`` and ``@target_end``.
+    Parameters: the model's own, plus ``@brand_id``, ``@target_start`` and ``@target_end``. ``tables``: the
+    ephemeral models stored for this build (see :func:`compose`).
     """
     table = spec.name
     cols = output_columns(table)
@@ -197,6 +230,6 @@ def build_script(spec: MartSpec) -> str:
         "BEGIN TRANSACTION;\n"
         f"DELETE FROM {table} WHERE brand_id = @brand_id "
         f"AND {spec.date_column} >= @target_start AND {spec.date_column} < @target_end;\n"
-        f"INSERT INTO {table} ({', '.join(cols)})\n{compose(table, where=in_target)};\n"
+        f"INSERT INTO {table} ({', '.join(cols)})\n{compose(table, where=in_target, tables=tables)};\n"
         "COMMIT TRANSACTION;"
     )

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -61,10 +62,13 @@ class BuildResult:
     """Per ad-account currency without a rate to the store currency in the window: ``account_currency``,
     ``store_currency``, ``row_count``, ``first_date``, ``last_date`` (what the brand's warnings record)."""
 
+    shared_seconds: float = 0.0
+    """Time spent storing the shared models the marts read (DuckDB; see ``_store_shared``), beside theirs."""
+
     @property
     def seconds(self) -> float:
-        """Total build time of the marts."""
-        return sum(r.seconds for r in self.runs)
+        """Total build time of the marts, the shared models they read included."""
+        return self.shared_seconds + sum(r.seconds for r in self.runs)
 
     def rows(self) -> dict[str, int]:
         """Rows per mart in its target window."""
@@ -189,19 +193,55 @@ def build_models(
     as_of = capped_end - timedelta(days=1)
     sql_params = params.sql_params(brand_id, start, capped_end, as_of)
     data_version = _data_version(warehouse, brand_id, params, (start, capped_end), order)
-    result = BuildResult(brand_id, start, capped_end, as_of, data_version, params.as_dict())
-    result.fx_gaps.extend(fx_gaps(warehouse, sql_params))
-    result.warnings.extend(_fx_gap_messages(result.fx_gaps))
+    fx = fx_gaps(warehouse, sql_params)
 
     now = clock or (lambda: datetime.now(UTC))
-    for name in order:
-        spec = registry.MARTS[name]
-        target_start, target_end = _target(spec, start, capped_end, as_of)
-        run_params = {**sql_params, "target_start": target_start, "target_end": target_end}
-        run = _build_mart(warehouse, spec, run_params)
-        result.runs.append(run)
-        _record_run(warehouse, brand_id, run, data_version, now())
+    began = time.perf_counter()
+    tables = _store_shared(warehouse, order, sql_params)
+    result = BuildResult(brand_id, start, capped_end, as_of, data_version, params.as_dict(),
+                         shared_seconds=round(time.perf_counter() - began, 4))
+    result.fx_gaps.extend(fx)
+    result.warnings.extend(_fx_gap_messages(result.fx_gaps))
+    try:
+        for name in order:
+            spec = registry.MARTS[name]
+            target_start, target_end = _target(spec, start, capped_end, as_of)
+            run_params = {**sql_params, "target_start": target_start, "target_end": target_end}
+            run = _build_mart(warehouse, spec, run_params, tables)
+            result.runs.append(run)
+            _record_run(warehouse, brand_id, run, data_version, now())
+    finally:
+        _drop_shared(warehouse, tables)
     return result
+
+
+def _store_shared(warehouse: Warehouse, order: Sequence[str], sql_params: Mapping[str, Any]) -> dict[str, str]:
+    """On DuckDB, the ephemeral models several marts of this build read, each computed once into a temporary
+    table (model -> table name) that the marts then read instead of inlining it again: the orders and their
+    lines alone cost each mart that inlines them about 2 CPU-seconds at 1M orders. Same SQL, same parameters
+    and the same inputs (a build writes only marts), so the marts' rows are the same. BigQuery runs each mart
+    as its own job, where a temporary table does not outlive the script: there the marts inline everything.
+    """
+    if warehouse.engine != "duckdb":
+        return {}
+    tables: dict[str, str] = {}
+    build = uuid.uuid4().hex[:8]  # two builds in one process never share a table
+    for model in registry.shared_models(order):
+        table = f"{model}__build_{build}"
+        try:
+            warehouse.execute(f"CREATE TEMP TABLE {table} AS\n{registry.compose(model, tables=tables)}", sql_params)
+        except Exception as e:
+            _rollback(warehouse)
+            _drop_shared(warehouse, tables)
+            raise BuildError(f"shared model {model} failed for brand {sql_params['brand_id']}: {e}") from e
+        tables[model] = table
+    return tables
+
+
+def _drop_shared(warehouse: Warehouse, tables: Mapping[str, str]) -> None:
+    """Drop the build's temporary tables."""
+    for table in tables.values():
+        warehouse.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _capped_end(start: date, end: date, today: date | None) -> date:
@@ -266,12 +306,15 @@ def _fx_gap_messages(gaps: Sequence[Mapping[str, Any]]) -> list[str]:
     ]
 
 
-def _build_mart(warehouse: Warehouse, spec: registry.MartSpec, run_params: Mapping[str, Any]) -> ModelRun:
-    """Replace one brand's target window of a mart; its rows there afterwards and the seconds it took."""
+def _build_mart(
+    warehouse: Warehouse, spec: registry.MartSpec, run_params: Mapping[str, Any], tables: Mapping[str, str]
+) -> ModelRun:
+    """Replace one brand's target window of a mart (reading the build's stored shared models, ``tables``); its
+    rows there afterwards and the seconds it took."""
     brand_id, target_start, target_end = run_params["brand_id"], run_params["target_start"], run_params["target_end"]
     began = time.perf_counter()
     try:
-        warehouse.execute(registry.build_script(spec), run_params)
+        warehouse.execute(registry.build_script(spec, tables), run_params)
     except Exception as e:
         _rollback(warehouse)
         raise BuildError(

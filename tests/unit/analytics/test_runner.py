@@ -143,8 +143,8 @@ def test_a_failing_model_leaves_its_window_as_it_was(shop, monkeypatch: pytest.M
     before = snapshot(shop)["unified_performance"]
     real = registry.build_script
 
-    def broken(spec: registry.MartSpec) -> str:
-        script = real(spec)
+    def broken(spec: registry.MartSpec, tables: dict[str, str] | None = None) -> str:
+        script = real(spec, tables)
         # the DELETE runs, then the INSERT fails: the transaction must take the DELETE back
         return script.replace("SELECT ", "SELECT no_such_column, ", 1) if spec.name == "unified_performance" else script
 
@@ -152,3 +152,23 @@ def test_a_failing_model_leaves_its_window_as_it_was(shop, monkeypatch: pytest.M
     with pytest.raises(BuildError, match="unified_performance"):
         shop.build(START, END)
     assert snapshot(shop)["unified_performance"] == before
+
+
+def test_models_several_marts_read_are_stored_once_and_change_no_row(shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On DuckDB the ephemeral models several marts read are computed once per build into temporary tables
+    (dropped after); every mart's rows are those of a build that inlines everything, as BigQuery's does."""
+    shared = registry.shared_models(registry.build_order())
+    assert {"int_shopify__orders", "int_shopify__order_lines", "int_ads__performance"} <= set(shared)
+    assert "stg_shopify__order_lines" not in shared  # read once, by int_shopify__order_lines
+    assert "int_performance__credits" not in shared  # reads a mart, which the build has not written yet
+    assert shared.index("int_shopify__orders") < shared.index("int_shopify__order_lines")  # dependency order
+    _seed(shop)
+    stored = shop.build(START, END)
+    assert stored.shared_seconds > 0 and stored.seconds > stored.shared_seconds
+    with_tables = snapshot(shop)
+    left = shop.warehouse.rows("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%__build_%'")
+    assert left == []
+
+    monkeypatch.setattr(registry, "shared_models", lambda marts: [])
+    shop.build(START, END)
+    assert snapshot(shop) == with_tables

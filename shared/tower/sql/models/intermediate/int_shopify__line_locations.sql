@@ -24,11 +24,15 @@ WITH lines AS (
     AND l.variant_id IS NOT NULL
 ),
 
+-- only the lines no rule places are routed: a rule wins anyway, and grouping every fulfillment order line of the
+-- span by line and location is most of this model's cost where rules cover the regions
 routed AS (
   SELECT fl.line_item_id, fo.location_id, SUM(fl.quantity) AS units
-  FROM stg_shopify__fulfillment_order_lines AS fl
+  FROM lines AS l
+  INNER JOIN stg_shopify__fulfillment_order_lines AS fl ON fl.line_item_id = l.line_item_id
   INNER JOIN stg_shopify__fulfillment_orders AS fo ON fo.fulfillment_order_id = fl.fulfillment_order_id
-  WHERE COALESCE(fo.status, '') != 'CANCELLED' AND fo.location_id IS NOT NULL AND fl.quantity > 0
+  WHERE l.rule_location_id IS NULL
+    AND COALESCE(fo.status, '') != 'CANCELLED' AND fo.location_id IS NOT NULL AND fl.quantity > 0
   GROUP BY fl.line_item_id, fo.location_id
 ),
 

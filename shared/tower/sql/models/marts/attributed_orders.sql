@@ -108,9 +108,12 @@ asked AS (
 capped AS (
   SELECT
     a.* EXCEPT (credit, capacity, asked_before),
+    -- room under 1e-9 is the running sum's rounding, not room: left as it was, a credit of 2e-16 came and went
+    -- between builds of the same data with the order the engine added the earlier credits in
     CASE
       WHEN a.capacity IS NULL THEN a.credit
-      ELSE LEAST(a.credit, GREATEST(a.capacity - a.asked_before, 0))
+      WHEN a.capacity - a.asked_before < 1e-9 THEN 0.0
+      ELSE LEAST(a.credit, a.capacity - a.asked_before)
     END AS credit
   FROM asked AS a
 ),
