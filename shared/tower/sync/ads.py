@@ -24,6 +24,8 @@ For each connected ad account of a brand (``integrations``) the sync:
    restated split) disappears instead of lingering, so late conversions are counted once and nothing
    is double counted. Google's chunks also read ``click_view`` (which campaign each gclid was on, for the
    days of the last 90 it holds) into ``google_click_views``, MERGEd on the gclid (:mod:`tower.sync.click_views`);
+   a refused click_view read degrades the same way as a mapping read: the integration carries the warning
+   ``click_view_unavailable`` until a sync whose click_view reads all succeed clears it;
 5. checkpoints in ``sync_state`` (:mod:`tower.sync.state`) after each chunk (``checkpoint`` = the
    window and the next chunk, plus any Meta report run in flight), so a crash, a timeout or a rerun
    resumes where it stopped. The sync stops by itself after ``TOWER_ADS_SYNC_DEADLINE_SECONDS``
@@ -255,6 +257,7 @@ class _Account:
     state: SyncState
     result: AccountSyncResult
     checkpoint: dict[str, Any] | None = None
+    click_view_failed: bool = False  # a click_view read of this run failed (its warning stands)
 
 
 class AdSync:
@@ -366,6 +369,30 @@ class AdSync:
         if self.ports.store is not None:
             outcomes.clear_warning(self.ports.store, self.brand_id, self.platform, acct.account_id, MAPPING_WARNING)
 
+    def _click_views(self, connector: AdConnector, account: _Account, start: date, end: date) -> None:
+        """Store the chunk's click_view clicks; a failed read raises the integration's warning, and once every
+        read of the run has succeeded the warning is cleared (a failed chunk's days are asked again by the
+        next sync's trailing days, so its warning stands until then)."""
+        acct = account.result
+        failure = click_views.store(connector, self.ports.warehouse, self.brand_id, start, end, self.options.now())
+        if failure is None:
+            if not account.click_view_failed and self.ports.store is not None:
+                outcomes.clear_warning(self.ports.store, self.brand_id, self.platform, acct.account_id,
+                                       click_views.WARNING)
+            return
+        warning = {"code": click_views.WARNING, "message": redact(
+            f"{_LABELS[self.platform]} could not read {failure.read} ({failure.reason}): spend and conversions are "
+            "stored, but orders carrying a gclid are credited by the click-id rule, not by the click's own "
+            "campaign, until a sync reads it"),
+            "fix": click_views.FIX.format(brand=self.brand_id, account=acct.account_id)}
+        if not account.click_view_failed:
+            acct.warnings.append(warning)
+        account.click_view_failed = True
+        if self.ports.store is not None:
+            outcomes.raise_warning(self.ports.store, self.brand_id, self.platform, acct.account_id,
+                                   code=click_views.WARNING, message=warning["message"], fix=warning["fix"],
+                                   now=self.options.now())
+
     def _run_chunks(self, connector: AdConnector, account: _Account) -> None:
         """Pull, store and checkpoint ``[next, window_end)`` chunk by chunk (sets the account's status)."""
         cp, acct = account.checkpoint, account.result
@@ -394,7 +421,7 @@ class AdSync:
                 acct.status = "partial"
                 return
             acct.rows += account.tables.store_chunk(start, chunk_end, records, self.options.now())
-            click_views.store(connector, self.ports.warehouse, self.brand_id, start, chunk_end, self.options.now())
+            self._click_views(connector, account, start, chunk_end)
             cp["next"] = chunk_end.isoformat()
             cp["chunk"] = {}
             save()

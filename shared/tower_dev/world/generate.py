@@ -56,8 +56,9 @@ class BrandWorld:
             (stock receipts behind the inventory snapshots).
         manifest: This brand's entry of :attr:`World.manifest`.
 
-    Conventions the connectors must reproduce: ``landing_site`` is the full landing page URL
-    (Shopify's ``customerJourneySummary.lastVisit.landingPage``); ``customer_hash`` hashes the
+    Conventions the connectors must reproduce: ``landing_site`` is the landing page URL
+    (Shopify's ``customerJourneySummary.lastVisit.landingPage``) with only its UTM and click-id parameters
+    (the world's pages carry no others); ``customer_hash`` hashes the
     customer gid (``gid://shopify/Customer/N``); line items keep the product and variant ids of a
     product deleted later; ``ad_performance.synced_at`` is null (the loader sets it); Meta
     account ids are bare digits (``act_`` is the path prefix, not part of the id); campaign

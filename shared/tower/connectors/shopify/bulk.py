@@ -27,7 +27,7 @@ from typing import IO, Any
 from tower.connectors.retry import FatalError, RetriableError
 from tower.connectors.shopify import scratch
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
-from tower.connectors.shopify.records import CLICK_IDS, UTM_KEYS, BrandContext
+from tower.connectors.shopify.records import CLICK_IDS, LANDING_PARAMS, UTM_KEYS, BrandContext
 from tower.connectors.shopify.streams import bulk_orders_query, load_document
 
 #: Bytes of JSONL per block when the warehouse does not say (see ``tower.sync.shopify_bulk``): one
@@ -46,6 +46,7 @@ RETRY_LATER_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 _PATH = "^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)"
 #: records.referrer_origin as a pattern: scheme://host (the '/' is appended), nothing when there is no host.
 _ORIGIN = "^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]+)"
+_KEPT = "(" + ", ".join(f"'{k}'" for k in LANDING_PARAMS) + ")"
 _MONEY = "STRUCT(shopMoney STRUCT(amount VARCHAR, currencyCode VARCHAR))"
 _VISIT = ("STRUCT(landingPage VARCHAR, referrerUrl VARCHAR, source VARCHAR, sourceType VARCHAR, utmParameters STRUCT("
           + ", ".join(f"{k} VARCHAR" for k in UTM_KEYS) + "))")
@@ -91,6 +92,15 @@ def _param(key: str) -> str:
             f"regexp_extract('&' || qs, '&{key}=([^&]+)', 1), '+', ' ')), '') END")
 
 
+def _landing_site(page: str) -> str:
+    """records.landing_site: the site, the path ('/' when none) and the query's LANDING_PARAMS (``qs``)."""
+    kept = (f"array_to_string(list_filter(string_split(qs, '&'), lambda p: "
+            f"lower(url_decode(replace(split_part(p, '=', 1), '+', ' '))) IN {_KEPT}), '&')")
+    return (f"CASE WHEN coalesce({page}, '') <> '' THEN coalesce(regexp_extract({page}, '{_ORIGIN}', 1), '') "
+            f"|| coalesce(nullif(regexp_extract({page}, '{_PATH}', 1), ''), '/') "
+            f"|| coalesce('?' || nullif({kept}, ''), '') END")
+
+
 # privacy.customer_hash (HMAC-SHA256 of the customer gid, keyed by the brand's salt, hex) as a column
 # expression: H((K ^ opad) || H((K ^ ipad) || gid)) with the pads given as BLOB parameters
 # (:func:`_hmac_pads`), so no customer id crosses into Python. An empty id has no hash, as in
@@ -133,7 +143,7 @@ SELECT
          THEN shippingAddress.countryCodeV2 || '-' || shippingAddress.provinceCode END AS shipping_region_code,
     nullif(substr(zip_clean, 1, 3), '') AS shipping_zip_prefix,
     {_CUSTOMER_HASH} AS customer_hash,
-    sourceName AS sales_channel, visit.landingPage AS landing_site,
+    sourceName AS sales_channel, {_landing_site('visit.landingPage')} AS landing_site,
     nullif(regexp_extract(visit.referrerUrl, '{_ORIGIN}', 1), '') || '/' AS referrer_url,
     {", ".join(f"coalesce(visit.utmParameters.{k}, {_param('utm_' + k)}) AS utm_{k}" for k in UTM_KEYS)},
     {", ".join(f"{_param(k)} AS {k}" for k in CLICK_IDS)},
@@ -204,6 +214,16 @@ def _bq_param(key: str) -> str:
             f"REGEXP_EXTRACT(CONCAT('&', qs), r'&{key}=([^&]+)'), '+', ' ')), '') END")
 
 
+def _bq_landing_site(page: str) -> str:
+    """:func:`_landing_site` in BigQuery."""
+    kept = (f"ARRAY_TO_STRING(ARRAY(SELECT p FROM UNNEST(SPLIT(qs, '&')) AS p WITH OFFSET AS pos "
+            f"WHERE LOWER(url_decode(REPLACE(SPLIT(p, '=')[SAFE_OFFSET(0)], '+', ' '))) IN {_KEPT} "
+            f"ORDER BY pos), '&')")
+    return (f"CASE WHEN COALESCE({page}, '') <> '' THEN CONCAT(COALESCE(REGEXP_EXTRACT({page}, r'{_ORIGIN}'), ''), "
+            f"COALESCE(NULLIF(REGEXP_EXTRACT({page}, r'{_PATH}'), ''), '/'), "
+            f"COALESCE(CONCAT('?', NULLIF({kept}, '')), '')) END")
+
+
 #: DuckDB's url_decode, which BigQuery lacks: %XX escapes become bytes, everything else stays.
 BIGQUERY_URL_DECODE = r"""CREATE TEMP FUNCTION url_decode(s STRING) AS ((
   SELECT SAFE_CONVERT_BYTES_TO_STRING(STRING_AGG(
@@ -260,7 +280,7 @@ SELECT
     AS shipping_region_code,
   NULLIF(SUBSTR(zip_clean, 1, 3), '') AS shipping_zip_prefix,
   {_BQ_CUSTOMER_HASH} AS customer_hash,
-  {_bq('sourceName')} AS sales_channel, {_bq('landingPage', 'visit')} AS landing_site,
+  {_bq('sourceName')} AS sales_channel, {_bq_landing_site(_bq('landingPage', 'visit'))} AS landing_site,
   CONCAT(NULLIF(REGEXP_EXTRACT({_bq('referrerUrl', 'visit')}, r'{_ORIGIN}'), ''), '/') AS referrer_url,
   {", ".join(f"COALESCE({_bq('utmParameters.' + k, 'visit')}, {_bq_param('utm_' + k)}) AS utm_{k}" for k in UTM_KEYS)},
   {", ".join(f"{_bq_param(k)} AS {k}" for k in CLICK_IDS)},

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypedDict
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -33,6 +33,11 @@ from tower.privacy import zip_prefix
 
 CLICK_IDS = ("fbclid", "ttclid", "gclid")
 UTM_KEYS = ("source", "medium", "campaign", "content", "term")
+#: The landing page's query parameters ``landing_site`` keeps (names compared case-blind, as the staging
+#: model's search-click test reads the URL lower-cased): UTM tags and the ad platforms' click ids, among them
+#: gbraid / wbraid / msclkid, which only that test reads. Every other parameter (an e-mail address a mailing
+#: tool appends, a personal discount code) is dropped.
+LANDING_PARAMS = (*(f"utm_{k}" for k in UTM_KEYS), "utm_id", *CLICK_IDS, "gbraid", "wbraid", "msclkid")
 #: The order columns that come from the customer's visit (landing page, referrer, UTM, click ids).
 JOURNEY_COLUMNS = ("landing_site", "referrer_url", *(f"utm_{k}" for k in UTM_KEYS), *CLICK_IDS,
                    "journey_source", "journey_source_type", "landing_path")
@@ -290,6 +295,20 @@ def landing_path(url: str | None) -> str | None:
     return urlsplit(url).path or None
 
 
+def landing_site(url: str | None) -> str | None:
+    """The landing page as the warehouse keeps it: its site and :func:`landing_path` (``/`` when it has
+    none), then only the :data:`LANDING_PARAMS` of its query string, in their order and spelling; the other
+    parameters and the fragment are dropped (``https://s.example/p?email=ann%40x.de&gclid=C1#top`` →
+    ``https://s.example/p?gclid=C1``). The site is the shop's own; a relative URL stays relative."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    site = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    kept = "&".join(p for p in parts.query.split("&")
+                    if unquote_plus(p.partition("=")[0]).lower() in LANDING_PARAMS)
+    return site + (landing_path(url) or "/") + (f"?{kept}" if kept else "")
+
+
 def region_code(country: str | None, province: str | None) -> str | None:
     """ISO 3166-2 ``US-TX`` from Shopify's country and province codes."""
     return f"{country}-{province}" if country and province else None
@@ -408,7 +427,7 @@ def order_row(node: Mapping[str, Any], ctx: BrandContext) -> OrderRow:
         shipping_region_code=region_code(address.get("countryCodeV2"), address.get("provinceCode")),
         shipping_zip_prefix=zip_prefix(address.get("zip")),
         customer_hash=ctx.customer_hash((node.get("customer") or {}).get("id")),
-        sales_channel=node.get("sourceName"), landing_site=landing, referrer_url=referrer_origin(visit.get("referrerUrl")),
+        sales_channel=node.get("sourceName"), landing_site=landing_site(landing), referrer_url=referrer_origin(visit.get("referrerUrl")),
         utm_source=_coalesce(utm.get("source"), params.get("utm_source")),
         utm_medium=_coalesce(utm.get("medium"), params.get("utm_medium")),
         utm_campaign=_coalesce(utm.get("campaign"), params.get("utm_campaign")),
@@ -508,7 +527,7 @@ def order_rows_from_webhook(payload: Mapping[str, Any], ctx: BrandContext,
         shipping_region_code=region_code(address.get("country_code"), address.get("province_code")),
         shipping_zip_prefix=zip_prefix(address.get("zip")),
         customer_hash=ctx.customer_hash(customer.get("admin_graphql_api_id") or customer.get("id")),
-        sales_channel=payload.get("source_name"), landing_site=landing, referrer_url=referrer_origin(payload.get("referring_site")),
+        sales_channel=payload.get("source_name"), landing_site=landing_site(landing), referrer_url=referrer_origin(payload.get("referring_site")),
         utm_source=params.get("utm_source"), utm_medium=params.get("utm_medium"),
         utm_campaign=params.get("utm_campaign"), utm_content=params.get("utm_content"),
         utm_term=params.get("utm_term"), fbclid=params.get("fbclid"), ttclid=params.get("ttclid"),

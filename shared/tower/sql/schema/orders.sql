@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS orders (
   shipping_zip_prefix STRING,        -- first 3 characters only
   customer_hash STRING,              -- sha256(salt || customer id)
   sales_channel STRING,
-  landing_site STRING,
+  landing_site STRING,              -- site, path and only the UTM / click-id parameters (no fragment)
   referrer_url STRING,              -- the referring site only, scheme://host/ (no path or query)
   utm_source STRING,
   utm_medium STRING,

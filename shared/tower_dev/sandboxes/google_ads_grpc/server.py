@@ -29,6 +29,8 @@ request/response messages.
   (``PERMISSION_DENIED`` + ``AuthorizationError.ACCESS_DENIED_FOR_ACCOUNT_TYPE``).
   :meth:`GoogleAdsSandbox.fail_mapping_reads` refuses only the queries that map campaigns to products
   (``shopping_performance_view``, ``ad_group_ad``: :data:`MAPPING_ENDPOINTS`).
+  A resource can be refused for one account alone (``search_stream:<resource>@<customer id>``):
+  :meth:`GoogleAdsSandbox.refuse_click_view`.
 """
 
 from __future__ import annotations
@@ -492,6 +494,13 @@ class GoogleAdsSandbox:
             raise ValueError(f"a mapping read fails with one of {', '.join(_RESOURCE_DENIALS)}, not {kind!r}")
         self.faults.deny(kind, MAPPING_ENDPOINTS)
 
+    def refuse_click_view(self, account_id: str, kind: str = "permission_denied") -> None:
+        """Refuse ``click_view`` queries of one account (``permission_denied`` or ``account_type``) until
+        ``faults.clear()``; its other queries, and other accounts' click_view, keep answering."""
+        if kind not in _RESOURCE_DENIALS:
+            raise ValueError(f"click_view fails with one of {', '.join(_RESOURCE_DENIALS)}, not {kind!r}")
+        self.faults.deny(kind, (f"search_stream:click_view@{account_id.replace('-', '')}",))
+
     @staticmethod
     def _budget_resource(acct: SandboxAccount, cid: str, c: dict[str, Any]) -> str:
         bid = str(c.get("budget_id") or "")
@@ -632,7 +641,10 @@ class GoogleAdsSandbox:
                         "ClickView can be requested for dates back to 90 days before the time of the request.",
                         "query_error", "BAD_VALUE")
             return
-        denial = _RESOURCE_DENIALS.get(self.faults.draw(f"search_stream:{q['resource']}", named_only=True) or "")
+        # A refusal of the resource for every account, else for this account alone (``<endpoint>@<customer>``).
+        endpoint = f"search_stream:{q['resource']}"
+        denial = _RESOURCE_DENIALS.get(self.faults.draw(endpoint, named_only=True)
+                                       or self.faults.draw(f"{endpoint}@{request.customer_id}", named_only=True) or "")
         if denial is not None:
             self._abort(context, self._grpc.StatusCode.PERMISSION_DENIED, denial[1], "authorization_error",
                         denial[0])

@@ -9,6 +9,7 @@ equal after a sync. The GraphQL and webhook shapes are rendered from it in ``ren
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -675,7 +676,7 @@ class ShopState:
             if o.customer_id
             else None,
             "sales_channel": o.source_name,
-            "landing_site": o.landing_page_url,
+            "landing_site": _kept_landing(o.landing_page_url),
             "referrer_url": _origin(o.referrer_url),
             "utm_source": params.get("utm_source"),
             "utm_medium": params.get("utm_medium"),
@@ -852,6 +853,20 @@ def _origin(url: str | None) -> str | None:
     """The referring site as the warehouse keeps it (``scheme://host/``)."""
     parts = urlsplit(url) if url else None
     return f"{parts.scheme}://{parts.netloc}/" if parts and parts.scheme and parts.netloc else None
+
+
+#: A landing page's query parameter the warehouse keeps (UTM tags, click ids), read case-blind.
+_AD_PARAMETER = re.compile(r"^(utm_(source|medium|campaign|content|term|id)|fbclid|ttclid|gclid|gbraid|wbraid|msclkid)(=|$)",
+                           re.IGNORECASE)
+
+
+def _kept_landing(url: str | None) -> str | None:
+    """The landing page as the warehouse keeps it: no fragment, and of its query only the ad parameters."""
+    if not url:
+        return None
+    page, _, query = url.split("#", 1)[0].partition("?")
+    kept = "&".join(p for p in query.split("&") if _AD_PARAMETER.match(p))
+    return page + (f"?{kept}" if kept else "")
 
 
 def has_visit(o: Order) -> bool:

@@ -6,6 +6,7 @@ documents, so these tests also prove the connector never asks for more.
 
 from __future__ import annotations
 
+import copy
 import random
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +15,9 @@ import pytest
 
 from tower.connectors.google_ads.streams import CLICK_VIEW_DAYS, GoogleAdsConnector
 from tower.connectors.retry import FatalError, RetryPolicy
+from tower.sync import click_views
 from tower.sync.ads import sync_ads
+from tower.sync.outcomes import standing_warnings
 from tower.sync.run import RunOptions
 from tower_dev.sandboxes.ad_sandbox import (
     AdSandboxes,
@@ -128,3 +131,67 @@ def test_a_refused_click_view_leaves_the_spend_synced_and_the_gclids_to_the_clic
     assert runtime.warehouse.rows("SELECT COUNT(*) AS n FROM ad_performance")[0]["n"] > 0
     assert runtime.warehouse.rows("SELECT COUNT(*) AS n FROM google_click_views")[0]["n"] == 0
     assert _click_queries(sandbox)  # asked, and refused
+
+
+def _second_account(account: Any, account_id: str) -> Any:
+    """The same brand's second Google account: another customer id, its own clicks."""
+    other = copy.deepcopy(account)
+    other.account_id = account_id
+    for rows in (list(other.campaigns.values()), *other.performance.values(), *other.products.values()):
+        for row in rows:
+            if "account_id" in row:
+                row["account_id"] = account_id
+    other.clicks = {day: [dict(c, gclid=f"H-{c['gclid']}") for c in clicks] for day, clicks in account.clicks.items()}
+    return other
+
+
+def test_a_refused_click_view_stands_as_the_accounts_warning_until_a_sync_reads_it(tmp_path: Any) -> None:
+    # Two accounts of a brand in Denver; the sandbox refuses click_view to the second alone.
+    accounts = [a for a in sample_accounts(seed=23, brand_id="peak-supply", start=TODAY - timedelta(days=20), days=21,
+                                           timezone="America/Denver") if a.platform == PLATFORM]
+    [first] = accounts
+    first.today = TODAY
+    first.clicks = {TODAY - timedelta(days=back): [{"gclid": f"P-{back:02d}", "campaign_id": cid,
+                                                    "ad_group_id": f"{cid}01"}]
+                    for back, cid in enumerate(sorted(first.campaigns) * 5)}
+    second = _second_account(first, "2345678901")
+    sandbox = GoogleAdsSandbox([first, second])
+    try:
+        sandbox.refuse_click_view(second.account_id)
+        sandboxes = _Sandboxes(None, None, sandbox)
+        runtime = sandbox_runtime(tmp_path, sandboxes, ads_history_days=14, ads_chunk_days=7)
+        for account in (first, second):
+            connect_sandbox_account(runtime, sandboxes, account)
+        options = RunOptions(today=TODAY, policy=_policy())
+
+        result = sync_ads(runtime, PLATFORM, first.brand_id, options=options)
+        assert result.status == "ok"
+        by_account = {a.account_id: a for a in result.accounts}
+        assert by_account[first.account_id].warnings == []
+        [warning] = by_account[second.account_id].warnings
+        assert warning["code"] == click_views.WARNING == "click_view_unavailable"
+        assert "PERMISSION_DENIED" in warning["message"] and second.account_id in warning["fix"]
+        assert standing_warnings(runtime.store, first.brand_id, PLATFORM, first.account_id) == []
+        [standing] = standing_warnings(runtime.store, first.brand_id, PLATFORM, second.account_id)
+        assert (standing["code"], standing["message"]) == (warning["code"], warning["message"])
+        # the refused account's spend is stored; only the first account's gclids are
+        spend = "SELECT account_id, COUNT(*) AS n FROM ad_performance GROUP BY account_id ORDER BY account_id"
+        assert [r["account_id"] for r in runtime.warehouse.rows(spend)] == [first.account_id, second.account_id]
+        clicks = runtime.warehouse.rows("SELECT DISTINCT account_id FROM google_click_views")
+        assert [r["account_id"] for r in clicks] == [first.account_id]
+
+        # a second refused sync keeps one warning, dated from its first time
+        assert sync_ads(runtime, PLATFORM, first.brand_id, options=options).status == "ok"
+        [again] = standing_warnings(runtime.store, first.brand_id, PLATFORM, second.account_id)
+        assert again["since"] == standing["since"]
+
+        # access restored: the next sync reads click_view and clears the warning
+        sandbox.faults.clear()
+        result = sync_ads(runtime, PLATFORM, first.brand_id, options=options)
+        assert [a.warnings for a in result.accounts] == [[], []]
+        assert standing_warnings(runtime.store, first.brand_id, PLATFORM, second.account_id) == []
+        gclids = runtime.warehouse.rows("SELECT COUNT(*) AS n FROM google_click_views WHERE account_id = @a",
+                                        {"a": second.account_id})
+        assert gclids[0]["n"] == len(second.clicks)
+    finally:
+        sandbox.stop()

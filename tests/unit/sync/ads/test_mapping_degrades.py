@@ -66,6 +66,7 @@ def setup(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[str, 
     [account] = [a for a in sample_accounts(seed=47, brand_id=BRAND, start=START, days=14, campaigns=3,
                                             currency="CAD", timezone="America/Toronto")
                  if a.platform == platform]
+    account.today = TODAY  # Google's click_view counts its 90 days back from the test's today, not the machine's
     sandbox = SANDBOX[platform]([account])
     runtime = sandbox_runtime(tmp_path, None, ads_history_days=14, ads_page_size=30,
                               **_overrides(platform, sandbox))
@@ -151,6 +152,7 @@ def test_refused_mapping_reads_keep_every_spend_row_and_warn_until_a_sync_reads_
 def test_google_account_without_shopping_data_still_syncs_its_spend(tmp_path: Any) -> None:
     [account] = [a for a in sample_accounts(seed=5, brand_id=BRAND, start=START, days=14)
                  if a.platform == "google_ads"]
+    account.today = TODAY
     sandbox = GoogleAdsSandbox([account])
     try:
         runtime = sandbox_runtime(tmp_path, None, ads_history_days=14, **_overrides("google_ads", sandbox))
