@@ -227,6 +227,12 @@ def test_tiktok_revoked_token_needs_reconnect(world: World) -> None:
     assert r.status_code == 200 and r.json == {"revoked": True}
     assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "tiktok"))
     assert world.sandboxes.tiktok.oauth.served[-1] == "revoke"
+    row = world.integration("tiktok")
+    assert (row["status"], row["state"]) == ("needs_reconnect", "revoked")
+    assert row["reconnect_reason"].startswith("its authorization was revoked")
+    assert world.sync("tiktok") == "failed"  # nothing is called with a revoked grant
+    again = world.client.delete(f"/api/brands/{BRAND}/integrations/tiktok/authorization", headers=world.headers())
+    assert again.status_code == 409 and again.json["error"]["code"] == "not_authorized"
     listed = world.client.get(f"/api/brands/{BRAND}/integrations/tiktok/accounts", headers=world.headers())
     assert listed.status_code == 409 and listed.json["error"]["code"] == "not_authorized"
 
@@ -295,3 +301,14 @@ def test_bad_requests_name_the_problem(world: World) -> None:
     assert r.status_code in (403, 404)
     r = world.client.post(f"/api/brands/{BRAND}/integrations/meta/authorize")
     assert r.status_code == 401
+
+
+def test_tiktok_token_revoked_at_tiktok_needs_reconnect(world: World) -> None:
+    world.connect_flow("tiktok")
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "tiktok")))
+    world.sandboxes.tiktok.oauth.revoke(grant["access_token"])  # the advertiser removed the app in TikTok
+    assert world.sync("tiktok") == "needs_reauth"
+    row = world.integration("tiktok")
+    assert row["status"] == "needs_reconnect" and "40105" in row["reconnect_reason"]
+    listed = world.client.get(f"/api/brands/{BRAND}/integrations/tiktok/accounts", headers=world.headers())
+    assert listed.status_code == 409 and listed.json["error"]["code"] == "needs_reconnect"
