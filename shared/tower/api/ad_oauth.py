@@ -28,7 +28,8 @@ from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.api.schemas import AdAccountsBody
 from tower.sync import ad_oauth
-from tower.sync.grants import OAuthRefused, app_credentials, platform_of, store_grant
+from tower.sync.ad_oauth import app_credentials
+from tower.sync.grants import OAuthRefused, platform_of, store_grant
 
 bp = Blueprint("ad_oauth", __name__)
 
@@ -139,11 +140,11 @@ def connect(brand_id: str, platform: str) -> ResponseReturnValue:
 @operation("Revoke the brand's grant at the platform and delete it from the secret store.",
            response="AdRevoked", errors=(403, 404, 409), tag="integrations")
 def revoke(brand_id: str, platform: str) -> ResponseReturnValue:
-    """Connected accounts stay listed; their next sync finds no grant and asks for a reconnect."""
+    """Connected accounts stay listed as ``needs_reconnect`` (revoked) until they are connected again."""
     platform = _brand(brand_id, platform)
     runtime = current_runtime()
     try:
-        done = ad_oauth.revoke_grant(runtime.settings, runtime.secrets, brand_id, platform)
+        done = ad_oauth.revoke_grant(runtime, brand_id, platform, now=current_now())
     except OAuthRefused as e:
         raise _refused(e) from None
     if not done:

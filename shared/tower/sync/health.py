@@ -18,6 +18,7 @@ from tower.ports import DocumentStore, Warehouse
 from tower.sync.outcomes import document
 
 RECONNECT_STATUSES = {"needs_reauth": "the platform rejected its token",
+                      "revoked": "its authorization was revoked from here",
                       "uninstalled": "the Shopify app was uninstalled",
                       "disconnected": "the store was disconnected and its data redacted"}
 def reconnect_reason(status: str, error: str | None) -> str:

@@ -6,9 +6,7 @@ the consent page's form is submitted as a browser submits it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -17,6 +15,7 @@ import requests
 
 from tower.connectors.google_ads.client import GoogleAdsApiClient
 from tower.connectors.retry import NeedsReauth, RetryPolicy
+from tower_dev.sandboxes.ad_oauth import submit_consent
 from tower_dev.sandboxes.ad_sandbox import AdSandboxes, sample_accounts, start_ad_sandboxes
 
 REDIRECT = "https://tower.example.test/oauth/{}/callback"
@@ -32,15 +31,7 @@ def boxes() -> Iterator[AdSandboxes]:
 
 
 def _consent(url: str, decision: str = "approve") -> dict[str, list[str]]:
-    page = requests.get(url, timeout=10)
-    assert page.status_code == 200, page.text
-    action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page.text))
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-    back = requests.post(origin + action, data={**{unescape(k): unescape(v) for k, v in fields.items()},
-                                                "decision": decision}, allow_redirects=False, timeout=10)
-    assert back.status_code == 302, back.text
-    return parse_qs(urlsplit(back.headers["Location"].split("#")[0]).query)
+    return parse_qs(urlsplit(submit_consent(url, decision).split("#")[0]).query)
 
 
 def _google_code(boxes: AdSandboxes, offline: bool = True) -> str:

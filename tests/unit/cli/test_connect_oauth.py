@@ -8,14 +8,11 @@ sandbox's token endpoint and data endpoints answer the command as the platform w
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from html import unescape
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,6 +21,7 @@ from tower.brands import add_brand
 from tower.config import Settings
 from tower.runtime import Runtime
 from tower.sync.grants import grant_secret_id, parse_grant
+from tower_dev.sandboxes.ad_oauth import submit_consent
 from tower_dev.sandboxes.ad_sandbox import AdSandboxes, sample_accounts, start_ad_sandboxes
 
 BRAND = "cli_oauth"
@@ -65,17 +63,6 @@ def _add_brand(tmp_path: Path) -> None:
     rt.close()
 
 
-def _approve(url: str, decision: str = "approve") -> str:
-    page = requests.get(url, timeout=10)
-    action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
-    fields = {unescape(k): unescape(v) for k, v in
-              re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page.text)}
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-    back = requests.post(origin + action, data={**fields, "decision": decision}, allow_redirects=False, timeout=10)
-    assert back.status_code == 302, back.text
-    return str(back.headers["Location"])
-
-
 def _run(tmp_path: Path, boxes: AdSandboxes, platform: str, decision: str = "approve") -> tuple[int, str, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tower.cli", "connect", platform, "--brand", BRAND, "--oauth", "--wait", "60"],
@@ -88,7 +75,7 @@ def _run(tmp_path: Path, boxes: AdSandboxes, platform: str, decision: str = "app
                 url = line.strip()
                 break
         assert url, proc.stderr.read() if proc.stderr else ""
-        location = _approve(url, decision)
+        location = submit_consent(url, decision)
         assert location.startswith("http://127.0.0.1:")
         # A forged request to the loopback first: refused, and the command keeps waiting for the real one.
         forged = requests.get(location.split("?")[0] + "?code=x&state=" + "f" * 43, timeout=10)
