@@ -4,7 +4,7 @@ Shopify bills an App Store app's merchants itself. :func:`subscribe` calls ``app
 recurring line item (``TOWER_BILLING_PLAN_NAME``, ``TOWER_BILLING_PRICE_AMOUNT`` in
 ``TOWER_BILLING_CURRENCY`` every 30 days), ``TOWER_BILLING_TRIAL_DAYS`` and ``test`` from
 ``TOWER_BILLING_TEST``; the merchant approves the charge on the ``confirmationUrl`` Shopify answers, and
-Shopify sends them back to ``<TOWER_SHOPIFY_APP_URL>/billing/return?brand_id=…`` (with ``charge_id``).
+Shopify sends them back to ``<TOWER_SHOPIFY_APP_URL>/shopify/billing/return?brand_id=…`` (with ``charge_id``).
 The status is then read back, never taken from the browser: :func:`refresh` asks
 ``currentAppInstallation { activeSubscriptions }``, and :func:`apply_webhook` takes Shopify's
 ``app_subscriptions/update`` deliveries (a cancellation, a freeze for non-payment, an expiry).
@@ -40,7 +40,7 @@ from tower.ports import DocumentStore
 log = logging.getLogger(__name__)
 
 COLLECTION = "billing"
-RETURN_PATH = "/billing/return"
+RETURN_PATH = "/shopify/billing/return"
 #: Statuses under which the brand's data is served.
 ENTITLED = frozenset({"active", "exempt"})
 STATUSES = ("none", "pending", "active", "declined", "cancelled", "expired", "frozen")

@@ -5,7 +5,7 @@ Shopify, subscribe, connect ad accounts, first sync, first dashboard — each ``
 or ``error`` (with what to do), worked out from what the system holds, so the wizard resumes wherever
 the merchant left it. ``GET …/sync-progress`` is the live view of the first sync
 (:mod:`tower.sync.progress`). ``GET …/billing`` and ``POST …/billing/subscribe`` are the plan
-(:mod:`tower.billing`); ``GET /billing/return`` is where Shopify sends the merchant after its
+(:mod:`tower.billing`); ``GET /shopify/billing/return`` is where Shopify sends the merchant after its
 confirmation page: the status is read back from Shopify, never taken from the query.
 """
 
