@@ -43,7 +43,7 @@ OVERVIEW = "/api/agency/overview"
 #: Public routes that authenticate the request themselves (the Shopify install: HMAC and state, or a
 #: session token; an e-mail's signed unsubscribe link; Slack's signed button clicks): no API key opens
 #: them, and no request of the matrix carries what they check, so every cell must be refused with a 4xx.
-SELF_AUTHENTICATED = ("/shopify/", "/api/notify/")
+SELF_AUTHENTICATED = ("/shopify/", "/api/notify/", "/oauth/")
 #: An agency's notifications (recipients, mutes, the delivery log): only an agency's own key.
 AGENCY_ONLY = "/api/agency/notifications"
 
@@ -228,7 +228,9 @@ def matrix(state: ApiState) -> dict[str, Any]:
     # HMAC, state or session token) rather than for a missing configuration.
     runtime = Runtime(state.settings(api_auth_failures_per_minute=1_000_000, shopify_client_id="r5-client",
                                      shopify_api_secret="r5-app-secret-of-at-least-32-bytes",
-                                     shopify_app_url="http://127.0.0.1:8080"))
+                                     shopify_app_url="http://127.0.0.1:8080",
+                                     # and a Meta app, so connecting ad accounts by OAuth answers what a key may do
+                                     meta_app_id="r5-meta-app", meta_app_secret="r5-meta-app-secret"))
     try:
         app = create_app(runtime)
         client = app.test_client()
@@ -248,12 +250,13 @@ def matrix(state: ApiState) -> dict[str, Any]:
                     public = op.get("security") == []
                     if path.startswith(SELF_AUTHENTICATED):
                         if denied_pass:
-                            cells, errors = _self_authenticated(client, method, path, keys, leaks, wrong,
-                                                                cells, errors)
+                            cells, errors = _self_authenticated(client, method, path.replace("{platform}", "meta"),
+                                                                keys, leaks, wrong, cells, errors)
                         continue
                     targets = list(enumerate(brands)) if "{brand_id}" in path else [(None, None)]
                     for index, brand in targets:
                         url = path.replace("{brand_id}", brand or "").replace("{channel}", "meta")
+                        url = url.replace("{platform}", "meta")
                         url = url.replace("{rec_id}", recs.get(brand or "", "rec_none"))
                         for kind in KINDS:
                             if kind != "none" and not keys.get(kind):

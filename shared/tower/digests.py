@@ -29,6 +29,7 @@ from tower.notify.links import brand_url, overview_url
 from tower.notify.recipients import branding, list_recipients, wants
 from tower.notify.render import digest_blocks, render_email
 from tower.notify.send import Rendered, deliver, unsubscribe_link
+from tower.sync.health import integration_health, reconnect_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.runtime import Runtime
@@ -93,7 +94,15 @@ def brand_section(runtime: Runtime, row: Mapping[str, Any], now: datetime) -> di
                      "priority": r.get("priority")} for r in view["recommendations"][:TOP_ACTIONS]],
         "alerts": [{"id": a.get("id"), "severity": a.get("severity"), "type": a.get("type"), "title": a.get("title")}
                    for a in view["alerts"]],
+        "reconnect": reconnects(runtime, brand_id, now),
     }
+
+
+def reconnects(runtime: Runtime, brand_id: str, now: datetime) -> list[dict[str, str]]:
+    """The brand's connections whose syncs stopped until someone connects them again, each with why."""
+    return [{"platform": h.platform, "account_id": h.account_id, "reason": reconnect_reason(h.status, h.last_error)}
+            for h in integration_health(runtime.warehouse, runtime.store, brand_ids=[brand_id], now=now)
+            if h.needs_reconnect]
 
 
 def build_digest(runtime: Runtime, agency_id: str, now: datetime | None = None) -> dict[str, Any]:

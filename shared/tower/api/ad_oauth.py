@@ -139,11 +139,11 @@ def connect(brand_id: str, platform: str) -> ResponseReturnValue:
 @operation("Revoke the brand's grant at the platform and delete it from the secret store.",
            response="AdRevoked", errors=(403, 404, 409), tag="integrations")
 def revoke(brand_id: str, platform: str) -> ResponseReturnValue:
-    """Connected accounts stay listed; their next sync finds no grant and asks for a reconnect."""
+    """Connected accounts stay listed as ``needs_reconnect`` (revoked) until they are connected again."""
     platform = _brand(brand_id, platform)
     runtime = current_runtime()
     try:
-        done = ad_oauth.revoke_grant(runtime.settings, runtime.secrets, brand_id, platform)
+        done = ad_oauth.revoke_grant(runtime, brand_id, platform, now=current_now())
     except OAuthRefused as e:
         raise _refused(e) from None
     if not done:

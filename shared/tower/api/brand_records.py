@@ -66,7 +66,7 @@ def integration_rows(runtime: Any, brand_id: str) -> list[dict[str, Any]]:
         reconnect = str(row["status"]) in RECONNECT_STATUSES or last.get("status") == "needs_reauth"
         out.append({
             "platform": row["platform"], "account_id": row["account_id"],
-            "status": "needs_reconnect" if reconnect and row["status"] == "active"
+            "status": "needs_reconnect" if reconnect and row["status"] in ("active", "revoked")
             else STATUS.get(str(row["status"]), "disconnected"), "state": row["status"],
             "needs_reconnect": reconnect,
             "reconnect_reason": reconnect_reason(str(row["status"]), last.get("error")) if reconnect else None,

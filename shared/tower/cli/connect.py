@@ -1,14 +1,20 @@
 """``tower connect shopify|meta|tiktok|google_ads``: connect a platform account to a brand.
 
-Tokens go to the secret store, never the warehouse. Bad input (unknown brand, a bad shop domain, an
+Tokens go to the secret store, never the warehouse. An ad account can also be connected by OAuth
+(``--oauth``): the command prints the platform's authorize URL and takes its redirect on this
+machine's loopback (:func:`tower.sync.ad_oauth`'s flow, the API's too). Bad input (unknown brand, a bad shop domain, an
 empty or rejected token) exits 2 with a one-line message.
 """
 
 from __future__ import annotations
 
+import html
 import sys
+import threading
+import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import typer
@@ -17,8 +23,11 @@ from tower.cli.inputs import open_runtime, require_brand
 from tower.cli.output import PLATFORM_LABELS, console, fail_usage
 from tower.connectors.ad_platforms import AdSyncUsageError, normalise_account_id
 from tower.names import AD_PLATFORMS
+from tower.runtime import Runtime
 from tower.sandboxes import note_connection
+from tower.sync import ad_oauth
 from tower.sync.connect import SCOPE_ADVICE, BadConnection, connect_ad_account, connect_shopify
+from tower.sync.grants import OAuthRefused, app_credentials, store_grant
 
 app = typer.Typer(help="Connect a platform account to a brand (tokens go to the secret store).",
                   no_args_is_help=True)
@@ -60,16 +69,31 @@ def _connect_ads_command(platform: str) -> Callable[..., None]:
 
     def connect(
         brand: str = typer.Option(..., "--brand", help="The brand's id (tower brands add)."),
-        account: str = typer.Option(..., "--account", help=_ACCOUNT_HELP[platform]),
+        account: list[str] = typer.Option(
+            [], "--account", help=_ACCOUNT_HELP[platform] + " With --oauth: repeat to pick several."),
         token: str = typer.Option(
-            ...,
+            "",
             "--token",
             help="Access token ('-' reads it from stdin); goes to the secret store, never the warehouse.",
         ),
         login_customer_id: str = typer.Option(
             "", "--login-customer-id", help="Google Ads: the manager account the token signs in through."
         ),
+        oauth: bool = typer.Option(
+            False, "--oauth", help="Authorize in a browser instead of pasting a token: prints the platform's "
+            "URL and waits for its redirect on this machine's loopback."),
+        port: int = typer.Option(0, "--port", min=0, max=65535,
+                                 help="With --oauth: the loopback port of the redirect (0: a free one)."),
+        wait: float = typer.Option(300.0, "--wait", min=1, help="With --oauth: seconds to wait for the redirect."),
     ) -> None:
+        if oauth:
+            if token:
+                fail_usage("--oauth and --token exclude each other")
+            _connect_by_oauth(platform, brand, account, port=port, wait=wait)
+            return
+        if len(account) != 1 or not token:
+            fail_usage("pass one --account and its --token (or --oauth to authorize in a browser)")
+        account_id = account[0]
         if token == "-":
             token = sys.stdin.readline().strip()
         if login_customer_id and platform != "google_ads":
@@ -79,10 +103,10 @@ def _connect_ads_command(platform: str) -> Callable[..., None]:
             runtime.warehouse.init_schema()
             require_brand(runtime, brand)
             info = connect_ad_account(
-                runtime, platform, brand, account, token, login_customer_id=login_customer_id or None
+                runtime, platform, brand, account_id, token, login_customer_id=login_customer_id or None
             )
             sandbox = note_connection(runtime.settings, runtime.store, brand, platform,
-                                      normalise_account_id(platform, account))
+                                      normalise_account_id(platform, account_id))
         except AdSyncUsageError as e:
             fail_usage(str(e))
         finally:
@@ -95,6 +119,106 @@ def _connect_ads_command(platform: str) -> Callable[..., None]:
 
     connect.__doc__ = f"Connect a {label} account to a brand (the token goes to the secret store)."
     return connect
+
+
+def _connect_by_oauth(platform: str, brand: str, accounts: list[str], *, port: int, wait: float) -> None:
+    """Authorize in a browser (redirect to this machine's loopback), then connect the picked accounts.
+
+    Without ``--account`` the one account the grant reaches is connected; when it reaches several the
+    command lists them and asks for ``--account`` (the grant stays stored: the next run asks again).
+    """
+    runtime = open_runtime()
+    try:
+        runtime.warehouse.init_schema()
+        require_brand(runtime, brand)
+        _authorize_on_loopback(runtime, platform, brand, port=port, wait=wait)
+        found = ad_oauth.list_accounts(runtime.settings, runtime.secrets, brand, platform)
+        picked = accounts or ([a["id"] for a in found] if len(found) == 1 else [])
+        if not picked:
+            listed = "; ".join(f"{a['id']} ({a['name']}, {a['currency']})" for a in found) or "none"
+            fail_usage(f"the grant reaches several {PLATFORM_LABELS[platform]} accounts: {listed}. "
+                       "Run again with --account ID (repeatable)")
+        rows = ad_oauth.connect_accounts(runtime, runtime.tasks, brand, platform, picked, now=datetime.now(UTC))
+    except OAuthRefused as e:
+        fail_usage(e.message)
+    finally:
+        runtime.close()
+    for r in rows:
+        console.print(f"[green]connected[/] {PLATFORM_LABELS[platform]} account {r['account_id']} to {brand} "
+                      f"({r['account_currency']}, {r['account_timezone']}); the grant is in the secret store and "
+                      "the first sync is queued")
+
+
+def _authorize_on_loopback(runtime: Runtime, platform: str, brand: str, *, port: int, wait: float) -> None:
+    """Print the authorize URL, take the platform's redirect on 127.0.0.1, store the grant.
+
+    Raises:
+        OAuthRefused: The app is not configured, the person declined, the code was refused, or no
+            redirect came within ``wait`` seconds.
+    """
+    app_creds = app_credentials(runtime.settings, runtime.secrets, platform)
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+    callback_path = f"/oauth/{platform}/callback"
+
+    class Callback(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            if url.path != callback_path:
+                self._answer(404, "Not the callback.")
+                return
+            params = dict(urllib.parse.parse_qsl(url.query))
+            try:
+                state = ad_oauth.consume_state(runtime.store, platform, params.get("state", ""), datetime.now(UTC))
+                if state["brand_id"] != brand:
+                    raise OAuthRefused(401, "invalid_state", "state was issued for another brand")
+            except OAuthRefused as e:
+                self._answer(e.status, e.message)  # a stray or forged request: keep waiting for the real one
+                return
+            try:
+                if params.get("error"):
+                    raise OAuthRefused(401, "access_denied", f"the authorization was declined ({params['error']})")
+                code = params.get("auth_code" if platform == "tiktok" else "code") or params.get("code", "")
+                grant = ad_oauth.exchange_code(settings, app_creds, code, now=datetime.now(UTC))
+                grant["authorized_by"] = "cli"
+                store_grant(runtime.secrets, brand, platform, grant)
+                outcome["ok"] = True
+                self._answer(200, "Connected: you can close this tab and go back to the terminal.")
+            except OAuthRefused as e:
+                outcome["error"] = e
+                self._answer(e.status, e.message)
+            done.set()
+
+        def _answer(self, status: int, text: str) -> None:
+            body = f"<!doctype html><html><body><p>{html.escape(text)}</p></body></html>".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the request line carries the code."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Callback)
+    settings = runtime.settings.model_copy(
+        update={"ad_oauth_redirect_base": f"http://127.0.0.1:{server.server_address[1]}"})
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url, _ = ad_oauth.authorize_url(settings, runtime.store, app_creds, brand_id=brand, actor="cli",
+                                        now=datetime.now(UTC))
+        console.print(f"Open this address to authorize {PLATFORM_LABELS[platform]} (waiting {wait:.0f} s for the "
+                      "redirect):", soft_wrap=True)
+        typer.echo(url)
+        sys.stdout.flush()
+        if not done.wait(wait):
+            raise OAuthRefused(408, "timeout", f"no redirect came back within {wait:.0f} s; run the command again")
+    finally:
+        server.shutdown()
+        server.server_close()
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def _say_sandbox(sandbox: dict[str, Any] | None) -> None:

@@ -25,7 +25,7 @@ from tower.notify.deliveries import dead_letters, status_counts
 from tower.redact import redact
 from tower.runtime import Runtime
 from tower.sandboxes import providers, sandbox_connections
-from tower.sync.health import IntegrationHealth, integration_health, problems
+from tower.sync.health import IntegrationHealth, integration_health, problems, reconnect_reason
 
 
 def status_cmd(
@@ -123,6 +123,7 @@ def _integration_row(h: IntegrationHealth) -> dict[str, Any]:
     return {"brand_id": h.brand_id, "platform": h.platform, "account_id": h.account_id, "status": h.status,
             "last_success_at": h.last_success_at, "latest_data": h.latest_data, "lag_days": h.lag_days,
             "rows": h.rows, "last_error": h.last_error, "warnings": h.warnings, "needs_reconnect": h.needs_reconnect,
+            "reconnect_reason": reconnect_reason(h.status, h.last_error) if h.needs_reconnect else None,
             "sandbox": h.sandbox_origin}
 
 

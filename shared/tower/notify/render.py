@@ -120,7 +120,10 @@ def _brand_blocks(brand: Mapping[str, Any]) -> list[dict[str, Any]]:
     fields = [{"type": "mrkdwn", "text": clip(f"*{f['label']}*\n{figure_text(f, currency)} ({change(f.get('change_pct'))})",
                                               SLACK_LIMITS["field"])}
               for f in brand["figures"][: SLACK_LIMITS["fields"]]]
-    lines = [f"{_SEVERITY_MARK.get(str(a['severity']), '•')} {_mrkdwn_escape(str(a['title']))}" for a in brand["alerts"]]
+    lines = [f":warning: needs reconnecting: {_mrkdwn_escape(str(c['platform']))} {_mrkdwn_escape(str(c['account_id']))} "
+             f"({_mrkdwn_escape(str(c['reason']))})" for c in brand.get("reconnect") or []]
+    lines += [f"{_SEVERITY_MARK.get(str(a['severity']), '•')} {_mrkdwn_escape(str(a['title']))}"
+              for a in brand["alerts"]]
     lines += [f"→ {_mrkdwn_escape(str(a['action']))}" for a in brand["actions"]]
     buttons = [_button(f"Open {brand['brand_name']}", url=str(brand["url"]), action_id=f"open:{brand['brand_id']}")]
     top = brand["actions"][0] if brand["actions"] else None

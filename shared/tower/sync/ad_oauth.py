@@ -300,7 +300,12 @@ def _google_accounts(settings: Settings, secrets: Secrets, brand_id: str, grant:
         out = []
         for resource in names_:
             cid = resource.rsplit("/", 1)[-1]
-            rows = client.search(cid, _CUSTOMER_QUERY)
+            try:
+                rows = client.search(cid, _CUSTOMER_QUERY)
+            except NeedsReauth as e:
+                if e.code == "UNAUTHENTICATED":
+                    raise
+                rows = []  # reachable but not readable this way (a manager's, a closed one): listed by id
             c = rows[0].customer if rows else None
             out.append({"id": cid, "name": c.descriptive_name if c else None,
                         "currency": c.currency_code if c else None, "time_zone": c.time_zone if c else None})
@@ -359,13 +364,14 @@ def connect_accounts(ports: SyncPorts, tasks: Any, brand_id: str, platform: str,
     return [r for r in (integration(ports.warehouse, brand_id, platform, a) for a in dict.fromkeys(wanted)) if r]
 
 
-def revoke_grant(settings: Settings, secrets: Secrets, brand_id: str, platform: str) -> bool:
-    """Revoke the brand's grant at the platform and delete it (False: there was none).
+def revoke_grant(ports: SyncPorts, brand_id: str, platform: str, *, now: datetime) -> bool:
+    """Revoke the brand's grant at the platform, delete it, and mark its accounts ``revoked`` (False: no grant).
 
     Meta ``DELETE /me/permissions``; TikTok ``oauth2/revoke_token``; Google's revoke endpoint (the
     refresh token, which takes its access tokens with it). A platform that already forgot the token
-    does not stop the delete.
+    does not stop the delete. The accounts stay listed, needing a reconnect, until connected again.
     """
+    settings, secrets = ports.settings, ports.secrets
     secret_id = grant_secret_id(brand_id, platform)
     if not secrets.exists(secret_id):
         return False
@@ -382,4 +388,8 @@ def revoke_grant(settings: Settings, secrets: Secrets, brand_id: str, platform: 
         _http(settings, "POST", settings.google_oauth_revoke_uri,
               form={"token": str(grant.get("refresh_token") or token)})
     secrets.delete(secret_id)
+    ports.warehouse.execute(
+        "UPDATE integrations SET status = 'revoked', updated_at = @now "
+        "WHERE brand_id = @brand_id AND platform = @platform AND secret_ref = @secret_ref",
+        {"now": now, "brand_id": brand_id, "platform": platform, "secret_ref": secret_id})
     return True

@@ -18,6 +18,7 @@ from tower.ports import DocumentStore, Warehouse
 from tower.sync.outcomes import document
 
 RECONNECT_STATUSES = {"needs_reauth": "the platform rejected its token",
+                      "revoked": "its authorization was revoked from here",
                       "uninstalled": "the Shopify app was uninstalled",
                       "disconnected": "the store was disconnected and its data redacted"}
 def reconnect_reason(status: str, error: str | None) -> str:
@@ -133,8 +134,9 @@ def problems(healths: Iterable[IntegrationHealth], now: datetime | None = None) 
         who = f"{h.brand_id} {h.platform} {h.account_id}"
         if h.needs_reconnect:
             why = reconnect_reason(h.status, h.last_error)
+            how = "--oauth (or Reconnect on the page)" if h.platform != "shopify" else "..."
             lines.append(f"{who}: needs reconnecting, {why}; syncs stop until it is connected again. "
-                         f"Fix: tower connect {h.platform} --brand {h.brand_id} ...")
+                         f"Fix: tower connect {h.platform} --brand {h.brand_id} {how}")
             continue
         if h.last_success_at is None:
             lines.append(f"{who}: never synced. Fix: tower run --brand {h.brand_id}")

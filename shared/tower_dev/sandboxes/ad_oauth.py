@@ -162,3 +162,38 @@ def page(status: int, text: str) -> tuple[int, dict[str, str], bytes]:
     """A plain HTML error page: (status, headers, body)."""
     return status, {"Content-Type": "text/html; charset=utf-8"}, \
         f"<!doctype html><html><body><p>{html.escape(text)}</p></body></html>".encode()
+
+
+def submit_consent(authorize_url: str, decision: str = "approve") -> str:
+    """Do what a person does on a sandbox's consent page: open it, press Approve (or Cancel).
+
+    Returns:
+        The ``Location`` the sandbox redirects to (the app's redirect URI with the code and state).
+    """
+    import re
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    with urllib.request.urlopen(authorize_url, timeout=10) as resp:
+        text = resp.read().decode()
+    found = re.search(r'<form method="post" action="([^"]+)"', text)
+    if found is None:
+        raise ValueError(f"no consent form at {authorize_url}: {text[:200]}")
+    fields = {html.unescape(k): html.unescape(v)
+              for k, v in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', text)}
+    parts = urlsplit(authorize_url)
+
+    class _Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None  # the redirect is the answer: it goes to the app, not to be followed here
+
+    opener = urllib.request.build_opener(_Stay)
+    data = urlencode({**fields, "decision": decision}).encode()
+    try:
+        opener.open(f"{parts.scheme}://{parts.netloc}{html.unescape(found.group(1))}", data=data, timeout=10)
+    except urllib.error.HTTPError as e:
+        if e.code == 302:
+            return str(e.headers["Location"])
+        raise
+    raise ValueError("the consent form did not redirect")

@@ -794,11 +794,45 @@ def connect_sandbox_account(runtime: Any, sandboxes: AdSandboxes, account: Sandb
     return token
 
 
+#: The app each sandbox knows when the settings name none: (client id setting, secret setting, id, secret).
+SANDBOX_APPS = {
+    "meta": ("meta_app_id", "meta_app_secret", "sandbox-meta-app", "sandbox-meta-app-secret"),
+    "tiktok": ("tiktok_app_id", "tiktok_app_secret", "sandbox-tiktok-app", "sandbox-tiktok-app-secret"),
+    "google_ads": ("google_ads_client_id", "google_ads_client_secret", "sandbox-google-client.apps.sandbox",
+                   "sandbox-google-client-secret"),
+}
+
+
+def register_oauth_apps(settings: Any, sandboxes: AdSandboxes) -> dict[str, str]:
+    """Make each sandbox know the settings' app (or a sandbox app): the Settings fields naming them.
+
+    So the OAuth flow runs end to end in the demo and the browser tests: ``POST …/authorize`` builds a
+    URL the sandbox's consent page accepts, and the code it issues trades at its token endpoint.
+    """
+    update: dict[str, str] = {}
+    for platform in SANDBOX_APPS:
+        update |= register_oauth_app(settings, platform, sandboxes.get(platform))
+    return update
+
+
+def register_oauth_app(settings: Any, platform: str, sandbox: Any) -> dict[str, str]:
+    """Make one sandbox know the settings' app (or its sandbox app): the Settings fields that say so."""
+    id_field, secret_field, default_id, default_secret = SANDBOX_APPS[platform]
+    client_id = getattr(settings, id_field, "") or default_id
+    secret = getattr(settings, secret_field, "") or default_secret
+    sandbox.oauth.register(client_id, secret)
+    update = {id_field: client_id, secret_field: secret}
+    if not (settings.ad_oauth_redirect_base or settings.shopify_app_url):
+        update["ad_oauth_redirect_base"] = f"http://{settings.host}:{settings.port}"
+    return update
+
+
 def sandbox_settings(settings: Any, sandboxes: AdSandboxes) -> Any:
-    """A copy of ``settings`` pointed at the sandboxes (origins, endpoint, a developer token)."""
+    """A copy of ``settings`` pointed at the sandboxes (origins, endpoint, a developer token, the OAuth apps)."""
     return settings.model_copy(
         update={
             **sandboxes.settings_overrides(),
+            **register_oauth_apps(settings, sandboxes),
             "google_ads_developer_token": settings.google_ads_developer_token or "sandbox-developer-token",
             # The sandbox finishes a report run in a couple of polls: no need to wait seconds between.
             "meta_async_poll_seconds": min(settings.meta_async_poll_seconds, 0.05),

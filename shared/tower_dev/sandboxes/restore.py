@@ -102,18 +102,25 @@ def _ad_accounts(platform: str, conns: Sequence[SandboxConnection]) -> list[Sand
     return list(accounts.values())
 
 
-def _ads(platform: str, conns: Sequence[SandboxConnection], host: str) -> tuple[str, Callable[[], None]]:
+def _ads(platform: str, conns: Sequence[SandboxConnection], settings: Settings
+         ) -> tuple[str, Callable[[], None], dict[str, str]]:
+    """The platform's sandbox serving these connections again: (origin, stop, the OAuth settings for it)."""
+    from tower_dev.sandboxes.ad_sandbox import register_oauth_app
     from tower_dev.sandboxes.google_ads_grpc.server import GoogleAdsSandbox
     from tower_dev.sandboxes.meta_graph.server import MetaSandbox
     from tower_dev.sandboxes.tiktok_business.server import TikTokSandbox
 
     kind = {"meta": MetaSandbox, "tiktok": TikTokSandbox, "google_ads": GoogleAdsSandbox}[platform]
     accounts = _ad_accounts(platform, conns)
-    sandbox = _bind(lambda port: kind(accounts, host=host, port=port), _port(conns[0].origin))
+    sandbox = _bind(lambda port: kind(accounts, host=settings.host, port=port), _port(conns[0].origin))
     sandbox.identity = conns[0].world
     for c in conns:
         sandbox.registry.accept_token(c.token, c.account_id)
-    return (sandbox.endpoint if platform == "google_ads" else sandbox.origin), sandbox.stop
+    # Connecting more accounts by OAuth works against the rebuilt sandbox too.
+    oauth = register_oauth_app(settings, platform, sandbox)
+    oauth |= sandbox.oauth_settings() if platform == "google_ads" else \
+        {"meta_dialog_origin": sandbox.origin} if platform == "meta" else {}
+    return (sandbox.endpoint if platform == "google_ads" else sandbox.origin), sandbox.stop, oauth
 
 
 class DevSandboxes:
@@ -144,7 +151,8 @@ class DevSandboxes:
                 if platform == "shopify":
                     origin, stop = _shopify(conns, settings.host)
                 else:
-                    origin, stop = _ads(platform, conns, settings.host)
+                    origin, stop, oauth = _ads(platform, conns, settings)
+                    updates.update(oauth)
                 stops.append(stop)
                 notes.append(f"{LABELS[platform]} sandbox brought back at {origin} (world seed {seed}) for {brands}")
             updates[ORIGIN_SETTINGS[platform]] = origin

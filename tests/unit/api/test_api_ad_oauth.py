@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from flask.testing import FlaskClient
 
 from tower import names
@@ -29,6 +26,7 @@ from tower.pipeline import run_sync
 from tower.sync.grants import grant_secret_id, parse_grant
 from tower.sync.health import integration_health, problems
 from tower.wiring import wire_local
+from tower_dev.sandboxes.ad_oauth import submit_consent
 from tower_dev.sandboxes.ad_sandbox import AdSandboxes, sample_accounts, sandbox_runtime, start_ad_sandboxes
 
 BRAND = "brand_oauth"
@@ -56,17 +54,7 @@ class World:
 
     def consent(self, url: str, decision: str = "approve") -> str:
         """Open the platform's authorize page and click a button: the Location it redirects to."""
-        page = requests.get(url, timeout=10)
-        assert page.status_code == 200, page.text
-        assert 'id="approve"' in page.text
-        action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
-        fields = {unescape(k): unescape(v) for k, v in
-                  re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page.text)}
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-        back = requests.post(origin + action, data={**fields, "decision": decision}, allow_redirects=False,
-                             timeout=10)
-        assert back.status_code == 302, back.text
-        return str(back.headers["Location"])
+        return submit_consent(url, decision)
 
     def callback(self, location: str) -> Any:
         parts = urlsplit(location)
@@ -227,6 +215,12 @@ def test_tiktok_revoked_token_needs_reconnect(world: World) -> None:
     assert r.status_code == 200 and r.json == {"revoked": True}
     assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "tiktok"))
     assert world.sandboxes.tiktok.oauth.served[-1] == "revoke"
+    row = world.integration("tiktok")
+    assert (row["status"], row["state"]) == ("needs_reconnect", "revoked")
+    assert row["reconnect_reason"].startswith("its authorization was revoked")
+    assert world.sync("tiktok") == "failed"  # nothing is called with a revoked grant
+    again = world.client.delete(f"/api/brands/{BRAND}/integrations/tiktok/authorization", headers=world.headers())
+    assert again.status_code == 409 and again.json["error"]["code"] == "not_authorized"
     listed = world.client.get(f"/api/brands/{BRAND}/integrations/tiktok/accounts", headers=world.headers())
     assert listed.status_code == 409 and listed.json["error"]["code"] == "not_authorized"
 
@@ -295,3 +289,14 @@ def test_bad_requests_name_the_problem(world: World) -> None:
     assert r.status_code in (403, 404)
     r = world.client.post(f"/api/brands/{BRAND}/integrations/meta/authorize")
     assert r.status_code == 401
+
+
+def test_tiktok_token_revoked_at_tiktok_needs_reconnect(world: World) -> None:
+    world.connect_flow("tiktok")
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "tiktok")))
+    world.sandboxes.tiktok.oauth.revoke(grant["access_token"])  # the advertiser removed the app in TikTok
+    assert world.sync("tiktok") == "needs_reauth"
+    row = world.integration("tiktok")
+    assert row["status"] == "needs_reconnect" and "40105" in row["reconnect_reason"]
+    listed = world.client.get(f"/api/brands/{BRAND}/integrations/tiktok/accounts", headers=world.headers())
+    assert listed.status_code == 409 and listed.json["error"]["code"] == "needs_reconnect"

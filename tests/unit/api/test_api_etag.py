@@ -55,7 +55,10 @@ def test_every_get_route_is_tagged(client: FlaskClient, runtime: Any, keys: dict
     # Signed links a person's browser follows, not data the page reads: Shopify's install and callback
     # (redirects, or errors until the query carries Shopify's HMAC) and the e-mail's unsubscribe link
     # (its token names one recipient); their own tests cover them.
-    signed = {"/shopify/install", "/shopify/callback", "/api/notify/unsubscribe"}
+    # The ad platforms' OAuth callback is such a link too (its state authenticates it), and the account
+    # picker asks the platform live with the brand's grant (test_api_ad_oauth covers both).
+    signed = {"/shopify/install", "/shopify/callback", "/api/notify/unsubscribe", "/oauth/<platform>/callback",
+              "/api/brands/<brand_id>/integrations/<platform>/accounts"}
     rules = [r for r in client.application.url_map.iter_rules()
              if "GET" in (r.methods or ()) and r.rule not in signed]
     assert len(rules) >= 10

@@ -267,3 +267,27 @@ def test_serve_starts_the_stand_ins_only_without_a_real_smtp_server(runtime: Run
         started.stop()
     real = runtime.settings.model_copy(update={"notify_smtp_host": "smtp.example.com"})
     assert sandboxes.notification_standins(real, runtime.secrets) is None
+
+
+def test_a_connection_that_needs_reconnecting_is_in_the_digest_with_its_reason(wired: Wired) -> None:
+    from tower.sync.connect import record_ad_integration
+    from tower.sync.outcomes import record_outcome
+
+    rt = wired.runtime
+    record_ad_integration(rt, BRAND, "meta", "3300112", secret_id="integration-x-meta-oauth", timezone="UTC",
+                          currency="USD", login_customer_id=None, now=NOW)
+    rt.warehouse.execute("UPDATE integrations SET status = 'needs_reauth' WHERE brand_id = @b AND account_id = '3300112'",
+                         {"b": BRAND})
+    record_outcome(rt.store, BRAND, "meta", {"status": "needs_reauth", "accounts": [
+        {"account_id": "3300112", "status": "needs_reauth", "error": "Meta Graph error 190: Session has expired"}]}, NOW)
+    [section] = [b for b in build_digest(rt, AGENCY, NOW)["brands"] if b["brand_id"] == BRAND]
+    assert section["reconnect"] == [{"platform": "meta", "account_id": "3300112", "reason":
+                                     "the platform rejected its token: Meta Graph error 190: Session has expired"}]
+    assert all(not b["reconnect"] for b in build_digest(rt, AGENCY, NOW)["brands"] if b["brand_id"] != BRAND)
+    send_digest(rt, AGENCY, now=NOW, **NO_WAIT)
+    [mail] = wired.standins.mail.to(EMAIL)
+    assert "meta 3300112: the platform rejected its token: Meta Graph error 190" in mail.part("plain")
+    assert "Needs reconnecting" in mail.part("html")
+    [posted] = wired.standins.slack.sent("chat.postMessage", CHANNEL)
+    assert "needs reconnecting: meta 3300112" in json.dumps(posted["blocks"])
+    assert block_problem(posted["blocks"]) is None

@@ -77,6 +77,8 @@ INSIGHTS_FIELDS = {
     "cpm",
     "ctr",
 }
+#: Request parameters the call log leaves out (what a test reads of it never holds a credential).
+_CREDENTIALS = frozenset({"access_token", "client_secret", "code", "fb_exchange_token"})
 #: A token from the login dialog's code lasts about two hours; exchanged, about sixty days.
 SHORT_LIVED_SECONDS = 2 * 3600
 LONG_LIVED_SECONDS = 60 * 24 * 3600
@@ -303,7 +305,7 @@ class MetaSandbox:
     def _dispatch(self, request: Request, environ: dict[str, Any]) -> Response | None:
         path = request.path.strip("/").split("/")
         self.calls.append(
-            (request.method, request.path, {k: v for k, v in request.values.items() if k != "access_token"})
+            (request.method, request.path, {k: v for k, v in request.values.items() if k not in _CREDENTIALS})
         )
         if not path or self._version(request.path) is None:
             raise GraphError(400, 2500, "Unknown path components", type_="OAuthException")
