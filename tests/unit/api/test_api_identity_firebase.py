@@ -125,7 +125,7 @@ def test_a_google_signed_id_token_signs_in_the_member(prod_runtime: Runtime,
                                      "hs256 with the certificate", "unknown kid", "no subject", "future iat"])
 def test_a_forged_id_token_is_refused(google_keys: tuple[rsa.RSAPrivateKey, _Certs], prod_runtime: Runtime,
                                       forgery: str) -> None:
-    key, certs = google_keys
+    key = google_keys[0]
     now = datetime.now(UTC)
     other, _ = _key_and_cert()
     token = {
@@ -269,7 +269,7 @@ def test_forged_emulator_tokens_are_refused(emu_runtime: Runtime, emulator: Auth
                                                          "email": "eve@northstar.example"})
     settings = emu_runtime.settings
     assert firebase.verify_id_token(settings, real["idToken"], now=now).uid == real["localId"]
-    header, payload, _ = real["idToken"].split(".")
+    payload = real["idToken"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     at = int(now.timestamp())
     base = {**claims, "iat": at - 5, "auth_time": at - 5, "exp": at + 3600}
@@ -286,3 +286,24 @@ def test_forged_emulator_tokens_are_refused(emu_runtime: Runtime, emulator: Auth
     emulator.delete_user(real["localId"])
     with pytest.raises(IdentityError):
         firebase.verify_id_token(settings, real["idToken"], now=now)
+
+
+def test_tower_serve_starts_the_emulator_on_a_demo_project(runtime: Runtime) -> None:
+    """What `tower serve` does (tower.sandboxes.identity_standins): a demo-* project and no emulator
+    configured start the official emulator; its users' tokens then verify; a real project starts nothing."""
+    from tower import sandboxes
+
+    settings = runtime.settings.model_copy(update={"firebase_project_id": "demo-serve-test",
+                                                   "firebase_auth_emulator_host": ""})
+    started = sandboxes.identity_standins(settings)
+    assert started is not None
+    try:
+        host = started.settings.firebase_auth_emulator_host
+        assert host.startswith("127.0.0.1:")
+        running = AuthEmulator("demo-serve-test", port=int(host.rsplit(":", 1)[1]))
+        user = running.sign_up("fay@example.com", "correct-horse-5")
+        assert firebase.verify_id_token(started.settings, user["idToken"], now=datetime.now(UTC)).uid == user["localId"]
+    finally:
+        started.stop()
+    real = settings.model_copy(update={"firebase_project_id": "tower-prod"})
+    assert sandboxes.identity_standins(real) is None
