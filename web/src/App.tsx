@@ -10,6 +10,8 @@ import { Link, matchRoute, navigate, useFocusOnNavigate, useLocation } from "./l
 // Help is read now and then: its text loads when asked for. The dashboard is in the first bundle, since
 // a lazily loaded screen would make each click on a brand wait out React's Suspense reveal delay.
 const Help = lazy(() => import("./pages/Help").then((m) => ({ default: m.Help })));
+// Settings are rarer still.
+const ApiKeys = lazy(() => import("./pages/ApiKeys").then((m) => ({ default: m.ApiKeys })));
 
 function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => void }) {
   return (
@@ -26,6 +28,7 @@ function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => v
       </Link>
       <nav aria-label="Main" className="site-nav">
         <Link to="/help">Help</Link>
+        {signedIn ? <Link to="/settings/api-keys">API keys</Link> : null}
         {signedIn ? (
           <button type="button" className="button button-small button-quiet" onClick={onSignOut}>
             Sign out
@@ -85,6 +88,8 @@ export function App() {
     screen = <Overview />;
   } else if (route.name === "brand") {
     screen = <Dashboard key={route.brandId} brandId={route.brandId} />;
+  } else if (route.name === "apiKeys") {
+    screen = <ApiKeys />;
   } else {
     screen = (
       <main id="main" className="page" tabIndex={-1}>

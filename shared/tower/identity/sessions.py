@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import DocumentStore
 
 COOKIE = "tower_session"
+#: A cookie beside it the page's scripts may read: it says a session may be open (so a reloaded page asks
+#: GET /api/session instead of showing the sign-in form) and holds nothing that authenticates.
+MARKER_COOKIE = "tower_signed_in"
 CSRF_HEADER = "X-CSRF-Token"
 COLLECTION = "sessions"
 #: Where the API app keeps its runtime in ``Flask.extensions`` (tower.api.request reads it too).
@@ -132,13 +135,15 @@ def _is_https() -> bool:
 
 def set_cookie(response: Any, session_id: str, expires_at: datetime) -> None:
     """Put the session cookie on a Flask/Werkzeug response."""
-    response.set_cookie(COOKIE, session_id, expires=expires_at, path="/", httponly=True, samesite="Lax",
-                        secure=_is_https())
+    secure = _is_https()
+    response.set_cookie(COOKIE, session_id, expires=expires_at, path="/", httponly=True, samesite="Lax", secure=secure)
+    response.set_cookie(MARKER_COOKIE, "1", expires=expires_at, path="/", samesite="Lax", secure=secure)
 
 
 def clear_cookie(response: Any) -> None:
     """Tell the browser to drop the session cookie."""
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=_is_https())
+    response.delete_cookie(MARKER_COOKIE, path="/", samesite="Lax", secure=_is_https())
 
 
 def start_session(response: Any, principal: Principal, *, store: DocumentStore | None = None,

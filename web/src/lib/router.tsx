@@ -39,6 +39,7 @@ export type Route =
   | { name: "brand"; brandId: string }
   | { name: "help"; topic: string | null }
   | { name: "signin" }
+  | { name: "apiKeys" }
   | { name: "unsubscribe" }
   | { name: "notFound" };
 
@@ -46,6 +47,7 @@ export function matchRoute(path: string): Route {
   const clean = path.replace(/\/+$/, "") || "/";
   if (clean === "/") return { name: "overview" };
   if (clean === "/signin") return { name: "signin" };
+  if (clean === "/settings/api-keys") return { name: "apiKeys" };
   if (clean === "/unsubscribe") return { name: "unsubscribe" };
   let m = /^\/brands\/([^/]+)$/.exec(clean);
   if (m) return { name: "brand", brandId: decodeURIComponent(m[1]) };
