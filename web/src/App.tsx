@@ -12,6 +12,7 @@ import { Link, matchRoute, navigate, useFocusOnNavigate, useLocation } from "./l
 const Help = lazy(() => import("./pages/Help").then((m) => ({ default: m.Help })));
 // Settings are rarer still.
 const ApiKeys = lazy(() => import("./pages/ApiKeys").then((m) => ({ default: m.ApiKeys })));
+const Invitation = lazy(() => import("./pages/Invitation").then((m) => ({ default: m.Invitation })));
 
 function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => void }) {
   return (
@@ -73,6 +74,9 @@ export function App() {
   } else if (route.name === "unsubscribe") {
     // the e-mail's link: its signed token is the authorisation, so no key is asked for
     screen = <Unsubscribe />;
+  } else if (route.name === "invitation") {
+    // the e-mailed link: the invitee signs in (or creates the account) right here
+    screen = <Invitation token={route.token} onSignedIn={() => setSignedIn(true)} />;
   } else if (resuming) {
     screen = <main id="main" className="page" tabIndex={-1} aria-busy="true" />;
   } else if (!signedIn || route.name === "signin") {

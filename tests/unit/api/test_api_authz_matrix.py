@@ -74,7 +74,7 @@ MATRIX: dict[str, tuple[set[str], str | None, Any]] = {
 #: Public routes: they authenticate the request themselves (tested in their own files).
 PUBLIC = {"health.health", "openapi.openapi_json", "shopify_install.start_install", "shopify_install.callback",
           "shopify_install.token_exchange", "notify.unsubscribe_get", "notify.unsubscribe_post",
-          "notify.slack_actions", "session.session_create", "access.invitation_accept", "page.index", "page.asset",
+          "notify.slack_actions", "session.session_create", "session.auth_config", "access.invitation_accept", "page.index", "page.asset",
           "page.spa"}
 
 

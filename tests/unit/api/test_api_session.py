@@ -164,3 +164,29 @@ def test_start_session_signs_in_whoever_other_code_authenticated(runtime: Runtim
     me = client.get("/api/session")
     assert me.json["principal"]["role"] == "merchant_owner" and me.json["principal"]["brand_ids"] == [BRAND]
     assert client.get(f"/api/brands/{OTHER}/alerts").status_code == 403
+
+
+def test_the_page_learns_how_to_sign_in_by_e_mail_and_may_reach_only_that(runtime: Runtime, tmp_path) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><title>t</title>")
+    emulated = Runtime(runtime.settings.model_copy(update={"firebase_auth_emulator_host": "127.0.0.1:9099",
+                                                           "page_dir": str(tmp_path)}))
+    try:
+        client = create_app(emulated, clock=lambda: NOW).test_client()
+        config = client.get("/api/auth/config").json
+        assert config == {"project_id": "demo-tower", "api_key": "emulator",
+                          "identity_toolkit_url": "http://127.0.0.1:9099/identitytoolkit.googleapis.com/v1"}
+        csp = client.get("/").headers["Content-Security-Policy"]
+        assert "connect-src 'self' http://127.0.0.1:9099;" in csp and "frame-ancestors 'none'" in csp
+    finally:
+        emulated.close()
+    production = Runtime(runtime.settings.model_copy(update={"firebase_project_id": "tower-prod",
+                                                             "firebase_web_api_key": "AIza-public",
+                                                             "page_dir": str(tmp_path)}))
+    try:
+        client = create_app(production, clock=lambda: NOW).test_client()
+        assert client.get("/api/auth/config").json["identity_toolkit_url"] == \
+            "https://identitytoolkit.googleapis.com/v1"
+        csp = client.get("/").headers["Content-Security-Policy"]
+        assert "https://identitytoolkit.googleapis.com https://securetoken.googleapis.com" in csp
+    finally:
+        production.close()

@@ -124,6 +124,27 @@ export class ApiClient {
     }
   }
 
+  /** Sign in with a Firebase ID token (an e-mail sign-in): the API opens a session for its member. */
+  async signInWithIdToken(idToken: string): Promise<void> {
+    this.adopt(await this.sessionCall("/api/session", { id_token: idToken }));
+  }
+
+  /** Accept an agency invitation as the signed-in Firebase user; the API signs them in. */
+  async acceptInvitation(token: string, idToken: string): Promise<void> {
+    this.adopt(await this.sessionCall(`/api/invitations/${encodeURIComponent(token)}/accept`, { id_token: idToken }));
+  }
+
+  private async sessionCall(path: string, body: unknown): Promise<SessionAnswer> {
+    const res = await this.fetchImpl(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    if (!res.ok) throw await readError(res);
+    return (await res.json()) as SessionAnswer;
+  }
+
   /** Resume a cookie session after a reload, when the API left its marker cookie. */
   async resume(): Promise<boolean> {
     if (typeof document === "undefined" || !document.cookie.split(/;\s*/).some((c) => c.startsWith(`${SESSION_MARKER}=`))) {

@@ -40,6 +40,7 @@ export type Route =
   | { name: "help"; topic: string | null }
   | { name: "signin" }
   | { name: "apiKeys" }
+  | { name: "invitation"; token: string }
   | { name: "unsubscribe" }
   | { name: "notFound" };
 
@@ -48,6 +49,8 @@ export function matchRoute(path: string): Route {
   if (clean === "/") return { name: "overview" };
   if (clean === "/signin") return { name: "signin" };
   if (clean === "/settings/api-keys") return { name: "apiKeys" };
+  const invited = clean.match(/^\/invitations\/([A-Za-z0-9_-]+)$/);
+  if (invited) return { name: "invitation", token: invited[1] };
   if (clean === "/unsubscribe") return { name: "unsubscribe" };
   let m = /^\/brands\/([^/]+)$/.exec(clean);
   if (m) return { name: "brand", brandId: decodeURIComponent(m[1]) };

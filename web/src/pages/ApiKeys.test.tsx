@@ -98,3 +98,54 @@ describe("signing in and the API keys screen", () => {
     expect((await screen.findByRole("alert")).textContent).toContain("cannot manage API keys");
   });
 });
+
+describe("the invitation link", () => {
+  it("creates the account with Firebase Auth, accepts, and leaves the token behind", async () => {
+    const { fetchImpl, calls } = fakeFetch({
+      "GET /api/auth/config": {
+        project_id: "demo-tower",
+        identity_toolkit_url: "http://127.0.0.1:9099/identitytoolkit.googleapis.com/v1",
+        api_key: "emulator",
+      },
+      "POST http://127.0.0.1:9099/identitytoolkit.googleapis.com/v1/accounts:signUp": { idToken: "id-token-of-bea" },
+      "POST /api/invitations/tok_123/accept": {
+        principal: { ...principal, name: "bea@example.com", role: "agency_member", via: "sign_in" },
+        csrf_token: "c",
+        expires_at: null,
+      },
+      "GET /api/agency/overview": { agency: { agency_id: "agency_456", name: "Northstar" }, brands: [] },
+    });
+    vi.stubGlobal("fetch", fetchImpl);
+    window.history.pushState({}, "", "/invitations/tok_123");
+    const user = userEvent.setup();
+    render(<App />);
+    await user.type(await screen.findByLabelText("E-mail"), "bea@example.com");
+    await user.type(screen.getByLabelText("Password"), "correct-horse");
+    await user.click(screen.getByRole("button", { name: "Accept the invitation" }));
+    await vi.waitFor(() => expect(window.location.pathname).toBe("/"));
+    const signUp = calls.find((c) => c.url.includes("accounts:signUp"));
+    expect(signUp?.url).toContain("?key=emulator");
+    expect(signUp?.body).toEqual({ email: "bea@example.com", password: "correct-horse", returnSecureToken: true });
+    const accept = calls.find((c) => c.url === "/api/invitations/tok_123/accept");
+    expect(accept?.body).toEqual({ id_token: "id-token-of-bea" });
+    // the password went to Firebase only, the ID token to the API only, and neither is kept
+    expect(calls.filter((c) => c.url.startsWith("/api/")).some((c) => JSON.stringify(c).includes("correct-horse"))).toBe(false);
+    expect(JSON.stringify({ ...localStorage, ...sessionStorage })).not.toContain("id-token-of-bea");
+  });
+
+  it("says what Firebase refused, in words", async () => {
+    vi.stubGlobal("fetch", fakeFetch({
+      "GET /api/auth/config": { project_id: "p", identity_toolkit_url: "https://idt.example/v1", api_key: "k" },
+      "POST https://idt.example/v1/accounts:signInWithPassword": () => ({
+        status: 400, body: { error: { message: "INVALID_LOGIN_CREDENTIALS" } },
+      }),
+    }).fetchImpl);
+    const user = userEvent.setup();
+    render(<App />);
+    await user.click(await screen.findByText("Sign in with your e-mail instead"));
+    await user.type(screen.getByLabelText("E-mail"), "x@example.com");
+    await user.type(screen.getByLabelText("Password"), "nope");
+    await user.click(screen.getByRole("button", { name: "Sign in with e-mail" }));
+    expect(await screen.findByText(/e-mail address or the password is not right/)).toBeTruthy();
+  });
+});
