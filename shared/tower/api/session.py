@@ -142,7 +142,12 @@ def session_create() -> ResponseReturnValue:
                 raise IdentityError(403, "no_role", "this account has no role here yet: accept an invitation first")
             principal, uid = member, user.uid
         else:
-            principal = _shopify_principal(bearer_token(header))
+            token = bearer_token(header)
+            if token.startswith(keys.KEY_PREFIX):
+                # a key is never taken from a header here: the body says which credential it is
+                raise ApiError(400, "invalid_body", 'an API key signs in in the body: {"api_key": "tower_..."}; '
+                               "Authorization: Bearer is for a Shopify session token")
+            principal = _shopify_principal(token)
     except IdentityError as e:
         raise _refused(e) from None
     response = make_response()

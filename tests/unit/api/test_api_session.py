@@ -190,3 +190,23 @@ def test_the_page_learns_how_to_sign_in_by_e_mail_and_may_reach_only_that(runtim
         assert "https://identitytoolkit.googleapis.com https://securetoken.googleapis.com" in csp
     finally:
         production.close()
+
+
+def test_an_api_key_in_the_header_is_not_a_sign_in(client: FlaskClient, keys: dict[str, str]) -> None:
+    r = client.post("/api/session", headers=bearer(keys["agency"]))
+    assert r.status_code == 400 and '{"api_key"' in r.json["error"]["message"]
+    assert not r.headers.getlist("Set-Cookie")
+
+
+def test_a_demo_project_without_its_emulator_verifies_no_id_token(client: FlaskClient) -> None:
+    """Nothing is fetched from Google for a demo-* project: the answer says what to start."""
+    import base64
+    import json as _json
+
+    def part(d: dict) -> str:
+        return base64.urlsafe_b64encode(_json.dumps(d).encode()).decode().rstrip("=")
+
+    r = client.post("/api/session", json={"id_token": f"{part({'alg': 'RS256'})}.{part({'sub': 'x'})}.c2ln"})
+    assert r.status_code == 503 and "emulator" in r.json["error"]["message"]
+    r = client.post("/api/session", json={"id_token": "not-a-jwt"})
+    assert r.status_code == 401
