@@ -193,6 +193,11 @@ def _find(store: DocumentStore, principal: Principal, key_prefix: str) -> tuple[
     return found[0]
 
 
+def revoke_api_key(store: DocumentStore, key: str) -> None:
+    """Revoke a key its holder names in full (whoever holds a key may end it)."""
+    store.delete(f"{COLLECTION}/{hash_key(key)}")
+
+
 def revoke(store: DocumentStore, principal: Principal, key_prefix: str) -> dict[str, Any]:
     """Delete the key (its requests and its sessions are refused from the next one on); the key as it was.
 
