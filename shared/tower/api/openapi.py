@@ -27,6 +27,7 @@ API_VERSION = "1.0.0"
 _ERROR_TEXT = {
     400: "Bad input: the body is not JSON, or a field is missing or wrong (the message names it).",
     401: "Missing, malformed or unknown API key (on the Shopify install routes: a bad HMAC, state or session token).",
+    402: "A brand installed from Shopify has no active plan: subscribe (the onboarding wizard's subscribe step).",
     403: "The API key does not cover this brand.",
     404: "Unknown brand, recommendation, channel or route.",
     405: "Method not allowed on this route.",
