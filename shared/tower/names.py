@@ -45,6 +45,7 @@ SECRET_ANTHROPIC_API_KEY = "anthropic-api-key"
 SECRET_META_APP_SECRET = "meta-app-secret"
 SECRET_TIKTOK_APP_SECRET = "tiktok-app-secret"
 SECRET_GOOGLE_ADS_DEVELOPER_TOKEN = "google-ads-developer-token"
+SECRET_GOOGLE_ADS_CLIENT_SECRET = "google-ads-client-secret"
 SECRET_CUSTOMER_HASH_SALT = "customer-hash-salt"
 # Notifications (tower.notify): the SMTP password, Slack's bot token and request-signing secret, and the
 # key that signs unsubscribe links.
@@ -58,6 +59,7 @@ SECRETS: tuple[str, ...] = (
     SECRET_META_APP_SECRET,
     SECRET_TIKTOK_APP_SECRET,
     SECRET_GOOGLE_ADS_DEVELOPER_TOKEN,
+    SECRET_GOOGLE_ADS_CLIENT_SECRET,
     SECRET_CUSTOMER_HASH_SALT,
     SECRET_SMTP_PASSWORD,
     SECRET_SLACK_BOT_TOKEN,

@@ -28,7 +28,8 @@ from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.api.schemas import AdAccountsBody
 from tower.sync import ad_oauth
-from tower.sync.grants import OAuthRefused, app_credentials, platform_of, store_grant
+from tower.sync.ad_oauth import app_credentials
+from tower.sync.grants import OAuthRefused, platform_of, store_grant
 
 bp = Blueprint("ad_oauth", __name__)
 

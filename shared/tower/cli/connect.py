@@ -26,8 +26,9 @@ from tower.names import AD_PLATFORMS
 from tower.runtime import Runtime
 from tower.sandboxes import note_connection
 from tower.sync import ad_oauth
+from tower.sync.ad_oauth import app_credentials
 from tower.sync.connect import SCOPE_ADVICE, BadConnection, connect_ad_account, connect_shopify
-from tower.sync.grants import OAuthRefused, app_credentials, store_grant
+from tower.sync.grants import OAuthRefused, store_grant
 
 app = typer.Typer(help="Connect a platform account to a brand (tokens go to the secret store).",
                   no_args_is_help=True)

@@ -60,6 +60,7 @@ from tower.ports import Warehouse
 from tower.redact import redact
 from tower.sync import geo_targets, outcomes
 from tower.sync.connect import integrations, mark_integration, open_integration
+from tower.sync.grants import lapsing_expiry
 from tower.sync.progress import recording
 from tower.sync.run import RunOptions, SyncPorts
 from tower.sync.state import SyncState, SyncStates
@@ -88,6 +89,9 @@ TRAILING_SETTING = {
 }
 CAMPAIGN_KEY = ["brand_id", "platform", "account_id", "campaign_id"]
 MAPPING_WARNING = "product_mapping_unavailable"
+GRANT_WARNING = "authorization_expiring"
+#: How long before a grant that cannot be refreshed lapses the integration starts saying so.
+GRANT_WARNING_BEFORE = timedelta(days=7)
 _LABELS = {"meta": "Meta", "tiktok": "TikTok", "google_ads": "Google Ads"}
 # What lets each platform's token read the campaigns' products again (the fix a warning names).
 _MAPPING_FIX = {
@@ -315,6 +319,7 @@ class AdSync:
                 connector.today = today  # Google: the window for Shopping product ids
             campaigns = connector.campaigns()
             self._map_products(connector, account, campaigns)
+            self._grant_lapsing(account)
             account.tables.store_campaigns(campaigns, self.options.now())
             account.result.campaigns = len(campaigns)
             cp = account.checkpoint = window(self.ports.settings, self.platform, account.state, today,
@@ -364,6 +369,22 @@ class AdSync:
             c.destinations = handles.get(c.campaign_id, [])
         if self.ports.store is not None:
             outcomes.clear_warning(self.ports.store, self.brand_id, self.platform, acct.account_id, MAPPING_WARNING)
+
+    def _grant_lapsing(self, account: _Account) -> None:
+        """A grant nothing can refresh (Meta's) that lapses within a week: a standing warning saying when."""
+        if self.ports.store is None:
+            return
+        acct, now = account.result, self.options.now()
+        expires = lapsing_expiry(self.ports.secrets, account.integ)
+        if expires is None or expires - now > GRANT_WARNING_BEFORE:
+            outcomes.clear_warning(self.ports.store, self.brand_id, self.platform, acct.account_id, GRANT_WARNING)
+            return
+        label = _LABELS[self.platform]
+        outcomes.raise_warning(
+            self.ports.store, self.brand_id, self.platform, acct.account_id, code=GRANT_WARNING,
+            message=f"{label}'s authorization ends on {expires:%Y-%m-%d %H:%M} UTC; syncs stop then",
+            fix=f"Reconnect {label} before then: Reconnect on the page, or tower connect {self.platform} --brand "
+                f"{self.brand_id} --oauth", now=now)
 
     def _run_chunks(self, connector: AdConnector, account: _Account) -> None:
         """Pull, store and checkpoint ``[next, window_end)`` chunk by chunk (sets the account's status)."""

@@ -35,7 +35,7 @@ from tower.connectors.ads_records import AccountInfo
 from tower.connectors.retry import FatalError, NeedsReauth, RetryPolicy
 from tower.connectors.shopify.records import to_table
 from tower.ports import Secrets, Warehouse
-from tower.sync.grants import google_refresh, parse_grant
+from tower.sync.grants import google_refresh, grant_secret_id, parse_grant
 from tower.sync.run import SyncPorts
 from tower.sync.state import utc_now
 
@@ -239,7 +239,7 @@ def open_integration(
     grant = parse_grant(secret)
     refresh = None
     if grant is not None and platform == "google_ads" and grant.get("refresh_token"):
-        refresh = google_refresh(ports.settings, ports.secrets, integ["secret_ref"], grant)
+        refresh = google_refresh(ports.settings, ports.secrets, integ["brand_id"], grant)
     access = AdAccountAccess(
         platform,
         integ["account_id"],
@@ -282,21 +282,26 @@ def connect_ad_account(
         raise AdSyncUsageError(f"{platform} rejected the account or token: {e}") from e
     finally:
         connector.close()
-    secret_id = names.integration_secret_id(brand_id, platform, account_id)
-    ports.secrets.put(secret_id, token)
-    record_ad_integration(ports, brand_id, platform, account_id, secret_id=secret_id, timezone=info.timezone,
+    ports.secrets.put(names.integration_secret_id(brand_id, platform, account_id), token)
+    record_ad_integration(ports, brand_id, platform, account_id, by_oauth=False, timezone=info.timezone,
                           currency=info.currency, login_customer_id=login_customer_id, now=utc_now())
     return info
 
 
-def record_ad_integration(ports: SyncPorts, brand_id: str, platform: str, account_id: str, *, secret_id: str,
+def record_ad_integration(ports: SyncPorts, brand_id: str, platform: str, account_id: str, *, by_oauth: bool,
                           timezone: str | None, currency: str | None, login_customer_id: str | None,
                           now: datetime) -> None:
     """Write one ad account's ``integrations`` row, ``active`` (a reconnect keeps its first connection time).
 
     Nine parameters: the ports, the account's three names, then the five facts of the connection, each
     named at the call.
+
+    Args:
+        by_oauth: The account refers to the brand's grant for the platform (connected by OAuth), not
+            to a token of its own (pasted).
     """
+    secret_id = grant_secret_id(brand_id, platform) if by_oauth else \
+        names.integration_secret_id(brand_id, platform, account_id)
     existing = integration(ports.warehouse, brand_id, platform, account_id)
     ports.warehouse.merge("integrations", [{
         "brand_id": brand_id, "platform": platform, "account_id": account_id, "secret_ref": secret_id,

@@ -23,12 +23,7 @@ from tower.connectors.google_ads.client import RefreshGrant
 from tower.ports import Secrets
 
 GRANT_KIND = "oauth"
-_APP_SETTINGS = {  # platform → (client id setting, secret setting, secret store fallback id, env name)
-    "meta": ("meta_app_id", "meta_app_secret", "meta-app-secret", "TOWER_META_APP_ID"),
-    "tiktok": ("tiktok_app_id", "tiktok_app_secret", "tiktok-app-secret", "TOWER_TIKTOK_APP_ID"),
-    "google_ads": ("google_ads_client_id", "google_ads_client_secret", "google-ads-client-secret",
-                   "TOWER_GOOGLE_ADS_CLIENT_ID"),
-}
+_APP_ENV = {"meta": "TOWER_META_APP_ID", "tiktok": "TOWER_TIKTOK_APP_ID", "google_ads": "TOWER_GOOGLE_ADS_CLIENT_ID"}
 
 
 class OAuthRefused(Exception):
@@ -59,21 +54,24 @@ def platform_of(platform: str) -> str:
         raise OAuthRefused(404, "unknown_platform", str(e)) from None
 
 
-def app_credentials(settings: Settings, secrets: Secrets, platform: str) -> AppCredentials:
-    """The platform app's client id (setting) and secret (setting, else the secret store).
+def google_app(settings: Settings, secrets: Secrets) -> AppCredentials:
+    """The Google OAuth client: its id (setting) and secret (setting, else the secret store).
 
     Raises:
         OAuthRefused: 503 ``app_not_configured`` naming what is missing.
     """
-    id_field, secret_field, secret_id, env = _APP_SETTINGS[platform_of(platform)]
-    client_id = str(getattr(settings, id_field)).strip()
-    secret = str(getattr(settings, secret_field)).strip()
-    if not secret and secrets.exists(secret_id):
-        secret = secrets.get(secret_id).strip()
-    if not client_id or not secret:
-        missing = env if not client_id else f"{env.replace('_ID', '_SECRET')} or the {secret_id} secret"
+    return app_of("google_ads", settings.google_ads_client_id, settings.google_ads_client_secret or (
+        secrets.get(names.SECRET_GOOGLE_ADS_CLIENT_SECRET) if secrets.exists(names.SECRET_GOOGLE_ADS_CLIENT_SECRET)
+        else ""), names.SECRET_GOOGLE_ADS_CLIENT_SECRET)
+
+
+def app_of(platform: str, client_id: str, secret: str, secret_id: str) -> AppCredentials:
+    """The app's credentials, or 503 naming the setting or secret that is missing."""
+    env = _APP_ENV[platform]
+    if not client_id.strip() or not secret.strip():
+        missing = env if not client_id.strip() else f"{env.replace('_ID', '_SECRET')} or the {secret_id} secret"
         raise OAuthRefused(503, "app_not_configured", f"the {platform} app is not configured: set {missing}")
-    return AppCredentials(platform, client_id, secret)
+    return AppCredentials(platform, client_id.strip(), secret.strip())
 
 
 def grant_secret_id(brand_id: str, platform: str) -> str:
@@ -126,11 +124,12 @@ def _naive_utc(iso: str | None) -> datetime | None:
     return (at.astimezone(UTC) if at.tzinfo else at).replace(tzinfo=None)
 
 
-def google_refresh(settings: Settings, secrets: Secrets, secret_id: str, grant: Mapping[str, Any]) -> RefreshGrant:
-    """What refreshes a Google grant's token; each new token is written back to the grant's secret."""
-    app = app_credentials(settings, secrets, "google_ads")
+def google_refresh(settings: Settings, secrets: Secrets, brand_id: str, grant: Mapping[str, Any]) -> RefreshGrant:
+    """What refreshes a brand's Google grant's token; each new token is written back to the grant's secret."""
+    app = google_app(settings, secrets)
 
     def keep(token: str, expiry: datetime | None) -> None:
+        secret_id = grant_secret_id(brand_id, "google_ads")
         current = parse_grant(secrets.get(secret_id)) or dict(grant)
         current["access_token"] = token
         current["expires_at"] = expiry.replace(tzinfo=UTC).isoformat() if expiry else None
@@ -138,3 +137,13 @@ def google_refresh(settings: Settings, secrets: Secrets, secret_id: str, grant: 
 
     return RefreshGrant(str(grant.get("refresh_token") or ""), app.client_id, app.secret,
                         settings.google_oauth_token_uri, _naive_utc(grant.get("expires_at")), keep)
+
+
+def lapsing_expiry(secrets: Secrets, integ: Mapping[str, Any]) -> datetime | None:
+    """When the grant of an integration row stops working if nothing can refresh it (Meta's ~60-day
+    token); None for a Google grant (refreshed), a token without an expiry (TikTok's) or a pasted token."""
+    grant = parse_grant(secrets.get(integ["secret_ref"])) if secrets.exists(integ["secret_ref"]) else None
+    if grant is None or grant.get("refresh_token") or not grant.get("expires_at"):
+        return None
+    at = datetime.fromisoformat(str(grant["expires_at"]))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -300,3 +300,20 @@ def test_tiktok_token_revoked_at_tiktok_needs_reconnect(world: World) -> None:
     assert row["status"] == "needs_reconnect" and "40105" in row["reconnect_reason"]
     listed = world.client.get(f"/api/brands/{BRAND}/integrations/tiktok/accounts", headers=world.headers())
     assert listed.status_code == 409 and listed.json["error"]["code"] == "needs_reconnect"
+
+
+def test_a_meta_grant_ending_within_a_week_warns_with_the_date(world: World) -> None:
+    world.connect_flow("meta")
+    assert world.sync("meta") == "ok"
+    assert world.integration("meta")["warnings"] == []
+    secret_id = grant_secret_id(BRAND, "meta")
+    grant = parse_grant(world.runtime.secrets.get(secret_id))
+    ends = datetime.now(UTC) + timedelta(days=3)
+    world.runtime.secrets.rotate(secret_id, json.dumps({**grant, "expires_at": ends.isoformat()}))
+    assert world.sync("meta") == "ok"
+    [warning] = world.integration("meta")["warnings"]
+    assert warning["code"] == "authorization_expiring" and f"{ends:%Y-%m-%d}" in warning["message"]
+    # Reconnected: a fresh ~60-day grant, and the warning goes at the next sync.
+    world.connect_flow("meta")
+    assert world.sync("meta") == "ok"
+    assert world.integration("meta")["warnings"] == []

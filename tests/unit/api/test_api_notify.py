@@ -274,7 +274,7 @@ def test_a_connection_that_needs_reconnecting_is_in_the_digest_with_its_reason(w
     from tower.sync.outcomes import record_outcome
 
     rt = wired.runtime
-    record_ad_integration(rt, BRAND, "meta", "3300112", secret_id="integration-x-meta-oauth", timezone="UTC",
+    record_ad_integration(rt, BRAND, "meta", "3300112", by_oauth=True, timezone="UTC",
                           currency="USD", login_customer_id=None, now=NOW)
     rt.warehouse.execute("UPDATE integrations SET status = 'needs_reauth' WHERE brand_id = @b AND account_id = '3300112'",
                          {"b": BRAND})

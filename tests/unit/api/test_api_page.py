@@ -110,8 +110,8 @@ def test_an_unbuilt_page_says_how_to_build_it(tmp_path: Path) -> None:
 def test_the_page_is_not_an_api_operation(client: FlaskClient) -> None:
     doc = client.get("/api/openapi.json").json
     assert "/" not in doc["paths"]
-    # the Shopify install routes are where Shopify sends merchants (shopify.app.toml), and /oauth/ where the
-    # ad platforms send them back: not the page's
+    # the Shopify install routes are where Shopify sends merchants (shopify.app.toml), and the ad platforms'
+    # OAuth callbacks where Meta, TikTok and Google send them back: not the page's
     assert all(p.startswith(("/api/", "/shopify/", "/oauth/")) or p == "/health" for p in doc["paths"])
 
 

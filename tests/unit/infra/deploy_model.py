@@ -105,6 +105,8 @@ class _Unresolved(Exception):
 _SECRET_ID_MAKERS = {
     "integration_secret_id": names.integration_secret_id("b1", "shopify"),
     "customer_salt_secret_id": names.customer_salt_secret_id("b1"),
+    # An ad platform's OAuth grant (tower.sync.grants): an integration secret like the tokens.
+    "grant_secret_id": names.integration_secret_id("b1", "meta", "oauth"),
 }
 # integrations.secret_ref is written by connect with names.integration_secret_id (checked by
 # secret_ref_writers below), so a value read from that column is an integration secret.
