@@ -29,6 +29,7 @@ from tower.identity.roles import (
     default_role,
     principal_from,
 )
+from tower.ports import DocQuery, Where
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import DocumentStore
@@ -143,8 +144,6 @@ def touch(store: DocumentStore, key_hash: str, doc: dict[str, Any], now: datetim
 
 
 def _by_prefix(store: DocumentStore, prefix: str) -> list[tuple[str, dict[str, Any]]]:
-    from tower.ports import DocQuery, Where
-
     return store.query(DocQuery(COLLECTION, [Where("key_prefix", "==", prefix)]))
 
 
@@ -171,8 +170,6 @@ def describe(doc: dict[str, Any]) -> dict[str, Any]:
 
 def list_keys(store: DocumentStore, principal: Principal) -> list[dict[str, Any]]:
     """The keys the principal manages, newest first."""
-    from tower.ports import DocQuery
-
     docs = [d for _, d in store.query(DocQuery(COLLECTION)) if manages(principal, d)]
     docs.sort(key=lambda d: (str(d.get("created_at") or ""), str(d.get("key_prefix"))), reverse=True)
     return [describe(d) for d in docs]
