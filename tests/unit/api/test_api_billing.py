@@ -22,6 +22,7 @@ from werkzeug.test import EnvironBuilder
 from tests.unit.api.test_api_shopify_install import SECRET, Installer, brand_id, installer, world  # noqa: F401
 from tower import billing, names
 from tower.api.auth import create_api_key
+from tower.brands import add_brand
 from tower.connectors.shopify.webhooks import webhook_hmac
 from tower.pipeline import handle_shopify_webhook
 
@@ -191,3 +192,11 @@ def test_the_sandbox_refuses_what_shopify_refuses(installer: Installer, merchant
 def test_a_brand_the_operator_connected_is_exempt(installer: Installer) -> None:  # noqa: F811
     assert billing.plan(installer.runtime.store, "connected-by-hand") == {"status": "exempt"}
     billing.require_plan(installer.runtime.store, "connected-by-hand")
+    add_brand(installer.runtime.warehouse, brand_id="connected-by-hand", name="By Hand", timezone="Asia/Tokyo",
+              currency="JPY", now=datetime.now(UTC))
+    key = create_api_key(installer.runtime.store, brand_ids=["connected-by-hand"], name="hand")
+    r = requests.post(f"{installer.api}/api/brands/connected-by-hand/billing/subscribe",
+                      headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    # answered without a call to Shopify (it has no store there), and nothing is recorded
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_billed"
+    assert billing.plan(installer.runtime.store, "connected-by-hand") == {"status": "exempt"}
