@@ -39,7 +39,7 @@ COVERS = {"brand": {0}, "other_brand": {1}, "agency": {0}, "other_agency": {1}, 
 #: asks questions and signs out; a member manages no keys, invitations or notifications.
 VIEWER_MAY_POST = ("/ask", "/api/session")
 MEMBER_MAY_NOT = ("/api/api-keys", "/api/agency/recipients")
-MEMBER_MAY_NOT_CHANGE = ("/settings", "/location-regions/{region_code}")
+MEMBER_MAY_NOT_CHANGE = ("/settings", "/location-regions/{region_code}", "/billing/subscribe")  # settings actions
 KEY_MANAGERS = ("brand", "other_brand", "agency", "other_agency", "operator")
 #: The operator's routes (registering agencies, attaching brands): no other key may use them.
 OPERATOR_PREFIX = "/api/agencies"
