@@ -96,7 +96,7 @@ locals {
   # and delete them. tests/unit/infra/test_permissions.py derives each function's list from the code
   # its handler can reach and fails on anything missing or more.
   functions = {
-    api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:anthropic-api-key", "secret:google-ads-developer-token", "secret:notify-link-key", "secret:notify-slack-bot-token", "secret:notify-slack-signing-secret", "secret:shopify-api-secret", "queue:tower-sync", "secret:google-ads-client-secret", "secret:meta-app-secret", "secret:tiktok-app-secret", "brand-secrets:manage"] }
+    api                 = { name = "tower-api", trigger = "http", memory = "1Gi", cpu = "1", timeout_seconds = 300, max_instances = 20, concurrency = 20, access = ["warehouse", "store", "queue:tower-budget-changes", "secret:anthropic-api-key", "secret:google-ads-developer-token", "secret:notify-link-key", "secret:notify-slack-bot-token", "secret:notify-slack-signing-secret", "secret:notify-smtp-password", "secret:shopify-api-secret", "queue:tower-sync", "secret:google-ads-client-secret", "secret:meta-app-secret", "secret:tiktok-app-secret", "brand-secrets:manage"] }
     shopify_webhooks    = { name = "tower-shopify-webhooks", trigger = "http", memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 20, concurrency = 10, access = ["warehouse", "store", "secret:shopify-api-secret", "secret:google-ads-developer-token", "secret:google-ads-client-secret", "brand-secrets:manage"] }
     schedule_syncs      = { name = "tower-schedule-syncs", trigger = "schedule", memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1, access = ["warehouse", "queue:tower-sync"] }
     sync_fx             = { name = "tower-sync-fx", trigger = "schedule", memory = "1Gi", cpu = "1", timeout_seconds = 540, max_instances = 1, concurrency = 1, access = ["warehouse", "store", "topic:tower-sync-completed"] }
@@ -153,6 +153,10 @@ locals {
     TOWER_SHOPIFY_CLIENT_ID   = var.shopify_client_id
     TOWER_SHOPIFY_APP_URL     = "https://${var.region}-${var.project_id}.cloudfunctions.net/tower-api"
     TOWER_SHOPIFY_WEBHOOK_URL = "https://${var.region}-${var.project_id}.cloudfunctions.net/tower-shopify-webhooks"
+    # Signing in by e-mail: Identity Platform in this project (the ID tokens' audience and issuer), and
+    # its public Web API key the page's sign-in calls name (it grants nothing by itself).
+    TOWER_FIREBASE_PROJECT_ID  = var.project_id
+    TOWER_FIREBASE_WEB_API_KEY = var.firebase_web_api_key
     # Google's front end appends the caller's address to X-Forwarded-For: the API's failed-login
     # limit counts per caller, not per front end.
     TOWER_API_TRUSTED_PROXIES = "1"

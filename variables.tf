@@ -57,6 +57,12 @@ variable "shopify_client_id" {
   default     = ""
 }
 
+variable "firebase_web_api_key" {
+  description = "Identity Platform's Web API key of this project (TOWER_FIREBASE_WEB_API_KEY; public, it names the project to the page's e-mail sign-in). Empty: people sign in with API keys and Shopify session tokens only."
+  type        = string
+  default     = ""
+}
+
 variable "http_public_access" {
   description = <<-EOT
     How the two public functions (api, shopify_webhooks) accept callers without Google ID tokens.

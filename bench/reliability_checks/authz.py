@@ -31,10 +31,16 @@ from typing import Any
 from reliability_checks import fingerprint as fp
 from reliability_checks.demo_state import ApiState
 
-KINDS = ("none", "brand", "other_brand", "agency", "other_agency", "operator", "revoked")
+KINDS = ("none", "brand", "other_brand", "agency", "other_agency", "operator", "revoked", "viewer", "member")
 #: Which brand (index into ``ApiState.brand_ids``) each key covers; the operator covers none.
 COVERS = {"brand": {0}, "other_brand": {1}, "agency": {0}, "other_agency": {1}, "operator": set(), "none": set(),
-          "revoked": set()}
+          "revoked": set(), "viewer": {0}, "member": {0}}
+#: What the read-only and member roles may not do (tower.identity.roles): a viewer changes nothing but
+#: asks questions and signs out; a member manages no keys, invitations or notifications.
+VIEWER_MAY_POST = ("/ask", "/api/session")
+MEMBER_MAY_NOT = ("/api/api-keys", "/api/agency/recipients")
+MEMBER_MAY_NOT_CHANGE = ("/settings", "/location-regions/{region_code}", "/billing/subscribe")  # settings actions
+KEY_MANAGERS = ("brand", "other_brand", "agency", "other_agency", "operator")
 #: The operator's routes (registering agencies, attaching brands): no other key may use them.
 OPERATOR_PREFIX = "/api/agencies"
 OVERVIEW = "/api/agency/overview"
@@ -44,8 +50,13 @@ OVERVIEW = "/api/agency/overview"
 #: session token; an e-mail's signed unsubscribe link; Slack's signed button clicks): no API key opens
 #: them, and no request of the matrix carries what they check, so every cell must be refused with a 4xx.
 SELF_AUTHENTICATED = ("/shopify/", "/api/notify/", "/oauth/")
+#: Public sign-in routes: a credential in the body (an API key, an ID token) or a Shopify session token
+#: is the authentication; a bearer API key opens nothing there, so every cell is refused with a 4xx.
+SIGN_IN = ("/api/session", "/api/invitations/")
 #: An agency's notifications (recipients, mutes, the delivery log): only an agency's own key.
 AGENCY_ONLY = "/api/agency/notifications"
+#: An agency's recipients and mutes: only an agency admin's key (an agency key without a role is one).
+AGENCY_SETUP = "/api/agency/recipients"
 
 
 def _self_authenticated(client: Any, method: str, path: str, keys: dict[str, str | None], leaks: list[str],
@@ -66,16 +77,24 @@ def _self_authenticated(client: Any, method: str, path: str, keys: dict[str, str
     return cells, errors
 
 
-def _allowed(kind: str, path: str, index: int | None, public: bool) -> bool | None:
+def _allowed(kind: str, path: str, index: int | None, public: bool, method: str = "get") -> bool | None:
     """Whether the key kind may use the route for that brand (None: either answer is right)."""
     if public:
         return True
     if kind in ("none", "revoked"):
         return False
+    if kind == "viewer" and method != "get" and not path.endswith(VIEWER_MAY_POST):
+        return False
+    if kind == "member" and (path.startswith(MEMBER_MAY_NOT) or (method != "get" and path.endswith(MEMBER_MAY_NOT_CHANGE))):
+        return False
+    if path.startswith("/api/api-keys"):
+        return kind in KEY_MANAGERS
     if path.startswith(OPERATOR_PREFIX):
         return kind == "operator"
-    if path.startswith(AGENCY_ONLY):
+    if path.startswith(AGENCY_SETUP):
         return kind in ("agency", "other_agency")
+    if path.startswith(AGENCY_ONLY):
+        return kind in ("agency", "other_agency", "member")
     if index is not None:
         return index in COVERS[kind]
     if path == OVERVIEW and kind == "operator":
@@ -214,8 +233,12 @@ def _canaries_of(runtime: Any, brand_id: str, other_id: str, names: dict[str, st
 
 
 def _state_digest(runtime: Any, state: ApiState) -> str:
-    return fp.digest({"rows": fp.rows_digest(fp.warehouse_rows(runtime.warehouse), {}),
-                      "docs": fp.store_documents(state.root / "store.sqlite")})
+    docs = fp.store_documents(state.root / "store.sqlite")
+    for path, doc in docs.items():
+        if path.startswith("api_keys/"):
+            # a key's last use is recorded even when what it asked was refused: it was used
+            doc.pop("last_used_at", None)
+    return fp.digest({"rows": fp.rows_digest(fp.warehouse_rows(runtime.warehouse), {}), "docs": docs})
 
 
 def matrix(state: ApiState) -> dict[str, Any]:
@@ -248,7 +271,7 @@ def matrix(state: ApiState) -> dict[str, Any]:
             for path, methods in sorted(doc["paths"].items()):
                 for method, op in sorted(methods.items()):
                     public = op.get("security") == []
-                    if path.startswith(SELF_AUTHENTICATED):
+                    if path.startswith(SELF_AUTHENTICATED) or (public and path.startswith(SIGN_IN)):
                         if denied_pass:
                             cells, errors = _self_authenticated(client, method, path.replace("{platform}", "meta"),
                                                                 keys, leaks, wrong, cells, errors)
@@ -258,11 +281,12 @@ def matrix(state: ApiState) -> dict[str, Any]:
                         url = path.replace("{brand_id}", brand or "").replace("{channel}", "meta")
                         url = url.replace("{platform}", "meta")
                         url = url.replace("{rec_id}", recs.get(brand or "", "rec_none"))
+                        url = url.replace("{key_prefix}", "tower_nokey000")
                         for kind in KINDS:
                             if kind != "none" and not keys.get(kind):
                                 continue  # a scope the product does not have
                             valid = kind not in ("none", "revoked")
-                            verdict = _allowed(kind, path, index, public)
+                            verdict = _allowed(kind, path, index, public, method)
                             allowed = verdict is not False
                             if allowed == denied_pass:
                                 continue

@@ -84,7 +84,9 @@ class ApiState:
 
     ``keys``: ``brand`` (the first brand), ``other_brand`` (the second), ``agency`` (the demo agency,
     reduced to the first brand), ``other_agency`` (a second agency with the second brand), ``operator``
-    (the deployment's operator, when the product has that scope), ``revoked`` (issued, then revoked).
+    (the deployment's operator, when the product has that scope), ``revoked`` (issued, then revoked);
+    where keys have roles, ``viewer`` (the first brand's merchant_viewer) and ``member`` (an
+    agency_member of the demo agency).
     """
 
     root: Path
@@ -122,6 +124,13 @@ def api_state(demo: DemoRun, target: Path) -> ApiState:
         }
         try:  # the deployment's operator (agencies and their brands, no brand's data), where keys have one
             keys["operator"] = auth.create_api_key(store, operator=True, name="operator", now=now)
+        except TypeError:
+            pass
+        try:  # the read-only and the member roles, where keys have roles
+            keys["viewer"] = auth.create_api_key(store, brand_ids=[first], name="viewer", now=now,
+                                                 role="merchant_viewer")
+            keys["member"] = auth.create_api_key(store, agency_id=DEMO_AGENCY_ID, name="member", now=now,
+                                                 role="agency_member")
         except TypeError:
             pass
         how = _revoke(store, keys["revoked"])

@@ -208,12 +208,21 @@ RUN_LOGS = frozenset({"model_runs"})
 #: The same for the store: an integration's document reports its last sync (rows written, window read),
 #: and a redelivered sync reports its own incremental run. Its status and error still count.
 RUN_REPORT_KEYS = frozenset({"rows", "window_start", "window_end"})
+#: A sync's live progress (tower.sync.progress) is the report of the latest call too: its stage and counts
+#: are that run's; its status and error still count.
+PROGRESS_REPORT_KEYS = frozenset({"rows", "done", "total", "stage", "accounts"})
 
 
 def _documents(run: RunState) -> dict[str, Any]:
-    """The run's documents, integrations' last-run reports reduced to their outcome."""
-    return {path: fp.without(doc, set(RUN_REPORT_KEYS)) if path.startswith("integrations/") else doc
-            for path, doc in run.documents.items()}
+    """The run's documents, integrations' last-run reports and syncs' progress reduced to their outcome."""
+    def reduced(path: str, doc: Any) -> Any:
+        if path.startswith("integrations/"):
+            return fp.without(doc, set(RUN_REPORT_KEYS))
+        if path.startswith("sync_progress/"):
+            return fp.without(doc, set(PROGRESS_REPORT_KEYS))
+        return doc
+
+    return {path: reduced(path, doc) for path, doc in run.documents.items()}
 
 
 def _differences(ref: RunState, got: RunState, ref_rows: dict[str, str], ref_docs: dict[str, Any],

@@ -17,8 +17,10 @@ functions-framework, preceded by forged copies of itself and followed by replays
 answered ``processed`` under their own id or that changed it. OAuth callbacks are probed the same way
 (every route naming ``oauth`` or ``callback``, the ad platforms' callback once per platform): a forged
 HMAC or state must not be answered 2xx or 3xx, nor a real ad-OAuth state used a second time, past its
-expiry, or at another platform's callback; and the embedded token exchange with forged session tokens (another secret, another audience,
-expired, not yet valid, unsigned) must be refused.
+expiry, or at another platform's callback; and the embedded token exchange with forged session tokens
+(another secret, another audience, expired, not yet valid, unsigned) must be refused, as must sign-ins
+(``POST /api/session``, an invitation's accept) with those session tokens or with forged Firebase ID tokens
+(:mod:`reliability_checks.sign_in`): ``r3_forged_id_tokens``, ``r3_forged_session_sign_ins``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from reliability_checks import fingerprint as fp
+from reliability_checks import sign_in
 from reliability_checks.faults import sync_to_completion
 from reliability_checks.world import connect_everything, local_settings, start_platforms
 from tower.runtime import Runtime, set_default_runtime
@@ -170,6 +173,7 @@ def run(world: Any, *, include_privacy: bool = True) -> dict[str, Any]:
                         accepted_bad.append(f"{d.topic}: an old delivery replayed late overwrote newer rows")
                         settled = _state(runtime)
                 oauth = _oauth_probe(runtime, accepted_bad)
+                sign_ins = sign_in.probe(runtime, _forged_session_tokens(), accepted_bad)
             finally:
                 set_default_runtime(None)
                 runtime.close()
@@ -182,6 +186,8 @@ def run(world: Any, *, include_privacy: bool = True) -> dict[str, Any]:
         "r3_valid_deliveries": counts["valid"],
         "r3_valid_rejected": counts["valid_rejected"],
         "r3_oauth_routes": oauth,
+        "r3_forged_id_tokens": sign_ins["id_tokens"],
+        "r3_forged_session_sign_ins": sign_ins["session_tokens"],
         "r3_details": accepted_bad[:10],
     }
 

@@ -4,7 +4,7 @@ Shopify bills an App Store app's merchants itself. :func:`subscribe` calls ``app
 recurring line item (``TOWER_BILLING_PLAN_NAME``, ``TOWER_BILLING_PRICE_AMOUNT`` in
 ``TOWER_BILLING_CURRENCY`` every 30 days), ``TOWER_BILLING_TRIAL_DAYS`` and ``test`` from
 ``TOWER_BILLING_TEST``; the merchant approves the charge on the ``confirmationUrl`` Shopify answers, and
-Shopify sends them back to ``<TOWER_SHOPIFY_APP_URL>/billing/return?brand_id=…`` (with ``charge_id``).
+Shopify sends them back to ``<TOWER_SHOPIFY_APP_URL>/shopify/billing/return?brand_id=…`` (with ``charge_id``).
 The status is then read back, never taken from the browser: :func:`refresh` asks
 ``currentAppInstallation { activeSubscriptions }``, and :func:`apply_webhook` takes Shopify's
 ``app_subscriptions/update`` deliveries (a cancellation, a freeze for non-payment, an expiry).
@@ -29,7 +29,7 @@ What a brand may do without an active plan — the one place this is decided
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -40,7 +40,7 @@ from tower.ports import DocumentStore
 log = logging.getLogger(__name__)
 
 COLLECTION = "billing"
-RETURN_PATH = "/billing/return"
+RETURN_PATH = "/shopify/billing/return"
 #: Statuses under which the brand's data is served.
 ENTITLED = frozenset({"active", "exempt"})
 STATUSES = ("none", "pending", "active", "declined", "cancelled", "expired", "frozen")
@@ -123,7 +123,7 @@ def return_url(settings: Settings, brand_id: str) -> str:
     return f"{base}{RETURN_PATH}?{urlencode({'brand_id': brand_id})}"
 
 
-def subscribe(settings: Settings, store: DocumentStore, client: AdminClient, brand_id: str, *,
+def subscribe(settings: Settings, store: DocumentStore, client: Callable[[], AdminClient], brand_id: str, *,
               now: datetime) -> dict[str, Any]:
     """Create the plan's subscription; the merchant approves it at the answer's ``confirmation_url``.
 
@@ -131,12 +131,16 @@ def subscribe(settings: Settings, store: DocumentStore, client: AdminClient, bra
     Shopify's confirmation page for the old one may have expired.
 
     Args:
-        client: The store's Admin API client (its offline token).
+        client: Opens the store's Admin API client (its offline token), only when Shopify is called.
 
     Raises:
-        BillingError: 422 when Shopify refuses (its message), 503 when the app URL is not set.
+        BillingError: 409 for a brand not billed through Shopify, 422 when Shopify refuses (its message),
+            503 when the app URL is not set.
     """
     record = plan(store, brand_id)
+    if record.get("status") == "exempt":
+        raise BillingError(409, "not_billed", f"brand {brand_id!r} was connected by the operator, not installed "
+                           "from Shopify: Shopify does not bill it through this app")
     if record.get("status") == "active":
         return {"status": "active", "confirmation_url": None, "subscription_id": record.get("subscription_id")}
     variables = {
@@ -148,7 +152,7 @@ def subscribe(settings: Settings, store: DocumentStore, client: AdminClient, bra
         "trialDays": settings.billing_trial_days,
         "test": settings.billing_test,
     }
-    out = client.execute(_CREATE, variables).data["appSubscriptionCreate"]
+    out = client().execute(_CREATE, variables).data["appSubscriptionCreate"]
     if out["userErrors"]:
         raise BillingError(422, "billing_refused", f"Shopify refused the subscription: {out['userErrors'][0]['message']}")
     sub = out["appSubscription"]
@@ -159,8 +163,8 @@ def subscribe(settings: Settings, store: DocumentStore, client: AdminClient, bra
     return {"status": "pending", "confirmation_url": out["confirmationUrl"], "subscription_id": sub["id"]}
 
 
-def refresh(settings: Settings, store: DocumentStore, client: AdminClient, brand_id: str, *, now: datetime,
-            returned: bool = False) -> dict[str, Any]:
+def refresh(settings: Settings, store: DocumentStore, client: Callable[[], AdminClient], brand_id: str, *,
+            now: datetime, returned: bool = False) -> dict[str, Any]:
     """Read the plan's status back from Shopify (``activeSubscriptions``) and record it.
 
     Args:
@@ -168,7 +172,9 @@ def refresh(settings: Settings, store: DocumentStore, client: AdminClient, brand
             not active now was declined (Shopify's webhook says so too, maybe later).
     """
     record = plan(store, brand_id)
-    active = client.execute(_ACTIVE).data["currentAppInstallation"]["activeSubscriptions"]
+    if record.get("status") == "exempt":
+        return record
+    active = client().execute(_ACTIVE).data["currentAppInstallation"]["activeSubscriptions"]
     mine = next((s for s in active if s["id"] == record.get("subscription_id")), None) or next(
         (s for s in active if s["name"] == settings.billing_plan_name), None)
     if mine is not None:
@@ -178,8 +184,6 @@ def refresh(settings: Settings, store: DocumentStore, client: AdminClient, brand
     elif record.get("status") == "active" or (returned and record.get("status") == "pending"):
         record.update({"status": "declined" if record.get("status") == "pending" else "cancelled",
                        "current_period_end": None})
-    elif record.get("status") == "exempt":
-        return record
     record.update({"brand_id": brand_id, "updated_at": now})
     store.set(doc_path(brand_id), record)
     return record

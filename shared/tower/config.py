@@ -191,6 +191,11 @@ class Settings(BaseSettings):
         default="https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
         description="Google's public certificates of Firebase ID tokens (RS256; cached for their max-age).",
     )
+    firebase_web_api_key: str = Field(
+        default="",
+        description="The Firebase project's Web API key (public: it names the project to the page's sign-in "
+        "calls, it grants nothing). Empty with the Auth emulator, which takes any.",
+    )
     invitation_hours: int = Field(
         default=72, ge=1, le=720, description="How long an e-mailed invitation link stays valid (it is also single use).",
     )

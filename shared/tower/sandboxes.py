@@ -258,3 +258,17 @@ def notification_standins(settings: Settings, secrets: Secrets) -> Restored | No
             restored: Restored = start(settings, secrets)
             return restored
     return None
+
+
+def identity_standins(settings: Settings) -> Restored | None:
+    """Start the official Firebase Auth emulator when sign-in is on the embedded default (a ``demo-*``
+    Firebase project and no emulator configured) and a provider offers it (``serve_identity``); None
+    otherwise. The returned settings reach it (``firebase_auth_emulator_host``); ``stop`` ends it."""
+    if settings.firebase_auth_emulator_host or not settings.firebase_project_id.startswith("demo-"):
+        return None
+    for provider in providers().values():
+        start = getattr(provider, "serve_identity", None)
+        if start is not None:
+            restored: Restored = start(settings)
+            return restored
+    return None

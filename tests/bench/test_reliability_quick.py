@@ -48,6 +48,7 @@ def test_r2_every_handler_delivered_twice_and_out_of_order_ends_in_the_same_stat
 def test_r3_forged_and_replayed_webhooks_change_nothing(figures: dict[str, Any]) -> None:
     assert "r3_error" not in figures, figures.get("r3_error")
     assert figures["r3_forged"] > 0 and figures["r3_replays"] > 0
+    assert figures["r3_forged_id_tokens"] > 0 and figures["r3_forged_session_sign_ins"] > 0
     assert figures["r3_accepted_bad"] == 0, figures["r3_details"]
     assert figures["r3_valid_rejected"] == 0
 

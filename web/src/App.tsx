@@ -11,6 +11,9 @@ import { Link, matchRoute, navigate, useFocusOnNavigate, useLocation } from "./l
 // Help is read now and then: its text loads when asked for. The dashboard is in the first bundle, since
 // a lazily loaded screen would make each click on a brand wait out React's Suspense reveal delay.
 const Help = lazy(() => import("./pages/Help").then((m) => ({ default: m.Help })));
+// Settings are rarer still.
+const ApiKeys = lazy(() => import("./pages/ApiKeys").then((m) => ({ default: m.ApiKeys })));
+const Invitation = lazy(() => import("./pages/Invitation").then((m) => ({ default: m.Invitation })));
 
 function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => void }) {
   return (
@@ -27,6 +30,7 @@ function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => v
       </Link>
       <nav aria-label="Main" className="site-nav">
         <Link to="/help">Help</Link>
+        {signedIn ? <Link to="/settings/api-keys">API keys</Link> : null}
         {signedIn ? (
           <button type="button" className="button button-small button-quiet" onClick={onSignOut}>
             Sign out
@@ -74,6 +78,9 @@ export function App() {
   } else if (route.name === "onboarding") {
     // the Shopify install lands here with a session of its own (the wizard takes it up, or says how to sign in)
     screen = <Onboarding key={route.brandId} brandId={route.brandId} />;
+  } else if (route.name === "invitation") {
+    // the e-mailed link: the invitee signs in (or creates the account) right here
+    screen = <Invitation token={route.token} onSignedIn={() => setSignedIn(true)} />;
   } else if (resuming) {
     screen = <main id="main" className="page" tabIndex={-1} aria-busy="true" />;
   } else if (!signedIn || route.name === "signin") {
@@ -89,6 +96,8 @@ export function App() {
     screen = <Overview />;
   } else if (route.name === "brand") {
     screen = <Dashboard key={route.brandId} brandId={route.brandId} />;
+  } else if (route.name === "apiKeys") {
+    screen = <ApiKeys />;
   } else {
     screen = (
       <main id="main" className="page" tabIndex={-1}>

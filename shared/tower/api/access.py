@@ -19,6 +19,7 @@ from flask import Blueprint, jsonify, make_response
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from tower.api.auth import check_failure_limit, current_limiter_failed
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
@@ -84,7 +85,7 @@ def keys_list() -> ResponseReturnValue:
 
 @bp.post("/api-keys")
 @operation("Create an API key (shown once in the answer).", response="NewApiKey", body=ApiKeyBody,
-           errors=(400, 403), tag="access")
+           errors=(400, 403), tag="access", created=True)
 def keys_create() -> ResponseReturnValue:
     """201 with ``api_key`` (the only time it is shown) and its listing."""
     caller, store, now = current_caller(), current_runtime().store, current_now()
@@ -123,12 +124,12 @@ def keys_revoke(key_prefix: str) -> ResponseReturnValue:
 
 @bp.post("/agencies/<agency_id>/invitations")
 @operation("Invite an e-mail address into the agency (agency admin or operator); the link is e-mailed.",
-           response="Invitation", body=InvitationBody, errors=(400, 403, 404), tag="access")
+           response="Invitation", body=InvitationBody, errors=(400, 403, 404), tag="access", created=True)
 def invite(agency_id: str) -> ResponseReturnValue:
     """201; ``sent`` says whether the SMTP server took the mail (``send_error`` why not). The link's
     token is never in the answer: only the invitee's mailbox has it."""
-    from tower.notify.deliveries import SendError
-    from tower.notify.mail import send
+    from tower.notify.deliveries import SendError  # lazy: smtplib and the e-mail package load only to invite
+    from tower.notify.mail import send  # lazy: as above
 
     caller, runtime, now = current_caller(), current_runtime(), current_now()
     if caller.role is not Role.OPERATOR and caller.agency_id != agency_id:
@@ -157,8 +158,6 @@ def invite(agency_id: str) -> ResponseReturnValue:
            response="Session", body=AcceptBody, errors=(400, 401, 403, 404, 410, 503), public=True, tag="access")
 def invitation_accept(token: str) -> ResponseReturnValue:
     """The link works once; the ID token's e-mail must be the invited one."""
-    from tower.api.auth import check_failure_limit, current_limiter_failed
-
     check_failure_limit()
     runtime, now = current_runtime(), current_now()
     body = json_body(AcceptBody)

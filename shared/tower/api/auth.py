@@ -28,6 +28,7 @@ from tower.identity.keys import (
     create_api_key,
     hash_key,
     key_principal,
+    revoke_api_key,
 )
 from tower.identity.roles import Action, Principal
 from tower.identity.sessions import (
@@ -46,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ACTIONS", "COLLECTION", "KEY_PREFIX", "BadApiKeyRequest", "Caller", "authenticate",
            "authenticate_request", "bearer_token", "check_action", "check_operator", "check_scope",
-           "create_api_key", "hash_key"]
+           "create_api_key", "hash_key", "revoke_api_key"]
 
 #: The request's caller (kept under its old name: views and tests import ``Caller``).
 Caller = Principal

@@ -213,7 +213,7 @@ def _chosen_range(extra: tuple[str, ...] = ()) -> Range | None:
 
 @bp.get("/dashboard")
 @operation("Everything the brand's dashboard shows, for the latest week or a chosen range.", response="Dashboard",
-           errors=(400, 404, 503), query=RANGE_QUERY)
+           errors=(400, 402, 404, 503), query=RANGE_QUERY)
 def dashboard(brand_id: str) -> ResponseReturnValue:
     """The cached weekly summary, this week's open recommendations (best first), the performance
     snapshot (this period against the one before), the tiles and the open alerts (most severe first).
@@ -226,7 +226,7 @@ def dashboard(brand_id: str) -> ResponseReturnValue:
 
 @bp.get("/series")
 @operation("Day-by-day figures for charts, per channel, over the latest week or a chosen range.", response="Series",
-           errors=(400, 404, 503),
+           errors=(400, 402, 404, 503),
            query={**RANGE_QUERY,
                   "metric": {"schema": {"enum": list(METRICS)}, "example": "spend",
                              "description": "The figure of each channel's points (default revenue)."},
@@ -254,7 +254,7 @@ def series(brand_id: str) -> ResponseReturnValue:
 
 @bp.get("/products")
 @operation("Every product with stock or spend: title, units, days of cover, spend, revenue, ROAS, status.",
-           response="Products", errors=(400, 404),
+           response="Products", errors=(400, 402, 404),
            query={**RANGE_QUERY,
                   "channel": {"schema": {"enum": list(AD_PLATFORMS)}, "example": "meta",
                               "description": "One channel's spend and status (default every channel)."}})
@@ -275,7 +275,7 @@ def products(brand_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/alerts")
-@operation("The brand's alerts, most severe first.", response="Alerts", errors=(400, 404),
+@operation("The brand's alerts, most severe first.", response="Alerts", errors=(400, 402, 404),
            query={"status": {"schema": {"enum": list(_ALERT_STATUSES)},
                              "description": "open (default), resolved or all."}})
 def alerts(brand_id: str) -> ResponseReturnValue:
@@ -290,7 +290,7 @@ def alerts(brand_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/recommendations")
-@operation("The brand's recommendations of a week, best first.", response="Recommendations", errors=(400, 404),
+@operation("The brand's recommendations of a week, best first.", response="Recommendations", errors=(400, 402, 404),
            query={"week": {"schema": {"type": "string", "pattern": _WEEK.pattern},
                            "description": "ISO week like 2026-W47 (default: the newest)."},
                   "include_hidden": {"schema": {"type": "boolean"},
@@ -334,7 +334,7 @@ def _platform_call(fn: Any, *args: Any, **kwargs: Any) -> ResponseReturnValue:
 
 @bp.post("/recommendations/<rec_id>/accept")
 @operation("Accept a recommendation: queue its budget changes (or, with dry_run, only show them).",
-           response="ActionResult", body=AcceptBody, body_required=False, errors=(400, 404, 409, 503))
+           response="ActionResult", body=AcceptBody, body_required=False, errors=(400, 402, 404, 409, 503))
 def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Queues one budget task (each campaign's change within the bounds, audited, idempotent); a promotion
     card's task creates a time-boxed automatic Shopify discount on its product instead. A second
@@ -350,7 +350,7 @@ def accept(brand_id: str, rec_id: str) -> ResponseReturnValue:
 
 @bp.post("/recommendations/<rec_id>/dismiss")
 @operation("Dismiss a recommendation, with a reason.", response="ActionResult", body=DismissBody,
-           errors=(400, 404, 409))
+           errors=(400, 402, 404, 409))
 def dismiss(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Hides the card for good (it stays dismissed through rebuilds of the week); applied changes must be
     undone first."""
@@ -364,7 +364,7 @@ def dismiss(brand_id: str, rec_id: str) -> ResponseReturnValue:
 
 @bp.post("/recommendations/<rec_id>/undo")
 @operation("Undo an accepted recommendation: restore each campaign's previous budget.", response="ActionResult",
-           body=UndoBody, body_required=False, errors=(400, 404, 409, 503))
+           body=UndoBody, body_required=False, errors=(400, 402, 404, 409, 503))
 def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
     """Queues the reverse changes through the same write path. 409 when nothing of it was applied,
     ``later_change_applied`` while a later change on one of its campaigns is still applied (undo in
@@ -376,7 +376,7 @@ def undo(brand_id: str, rec_id: str) -> ResponseReturnValue:
 
 @bp.post("/ask")
 @operation("Ask a question about the brand; the answer carries figures from the warehouse.", response="Answer",
-           body=AskBody, errors=(400, 404))
+           body=AskBody, errors=(400, 402, 404))
 def ask(brand_id: str) -> ResponseReturnValue:
     """Claude answers with read-only queries when a key is configured (grounding-checked); otherwise
     the deterministic Q&A answers common questions, or says plainly that it cannot."""
@@ -390,7 +390,7 @@ def ask(brand_id: str) -> ResponseReturnValue:
 
 @bp.get("/drilldown/channel/<channel>")
 @operation("One channel in depth: performance by region, top campaigns, inventory alignment.",
-           response="Drilldown", errors=(400, 404, 503), query=RANGE_QUERY)
+           response="Drilldown", errors=(400, 402, 404, 503), query=RANGE_QUERY)
 def drilldown_channel(brand_id: str, channel: str) -> ResponseReturnValue:
     """The plan's drilldown for ``meta``, ``tiktok`` or ``google_ads`` over the latest built period;
     ``recommendations`` are this week's open cards on the channel, as sentences. With a range,

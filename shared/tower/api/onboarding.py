@@ -5,7 +5,7 @@ Shopify, subscribe, connect ad accounts, first sync, first dashboard — each ``
 or ``error`` (with what to do), worked out from what the system holds, so the wizard resumes wherever
 the merchant left it. ``GET …/sync-progress`` is the live view of the first sync
 (:mod:`tower.sync.progress`). ``GET …/billing`` and ``POST …/billing/subscribe`` are the plan
-(:mod:`tower.billing`); ``GET /billing/return`` is where Shopify sends the merchant after its
+(:mod:`tower.billing`); ``GET /shopify/billing/return`` is where Shopify sends the merchant after its
 confirmation page: the status is read back from Shopify, never taken from the query.
 """
 
@@ -212,7 +212,7 @@ def post_subscribe(brand_id: str) -> ResponseReturnValue:
     _brand(brand_id)
     runtime = current_runtime()
     try:
-        return billing.subscribe(runtime.settings, runtime.store, _shop_client(runtime, brand_id), brand_id,
+        return billing.subscribe(runtime.settings, runtime.store, lambda: _shop_client(runtime, brand_id), brand_id,
                                  now=current_now())
     except billing.BillingError as e:
         raise _error(e) from None
@@ -235,7 +235,7 @@ def billing_return() -> ResponseReturnValue:
         raise ApiError(404, "not_found", f"brand {brand_id!r} is not billed through Shopify")
     page = f"/onboarding/{brand_id}"
     try:
-        record = billing.refresh(runtime.settings, runtime.store, _shop_client(runtime, brand_id), brand_id,
+        record = billing.refresh(runtime.settings, runtime.store, lambda: _shop_client(runtime, brand_id), brand_id,
                                  now=current_now(), returned=True)
     except (billing.BillingError, ApiError) as e:
         return redirect(f"{page}?{urlencode({'step': 'subscribe', 'error': e.code})}", code=302)

@@ -27,6 +27,7 @@ API_VERSION = "1.0.0"
 _ERROR_TEXT = {
     400: "Bad input: the body is not JSON, or a field is missing or wrong (the message names it).",
     401: "Missing, malformed or unknown API key (on the Shopify install routes: a bad HMAC, state or session token).",
+    402: "A brand installed from Shopify has no active plan: subscribe (the onboarding wizard's subscribe step).",
     403: "The API key does not cover this brand.",
     404: "Unknown brand, recommendation, channel or route.",
     405: "Method not allowed on this route.",
@@ -52,20 +53,21 @@ class Operation:
     tag: str = "brands"
     description: str = ""
     redirect: bool = False  # answers 302 with a Location (a browser navigation), not 200 JSON
+    created: bool = False  # answers 201: it made something (an API key, an invitation)
 
 
 def operation(summary: str, *, response: str, body: type[BaseModel] | None = None, body_required: bool = True,
               errors: tuple[int, ...] = (), query: dict[str, dict[str, Any]] | None = None, public: bool = False,
-              tag: str = "brands", redirect: bool = False) -> Callable[[F], F]:
+              tag: str = "brands", redirect: bool = False, created: bool = False) -> Callable[[F], F]:
     """Declare a view's operation for the OpenAPI document (and, with ``public``, that it needs no key).
 
-    Nine parameters: one keyword per field of the operation it declares, as a route decorator takes them.
+    Ten parameters: one keyword per field of the operation it declares, as a route decorator takes them.
     """
 
     def deco(fn: F) -> F:
         doc = (fn.__doc__ or "").strip()
         setattr(fn, ATTR, Operation(summary, response, body, body_required, errors, dict(query or {}), public,
-                                    tag, doc, redirect))
+                                    tag, doc, redirect, created))
         return fn
 
     return deco
@@ -90,6 +92,8 @@ def openapi_path(rule: str) -> tuple[str, list[str]]:
 def _responses(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {"200": {"description": "OK", "content": {
         "application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}}}
+    if op.created:
+        out = {"201": {**out["200"], "description": "Created"}}
     if op.redirect:
         out = {"302": {"description": op.response, "headers": {"Location": {
             "description": "Where the browser goes next.", "schema": {"type": "string"}}}}}

@@ -376,6 +376,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                        "via": {"enum": ["api_key", "sign_in"]}}, ["role", "agency_id", "brand_ids"]),
     "Session": _obj({"principal": {"$ref": "#/components/schemas/Principal"}, "csrf_token": _STR,
                      "expires_at": _STR_OR_NULL}, ["principal", "csrf_token"]),
+    "AuthConfig": _obj({"project_id": _STR, "identity_toolkit_url": _STR, "api_key": _STR},
+                       ["project_id", "identity_toolkit_url", "api_key"]),
     "ApiKey": _obj({"key_prefix": _STR, "name": _STR, "role": _STR, "agency_id": _STR_OR_NULL,
                     "brand_ids": {"type": "array", "items": _STR}, "operator": {"type": "boolean"},
                     "created_at": _STR_OR_NULL, "last_used_at": _STR_OR_NULL}, ["key_prefix", "name", "role"]),

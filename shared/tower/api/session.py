@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, make_response, request
+from flask import Blueprint, Response, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from tower.api.auth import AUTH_HEADERS, bearer_token, check_failure_limit, current_limiter_failed
 from tower.api.errors import ApiError
+from tower.api.headers import PAGE_CSP
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.identity import firebase, keys, sessions
@@ -67,6 +68,47 @@ def _shopify_principal(token: str) -> Principal:
                      role=Role.MERCHANT_OWNER, subject=shop)
 
 
+GOOGLE_IDENTITY_TOOLKIT = "https://identitytoolkit.googleapis.com/v1"
+_GOOGLE_TOKEN_ORIGINS = ("https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com")
+
+
+def identity_toolkit(settings: Any) -> tuple[str, tuple[str, ...]]:
+    """Where the page signs people in (Identity Toolkit's REST API) and the origins it must reach (none
+    on a demo-* project without its emulator: nobody can sign in there by e-mail)."""
+    emulator = settings.firebase_auth_emulator_host.strip()
+    if emulator:
+        return f"http://{emulator}/identitytoolkit.googleapis.com/v1", (f"http://{emulator}",)
+    if settings.firebase_project_id.startswith("demo-") or not settings.firebase_project_id:
+        return "", ()
+    return GOOGLE_IDENTITY_TOOLKIT, _GOOGLE_TOKEN_ORIGINS
+
+
+@bp.get("/auth/config")
+@operation("How the page signs people in by e-mail: the Firebase project, the Identity Toolkit URL, the Web API key.",
+           response="AuthConfig", public=True, tag="session")
+def auth_config() -> ResponseReturnValue:
+    """Public: all of it is what a browser needs to call Firebase Auth, and none of it is a secret."""
+    settings = current_runtime().settings
+    url, _ = identity_toolkit(settings)
+    return {"project_id": settings.firebase_project_id, "identity_toolkit_url": url,
+            "api_key": settings.firebase_web_api_key or ("emulator" if settings.firebase_auth_emulator_host else "")}
+
+
+@bp.after_app_request
+def _page_may_reach_firebase(response: Response) -> Response:
+    """The page's CSP lets it call Firebase Auth (the emulator, or Google's endpoints) and nothing else new.
+
+    Registered after the app's own hooks, so it runs before them: the security headers keep what is set here.
+    """
+    if response.mimetype != "text/html" or "Content-Security-Policy" in response.headers:
+        return response
+    _, origins = identity_toolkit(current_runtime().settings)
+    if origins:
+        response.headers["Content-Security-Policy"] = PAGE_CSP.replace(
+            "connect-src 'self'", "connect-src 'self' " + " ".join(origins))
+    return response
+
+
 def _answer(principal: Principal, csrf: str, expires_at: Any) -> dict[str, Any]:
     return {"principal": principal.as_json(), "csrf_token": csrf, "expires_at": expires_at}
 
@@ -100,7 +142,12 @@ def session_create() -> ResponseReturnValue:
                 raise IdentityError(403, "no_role", "this account has no role here yet: accept an invitation first")
             principal, uid = member, user.uid
         else:
-            principal = _shopify_principal(bearer_token(header))
+            token = bearer_token(header)
+            if token.startswith(keys.KEY_PREFIX):
+                # a key is never taken from a header here: the body says which credential it is
+                raise ApiError(400, "invalid_body", 'an API key signs in in the body: {"api_key": "tower_..."}; '
+                               "Authorization: Bearer is for a Shopify session token")
+            principal = _shopify_principal(token)
     except IdentityError as e:
         raise _refused(e) from None
     response = make_response()

@@ -1,10 +1,15 @@
-"""``tower api-key create --agency ID | --brand ID [--brand ID…] | --operator [--name N]``: issue an API key.
+"""``tower api-key create|list|rotate|revoke``: the dashboard API's keys, from the deployment's own store.
 
-An operator key registers agencies and attaches brands to them (``POST /api/agencies…``) and reads no
-brand's data; agency and brand keys read their brands.
+* ``create --agency ID | --brand ID [--brand ID…] | --operator [--name N] [--role R]``: issue a key. An
+  operator key registers agencies and attaches brands to them and reads no brand's data; agency keys
+  (agency_admin, or agency_member) and brand keys (merchant_owner, or merchant_viewer) read their brands.
+* ``list [--json]``: every key's prefix, name, role, scope, creation and last use (never the key).
+* ``rotate PREFIX``: a new key with the old one's name, role and scope; the old one stops working.
+* ``revoke PREFIX``: the key, and every session signed in with it, stop working.
 
-The key is printed once, alone on stdout (so a script can capture it); what it covers goes to
-stderr. Only its SHA-256 is stored. An unknown agency or brand, or both scopes at once, exits 2.
+A new key is printed once, alone on stdout (so a script can capture it); the rest goes to stderr. Only
+its SHA-256 is stored. Bad input (an unknown agency, brand, role or prefix; two scopes) exits 2. The CLI
+runs with the store's own rights: it acts as the operator.
 """
 
 from __future__ import annotations
@@ -16,8 +21,13 @@ import typer
 
 from tower.api.auth import BadApiKeyRequest, create_api_key
 from tower.cli.inputs import open_runtime
-from tower.cli.output import err_console, fail_usage
+from tower.cli.output import err_console, fail_usage, print_json, print_rows
+from tower.identity import keys
+from tower.identity.roles import IdentityError, Principal, Role
 from tower.runtime import Runtime
+
+#: Who the CLI acts as: whoever holds the deployment's store manages every key.
+_OPERATOR = Principal(name="cli", key_hash="", agency_id=None, operator=True, role=Role.OPERATOR, subject="cli")
 
 app = typer.Typer(help="API keys for the dashboard API (stored hashed; shown once).", no_args_is_help=True)
 
@@ -29,6 +39,8 @@ def create_cmd(
     name: Annotated[str | None, typer.Option("--name", help="Who or what the key is for (default: its scope).")] = None,
     operator: Annotated[bool, typer.Option("--operator", help="The operator's key: agencies and their brands, "
                                            "no brand's data.")] = False,
+    role: Annotated[str | None, typer.Option("--role", help="agency_admin | agency_member (agency keys), "
+                                             "merchant_owner | merchant_viewer (brand keys); default the widest.")] = None,
 ) -> None:
     """Issue an API key for an agency, for brands or for the operator; print it once."""
     brands = list(brand or [])
@@ -45,7 +57,7 @@ def create_cmd(
                          else "brands-" + "-".join(sorted(brands)))
         try:
             key = create_api_key(runtime.store, agency_id=agency, brand_ids=brands or None, name=label,
-                                 operator=operator)
+                                 operator=operator, role=role)
         except BadApiKeyRequest as e:
             fail_usage(str(e))
     finally:
@@ -61,3 +73,60 @@ def _brand_exists(runtime: Runtime, brand_id: str) -> bool:
         return True
     rows = runtime.warehouse.rows("SELECT brand_id FROM brands WHERE brand_id = @brand_id", {"brand_id": brand_id})
     return bool(rows)
+
+
+@app.command("list")
+def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False) -> None:
+    """Every key: prefix, name, role, scope, created, last used (recorded at most every five minutes)."""
+    runtime = open_runtime(read_only=True)
+    try:
+        rows = keys.list_keys(runtime.store, _OPERATOR)
+    finally:
+        runtime.close()
+    if as_json:
+        print_json(rows)
+        return
+    print_rows([{"prefix": r["key_prefix"], "name": r["name"], "role": r["role"],
+                 "scope": "operator" if r["operator"] else r["agency_id"] or ",".join(r["brand_ids"]),
+                 "created": _when(r["created_at"]), "last used": _when(r["last_used_at"]) or "never"} for r in rows],
+               title="API keys")
+
+
+def _when(value: object) -> str:
+    return value.isoformat(timespec="minutes") if hasattr(value, "isoformat") else str(value or "")
+
+
+def _by_prefix(action: str, prefix: str) -> None:
+    from datetime import UTC, datetime
+
+    if not prefix.strip().startswith(keys.KEY_PREFIX):
+        fail_usage(f"give the key's prefix as `tower api-key list` shows it ({keys.KEY_PREFIX}…)")
+    runtime = open_runtime(read_only=True)
+    try:
+        if action == "rotate":
+            key, listed = keys.rotate(runtime.store, _OPERATOR, prefix.strip(), now=datetime.now(UTC))
+        else:
+            listed, key = keys.revoke(runtime.store, _OPERATOR, prefix.strip()), ""
+    except IdentityError as e:
+        fail_usage(e.message)
+    finally:
+        runtime.close()
+    if action == "rotate":
+        err_console.print(f"[green]API key[/] {listed['name']!r} rotated: {prefix} no longer works; the new key "
+                          f"{listed['key_prefix']} (shown once):")
+        sys.stdout.write(key + "\n")
+    else:
+        err_console.print(f"[green]API key[/] {listed['name']!r} ({prefix}) revoked: its requests and sessions "
+                          "are refused from now on")
+
+
+@app.command("rotate")
+def rotate_cmd(prefix: Annotated[str, typer.Argument(help="The key's prefix (tower api-key list).")]) -> None:
+    """Replace a key by a new one with the same name, role and scope; print the new key once."""
+    _by_prefix("rotate", prefix)
+
+
+@app.command("revoke")
+def revoke_cmd(prefix: Annotated[str, typer.Argument(help="The key's prefix (tower api-key list).")]) -> None:
+    """Revoke a key: it and the sessions signed in with it stop working."""
+    _by_prefix("revoke", prefix)

@@ -3,7 +3,8 @@
 The API and the page at ``/``, every function target at ``/tower-<name>`` as deployed, the task and
 bus pumps, and the scheduler firing Terraform's schedule (the hourly syncs, the daily exchange rates),
 all under gunicorn. The sandboxes any integration was connected to are brought back first, and with no
-SMTP server configured the notifications' stand-ins start (an SMTP capture and a Slack sandbox). Ctrl-C
+SMTP server configured the notifications' stand-ins start (an SMTP capture and a Slack sandbox), and on a
+``demo-*`` Firebase project the official Firebase Auth emulator. Ctrl-C
 (or SIGTERM) stops it after the work under way; whatever is still queued is done after the next start.
 """
 
@@ -18,7 +19,7 @@ from tower.cli.inputs import load_settings
 from tower.cli.output import console, err_console, fail_usage
 from tower.config import Settings
 from tower.runtime import Runtime
-from tower.sandboxes import bring_back, notification_standins
+from tower.sandboxes import bring_back, identity_standins, notification_standins
 from tower.wiring import of_kind
 
 
@@ -69,6 +70,9 @@ def serve_settings(settings: Settings, *, host: str, port: int, schedule: list[s
         probe.close()
     if standins is not None:
         back.adopt(standins)
+    identity = identity_standins(back.settings)  # the Firebase Auth emulator, on the embedded default
+    if identity is not None:
+        back.adopt(identity)
     for note in back.notes:
         err_console.print(f"[dim]{note}[/]", soft_wrap=True)
     for problem in back.problems:

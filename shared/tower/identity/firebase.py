@@ -184,6 +184,11 @@ def verify_id_token(settings: Settings, token: str, *, now: datetime) -> Firebas
                             "Firebase sign-in is not configured: set TOWER_FIREBASE_PROJECT_ID")
     emulator = settings.firebase_auth_emulator_host.strip()
     if not emulator:
+        _parts(token)  # a malformed token is the caller's fault (401), whatever the configuration
+        if project.startswith("demo-"):
+            # Google signs no token of a demo-* project: only its emulator can vouch for one
+            raise IdentityError(503, "sign_in_not_configured", f"{project} is a demo project and no Auth emulator "
+                                "is configured (TOWER_FIREBASE_AUTH_EMULATOR_HOST; `tower serve` starts one)")
         return _check_claims(_verify_signed(token, settings), project, now)
     if not _LOOPBACK.match(emulator):
         raise IdentityError(503, "sign_in_not_configured",

@@ -37,7 +37,9 @@ def invitation_path(token: str) -> str:
 
 def create_invitation(store: DocumentStore, *, agency_id: str, email: str, role: str, invited_by: str,
                       now: datetime, hours: int) -> tuple[str, dict[str, Any]]:
-    """Store an invitation; return (the link's token, the document). Six keywords: one per field.
+    """Store an invitation; return (the link's token, the document).
+
+    Seven parameters: the store, then one keyword per field of the invitation and its time and length.
 
     Raises:
         IdentityError: 400 for an unusable e-mail or a role that is not an agency's, 404 unknown agency.
@@ -86,9 +88,8 @@ def accept_invitation(store: DocumentStore, token: str, user: FirebaseUser, *, n
         IdentityError: 404 unknown or already used, 410 expired, 403 the ID token's e-mail is not the
             invited one (the invitation stays usable by the right person).
     """
-    path = invitation_path(token or "")
-
     def use(tx: Transaction) -> dict[str, Any]:
+        path = invitation_path(token or "")
         doc = tx.get(path)
         if not doc:
             raise IdentityError(404, "unknown_invitation", "this invitation does not exist or was already used")

@@ -29,6 +29,7 @@ from tower.identity.roles import (
     default_role,
     principal_from,
 )
+from tower.ports import DocQuery, Where
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import DocumentStore
@@ -143,8 +144,6 @@ def touch(store: DocumentStore, key_hash: str, doc: dict[str, Any], now: datetim
 
 
 def _by_prefix(store: DocumentStore, prefix: str) -> list[tuple[str, dict[str, Any]]]:
-    from tower.ports import DocQuery, Where
-
     return store.query(DocQuery(COLLECTION, [Where("key_prefix", "==", prefix)]))
 
 
@@ -171,8 +170,6 @@ def describe(doc: dict[str, Any]) -> dict[str, Any]:
 
 def list_keys(store: DocumentStore, principal: Principal) -> list[dict[str, Any]]:
     """The keys the principal manages, newest first."""
-    from tower.ports import DocQuery
-
     docs = [d for _, d in store.query(DocQuery(COLLECTION)) if manages(principal, d)]
     docs.sort(key=lambda d: (str(d.get("created_at") or ""), str(d.get("key_prefix"))), reverse=True)
     return [describe(d) for d in docs]
@@ -191,6 +188,11 @@ def _find(store: DocumentStore, principal: Principal, key_prefix: str) -> tuple[
         raise IdentityError(409, "ambiguous_key_prefix",
                             f"{len(found)} keys share the prefix {key_prefix!r}; revoke them by rotating each")
     return found[0]
+
+
+def revoke_api_key(store: DocumentStore, key: str) -> None:
+    """Revoke a key its holder names in full (whoever holds a key may end it)."""
+    store.delete(f"{COLLECTION}/{hash_key(key)}")
 
 
 def revoke(store: DocumentStore, principal: Principal, key_prefix: str) -> dict[str, Any]:

@@ -5,7 +5,8 @@ merchant_owner     their brands: read, decide (Accept/Dismiss/Undo), settings, t
 merchant_viewer    their brands, read only (asking a question is reading)
 agency_admin       the agency's brands: read, decide, settings; invitations, keys, notifications
 agency_member      the agency's brands: read and decide; no invitations, keys or notification setup
-operator           the deployment: agencies and which brands they hold, every key; no brand's data
+operator           the deployment: agencies and which brands they hold, every key, invitations (an
+                   agency's first admin); no brand's data
 =================  ==========================================================================
 
 An agency principal's brands are read from ``agencies/{id}`` on every request, so a brand attached to
@@ -54,7 +55,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.AGENCY_ADMIN: frozenset({Action.READ, Action.DECIDE, Action.SETTINGS, Action.AGENCY_SETUP,
                                   Action.INVITE, Action.KEYS}),
     Role.AGENCY_MEMBER: frozenset({Action.READ, Action.DECIDE}),
-    Role.OPERATOR: frozenset({Action.READ, Action.OPERATE, Action.KEYS}),
+    Role.OPERATOR: frozenset({Action.READ, Action.OPERATE, Action.KEYS, Action.INVITE}),
 }
 
 

@@ -30,8 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import DocumentStore
 
 COOKIE = "tower_session"
-#: Readable by the page (web/src/api/client.ts SESSION_MARKER): says a session cookie is there, holds nothing.
-MARKER = "tower_signed_in"
+#: A cookie beside it the page's scripts may read: it says a session may be open (so a reloaded page asks
+#: GET /api/session instead of showing the sign-in form) and holds nothing that authenticates.
+MARKER_COOKIE = "tower_signed_in"
 CSRF_HEADER = "X-CSRF-Token"
 COLLECTION = "sessions"
 #: Where the API app keeps its runtime in ``Flask.extensions`` (tower.api.request reads it too).
@@ -133,17 +134,16 @@ def _is_https() -> bool:
 
 
 def set_cookie(response: Any, session_id: str, expires_at: datetime) -> None:
-    """Put the session cookie on a Flask/Werkzeug response, and beside it :data:`MARKER` (no secret in it),
-    which the page reads after a reload to know it has a session to take up (``GET /api/session``)."""
-    response.set_cookie(COOKIE, session_id, expires=expires_at, path="/", httponly=True, samesite="Lax",
-                        secure=_is_https())
-    response.set_cookie(MARKER, "1", expires=expires_at, path="/", httponly=False, samesite="Lax", secure=_is_https())
+    """Put the session cookie on a Flask/Werkzeug response."""
+    secure = _is_https()
+    response.set_cookie(COOKIE, session_id, expires=expires_at, path="/", httponly=True, samesite="Lax", secure=secure)
+    response.set_cookie(MARKER_COOKIE, "1", expires=expires_at, path="/", samesite="Lax", secure=secure)
 
 
 def clear_cookie(response: Any) -> None:
-    """Tell the browser to drop the session cookie (and its marker)."""
+    """Tell the browser to drop the session cookie."""
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=_is_https())
-    response.delete_cookie(MARKER, path="/", httponly=False, samesite="Lax", secure=_is_https())
+    response.delete_cookie(MARKER_COOKIE, path="/", samesite="Lax", secure=_is_https())
 
 
 def start_session(response: Any, principal: Principal, *, store: DocumentStore | None = None,

@@ -166,5 +166,22 @@ class DevSandboxes:
 
         return Restored(settings.model_copy(update=updates), notes, stop_all)
 
+    def serve_identity(self, settings: Settings) -> Restored:
+        """The Firebase Auth emulator for sign-in by ID token (:func:`tower.sandboxes.identity_standins`)."""
+        from tower_dev.sandboxes.firebase_auth import AuthEmulator, EmulatorMissing, installed
 
+        if not installed():
+            note = (f"Firebase Auth emulator not installed (npm ci in {FIREBASE_DIR}): "
+                    "sign-in by API key and Shopify session token only")
+            return Restored(settings, [note])
+        try:
+            emulator = AuthEmulator(settings.firebase_project_id).start()
+        except (EmulatorMissing, RuntimeError) as e:
+            return Restored(settings, [f"Firebase Auth emulator did not start ({e}); sign-in by ID token unavailable"])
+        return Restored(settings.model_copy(update={"firebase_auth_emulator_host": emulator.host_port}),
+                        [f"Firebase Auth emulator at {emulator.origin} (project {settings.firebase_project_id})"],
+                        emulator.stop)
+
+
+FIREBASE_DIR = "shared/tower_dev/sandboxes/firebase_auth"
 provider = DevSandboxes()

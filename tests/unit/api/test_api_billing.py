@@ -22,6 +22,7 @@ from werkzeug.test import EnvironBuilder
 from tests.unit.api.test_api_shopify_install import SECRET, Installer, brand_id, installer, world  # noqa: F401
 from tower import billing, names
 from tower.api.auth import create_api_key
+from tower.brands import add_brand
 from tower.connectors.shopify.webhooks import webhook_hmac
 from tower.pipeline import handle_shopify_webhook
 
@@ -86,7 +87,7 @@ def test_subscribe_approve_and_return_activates_the_plan_and_queues_the_first_sy
     back = approve(installer, out["confirmation_url"])
     assert back.status_code == 302
     location = urlsplit(back.headers["Location"])
-    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{installer.api}/billing/return"
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{installer.api}/shopify/billing/return"
     assert dict(parse_qsl(location.query)) == {"brand_id": merchant["brand_id"], "charge_id": str(c.id)}
     done = requests.get(back.headers["Location"], allow_redirects=False, timeout=10)
     assert done.status_code == 302 and done.headers["Location"] == f"/onboarding/{merchant['brand_id']}?step=ads"
@@ -122,14 +123,14 @@ def test_a_declined_charge_sends_the_merchant_back_to_the_subscribe_step(
 
 
 def test_a_forged_or_unknown_return_changes_nothing(installer: Installer, merchant: dict[str, Any]) -> None:  # noqa: F811
-    r = requests.get(f"{installer.api}/billing/return", params={"brand_id": merchant["brand_id"], "charge_id": "1"},
+    r = requests.get(f"{installer.api}/shopify/billing/return", params={"brand_id": merchant["brand_id"], "charge_id": "1"},
                      allow_redirects=False, timeout=10)
     # nothing active at Shopify: the status stays, whatever the query claims
     assert r.status_code == 302 and "error=plan_none" in r.headers["Location"]
     assert api(installer, merchant, "GET", "/billing").json()["status"] == "none"
-    unknown = requests.get(f"{installer.api}/billing/return", params={"brand_id": "nobody"}, timeout=10)
+    unknown = requests.get(f"{installer.api}/shopify/billing/return", params={"brand_id": "nobody"}, timeout=10)
     assert unknown.status_code == 404
-    assert requests.get(f"{installer.api}/billing/return", timeout=10).status_code == 400
+    assert requests.get(f"{installer.api}/shopify/billing/return", timeout=10).status_code == 400
     # a confirmation page with the wrong signature is not found
     url = api(installer, merchant, "POST", "/billing/subscribe").json()["confirmation_url"]
     assert requests.get(url.replace("signature=", "signature=x"), timeout=10).status_code == 404
@@ -191,3 +192,11 @@ def test_the_sandbox_refuses_what_shopify_refuses(installer: Installer, merchant
 def test_a_brand_the_operator_connected_is_exempt(installer: Installer) -> None:  # noqa: F811
     assert billing.plan(installer.runtime.store, "connected-by-hand") == {"status": "exempt"}
     billing.require_plan(installer.runtime.store, "connected-by-hand")
+    add_brand(installer.runtime.warehouse, brand_id="connected-by-hand", name="By Hand", timezone="Asia/Tokyo",
+              currency="JPY", now=datetime.now(UTC))
+    key = create_api_key(installer.runtime.store, brand_ids=["connected-by-hand"], name="hand")
+    r = requests.post(f"{installer.api}/api/brands/connected-by-hand/billing/subscribe",
+                      headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    # answered without a call to Shopify (it has no store there), and nothing is recorded
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_billed"
+    assert billing.plan(installer.runtime.store, "connected-by-hand") == {"status": "exempt"}

@@ -7,18 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
 from api_seed import AGENCY, BRAND, GROWING, NOW, OTHER, OUTSIDER, bearer
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from tower.api.app import create_app
 from tower.identity import firebase
@@ -26,54 +21,16 @@ from tower.identity.roles import IdentityError
 from tower.identity.sessions import CSRF_HEADER
 from tower.runtime import Runtime
 from tower_dev.sandboxes.firebase_auth import AuthEmulator, installed
+from tower_dev.sandboxes.firebase_auth.google_certs import CertServer, signing_key
 from tower_dev.sandboxes.mail_capture.server import MailCapture
 
 PROJECT = "tower-prod-test"
 
 
-def _key_and_cert() -> tuple[rsa.RSAPrivateKey, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "securetoken.system.gserviceaccount.com")])
-    start = datetime.now(UTC) - timedelta(days=1)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(start)
-            .not_valid_after(start + timedelta(days=30)).sign(key, hashes.SHA256()))
-    return key, cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-class _Certs:
-    """Google's x509 certificate endpoint, played on loopback: ``{kid: PEM}`` with a max-age."""
-
-    def __init__(self, certs: dict[str, str]) -> None:
-        self.hits = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits += 1
-                body = json.dumps(certs).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Cache-Control", "public, max-age=3600, must-revalidate, no-transform")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/certs"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
-def google_keys() -> Iterator[tuple[rsa.RSAPrivateKey, _Certs]]:
-    key, cert = _key_and_cert()
-    server = _Certs({"kid-1": cert})
+def google_keys() -> Iterator[tuple[rsa.RSAPrivateKey, CertServer]]:
+    key, cert = signing_key()
+    server = CertServer({"kid-1": cert})
     yield key, server
     server.stop()
 
@@ -92,7 +49,7 @@ def _sign(key: rsa.RSAPrivateKey, claims: dict[str, object], kid: str = "kid-1")
 
 
 @pytest.fixture
-def prod_runtime(runtime: Runtime, google_keys: tuple[rsa.RSAPrivateKey, _Certs]) -> Iterator[Runtime]:
+def prod_runtime(runtime: Runtime, google_keys: tuple[rsa.RSAPrivateKey, CertServer]) -> Iterator[Runtime]:
     rt = Runtime(runtime.settings.model_copy(update={"firebase_project_id": PROJECT,
                                                      "firebase_auth_emulator_host": "",
                                                      "firebase_certs_url": google_keys[1].url}))
@@ -101,7 +58,7 @@ def prod_runtime(runtime: Runtime, google_keys: tuple[rsa.RSAPrivateKey, _Certs]
 
 
 def test_a_google_signed_id_token_signs_in_the_member(prod_runtime: Runtime,
-                                                     google_keys: tuple[rsa.RSAPrivateKey, _Certs]) -> None:
+                                                     google_keys: tuple[rsa.RSAPrivateKey, CertServer]) -> None:
     key, certs = google_keys
     prod_runtime.store.set("members/uid-prod-1", {"agency_id": AGENCY, "role": "agency_member",
                                                   "email": "ana@northstar.example"})
@@ -123,11 +80,11 @@ def test_a_google_signed_id_token_signs_in_the_member(prod_runtime: Runtime,
 
 @pytest.mark.parametrize("forgery", ["another key", "another audience", "another issuer", "expired", "unsigned",
                                      "hs256 with the certificate", "unknown kid", "no subject", "future iat"])
-def test_a_forged_id_token_is_refused(google_keys: tuple[rsa.RSAPrivateKey, _Certs], prod_runtime: Runtime,
+def test_a_forged_id_token_is_refused(google_keys: tuple[rsa.RSAPrivateKey, CertServer], prod_runtime: Runtime,
                                       forgery: str) -> None:
-    key, certs = google_keys
+    key = google_keys[0]
     now = datetime.now(UTC)
-    other, _ = _key_and_cert()
+    other, _ = signing_key()
     token = {
         "another key": lambda: _sign(other, _claims(now)),
         "another audience": lambda: _sign(key, _claims(now, aud="someone-elses-project")),
@@ -269,7 +226,7 @@ def test_forged_emulator_tokens_are_refused(emu_runtime: Runtime, emulator: Auth
                                                          "email": "eve@northstar.example"})
     settings = emu_runtime.settings
     assert firebase.verify_id_token(settings, real["idToken"], now=now).uid == real["localId"]
-    header, payload, _ = real["idToken"].split(".")
+    payload = real["idToken"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     at = int(now.timestamp())
     base = {**claims, "iat": at - 5, "auth_time": at - 5, "exp": at + 3600}
@@ -286,3 +243,24 @@ def test_forged_emulator_tokens_are_refused(emu_runtime: Runtime, emulator: Auth
     emulator.delete_user(real["localId"])
     with pytest.raises(IdentityError):
         firebase.verify_id_token(settings, real["idToken"], now=now)
+
+
+def test_tower_serve_starts_the_emulator_on_a_demo_project(runtime: Runtime) -> None:
+    """What `tower serve` does (tower.sandboxes.identity_standins): a demo-* project and no emulator
+    configured start the official emulator; its users' tokens then verify; a real project starts nothing."""
+    from tower import sandboxes
+
+    settings = runtime.settings.model_copy(update={"firebase_project_id": "demo-serve-test",
+                                                   "firebase_auth_emulator_host": ""})
+    started = sandboxes.identity_standins(settings)
+    assert started is not None
+    try:
+        host = started.settings.firebase_auth_emulator_host
+        assert host.startswith("127.0.0.1:")
+        running = AuthEmulator("demo-serve-test", port=int(host.rsplit(":", 1)[1]))
+        user = running.sign_up("fay@example.com", "correct-horse-5")
+        assert firebase.verify_id_token(started.settings, user["idToken"], now=datetime.now(UTC)).uid == user["localId"]
+    finally:
+        started.stop()
+    real = settings.model_copy(update={"firebase_project_id": "tower-prod"})
+    assert sandboxes.identity_standins(real) is None

@@ -164,3 +164,49 @@ def test_start_session_signs_in_whoever_other_code_authenticated(runtime: Runtim
     me = client.get("/api/session")
     assert me.json["principal"]["role"] == "merchant_owner" and me.json["principal"]["brand_ids"] == [BRAND]
     assert client.get(f"/api/brands/{OTHER}/alerts").status_code == 403
+
+
+def test_the_page_learns_how_to_sign_in_by_e_mail_and_may_reach_only_that(runtime: Runtime, tmp_path) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><title>t</title>")
+    emulated = Runtime(runtime.settings.model_copy(update={"firebase_auth_emulator_host": "127.0.0.1:9099",
+                                                           "page_dir": str(tmp_path)}))
+    try:
+        client = create_app(emulated, clock=lambda: NOW).test_client()
+        config = client.get("/api/auth/config").json
+        assert config == {"project_id": "demo-tower", "api_key": "emulator",
+                          "identity_toolkit_url": "http://127.0.0.1:9099/identitytoolkit.googleapis.com/v1"}
+        csp = client.get("/").headers["Content-Security-Policy"]
+        assert "connect-src 'self' http://127.0.0.1:9099;" in csp and "frame-ancestors 'none'" in csp
+    finally:
+        emulated.close()
+    production = Runtime(runtime.settings.model_copy(update={"firebase_project_id": "tower-prod",
+                                                             "firebase_web_api_key": "AIza-public",
+                                                             "page_dir": str(tmp_path)}))
+    try:
+        client = create_app(production, clock=lambda: NOW).test_client()
+        assert client.get("/api/auth/config").json["identity_toolkit_url"] == \
+            "https://identitytoolkit.googleapis.com/v1"
+        csp = client.get("/").headers["Content-Security-Policy"]
+        assert "https://identitytoolkit.googleapis.com https://securetoken.googleapis.com" in csp
+    finally:
+        production.close()
+
+
+def test_an_api_key_in_the_header_is_not_a_sign_in(client: FlaskClient, keys: dict[str, str]) -> None:
+    r = client.post("/api/session", headers=bearer(keys["agency"]))
+    assert r.status_code == 400 and '{"api_key"' in r.json["error"]["message"]
+    assert not r.headers.getlist("Set-Cookie")
+
+
+def test_a_demo_project_without_its_emulator_verifies_no_id_token(client: FlaskClient) -> None:
+    """Nothing is fetched from Google for a demo-* project: the answer says what to start."""
+    import base64
+    import json as _json
+
+    def part(d: dict) -> str:
+        return base64.urlsafe_b64encode(_json.dumps(d).encode()).decode().rstrip("=")
+
+    r = client.post("/api/session", json={"id_token": f"{part({'alg': 'RS256'})}.{part({'sub': 'x'})}.c2ln"})
+    assert r.status_code == 503 and "emulator" in r.json["error"]["message"]
+    r = client.post("/api/session", json={"id_token": "not-a-jwt"})
+    assert r.status_code == 401

@@ -1,5 +1,7 @@
-// The page's only way to the API: same origin, JSON, the key in an Authorization header held in
-// memory (never in the URL, never in localStorage), ETag revalidation on every GET.
+// The page's only way to the API: same origin, JSON, ETag revalidation on every GET. Signed in, the
+// session is an HttpOnly cookie the page cannot read, and its CSRF token (sent as X-CSRF-Token on every
+// POST, PUT and DELETE) is held in memory only; against an API without sessions the key is held in
+// memory instead. Nothing is put in the URL or in localStorage.
 
 export class ApiError extends Error {
   readonly status: number;
@@ -30,6 +32,22 @@ interface Cached {
 
 /** The cookie the API sets beside its HttpOnly session cookie, readable by the page (it holds no secret). */
 export const SESSION_MARKER = "tower_signed_in";
+/** The header a signed-in unsafe request carries: the session's CSRF token. */
+export const CSRF_HEADER = "X-CSRF-Token";
+
+/** Who is signed in, as POST/GET /api/session answer. */
+export interface Principal {
+  name: string;
+  role: "merchant_owner" | "merchant_viewer" | "agency_admin" | "agency_member" | "operator";
+  agency_id: string | null;
+  brand_ids: string[];
+  via: "api_key" | "sign_in";
+}
+
+interface SessionAnswer {
+  principal: Principal;
+  csrf_token: string;
+}
 
 export function withQuery(path: string, params?: Params): string {
   if (!params) return path;
@@ -60,8 +78,9 @@ async function readError(res: Response): Promise<ApiError> {
 export class ApiClient {
   private key: string | null = null;
   private cookieSession = false;
-  /** The session's CSRF token (POST and GET /api/session answer it): sent as X-CSRF-Token on POSTs. */
   private csrf: string | null = null;
+  /** Who the session signs in (null with a key held in memory, or signed out). */
+  principal: Principal | null = null;
   private readonly cache = new Map<string, Cached>();
   private readonly missing = new Set<string>();
   private readonly fetchImpl: Fetch;
@@ -91,9 +110,7 @@ export class ApiClient {
       credentials: "same-origin",
     });
     if (session.ok) {
-      this.key = null;
-      this.cookieSession = true;
-      this.csrf = ((await session.json().catch(() => null)) as { csrf_token?: string } | null)?.csrf_token ?? null;
+      this.adopt((await session.json()) as SessionAnswer);
       return;
     }
     if (session.status !== 404 && session.status !== 405) throw await readError(session);
@@ -107,53 +124,73 @@ export class ApiClient {
     }
   }
 
+  /** Sign in with a Firebase ID token (an e-mail sign-in): the API opens a session for its member. */
+  async signInWithIdToken(idToken: string): Promise<void> {
+    this.adopt(await this.sessionCall("/api/session", { id_token: idToken }));
+  }
+
+  /** Accept an agency invitation as the signed-in Firebase user; the API signs them in. */
+  async acceptInvitation(token: string, idToken: string): Promise<void> {
+    this.adopt(await this.sessionCall(`/api/invitations/${encodeURIComponent(token)}/accept`, { id_token: idToken }));
+  }
+
+  private async sessionCall(path: string, body: unknown): Promise<SessionAnswer> {
+    const res = await this.fetchImpl(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    if (!res.ok) throw await readError(res);
+    return (await res.json()) as SessionAnswer;
+  }
+
   /** Resume a cookie session after a reload, when the API left its marker cookie. */
   async resume(): Promise<boolean> {
     if (typeof document === "undefined" || !document.cookie.split(/;\s*/).some((c) => c.startsWith(`${SESSION_MARKER}=`))) {
       return false;
     }
-    return this.adoptSession();
-  }
-
-  /**
-   * Take up a session the server started itself (the Shopify install signs the store's owner in and
-   * redirects to the onboarding wizard): GET /api/session answers who it is and its CSRF token.
-   */
-  async adoptSession(): Promise<boolean> {
-    if (this.key) return true;
-    let res: Response;
+    this.cookieSession = true;
     try {
-      res = await this.fetchImpl("/api/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      // the session's CSRF token is not kept across reloads: the session answers it again
+      this.adopt(await this.get<SessionAnswer>("/api/session"));
+      return true;
     } catch {
+      this.forget();
       return false;
     }
-    if (!res.ok) return false;
-    const body = (await res.json().catch(() => null)) as { csrf_token?: string } | null;
+  }
+
+  private adopt(answer: SessionAnswer): void {
+    this.key = null;
     this.cookieSession = true;
-    this.csrf = body?.csrf_token || null;
-    return true;
+    this.csrf = answer.csrf_token;
+    this.principal = answer.principal;
+  }
+
+  private forget(): void {
+    this.key = null;
+    this.cookieSession = false;
+    this.csrf = null;
+    this.principal = null;
   }
 
   async signOut(): Promise<void> {
     const hadCookie = this.cookieSession;
-    const csrf = this.csrf;
-    this.key = null;
-    this.cookieSession = false;
-    this.csrf = null;
+    const headers = this.headers({}, true);
+    this.forget();
     this.cache.clear();
     if (hadCookie) {
-      await this.fetchImpl("/api/session", {
-        method: "DELETE",
-        credentials: "same-origin",
-        headers: csrf ? { "X-CSRF-Token": csrf } : {},
-      }).catch(() => undefined);
+      await this.fetchImpl("/api/session", { method: "DELETE", headers, credentials: "same-origin" }).catch(
+        () => undefined,
+      );
     }
   }
 
-  private headers(extra?: Record<string, string>): Record<string, string> {
+  private headers(extra?: Record<string, string>, unsafe = false): Record<string, string> {
     const h: Record<string, string> = { Accept: "application/json", ...extra };
     if (this.key) h.Authorization = `Bearer ${this.key}`;
-    else if (this.csrf) h["X-CSRF-Token"] = this.csrf;
+    else if (unsafe && this.cookieSession && this.csrf) h[CSRF_HEADER] = this.csrf;
     return h;
   }
 
@@ -165,8 +202,7 @@ export class ApiClient {
       throw new ApiError(0, "network", "Could not reach Control Tower. Check your connection and try again.");
     }
     if (res.status === 401 && this.signedIn) {
-      this.key = null;
-      this.cookieSession = false;
+      this.forget();
       this.onUnauthorized?.();
     }
     return res;
@@ -209,10 +245,15 @@ export class ApiClient {
   }
 
   async post<T>(path: string, body: unknown): Promise<T> {
+    return this.write<T>("POST", path, body);
+  }
+
+  /** POST, PUT or DELETE with a JSON body; signed in by cookie, the CSRF token goes with it. */
+  async write<T>(method: "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
     const res = await this.send(path, {
-      method: "POST",
-      headers: this.headers({ "Content-Type": "application/json" }),
-      body: JSON.stringify(body ?? {}),
+      method,
+      headers: this.headers({ "Content-Type": "application/json" }, true),
+      body: method === "DELETE" && body === undefined ? undefined : JSON.stringify(body ?? {}),
     });
     if (!res.ok) throw await readError(res);
     return (await res.json()) as T;

@@ -39,6 +39,8 @@ export type Route =
   | { name: "brand"; brandId: string }
   | { name: "help"; topic: string | null }
   | { name: "signin" }
+  | { name: "apiKeys" }
+  | { name: "invitation"; token: string }
   | { name: "unsubscribe" }
   | { name: "onboarding"; brandId: string }
   | { name: "notFound" };
@@ -47,6 +49,9 @@ export function matchRoute(path: string): Route {
   const clean = path.replace(/\/+$/, "") || "/";
   if (clean === "/") return { name: "overview" };
   if (clean === "/signin") return { name: "signin" };
+  if (clean === "/settings/api-keys") return { name: "apiKeys" };
+  const invited = clean.match(/^\/invitations\/([A-Za-z0-9_-]+)$/);
+  if (invited) return { name: "invitation", token: invited[1] };
   if (clean === "/unsubscribe") return { name: "unsubscribe" };
   let m = /^\/brands\/([^/]+)$/.exec(clean);
   if (m) return { name: "brand", brandId: decodeURIComponent(m[1]) };

@@ -2,7 +2,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "../App";
-import { api } from "../api/client";
+import { SESSION_MARKER, api } from "../api/client";
 import { fakeFetch, type Handler } from "../test/fakeApi";
 import { browser, etaText, type OnboardingState, type Step } from "./Onboarding";
 
@@ -42,6 +42,7 @@ function serve(routes: Record<string, Handler | object>) {
 
 beforeEach(() => {
   assigned = [];
+  document.cookie = `${SESSION_MARKER}=1; path=/`; // what the install's redirect leaves beside its HttpOnly cookie
   vi.spyOn(browser, "go").mockImplementation((url: string) => {
     assigned.push(url);
   });
@@ -51,6 +52,7 @@ afterEach(async () => {
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
   await api.signOut();
+  document.cookie = `${SESSION_MARKER}=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
   window.history.pushState({}, "", "/");
 });
 

@@ -319,7 +319,8 @@ export function Onboarding({ brandId }: { brandId: string }) {
   const [session, setSession] = useState<"checking" | "yes" | "no">(api.signedIn ? "yes" : "checking");
   useEffect(() => {
     if (session !== "checking") return;
-    void api.adoptSession().then((ok) => setSession(ok ? "yes" : "no"));
+    // the install's redirect left a session cookie and its marker: take the session up (GET /api/session)
+    void api.resume().then((ok) => setSession(ok ? "yes" : "no"));
   }, [session]);
   const path = `/api/brands/${encodeURIComponent(brandId)}/onboarding`;
   const polled = usePoll(() => (session === "yes" ? api.get<OnboardingState>(path) : Promise.resolve(null)), `${brandId}:${session}`, 5_000);

@@ -3,11 +3,13 @@ import { api } from "../api/client";
 import { ErrorState } from "../components/States";
 import { Link } from "../lib/router";
 import { markMeaningful } from "../lib/perf";
+import { EmailSignIn } from "./EmailSignIn";
 
 /**
- * Sign in with an API key. The key goes to the API in a request body or an Authorization header,
- * never into the URL; this page keeps it in memory only (a reload asks again), unless the API
- * offers an HttpOnly session cookie, which then holds it instead.
+ * Sign in with an API key, or with an e-mail and password (Firebase Auth: an invited agency member).
+ * The key goes to the API in a request body, never into the URL; the API answers with an HttpOnly
+ * session cookie, so the page keeps neither the key nor a token (against an API without sessions the
+ * key stays in memory only and a reload asks again).
  */
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const id = useId();
@@ -58,14 +60,26 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
             />
           </div>
           <p id={`${id}-note`} className="muted small">
-            The key stays in this tab's memory and is never put in a link or saved in the browser: closing or reloading
-            the tab signs you out.
+            The key is never put in a link or saved in the browser: it opens a session the browser keeps out of reach of
+            scripts, until you sign out.
           </p>
           {error ? <ErrorState error={error} title="Not signed in" /> : null}
           <button type="submit" className="button button-primary" disabled={busy}>
             {busy ? "Checking…" : "Sign in"}
           </button>
         </form>
+        <details className="signin-email">
+          <summary>Sign in with your e-mail instead</summary>
+          <EmailSignIn
+            title="E-mail sign-in"
+            submitLabel="Sign in with e-mail"
+            allowCreate={false}
+            use={async (idToken) => {
+              await api.signInWithIdToken(idToken);
+              onSignedIn();
+            }}
+          />
+        </details>
         <p className="small">
           New here? Read <Link to="/help/getting-started">Getting started</Link>.
         </p>

@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 HERE = Path(__file__).resolve().parent
 FIREBASE_BIN = HERE / "node_modules" / ".bin" / "firebase"
@@ -65,7 +65,7 @@ class AuthEmulator:
     def origin(self) -> str:
         return f"http://{self.host_port}"
 
-    def start(self) -> AuthEmulator:
+    def start(self) -> Self:
         """Start it and wait until it answers.
 
         Raises:
@@ -131,7 +131,7 @@ class AuthEmulator:
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> AuthEmulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:

@@ -1,0 +1,35 @@
+import { useEffect } from "react";
+import { api } from "../api/client";
+import { markMeaningful } from "../lib/perf";
+import { navigate } from "../lib/router";
+import { EmailSignIn } from "./EmailSignIn";
+
+/**
+ * The e-mailed invitation link (/invitations/<token>): sign in or create the account with the invited
+ * e-mail address, and the API makes it a member of the agency and signs it in. The link works once.
+ */
+export function Invitation({ token, onSignedIn }: { token: string; onSignedIn: () => void }) {
+  useEffect(() => {
+    markMeaningful("invitation");
+  }, []);
+
+  return (
+    <main id="main" className="signin" tabIndex={-1}>
+      <div className="signin-panel card">
+        <h1>Join your agency on Control Tower</h1>
+        <p>Sign in with the e-mail address this invitation was sent to. The link works once.</p>
+        <EmailSignIn
+          title="Your account"
+          submitLabel="Accept the invitation"
+          allowCreate
+          use={async (idToken) => {
+            await api.acceptInvitation(token, idToken);
+            onSignedIn();
+            // the token leaves the address bar and the history: it has been used
+            navigate("/", { replace: true });
+          }}
+        />
+      </div>
+    </main>
+  );
+}
