@@ -157,7 +157,7 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
                            headers={"Retry-After": str(wait)})
         try:
             if request.headers.get("Authorization"):  # an API key: its lookup may be reused (tower.api.ready)
-                g.caller = callers.authenticate(request.headers.get("Authorization"))
+                g.caller = callers.authenticate(request.headers.get("Authorization"), now=current_now())
             else:  # a session cookie (with its CSRF rule), or no credential at all
                 g.caller = authenticate_request(runtime.store, request.headers, request.cookies, request.method,
                                                 now=current_now())

@@ -107,12 +107,13 @@ class CallerMemo:
         """The store's stamp now; None when nothing may be reused."""
         return change_stamp(self.store) if self.seconds > 0 else None
 
-    def authenticate(self, header: str | None, stamp: Stamp | None = None) -> Caller:
+    def authenticate(self, header: str | None, stamp: Stamp | None = None, *, now: datetime | None = None) -> Caller:
         """The caller behind an Authorization header.
 
         Args:
             header: The Authorization header.
             stamp: The store's stamp, when the caller has just read it (else read here).
+            now: The time now (the app's clock), for the key's last use when it is looked up.
 
         Raises:
             ApiError: 401 for a missing, malformed or unknown key (never remembered).
@@ -124,7 +125,7 @@ class CallerMemo:
             kept = self._callers.get(key_hash)
             if kept is not None and kept[1] == stamp and self.monotonic() < kept[2]:
                 return kept[0]
-        caller = authenticate(self.store, header)
+        caller = authenticate(self.store, header, now=now)
         if stamp is not None:
             with self._lock:
                 self._callers.pop(caller.key_hash, None)
