@@ -29,8 +29,8 @@ def app_for(runtime: Runtime) -> Flask:
 
 def handle_request(runtime: Runtime, request: Any) -> Any:
     """Answer one request of the api function (a functions-framework Flask request) with the app's response."""
-    from tower.api.ready import OFFER, ReadyAnswers  # lazy, as the app is (app_for)
-    from tower.api.request import READY
+    from tower.api.ready import OFFER, ReadyAnswers  # lazy: the API's modules load for the api function only
+    from tower.api.request import READY  # lazy: as above
 
     app = app_for(runtime)
     ready: ReadyAnswers = app.extensions[READY]

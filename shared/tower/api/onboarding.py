@@ -94,46 +94,70 @@ def _step(step_id: str, title: str, state: str, detail: str, error: dict[str, st
 def onboarding_state(runtime: Runtime, brand_id: str, now: datetime) -> dict[str, Any]:
     """The wizard's steps for a brand, each ``done`` | ``todo`` | ``error``; the first not done is ``current``."""
     rows = _integrations(runtime, brand_id)
-    shop = next((r for r in rows if r["platform"] == "shopify"), None)
-    ads = [r for r in rows if r["platform"] in names.AD_PLATFORMS]
-    plan = billing.plan(runtime.store, brand_id)
     titles = dict(STEPS)
-    steps = [_step("install", titles["install"], "done", "Signed in")]
+    synced, sync_step = _sync_step(runtime, brand_id, rows, titles["sync"])
+    steps = [_step("install", titles["install"], "done", "Signed in"),
+             _shopify_step(rows, titles["shopify"]),
+             _subscribe_step(runtime, brand_id, titles["subscribe"]),
+             _ads_step(rows, titles["ads"]),
+             sync_step,
+             _step("dashboard", titles["dashboard"], "done" if synced else "todo",
+                   "Your figures are ready" if synced else "After the first sync")]
+    current = next((s for s in steps if s["state"] != "done"), None)
+    if current is not None:
+        current["state"] = "current" if current["state"] == "todo" else current["state"]
+    return {"brand_id": brand_id, "current": current["id"] if current else None, "steps": steps,
+            "complete": current is None}
+
+
+def _shopify_step(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    shop = next((r for r in rows if r["platform"] == "shopify"), None)
     if shop is None:
-        steps.append(_step("shopify", titles["shopify"], "todo", "Install the app from your Shopify admin"))
-    elif shop["status"] != "active":
-        steps.append(_step("shopify", titles["shopify"], "error", f"{shop['account_id']} is {shop['status']}",
-                           {"code": str(shop["status"]), "message": "The store is not connected",
-                            "fix": f"Install the app again: /shopify/install?shop={shop['account_id']}"}))
-    else:
-        steps.append(_step("shopify", titles["shopify"], "done", str(shop["account_id"])))
+        return _step("shopify", title, "todo", "Install the app from your Shopify admin")
+    if shop["status"] != "active":
+        return _step("shopify", title, "error", f"{shop['account_id']} is {shop['status']}",
+                     {"code": str(shop["status"]), "message": "The store is not connected",
+                      "fix": f"Install the app again: /shopify/install?shop={shop['account_id']}"})
+    return _step("shopify", title, "done", str(shop["account_id"]))
+
+
+def _subscribe_step(runtime: Runtime, brand_id: str, title: str) -> dict[str, Any]:
+    plan = billing.plan(runtime.store, brand_id)
     status = str(plan.get("status"))
     plan_view = {k: plan.get(k) for k in ("status", "name", "trial_days", "current_period_end", "test")}
     if status in billing.ENTITLED:
         detail = "Not billed through Shopify" if status == "exempt" else f"{plan.get('name')}: active"
-        steps.append(_step("subscribe", titles["subscribe"], "done", detail, plan=plan_view))
-    elif status in ("declined", "cancelled", "expired", "frozen"):
-        steps.append(_step("subscribe", titles["subscribe"], "error", f"The plan is {status}",
-                           {"code": f"plan_{status}", "message": f"The subscription is {status}",
-                            "fix": "Subscribe again: Shopify asks you to approve the charge"}, plan=plan_view))
-    else:
-        detail = "Waiting for your approval in Shopify" if status == "pending" else \
-            f"{runtime.settings.billing_plan_name}: {runtime.settings.billing_price_amount} " \
-            f"{runtime.settings.billing_currency} every 30 days, {runtime.settings.billing_trial_days} days free"
-        steps.append(_step("subscribe", titles["subscribe"], "todo", detail, plan=plan_view))
+        return _step("subscribe", title, "done", detail, plan=plan_view)
+    if status in ("declined", "cancelled", "expired", "frozen"):
+        return _step("subscribe", title, "error", f"The plan is {status}",
+                     {"code": f"plan_{status}", "message": f"The subscription is {status}",
+                      "fix": "Subscribe again: Shopify asks you to approve the charge"}, plan=plan_view)
+    settings = runtime.settings
+    detail = "Waiting for your approval in Shopify" if status == "pending" else \
+        f"{settings.billing_plan_name}: {settings.billing_price_amount} " \
+        f"{settings.billing_currency} every 30 days, {settings.billing_trial_days} days free"
+    return _step("subscribe", title, "todo", detail, plan=plan_view)
+
+
+def _ads_step(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    ads = [r for r in rows if r["platform"] in names.AD_PLATFORMS]
     platforms = {p: [r for r in ads if r["platform"] == p] for p in names.AD_PLATFORMS}
     broken = [r for r in ads if r["status"] in RECONNECT]
     ad_view = {p: [{"account_id": r["account_id"], "status": r["status"]} for r in accounts]
                for p, accounts in platforms.items()}
     if broken:
-        steps.append(_step("ads", titles["ads"], "error", f"{len(broken)} account(s) need reconnecting",
-                           {"code": "needs_reconnect", "message": "A platform no longer accepts the access you gave",
-                            "fix": f"Connect {broken[0]['platform']} again"}, platforms=ad_view))
-    elif any(r["status"] == "active" for r in ads):
+        return _step("ads", title, "error", f"{len(broken)} account(s) need reconnecting",
+                     {"code": "needs_reconnect", "message": "A platform no longer accepts the access you gave",
+                      "fix": f"Connect {broken[0]['platform']} again"}, platforms=ad_view)
+    if any(r["status"] == "active" for r in ads):
         connected = sorted({r["platform"] for r in ads if r["status"] == "active"})
-        steps.append(_step("ads", titles["ads"], "done", ", ".join(connected), platforms=ad_view))
-    else:
-        steps.append(_step("ads", titles["ads"], "todo", "Connect Meta, TikTok or Google Ads", platforms=ad_view))
+        return _step("ads", title, "done", ", ".join(connected), platforms=ad_view)
+    return _step("ads", title, "todo", "Connect Meta, TikTok or Google Ads", platforms=ad_view)
+
+
+def _sync_step(runtime: Runtime, brand_id: str, rows: list[dict[str, Any]],
+               title: str) -> tuple[bool, dict[str, Any]]:
+    """(whether the first syncs are done, the sync step)."""
     active = [r for r in rows if r["status"] == "active" and r["platform"] in names.PLATFORMS]
     pending = first_syncs_pending(runtime.warehouse, runtime.store, brand_id)
     failed = [f"{r['platform']}/{r['account_id']}" for r in active if r["last_synced_at"] is None and
@@ -141,21 +165,13 @@ def onboarding_state(runtime: Runtime, brand_id: str, now: datetime) -> dict[str
               in ("failed", "needs_reauth")]
     synced = bool(active) and not pending and any(r["last_synced_at"] is not None for r in active)
     if failed:
-        steps.append(_step("sync", titles["sync"], "error", ", ".join(failed),
-                           {"code": "sync_failed", "message": f"The first sync of {failed[0]} failed",
-                            "fix": "See the progress below for the reason; it is retried at the next hourly round"}))
-    elif synced:
-        steps.append(_step("sync", titles["sync"], "done", "Every connected account has synced"))
-    else:
-        steps.append(_step("sync", titles["sync"], "todo",
-                           f"{len(pending)} account(s) syncing" if pending else "Starts once the accounts are connected"))
-    steps.append(_step("dashboard", titles["dashboard"], "done" if synced else "todo",
-                       "Your figures are ready" if synced else "After the first sync"))
-    current = next((s for s in steps if s["state"] != "done"), None)
-    if current is not None:
-        current["state"] = "current" if current["state"] == "todo" else current["state"]
-    return {"brand_id": brand_id, "current": current["id"] if current else None, "steps": steps,
-            "complete": current is None}
+        return synced, _step("sync", title, "error", ", ".join(failed),
+                             {"code": "sync_failed", "message": f"The first sync of {failed[0]} failed",
+                              "fix": "See the progress below for the reason; it is retried at the next hourly round"})
+    if synced:
+        return synced, _step("sync", title, "done", "Every connected account has synced")
+    return synced, _step("sync", title, "todo",
+                         f"{len(pending)} account(s) syncing" if pending else "Starts once the accounts are connected")
 
 
 def start_first_shopify_sync(runtime: Runtime, brand_id: str) -> str | None:

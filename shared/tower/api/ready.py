@@ -264,8 +264,8 @@ class ReadyAnswers:
              headers: list[tuple[str, str]], body: bytes) -> None:
         """Keep an answer the app sent for a request whose view offered it (only with an ETag).
 
-        Six parameters after self: the request, what the store and clock were when it began, the
-        view's offer, and what was sent.
+        Seven parameters: self, the request, what the store and clock were when it began, the view's
+        offer, and what was sent.
         """
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
         brand_id, timezone, today = offered

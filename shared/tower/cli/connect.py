@@ -87,6 +87,7 @@ def _connect_ads_command(platform: str) -> Callable[..., None]:
                                  help="With --oauth: the loopback port of the redirect (0: a free one)."),
         wait: float = typer.Option(300.0, "--wait", min=1, help="With --oauth: seconds to wait for the redirect."),
     ) -> None:
+        """Seven parameters: one per option of the command, as typer declares them (help: set below)."""
         if oauth:
             if token:
                 fail_usage("--oauth and --token exclude each other")
@@ -152,6 +153,10 @@ def _connect_by_oauth(platform: str, brand: str, accounts: list[str], *, port: i
 
 def _authorize_on_loopback(runtime: Runtime, platform: str, brand: str, *, port: int, wait: float) -> None:
     """Print the authorize URL, take the platform's redirect on 127.0.0.1, store the grant.
+
+    Long because: the loopback callback server is a class local to the call (it closes over the brand,
+    the platform and the outcome), and starting it, waiting for the redirect and shutting it down belong
+    together.
 
     Raises:
         OAuthRefused: The app is not configured, the person declined, the code was refused, or no

@@ -54,7 +54,7 @@ class ProgressRecorder:
 
     def start(self) -> None:
         """A sync call begins: resume a cut-off one's counts, else start afresh."""
-        old = self.store.get(self.path) or {}
+        old = self.store.get(doc_path(self.brand_id, self.platform)) or {}
         at = self.now()
         if old.get("status") in RUNNING:
             self.doc = {**old, "status": "running", "updated_at": at}

@@ -26,6 +26,7 @@ PERIOD_LENGTHS = {7, 14, 28, 30, 31}
 #: (module, assigned name): timedeltas of a period's length that are not periods.
 NOT_PERIODS = {
     ("sync/webhooks.py", "PROCESSED_EVENT_RETENTION"),  # how long a delivered webhook id is remembered
+    ("sync/ads.py", "GRANT_WARNING_BEFORE"),  # how early a lapsing ad-platform grant is announced
 }
 
 

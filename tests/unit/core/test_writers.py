@@ -205,6 +205,17 @@ def _passed_paths(trees: dict[Path, ast.Module], function: str, param: str, inde
     return out
 
 
+def _enclosing_params(tree: ast.Module) -> dict[int, set[str]]:
+    """A nested function's id -> the parameters of the functions around it (its free path names)."""
+    out: dict[int, set[str]] = {}
+    for outer in _functions(tree):
+        names = {a.arg for a in outer.args.posonlyargs + outer.args.args + outer.args.kwonlyargs}
+        for inner in ast.walk(outer):
+            if inner is not outer and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+                out.setdefault(id(inner), set()).update(names)
+    return out
+
+
 def collections() -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
     """(collection -> reads, collection -> writes, reads that could not be followed)."""
     trees = dict(_modules())
@@ -214,6 +225,7 @@ def collections() -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]
     unknown: list[str] = []
     for path, tree in trees.items():
         consts = _constants(tree)
+        enclosing = _enclosing_params(tree)
         for fn in _functions(tree):
             scope = _scope(fn)
             params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
@@ -227,6 +239,9 @@ def collections() -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]
                     continue
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 first = node.args[0]
+                if (isinstance(first, ast.Name) and first.id not in params and first.id not in scope
+                        and first.id in enclosing.get(id(fn), set())):
+                    continue  # a closure over the enclosing function's path parameter: that function's walk follows it
                 if isinstance(first, ast.Name) and first.id in params and first.id not in scope:
                     patterns = _passed_paths(trees, fn.name, first.id, params.index(first.id), helpers)
                 else:

@@ -19,6 +19,7 @@ def brand(i: int, name: str | None = None) -> dict[str, Any]:
                      "unit": "ratio"}],
         "actions": [{"id": f"rec{i}", "action": "Cut Meta by €200 a day", "reason": "1.1× ROAS", "priority": "high"}],
         "alerts": [{"id": "a", "severity": "critical", "type": "stockout_risk", "title": "SKU-1 sells out in 3 days"}],
+        "reconnect": [],  # the accounts needing a reconnect (tower.digests always lists them, often none)
     }
 
 

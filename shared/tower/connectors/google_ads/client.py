@@ -152,6 +152,8 @@ class GoogleAdsApiClient:
         policy: RetryPolicy,
         refresh: RefreshGrant | None = None,
     ) -> None:
+        """Seven parameters: the access token, then one keyword per thing the SDK client needs (developer
+        token, login customer, endpoint, API version) and how calls are retried and the grant refreshed."""
         from google.ads.googleads.client import GoogleAdsClient
         from google.oauth2.credentials import Credentials
 
