@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tower import periods
 from tower.agencies import get_agency, list_agencies
 from tower.api.agency import overview
 from tower.api.brands import brand_info, dashboard_view
@@ -75,7 +76,7 @@ def _period_label(view: Mapping[str, Any]) -> str:
     perf = view.get("performance_snapshot") or {}
     as_of = perf.get("as_of_date")
     if as_of and as_of != view["range"]["last_day"]:
-        label += f"; spend, revenue and ROAS: the {perf.get('period_days')} days to {as_of}"
+        label += f"; spend, revenue and ROAS: the {perf.get('period_days')} days to {periods.day_words(str(as_of))}"
     return label
 
 

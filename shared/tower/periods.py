@@ -49,7 +49,7 @@ class Period:
         name: The vocabulary name (``last_week``), or ``custom`` / ``last_<n>_days``.
         start: First day, inclusive.
         end: The day after the last one (exclusive).
-        label: How texts name it, with its dates: ``last week (2026-11-16 to 2026-11-22)``.
+        label: How texts name it, with its dates: ``last week (Nov 16 – Nov 22, 2026)``.
     """
 
     name: str
@@ -79,13 +79,40 @@ class PeriodError(ValueError):
     """A period name or range that does not exist (HTTP 400 / exit 2)."""
 
 
+def day_words(day: date | str, *, year: bool = True) -> str:
+    """A date as sentences write it: ``Dec 5, 2026`` (``Dec 5`` without the year).
+
+    Args:
+        day: The date, or its ISO text (``2026-12-05``) as contexts and rows carry it.
+        year: Whether to write the year.
+    """
+    d = day if isinstance(day, date) else date.fromisoformat(day)
+    text = f"{calendar.month_abbr[d.month]} {d.day}"
+    return f"{text}, {d.year}" if year else text
+
+
+def range_words(first: date | str, last: date | str) -> str:
+    """An inclusive range of days as sentences write it, the way the page does: ``Nov 29 – Dec 5, 2026``.
+
+    One day reads as that day (``Dec 5, 2026``); the first day's year is written only when the range
+    crosses a new year (``Dec 28, 2026 – Jan 3, 2027``). Structured fields keep ISO dates.
+
+    Args:
+        first: First day, inclusive (a date or its ISO text).
+        last: Last day, inclusive (a date or its ISO text).
+    """
+    a = first if isinstance(first, date) else date.fromisoformat(first)
+    b = last if isinstance(last, date) else date.fromisoformat(last)
+    if a == b:
+        return day_words(a)
+    return f"{day_words(a, year=a.year != b.year)} – {day_words(b)}"
+
+
 def span(name: str, start: date, end: date, words: str) -> Period:
-    """A period with its dates stated in its label."""
+    """A period with its dates stated in its label (``last week (Nov 16 – Nov 22, 2026)``)."""
     if end <= start:
         raise PeriodError(f"a period must end after it starts: {start.isoformat()} to {end.isoformat()}")
-    last = end - timedelta(days=1)
-    dates = start.isoformat() if start == last else f"{start.isoformat()} to {last.isoformat()}"
-    return Period(name, start, end, f"{words} ({dates})")
+    return Period(name, start, end, f"{words} ({range_words(start, end - timedelta(days=1))})")
 
 
 def _month_start(d: date) -> date:

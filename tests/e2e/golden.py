@@ -85,12 +85,14 @@ def regions(period: str, ch: str) -> Check:
     """Each region the answer ranks = that region in the channel drilldown's by_geo."""
     def check(answer: str, s: Surfaces) -> list[str]:
         by_geo = s.drilldown(ch, period)["performance"]["by_geo"]
-        listed = re.findall(r"^\d\. ([A-Z]{2}-[A-Z0-9]{1,3}): (\S+) in revenue", answer, re.MULTILINE)
-        if not listed and any("-" in g for g in by_geo):
-            return [f"{ch} regions over {period}: none listed, the drilldown has {sorted(by_geo)[:5]}"]
+        # the answer names regions ("California"); the drilldown keys them by code ("US-CA")
+        by_name = {fmt.region_name(code): fig for code, fig in by_geo.items() if "-" in code}
+        listed = re.findall(r"^\d\. ([^:\n]+): (\S+) in revenue", answer, re.MULTILINE)
+        if not listed and by_name:
+            return [f"{ch} regions over {period}: none listed, the drilldown has {sorted(by_name)[:5]}"]
         out = []
         for region, revenue in listed:
-            fig = by_geo.get(region)
+            fig = by_name.get(region)
             if fig is None:
                 out.append(f"{ch} {region} over {period}: not in the drilldown")
             elif revenue != s.money(fig["revenue"]):

@@ -24,6 +24,7 @@ from typing import Any
 
 from tower import periods
 from tower.ai.tokens import count_json_tokens
+from tower.decisions.formatting import region_name
 from tower.decisions.inputs import AlignmentRow, BrandFacts, PeriodRow, StockPosition, pooled_share
 from tower.decisions.scoring import iso_week
 from tower.periods import Period
@@ -140,8 +141,9 @@ def _regions(rows: Iterable[PeriodRow], top: int, weak: int, min_spend: float) -
 
 
 def _geo(regions: Iterable[str], limit: int = 4) -> str:
+    # Named, not coded: the narrator and Claude write this string into sentences ("in California").
     rs = sorted({r for r in regions if r})
-    return ", ".join(rs[:limit]) + (f" and {len(rs) - limit} more" if len(rs) > limit else "")
+    return ", ".join(region_name(r) for r in rs[:limit]) + (f" and {len(rs) - limit} more" if len(rs) > limit else "")
 
 
 def _misalignments(rows: Iterable[AlignmentRow], cap: int, kinds: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ the text shows**: ``$18.5k`` matches 18,460 to 18,549.99, ``2.1×`` matches 2.05
 matches 24.5 to 25.5 (or a fraction 0.245 to 0.255). Signs are ignored (texts say "down" or "cut").
 
 Not claims: small bare integers up to 10 (list positions, "top 3"), and digits inside identifiers
-or dates (``US-TX``, ``W47``, ``2026-11-16``, ``SKU-12``). Numbers inside the sources' strings
+or dates (``US-TX``, ``W47``, ``2026-11-16``, ``Nov 16 – Nov 22, 2026``, ``SKU-12``). Numbers inside the sources' strings
 (product names, dates, campaign ids) count as data, so a text may repeat them.
 
 :func:`grounded` runs the product's policy: a text that fails is regenerated once with its failures
@@ -27,9 +27,15 @@ _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CODES = "USD|EUR|GBP|CAD|AUD|NZD|JPY|SEK|NOK|DKK|CHF|MXN|BRL|INR|SGD|HKD|PLN|CZK|ZAR"
 _SCALE_WORDS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
 
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+          r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?")
+# a day after a month is a date unless a unit follows it ("May 12 units" is still 12 units)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?\b(?!\s?(?:%|×|[xX]\b|units?\b|days?\b))"
+
 _CLAIM = re.compile(
     rf"""
-    (?P<money>(?:US\$|CA\$|A\$|NZ\$|[$€£¥])\s?(?P<mnum>{_NUM})(?:\s?(?P<msuf>k|K|m|M|mn|bn|thousand|million|billion)\b)?)
+    (?P<date>\b{_MONTH}\s(?:{_DAY}(?:,?\s\d{{4}}\b)?|\d{{4}}\b))
+  | (?P<money>(?:US\$|CA\$|A\$|NZ\$|[$€£¥])\s?(?P<mnum>{_NUM})(?:\s?(?P<msuf>k|K|m|M|mn|bn|thousand|million|billion)\b)?)
   | (?P<money2>\b(?:{_CODES})\s?(?P<m2num>{_NUM})(?:\s?(?P<m2suf>k|K|m|M|thousand|million)\b)?)
   | (?P<money3>(?P<m3num>{_NUM})(?:\s?(?P<m3suf>k|K|m|M|thousand|million))?\s(?:{_CODES})\b)
   | (?P<pct>(?P<pnum>{_NUM})\s?(?:%|\s?percent\b|\s?per\s?cent\b|\s?pp\b|\s?percentage\spoints?\b))
@@ -84,6 +90,8 @@ def _claim(m: re.Match[str]) -> Claim | None:
         ("pct", "pnum", None), ("mult", "xnum", None), ("days", "dnum", None), ("units", "unum", None),
         ("bare", "bnum", None),
     )
+    if m.group("date") is not None:
+        return None  # "Nov 29, 2026", as texts write dates (tower.periods.range_words): not a figure
     for group, num_group, suffix_group in kind_groups:
         if m.group(group) is None:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tower import periods
 from tower.decisions import formatting as fmt
 
 STABLE_ROAS_PCT = 5.0  # a ROAS move under this is "stable"
@@ -53,7 +54,7 @@ def weekly_summary(ctx: Mapping[str, Any]) -> dict[str, Any]:
     changes = perf.get("changes") or {}
     channels: Mapping[str, Any] = (perf.get("current_week") or {}).get("by_channel") or {}
     period = (ctx.get("period") or {}).get("current_week") or {}
-    span = f" ({period['first_day']} to {period['last_day']})" if period.get("first_day") else ""
+    span = f" ({periods.range_words(period['first_day'], period['last_day'])})" if period.get("first_day") else ""
     summary = _summary(perf, span, cur)
 
     channel_performance = {name: _channel_text(name, ch, (changes.get("by_channel") or {}).get(name) or {},
@@ -192,7 +193,7 @@ def explain_alert(alert_ctx: Mapping[str, Any]) -> str:
         if worst:
             items = []
             for r in worst:
-                item = f"{r['region']} ({fmt.multiple(r['roas'])}"
+                item = f"{fmt.region_name(str(r['region']))} ({fmt.multiple(r['roas'])}"
                 if r.get("roas_before") is not None:
                     item += f", from {fmt.multiple(r['roas_before'])}"
                 items.append(item + ")")
@@ -246,11 +247,11 @@ def answer_regions(rows: Sequence[Mapping[str, Any]], period: str, cur: str) -> 
         return f"I found no regional ad performance for {period}."
     lines = [f"Your best regions for {period}, by revenue:"]
     for i, r in enumerate(rows[:5], 1):
-        lines.append(f"{i}. {r['region_code']}: {_metric_phrase(r, cur)}.")
+        lines.append(f"{i}. {fmt.region_name(str(r['region_code']))}: {_metric_phrase(r, cur)}.")
     ranked = [r for r in rows[:5] if r.get("roas") is not None and r.get("spend")]
     if len(ranked) >= 2:
         best = max(ranked, key=lambda r: (r["roas"], r["region_code"]))
-        lines.append(f"Of these, the highest return on ad spend was {best['region_code']} at "
+        lines.append(f"Of these, the highest return on ad spend was {fmt.region_name(str(best['region_code']))} at "
                      f"{fmt.multiple(best['roas'])}.")
     return "\n".join(lines)
 
@@ -348,12 +349,12 @@ def answer_advertised_stockouts(rows: Sequence[Mapping[str, Any]], cur: str) -> 
         return "No advertised product is out of stock where its ads run."
     first = rows[0]
     head = (f"Advertised products with no stock where their ads run (ad spend over the {first.get('window_days')} "
-            f"days to {first.get('as_of_date')}):")
+            f"days to {periods.day_words(str(first.get('as_of_date')))}):")
     lines = [head]
     for r in rows[:10]:
         channels = fmt.join_words([fmt.channel_name(str(c)) for c in r.get("channels") or []])
         regions = list(r.get("regions") or [])
-        where = f" in {fmt.join_words(regions[:4])}" if 0 < len(regions) <= 4 else (
+        where = f" in {fmt.region_names(regions)}" if 0 < len(regions) <= 4 else (
             f" in {len(regions)} regions" if regions else "")
         left = r.get("available_units") or 0
         stock = "out of stock everywhere" if left <= 0 else f"{fmt.units(left)} left at other locations"

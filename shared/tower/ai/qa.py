@@ -349,9 +349,9 @@ def describe_period(params: Mapping[str, Any]) -> str:
     start, end = params.get("start_date"), params.get("end_date")
     if start and end:
         last = _as_date(end, "end_date") - timedelta(days=1)
-        return f"{_as_date(start, 'start_date').isoformat()} to {last.isoformat()}"
+        return periods.range_words(_as_date(start, 'start_date'), last)
     if end:
-        return f"the week to {(_as_date(end, 'end_date') - timedelta(days=1)).isoformat()}"
+        return f"the week to {periods.day_words(_as_date(end, 'end_date') - timedelta(days=1))}"
     return "the period asked"
 
 

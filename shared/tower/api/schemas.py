@@ -127,12 +127,12 @@ _TILE = _obj({"value": _NUM_OR_NULL, "previous": _NUM_OR_NULL, "change_pct": _NU
               "unit": {"enum": ["money", "ratio", "percent", "count"]}}, ["value", "unit"])
 _RANGE_EXAMPLE = {
     "start": "2026-11-16", "end": "2026-11-23", "last_day": "2026-11-22",
-    "label": "the period (2026-11-16 to 2026-11-22)", "compare": "previous_period", "compare_start": "2026-11-09",
-    "compare_end": "2026-11-16", "compare_label": "the 7 days before (2026-11-09 to 2026-11-15)",
+    "label": "the period (Nov 16 – Nov 22, 2026)", "compare": "previous_period", "compare_start": "2026-11-09",
+    "compare_end": "2026-11-16", "compare_label": "the 7 days before (Nov 9 – Nov 15, 2026)",
     "period": {"name": "custom", "start_date": "2026-11-16", "end_date": "2026-11-23", "last_day": "2026-11-22",
-               "days": 7, "label": "the period (2026-11-16 to 2026-11-22)"},
+               "days": 7, "label": "the period (Nov 16 – Nov 22, 2026)"},
     "comparison": {"name": "previous_period", "start_date": "2026-11-09", "end_date": "2026-11-16",
-                   "last_day": "2026-11-15", "days": 7, "label": "the 7 days before (2026-11-09 to 2026-11-15)"},
+                   "last_day": "2026-11-15", "days": 7, "label": "the 7 days before (Nov 9 – Nov 15, 2026)"},
 }
 
 SCHEMAS: dict[str, dict[str, Any]] = {

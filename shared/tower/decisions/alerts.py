@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from tower import periods
 from tower.decisions import formatting as fmt
 from tower.decisions.inputs import (
     AlignmentRow,
@@ -146,7 +147,7 @@ def roas_drops(weeks: tuple[ChannelWeek, ...] | list[ChannelWeek], currency: str
             if drop_pct / 100.0 <= t.roas_drop_min_z * noise:
                 continue
         ch = fmt.channel_name(w.channel)
-        where = f" in {w.region_code}" if w.region_code else ""
+        where = f" in {fmt.region_name(w.region_code)}" if w.region_code else ""
         metrics = {
             "roas": round(now, 2), "trailing_roas": round(before, 2), "drop_pct": round(drop_pct, 1),
             "spend": round(w.spend, 2), "revenue": round(w.revenue, 2),
@@ -204,7 +205,7 @@ def stockout_risks(stock: tuple[StockPosition, ...] | list[StockPosition], curre
         else:
             severity, action = "medium", f"Reorder {s.product_title} or slow its ads before it runs out"
         regions = [r for r in s.region_codes if r]
-        where = f" ({fmt.join_words(regions[:4])})" if 0 < len(regions) <= 4 else ""
+        where = f" ({fmt.region_names(regions)})" if 0 < len(regions) <= 4 else ""
         channels = fmt.join_words([fmt.channel_name(c) for c in s.channels])
         explanation = (
             f"Current sales velocity is {fmt.per_day(s.velocity)} with {fmt.units(s.available_units)} remaining"
@@ -245,7 +246,7 @@ def inventory_mismatches(rows: tuple[AlignmentRow, ...] | list[AlignmentRow], cu
         regions = sorted({r.region_code for r in rs if r.region_code})
         channels = sorted({r.channel for r in rs})
         ch_words = fmt.join_words([fmt.channel_name(c) for c in channels])
-        where = f" in {fmt.join_words(regions[:4])}" if 0 < len(regions) <= 4 else ""
+        where = f" in {fmt.region_names(regions)}" if 0 < len(regions) <= 4 else ""
         title_name = rs[0].product_title
         campaigns = tuple(c for r in rs for c in r.campaigns)
         covers = [r.days_of_cover for r in rs if r.days_of_cover is not None]
@@ -255,7 +256,7 @@ def inventory_mismatches(rows: tuple[AlignmentRow, ...] | list[AlignmentRow], cu
             title = f"Spending {fmt.money(spend, currency)} on {title_name}, which is out of stock{where}"
             explanation = (f"{ch_words} spent {fmt.money(spend, currency)} promoting {title_name}{where}, "
                            f"where it has no stock left: those clicks cannot convert.")
-            action = f"Pause {ch_words} ads for {title_name}{where} until it is restocked"
+            action = f"Pause ads on {ch_words} for {title_name}{where} until it is restocked"
         else:
             severity = "medium"
             title = f"{title_name} takes {fmt.share_pct(share)} of {ch_words} spend{where} with {fmt.days(doc)} of stock"
@@ -328,7 +329,7 @@ def spend_anomalies(series: tuple[SpendSeries, ...] | list[SpendSeries], currenc
         else:
             severity = "low"
             verb, action = "fell to", f"Check whether {_campaign_label(c)} was paused, limited or disapproved"
-        explanation = (f"{_campaign_label(c)} spent {fmt.money(value, currency)} on {day.isoformat()}, against a "
+        explanation = (f"{_campaign_label(c)} spent {fmt.money(value, currency)} on {periods.day_words(day)}, against a "
                        f"median of {fmt.money(m, currency)} a day over the previous {len(history)} days "
                        f"(range {fmt.money(lo, currency)} to {fmt.money(hi, currency)}).")
         out.append(Alert(

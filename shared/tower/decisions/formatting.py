@@ -8,6 +8,9 @@ written with these helpers is grounded by construction when its inputs come from
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+from tower.connectors.geo import subdivisions
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$"}
 CHANNEL_NAMES = {"meta": "Meta", "tiktok": "TikTok", "google_ads": "Google Ads", "google": "Google Ads"}
@@ -82,8 +85,21 @@ def possessive(name: str) -> str:
 
 
 def region_name(region_code: str) -> str:
-    """A region for sentences: ``US-TX`` stays a code (it is what the data says); '' is all regions."""
-    return region_code or "all regions"
+    """A region for sentences (``US-TX`` → ``Texas``); '' is all regions.
+
+    The names are the ISO 3166-2 subdivisions the connectors map (``tower.connectors.geo``), so a
+    sentence names a region the way the page's charts do. A code we do not map reads as itself.
+    Structured fields (an alert's ``region``, the API's region codes) keep the code.
+    """
+    if not region_code:
+        return "all regions"
+    sub = subdivisions().get(region_code.upper())
+    return sub.name if sub else region_code
+
+
+def region_names(region_codes: Sequence[str]) -> str:
+    """Regions for sentences, joined: ``["US-CA", "US-TX"]`` → ``California and Texas``."""
+    return join_words([region_name(c) for c in region_codes if c])
 
 
 def join_words(items: list[str]) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tower import names
+from tower import names, periods
 from tower.decisions.budget_changes import HANDLER, ConflictError
 from tower.decisions.store import rec_path
 
@@ -79,7 +79,7 @@ def plan(runtime: Runtime, rec: Mapping[str, Any], rec_id: str, round_no: int, n
 
 def _describe(c: Mapping[str, Any], shop: str) -> str:
     return (f"an automatic discount “{c['title']}” on {shop}: {c['percentage']:g}% off {c['product']} from "
-            f"{c['starts_at'][:10]} to {c['ends_at'][:10]} ({c['days']} days), then it ends by itself")
+            f"{periods.day_words(c['starts_at'][:10])} to {periods.day_words(c['ends_at'][:10])} ({c['days']} days), then it ends by itself")
 
 
 def _shop(runtime: Runtime, brand_id: str) -> dict[str, Any]:

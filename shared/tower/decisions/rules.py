@@ -337,7 +337,7 @@ def _where(regions: tuple[str, ...]) -> str:
     if not regions:
         return ""
     if len(regions) <= 4:
-        return f" in {fmt.join_words(list(regions))}"
+        return f" in {fmt.region_names(regions)}"
     return f" in {len(regions)} regions"
 
 
@@ -422,7 +422,7 @@ def _reduce_words(hits: Sequence[Hit], agg: dict[str, Any], metrics: dict[str, A
     out_where = _where(tuple(sorted({h.row.region_code for h in out if h.row.region_code})))
     over = f"over {t.window_days} days"
     if not low:
-        action = (f"Pause {ch} ads for {row.product_title}{out_where} until it is restocked: cut their budgets by "
+        action = (f"Pause ads on {ch} for {row.product_title}{out_where} until it is restocked: cut their budgets by "
                   f"{fmt.money(change, currency)}, all of the {fmt.money(spend, currency)} it spent {over}")
         reason = (f"Out of stock{out_where}: {ch} spent {fmt.money(spend, currency)} {over} on clicks that "
                   f"cannot convert")
@@ -439,7 +439,7 @@ def _reduce_words(hits: Sequence[Hit], agg: dict[str, Any], metrics: dict[str, A
         reason = (f"Low ROAS ({fmt.multiple(agg['roas'])}) while {stock_words} and this product takes "
                   f"{fmt.pct(metrics['spend_share_pct'])} of {fmt.possessive(ch)} spend there")
         return action, reason
-    action = (f"Pause {ch} ads for {row.product_title}{out_where} until it is restocked and cut them"
+    action = (f"Pause ads on {ch} for {row.product_title}{out_where} until it is restocked and cut them"
               f"{low_where} by {fmt.money(low_cut, currency)}: {fmt.money(change, currency)} in all, from "
               f"{fmt.money(spend, currency)} to {fmt.money(spend + change, currency)} {over}")
     reason = (f"Out of stock{out_where}; elsewhere low ROAS ({fmt.multiple(low_roas)}) while {stock_words} on a "

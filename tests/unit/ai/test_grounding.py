@@ -50,6 +50,13 @@ def test_identifiers_dates_and_small_counts_are_not_claims() -> None:
     assert extract_claims("SKU-12 in US-TX during 2026-W47, from 2026-11-16; the top 3 products") == []
 
 
+def test_dates_as_sentences_write_them_are_not_claims() -> None:
+    assert extract_claims("Last week (Nov 29 – Dec 5, 2026) and Dec 28, 2026 – Jan 3, 2027; since March 2026") == []
+    # a month word before a figure with a unit, or a word that merely starts like a month, keeps the claim
+    assert [c.text for c in extract_claims("in May 12 units sold; Decor 15 days; Market 2026 spend $40")] == [
+        "12 units", "15 days", "2026", "$40"]
+
+
 def test_plain_english_summary_passes() -> None:
     text = ("Last week you spent $18,500 and generated $72,000 at a blended 3.9× ROAS. TikTok spend rose 28% "
             "but ROAS fell 25% to 2.1x; SKU-A 12oz has 8 days of cover (45 units at 15 units/day) and takes 35% "

@@ -37,10 +37,10 @@ def test_summary_reads_like_the_plan() -> None:
     facts = synthetic_facts(skus=5, regions=3)
     recs, alerts = compute(facts, T)
     s = narrator.weekly_summary(build_context(facts, [r.to_dict() for r in recs], [a.to_dict() for a in alerts]))
-    assert s["summary"].startswith("Last week (2026-11-16 to 2026-11-22) you spent $")
+    assert s["summary"].startswith("Last week (Nov 16 – Nov 22, 2026) you spent $")
     assert "TikTok spend increased 28%, but ROAS fell from" in s["summary"]
     assert "ROAS declined 25% week over week" in s["channel_performance"]["tiktok"]
-    assert "You are heavily promoting SKU-A on TikTok in US-CA" in s["inventory_insights"]
+    assert "You are heavily promoting SKU-A on TikTok in California" in s["inventory_insights"]
     assert "8 days of cover" in s["inventory_insights"]
 
 

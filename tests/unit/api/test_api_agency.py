@@ -24,7 +24,7 @@ def test_overview_sorts_brands_by_urgency(client: FlaskClient, keys: dict[str, s
     acme = brands[0]
     assert acme == {"brand_id": BRAND, "brand_name": "Acme Candles", "health_score": 45, "alerts": 3,
                     "opportunities": 2, "status": "needs_attention",
-                    "top_issue": "SKU-A Vanilla Candle will stock out in 3 days (US-CA)"}
+                    "top_issue": "SKU-A Vanilla Candle will stock out in 3 days (California)"}
     assert brands[1]["brand_name"] == "Urban Wellness"  # from the warehouse: it has no brands/{id} document
     assert brands[2] == {"brand_id": GROWING, "brand_name": "Pet Paradise", "health_score": 100, "alerts": 0,
                          "opportunities": 1, "status": "opportunity",

@@ -30,7 +30,7 @@ def test_dashboard_has_the_plans_shape_and_the_models_numbers(get: Any) -> None:
                              "timezone": "America/New_York", "today": "2026-11-23"}
 
     summary = body["summary"]
-    assert summary["summary"].startswith("Last week (2026-11-16 to 2026-11-22) you spent $18,500")
+    assert summary["summary"].startswith("Last week (Nov 16 – Nov 22, 2026) you spent $18,500")
     assert set(summary["channel_performance"]) == {"meta", "tiktok", "google_ads"}
     assert summary["inventory_insights"] and summary["author"] == "narrator" and summary["week"] == WEEK
     assert summary["generated_at"] == "2026-11-23T15:00:00+00:00"  # ISO 8601, not an HTTP date
@@ -54,7 +54,7 @@ def test_dashboard_has_the_plans_shape_and_the_models_numbers(get: Any) -> None:
 
     alerts = body["alerts"]
     assert [a["severity"] for a in alerts] == ["critical", "medium", "medium"]
-    assert alerts[0]["title"] == "SKU-A Vanilla Candle will stock out in 3 days (US-CA)"
+    assert alerts[0]["title"] == "SKU-A Vanilla Candle will stock out in 3 days (California)"
 
 
 def test_dashboard_of_a_brand_known_only_to_the_warehouse(get: Any) -> None:

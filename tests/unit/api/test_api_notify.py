@@ -80,7 +80,7 @@ def test_digest_brands_are_in_the_overviews_order_with_the_dashboards_figures(wi
         assert [a["id"] for a in b["actions"]] == [r["id"] for r in dash["recommendations"][:3]]
         assert dash["range"]["label"] in b["period_label"]
     # worked by hand: the seeded week is 16-22 November 2026 (today 23 November in New York)
-    assert digest["period_label"] == "last week (2026-11-16 to 2026-11-22)"
+    assert digest["period_label"] == "last week (Nov 16 – Nov 22, 2026)"
 
 
 def test_the_digest_arrives_by_email_and_slack_once(wired: Wired) -> None:
@@ -89,7 +89,7 @@ def test_the_digest_arrives_by_email_and_slack_once(wired: Wired) -> None:
     [mail] = wired.standins.mail.to(EMAIL)
     msg = mail.message
     assert mail.login == "tower-sandbox"  # the SMTP password came from the secret store
-    assert msg["Subject"] == "Northstar Growth: weekly digest, last week (2026-11-16 to 2026-11-22)"
+    assert msg["Subject"] == "Northstar Growth: weekly digest, last week (Nov 16 – Nov 22, 2026)"
     assert msg["List-Unsubscribe"].startswith("<https://tower.test/api/notify/unsubscribe?token=")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text, html = mail.part("plain"), mail.part("html")
@@ -100,7 +100,7 @@ def test_the_digest_arrives_by_email_and_slack_once(wired: Wired) -> None:
         assert f"https://tower.test/brands/{b['brand_id']}" in html
     [posted] = wired.standins.slack.sent("chat.postMessage", CHANNEL)
     assert block_problem(posted["blocks"]) is None
-    assert "last week (2026-11-16 to 2026-11-22)" in posted["text"]
+    assert "last week (Nov 16 – Nov 22, 2026)" in posted["text"]
     again = send_digest(wired.runtime, AGENCY, now=NOW + timedelta(hours=1), **NO_WAIT)
     assert sorted(again["sent"]) == ["growth", "ops"]
     assert len(wired.standins.mail.messages) == 1 and len(wired.standins.slack.messages) == 1

@@ -93,14 +93,14 @@ def test_tiles_and_snapshot_of_a_chosen_range_are_the_hand_worked_figures(get: A
     assert snap["period_days"] == 2 and snap["as_of_date"] == "2026-11-21"
     assert body["range"]["period"] == {"name": "custom", "start_date": "2026-11-20", "end_date": "2026-11-22",
                                        "last_day": "2026-11-21", "days": 2,
-                                       "label": "the period (2026-11-20 to 2026-11-21)"}
+                                       "label": "the period (Nov 20 – Nov 21, 2026)"}
     assert body["range"]["comparison"]["start_date"] == "2026-11-18"
     assert body["range"]["comparison"]["end_date"] == "2026-11-20"
     flat = {k: v for k, v in body["range"].items() if k not in ("period", "comparison")}
     assert flat == {"start": "2026-11-20", "end": "2026-11-22", "last_day": "2026-11-21",
-                    "label": "the period (2026-11-20 to 2026-11-21)", "compare": "previous_period",
+                    "label": "the period (Nov 20 – Nov 21, 2026)", "compare": "previous_period",
                     "compare_start": "2026-11-18", "compare_end": "2026-11-20",
-                    "compare_label": "the 2 days before (2026-11-18 to 2026-11-19)"}
+                    "compare_label": "the 2 days before (Nov 18 – Nov 19, 2026)"}
 
 
 def test_the_comparison_is_the_other_period_and_its_changes(get: Any) -> None:
@@ -132,7 +132,7 @@ def test_a_named_period_is_resolved_by_the_vocabulary(get: Any) -> None:
     status, body = get(f"/api/brands/{TWO}/dashboard?period=last_week")
     assert status == 200
     assert body["range"]["period"]["name"] == "last_week"
-    assert body["range"]["period"]["label"] == "last week (2026-11-16 to 2026-11-22)"
+    assert body["range"]["period"]["label"] == "last week (Nov 16 – Nov 22, 2026)"
     assert body["tiles"]["blended_roas"]["value"] == 3.0  # the two days are all the data
 
 

@@ -31,7 +31,25 @@ TOWER = Path(__file__).resolve().parents[3] / "shared" / "tower"
 def test_named_periods(name: str, today: date, start: date, end: date) -> None:
     p = periods.resolve(name, today)
     assert (p.start, p.end) == (start, end)
-    assert p.start.isoformat() in p.label and p.last_day.isoformat() in p.label
+    assert p.label.endswith(f"({periods.range_words(p.start, p.last_day)})")
+
+
+@pytest.mark.parametrize(("first", "last", "words"), [
+    (date(2026, 11, 29), date(2026, 12, 5), "Nov 29 – Dec 5, 2026"),  # what the page writes for the same days
+    (date(2026, 11, 16), date(2026, 11, 22), "Nov 16 – Nov 22, 2026"),
+    (date(2026, 12, 28), date(2027, 1, 3), "Dec 28, 2026 – Jan 3, 2027"),  # a new year: both years
+    (date(2026, 2, 28), date(2026, 2, 28), "Feb 28, 2026"),  # one day
+    ("2024-02-29", "2024-03-01", "Feb 29 – Mar 1, 2024"),  # ISO text as contexts carry it
+])
+def test_date_ranges_in_sentences(first: date | str, last: date | str, words: str) -> None:
+    assert periods.range_words(first, last) == words
+
+
+def test_labels_state_their_dates_as_sentences_do() -> None:
+    assert periods.resolve("last_week", date(2026, 12, 6)).label == "last week (Nov 29 – Dec 5, 2026)"
+    assert periods.resolve("yesterday", date(2027, 1, 1)).label == "yesterday (Dec 31, 2026)"
+    assert periods.resolve("last_month", date(2027, 1, 5)).label == "last month, December (Dec 1 – Dec 31, 2026)"
+    assert periods.resolve("last_week", date(2026, 12, 6)).to_dict()["start_date"] == "2026-11-29"
 
 
 @pytest.mark.parametrize(("text", "name"), [

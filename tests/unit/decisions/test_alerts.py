@@ -51,7 +51,7 @@ def test_roas_drop_boundary_and_region_level() -> None:
     assert roas_drops([at_ratio], "USD", T) == []
     below = ChannelWeek("meta", "US-TX", 1000.0, 2300.0, 4000.0, 11200.0)
     (a,) = roas_drops([below], "USD", T)
-    assert a.region == "US-TX" and a.severity == "medium" and "in US-TX" in a.title
+    assert a.region == "US-TX" and a.severity == "medium" and "in Texas" in a.title
     tiny = ChannelWeek("meta", "US-TX", 50.0, 10.0, 4000.0, 11200.0)
     assert roas_drops([tiny], "USD", T) == []  # too little spend to judge
 

@@ -191,7 +191,7 @@ def test_regions_where_a_rule_fires_make_one_recommendation() -> None:
     assert rec.recommended_change == pytest.approx(-1000.0)
     assert rec.metrics["roas"] == pytest.approx(1.52) and rec.metrics["days_of_cover"] == 7.5
     assert rec.metrics["spend_share_pct"] == pytest.approx(5000 / (3000 / 0.31 + 2000 / 0.34) * 100, abs=0.1)
-    assert "in US-CA and US-TX by $1,000" in rec.action
+    assert "in California and Texas by $1,000" in rec.action
     (change,) = rec.campaign_changes  # the campaign's two parts add up
     assert change.proposed_daily_budget == pytest.approx(200.0 - 1000.0 / 30, abs=0.01)
     assert [b["region"] for b in rec.breakdown] == ["US-CA", "US-TX"]
@@ -218,9 +218,9 @@ def test_out_of_stock_is_a_pause_that_matches_its_alert() -> None:
     assert change.proposed_daily_budget == pytest.approx(70.0)
     (alert,) = inventory_mismatches([AlignmentRow("gid://shopify/Product/1", "SKU-A", "tiktok", "US-CA", 900.0, 0.05,
                                                   0.0, 0.0, 4.0, "spending_on_stockout")], "USD")
-    assert alert.recommended_action == "Pause TikTok ads for SKU-A in US-CA until it is restocked"
+    assert alert.recommended_action == "Pause ads on TikTok for SKU-A in California until it is restocked"
     assert card.action.startswith(alert.recommended_action)
-    assert "Out of stock in US-CA" in card.reason and "cut 20%" not in card.action.lower()
+    assert "Out of stock in California" in card.reason and "cut 20%" not in card.action.lower()
 
 
 def test_a_product_out_in_one_region_and_low_in_another_is_one_card() -> None:
@@ -231,7 +231,7 @@ def test_a_product_out_in_one_region_and_low_in_another_is_one_card() -> None:
     (card,) = apply_rules([out, low], "b1", "USD", T)
     # by hand: all of CA's $900 and 20% of TX's $5,000 = $1,900
     assert card.recommended_change == pytest.approx(-1900.0)
-    assert card.action.startswith("Pause TikTok ads for SKU-A in US-CA until it is restocked and cut them in US-TX "
+    assert card.action.startswith("Pause ads on TikTok for SKU-A in California until it is restocked and cut them in Texas "
                                   "by $1,000")
     assert card.metrics["paused_regions"] == ["US-CA"]
 

@@ -81,7 +81,7 @@ export const dashboard: Dashboard = {
       product: "Vanilla Bourbon Travel Tin",
       title: "Spending $167 on Vanilla Bourbon Travel Tin, which is out of stock",
       explanation: "Google Ads spent $167 promoting Vanilla Bourbon Travel Tin, where it has no stock left.",
-      recommended_action: "Pause Google Ads ads for Vanilla Bourbon Travel Tin until it is restocked",
+      recommended_action: "Pause ads on Google Ads for Vanilla Bourbon Travel Tin until it is restocked",
       metrics: { mismatch: "spending_on_stockout", spend: 166.97, days_of_cover: 0, available_units: 0 },
       status: "open",
       raised_on: "2026-12-05",
