@@ -167,8 +167,10 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
             raise
         check_action(g.caller, action_of(request.endpoint or "", request.method))
 
-    # product pictures come from Shopify's CDN, or from the configured Admin API origin (the sandbox's)
-    policy = page_csp([settings.shopify_api_origin] if settings.shopify_api_origin else [])
+    # product pictures come from Shopify's CDN, or from the configured Admin API origin (the sandbox's);
+    # the page calls Firebase Auth's origin when people sign in by e-mail
+    policy = page_csp([settings.shopify_api_origin] if settings.shopify_api_origin else [],
+                      session.identity_toolkit(settings)[1])
 
     @app.after_request
     def _secure(response: Response) -> Response:

@@ -39,13 +39,15 @@ def image_origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def page_csp(image_origins: Iterable[str] = ()) -> str:
+def page_csp(image_origins: Iterable[str] = (), connect_origins: Iterable[str] = ()) -> str:
     """The page's policy; images also from Shopify's CDN and from each of ``image_origins`` that is an
-    exact http(s) origin (nothing wider: no scheme or host wildcard)."""
+    exact http(s) origin (nothing wider: no scheme or host wildcard); calls also to each of
+    ``connect_origins`` (Firebase Auth's, where the page signs people in by e-mail)."""
     extra = [o for o in (image_origin(u) for u in image_origins) if o and o != SHOPIFY_CDN]
     img = " ".join(["'self'", "data:", SHOPIFY_CDN, *dict.fromkeys(extra)])
+    connect = " ".join(["'self'", *dict.fromkeys(connect_origins)])
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; connect-src 'self'; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; connect-src {connect}; "
         "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, make_response, request
+from flask import Blueprint, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from tower.api.auth import AUTH_HEADERS, bearer_token, check_failure_limit, current_limiter_failed
 from tower.api.errors import ApiError
-from tower.api.headers import PAGE_CSP
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.identity import firebase, keys, sessions
@@ -92,21 +91,6 @@ def auth_config() -> ResponseReturnValue:
     url, _ = identity_toolkit(settings)
     return {"project_id": settings.firebase_project_id, "identity_toolkit_url": url,
             "api_key": settings.firebase_web_api_key or ("emulator" if settings.firebase_auth_emulator_host else "")}
-
-
-@bp.after_app_request
-def _page_may_reach_firebase(response: Response) -> Response:
-    """The page's CSP lets it call Firebase Auth (the emulator, or Google's endpoints) and nothing else new.
-
-    Registered after the app's own hooks, so it runs before them: the security headers keep what is set here.
-    """
-    if response.mimetype != "text/html" or "Content-Security-Policy" in response.headers:
-        return response
-    _, origins = identity_toolkit(current_runtime().settings)
-    if origins:
-        response.headers["Content-Security-Policy"] = PAGE_CSP.replace(
-            "connect-src 'self'", "connect-src 'self' " + " ".join(origins))
-    return response
 
 
 def _answer(principal: Principal, csrf: str, expires_at: Any) -> dict[str, Any]:
