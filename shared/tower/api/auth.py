@@ -57,6 +57,13 @@ AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="tower"'}
 ACTIONS: dict[str, Action] = {
     "brands.ask": Action.READ,
     "onboarding.post_subscribe": Action.SETTINGS,  # the brand's plan: its owner (or its agency's admin)
+    # A brand's ad-platform grant and which accounts feed it are its setup, not a decision on a
+    # recommendation: the owner or the agency's admin. The picker lists every account the grant
+    # reaches (other stores' too), so only those who may connect one read it.
+    "ad_oauth.authorize": Action.SETTINGS,
+    "ad_oauth.accounts": Action.SETTINGS,
+    "ad_oauth.connect": Action.SETTINGS,
+    "ad_oauth.revoke": Action.SETTINGS,
     "brands.accept": Action.DECIDE,
     "brands.dismiss": Action.DECIDE,
     "brands.undo": Action.DECIDE,

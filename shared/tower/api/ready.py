@@ -25,7 +25,10 @@ so the first request's answer, exactly as the app sent it, serves the next ones:
   failure. ``If-None-Match`` matching the ETag gets the bodyless ``304`` werkzeug would send.
 
 :class:`CallerMemo` reuses a key's :func:`~tower.api.auth.authenticate` result (scope included: an
-agency's brand list) under the same rule, for the app's own authentication too. A revoked key
+agency's brand list) under the same rule, for the app's own authentication too. The ``TOWER_API_MEMO_SECONDS``
+bound holds on the app's clock as well as the monotonic one: the lookup is what records a key's last use
+(:func:`tower.identity.keys.touch`, at most every few minutes), so a reused caller never hides a due
+record by more than those seconds of the app's time (a test's clock jumping minutes ahead gets a lookup). A revoked key
 stops working at once on the process that revoked it, within 20 ms elsewhere on the embedded store, and within
 ``TOWER_API_MEMO_SECONDS`` on every other instance. Unknown keys are never kept: each one is
 looked up and counted as a failure.
@@ -38,7 +41,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +99,8 @@ class CallerMemo:
         self._store_of = store_of
         self.seconds = seconds
         self.monotonic = monotonic
-        self._callers: OrderedDict[str, tuple[Caller, Stamp, float]] = OrderedDict()
+        # key hash -> (caller, store stamp, monotonic expiry, app time of the lookup)
+        self._callers: OrderedDict[str, tuple[Caller, Stamp, float, datetime]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -113,23 +117,27 @@ class CallerMemo:
         Args:
             header: The Authorization header.
             stamp: The store's stamp, when the caller has just read it (else read here).
-            now: The time now (the app's clock), for the key's last use when it is looked up.
+            now: The time now (the app's clock; default the system's): a kept caller serves only within
+                the memo's seconds of its lookup on it too, and a lookup records the key's last use at it.
 
         Raises:
             ApiError: 401 for a missing, malformed or unknown key (never remembered).
         """
+        if now is None:
+            now = datetime.now(UTC)
         if stamp is None:
             stamp = self.stamp()  # before the lookup: a write racing it leaves the entry stale at once
         if stamp is not None:
             key_hash = hash_key(bearer_token(header))
             kept = self._callers.get(key_hash)
-            if kept is not None and kept[1] == stamp and self.monotonic() < kept[2]:
+            if (kept is not None and kept[1] == stamp and self.monotonic() < kept[2]
+                    and timedelta(0) <= now - kept[3] < timedelta(seconds=self.seconds)):
                 return kept[0]
         caller = authenticate(self.store, header, now=now)
         if stamp is not None:
             with self._lock:
                 self._callers.pop(caller.key_hash, None)
-                self._callers[caller.key_hash] = (caller, stamp, self.monotonic() + self.seconds)
+                self._callers[caller.key_hash] = (caller, stamp, self.monotonic() + self.seconds, now)
                 while len(self._callers) > MAX_ENTRIES:
                     self._callers.popitem(last=False)
         return caller
@@ -225,7 +233,7 @@ class ReadyAnswers:
         if self.limiter.retry_after(client_address(environ, self.trusted_proxies)) is not None:
             return None  # the app answers 429
         try:
-            caller = self.callers.authenticate(environ.get("HTTP_AUTHORIZATION"), stamp)
+            caller = self.callers.authenticate(environ.get("HTTP_AUTHORIZATION"), stamp, now=now)
         except ApiError:
             return None  # the app answers 401 and counts the failure
         if not caller.may_see(kept.brand_id):

@@ -39,7 +39,7 @@ class Action(StrEnum):
 
     READ = "read"  # any GET, and asking a question
     DECIDE = "decide"  # Accept, Dismiss, Undo a recommendation
-    SETTINGS = "settings"  # a brand's settings and location regions
+    SETTINGS = "settings"  # a brand's settings, location regions, plan, ad-platform grants and accounts
     AGENCY_SETUP = "agency_setup"  # the agency's recipients and mutes
     INVITE = "invite"  # invite people into an agency
     KEYS = "keys"  # create, rotate, revoke API keys

@@ -70,12 +70,31 @@ MATRIX: dict[str, tuple[set[str], str | None, Any]] = {
     "access.keys_revoke": (KEY_MANAGERS, "key", None),
     "session.session_get": (EVERYONE, None, None),
     "session.session_delete": (EVERYONE, None, None),
+    # a brand's ad-platform grant and accounts are its setup (the picker lists accounts beyond the brand's)
+    "ad_oauth.authorize": (SETTINGS, "brand", {}),
+    "ad_oauth.accounts": (SETTINGS, "brand", None),
+    "ad_oauth.connect": (SETTINGS, "brand", {"account_ids": ["act_matrix"]}),
+    "ad_oauth.revoke": (SETTINGS, "brand", None),
+    "onboarding.get_onboarding": (EVERYONE - {"operator"}, "brand", None),
+    "onboarding.get_sync_progress": (EVERYONE - {"operator"}, "brand", None),
+    "onboarding.get_billing": (EVERYONE - {"operator"}, "brand", None),
+    "onboarding.post_subscribe": (SETTINGS, "brand", None),
 }
 #: Public routes: they authenticate the request themselves (tested in their own files).
 PUBLIC = {"health.health", "openapi.openapi_json", "shopify_install.start_install", "shopify_install.callback",
           "shopify_install.token_exchange", "notify.unsubscribe_get", "notify.unsubscribe_post",
           "notify.slack_actions", "session.session_create", "session.auth_config", "access.invitation_accept", "page.index", "page.asset",
-          "page.spa"}
+          "page.spa", "ad_oauth.callback", "onboarding.billing_return"}
+
+
+@pytest.fixture
+def runtime(runtime: Runtime) -> Runtime:
+    """The API tests' runtime with a Meta app configured, so an allowed authorize builds its consent URL
+    (no call leaves the process) rather than answering 503 ``app_not_configured``."""
+    runtime.settings = runtime.settings.model_copy(update={
+        "meta_app_id": "9001122334455", "meta_app_secret": "matrix-meta-secret",
+        "ad_oauth_redirect_base": "https://tower.example"})
+    return runtime
 
 
 def _role_key(runtime: Runtime, role: str) -> str:
@@ -109,7 +128,7 @@ def _url(rule: str, runtime: Runtime, role: str, target: str | None, own: bool) 
         "timezone": "UTC", "quiet_hours": None, "daily_budget": 10, "min_severity": "low", "alerts": True,
         "digest": True, "unsubscribed": [], "mutes": [], "created_at": NOW, "updated_at": NOW})
     url = (rule.replace("<brand_id>", brand).replace("<agency_id>", agency).replace("<rec_id>", "rec_matrix_none")
-           .replace("<channel>", "meta").replace("<region_code>", "US-NY").replace("<recipient_id>", recipient))
+           .replace("<channel>", "meta").replace("<platform>", "meta").replace("<region_code>", "US-NY").replace("<recipient_id>", recipient))
     if "<key_prefix>" in url:
         url = url.replace("<key_prefix>", _target_key(runtime, role, own))
     return url
