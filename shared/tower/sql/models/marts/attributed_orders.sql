@@ -81,72 +81,23 @@ credited AS (
   WHERE credit_position_based > 0
 ),
 
--- the caps some credits could run into: a model's campaign × geography × touch day whose credits (all orders
--- together) ask for more than its room less 1e-6 (well clear of the sums' rounding). Under any other cap every
--- credit fits whatever order the orders come in, so only these credits need the running sum below.
--- (summed from the credits' source once per cap, every model side by side: cheaper than grouping `credited`)
-asked_in_all AS (
-  SELECT
-    platform, campaign_id, country_code, cap_geo, touch_date,
-    COUNTIF(has_last_touch) AS last_touch,
-    COUNTIF(has_first_touch) AS first_touch,
-    SUM(credit_linear) AS linear,
-    SUM(credit_time_decay) AS time_decay,
-    SUM(credit_position_based) AS position_based
-  FROM int_attribution__geo_time_credits
-  GROUP BY platform, campaign_id, country_code, cap_geo, touch_date
-),
-
-binding_caps AS (
-  SELECT
-    attribution_model,
-    k.*,
-    ROW_NUMBER() OVER () AS cap_id
-  FROM int_attribution__geo_caps AS k
-  INNER JOIN asked_in_all AS t
-    ON t.platform = k.platform
-    AND t.campaign_id = k.campaign_id
-    AND t.country_code = k.country_code
-    AND t.cap_geo = k.cap_geo
-    AND t.touch_date = k.stat_date
-  CROSS JOIN UNNEST(['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based']) AS attribution_model
-  WHERE
-    CASE attribution_model
-      WHEN 'last_touch' THEN t.last_touch
-      WHEN 'first_touch' THEN t.first_touch
-      WHEN 'linear' THEN t.linear
-      WHEN 'time_decay' THEN t.time_decay
-      ELSE t.position_based
-    END > k.capacity - 1e-6
-),
-
-capped_or_not AS (
+-- each credit, cut to the room its campaign × geography × touch day has left once the earlier orders took theirs
+asked AS (
   SELECT
     c.*,
     k.capacity,
-    k.cap_id
+    COALESCE(SUM(c.credit) OVER (
+      PARTITION BY c.attribution_model, c.platform, c.campaign_id, c.country_code, c.cap_geo, c.touch_date
+      ORDER BY c.order_at, c.order_key
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ), 0) AS asked_before
   FROM credited AS c
-  LEFT JOIN binding_caps AS k
-    ON k.attribution_model = c.attribution_model
-    AND k.platform = c.platform
+  LEFT JOIN int_attribution__geo_caps AS k
+    ON k.platform = c.platform
     AND k.campaign_id = c.campaign_id
     AND k.country_code = c.country_code
     AND k.cap_geo = c.cap_geo
     AND k.stat_date = c.touch_date
-),
-
--- each credit, cut to the room its campaign × geography × touch day has left once the earlier orders took theirs;
--- partitioned by the binding cap's number (one integer sorts faster than the cap's six columns): the credits no
--- cap binds share the NULL partition, whose running sum nothing reads
-asked AS (
-  SELECT
-    c.* EXCEPT (cap_id),
-    COALESCE(SUM(c.credit) OVER (
-      PARTITION BY c.cap_id
-      ORDER BY c.order_at, c.order_key
-      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ), 0) AS asked_before
-  FROM capped_or_not AS c
 ),
 
 capped AS (
