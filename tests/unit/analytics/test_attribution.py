@@ -277,6 +277,21 @@ def test_geo_credit_is_capped_per_model_by_the_platform_purchases(shop) -> None:
     assert [credits(shop, o)["last_touch"] for o in orders] == [{"m": 1.0}, {None: 1.0}, {None: 1.0}]
 
 
+def test_a_cap_with_room_to_spare_leaves_credits_whole_beside_one_that_binds(shop) -> None:
+    """Meta reported 3 purchases, TikTok 1, on the day both touched three Texas orders. Linear: TikTok's room
+    runs out after two orders while Meta's 1.5 fits its 3; last touch hands all three to Meta, which exactly
+    fill its 3 (a cap the credits meet is not exceeded, nor does it cut them)."""
+    day = date(2024, 5, 10)
+    shop.spend("meta", "m", day, 50.0, purchases=3)
+    shop.spend("tiktok", "t", day, 50.0, purchases=1)
+    orders = [shop.order(datetime(2024, 5, 10, 18 + i, 0, tzinfo=UTC)) for i in range(3)]
+    shop.build(*WINDOW)
+    assert [credits(shop, o)["linear"] for o in orders] == [
+        pytest.approx({"m": 0.5, "t": 0.5}), pytest.approx({"m": 0.5, "t": 0.5}),
+        pytest.approx({"m": 0.5, None: 0.5})]
+    assert [credits(shop, o)["last_touch"] for o in orders] == [{"m": 1.0}] * 3
+
+
 @pytest.mark.parametrize(("journey", "source"), [
     ({"utm_medium": "sms", "utm_source": "postscript"}, "email"),
     ({"utm_medium": "organic", "utm_source": "pinterest"}, "organic"),
