@@ -174,8 +174,11 @@ SEVERITY = {"spending_on_stockout": 0, "overspending_low_stock": 1, "underspendi
 
 def _top_mismatches(rows: Sequence[Mapping[str, Any]], limit: int) -> list[Mapping[str, Any]]:
     """Worst first: stockout spend, then low-stock overspend, then idle overstock; bigger spend first."""
+    # down to the row's key (product, channel, country, region): the cut at ``limit`` must not depend on
+    # the order the warehouse returned the rows in
     return sorted(rows, key=lambda r: (SEVERITY[r["mismatch_type"]], -float(r["spend_amount"] or 0),
-                                       str(r["product_id"]), str(r["region_code"])))[:limit]
+                                       str(r["product_id"]), str(r.get("channel")), str(r.get("country_code")),
+                                       str(r["region_code"])))[:limit]
 
 
 def headline_findings(warehouse: Warehouse, brand_id: str, today: date, *, limit: int = 5) -> dict[str, Any]:
