@@ -14,8 +14,9 @@ mismatches, alerts, recommendation cards) its title and picture too: the page ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tower import sql as sqlfiles
@@ -34,6 +35,13 @@ def _cover(x: Any) -> float | None:
 
 
 PRODUCT_GID = "gid://shopify/Product/"
+
+
+def _exact_sum(values: Iterable[Any]) -> float:
+    """The sum of NUMERIC amounts, exact before it becomes a float: summed as floats, its last bits would
+    depend on the order the warehouse returned the rows in (and a half cent could round either way)."""
+    return float(sum((v if isinstance(v, Decimal) else Decimal(str(v)) for v in values if v is not None),
+                     Decimal(0)))
 
 
 def catalogue(warehouse: Warehouse, brand_id: str) -> dict[str, dict[str, str | None]]:
@@ -82,8 +90,8 @@ def product_list(rows: Sequence[Mapping[str, Any]], known: Mapping[str, Mapping[
         if channel:
             mine = [r for r in rows if r["level"] != "product" and r["product_id"] == p["product_id"]
                     and r["channel"] == channel]
-            spend = sum(float(r["spend_amount"] or 0) for r in mine)
-            revenue = sum(float(r["attributed_revenue_amount"] or 0) for r in mine)
+            spend, revenue = _exact_sum(r["spend_amount"] for r in mine), _exact_sum(
+                r["attributed_revenue_amount"] for r in mine)
             status = min((str(r["mismatch_type"]) for r in mine), key=lambda m: SEVERITY.get(m, 9), default="aligned")
         else:
             spend, revenue = float(p["spend_amount"] or 0), float(p["attributed_revenue_amount"] or 0)

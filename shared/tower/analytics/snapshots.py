@@ -25,12 +25,13 @@ FROM model_runs
 WHERE brand_id = @brand_id AND model = 'inventory_alignment' AND window_start < @today
 """
 
+# NUMERIC sums (exact): a FLOAT64 sum's last bits would depend on the order the rows arrive in
 CAMPAIGNS_SQL = """
 SELECT
   campaign_id,
   MAX(campaign_name) AS campaign_name,
-  SUM(CAST(spend_amount AS FLOAT64)) AS spend,
-  SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS revenue
+  SUM(spend_amount) AS spend,
+  SUM(attributed_revenue_amount) AS revenue
 FROM unified_performance
 WHERE brand_id = @brand_id
   AND performance_date > CAST(DATE_SUB(@as_of_date, INTERVAL @period_days DAY) AS DATE)
@@ -132,10 +133,14 @@ def channel_drilldown(
     total = next((r for r in snaps if r["scope"] == "channel"), None)
     by_geo = {
         (r["region_code"] or r["country_code"]): _figures(r)
-        for r in sorted(snaps, key=lambda r: -float(r["spend_amount"] or 0))
+        for r in sorted(snaps, key=lambda r: (-float(r["spend_amount"] or 0), str(r["country_code"]),
+                                              str(r["region_code"])))
         if r["scope"] == "channel_region"
     }
-    campaigns = sorted(warehouse.rows(CAMPAIGNS_SQL, params), key=lambda r: -(r["spend"] or 0))[:top]
+    # ties (equal or no spend) by id: the rows come in whatever order the warehouse read them, and the
+    # cut at ``top`` must not depend on it
+    campaigns = sorted(warehouse.rows(CAMPAIGNS_SQL, params),
+                       key=lambda r: (-(r["spend"] or 0), str(r["campaign_id"])))[:top]
     alignment = [r for r in warehouse.rows(ALIGNMENT_SQL, params) if r["channel"] == channel]
     promoted = sorted({r["product_id"] for r in alignment if (r["spend_amount"] or 0) > 0})
     mismatches = _top_mismatches([r for r in alignment if r["mismatch_type"] != "aligned"], top)
@@ -169,8 +174,11 @@ SEVERITY = {"spending_on_stockout": 0, "overspending_low_stock": 1, "underspendi
 
 def _top_mismatches(rows: Sequence[Mapping[str, Any]], limit: int) -> list[Mapping[str, Any]]:
     """Worst first: stockout spend, then low-stock overspend, then idle overstock; bigger spend first."""
+    # down to the row's key (product, channel, country, region): the cut at ``limit`` must not depend on
+    # the order the warehouse returned the rows in
     return sorted(rows, key=lambda r: (SEVERITY[r["mismatch_type"]], -float(r["spend_amount"] or 0),
-                                       str(r["product_id"]), str(r["region_code"])))[:limit]
+                                       str(r["product_id"]), str(r.get("channel")), str(r.get("country_code")),
+                                       str(r["region_code"])))[:limit]
 
 
 def headline_findings(warehouse: Warehouse, brand_id: str, today: date, *, limit: int = 5) -> dict[str, Any]:
@@ -189,7 +197,7 @@ def headline_findings(warehouse: Warehouse, brand_id: str, today: date, *, limit
         {"channel": r["channel"], **_figures(r), "previous_roas": _ratio(r["prev_roas"]),
          "roas_change_pct": _ratio(None if r["roas_change_pct"] is None else 100 * r["roas_change_pct"]),
          "spend_change_pct": _ratio(None if r["spend_change_pct"] is None else 100 * r["spend_change_pct"])}
-        for r in sorted(snaps, key=lambda r: -float(r["spend_amount"] or 0))
+        for r in sorted(snaps, key=lambda r: (-float(r["spend_amount"] or 0), str(r["channel"])))
         if r["scope"] == "channel"
     ]
     alignment = warehouse.rows(ALIGNMENT_SQL, params)

@@ -1,10 +1,12 @@
 -- grain: one row per region (or country, when the platform reported no region) of one channel
 -- over [@start_date, @end_date): spend, attributed revenue
 -- A channel drilldown for a chosen range (tower.api.ranges).
+-- Sums are NUMERIC, cast to FLOAT64 after: a FLOAT64 sum's last bits depend on the order rows arrive in,
+-- and a redelivered, reordered load must give the same figures (the dashboard cache, R2).
 SELECT
   COALESCE(NULLIF(region_code, ''), country_code) AS geo,
-  SUM(CAST(spend_amount AS FLOAT64)) AS spend,
-  SUM(CAST(attributed_revenue_amount AS FLOAT64)) AS revenue
+  CAST(SUM(spend_amount) AS FLOAT64) AS spend,
+  CAST(SUM(attributed_revenue_amount) AS FLOAT64) AS revenue
 FROM unified_performance
 WHERE brand_id = @brand_id
   AND performance_date >= @start_date
