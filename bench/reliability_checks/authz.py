@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -40,6 +41,9 @@ COVERS = {"brand": {0}, "other_brand": {1}, "agency": {0}, "other_agency": {1}, 
 VIEWER_MAY_POST = ("/ask", "/api/session")
 MEMBER_MAY_NOT = ("/api/api-keys", "/api/agency/recipients")
 MEMBER_MAY_NOT_CHANGE = ("/settings", "/location-regions/{region_code}", "/billing/subscribe")  # settings actions
+#: An ad platform's grant (authorize, the account picker, connect, revoke): settings actions, read ones too
+#: (the picker lists every account the grant reaches, other stores' included), so neither role may.
+AD_GRANT = re.compile(r"/integrations/[^/]+/(authorize|accounts|authorization)$")
 KEY_MANAGERS = ("brand", "other_brand", "agency", "other_agency", "operator")
 #: The operator's routes (registering agencies, attaching brands): no other key may use them.
 OPERATOR_PREFIX = "/api/agencies"
@@ -84,6 +88,8 @@ def _allowed(kind: str, path: str, index: int | None, public: bool, method: str 
     if kind in ("none", "revoked"):
         return False
     if kind == "viewer" and method != "get" and not path.endswith(VIEWER_MAY_POST):
+        return False
+    if kind in ("viewer", "member") and AD_GRANT.search(path):
         return False
     if kind == "member" and (path.startswith(MEMBER_MAY_NOT) or (method != "get" and path.endswith(MEMBER_MAY_NOT_CHANGE))):
         return False

@@ -108,4 +108,4 @@ def test_a_calendar_month_and_the_week_to_a_day() -> None:
     assert month_of(date(2028, 2, 10)).days == 29  # a leap year's February
     week = week_to(date(2026, 11, 23))
     assert (week.start, week.last_day, week.label) == (date(2026, 11, 16), date(2026, 11, 22),
-                                                       "the week (2026-11-16 to 2026-11-22)")
+                                                       "the week (Nov 16 – Nov 22, 2026)")
