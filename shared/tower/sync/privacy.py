@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tower import names
-from tower.connectors.shopify.records import CLICK_IDS
+from tower.connectors.shopify.records import CLICK_IDS, landing_site, referrer_origin
 from tower.ports import DocQuery, DocumentStore, Secrets, Warehouse
 
 #: The order columns that identify or point at a person; UTM values name campaigns, not people.
@@ -35,6 +35,17 @@ SHOP_REDACTED = "shop_redacted"
 #: ``integrations.status`` after ``shop/redact``: the tokens are gone; syncs refuse the brand.
 DISCONNECTED = "disconnected"
 _NULL_PERSONAL = ", ".join(f"{f} = NULL" for f in PERSONAL_ORDER_FIELDS)
+#: The rule the stored visit columns follow (``records.landing_site``: site, path and advertising
+#: parameters only; ``records.referrer_origin``: the referring site only). Raise it when either rule
+#: changes: each brand's orders stored under an older rule are then rewritten once, at its next sync.
+VISIT_RULE = "visit-v1"
+# Rows an older rule may have left too much on: a landing page with a query string or a fragment, or a
+# referrer with anything after its site. The rest cannot change, so they are never read.
+_STORED_VISITS = (
+    "SELECT order_id, landing_site, referrer_url FROM orders WHERE brand_id = @brand_id "
+    "AND (STRPOS(COALESCE(landing_site, ''), '?') > 0 OR STRPOS(COALESCE(landing_site, ''), '#') > 0 "
+    "OR REGEXP_CONTAINS(COALESCE(referrer_url, ''), r'^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*[/?#].'))"
+)
 
 
 def suppression_key(customer_hash: str) -> str:
@@ -106,6 +117,25 @@ class CustomerRequest:
                                   "order_ids": sorted(set(self.order_ids))}
         return ("brand_id = @brand_id AND (customer_hash = @customer_hash OR order_id IN UNNEST(@order_ids))",
                 params)
+
+
+def rewrite_stored_visits(warehouse: Warehouse, brand_id: str) -> int:
+    """Rewrite the brand's stored landing pages and referrers by today's rule (:data:`VISIT_RULE`), through
+    the same functions every reader uses; return how many orders changed.
+
+    Orders stored before the rule kept whole URLs, whose other parameters can carry an e-mail address
+    or a customer id. Only the two columns are written (a MERGE on the order's natural key), so running
+    it again changes nothing. One pass over the brand's orders, so it runs once per rule, not per sync.
+    """
+    changed = []
+    for r in warehouse.rows(_STORED_VISITS, {"brand_id": brand_id}):
+        landing, referrer = landing_site(r["landing_site"]), referrer_origin(r["referrer_url"])
+        if (landing, referrer) != (r["landing_site"], r["referrer_url"]):
+            changed.append({"brand_id": brand_id, "order_id": r["order_id"], "landing_site": landing,
+                            "referrer_url": referrer})
+    if changed:
+        warehouse.merge("orders", changed, keys=("brand_id", "order_id"))
+    return len(changed)
 
 
 def redact_customer(warehouse: Warehouse, store: DocumentStore, request: CustomerRequest) -> dict[str, Any]:

@@ -61,6 +61,8 @@ KEYS: dict[str, list[str]] = {
     "fulfillment_order_line_items": ["brand_id", "fulfillment_order_line_item_id"],
 }
 READ_ALL_ORDERS = "read_all_orders"
+#: The sync_state resource whose cursor is the visit rule the brand's stored orders follow.
+STORED_VISITS = "stored_visits"
 #: Scopes that show fulfillment orders (where orders ship from): Shopify shows those of the locations
 #: the token's scopes cover and silently no others (merchant-managed = the store's own locations).
 FULFILLMENT_ORDER_SCOPES = frozenset({
@@ -295,7 +297,10 @@ class ShopifySync:
             resource = "inventory_levels"
             self._inventory(ctx, locations)
             resource = "orders"
+            first_sync = self.state.read("orders").cursor_value is None
             self._orders(shop, full, since)
+            resource = STORED_VISITS
+            self._stored_visits(first_sync)
         except _OutOfTime:
             self.result.status = "incomplete"
         except NeedsReauth as e:
@@ -309,6 +314,17 @@ class ShopifySync:
             "brand_id": self.brand_id, "platform": PLATFORM, "status": self.result.status,
             "stored": self.result.stored, "requests": self.result.requests, "throttled": self.result.throttled})
         return self.result
+
+    def _stored_visits(self, first_sync: bool) -> None:
+        """Orders stored under an older landing-page rule are rewritten once per rule; a first sync
+        stored every order under today's rule, so it only records that."""
+        if self.state.read(STORED_VISITS).cursor_value == privacy.VISIT_RULE:
+            return
+        if not first_sync:
+            n = privacy.rewrite_stored_visits(self.warehouse, self.brand_id)
+            log.info("stored visits rewritten", extra={"brand_id": self.brand_id, "orders": n,
+                                                       "rule": privacy.VISIT_RULE})
+        self.state.write(STORED_VISITS, cursor_value=privacy.VISIT_RULE, checkpoint=None, status="idle")
 
     def _failed(self, resource: str, error: FatalError) -> None:
         message = redact(str(error))
