@@ -10,37 +10,55 @@ import { Empty, HelpLink } from "./States";
 // answers is "is money going where the stock is", and 400 days of cover reads the same as 120.
 const COVER_CAP = 120;
 
+/** The chart's ECharts option: one scatter series per status present, cover capped at COVER_CAP. */
+export function alignmentOption(rows: ProductRow[], currency: string) {
+  const maxRevenue = Math.max(1, ...rows.map((r) => r.revenue));
+  const statuses = Object.keys(STATUS_LABELS).filter((s) => rows.some((r) => r.status === s));
+  return {
+    grid: { left: 8, right: 24, top: 56, bottom: 32, containLabel: true },
+    legend: { top: 0, type: "scroll", data: statuses.map(statusLabel) },
+    // A margin left of zero keeps bubbles of unadvertised products off the y axis's labels; the
+    // negative ticks it brings are left blank.
+    xAxis: {
+      type: "value",
+      name: "Ad spend",
+      nameLocation: "middle",
+      nameGap: 28,
+      boundaryGap: ["6%", "4%"],
+      axisLabel: { formatter: (v: number) => (v < 0 ? "" : money(v, currency)) },
+    },
+    yAxis: {
+      type: "value",
+      name: "Days of cover",
+      max: COVER_CAP,
+      min: 0,
+      axisLabel: { formatter: (v: number) => (v >= COVER_CAP ? `${COVER_CAP}+` : String(v)) },
+    },
+    tooltip: {
+      trigger: "item",
+      formatter: (p: { data: { row: ProductRow } }) => {
+        const r = p.data.row;
+        return `${productName(r.title, r.product_id)}\n${statusLabel(r.status)}\nSpend ${money(r.spend, currency)} · Revenue ${money(r.revenue, currency)}\nCover ${days(r.days_of_cover)}`;
+      },
+    },
+    series: statuses.map((s) => ({
+      name: statusLabel(s),
+      type: "scatter",
+      itemStyle: { color: STATUS_COLORS[s] ?? STATUS_COLORS.unknown, opacity: 0.8 },
+      data: rows
+        .filter((r) => r.status === s)
+        .map((r) => ({
+          value: [r.spend, r.days_of_cover === null ? COVER_CAP : Math.min(r.days_of_cover, COVER_CAP)],
+          symbolSize: 10 + 40 * Math.sqrt(Math.max(0, r.revenue) / maxRevenue),
+          row: r,
+        })),
+    })),
+  };
+}
+
 /** Inventory ↔ ad alignment: x spend, y days of cover, bubble size revenue, colour status. */
 export function AlignmentChart({ rows, currency }: { rows: ProductRow[]; currency: string }) {
-  const maxRevenue = Math.max(1, ...rows.map((r) => r.revenue));
-  const option = useMemo(() => {
-    const statuses = Object.keys(STATUS_LABELS).filter((s) => rows.some((r) => r.status === s));
-    return {
-      grid: { left: 8, right: 24, top: 56, bottom: 32, containLabel: true },
-      legend: { top: 0, type: "scroll", data: statuses.map(statusLabel) },
-      xAxis: { type: "value", name: "Ad spend", nameLocation: "middle", nameGap: 28, axisLabel: { formatter: (v: number) => money(v, currency) } },
-      yAxis: { type: "value", name: "Days of cover", max: COVER_CAP, min: 0 },
-      tooltip: {
-        trigger: "item",
-        formatter: (p: { data: { row: ProductRow } }) => {
-          const r = p.data.row;
-          return `${productName(r.title, r.product_id)}\n${statusLabel(r.status)}\nSpend ${money(r.spend, currency)} · Revenue ${money(r.revenue, currency)}\nCover ${days(r.days_of_cover)}`;
-        },
-      },
-      series: statuses.map((s) => ({
-        name: statusLabel(s),
-        type: "scatter",
-        itemStyle: { color: STATUS_COLORS[s] ?? STATUS_COLORS.unknown, opacity: 0.8 },
-        data: rows
-          .filter((r) => r.status === s)
-          .map((r) => ({
-            value: [r.spend, r.days_of_cover === null ? COVER_CAP : Math.min(r.days_of_cover, COVER_CAP)],
-            symbolSize: 10 + 40 * Math.sqrt(Math.max(0, r.revenue) / maxRevenue),
-            row: r,
-          })),
-      })),
-    };
-  }, [rows, currency, maxRevenue]);
+  const option = useMemo(() => alignmentOption(rows, currency), [rows, currency]);
 
   return (
     <section className="card" aria-labelledby="alignment-title">
@@ -50,7 +68,8 @@ export function AlignmentChart({ rows, currency }: { rows: ProductRow[]; currenc
       </div>
       <p className="muted small">
         Each bubble is a product: further right is more ad spend, higher is more days of stock, bigger is more revenue.
-        Trouble sits bottom right (spend on little stock) and top left (stock with no ads).
+        Trouble sits bottom right (spend on little stock) and top left (stock with no ads). Products with more
+        than {COVER_CAP} days of cover, or stock that is not selling, sit on the top line.
       </p>
       {rows.length === 0 ? (
         <Empty title="No products to place yet." />
