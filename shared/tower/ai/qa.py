@@ -44,6 +44,7 @@ from tower.ai.tokens import compact_json
 from tower.ai.usage import CallUsage, fallback_usage, record
 from tower.analytics import ranges
 from tower.brands import brand_row
+from tower.decisions.formatting import region_name
 from tower.names import AD_PLATFORMS
 from tower.periods import Period
 from tower.ports import Confinement, PortError
@@ -252,10 +253,21 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def readable(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A result row made JSON-safe, with ``region_name`` beside a ``region_code`` (``US-TX`` → ``Texas``):
+    the model and the page then name a region as the charts do, and the code stays for the record."""
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        out[k] = json_safe(v)
+        if k == "region_code" and "region_name" not in row:
+            out["region_name"] = region_name(str(v)) if v else None
+    return out
+
+
 def run_read(warehouse: Warehouse, sql: str, params: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]]:
     """Run one of our own named queries on the warehouse's read path (never behind the pipeline's
-    writes or another reader; a timeout stops only this query) and make the rows JSON-safe."""
-    return [{k: json_safe(v) for k, v in r.items()} for r in warehouse.read(sql, params, timeout_s=timeout_s)]
+    writes or another reader; a timeout stops only this query) and make the rows readable."""
+    return [readable(r) for r in warehouse.read(sql, params, timeout_s=timeout_s)]
 
 
 def run_model_select(warehouse: Warehouse, sql: str, brand_id: str, settings: Settings) -> list[dict[str, Any]]:
@@ -276,7 +288,7 @@ def run_model_select(warehouse: Warehouse, sql: str, brand_id: str, settings: Se
         memory_limit_mb=settings.qa_memory_limit_mb, max_bytes_billed=settings.qa_max_bytes_billed,
     )
     rows = warehouse.read_confined(guarded.sql, {"brand_id": brand_id}, confinement)
-    return [{k: json_safe(v) for k, v in r.items()} for r in rows]
+    return [readable(r) for r in rows]
 
 
 # --- periods and the deterministic planner ----------------------------------------------------------

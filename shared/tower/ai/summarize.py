@@ -26,6 +26,7 @@ from tower.ai.prompts import EXPLAIN_SYSTEM, EXPLAIN_TOOL, SUMMARY_SYSTEM, SUMMA
 from tower.ai.tokens import count_json_tokens
 from tower.ai.usage import CallUsage, fallback_usage, record
 from tower.decisions.alerts import SEVERITY_ORDER
+from tower.decisions.formatting import region_name
 from tower.decisions.inputs import BrandFacts
 from tower.decisions.recommend import compute, thresholds_for
 from tower.decisions.scoring import iso_week
@@ -154,7 +155,8 @@ def alert_context(alert: Mapping[str, Any], facts: BrandFacts, min_region_spend:
         regions = [w for w in facts.channel_weeks if w.channel == channel and w.region_code
                    and w.spend >= min_region_spend and w.trailing_spend > 0 and w.roas < w.trailing_roas]
         regions.sort(key=lambda w: (-(w.trailing_roas - w.roas) * w.spend, w.region_code))
-        related["regions"] = [{"region": w.region_code, "roas": round(w.roas, 2),
+        related["regions"] = [{"region": w.region_code, "region_name": region_name(w.region_code),
+                               "roas": round(w.roas, 2),
                                "roas_before": round(w.trailing_roas, 2) if w.trailing_spend else None,
                                "spend": round(w.spend, 2)} for w in regions[:3]]
     if channel:

@@ -112,6 +112,16 @@ def test_claude_answers_with_the_tool_loop(seeded: Runtime, client: ClaudeClient
     assert sorted((r["stop_reason"], r["grounding"]) for r in rows) == [("end_turn", "pass"), ("tool_use", None)]
 
 
+def test_claude_is_given_region_names_and_writes_them(seeded: Runtime, client: ClaudeClient,
+                                                     sandbox: AnthropicSandbox) -> None:
+    a = ask(seeded, BRAND, "Which regions are performing best this month?", TODAY, client=client)
+    assert a.author == "claude" and a.grounding == "passed"
+    tool_result = sandbox.requests[1]["messages"][-1]["content"][0]["content"]
+    assert '"region_code": "US-CA", "region_name": "California"' in tool_result.replace('":"', '": "').replace(
+        '","', '", "')
+    assert "California" in a.answer and "US-CA" not in a.answer
+
+
 def test_model_written_select_runs_guarded_for_this_brand_only(seeded: Runtime, client: ClaudeClient) -> None:
     a = ask(seeded, BRAND, "SQL: SELECT channel, SUM(spend_amount) AS spend FROM unified_performance "
                            "GROUP BY channel ORDER BY channel", TODAY, client=client)

@@ -48,7 +48,7 @@ _INJECTION = re.compile(r"ignore (?:all )?(?:previous|prior) instructions.*?SQL:
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 _CHANNELS = {"meta": "Meta", "tiktok": "TikTok", "google_ads": "Google Ads"}
 # the keys a row is named by, first present wins (product, campaign, region, channel, then the row level)
-_LABEL_KEYS = ("product_title", "campaign_name", "region_code", "country_code", "channel", "platform", "level")
+_LABEL_KEYS = ("product_title", "campaign_name", "region_name", "region_code", "country_code", "channel", "platform", "level")
 _MONEY_WORDS = ("revenue", "spend", "profit", "budget", "amount")
 
 Reply = tuple[list[dict[str, Any]], str]
@@ -221,7 +221,7 @@ def alert_explanation(data: Mapping[str, Any]) -> dict[str, Any]:
     regions = [r for r in related.get("regions") or [] if r.get("roas") is not None]
     if regions:
         r = regions[0]
-        line = f"The weakest region is {r.get('region')} at {times(r['roas'])} ROAS"
+        line = f"The weakest region is {r.get('region_name') or r.get('region')} at {times(r['roas'])} ROAS"
         parts.append(line + (f", down from {times(r['roas_before'])}." if r.get("roas_before") is not None else "."))
     campaigns = related.get("campaigns") or []
     if campaigns:
