@@ -174,7 +174,7 @@ def _post_token(settings: Settings, shop: str, form: Mapping[str, str]) -> dict[
     except urllib.error.HTTPError as e:
         status = 401 if e.code in (400, 401, 403) else 502
         raise OAuthRefused(status, "token_refused",
-                             f"Shopify refused to issue a token (HTTP {e.code}); start the install again") from None
+                           f"Shopify refused to issue a token (HTTP {e.code}); start the install again") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
         raise OAuthRefused(502, "shopify_unavailable", f"Shopify's token endpoint failed: {type(e).__name__}") from None
     if not isinstance(body, dict) or not body.get("access_token"):
