@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from tower.api.errors import ApiError
+from tower.api.errors import refused as _refused  # one mapper for every OAuth refusal
 from tower.api.openapi import operation
 from tower.api.request import current_now, current_runtime
 from tower.connectors.retry import ConnectorError, RetriesExhausted
@@ -47,10 +48,6 @@ _CALLBACK = {
     "hmac": {"schema": {"type": "string"},
              "description": "Hex HMAC-SHA256 of the other parameters, sorted, under the app's secret."},
 }
-
-
-def _refused(e: install.OAuthRefused) -> ApiError:
-    return ApiError(e.status, e.code, e.message)
 
 
 def _shopify_req() -> RequestInput:
@@ -99,9 +96,9 @@ def start_install() -> ResponseReturnValue:
     try:
         app = install.app_credentials(runtime.settings, runtime.secrets)
         if "hmac" in params and not verify_oauth_query(app.secret, params):
-            raise install.InstallRefused(401, "invalid_hmac", "hmac does not match the query")
+            raise install.OAuthRefused(401, "invalid_hmac", "hmac does not match the query")
         url = install.install_url(runtime.settings, runtime.store, app, params.get("shop", ""), now=current_now())
-    except install.InstallRefused as e:
+    except install.OAuthRefused as e:
         raise _refused(e) from None
     return redirect(url, code=302)
 
@@ -124,7 +121,7 @@ def callback() -> ResponseReturnValue:
         app = install.app_credentials(runtime.settings, runtime.secrets)
         shop = install.verify_callback(runtime.store, app, params, now=now)
         grant = install.exchange_code(runtime.settings, app, shop, params["code"])
-    except install.InstallRefused as e:
+    except install.OAuthRefused as e:
         raise _refused(e) from None
     done = _finish(shop, grant, now)
     if not _wants_page():

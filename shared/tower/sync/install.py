@@ -52,14 +52,10 @@ from tower.sync import shopify_tokens
 from tower.sync.connect import BadConnection, check_shop_domain, connect_shopify
 from tower.sync.nonces import take_once
 from tower.sync.oauth_common import AppCredentials, OAuthRefused
-from tower.sync.shopify_tokens import app_credentials
+from tower.sync.shopify_tokens import app_credentials  # noqa: F401 - the routes call install.app_credentials
 
 if TYPE_CHECKING:  # pragma: no cover
     from shopify_app.types import RequestInput
-
-#: The names this module had before the refusal and the credentials were shared with the ad OAuth.
-InstallRefused = OAuthRefused
-__all__ = ["AppCredentials", "InstallRefused", "OAuthRefused", "app_credentials"]
 
 #: What the product reads and writes. Fulfillment orders have one read scope per kind of fulfiller
 #: (Shopify has no single read_fulfillments for them): the merchant's own locations, orders assigned
