@@ -226,7 +226,22 @@ def _oauth_probe(runtime: Runtime, accepted_bad: list[str]) -> int:
             r = client.post(rule, headers={"Authorization": f"Bearer {token}"})
             if r.status_code < 400:
                 accepted_bad.append(f"{rule} answered {r.status_code} to a session token with {what}")
-    return len(routes) + len(exchanges)
+    return len(routes) + len(exchanges) + _app_home_probe(client, accepted_bad)
+
+
+def _app_home_probe(client: Any, accepted_bad: list[str]) -> int:
+    """The embedded app's load (``/shopify/install?id_token=…``) with each forged session token: refused,
+    or bounced to shopifyapp's patch-id-token page (where App Bridge fetches a genuine token); never a
+    session, never an install."""
+    from tower.sync.install import PATCH_ID_TOKEN_PATH
+
+    for what, token in _forged_session_tokens():
+        r = client.get("/shopify/install", query_string={"embedded": "1", "shop": "acme-candles.myshopify.com",
+                                                          "id_token": token})
+        bounced = r.status_code == 302 and PATCH_ID_TOKEN_PATH in r.headers.get("Location", "")
+        if r.headers.getlist("Set-Cookie") or (r.status_code < 400 and not bounced):
+            accepted_bad.append(f"the App Home load answered {r.status_code} to a session token with {what}")
+    return 1
 
 
 def _ad_state_probe(runtime: Runtime, client: Any, platform: str, accepted_bad: list[str]) -> None:

@@ -6,12 +6,15 @@ recurring line item (``TOWER_BILLING_PLAN_NAME``, ``TOWER_BILLING_PRICE_AMOUNT``
 ``TOWER_BILLING_TEST``; the merchant approves the charge on the ``confirmationUrl`` Shopify answers, and
 Shopify sends them back to ``<TOWER_SHOPIFY_APP_URL>/shopify/billing/return?brand_id=…`` (with ``charge_id``).
 The status is then read back, never taken from the browser: :func:`refresh` asks
-``currentAppInstallation { activeSubscriptions }``, and :func:`apply_webhook` takes Shopify's
-``app_subscriptions/update`` deliveries (a cancellation, a freeze for non-payment, an expiry).
+``currentAppInstallation { activeSubscriptions }`` and, for a subscription not active, its own status
+(``node(id:)``), and :func:`apply_webhook` takes Shopify's ``app_subscriptions/update`` deliveries (a
+cancellation, a freeze for non-payment, an expiry). Shopify expires a charge the merchant has not
+approved within two days of its creation (``EXPIRED``, terminal): the merchant then subscribes again.
 
 The record is ``billing/<brand_id>`` in the document store: ``status`` (``none`` | ``pending`` | ``active`` |
 ``declined`` | ``cancelled`` | ``expired`` | ``frozen``), ``subscription_id``, ``name``, ``trial_days``,
-``current_period_end``, ``test``, ``updated_at``.
+``current_period_end``, ``test``, ``pending_since`` (when the charge awaiting approval was created),
+``updated_at``.
 
 What a brand may do without an active plan — the one place this is decided
 --------------------------------------------------------------------------
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -55,6 +58,9 @@ _CREATE = """mutation Subscribe($name: String!, $lineItems: [AppSubscriptionLine
     userErrors { field message }
   }
 }"""
+#: Shopify expires a charge not approved within two days of being created (``AppSubscriptionStatus.EXPIRED``).
+APPROVAL_WINDOW = timedelta(days=2)
+_ONE = """query Subscription($id: ID!) { node(id: $id) { ... on AppSubscription { id status } } }"""
 _ACTIVE = """query ActiveSubscriptions {
   currentAppInstallation { activeSubscriptions { id name status trialDays currentPeriodEnd test } }
 }"""
@@ -104,10 +110,50 @@ def require_plan(store: DocumentStore, brand_id: str) -> None:
     status = str(record.get("status"))
     if status in ENTITLED:
         return
-    why = {"none": "has no plan yet", "pending": "has a subscription waiting for approval",
-           "frozen": "has its subscription frozen by Shopify for non-payment"}.get(status, f"has a {status} plan")
     raise BillingError(402, "subscription_required",
-                       f"brand {brand_id!r} {why}: subscribe at {subscribe_page(brand_id)} to see its figures")
+                       f"brand {brand_id!r} {what_to_do(record, brand_id)} to see its figures")
+
+
+def approve_by(record: Mapping[str, Any]) -> datetime | None:
+    """When a pending charge lapses unapproved (None: not pending, or created before this was recorded)."""
+    since = record.get("pending_since")
+    if record.get("status") != "pending" or not since:
+        return None
+    at = since if isinstance(since, datetime) else datetime.fromisoformat(str(since))
+    return at + APPROVAL_WINDOW
+
+
+#: What the merchant does about a plan that lapsed, as the wizard's step says it.
+_FIX = {"expired": "Subscribe again: Shopify drops a charge that is not approved within two days, so approve the "
+                   "new one in Shopify",
+        "declined": "Subscribe again: Shopify asks you to approve the charge",
+        "cancelled": "Subscribe again: Shopify asks you to approve the charge",
+        "frozen": "Settle the store's bill in Shopify: the plan resumes once it is paid"}
+
+
+def fix_for(status: str) -> str:
+    """The wizard's "what to do" for a plan that is not active (declined, cancelled, expired, frozen)."""
+    return _FIX.get(status, "Subscribe: Shopify asks you to approve the charge")
+
+
+def what_to_do(record: Mapping[str, Any], brand_id: str) -> str:
+    """The plan's state and what the merchant does about it, in words (the 402 and the wizard say it)."""
+    status, page = str(record.get("status")), subscribe_page(brand_id)
+    if status == "pending":
+        by = approve_by(record)
+        deadline = f" before {by.strftime('%Y-%m-%d %H:%M')} UTC" if by else ""
+        return (f"has a subscription waiting for approval: approve the charge in Shopify{deadline} "
+                f"(Shopify drops it after two days), or subscribe again at {page}")
+    if status == "expired":
+        return (f"has a subscription that expired unapproved (Shopify drops a charge not approved within two "
+                f"days): subscribe again at {page} and approve the charge")
+    if status == "declined":
+        return f"declined the subscription in Shopify: subscribe again at {page} and approve the charge"
+    if status == "frozen":
+        return "has its subscription frozen by Shopify for non-payment: settle the store's bill in Shopify"
+    if status == "cancelled":
+        return f"has a cancelled plan: subscribe again at {page}"
+    return f"has no plan yet: subscribe at {page}"
 
 
 def open_record(store: DocumentStore, brand_id: str, now: datetime) -> None:
@@ -158,7 +204,8 @@ def subscribe(settings: Settings, store: DocumentStore, client: Callable[[], Adm
     sub = out["appSubscription"]
     store.set(doc_path(brand_id), {
         **record, "brand_id": brand_id, "status": "pending", "subscription_id": sub["id"], "name": sub["name"],
-        "trial_days": sub["trialDays"], "test": sub["test"], "current_period_end": None, "updated_at": now})
+        "trial_days": sub["trialDays"], "test": sub["test"], "current_period_end": None, "pending_since": now,
+        "updated_at": now})
     log.info("billing subscription created", extra={"brand_id": brand_id, "status": "pending"})
     return {"status": "pending", "confirmation_url": out["confirmationUrl"], "subscription_id": sub["id"]}
 
@@ -167,6 +214,9 @@ def refresh(settings: Settings, store: DocumentStore, client: Callable[[], Admin
             now: datetime, returned: bool = False) -> dict[str, Any]:
     """Read the plan's status back from Shopify (``activeSubscriptions``) and record it.
 
+    A subscription not among the active ones is read by id: Shopify says whether it is still pending,
+    declined, expired (two days without approval), cancelled or frozen.
+
     Args:
         returned: The merchant just came back from the confirmation page: a pending subscription that is
             not active now was declined (Shopify's webhook says so too, maybe later).
@@ -174,19 +224,35 @@ def refresh(settings: Settings, store: DocumentStore, client: Callable[[], Admin
     record = plan(store, brand_id)
     if record.get("status") == "exempt":
         return record
-    active = client().execute(_ACTIVE).data["currentAppInstallation"]["activeSubscriptions"]
+    admin = client()
+    active = admin.execute(_ACTIVE).data["currentAppInstallation"]["activeSubscriptions"]
     mine = next((s for s in active if s["id"] == record.get("subscription_id")), None) or next(
         (s for s in active if s["name"] == settings.billing_plan_name), None)
     if mine is not None:
         record.update({"status": "active", "subscription_id": mine["id"], "name": mine["name"],
                        "trial_days": mine["trialDays"], "test": mine["test"],
                        "current_period_end": mine["currentPeriodEnd"]})
-    elif record.get("status") == "active" or (returned and record.get("status") == "pending"):
-        record.update({"status": "declined" if record.get("status") == "pending" else "cancelled",
-                       "current_period_end": None})
+    else:
+        said = _status_of(admin, record.get("subscription_id")) if record.get("status") in ("pending", "active") \
+            else None
+        if said not in (None, "pending", "active"):
+            record.update({"status": said, "current_period_end": None})
+        elif record.get("status") == "active" or (returned and record.get("status") == "pending"):
+            record.update({"status": "declined" if record.get("status") == "pending" else "cancelled",
+                           "current_period_end": None})
+    if record.get("status") != "pending":
+        record.pop("pending_since", None)
     record.update({"brand_id": brand_id, "updated_at": now})
     store.set(doc_path(brand_id), record)
     return record
+
+
+def _status_of(admin: AdminClient, subscription_id: Any) -> str | None:
+    """One subscription's status as Shopify reports it (None: no id, or Shopify does not know it)."""
+    if not subscription_id:
+        return None
+    found = admin.execute(_ONE, {"id": str(subscription_id)}).data.get("node")
+    return _SHOPIFY_STATUS.get(str((found or {}).get("status") or "").upper())
 
 
 def apply_webhook(store: DocumentStore, brand_id: str, payload: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -215,5 +281,7 @@ def apply_webhook(store: DocumentStore, brand_id: str, payload: Mapping[str, Any
                    "updated_at": now})
     if status != "active":
         record["current_period_end"] = None
+    if status != "pending":
+        record.pop("pending_since", None)
     store.set(doc_path(brand_id), record)
     return {"status": "processed", "plan_status": status}

@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from tower.api.auth import check_scope
 from tower.api.brands import brand_info
 from tower.api.errors import ApiError
+from tower.api.errors import refused as _refused  # one mapper for every OAuth refusal
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.api.schemas import AdAccountsBody
@@ -40,10 +41,6 @@ _CALLBACK = {
     "state": {"schema": {"type": "string"}, "description": "The nonce the authorize step issued."},
     "error": {"schema": {"type": "string"}, "description": "Set by the platform when the person declined."},
 }
-
-
-def _refused(e: OAuthRefused) -> ApiError:
-    return ApiError(e.status, e.code, e.message)
 
 
 def _brand(brand_id: str, platform: str) -> str:

@@ -28,6 +28,7 @@ from tower.decisions.budget_actions import ActionError
 from tower.decisions.store import NotFoundError
 from tower.ports import QueryTimeout
 from tower.redact import redact
+from tower.sync.oauth_common import OAuthRefused
 
 log = logging.getLogger("tower.api")
 
@@ -65,6 +66,11 @@ class ApiError(Exception):
         resp.status_code = self.status
         resp.headers.update(self.headers)
         return resp
+
+
+def refused(e: OAuthRefused) -> ApiError:
+    """An OAuth step's refusal (the Shopify install's, an ad platform's) as the API's error."""
+    return ApiError(e.status, e.code, e.message)
 
 
 def _snake(name: str) -> str:

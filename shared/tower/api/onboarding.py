@@ -11,6 +11,7 @@ confirmation page: the status is read back from Shopify, never taken from the qu
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,8 @@ from tower.runtime import Runtime
 from tower.sync import progress
 from tower.sync.connect import NotConnected, shopify_integration
 from tower.sync.outcomes import document, first_syncs_pending
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("onboarding", __name__)
 BRAND = "/api/brands/<brand_id>"
@@ -66,11 +69,12 @@ def _shop_client(runtime: Runtime, brand_id: str) -> Any:
         ApiError: 409 when the store is not connected (or its token is gone).
     """
     from tower.connectors.shopify.client import ShopifyClient  # lazy: the connector loads ShopifyAPI
+    from tower.sync.shopify_tokens import TokenRefreshFailed, fresh_token  # lazy: with the connector
 
     try:
         integration = shopify_integration(runtime.warehouse, brand_id)
-        token = runtime.secrets.get(integration["secret_ref"])
-    except NotConnected as e:
+        token = fresh_token(runtime.settings, runtime.secrets, brand_id, integration["secret_ref"])
+    except (NotConnected, TokenRefreshFailed) as e:
         raise ApiError(409, "shopify_not_connected", f"{e}; install the app from Shopify first") from None
     except NotFound:
         raise ApiError(409, "shopify_not_connected",
@@ -131,9 +135,11 @@ def _subscribe_step(runtime: Runtime, brand_id: str, title: str) -> dict[str, An
     if status in ("declined", "cancelled", "expired", "frozen"):
         return _step("subscribe", title, "error", f"The plan is {status}",
                      {"code": f"plan_{status}", "message": f"The subscription is {status}",
-                      "fix": "Subscribe again: Shopify asks you to approve the charge"}, plan=plan_view)
+                      "fix": billing.fix_for(status)}, plan=plan_view)
     settings = runtime.settings
-    detail = "Waiting for your approval in Shopify" if status == "pending" else \
+    by = billing.approve_by(plan)
+    detail = (f"Waiting for your approval in Shopify (before {by.strftime('%Y-%m-%d %H:%M')} UTC)" if by else
+              "Waiting for your approval in Shopify") if status == "pending" else \
         f"{settings.billing_plan_name}: {settings.billing_price_amount} " \
         f"{settings.billing_currency} every 30 days, {settings.billing_trial_days} days free"
     return _step("subscribe", title, "todo", detail, plan=plan_view)
@@ -213,6 +219,13 @@ def get_billing(brand_id: str) -> ResponseReturnValue:
     _brand(brand_id)
     runtime = current_runtime()
     plan = billing.plan(runtime.store, brand_id)
+    if plan.get("status") == "pending":
+        # a charge awaiting approval may have been approved, declined or expired (two days) since
+        try:
+            plan = billing.refresh(runtime.settings, runtime.store, lambda: _shop_client(runtime, brand_id),
+                                   brand_id, now=current_now())
+        except (billing.BillingError, ApiError, ConnectorError) as e:
+            log.warning("billing status not refreshed", extra={"brand_id": brand_id, "error": type(e).__name__})
     s = runtime.settings
     return {"brand_id": brand_id, "status": plan.get("status"), "name": plan.get("name") or s.billing_plan_name,
             "price": {"amount": str(s.billing_price_amount), "currency": s.billing_currency, "interval": "EVERY_30_DAYS"},

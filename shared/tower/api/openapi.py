@@ -54,20 +54,22 @@ class Operation:
     description: str = ""
     redirect: bool = False  # answers 302 with a Location (a browser navigation), not 200 JSON
     created: bool = False  # answers 201: it made something (an API key, an invitation)
+    html: bool = False  # answers 200 with an HTML page another library renders (shopifyapp's App Home pages)
 
 
 def operation(summary: str, *, response: str, body: type[BaseModel] | None = None, body_required: bool = True,
               errors: tuple[int, ...] = (), query: dict[str, dict[str, Any]] | None = None, public: bool = False,
-              tag: str = "brands", redirect: bool = False, created: bool = False) -> Callable[[F], F]:
+              tag: str = "brands", redirect: bool = False, created: bool = False,
+              html: bool = False) -> Callable[[F], F]:
     """Declare a view's operation for the OpenAPI document (and, with ``public``, that it needs no key).
 
-    Ten parameters: one keyword per field of the operation it declares, as a route decorator takes them.
+    Eleven parameters: one keyword per field of the operation it declares, as a route decorator takes them.
     """
 
     def deco(fn: F) -> F:
         doc = (fn.__doc__ or "").strip()
         setattr(fn, ATTR, Operation(summary, response, body, body_required, errors, dict(query or {}), public,
-                                    tag, doc, redirect, created))
+                                    tag, doc, redirect, created, html))
         return fn
 
     return deco
@@ -94,6 +96,8 @@ def _responses(op: Operation) -> dict[str, Any]:
         "application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}}}
     if op.created:
         out = {"201": {**out["200"], "description": "Created"}}
+    if op.html:
+        out = {"200": {"description": op.response, "content": {"text/html": {"schema": {"type": "string"}}}}}
     if op.redirect:
         out = {"302": {"description": op.response, "headers": {"Location": {
             "description": "Where the browser goes next.", "schema": {"type": "string"}}}}}

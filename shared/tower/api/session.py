@@ -50,13 +50,13 @@ def _refused(e: IdentityError) -> ApiError:
 
 def _shopify_principal(token: str) -> Principal:
     """The merchant owner of the brand installed for the session token's shop."""
-    from tower.sync import install  # lazy: PyJWT and the Shopify connector load only here
+    from tower.sync import install  # lazy: shopifyapp and the Shopify connector load only here
 
     runtime = current_runtime()
     try:
         app = install.app_credentials(runtime.settings, runtime.secrets)
-        shop = install.verify_session_token(app, token, now=current_now())
-    except install.InstallRefused as e:
+        shop = install.verify_session_token(app, token)  # shopifyapp: exp/nbf on the wall clock
+    except install.OAuthRefused as e:
         raise IdentityError(e.status, e.code, e.message) from None
     rows = runtime.warehouse.rows("SELECT brand_id FROM brands WHERE shop_domain = @shop ORDER BY created_at LIMIT 1",
                                   {"shop": shop})

@@ -95,15 +95,19 @@ def _shop(runtime: Runtime, brand_id: str) -> dict[str, Any]:
         raise PromotionError(
             f"the Shopify connection of brand {brand_id} lacks the write_discounts scope: reconnect the store "
             "granting it (`tower connect shopify … --scopes …,write_discounts`)", "missing_scope")
-    return integ
+    return {**integ, "brand_id": brand_id}
 
 
 def _client(runtime: Runtime, integ: Mapping[str, Any]) -> ShopifyClient:
     from tower.connectors.shopify.client import ShopifyClient  # lazy: the SDK
     from tower.sync.run import default_policy  # lazy: with the SDK above
+    from tower.sync.shopify_tokens import TokenRefreshFailed, fresh_token  # lazy: with the SDK above
 
     s = runtime.settings
-    token = runtime.secrets.get(integ["secret_ref"])
+    try:
+        token = fresh_token(s, runtime.secrets, str(integ["brand_id"]), integ["secret_ref"])  # refreshed if expiring
+    except TokenRefreshFailed as e:
+        raise PromotionError(str(e), "not_connected") from e
     return ShopifyClient(integ["account_id"], token, api_version=s.shopify_api_version, origin=s.shopify_api_origin,
                          timeout=s.shopify_timeout_seconds, policy=default_policy())
 

@@ -35,6 +35,7 @@ from tower.connectors.ads_records import AccountInfo
 from tower.connectors.retry import FatalError, NeedsReauth, RetryPolicy
 from tower.connectors.shopify.records import to_table
 from tower.ports import Secrets, Warehouse
+from tower.sync import shopify_tokens
 from tower.sync.grants import google_refresh, grant_secret_id, parse_grant
 from tower.sync.run import SyncPorts
 from tower.sync.state import utc_now
@@ -129,6 +130,7 @@ def mark_uninstalled(warehouse: Warehouse, secrets: Secrets, brand_id: str, shop
     secret_id = names.integration_secret_id(brand_id, "shopify")
     if secrets.exists(secret_id):
         secrets.delete(secret_id)
+    shopify_tokens.forget(secrets, brand_id)  # the refresh token beside it, when the token expires
     warehouse.execute(
         "UPDATE integrations SET status = 'uninstalled', updated_at = @now "
         "WHERE brand_id = @brand_id AND platform = 'shopify' AND account_id = @account_id",

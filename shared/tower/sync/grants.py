@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,29 +20,10 @@ from tower.config import Settings
 from tower.connectors.ad_platforms import AdSyncUsageError, check_platform
 from tower.connectors.google_ads.client import RefreshGrant
 from tower.ports import Secrets
+from tower.sync.oauth_common import AppCredentials, OAuthRefused  # shared with the Shopify install
 
 GRANT_KIND = "oauth"
 _APP_ENV = {"meta": "TOWER_META_APP_ID", "tiktok": "TOWER_TIKTOK_APP_ID", "google_ads": "TOWER_GOOGLE_ADS_CLIENT_ID"}
-
-
-class OAuthRefused(Exception):
-    """An OAuth step that must not go on: the HTTP status and a code a client can branch on."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-@dataclass(frozen=True)
-class AppCredentials:
-    """One platform's app: its client id and secret (never logged)."""
-
-    platform: str
-    client_id: str
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"AppCredentials(platform={self.platform!r}, client_id={self.client_id!r})"
 
 
 def platform_of(platform: str) -> str:

@@ -3,28 +3,28 @@
 Two ways in, as Shopify documents them, both ending with an *offline* Admin API token in the secret
 store and the store connected (:func:`tower.sync.connect.connect_shopify`):
 
-* **Authorization code grant.** :func:`install_url` sends the merchant to
-  ``https://{shop}/admin/oauth/authorize`` with the app's client id, scopes, redirect URI and a state
-  nonce (stored in the document store: single use, short-lived, bound to the shop). Shopify sends the
-  merchant back with ``code``, ``shop``, ``state``, ``timestamp`` and ``hmac``; :func:`complete_install`
-  checks the HMAC (hex HMAC-SHA256 under the client secret over the other parameters, sorted,
-  compared in constant time), the shop domain and the nonce, then trades the code at
-  ``https://{shop}/admin/oauth/access_token``. No ``grant_options[]=per-user``: the token is offline.
-* **Token exchange** (embedded app). :func:`verify_session_token` checks the App Bridge session token
-  (a JWT, HS256 under the client secret; ``aud`` the client id, ``dest`` the shop's https origin,
-  ``iss`` that shop's ``/admin``, ``exp``/``nbf`` with a few seconds' leeway); :func:`exchange_session_token`
-  trades it at the same endpoint with ``grant_type=urn:ietf:params:oauth:grant-type:token-exchange`` for
-  an offline token.
+* **Authorization code grant** (ours: Shopify's ``shopifyapp`` library has no code grant).
+  :func:`install_url` sends the merchant to ``https://{shop}/admin/oauth/authorize`` with the app's
+  client id, scopes, redirect URI and a state nonce (stored in the document store: single use,
+  short-lived, bound to the shop). Shopify sends the merchant back with ``code``, ``shop``, ``state``,
+  ``timestamp`` and ``hmac``; :func:`verify_callback` checks the HMAC (hex HMAC-SHA256 under the
+  client secret over the other parameters, sorted, compared in constant time), the shop domain and the
+  nonce, then :func:`exchange_code` trades the code at ``https://{shop}/admin/oauth/access_token``,
+  asking for an expiring token (``expiring=1``), as Shopify requires of public apps. No
+  ``grant_options[]=per-user``: the token is offline.
+* **Token exchange** (embedded app), through ``shopifyapp``: :func:`verify_app_home_request` runs its
+  ``verify_app_home_req`` (HS256 under the client secret, ``aud`` the client id, ``exp``/``nbf`` with its
+  leeway), then adds what it leaves to the app: ``exp`` and ``nbf`` must be present, ``dest`` must be a
+  ``NAME.myshopify.com`` origin and ``iss`` that shop's ``/admin``. :func:`exchange_session_token` runs
+  its ``token_exchange`` for an expiring offline token (its default), through
+  :func:`tower.sync.shopify_tokens.oauth_http_client` (the sandbox's origin in development).
 
-Any check that fails raises :class:`InstallRefused` (its status and code say which) before anything is
-written. After the token, :func:`register_webhooks` subscribes the store to the topics the webhook
-handler takes, through ``webhookSubscriptionCreate``, after listing ``webhookSubscriptions`` so a
-reinstall adds none twice. The three privacy topics cannot be subscribed through the API: they are
-declared in ``shopify.app.toml``, as Shopify requires.
-
-Shopify's ``shopifyapp`` package (PyPI) does the token exchange and request verification, and would
-take these checks off our hands, but it is not in the project's lock (it brings httpx): until it is,
-the checks are written here with :mod:`hmac`, :mod:`secrets` and PyJWT (already locked), and the
+Any check that fails raises :class:`OAuthRefused` (its status and code say which) before anything is
+written; a failed session token check says which claim failed. After the token, :func:`finish_install`
+keeps the refresh token beside it (:mod:`tower.sync.shopify_tokens`) and :func:`register_webhooks`
+subscribes the store to the topics the webhook handler takes, through ``webhookSubscriptionCreate``,
+after listing ``webhookSubscriptions`` so a reinstall adds none twice. The three privacy topics cannot
+be subscribed through the API: they are declared in ``shopify.app.toml``, as Shopify requires. The
 Admin calls go through ShopifyAPI like every other Shopify call (:class:`ShopifyClient`).
 """
 
@@ -38,9 +38,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from tower import billing
 from tower.brands import add_brand
@@ -48,9 +48,14 @@ from tower.config import Settings
 from tower.connectors.shopify.client import ShopifyClient
 from tower.connectors.shopify.webhooks import PRIVACY_TOPICS, TOPICS, verify_oauth_query
 from tower.ports import DocumentStore, Secrets, Warehouse
+from tower.sync import shopify_tokens
 from tower.sync.connect import BadConnection, check_shop_domain, connect_shopify
 from tower.sync.nonces import take_once
-from tower.sync.webhooks import app_secret
+from tower.sync.oauth_common import AppCredentials, OAuthRefused
+from tower.sync.shopify_tokens import app_credentials  # noqa: F401 - the routes call install.app_credentials
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shopify_app.types import RequestInput
 
 #: What the product reads and writes. Fulfillment orders have one read scope per kind of fulfiller
 #: (Shopify has no single read_fulfillments for them): the merchant's own locations, orders assigned
@@ -65,10 +70,10 @@ SCOPES = (
 WEBHOOK_TOPICS = tuple(sorted(TOPICS - PRIVACY_TOPICS))
 STATE_COLLECTION = "shopify_oauth_states"
 CALLBACK_PATH = "/shopify/callback"
-SESSION_TOKEN_LEEWAY_SECONDS = 5
-TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
-OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+#: Where shopifyapp sends an App Home load whose session token is missing or stale (its bounce page).
+PATCH_ID_TOKEN_PATH = "/shopify/patch-id-token"
+#: How far shopifyapp lets ``exp``/``nbf`` miss (its ``leeway``): only to word a refusal.
+_LIBRARY_LEEWAY_SECONDS = 10
 _SHOP_INFO = "query ShopInfo { shop { name myshopifyDomain ianaTimezone currencyCode } }"
 _LIST_SUBSCRIPTIONS = """query Subscriptions($after: String) {
   webhookSubscriptions(first: 100, after: $after) { nodes { id topic uri } pageInfo { hasNextPage endCursor } }
@@ -80,46 +85,11 @@ _CREATE_SUBSCRIPTION = """mutation Subscribe($topic: WebhookSubscriptionTopic!, 
 }"""
 
 
-class InstallRefused(Exception):
-    """An install request that must not go on: the status and a code a client can branch on.
-
-    The message names the problem, never a value from the request (a code or a token).
-    """
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-@dataclass(frozen=True)
-class AppCredentials:
-    """The app's client id and client secret (the secret is never logged)."""
-
-    client_id: str
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"AppCredentials(client_id={self.client_id!r})"
-
-
-def app_credentials(settings: Settings, secrets: Secrets) -> AppCredentials:
-    """The client id (setting) and secret (setting or secret store).
-
-    Raises:
-        InstallRefused: 503 when either is missing: the deployment is not set up as a Shopify app.
-    """
-    client_id, secret = settings.shopify_client_id.strip(), app_secret(settings, secrets)
-    if not client_id or not secret:
-        missing = "TOWER_SHOPIFY_CLIENT_ID" if not client_id else "the shopify-api-secret secret"
-        raise InstallRefused(503, "app_not_configured", f"the Shopify app is not configured: set {missing}")
-    return AppCredentials(client_id, secret)
-
-
 def _shop(shop: str | None) -> str:
     try:
         return check_shop_domain(shop or "")
     except BadConnection:
-        raise InstallRefused(400, "invalid_shop", "shop must be a NAME.myshopify.com domain") from None
+        raise OAuthRefused(400, "invalid_shop", "shop must be a NAME.myshopify.com domain") from None
 
 
 def _origin(settings: Settings, shop: str) -> str:
@@ -131,10 +101,10 @@ def redirect_uri(settings: Settings) -> str:
     """``<TOWER_SHOPIFY_APP_URL>/shopify/callback``.
 
     Raises:
-        InstallRefused: 503 when the app URL is not set.
+        OAuthRefused: 503 when the app URL is not set.
     """
     if not settings.shopify_app_url.strip():
-        raise InstallRefused(503, "app_not_configured", "the Shopify app is not configured: set TOWER_SHOPIFY_APP_URL")
+        raise OAuthRefused(503, "app_not_configured", "the Shopify app is not configured: set TOWER_SHOPIFY_APP_URL")
     return settings.shopify_app_url.strip().rstrip("/") + CALLBACK_PATH
 
 
@@ -143,7 +113,7 @@ def install_url(settings: Settings, store: DocumentStore, app: AppCredentials, s
     """The authorize URL to send the merchant to, with a fresh state nonce stored for the callback.
 
     Raises:
-        InstallRefused: 400 for a shop that is not ``NAME.myshopify.com``.
+        OAuthRefused: 400 for a shop that is not ``NAME.myshopify.com``.
     """
     domain = _shop(shop)
     callback = redirect_uri(settings)  # before the nonce: a misconfigured app stores nothing
@@ -162,14 +132,14 @@ def install_url(settings: Settings, store: DocumentStore, app: AppCredentials, s
 def _consume_state(store: DocumentStore, nonce: str, shop: str, now: datetime) -> None:
     """Check the nonce and delete it in one transaction: a second callback with it finds nothing."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", nonce or ""):
-        raise InstallRefused(401, "invalid_state", "state is missing or malformed")
+        raise OAuthRefused(401, "invalid_state", "state is missing or malformed")
     doc = take_once(store, f"{STATE_COLLECTION}/{nonce}")
     if doc is None:
-        raise InstallRefused(401, "invalid_state", "state is unknown or was already used; start the install again")
+        raise OAuthRefused(401, "invalid_state", "state is unknown or was already used; start the install again")
     if doc["expires_at"] <= now:
-        raise InstallRefused(401, "expired_state", "state has expired; start the install again")
+        raise OAuthRefused(401, "expired_state", "state has expired; start the install again")
     if doc["shop"] != shop:
-        raise InstallRefused(401, "invalid_state", "state was issued for another shop")
+        raise OAuthRefused(401, "invalid_state", "state was issued for another shop")
 
 
 def verify_callback(store: DocumentStore, app: AppCredentials, params: Mapping[str, str], *, now: datetime) -> str:
@@ -178,13 +148,13 @@ def verify_callback(store: DocumentStore, app: AppCredentials, params: Mapping[s
     The HMAC is checked first, so a forged request cannot use up a merchant's nonce.
 
     Raises:
-        InstallRefused: 401 invalid_hmac / invalid_state / expired_state, 400 invalid_shop or missing_code.
+        OAuthRefused: 401 invalid_hmac / invalid_state / expired_state, 400 invalid_shop or missing_code.
     """
     if not verify_oauth_query(app.secret, params):
-        raise InstallRefused(401, "invalid_hmac", "hmac does not match the query (or is missing)")
+        raise OAuthRefused(401, "invalid_hmac", "hmac does not match the query (or is missing)")
     shop = _shop(params.get("shop"))
     if not params.get("code"):
-        raise InstallRefused(400, "missing_code", "code is missing from the callback")
+        raise OAuthRefused(400, "missing_code", "code is missing from the callback")
     _consume_state(store, params.get("state", ""), shop, now)
     return shop
 
@@ -199,80 +169,173 @@ def _post_token(settings: Settings, shop: str, form: Mapping[str, str]) -> dict[
             body = json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as e:
         status = 401 if e.code in (400, 401, 403) else 502
-        raise InstallRefused(status, "token_refused",
-                             f"Shopify refused to issue a token (HTTP {e.code}); start the install again") from None
+        raise OAuthRefused(status, "token_refused",
+                           f"Shopify refused to issue a token (HTTP {e.code}); start the install again") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
-        raise InstallRefused(502, "shopify_unavailable", f"Shopify's token endpoint failed: {type(e).__name__}") from None
+        raise OAuthRefused(502, "shopify_unavailable", f"Shopify's token endpoint failed: {type(e).__name__}") from None
     if not isinstance(body, dict) or not body.get("access_token"):
-        raise InstallRefused(502, "token_refused", "Shopify's token answer has no access_token")
+        raise OAuthRefused(502, "token_refused", "Shopify's token answer has no access_token")
     return body
 
 
 def exchange_code(settings: Settings, app: AppCredentials, shop: str, code: str) -> dict[str, Any]:
-    """Trade the callback's code for an offline token: ``{"access_token", "scope"}``."""
-    return _post_token(settings, shop, {"client_id": app.client_id, "client_secret": app.secret, "code": code})
+    """Trade the callback's code for an expiring offline token.
 
-
-# -- token exchange (embedded app) -------------------------------------------------------------------
-def verify_session_token(app: AppCredentials, token: str, *, now: datetime,
-                         leeway: int = SESSION_TOKEN_LEEWAY_SECONDS) -> str:
-    """Check an App Bridge session token; return the shop domain its ``dest`` names.
-
-    Raises:
-        InstallRefused: 401 invalid_session_token naming what failed (signature, audience, expiry, shop).
+    Returns:
+        ``{"access_token", "scope", "refresh"}``: ``refresh`` is the refresh record to keep beside the
+        token (:mod:`tower.sync.shopify_tokens`), None when Shopify issued a token that does not expire.
     """
-    import jwt  # PyJWT, imported where it is used
+    body = _post_token(settings, shop, {"client_id": app.client_id, "client_secret": app.secret, "code": code,
+                                        "expiring": "1"})
+    return {"access_token": body["access_token"], "scope": body.get("scope"),
+            "refresh": shopify_tokens.record_from_grant(shop, body)}
 
-    def refuse(why: str) -> InstallRefused:
-        return InstallRefused(401, "invalid_session_token", f"the session token {why}")
 
+# -- token exchange (embedded app), through shopifyapp -----------------------------------------------
+@dataclass(frozen=True)
+class SessionToken:
+    """A session token shopifyapp verified and we checked: the shop, and what token exchange takes."""
+
+    shop: str
+    #: shopifyapp's ``IdTokenDetails`` (the token and its claims), as its token exchange wants it.
+    details: Any = field(repr=False)
+    #: The headers shopifyapp asks an App Home page answer to carry (frame-ancestors, preloads).
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Bounce(Exception):  # an answer to send, not an error
+    """shopifyapp's answer to send as it is: an App Home load without a usable session token goes to the
+    patch-id-token page, where App Bridge fetches a fresh one and reloads the page."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: str) -> None:
+        super().__init__(f"App Home bounce ({status})")
+        self.status, self.headers, self.body = status, dict(headers), body
+
+
+def _refuse(why: str) -> OAuthRefused:
+    return OAuthRefused(401, "invalid_session_token", f"the session token {why}")
+
+
+def _why_refused(token: str, code: str) -> str:
+    """Why shopifyapp refused the token, in words; read from the unverified token only to say so."""
+    import jwt  # lazy: PyJWT, shopifyapp's own JWT library
+
+    if code == "expired_id_token":
+        return "has expired"
+    if code == "invalid_aud":
+        return "was issued for another app (aud)"
     try:
-        claims = _decode(jwt, token, app, now, leeway)
-    except jwt.ExpiredSignatureError:
-        raise refuse("has expired") from None
-    except jwt.ImmatureSignatureError:
-        raise refuse("is not valid yet (nbf)") from None
-    except jwt.InvalidAudienceError:
-        raise refuse("was issued for another app (aud)") from None
-    except jwt.MissingRequiredClaimError as e:
-        raise refuse(f"has no {e.claim} claim") from None
-    except jwt.InvalidSignatureError:
-        raise refuse("signature does not match the app's secret") from None
-    except jwt.InvalidTokenError:
-        raise refuse("is malformed") from None
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "is malformed"
+    if header.get("alg") != "HS256":
+        return "is malformed (not signed with HS256)"
+    at = datetime.now(UTC).timestamp()  # shopifyapp checks the times on the wall clock
+    if isinstance(claims.get("nbf"), int | float) and at < claims["nbf"] - _LIBRARY_LEEWAY_SECONDS:
+        return "is not valid yet (nbf)"
+    if isinstance(claims.get("exp"), int | float) and at > claims["exp"] + _LIBRARY_LEEWAY_SECONDS:
+        return "has expired"
+    return "signature does not match the app's secret"
+
+
+def _checked(claims: Mapping[str, Any]) -> str:
+    """What shopifyapp leaves to the app: ``exp``/``nbf`` present, ``dest`` a shop, ``iss`` that shop's."""
+    for claim in ("exp", "nbf"):
+        if not isinstance(claims.get(claim), int | float):
+            raise _refuse(f"has no {claim} claim")
     dest = str(claims.get("dest", ""))
     if not dest.startswith("https://"):
-        raise refuse("dest is not a shop's https origin")
+        raise _refuse("dest is not a shop's https origin")
     try:
         shop = check_shop_domain(dest.removeprefix("https://"))
     except BadConnection:
-        raise refuse("dest is not a NAME.myshopify.com shop") from None
+        raise _refuse("dest is not a NAME.myshopify.com shop") from None
     if str(claims.get("iss", "")).rstrip("/") != f"https://{shop}/admin":
-        raise refuse("iss does not match dest")
+        raise _refuse("iss does not match dest")
     return shop
 
 
-def _decode(jwt: Any, token: str, app: AppCredentials, now: datetime, leeway: int) -> dict[str, Any]:
-    """Verify signature and audience with PyJWT, then the times against ``now`` (the caller's clock)."""
-    claims: dict[str, Any] = jwt.decode(
-        token or "", app.secret, algorithms=["HS256"], audience=app.client_id,
-        options={"require": ["exp", "nbf", "iss", "dest", "aud"], "verify_exp": False, "verify_nbf": False,
-                 "verify_iat": False})
-    at = now.timestamp()
-    if not isinstance(claims["exp"], int | float) or not isinstance(claims["nbf"], int | float):
-        raise jwt.InvalidTokenError("exp and nbf must be numbers")
-    if at > claims["exp"] + leeway:
-        raise jwt.ExpiredSignatureError("expired")
-    if at < claims["nbf"] - leeway:
-        raise jwt.ImmatureSignatureError("not yet valid")
-    return claims
+def verify_app_home_request(app: AppCredentials, req: RequestInput) -> SessionToken:
+    """Verify a request carrying a session token with shopifyapp's ``verify_app_home_req``.
+
+    ``req`` is shopifyapp's request shape (method, headers, url, body), passed through unchanged: a
+    *fetch* request sends the token as ``Authorization: Bearer``, an App Home *document* load as the
+    ``id_token`` query parameter.
+
+    Raises:
+        Bounce: A document load without a usable token: send shopifyapp's redirect to the patch page.
+        OAuthRefused: 401 ``invalid_session_token`` naming what failed (signature, audience, expiry,
+            a missing claim, the shop).
+    """
+    from shopify_app.verify.app_home_req import verify_app_home_req  # lazy: httpx loads with shopifyapp
+
+    result = verify_app_home_req(req, shopify_tokens.app_config(app), PATCH_ID_TOKEN_PATH)
+    if not result.ok:
+        if result.log.code == "configuration_error":
+            raise OAuthRefused(500, "app_not_configured", "the session token check is misconfigured")
+        if result.response.status == 302:
+            raise Bounce(result.response.status, result.response.headers, result.response.body)
+        token = _token_of(req)
+        if not token:
+            raise _refuse("is missing: send it as Authorization: Bearer <token>")
+        raise _refuse(_why_refused(token, result.log.code))
+    shop = _checked(result.id_token.claims if result.id_token else {})
+    return SessionToken(shop, result.id_token, dict(result.response.headers))
 
 
-def exchange_session_token(settings: Settings, app: AppCredentials, shop: str, token: str) -> dict[str, Any]:
-    """Trade a verified session token for an offline token: ``{"access_token", "scope"}``."""
-    return _post_token(settings, shop, {
-        "client_id": app.client_id, "client_secret": app.secret, "grant_type": TOKEN_EXCHANGE_GRANT,
-        "subject_token": token, "subject_token_type": ID_TOKEN_TYPE, "requested_token_type": OFFLINE_TOKEN_TYPE})
+def _token_of(req: RequestInput) -> str:
+    headers = {str(k).lower(): str(v) for k, v in dict(req.get("headers") or {}).items()}
+    bearer = headers.get("authorization", "")
+    if bearer:
+        return bearer.partition(" ")[2].strip()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(str(req.get("url", ""))).query)
+    return (query.get("id_token") or [""])[0]
+
+
+def verify_session_token(app: AppCredentials, token: str) -> str:
+    """Check an App Bridge session token sent as a bearer token; return the shop domain its ``dest`` names.
+
+    Raises:
+        OAuthRefused: 401 invalid_session_token naming what failed (signature, audience, expiry, shop).
+    """
+    if not (token or "").strip():
+        raise _refuse("is missing: send it as Authorization: Bearer <token>")
+    req: RequestInput = {"method": "POST", "headers": {"Authorization": f"Bearer {token.strip()}"},
+                         "url": "https://app.invalid/api/session", "body": ""}
+    return verify_app_home_request(app, req).shop
+
+
+#: shopifyapp's token exchange failures: (status, code, what to do).
+_EXCHANGE_REFUSALS = {
+    "invalid_subject_token": (401, "token_refused", "Shopify refused the session token; open the app again"),
+    "invalid_client": (503, "app_not_configured",
+                       "Shopify refused the app's credentials (or the app was uninstalled); check them"),
+    "rate_limit_exceeded": (503, "shopify_unavailable", "Shopify is rate limiting token requests; try again soon"),
+    "network_error": (502, "shopify_unavailable", "Shopify's token endpoint could not be reached"),
+}
+
+
+def exchange_session_token(settings: Settings, app: AppCredentials, token: SessionToken) -> dict[str, Any]:
+    """Trade a verified session token for an expiring offline token with shopifyapp's token exchange.
+
+    Returns:
+        ``{"access_token", "scope", "refresh"}`` as :func:`exchange_code`.
+
+    Raises:
+        OAuthRefused: Shopify refused the exchange (its reason mapped to a status and a code).
+    """
+    from shopify_app.exchange.token_exchange import token_exchange  # lazy: httpx loads with shopifyapp
+
+    with shopify_tokens.oauth_http_client(settings) as http:
+        result = token_exchange("offline", shopify_tokens.app_config(app), id_token=token.details,
+                                invalid_token_response=None, expiring=True, http_client=http)
+    if not result.ok or result.access_token is None:
+        status, code, message = _EXCHANGE_REFUSALS.get(
+            result.log.code, (502, "token_refused", f"Shopify refused the token exchange ({result.log.code})"))
+        raise OAuthRefused(status, code, message)
+    access = result.access_token
+    return {"access_token": access.token, "scope": access.scope, "refresh": shopify_tokens.record_of(access)}
 
 
 # -- after the token ---------------------------------------------------------------------------------
@@ -326,6 +389,7 @@ def finish_install(settings: Settings, ports: InstallPorts, shop: str, grant: Ma
     scopes = [s for s in str(grant.get("scope") or "").split(",") if s]
     connect_shopify(ports.warehouse, ports.secrets, brand_id=brand_id, shop=shop, token=token, now=now,
                     scopes=scopes)
+    shopify_tokens.keep_refresh(ports.secrets, brand_id, grant.get("refresh"))
     webhooks = register_webhooks(client, settings.shopify_webhook_url) if settings.shopify_webhook_url else None
     if ports.store is not None:
         # installed from Shopify: Shopify bills the brand through this app (tower.billing)

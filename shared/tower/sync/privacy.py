@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from tower import names
 from tower.connectors.shopify.records import CLICK_IDS, landing_site, referrer_origin
 from tower.ports import DocQuery, DocumentStore, Secrets, Warehouse
+from tower.sync import shopify_tokens
 
 #: The order columns that identify or point at a person; UTM values name campaigns, not people.
 PERSONAL_ORDER_FIELDS = ("customer_hash", "shipping_zip_prefix", "landing_site", "referrer_url", *CLICK_IDS)
@@ -189,6 +190,7 @@ def disconnect_brand(warehouse: Warehouse, secrets: Secrets, brand_id: str, now:
         {"status": DISCONNECTED, "now": now, "brand_id": brand_id})
     for ref in sorted({r["secret_ref"] for r in rows if r["secret_ref"]}):
         secrets.delete(ref)
+    secrets.delete(shopify_tokens.refresh_secret_id(brand_id))  # an expiring Shopify token's refresh token
     secrets.delete(names.customer_salt_secret_id(brand_id))
     return [f"{r['platform']}:{r['account_id']}" for r in rows]
 

@@ -35,7 +35,7 @@ from tower.connectors.shopify import streams as st
 from tower.connectors.shopify.client import PLATFORM, ShopifyClient
 from tower.ports import NotFound, Warehouse
 from tower.redact import redact
-from tower.sync import privacy
+from tower.sync import privacy, shopify_tokens
 from tower.sync.connect import (
     NotConnected,
     mark_shopify_needs_reauth,
@@ -222,9 +222,12 @@ class ShopifySync:
         domain: str = integration["account_id"]
         secrets = self.ports.secrets
         try:
-            token = secrets.get(integration["secret_ref"])
+            # an expiring offline token is refreshed first when it is about to lapse
+            token = shopify_tokens.fresh_token(self.settings, secrets, self.brand_id, integration["secret_ref"])
         except NotFound as e:
             raise NotConnected(f"brand {self.brand_id!r}: the Shopify token is missing from the secret store") from e
+        except shopify_tokens.TokenRefreshFailed as e:
+            raise NotConnected(str(e)) from e
         try:
             salt = secrets.get(names.customer_salt_secret_id(self.brand_id))
         except NotFound as e:

@@ -42,6 +42,7 @@ from tower.ports import DocumentStore, NotFound, Secrets, Warehouse
 from tower.sync import connect, privacy
 from tower.sync.run import Ports, RunOptions
 from tower.sync.shopify import ShopifySync
+from tower.sync.shopify_tokens import app_secret  # noqa: F401 - where pipeline.py reads it
 from tower.sync.state import utc_now
 
 log = logging.getLogger(__name__)
@@ -376,13 +377,3 @@ class WebhookHandler:
             return {"status": "processed", "orders_redacted": record["orders_redacted"]}
         record = privacy.data_request(self.warehouse, self.store, request)
         return {"status": "processed", "orders_found": len(record["orders"])}
-
-
-def app_secret(settings: Any, secrets: Secrets) -> str:
-    """The app's client secret: the setting if given, else the deployment's secret."""
-    if getattr(settings, "shopify_api_secret", ""):
-        return str(settings.shopify_api_secret)
-    try:
-        return secrets.get(names.SECRET_SHOPIFY_API_SECRET)
-    except NotFound:
-        return ""

@@ -100,6 +100,75 @@ def test_token_exchange_checks_the_session_token(handle: SandboxHandle, world: A
     assert exchange(session_token(CLIENT, SECRET, _shop(world), now - timedelta(minutes=5))).status_code == 400
 
 
+def _exchange_json(handle: SandboxHandle, subject: str, *, expiring: int = 1,
+                   mode: str = "offline") -> requests.Response:
+    """The token exchange exactly as shopifyapp 1.0.2 sends it: a JSON body, ``expiring`` a number."""
+    return requests.post(f"{handle.origin}/admin/oauth/access_token", timeout=10, json={
+        "client_id": CLIENT, "client_secret": SECRET, "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": subject, "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "requested_token_type": f"urn:shopify:params:oauth:token-type:{mode}-access-token", "expiring": expiring},
+        headers={"Accept": "application/json"})
+
+
+def _refresh(handle: SandboxHandle, refresh_token: str) -> requests.Response:
+    return requests.post(f"{handle.origin}/admin/oauth/access_token", timeout=10, json={
+        "client_id": CLIENT, "client_secret": SECRET, "grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def test_an_expiring_offline_token_lapses_after_an_hour_and_refreshes(handle: SandboxHandle, world: Any,
+                                                                      clock: FakeClock) -> None:
+    # world.brands[1]: another shop than the demo's first
+    shop = str(world.brands[1].brand["shop_domain"])
+    r = _exchange_json(handle, session_token(CLIENT, SECRET, shop, clock.now()))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["expires_in"] == 3600 and body["refresh_token_expires_in"] == 90 * 86400
+    token, first_refresh = body["access_token"], body["refresh_token"]
+    clock.advance(3599)
+    assert "data" in _gql(handle, token, "{ shop { name } }")
+    clock.advance(1)  # the hour is up, on the sandbox's clock
+    assert "data" not in _gql(handle, token, "{ shop { name } }")
+    renewed = _refresh(handle, first_refresh)
+    assert renewed.status_code == 200, renewed.text
+    second = renewed.json()
+    assert second["refresh_token"] != first_refresh and second["expires_in"] == 3600
+    assert "data" in _gql(handle, second["access_token"], "{ shop { name } }")
+    # the used refresh token stays valid until its replacement is used (a lost answer can be retried) …
+    retried = _refresh(handle, first_refresh)
+    assert retried.status_code == 200
+    assert _refresh(handle, retried.json()["refresh_token"]).status_code == 200
+    # … and is retired once it is
+    refused = _refresh(handle, first_refresh)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert _refresh(handle, "shprt_never-issued").json()["error"] == "invalid_grant"
+
+
+def test_a_refresh_token_expires(handle: SandboxHandle, world: Any, clock: FakeClock) -> None:
+    handle.sandbox.oauth.refresh_token_seconds = 600
+    shop = str(world.brands[1].brand["shop_domain"])
+    refresh = _exchange_json(handle, session_token(CLIENT, SECRET, shop, clock.now())).json()["refresh_token"]
+    clock.advance(600)
+    assert _refresh(handle, refresh).json()["error"] == "invalid_grant"
+
+
+def test_non_expiring_and_online_tokens_and_the_grant_parameters(handle: SandboxHandle, world: Any,
+                                                                  clock: FakeClock) -> None:
+    shop = str(world.brands[1].brand["shop_domain"])
+    still = _exchange_json(handle, session_token(CLIENT, SECRET, shop, clock.now()), expiring=0).json()
+    assert "expires_in" not in still and "refresh_token" not in still
+    online = _exchange_json(handle, session_token(CLIENT, SECRET, shop, clock.now()), mode="online").json()
+    assert online["expires_in"] == 86399 and online["associated_user"]["id"] == 42 and "refresh_token" not in online
+    clock.advance(86400)
+    assert "data" in _gql(handle, still["access_token"], "{ shop { name } }")
+    assert "data" not in _gql(handle, online["access_token"], "{ shop { name } }")
+    wrong_type = _token(handle, client_id=CLIENT, client_secret=SECRET,
+                        grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
+                        subject_token=session_token(CLIENT, SECRET, shop, clock.now()),
+                        subject_token_type="urn:ietf:params:oauth:token-type:access_token",
+                        requested_token_type="urn:shopify:params:oauth:token-type:offline-access-token")
+    assert wrong_type.status_code == 400 and "subject_token_type" in wrong_type.json()["error_description"]
+
+
 _CREATE = """mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
     webhookSubscription { id topic uri } userErrors { field message } } }"""

@@ -82,7 +82,7 @@ MATRIX: dict[str, tuple[set[str], str | None, Any]] = {
 }
 #: Public routes: they authenticate the request themselves (tested in their own files).
 PUBLIC = {"health.health", "openapi.openapi_json", "shopify_install.start_install", "shopify_install.callback",
-          "shopify_install.token_exchange", "notify.unsubscribe_get", "notify.unsubscribe_post",
+          "shopify_install.token_exchange", "shopify_install.patch_id_token", "notify.unsubscribe_get", "notify.unsubscribe_post",
           "notify.slack_actions", "session.session_create", "session.auth_config", "access.invitation_accept", "page.index", "page.asset",
           "page.spa", "ad_oauth.callback", "onboarding.billing_return"}
 

@@ -81,8 +81,11 @@ def test_subscribe_approve_and_return_activates_the_plan_and_queues_the_first_sy
     charge = installer.sandbox.shop(installer.bw.brand["brand_id"]).billing.charges
     [c] = charge.values()
     assert (c.name, c.price, c.trial_days, c.test) == ("Tower Growth", Decimal("23.50"), 9, True)
-    assert api(installer, merchant, "GET", "/onboarding").json()["steps"][2]["detail"] == \
-        "Waiting for your approval in Shopify"
+    detail = api(installer, merchant, "GET", "/onboarding").json()["steps"][2]["detail"]
+    by = re.fullmatch(r"Waiting for your approval in Shopify \(before (\S+ \S+) UTC\)", detail)
+    assert by is not None, detail  # Shopify's two days to approve, from when the charge was made
+    deadline = datetime.strptime(by.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert abs(deadline - (installer.clock() + timedelta(days=2))) < timedelta(minutes=2)
 
     back = approve(installer, out["confirmation_url"])
     assert back.status_code == 302
@@ -200,3 +203,54 @@ def test_a_brand_the_operator_connected_is_exempt(installer: Installer) -> None:
     # answered without a call to Shopify (it has no store there), and nothing is recorded
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_billed"
     assert billing.plan(installer.runtime.store, "connected-by-hand") == {"status": "exempt"}
+
+
+def test_a_charge_left_unapproved_for_two_days_expires_and_the_merchant_is_told_to_subscribe_again(
+        installer: Installer) -> None:  # noqa: F811
+    """Shopify's rule (AppSubscriptionStatus.EXPIRED): not approved within two days of creation. The
+    sandbox runs on an injected clock; nothing sleeps."""
+    from tower_dev.sandboxes.shopify_store.clock import FakeClock
+
+    sandbox = installer.sandbox.sandbox
+    clock = FakeClock(start=datetime.now(UTC))  # starts at the wall clock: shopifyapp's tokens stay in step
+    sandbox.clock = clock
+    for shop in sandbox.shops.values():
+        shop.state.clock = clock.now
+    sandbox.oauth.access_token_seconds = 10 * 86400  # the store's token outlives the days this test skips
+    installer.runtime.settings = installer.runtime.settings.model_copy(update=PLAN)
+    assert installer.callback(installer.authorize()).status_code == 200
+    b = brand_id(installer.shop)
+    merchant = {"brand_id": b, "headers": {"Authorization": "Bearer " + create_api_key(
+        installer.runtime.store, brand_ids=[b], name="merchant")}}
+    url = api(installer, merchant, "POST", "/billing/subscribe").json()["confirmation_url"]
+    [charge] = installer.sandbox.shop(installer.bw.brand["brand_id"]).billing.charges.values()
+
+    clock.advance(2 * 86400 - 1)  # a second before the two days are up: still waiting
+    assert api(installer, merchant, "GET", "/billing").json()["status"] == "pending"
+    waiting = api(installer, merchant, "GET", "/dashboard").json()["error"]["message"]
+    assert "approve the charge in Shopify before" in waiting and "two days" in waiting
+
+    clock.advance(1)
+    plan = api(installer, merchant, "GET", "/billing").json()  # the page reads the status back from Shopify
+    assert plan["status"] == "expired" and charge.status == "EXPIRED"
+    assert requests.get(url, timeout=10).status_code == 409  # its confirmation page can no longer approve it
+    wizard = api(installer, merchant, "GET", "/onboarding").json()
+    step = wizard["steps"][2]
+    assert wizard["current"] == "subscribe" and step["state"] == "error"
+    assert step["error"]["code"] == "plan_expired" and "within two days" in step["error"]["fix"]
+    refused = api(installer, merchant, "GET", "/dashboard")
+    assert refused.status_code == 402
+    message = refused.json()["error"]["message"]
+    assert "expired unapproved" in message and f"/onboarding/{b}?step=subscribe" in message
+    # subscribing again makes a new charge the merchant can approve
+    again = api(installer, merchant, "POST", "/billing/subscribe").json()
+    assert again["status"] == "pending" and again["confirmation_url"] != url
+    assert approve(installer, again["confirmation_url"]).status_code == 302
+    assert billing.refresh(installer.runtime.settings, installer.runtime.store,
+                           lambda: _client_of(installer, b), b, now=installer.clock())["status"] == "active"
+
+
+def _client_of(installer: Installer, b: str) -> Any:  # noqa: F811
+    from tower.api.onboarding import _shop_client
+
+    return _shop_client(installer.runtime, b)

@@ -3,7 +3,7 @@ stored, revocable, expiring session; cookie-authenticated unsafe requests need t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from api_seed import AGENCY, BRAND, NOW, OTHER, OUTSIDER, bearer
@@ -124,7 +124,8 @@ def shopify_runtime(runtime: Runtime) -> Runtime:
 
 def test_a_shopify_session_token_signs_in_the_shops_merchant_owner(shopify_runtime: Runtime) -> None:
     client = create_app(shopify_runtime, clock=lambda: NOW).test_client()
-    token = session_token(CLIENT_ID, SECRET, "acme-candles.myshopify.com", NOW)
+    # shopifyapp checks a session token's exp/nbf on the wall clock, whatever the API's clock says
+    token = session_token(CLIENT_ID, SECRET, "acme-candles.myshopify.com", datetime.now(UTC))
     r = client.post("/api/session", headers=bearer(token))
     assert r.status_code == 200, r.json
     assert r.json["principal"]["role"] == "merchant_owner" and r.json["principal"]["brand_ids"] == [BRAND]
@@ -135,11 +136,11 @@ def test_a_shopify_session_token_signs_in_the_shops_merchant_owner(shopify_runti
 @pytest.mark.parametrize("what", ["another secret", "another audience", "expired", "another shop"])
 def test_a_forged_shopify_session_token_is_refused(shopify_runtime: Runtime, what: str) -> None:
     client = create_app(shopify_runtime, clock=lambda: NOW).test_client()
-    shop = "acme-candles.myshopify.com"
-    token = {"another secret": session_token(CLIENT_ID, "x" * 40, shop, NOW),
-             "another audience": session_token(CLIENT_ID, SECRET, shop, NOW, audience="other-app"),
-             "expired": session_token(CLIENT_ID, SECRET, shop, NOW - timedelta(minutes=10)),
-             "another shop": session_token(CLIENT_ID, SECRET, "not-installed.myshopify.com", NOW)}[what]
+    shop, at = "acme-candles.myshopify.com", datetime.now(UTC)  # shopifyapp's clock is the wall clock
+    token = {"another secret": session_token(CLIENT_ID, "x" * 40, shop, at),
+             "another audience": session_token(CLIENT_ID, SECRET, shop, at, audience="other-app"),
+             "expired": session_token(CLIENT_ID, SECRET, shop, at - timedelta(minutes=10)),
+             "another shop": session_token(CLIENT_ID, SECRET, "not-installed.myshopify.com", at)}[what]
     r = client.post("/api/session", headers=bearer(token))
     assert r.status_code in (401, 403) and not r.headers.getlist("Set-Cookie")
 

@@ -29,7 +29,7 @@ from tower.config import Settings
 from tower.connectors.shopify.webhooks import webhook_hmac
 from tower.pipeline import handle_shopify_webhook
 from tower.runtime import Runtime
-from tower.sync import install
+from tower.sync import install, shopify_tokens
 from tower_dev.sandboxes.shopify_store import testing
 from tower_dev.sandboxes.shopify_store.oauth import query_hmac, session_token
 from tower_dev.sandboxes.shopify_store.server import SandboxHandle, serve_world
@@ -369,3 +369,140 @@ def test_a_new_shop_never_takes_over_a_brand_of_another_shop(installer: Installe
     other = installer.runtime.warehouse.rows("SELECT * FROM brands WHERE brand_id = @b", {"b": taken})[0]
     assert (other["brand_name"], other["timezone"], other["shop_domain"]) == ("Someone Else", "Asia/Tokyo",
                                                                             "someone-else.myshopify.com")
+
+
+# -- expiring offline tokens (shopifyapp's token exchange and refresh, against the sandbox) ----------
+def refresh_record(inst: Installer) -> dict[str, Any] | None:
+    secret_id = shopify_tokens.refresh_secret_id(brand_id(inst.shop))
+    return json.loads(inst.runtime.secrets.get(secret_id)) if inst.runtime.secrets.exists(secret_id) else None
+
+
+def test_token_exchange_keeps_an_expiring_token_and_its_refresh_token_in_the_secret_store_only(
+        installer: Installer) -> None:
+    r = installer.exchange(session_token(CLIENT_ID, SECRET, installer.shop, installer.clock()))
+    assert r.status_code == 200, r.text
+    [token] = installer.stored_tokens()
+    oauth = installer.sandbox.sandbox.oauth
+    assert token in oauth.token_expiry  # shopifyapp asked for an expiring token (expiring=1)
+    record = refresh_record(installer)
+    assert record is not None and record["refresh_token"] in oauth.refresh_tokens
+    assert record["shop"] == installer.shop.split(".", 1)[0] and record["expires"] and record["refresh_token_expires"]
+    # an hour from now, by shopifyapp's reckoning (wall clock)
+    expires = datetime.fromisoformat(record["expires"])
+    assert timedelta(minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=1)
+    [row] = installer.integrations()
+    assert record["refresh_token"] not in json.dumps(row, default=str) and record["refresh_token"] not in r.text
+
+
+def test_the_install_callback_also_asks_for_an_expiring_token(installer: Installer) -> None:
+    assert installer.callback(installer.authorize()).status_code == 200
+    [token] = installer.stored_tokens()
+    assert token in installer.sandbox.sandbox.oauth.token_expiry
+    assert refresh_record(installer) is not None
+
+
+def test_an_expiring_token_is_refreshed_before_it_lapses(installer: Installer) -> None:
+    oauth = installer.sandbox.sandbox.oauth
+    oauth.access_token_seconds = 30  # inside shopifyapp's one-minute margin: due for a refresh at once
+    assert installer.exchange(session_token(CLIENT_ID, SECRET, installer.shop, installer.clock())).status_code == 200
+    [old] = installer.stored_tokens()
+    old_refresh = refresh_record(installer)["refresh_token"]  # type: ignore[index]
+    settings, secrets, b = installer.runtime.settings, installer.runtime.secrets, brand_id(installer.shop)
+    secret_ref = names.integration_secret_id(b, "shopify")
+    new = shopify_tokens.fresh_token(settings, secrets, b, secret_ref)
+    assert new != old and installer.stored_tokens() == [new]
+    assert oauth.issued[-1] == (installer.bw.brand["brand_id"], "refresh_token")
+    assert refresh_record(installer)["refresh_token"] not in (None, old_refresh)  # type: ignore[index]
+    assert installer.sandbox.sandbox.shop_for(new) is not None
+    # a token with most of its hour left is not refreshed: no call to Shopify
+    oauth.access_token_seconds = 3600
+    newest = shopify_tokens.fresh_token(settings, secrets, b, secret_ref)
+    assert newest != new and oauth.issued[-1][1] == "refresh_token"  # the 30 s token was refreshed once more
+    calls = len(oauth.issued)
+    assert shopify_tokens.fresh_token(settings, secrets, b, secret_ref) == newest
+    assert len(oauth.issued) == calls
+
+
+def test_a_refresh_token_shopify_no_longer_honours_stops_the_sync_with_what_to_do(installer: Installer) -> None:
+    from tower.sync.connect import NotConnected
+    from tower.sync.shopify import ShopifySync
+
+    oauth = installer.sandbox.sandbox.oauth
+    oauth.access_token_seconds = 30
+    assert installer.exchange(session_token(CLIENT_ID, SECRET, installer.shop, installer.clock())).status_code == 200
+    oauth.refresh_tokens.clear()  # revoked on Shopify's side
+    with pytest.raises(shopify_tokens.TokenRefreshFailed, match="open the app from the Shopify admin again"):
+        shopify_tokens.fresh_token(installer.runtime.settings, installer.runtime.secrets, brand_id(installer.shop),
+                                   names.integration_secret_id(brand_id(installer.shop), "shopify"))
+    sync = ShopifySync(installer.runtime, brand_id(installer.shop))
+    with pytest.raises(NotConnected, match="invalid_grant"):
+        sync.connect()
+
+
+def test_uninstall_leaves_no_refresh_token_behind(installer: Installer) -> None:
+    assert installer.exchange(session_token(CLIENT_ID, SECRET, installer.shop, installer.clock())).status_code == 200
+    assert refresh_record(installer) is not None
+    assert installer.uninstall()[1] == 200
+    assert installer.stored_tokens() == [] and refresh_record(installer) is None
+
+
+# -- a browser arriving by token exchange or by the App Home load -------------------------------------
+def test_a_browser_exchanging_a_session_token_is_signed_in_and_sent_to_the_wizard(installer: Installer) -> None:
+    token = session_token(CLIENT_ID, SECRET, installer.shop, installer.clock())
+    r = requests.post(f"{installer.api}/shopify/token-exchange", allow_redirects=False, timeout=10,
+                      headers={"Authorization": f"Bearer {token}", "Accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 302, r.text
+    assert r.headers["Location"] == f"/onboarding/{brand_id(installer.shop)}"
+    session = requests.Session()
+    session.cookies.update(r.cookies)
+    me = session.get(f"{installer.api}/api/session", timeout=10).json()
+    assert me["principal"]["role"] == "merchant_owner" and me["principal"]["brand_ids"] == [brand_id(installer.shop)]
+
+
+def app_home(inst: Installer, token: str) -> requests.Response:
+    """What the Shopify admin loads when the embedded app opens: the app URL with the launch query."""
+    q = {"embedded": "1", "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYWNtZQ", "id_token": token, "locale": "en",
+         "session": "abc123", "shop": inst.shop, "timestamp": str(int(inst.clock().timestamp()))}
+    q["hmac"] = query_hmac(SECRET, q)
+    return requests.get(f"{inst.api}/shopify/install", params=q, allow_redirects=False, timeout=10)
+
+
+def test_the_app_home_load_connects_the_store_signs_in_and_redirects_inside_the_admin(installer: Installer) -> None:
+    r = app_home(installer, session_token(CLIENT_ID, SECRET, installer.shop, installer.clock()))
+    assert r.status_code == 302, r.text
+    where = urlsplit(r.headers["Location"])
+    assert where.path == f"/onboarding/{brand_id(installer.shop)}"
+    kept = dict(parse_qsl(where.query))
+    assert kept == {"embedded": "1", "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYWNtZQ", "locale": "en",
+                    "shop": installer.shop}  # no id_token, hmac or session in the page's address
+    assert r.headers["Content-Security-Policy"] == f"frame-ancestors https://{installer.shop} https://admin.shopify.com;"
+    assert "session" in "".join(r.headers.get("Set-Cookie", "")).lower()
+    assert installer.sandbox.sandbox.oauth.issued == [(installer.bw.brand["brand_id"], "token_exchange")]
+    # opening the app again signs in without a second exchange (the store already holds a token)
+    again = app_home(installer, session_token(CLIENT_ID, SECRET, installer.shop, installer.clock()))
+    assert again.status_code == 302 and len(installer.sandbox.sandbox.oauth.issued) == 1
+
+
+def test_a_stale_app_home_token_bounces_to_the_patch_page(installer: Installer) -> None:
+    stale = session_token(CLIENT_ID, SECRET, installer.shop, installer.clock() - timedelta(minutes=5))
+    r = app_home(installer, stale)
+    assert r.status_code == 302
+    patch = urlsplit(r.headers["Location"])
+    assert patch.path == install.PATCH_ID_TOKEN_PATH
+    q = dict(parse_qsl(patch.query))
+    assert q["shop"] == installer.shop and q["shopify-reload"].startswith("/shopify/install?")
+    assert "id_token" not in q and stale not in r.headers["Location"]
+    page = requests.get(f"{installer.api}{patch.path}?{patch.query}", timeout=10)
+    assert page.status_code == 200 and f'data-api-key="{CLIENT_ID}"' in page.text
+    assert "app-bridge.js" in page.text
+    assert_nothing_stored(installer)
+    missing = requests.get(f"{installer.api}{install.PATCH_ID_TOKEN_PATH}", params={"shop": installer.shop},
+                           timeout=10)
+    assert missing.status_code == 400 and error_of(missing) == "missing_shopify_reload"
+
+
+def test_an_app_home_token_for_another_app_is_refused(installer: Installer) -> None:
+    r = app_home(installer, session_token(CLIENT_ID, SECRET, installer.shop, installer.clock(), audience="other"))
+    assert r.status_code == 401 and error_of(r) == "invalid_session_token"
+    assert "another app" in r.json()["error"]["message"]
+    assert_nothing_stored(installer)

@@ -61,6 +61,7 @@ const RETURN_ERRORS: Record<string, string> = {
   access_denied: "You declined access on the platform's page. Connect again and approve access to continue.",
   plan_declined: "The subscription was declined in Shopify. Subscribe again and approve the charge to continue.",
   plan_none: "Shopify has no approved subscription for this store yet. Subscribe and approve the charge.",
+  plan_expired: "The charge expired: Shopify drops a charge that is not approved within two days. Subscribe again and approve the new one.",
   shopify_unavailable: "Shopify could not be reached. Try again in a minute.",
   shopify_not_connected: "The store is not connected. Install the app from your Shopify admin first.",
 };

@@ -1,7 +1,7 @@
 """Shopify's webhook and app request formats: the topics we take, the signatures, ids in bodies.
 
 A delivery is trusted only if ``X-Shopify-Hmac-Sha256`` is the base64 HMAC-SHA256 of the *raw*
-body under the app's client secret, compared in constant time (:func:`verify_webhook`). An OAuth
+body under the app's client secret, checked by Shopify's ``shopifyapp`` (:func:`verify_webhook`). An OAuth
 callback and an app proxy request carry their own hex signatures over their query parameters.
 What a delivery does to the warehouse is :mod:`tower.sync.webhooks`.
 """
@@ -12,8 +12,11 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shopify_app.types import RequestInput
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid", "orders/edited"})
 PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
@@ -28,10 +31,23 @@ def webhook_hmac(secret: str, body: bytes) -> str:
 
 
 def verify_webhook(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether the header is the body's signature under secret (constant-time compare)."""
+    """Whether the header is the body's signature under secret, checked by Shopify's ``shopifyapp``
+    (``verify_webhook_req``: base64 HMAC-SHA256, constant-time compare).
+
+    An empty secret or header is refused here first: under an empty key anyone could sign. A body that
+    is not UTF-8 is refused too: shopifyapp takes the body as text, and Shopify sends JSON.
+    """
     if not secret or not header:
         return False
-    return hmac.compare_digest(webhook_hmac(secret, body).encode(), header.strip().encode())
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    from shopify_app.verify.webhook import verify_webhook_req  # lazy: httpx loads with shopifyapp
+
+    req: RequestInput = {"method": "POST", "headers": {"X-Shopify-Hmac-Sha256": header.strip()}, "url": "",
+                         "body": text}
+    return bool(verify_webhook_req(req, {"client_id": "", "client_secret": secret, "old_client_secret": None}).ok)
 
 
 def verify_oauth_query(secret: str, params: Mapping[str, str]) -> bool:

@@ -288,6 +288,8 @@ def build_root(ctx: RequestContext) -> dict[str, Any]:
             return r.order(state.orders[n])
         if kind == "Location" and n in state.locations:
             return r.location(state.locations[n])
+        if kind == "AppSubscription":
+            return billing.subscription(ctx.shop, n)
         return None
 
     shop = {

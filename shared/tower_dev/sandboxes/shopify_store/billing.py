@@ -13,8 +13,13 @@ What Shopify does and this keeps (Admin API 2026-04, ``AppSubscription``):
   same way. Each change is delivered as an ``app_subscriptions/update`` webhook when the shop has a
   webhook sender, with the documented body (``app_subscription`` with ``admin_graphql_api_id``, ``name``,
   ``status``, ``admin_graphql_api_shop_id``, ``created_at``, ``updated_at``, ``currency``).
-* ``currentAppInstallation { activeSubscriptions }`` lists the ``ACTIVE`` ones; ``appSubscriptionCancel``
-  cancels one.
+* A charge left ``PENDING`` for two days after it was created becomes ``EXPIRED`` (Shopify's
+  ``AppSubscriptionStatus``: "wasn't approved by the merchant within two days of being created. This is
+  a terminal state"), with its ``app_subscriptions/update`` webhook; its confirmation page then says so.
+  The sandbox applies the rule on the shop's clock whenever the shop's billing is looked at (a GraphQL
+  request, the confirmation page), so a test moves the clock and sees it with no wait.
+* ``currentAppInstallation { activeSubscriptions }`` lists the ``ACTIVE`` ones; ``node(id:)`` reads any
+  one of the app's subscriptions (its ``status`` included); ``appSubscriptionCancel`` cancels one.
 
 The confirmation URL has Shopify's shape (``/admin/charges/<app>/<id>/RecurringApplicationCharge/
 confirm_recurring_application_charge?signature=…``); its signature is a per-charge random value, so
@@ -40,6 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CONFIRM_PATH = "/admin/charges/{app}/{id}/RecurringApplicationCharge/confirm_recurring_application_charge"
 PERIOD = timedelta(days=30)
+#: How long a merchant has to approve a charge before Shopify expires it.
+APPROVAL_WINDOW = timedelta(days=2)
 
 
 @dataclass
@@ -110,9 +117,24 @@ def _problem(name: str, line_items: list[dict[str, Any]], return_url: str, trial
     return None
 
 
+def expire_overdue(shop: SandboxShop) -> None:
+    """Expire every charge still pending :data:`APPROVAL_WINDOW` after it was created (terminal)."""
+    now = shop.state.now()
+    for c in sorted(shop.billing.charges.values(), key=lambda c: c.id):
+        if c.status == "PENDING" and now >= c.created_at + APPROVAL_WINDOW:
+            change(shop, c, "EXPIRED")
+
+
+def subscription(shop: SandboxShop, number: int) -> dict[str, Any] | None:
+    """``node(id:)`` of an ``AppSubscription`` gid's number (None: not this app's on this shop)."""
+    c = shop.billing.charges.get(number)
+    return node(c) if c is not None else None
+
+
 def fields(ctx: RequestContext) -> dict[str, Any]:
-    """The root resolvers for app billing over one shop."""
+    """The root resolvers for app billing over one shop (overdue charges expired first)."""
     shop = ctx.shop
+    expire_overdue(shop)
     billing: Billing = shop.billing
     state = ctx.state
 
@@ -179,6 +201,7 @@ def _find(shops: list[SandboxShop], charge_id: int, signature: str) -> tuple[San
     for shop in shops:
         c = shop.billing.charges.get(charge_id)
         if c is not None and secrets.compare_digest(c.signature, signature):
+            expire_overdue(shop)
             return shop, c
     return None
 

@@ -8,10 +8,23 @@ What Shopify does and this keeps:
   over the other parameters sorted ``k=v`` joined by ``&``). An unknown client id or a missing
   redirect URI is a 400 page, not a redirect. All shops share the sandbox's origin, so the shop comes
   from the ``shop`` parameter the product adds when it talks to a sandbox.
-* ``POST /admin/oauth/access_token`` (form or JSON) — ``client_id`` + ``client_secret`` + ``code``: the
-  code is single use and expires after a minute; or the token exchange grant with a session token
-  (HS256 under the secret, ``aud`` the client id, ``dest`` the shop, current): answers
-  ``{"access_token", "scope"}``. A new token joins the sandbox's tokens, with the scopes granted.
+* ``POST /admin/oauth/access_token`` (form or JSON, as ``shopifyapp`` sends it) — ``client_id`` +
+  ``client_secret`` and one of three grants:
+
+  - ``code`` (authorization code): single use, expires after a minute;
+  - ``grant_type=urn:ietf:params:oauth:grant-type:token-exchange`` with ``subject_token`` (a session
+    token: HS256 under the secret, ``aud`` the client id, ``dest`` the shop, current),
+    ``subject_token_type=urn:ietf:params:oauth:token-type:id_token`` and ``requested_token_type``
+    ``urn:shopify:params:oauth:token-type:offline-access-token`` or ``…:online-access-token``;
+  - ``grant_type=refresh_token`` with ``refresh_token``: a new access token and a new refresh token
+    (rotation); the refresh token used stays valid until its replacement is first used, as Shopify's
+    refreshes do since August 2026; ``invalid_grant`` for an unknown, replaced or expired one.
+
+  ``expiring=1`` on an offline grant asks for an expiring token: ``expires_in`` (an hour),
+  ``refresh_token`` and ``refresh_token_expires_in``; without it the offline token never expires.
+  Online tokens always expire (a day) and name the user (``associated_user``). Answers
+  ``{"access_token", "scope", …}``; a new token joins the sandbox's tokens with the scopes granted,
+  and the Admin API refuses an expired one (401, as a revoked one), on the sandbox's clock.
 
 :func:`session_token` mints what App Bridge hands an embedded app, for tests and the demo.
 """
@@ -33,6 +46,10 @@ if TYPE_CHECKING:  # pragma: no cover
 CODE_TTL = timedelta(minutes=1)
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+ONLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:online-access-token"
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
+REFRESH_GRANT = "refresh_token"
+ONLINE_TOKEN_SECONDS = 86399
 
 
 def query_hmac(secret: str, params: dict[str, str]) -> str:
@@ -61,13 +78,28 @@ class _Code:
 
 
 @dataclass
+class _Refresh:
+    brand_id: str
+    scopes: frozenset[str]
+    expires: datetime
+    #: The refresh token this one replaced: retired when this one is first used.
+    replaces: str | None = None
+
+
+@dataclass
 class OAuthApps:
-    """The apps the sandbox knows (client id → secret) and the codes it issued."""
+    """The apps the sandbox knows (client id → secret), the codes and refresh tokens it issued."""
 
     apps: dict[str, str] = field(default_factory=dict)
     codes: dict[str, _Code] = field(default_factory=dict)
     #: Every token issued, in order: (brand_id, grant) — lets a test see how a token was obtained.
     issued: list[tuple[str, str]] = field(default_factory=list)
+    refresh_tokens: dict[str, _Refresh] = field(default_factory=dict)
+    #: When each expiring access token stops working (the sandbox's clock); absent: never.
+    token_expiry: dict[str, datetime] = field(default_factory=dict)
+    #: An expiring offline token's life (Shopify's: an hour) and its refresh token's (a test may shorten them).
+    access_token_seconds: int = 3600
+    refresh_token_seconds: int = 90 * 86400
 
     def register(self, client_id: str, secret: str) -> None:
         """Know an app (what creating it in the Partner Dashboard does)."""
@@ -123,17 +155,39 @@ def access_token(sandbox: ShopifySandbox, raw: bytes, content_type: str) -> tupl
         return _error(401, "invalid_client", "Client credentials are invalid")
     if form.get("grant_type") == TOKEN_EXCHANGE_GRANT:
         return _exchange(sandbox, client_id, secret, form)
+    if form.get("grant_type") == REFRESH_GRANT:
+        return _refresh(sandbox, str(form.get("refresh_token", "")))
     code = oauth.codes.pop(str(form.get("code", "")), None)
     if code is None or code.expires <= sandbox.clock.now():
         return _error(400, "invalid_request", "The authorization code was not found or was already used")
-    return 200, _issue(sandbox, code.brand_id, code.scopes, "authorization_code")
+    return 200, _issue(sandbox, code.brand_id, code.scopes, "authorization_code", expiring=_expiring(form))
+
+
+def _expiring(form: dict[str, Any]) -> bool:
+    """``expiring=1`` (JSON number or form string) asks for an expiring offline token."""
+    return str(form.get("expiring", "0")).strip() in ("1", "true")
+
+
+def _refresh(sandbox: ShopifySandbox, token: str) -> tuple[int, dict[str, Any]]:
+    oauth: OAuthApps = sandbox.oauth
+    held = oauth.refresh_tokens.get(token)
+    if held is None or held.expires <= sandbox.clock.now():
+        oauth.refresh_tokens.pop(token, None)
+        return _error(400, "invalid_grant", "The refresh token is invalid, expired or was revoked")
+    if held.replaces:  # its predecessor is retired now that the replacement is in use
+        oauth.refresh_tokens.pop(held.replaces, None)
+        held.replaces = None
+    return 200, _issue(sandbox, held.brand_id, held.scopes, "refresh_token", expiring=True, replaces=token)
 
 
 def _exchange(sandbox: ShopifySandbox, client_id: str, secret: str, form: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     import jwt
 
-    if form.get("requested_token_type") != OFFLINE_TOKEN_TYPE:
-        return _error(400, "invalid_request", "requested_token_type must be the offline access token type")
+    if form.get("subject_token_type") != ID_TOKEN_TYPE:
+        return _error(400, "invalid_request", "subject_token_type must be the id_token type")
+    online = form.get("requested_token_type") == ONLINE_TOKEN_TYPE
+    if not online and form.get("requested_token_type") != OFFLINE_TOKEN_TYPE:
+        return _error(400, "invalid_request", "requested_token_type must be the offline or online access token type")
     try:
         claims = jwt.decode(str(form.get("subject_token", "")), secret, algorithms=["HS256"], audience=client_id,
                             options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
@@ -147,15 +201,42 @@ def _exchange(sandbox: ShopifySandbox, client_id: str, secret: str, form: dict[s
         return _error(400, "invalid_subject_token", "The subject token names no shop")
     shop = sandbox.shops[brand]
     # Token exchange grants the scopes the app's configuration declares; the sandbox's shop keeps its own.
-    return 200, _issue(sandbox, brand, shop.scopes, "token_exchange")
+    if online:
+        return 200, _online(sandbox, brand, shop.scopes, claims)
+    return 200, _issue(sandbox, brand, shop.scopes, "token_exchange", expiring=_expiring(form))
 
 
-def _issue(sandbox: ShopifySandbox, brand_id: str, scopes: frozenset[str], grant: str) -> dict[str, Any]:
+def _online(sandbox: ShopifySandbox, brand_id: str, scopes: frozenset[str], claims: dict[str, Any]) -> dict[str, Any]:
+    """An online token: always expiring, no refresh token, the user it acts for."""
+    token = f"shpua_{secrets.token_hex(16)}"
+    sandbox.tokens[token] = brand_id
+    sandbox.oauth.token_expiry[token] = sandbox.clock.now() + timedelta(seconds=ONLINE_TOKEN_SECONDS)
+    sandbox.oauth.issued.append((brand_id, "token_exchange_online"))
+    scope = ",".join(sorted(scopes))
+    user = {"id": int(str(claims.get("sub") or "0")), "first_name": "Sandbox", "last_name": "Merchant",
+            "email": "merchant@example.com", "email_verified": True, "account_owner": True, "locale": "en",
+            "collaborator": False}
+    return {"access_token": token, "scope": scope, "expires_in": ONLINE_TOKEN_SECONDS,
+            "associated_user_scope": scope, "associated_user": user}
+
+
+def _issue(sandbox: ShopifySandbox, brand_id: str, scopes: frozenset[str], grant: str, *, expiring: bool,
+           replaces: str | None = None) -> dict[str, Any]:
+    oauth: OAuthApps = sandbox.oauth
     token = f"shpat_{secrets.token_hex(16)}"
     sandbox.tokens[token] = brand_id
     shop = sandbox.shops[brand_id]
     if scopes:
         shop.scopes = scopes
     shop.token_expired = False
-    sandbox.oauth.issued.append((brand_id, grant))
-    return {"access_token": token, "scope": ",".join(sorted(shop.scopes))}
+    oauth.issued.append((brand_id, grant))
+    answer: dict[str, Any] = {"access_token": token, "scope": ",".join(sorted(shop.scopes))}
+    if expiring:
+        now = sandbox.clock.now()
+        refresh = f"shprt_{secrets.token_hex(16)}"
+        oauth.token_expiry[token] = now + timedelta(seconds=oauth.access_token_seconds)
+        oauth.refresh_tokens[refresh] = _Refresh(brand_id, frozenset(shop.scopes),
+                                                 now + timedelta(seconds=oauth.refresh_token_seconds), replaces)
+        answer |= {"expires_in": oauth.access_token_seconds, "refresh_token": refresh,
+                   "refresh_token_expires_in": oauth.refresh_token_seconds}
+    return answer

@@ -146,7 +146,11 @@ class ShopifySandbox:
         return token
 
     def shop_for(self, token: str | None) -> SandboxShop | None:
+        """The shop a token opens; None for an unknown token or an expiring one past its expiry."""
         brand = self.tokens.get(token or "")
+        expiry = self.oauth.token_expiry.get(token or "")
+        if expiry is not None and expiry <= self.clock.now():
+            return None
         return self.shops.get(brand) if brand else None
 
     def find_file(self, file_id: str) -> tuple[SandboxShop, bytes] | None:
