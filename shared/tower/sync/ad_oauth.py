@@ -35,6 +35,8 @@ never a token, code or secret.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import secrets as pysecrets
@@ -110,13 +112,19 @@ def redirect_uri(settings: Settings, platform: str) -> str:
 
 # -- 1. the authorize URL and its state ----------------------------------------------------------------
 def authorize_url(settings: Settings, store: DocumentStore, app: AppCredentials, *, brand_id: str, actor: str,
-                  now: datetime) -> tuple[str, datetime]:
-    """The platform's authorize URL with a fresh state nonce stored for the callback: (url, state expiry)."""
+                  now: datetime, browser: str | None = None) -> tuple[str, datetime]:
+    """The platform's authorize URL with a fresh state nonce stored for the callback: (url, state expiry).
+
+    Args:
+        browser: A secret the starting browser keeps (the API's cookie): the state stores its hash, and
+            only a callback carrying the same secret may finish the flow (:func:`same_browser`).
+    """
     platform = app.platform
     callback = redirect_uri(settings, platform)  # before the nonce: a misconfigured app stores nothing
     nonce = pysecrets.token_urlsafe(32)
     expires = now + timedelta(seconds=settings.ad_oauth_state_seconds)
     store.set(f"{STATE_COLLECTION}/{nonce}", {"brand_id": brand_id, "platform": platform, "actor": actor,
+                                              "browser": _browser_hash(browser) if browser else None,
                                               "created_at": now, "expires_at": expires})
     if platform == "meta":
         query = {"client_id": app.client_id, "redirect_uri": callback, "state": nonce,
@@ -159,6 +167,17 @@ def consume_state(store: DocumentStore, platform: str, nonce: str, now: datetime
     if (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= now:
         raise OAuthRefused(401, "expired_state", "state has expired; connect the account again")
     return doc
+
+
+def _browser_hash(browser: str) -> str:
+    return hashlib.sha256(browser.encode()).hexdigest()
+
+
+def same_browser(state: Mapping[str, Any], browser: str | None) -> bool:
+    """Whether the callback comes from the browser that started the flow (False when the state was not
+    bound to one, or the callback carries no secret or another one)."""
+    expected = state.get("browser")
+    return bool(expected) and bool(browser) and hmac.compare_digest(str(expected), _browser_hash(str(browser)))
 
 
 # -- 2. the code for a grant -----------------------------------------------------------------------------

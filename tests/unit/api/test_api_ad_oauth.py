@@ -19,9 +19,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from tower import names
+from tower.api.ad_oauth import BROWSER_COOKIE
 from tower.api.app import create_app
 from tower.api.auth import create_api_key
 from tower.brands import add_brand
+from tower.identity.keys import key_principal
+from tower.identity.sessions import COOKIE, create_session
 from tower.pipeline import run_sync
 from tower.sync.grants import grant_secret_id, parse_grant
 from tower.sync.health import integration_health, problems
@@ -317,3 +320,67 @@ def test_a_meta_grant_ending_within_a_week_warns_with_the_date(world: World) -> 
     world.connect_flow("meta")
     assert world.sync("meta") == "ok"
     assert world.integration("meta")["warnings"] == []
+
+
+# -- the person who started finishes: the browser binding and the signed-in principal ------------------------
+def _session_cookie(world: World, key: str) -> str:
+    """A live session for the API key's principal, as POST /api/session opens one."""
+    principal = key_principal(world.runtime.store, key, now=world.clock[0])
+    assert principal is not None
+    session_id, _ = create_session(world.runtime.store, principal, now=world.clock[0])
+    return session_id
+
+
+def test_a_consent_link_finished_in_another_browser_attaches_nothing(world: World) -> None:
+    location = world.consent(world.authorize("meta"))  # the sender's browser holds the binding cookie
+    elsewhere = world.client.application.test_client()  # the person the link was sent to
+    parts = urlsplit(location)
+    r = elsewhere.get(f"{parts.path}?{parts.query}")
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=meta&error=other_browser"
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "meta"))
+    assert world.sandboxes.meta.oauth.served == []  # the code was never traded
+    # The state is used up: the sender's own browser cannot finish with it afterwards either.
+    assert world.callback(location).status_code == 401
+
+
+def test_a_forged_binding_cookie_is_refused(world: World) -> None:
+    location = world.consent(world.authorize("tiktok"))
+    forger = world.client.application.test_client()
+    forger.set_cookie(BROWSER_COOKIE, "f" * 43)
+    parts = urlsplit(location)
+    r = forger.get(f"{parts.path}?{parts.query}")
+    assert r.status_code == 302 and r.headers["Location"].endswith("&error=other_browser")
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "tiktok"))
+
+
+def test_the_binding_cookie_is_httponly_lax_and_one_per_browser(world: World) -> None:
+    r = world.client.post(f"/api/brands/{BRAND}/integrations/google_ads/authorize", headers=world.headers())
+    [cookie] = [c for c in r.headers.getlist("Set-Cookie") if c.startswith(f"{BROWSER_COOKIE}=")]
+    attrs = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
+    assert {"httponly", "path", "max-age"} <= attrs and "SameSite=Lax" in cookie
+    # One secret per browser: a second flow (another platform, in parallel) keeps it, so both can finish.
+    first = world.client.get_cookie(BROWSER_COOKIE).value
+    meta = world.consent(world.authorize("meta"))
+    assert world.client.get_cookie(BROWSER_COOKIE).value == first
+    google = world.consent(r.json["authorize_url"])
+    assert world.callback(google).headers["Location"].endswith("platform=google_ads")
+    assert world.callback(meta).headers["Location"].endswith("platform=meta")
+
+
+def test_a_browser_signed_in_as_someone_else_cannot_finish(world: World) -> None:
+    location = world.consent(world.authorize("google_ads"))  # started with the brand's key
+    other_key = create_api_key(world.runtime.store, brand_ids=[BRAND], name="a colleague")
+    world.client.set_cookie(COOKIE, _session_cookie(world, other_key))
+    r = world.callback(location)
+    assert r.status_code == 302 and r.headers["Location"].endswith("&error=other_person")
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "google_ads"))
+
+
+def test_the_same_person_signed_in_finishes(world: World) -> None:
+    location = world.consent(world.authorize("google_ads"))
+    world.client.set_cookie(COOKIE, _session_cookie(world, world.key))  # the starter's own session
+    r = world.callback(location)
+    assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=google_ads"
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
+    assert grant is not None and grant["authorized_by"] == "api:oauth-test"

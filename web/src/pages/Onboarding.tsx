@@ -59,6 +59,9 @@ const PLATFORM_NAMES: Record<string, string> = { shopify: "Shopify", ...Object.f
 // What the ?error= codes the OAuth and billing returns carry mean, and what to do.
 const RETURN_ERRORS: Record<string, string> = {
   access_denied: "You declined access on the platform's page. Connect again and approve access to continue.",
+  other_browser:
+    "The connection was finished in another browser than the one that started it. Start it again here and approve it in this browser.",
+  other_person: "The connection was started by someone else than who is signed in here. Start it again while signed in.",
   plan_declined: "The subscription was declined in Shopify. Subscribe again and approve the charge to continue.",
   plan_none: "Shopify has no approved subscription for this store yet. Subscribe and approve the charge.",
   shopify_unavailable: "Shopify could not be reached. Try again in a minute.",
