@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from tower import names
@@ -384,3 +385,79 @@ def test_the_same_person_signed_in_finishes(world: World) -> None:
     assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=google_ads"
     grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
     assert grant is not None and grant["authorized_by"] == "api:oauth-test"
+
+
+# -- Google manager accounts: an agency's grant reaches the brand's account through its manager ---------------
+MANAGER = "5550007777"
+
+
+def test_a_client_of_the_agencys_manager_is_listed_connected_and_synced_through_it(world: World) -> None:
+    google = world.sandboxes.google_ads
+    own = next(a for a in sample_accounts(seed=5, brand_id=BRAND) if a.platform == "google_ads")
+    google.add_manager(MANAGER, "Agency MCC", [own.account_id, OTHER_ACCOUNT["google_ads"]],
+                       currency="EUR", timezone="Europe/Berlin")
+    google.oauth.user_accounts = {MANAGER}  # the person approving is a user of the manager account only
+    r = world.callback(world.consent(world.authorize("google_ads")))
+    assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=google_ads"
+    listed = world.client.get(f"/api/brands/{BRAND}/integrations/google_ads/accounts", headers=world.headers())
+    assert listed.status_code == 200, listed.json
+    assert [(a["id"], a["manager_id"]) for a in listed.json["accounts"]] == sorted(
+        [(own.account_id, MANAGER), (OTHER_ACCOUNT["google_ads"], MANAGER)])  # the manager itself is not offered
+    mine = next(a for a in listed.json["accounts"] if a["id"] == own.account_id)
+    assert (mine["currency"], mine["time_zone"]) == ("EUR", "Europe/Berlin")
+    done = world.client.post(f"/api/brands/{BRAND}/integrations/google_ads/accounts", headers=world.headers(),
+                             json={"account_ids": [own.account_id]})
+    assert done.status_code == 202, done.json
+    # The manager is kept with the integration (the settings' login customer id stays the default of others).
+    [row] = world.runtime.warehouse.rows("SELECT login_customer_id FROM integrations WHERE brand_id = @b AND "
+                                         "platform = 'google_ads'", {"b": BRAND})
+    assert row["login_customer_id"] == MANAGER and world.runtime.settings.google_ads_login_customer_id != MANAGER
+    # The first sync signs in through the manager: without it the sandbox, as Google, refuses the client.
+    google.metadata.clear()
+    wire_local(world.runtime)
+    assert world.runtime.tasks.drain() == 1
+    assert world.integration("google_ads")["last_sync_status"] == "ok"
+    n = world.runtime.warehouse.rows("SELECT COUNT(*) AS n FROM ad_performance WHERE brand_id = @b AND "
+                                     "platform = 'google_ads'", {"b": BRAND})[0]["n"]
+    assert n > 0
+    assert google.metadata and {m.get("login-customer-id") for m in google.metadata} == {MANAGER}
+
+
+# -- Meta: ad accounts reached through the person's businesses (an agency's Business Manager) -----------------
+AGENCY_BUSINESS = "1780000111222"
+
+
+def test_meta_picker_lists_the_accounts_of_the_persons_businesses(world: World) -> None:
+    meta = world.sandboxes.meta
+    own = next(a for a in sample_accounts(seed=5, brand_id=BRAND) if a.platform == "meta")
+    # The agency's business has the brand's account as a client's and owns another; the person reaches the
+    # business only (no ad account assigned to them directly).
+    meta.add_business(AGENCY_BUSINESS, "Agency BM", owned=(OTHER_ACCOUNT["meta"],), client=(f"act_{own.account_id}",))
+    meta.oauth.user_accounts = {AGENCY_BUSINESS}
+    url = world.authorize("meta")
+    assert parse_qs(urlsplit(url).query)["scope"] == ["ads_read,ads_management,business_management"]
+    assert world.callback(world.consent(url)).status_code == 302
+    listed = world.client.get(f"/api/brands/{BRAND}/integrations/meta/accounts", headers=world.headers())
+    assert listed.status_code == 200, listed.json
+    assert [a["id"] for a in listed.json["accounts"]] == sorted([own.account_id, OTHER_ACCOUNT["meta"]])
+    mine = next(a for a in listed.json["accounts"] if a["id"] == own.account_id)
+    assert (mine["currency"], mine["time_zone"]) == ("EUR", "Europe/Berlin")
+    paths = [p for _m, p, _q in meta.calls]
+    assert any(p.endswith(f"/{AGENCY_BUSINESS}/client_ad_accounts") for p in paths)
+    assert any(p.endswith(f"/{AGENCY_BUSINESS}/owned_ad_accounts") for p in paths)
+    # Connected, the account syncs with the same grant (reached through the business).
+    done = world.client.post(f"/api/brands/{BRAND}/integrations/meta/accounts", headers=world.headers(),
+                             json={"account_ids": [own.account_id]})
+    assert done.status_code == 202, done.json
+    assert world.sync("meta") == "ok"
+
+
+def test_meta_business_the_token_does_not_reach_is_refused_by_the_sandbox(world: World) -> None:
+    meta = world.sandboxes.meta
+    meta.add_business(AGENCY_BUSINESS, "Agency BM", owned=(OTHER_ACCOUNT["meta"],))
+    token = meta.issue_token()  # every account, but no business
+    r = requests.get(f"{meta.origin}/v26.0/{AGENCY_BUSINESS}/owned_ad_accounts",
+                     params={"access_token": token, "fields": "account_id"}, timeout=10)
+    assert r.status_code == 400 and (r.json()["error"]["code"], r.json()["error"]["error_subcode"]) == (100, 33)
+    assert requests.get(f"{meta.origin}/v26.0/me/businesses", params={"access_token": token},
+                        timeout=10).json()["data"] == []
