@@ -47,6 +47,8 @@ interface AdAccount {
   name: string;
   currency: string;
   time_zone: string;
+  /** The Google Ads manager (MCC) account it is reached through; null when reached directly. */
+  manager_id?: string | null;
 }
 
 export const AD_PLATFORMS: { id: string; name: string }[] = [
@@ -179,7 +181,8 @@ function AccountPicker({ brandId, platform, onDone }: { brandId: string; platfor
       .get<{ accounts: AdAccount[] }>(`${base}/accounts`)
       .then((out) => {
         setAccounts(out.accounts);
-        setPicked(new Set(out.accounts.map((a) => a.id)));
+        // An agency's manager reaches all its clients: only accounts reached directly start ticked.
+        setPicked(new Set(out.accounts.filter((a) => !a.manager_id).map((a) => a.id)));
       })
       .catch((e: unknown) => setError(errorMessage(e)));
   }, [base]);
@@ -212,7 +215,11 @@ function AccountPicker({ brandId, platform, onDone }: { brandId: string; platfor
                 setPicked(next);
               }}
             />{" "}
-            {a.name} <span className="muted small">({a.id} · {a.currency} · {a.time_zone})</span>
+            {a.name}{" "}
+            <span className="muted small">
+              ({a.id} · {a.currency} · {a.time_zone}
+              {a.manager_id ? ` · through manager ${a.manager_id}` : ""})
+            </span>
           </label>
         ))}
       </fieldset>
