@@ -245,7 +245,8 @@ def _app_home_probe(client: Any, accepted_bad: list[str]) -> int:
 
 
 def _ad_state_probe(runtime: Runtime, client: Any, platform: str, accepted_bad: list[str]) -> None:
-    """A real ad-OAuth state used twice, another platform's, and one past its expiry: each must be refused.
+    """A real ad-OAuth state used twice, another platform's, one past its expiry, one finished in another
+    browser than the one it was bound to, and one finished by someone else signed in: each must be refused.
 
     The first use of a fresh state may answer anything but a 5xx (without the platform's app configured
     the code is not traded, and the browser goes back to the wizard with the error).
@@ -279,6 +280,30 @@ def _ad_state_probe(runtime: Runtime, client: Any, platform: str, accepted_bad: 
     r = client.get(path, query_string={"code": "x", "state": next(v for k, v in _query(url) if k == "state")})
     if r.status_code < 400:
         accepted_bad.append(f"{path} answered {r.status_code} to an expired state")
+    # A state bound to the browser that started the flow, finished by another: back to the wizard refused.
+    url, _ = ad_oauth.authorize_url(settings, runtime.store, AppCredentials(platform, "probe", "probe-secret"),
+                                    brand_id="acme-candles", actor="api:r3", now=now, browser="r3-" + "b" * 40)
+    r = client.get(path, query_string={"code": "x", "auth_code": "x",
+                                       "state": next(v for k, v in _query(url) if k == "state")})
+    if "error=other_browser" not in r.headers.get("Location", ""):
+        accepted_bad.append(f"{path} answered {r.status_code} to a state finished in another browser")
+    # The starting browser's cookie, but signed in as someone other than who started: refused as well.
+    from tower.api.ad_oauth import BROWSER_COOKIE
+    from tower.identity.roles import Principal
+    from tower.identity.sessions import COOKIE, create_session
+
+    browser = "r3" + "c" * 41
+    url, _ = ad_oauth.authorize_url(settings, runtime.store, AppCredentials(platform, "probe", "probe-secret"),
+                                    brand_id="acme-candles", actor="api:r3", now=now, browser=browser)
+    someone_else = Principal("r3-other", "", None, frozenset({"acme-candles"}), subject="r3-someone-else")
+    session_id, _ = create_session(runtime.store, someone_else, now=now)
+    other = client.application.test_client()
+    other.set_cookie(BROWSER_COOKIE, browser)
+    other.set_cookie(COOKIE, session_id)
+    r = other.get(path, query_string={"code": "x", "auth_code": "x",
+                                      "state": next(v for k, v in _query(url) if k == "state")})
+    if "error=other_person" not in r.headers.get("Location", ""):
+        accepted_bad.append(f"{path} answered {r.status_code} to a state finished by another signed-in person")
 
 
 def _query(url: str) -> list[tuple[str, str]]:

@@ -297,8 +297,9 @@ class Settings(BaseSettings):
     )
     google_ads_login_customer_id: str = Field(
         default="",
-        description="Manager account (login-customer-id) that accounts connected by OAuth sign in through; "
-        "empty = each account directly.",
+        description="Manager account (login-customer-id) that Google Ads accounts the OAuth picker reaches "
+        "directly sign in through; empty = each account directly. A client reached through a manager signs "
+        "in through that manager, kept with its integration.",
     )
     google_oauth_authorize_url: str = Field(
         default="https://accounts.google.com/o/oauth2/v2/auth",

@@ -339,7 +339,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                  "warnings": []}),
     "AdAuthorize": _obj({"authorize_url": _STR, "state_expires_at": _STR}, ["authorize_url", "state_expires_at"]),
     "AdAccounts": _obj({"accounts": {"type": "array", "items": _obj(
-        {"id": _STR, "name": _STR_OR_NULL, "currency": _STR_OR_NULL, "time_zone": _STR_OR_NULL},
+        {"id": _STR, "name": _STR_OR_NULL, "currency": _STR_OR_NULL, "time_zone": _STR_OR_NULL,
+         "manager_id": {**_STR_OR_NULL, "description": "The Google Ads manager account the account is reached "
+                        "through (its syncs sign in through it); null when reached directly."}},
         ["id", "name", "currency", "time_zone"])}}, ["accounts"]),
     "AdRevoked": _obj({"revoked": {"type": "boolean"}}, ["revoked"]),
     "AdConnected": _obj({"integrations": {"type": "array", "items": {"type": "object"}}}, ["integrations"]),

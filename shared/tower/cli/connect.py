@@ -137,7 +137,9 @@ def _connect_by_oauth(platform: str, brand: str, accounts: list[str], *, port: i
         found = ad_oauth.list_accounts(runtime.settings, runtime.secrets, brand, platform)
         picked = accounts or ([a["id"] for a in found] if len(found) == 1 else [])
         if not picked:
-            listed = "; ".join(f"{a['id']} ({a['name']}, {a['currency']})" for a in found) or "none"
+            listed = "; ".join(f"{a['id']} ({a['name']}, {a['currency']}"
+                               + (f", through manager {a['manager_id']})" if a.get("manager_id") else ")")
+                               for a in found) or "none"
             fail_usage(f"the grant reaches several {PLATFORM_LABELS[platform]} accounts: {listed}. "
                        "Run again with --account ID (repeatable)")
         rows = ad_oauth.connect_accounts(runtime, runtime.tasks, brand, platform, picked, now=datetime.now(UTC))

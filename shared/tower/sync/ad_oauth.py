@@ -4,10 +4,10 @@ Google Ads (OAuth 2.0 with offline access).
 One flow for the three, as each platform documents it:
 
 1. :func:`authorize_url` stores a state nonce (document store, single use, ``TOWER_AD_OAUTH_STATE_SECONDS``,
-   bound to the brand, the platform and who asked) and builds the platform's authorize URL:
+   bound to the brand, the platform, who asked and, through the API, the browser) and builds the platform's authorize URL:
    Meta ``https://www.facebook.com/<version>/dialog/oauth?client_id&redirect_uri&state&scope=ads_read,
-   ads_management[&config_id]``; TikTok ``https://business-api.tiktok.com/portal/auth?app_id&state&
-   redirect_uri``; Google ``https://accounts.google.com/o/oauth2/v2/auth?...&scope=.../adwords&
+   ads_management,business_management[&config_id]``; TikTok
+   ``https://business-api.tiktok.com/portal/auth?app_id&state&redirect_uri``; Google ``https://accounts.google.com/o/oauth2/v2/auth?...&scope=.../adwords&
    access_type=offline&prompt=consent``.
 2. The platform sends the person back to ``/oauth/<platform>/callback`` with the code (TikTok:
    ``auth_code``) and the state. :func:`consume_state` checks and deletes the nonce in one transaction;
@@ -17,9 +17,11 @@ One flow for the three, as each platform documents it:
    Google's token endpoint (an access token for an hour and a refresh token).
 3. :func:`store_grant` puts the grant in the secret store, only there: one secret per brand and
    platform (``integration-<brand>-<platform>-oauth``); every account connected from it refers to it.
-4. :func:`list_accounts` is the account picker: Meta ``/me/adaccounts``, TikTok
+4. :func:`list_accounts` is the account picker: Meta ``/me/adaccounts`` + the person's businesses'
+   ``owned_ad_accounts`` and ``client_ad_accounts`` (``business_management``), TikTok
    ``oauth2/advertiser/get`` + ``advertiser/info``, Google ``CustomerService.ListAccessibleCustomers``
-   + each customer's name, currency and time zone.
+   + each one's ``customer_client`` tree (a manager's clients, with ``login-customer-id`` = the manager):
+   name, currency and time zone, and for Google the ``manager_id`` a client is reached through.
 5. :func:`connect_accounts` records the picked accounts (``integrations``, ``secret_ref`` the grant's
    secret) and enqueues their first sync on the sync queue, as the hourly schedule does.
 
@@ -35,13 +37,15 @@ never a token, code or secret.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import secrets as pysecrets
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,7 +75,7 @@ from tower.sync.run import SyncPorts
 STATE_COLLECTION = "ad_oauth_states"
 #: The sync queue's handler of each ad platform (tower.pipeline.SYNC_TASKS, the entry points of tower.wiring).
 SYNC_TASKS = {"meta": "sync_meta", "tiktok": "sync_tiktok", "google_ads": "sync_google_ads"}
-META_SCOPES = ("ads_read", "ads_management")
+META_SCOPES = ("ads_read", "ads_management", "business_management")
 TIKTOK_API = "/open_api/v1.3"
 _NONCE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
@@ -110,13 +114,22 @@ def redirect_uri(settings: Settings, platform: str) -> str:
 
 # -- 1. the authorize URL and its state ----------------------------------------------------------------
 def authorize_url(settings: Settings, store: DocumentStore, app: AppCredentials, *, brand_id: str, actor: str,
-                  now: datetime) -> tuple[str, datetime]:
-    """The platform's authorize URL with a fresh state nonce stored for the callback: (url, state expiry)."""
+                  now: datetime, browser: str | None = None) -> tuple[str, datetime]:
+    """The platform's authorize URL with a fresh state nonce stored for the callback: (url, state expiry).
+
+    Seven parameters: the settings, the store and the app, then the four facts the state is bound to and
+    stamped with, each named at the call.
+
+    Args:
+        browser: A secret the starting browser keeps (the API's cookie): the state stores its hash, and
+            only a callback carrying the same secret may finish the flow (:func:`same_browser`).
+    """
     platform = app.platform
     callback = redirect_uri(settings, platform)  # before the nonce: a misconfigured app stores nothing
     nonce = pysecrets.token_urlsafe(32)
     expires = now + timedelta(seconds=settings.ad_oauth_state_seconds)
     store.set(f"{STATE_COLLECTION}/{nonce}", {"brand_id": brand_id, "platform": platform, "actor": actor,
+                                              "browser": _browser_hash(browser) if browser else None,
                                               "created_at": now, "expires_at": expires})
     if platform == "meta":
         query = {"client_id": app.client_id, "redirect_uri": callback, "state": nonce,
@@ -159,6 +172,17 @@ def consume_state(store: DocumentStore, platform: str, nonce: str, now: datetime
     if (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= now:
         raise OAuthRefused(401, "expired_state", "state has expired; connect the account again")
     return doc
+
+
+def _browser_hash(browser: str) -> str:
+    return hashlib.sha256(browser.encode()).hexdigest()
+
+
+def same_browser(state: Mapping[str, Any], browser: str | None) -> bool:
+    """Whether the callback comes from the browser that started the flow (False when the state was not
+    bound to one, or the callback carries no secret or another one)."""
+    expected = state.get("browser")
+    return bool(expected) and bool(browser) and hmac.compare_digest(str(expected), _browser_hash(str(browser)))
 
 
 # -- 2. the code for a grant -----------------------------------------------------------------------------
@@ -265,25 +289,49 @@ def exchange_code(settings: Settings, app: AppCredentials, code: str, *, now: da
 
 # -- 3. the grant in the secret store ----------------------------------------------------------------------
 # -- 4. the account picker -------------------------------------------------------------------------------
-def _meta_accounts(settings: Settings, token: str) -> list[dict[str, Any]]:
-    url: str | None = (f"{settings.meta_api_origin.rstrip('/')}/{settings.meta_api_version}/me/adaccounts?"
-                       + urllib.parse.urlencode({"fields": "account_id,name,currency,timezone_name", "limit": 100,
-                                                 "access_token": token}))
-    out: list[dict[str, Any]] = []
+_META_ACCOUNT_FIELDS = "account_id,name,currency,timezone_name"
+
+
+def _graph_pages(settings: Settings, path: str, token: str, fields: str, *, optional: bool = False
+                 ) -> Iterator[dict[str, Any]]:
+    """Every node of a Graph edge (``me/adaccounts``...), page after page.
+
+    Args:
+        optional: A permission refusal (codes 10, 200: a grant from before ``business_management`` was
+            asked) answers nothing instead of failing.
+    """
+    url: str | None = (f"{settings.meta_api_origin.rstrip('/')}/{settings.meta_api_version}/{path}?"
+                       + urllib.parse.urlencode({"fields": fields, "limit": 100, "access_token": token}))
     while url:
         status, answer = _http(settings, "GET", url)
         err = answer.get("error") if isinstance(answer, dict) else None
         if status != 200 or err:
-            if isinstance(err, dict) and err.get("code") == 190:
+            code = err.get("code") if isinstance(err, dict) else None
+            if code == 190:
                 raise OAuthRefused(409, "needs_reconnect",
                                    "Meta rejected the token (Graph error 190); connect the account again")
-            raise OAuthRefused(502, "platform_refused", f"Meta refused /me/adaccounts ({_graph_error(answer)})")
-        out += [{"id": str(a.get("account_id") or str(a.get("id", "")).removeprefix("act_")), "name": a.get("name"),
-                 "currency": a.get("currency"), "time_zone": a.get("timezone_name")} for a in answer.get("data", [])]
+            if optional and code in (10, 200):
+                return
+            raise OAuthRefused(502, "platform_refused", f"Meta refused /{path} ({_graph_error(answer)})")
+        yield from answer.get("data", [])
         nxt = (answer.get("paging") or {}).get("next")
         # The next page's URL carries no token (Graph's does; ours must be added back on a sandbox's).
         url = nxt if not nxt or "access_token=" in nxt else f"{nxt}&access_token={urllib.parse.quote(token)}"
-    return out
+
+
+def _meta_accounts(settings: Settings, token: str) -> list[dict[str, Any]]:
+    """``me/adaccounts`` (the person's own and assigned accounts), then each of the person's businesses'
+    ``owned_ad_accounts`` and ``client_ad_accounts`` (an agency's access to its clients' accounts)."""
+    nodes = list(_graph_pages(settings, "me/adaccounts", token, _META_ACCOUNT_FIELDS))
+    for business in _graph_pages(settings, "me/businesses", token, "id,name", optional=True):
+        for edge in ("owned_ad_accounts", "client_ad_accounts"):
+            nodes += _graph_pages(settings, f"{business['id']}/{edge}", token, _META_ACCOUNT_FIELDS, optional=True)
+    out: dict[str, dict[str, Any]] = {}
+    for a in nodes:
+        account_id = str(a.get("account_id") or str(a.get("id", "")).removeprefix("act_"))
+        out.setdefault(account_id, {"id": account_id, "name": a.get("name"), "currency": a.get("currency"),
+                                    "time_zone": a.get("timezone_name")})
+    return list(out.values())
 
 
 def _tiktok_accounts(settings: Settings, app: AppCredentials, token: str) -> list[dict[str, Any]]:
@@ -300,39 +348,54 @@ def _tiktok_accounts(settings: Settings, app: AppCredentials, token: str) -> lis
              "time_zone": info.get(str(a["advertiser_id"]), {}).get("timezone")} for a in listed]
 
 
-_CUSTOMER_QUERY = ("SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone "
-                   "FROM customer")
+#: Each accessible customer's tree, asked with ``login-customer-id`` = that customer: a manager answers its
+#: direct and indirect clients (level 1, 2...), an advertiser itself alone (level 0). Managers are left out
+#: (Google serves no metrics for them), and so are clients that are not ENABLED (cancelled, suspended, closed).
+CUSTOMER_CLIENT_QUERY = (
+    "SELECT customer_client.id, customer_client.level, customer_client.descriptive_name, "
+    "customer_client.currency_code, customer_client.time_zone FROM customer_client "
+    "WHERE customer_client.manager = FALSE AND customer_client.status = 'ENABLED'")
 
 
 def _google_accounts(settings: Settings, secrets: Secrets, brand_id: str, grant: Mapping[str, Any]
                      ) -> list[dict[str, Any]]:
+    """Google's picker: ``ListAccessibleCustomers`` (what the person reaches directly, managers included),
+    then each one's :data:`CUSTOMER_CLIENT_QUERY`. A client reached through a manager carries
+    ``manager_id`` (its syncs sign in through it); an account reached directly carries None."""
     from tower.connectors.google_ads.client import GoogleAdsApiClient  # lazy: the SDK
 
     try:
         developer_token = google_developer_token(settings, secrets)
     except AdSyncUsageError as e:
         raise OAuthRefused(503, "app_not_configured", str(e)) from None
+    # No login customer of its own: each request names the customer whose tree it asks for.
     client = GoogleAdsApiClient(
-        str(grant["access_token"]), developer_token=developer_token,
-        login_customer_id=settings.google_ads_login_customer_id or None, endpoint=settings.google_ads_endpoint,
-        version=settings.google_ads_api_version, policy=RetryPolicy(),
+        str(grant["access_token"]), developer_token=developer_token, login_customer_id=None,
+        endpoint=settings.google_ads_endpoint, version=settings.google_ads_api_version, policy=RetryPolicy(),
         refresh=google_refresh(settings, secrets, brand_id, grant))
     try:
         service = client.service("CustomerService")
-        names_ = client.call(lambda: list(service.list_accessible_customers(request={}).resource_names))
-        out = []
-        for resource in names_:
-            cid = resource.rsplit("/", 1)[-1]
+        accessible = client.call(lambda: list(service.list_accessible_customers(request={}).resource_names))
+        found: dict[str, dict[str, Any]] = {}
+        for cid in sorted(r.rsplit("/", 1)[-1] for r in accessible):
             try:
-                rows = client.search(cid, _CUSTOMER_QUERY)
+                rows = client.search(cid, CUSTOMER_CLIENT_QUERY, login_customer_id=cid)
             except NeedsReauth as e:
                 if e.code == "UNAUTHENTICATED":
                     raise
-                rows = []  # reachable but not readable this way (a manager's, a closed one): listed by id
-            c = rows[0].customer if rows else None
-            out.append({"id": cid, "name": c.descriptive_name if c else None,
-                        "currency": c.currency_code if c else None, "time_zone": c.time_zone if c else None})
-        return out
+                # Reachable but not readable (a closed account): listed by id, as it is reached directly.
+                found[cid] = {"id": cid, "name": None, "currency": None, "time_zone": None, "manager_id": None}
+                continue
+            for row in rows:
+                c = row.customer_client
+                direct = c.level == 0
+                # Reached directly beats reached through a manager (no login customer needed); among
+                # managers, the first by id keeps it (the same client under two managers).
+                if str(c.id) not in found or (direct and found[str(c.id)]["manager_id"]):
+                    found[str(c.id)] = {"id": str(c.id), "name": c.descriptive_name or None,
+                                        "currency": c.currency_code or None, "time_zone": c.time_zone or None,
+                                        "manager_id": None if direct else cid}
+        return list(found.values())
     except NeedsReauth as e:
         raise OAuthRefused(409, "needs_reconnect", f"{e}; connect the account again") from None
     except ConnectorError as e:
@@ -342,7 +405,9 @@ def _google_accounts(settings: Settings, secrets: Secrets, brand_id: str, grant:
 
 
 def list_accounts(settings: Settings, secrets: Secrets, brand_id: str, platform: str) -> list[dict[str, Any]]:
-    """The accounts the brand's grant reaches: ``[{"id", "name", "currency", "time_zone"}]``, by id.
+    """The accounts the brand's grant reaches: ``[{"id", "name", "currency", "time_zone", "manager_id"}]``, by id.
+
+    ``manager_id``: the Google manager account a client is reached through (None: reached directly).
 
     Raises:
         OAuthRefused: 409 ``not_authorized`` (no grant) or ``needs_reconnect`` (the platform rejects it),
@@ -355,7 +420,7 @@ def list_accounts(settings: Settings, secrets: Secrets, brand_id: str, platform:
         accounts = _tiktok_accounts(settings, app_credentials(settings, secrets, "tiktok"), str(grant["access_token"]))
     else:
         accounts = _google_accounts(settings, secrets, brand_id, grant)
-    return sorted(accounts, key=lambda a: a["id"])
+    return sorted(({"manager_id": None, **a} for a in accounts), key=lambda a: a["id"])
 
 
 # -- 5. connecting the picked accounts ----------------------------------------------------------------------
@@ -375,11 +440,13 @@ def connect_accounts(ports: SyncPorts, tasks: Any, brand_id: str, platform: str,
     if unknown:
         raise OAuthRefused(400, "unknown_account", f"the {platform} grant does not reach account(s) "
                            f"{', '.join(unknown)}; pick from GET .../integrations/{platform}/accounts")
-    login = (ports.settings.google_ads_login_customer_id if platform == "google_ads" else "") or None
+    default_login = (ports.settings.google_ads_login_customer_id if platform == "google_ads" else "") or None
     for account_id in dict.fromkeys(wanted):
         a = reachable[account_id]
-        record_ad_integration(ports, brand_id, platform, account_id, by_oauth=True,
-                              timezone=a["time_zone"], currency=a["currency"], login_customer_id=login, now=now)
+        # A Google client reached through a manager syncs signed in through that manager, kept on its row.
+        record_ad_integration(ports, brand_id, platform, account_id, by_oauth=True, timezone=a["time_zone"],
+                              currency=a["currency"], login_customer_id=a.get("manager_id") or default_login,
+                              now=now)
     # One first sync per connect, for the platform's sync function.
     tasks.enqueue(names.QUEUE_SYNC, SYNC_TASKS[platform], {"brand_id": brand_id, "platform": platform,
                                                            **run_fields()},

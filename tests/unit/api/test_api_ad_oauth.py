@@ -16,12 +16,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from tower import names
+from tower.api.ad_oauth import BROWSER_COOKIE
 from tower.api.app import create_app
 from tower.api.auth import create_api_key
 from tower.brands import add_brand
+from tower.identity.keys import key_principal
+from tower.identity.sessions import COOKIE, create_session
 from tower.pipeline import run_sync
 from tower.sync.grants import grant_secret_id, parse_grant
 from tower.sync.health import integration_health, problems
@@ -317,3 +321,143 @@ def test_a_meta_grant_ending_within_a_week_warns_with_the_date(world: World) -> 
     world.connect_flow("meta")
     assert world.sync("meta") == "ok"
     assert world.integration("meta")["warnings"] == []
+
+
+# -- the person who started finishes: the browser binding and the signed-in principal ------------------------
+def _session_cookie(world: World, key: str) -> str:
+    """A live session for the API key's principal, as POST /api/session opens one."""
+    principal = key_principal(world.runtime.store, key, now=world.clock[0])
+    assert principal is not None
+    session_id, _ = create_session(world.runtime.store, principal, now=world.clock[0])
+    return session_id
+
+
+def test_a_consent_link_finished_in_another_browser_attaches_nothing(world: World) -> None:
+    location = world.consent(world.authorize("meta"))  # the sender's browser holds the binding cookie
+    elsewhere = world.client.application.test_client()  # the person the link was sent to
+    parts = urlsplit(location)
+    r = elsewhere.get(f"{parts.path}?{parts.query}")
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=meta&error=other_browser"
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "meta"))
+    assert world.sandboxes.meta.oauth.served == []  # the code was never traded
+    # The state is used up: the sender's own browser cannot finish with it afterwards either.
+    assert world.callback(location).status_code == 401
+
+
+def test_a_forged_binding_cookie_is_refused(world: World) -> None:
+    location = world.consent(world.authorize("tiktok"))
+    forger = world.client.application.test_client()
+    forger.set_cookie(BROWSER_COOKIE, "f" * 43)
+    parts = urlsplit(location)
+    r = forger.get(f"{parts.path}?{parts.query}")
+    assert r.status_code == 302 and r.headers["Location"].endswith("&error=other_browser")
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "tiktok"))
+
+
+def test_the_binding_cookie_is_httponly_lax_and_one_per_browser(world: World) -> None:
+    r = world.client.post(f"/api/brands/{BRAND}/integrations/google_ads/authorize", headers=world.headers())
+    [cookie] = [c for c in r.headers.getlist("Set-Cookie") if c.startswith(f"{BROWSER_COOKIE}=")]
+    attrs = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
+    assert {"httponly", "path", "max-age"} <= attrs and "SameSite=Lax" in cookie
+    # One secret per browser: a second flow (another platform, in parallel) keeps it, so both can finish.
+    first = world.client.get_cookie(BROWSER_COOKIE).value
+    meta = world.consent(world.authorize("meta"))
+    assert world.client.get_cookie(BROWSER_COOKIE).value == first
+    google = world.consent(r.json["authorize_url"])
+    assert world.callback(google).headers["Location"].endswith("platform=google_ads")
+    assert world.callback(meta).headers["Location"].endswith("platform=meta")
+
+
+def test_a_browser_signed_in_as_someone_else_cannot_finish(world: World) -> None:
+    location = world.consent(world.authorize("google_ads"))  # started with the brand's key
+    other_key = create_api_key(world.runtime.store, brand_ids=[BRAND], name="a colleague")
+    world.client.set_cookie(COOKIE, _session_cookie(world, other_key))
+    r = world.callback(location)
+    assert r.status_code == 302 and r.headers["Location"].endswith("&error=other_person")
+    assert not world.runtime.secrets.exists(grant_secret_id(BRAND, "google_ads"))
+
+
+def test_the_same_person_signed_in_finishes(world: World) -> None:
+    location = world.consent(world.authorize("google_ads"))
+    world.client.set_cookie(COOKIE, _session_cookie(world, world.key))  # the starter's own session
+    r = world.callback(location)
+    assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=google_ads"
+    grant = parse_grant(world.runtime.secrets.get(grant_secret_id(BRAND, "google_ads")))
+    assert grant is not None and grant["authorized_by"] == "api:oauth-test"
+
+
+# -- Google manager accounts: an agency's grant reaches the brand's account through its manager ---------------
+MANAGER = "5550007777"
+
+
+def test_a_client_of_the_agencys_manager_is_listed_connected_and_synced_through_it(world: World) -> None:
+    google = world.sandboxes.google_ads
+    own = next(a for a in sample_accounts(seed=5, brand_id=BRAND) if a.platform == "google_ads")
+    google.add_manager(MANAGER, "Agency MCC", [own.account_id, OTHER_ACCOUNT["google_ads"]],
+                       currency="EUR", timezone="Europe/Berlin")
+    google.oauth.user_accounts = {MANAGER}  # the person approving is a user of the manager account only
+    r = world.callback(world.consent(world.authorize("google_ads")))
+    assert r.headers["Location"] == f"/onboarding/{BRAND}?step=accounts&platform=google_ads"
+    listed = world.client.get(f"/api/brands/{BRAND}/integrations/google_ads/accounts", headers=world.headers())
+    assert listed.status_code == 200, listed.json
+    assert [(a["id"], a["manager_id"]) for a in listed.json["accounts"]] == sorted(
+        [(own.account_id, MANAGER), (OTHER_ACCOUNT["google_ads"], MANAGER)])  # the manager itself is not offered
+    mine = next(a for a in listed.json["accounts"] if a["id"] == own.account_id)
+    assert (mine["currency"], mine["time_zone"]) == ("EUR", "Europe/Berlin")
+    done = world.client.post(f"/api/brands/{BRAND}/integrations/google_ads/accounts", headers=world.headers(),
+                             json={"account_ids": [own.account_id]})
+    assert done.status_code == 202, done.json
+    # The manager is kept with the integration (the settings' login customer id stays the default of others).
+    [row] = world.runtime.warehouse.rows("SELECT login_customer_id FROM integrations WHERE brand_id = @b AND "
+                                         "platform = 'google_ads'", {"b": BRAND})
+    assert row["login_customer_id"] == MANAGER and world.runtime.settings.google_ads_login_customer_id != MANAGER
+    # The first sync signs in through the manager: without it the sandbox, as Google, refuses the client.
+    google.metadata.clear()
+    wire_local(world.runtime)
+    assert world.runtime.tasks.drain() == 1
+    assert world.integration("google_ads")["last_sync_status"] == "ok"
+    n = world.runtime.warehouse.rows("SELECT COUNT(*) AS n FROM ad_performance WHERE brand_id = @b AND "
+                                     "platform = 'google_ads'", {"b": BRAND})[0]["n"]
+    assert n > 0
+    assert google.metadata and {m.get("login-customer-id") for m in google.metadata} == {MANAGER}
+
+
+# -- Meta: ad accounts reached through the person's businesses (an agency's Business Manager) -----------------
+AGENCY_BUSINESS = "1780000111222"
+
+
+def test_meta_picker_lists_the_accounts_of_the_persons_businesses(world: World) -> None:
+    meta = world.sandboxes.meta
+    own = next(a for a in sample_accounts(seed=5, brand_id=BRAND) if a.platform == "meta")
+    # The agency's business has the brand's account as a client's and owns another; the person reaches the
+    # business only (no ad account assigned to them directly).
+    meta.add_business(AGENCY_BUSINESS, "Agency BM", owned=(OTHER_ACCOUNT["meta"],), client=(f"act_{own.account_id}",))
+    meta.oauth.user_accounts = {AGENCY_BUSINESS}
+    url = world.authorize("meta")
+    assert parse_qs(urlsplit(url).query)["scope"] == ["ads_read,ads_management,business_management"]
+    assert world.callback(world.consent(url)).status_code == 302
+    listed = world.client.get(f"/api/brands/{BRAND}/integrations/meta/accounts", headers=world.headers())
+    assert listed.status_code == 200, listed.json
+    assert [a["id"] for a in listed.json["accounts"]] == sorted([own.account_id, OTHER_ACCOUNT["meta"]])
+    mine = next(a for a in listed.json["accounts"] if a["id"] == own.account_id)
+    assert (mine["currency"], mine["time_zone"]) == ("EUR", "Europe/Berlin")
+    paths = [p for _m, p, _q in meta.calls]
+    assert any(p.endswith(f"/{AGENCY_BUSINESS}/client_ad_accounts") for p in paths)
+    assert any(p.endswith(f"/{AGENCY_BUSINESS}/owned_ad_accounts") for p in paths)
+    # Connected, the account syncs with the same grant (reached through the business).
+    done = world.client.post(f"/api/brands/{BRAND}/integrations/meta/accounts", headers=world.headers(),
+                             json={"account_ids": [own.account_id]})
+    assert done.status_code == 202, done.json
+    assert world.sync("meta") == "ok"
+
+
+def test_meta_business_the_token_does_not_reach_is_refused_by_the_sandbox(world: World) -> None:
+    meta = world.sandboxes.meta
+    meta.add_business(AGENCY_BUSINESS, "Agency BM", owned=(OTHER_ACCOUNT["meta"],))
+    token = meta.issue_token()  # every account, but no business
+    r = requests.get(f"{meta.origin}/v26.0/{AGENCY_BUSINESS}/owned_ad_accounts",
+                     params={"access_token": token, "fields": "account_id"}, timeout=10)
+    assert r.status_code == 400 and (r.json()["error"]["code"], r.json()["error"]["error_subcode"]) == (100, 33)
+    assert requests.get(f"{meta.origin}/v26.0/me/businesses", params={"access_token": token},
+                        timeout=10).json()["data"] == []

@@ -22,7 +22,7 @@ from tower.config import Settings
 from tower.runtime import Runtime
 from tower.sync.grants import grant_secret_id, parse_grant
 from tower_dev.sandboxes.ad_oauth import submit_consent
-from tower_dev.sandboxes.ad_sandbox import AdSandboxes, sample_accounts, start_ad_sandboxes
+from tower_dev.sandboxes.ad_sandbox import AdSandboxes, SandboxAccount, sample_accounts, start_ad_sandboxes
 
 BRAND = "cli_oauth"
 APPS = {"meta": ("meta_app_id", "meta_app_secret", "5550001", "cli-meta-secret"),
@@ -114,3 +114,18 @@ def test_declined_in_the_browser_exits_2(tmp_path: Path, sandboxes: AdSandboxes)
     code, out, err = _run(tmp_path, sandboxes, "tiktok", decision="deny")
     assert code == 2
     assert "declined" in out + err
+
+
+def test_a_google_manager_reaching_several_clients_asks_which_naming_the_manager(tmp_path: Path,
+                                                                               sandboxes: AdSandboxes) -> None:
+    _add_brand(tmp_path)
+    google = sandboxes.google_ads
+    [own] = [a for a in sample_accounts(seed=8, brand_id=BRAND) if a.platform == "google_ads"]
+    google.registry.add(SandboxAccount("google_ads", "4440005555", brand_id="another_shop", currency="CAD",
+                                       timezone="America/Toronto", name="Another client"))
+    google.add_manager("5550004444", "Agency MCC", [own.account_id, "4440005555"], currency="CAD",
+                       timezone="America/Toronto")
+    google.oauth.user_accounts = {"5550004444"}
+    code, out, err = _run(tmp_path, sandboxes, "google_ads")
+    assert code == 2, out
+    assert f"{own.account_id} (" in err and "through manager 5550004444" in err and "--account" in err

@@ -121,6 +121,35 @@ describe("the onboarding wizard", () => {
     expect(calls.some((c) => c.url.endsWith("/integrations/tiktok/authorize") && c.method === "POST")).toBe(true);
   });
 
+  it("offers a Google manager's clients unticked, saying which manager reaches them", async () => {
+    let connected: string[] = [];
+    serve({
+      [`GET /api/brands/${BRAND}/onboarding`]: steps("ads"),
+      [`GET /api/brands/${BRAND}/integrations/google_ads/accounts`]: {
+        accounts: [
+          { id: "4440001111", name: "Northwind AU", currency: "AUD", time_zone: "Australia/Sydney", manager_id: "5550001111" },
+          { id: "4440002222", name: "Another client", currency: "JPY", time_zone: "Asia/Tokyo", manager_id: "5550001111" },
+          { id: "4440009999", name: "Founder's own", currency: "AUD", time_zone: "Australia/Brisbane", manager_id: null },
+        ],
+      },
+      [`POST /api/brands/${BRAND}/integrations/google_ads/accounts`]: (req) => {
+        connected = (req.body as { account_ids: string[] }).account_ids;
+        return { status: 202, body: { integrations: [] } };
+      },
+    });
+    window.history.pushState({}, "", `/onboarding/${BRAND}?step=accounts&platform=google_ads`);
+    const user = userEvent.setup();
+    render(<App />);
+    const picker = await screen.findByRole("form", { name: "Pick Google Ads accounts" });
+    const client = within(picker).getByRole("checkbox", { name: /Northwind AU/ }) as HTMLInputElement;
+    expect(client.checked).toBe(false);
+    expect((within(picker).getByRole("checkbox", { name: /Founder's own/ }) as HTMLInputElement).checked).toBe(true);
+    expect(client.closest("label")?.textContent).toContain("through manager 5550001111");
+    await user.click(client);
+    await user.click(within(picker).getByRole("button", { name: "Connect 2 accounts" }));
+    await waitFor(() => expect(connected.sort()).toEqual(["4440001111", "4440009999"]));
+  });
+
   it("shows each platform's first sync live, with rows, stage, time left and what to do on a failure", async () => {
     serve({
       [`GET /api/brands/${BRAND}/onboarding`]: steps("sync"),

@@ -47,6 +47,8 @@ interface AdAccount {
   name: string;
   currency: string;
   time_zone: string;
+  /** The Google Ads manager (MCC) account it is reached through; null when reached directly. */
+  manager_id?: string | null;
 }
 
 export const AD_PLATFORMS: { id: string; name: string }[] = [
@@ -59,6 +61,9 @@ const PLATFORM_NAMES: Record<string, string> = { shopify: "Shopify", ...Object.f
 // What the ?error= codes the OAuth and billing returns carry mean, and what to do.
 const RETURN_ERRORS: Record<string, string> = {
   access_denied: "You declined access on the platform's page. Connect again and approve access to continue.",
+  other_browser:
+    "The connection was finished in another browser than the one that started it. Start it again here and approve it in this browser.",
+  other_person: "The connection was started by someone else than who is signed in here. Start it again while signed in.",
   plan_declined: "The subscription was declined in Shopify. Subscribe again and approve the charge to continue.",
   plan_none: "Shopify has no approved subscription for this store yet. Subscribe and approve the charge.",
   plan_expired: "The charge expired: Shopify drops a charge that is not approved within two days. Subscribe again and approve the new one.",
@@ -177,7 +182,8 @@ function AccountPicker({ brandId, platform, onDone }: { brandId: string; platfor
       .get<{ accounts: AdAccount[] }>(`${base}/accounts`)
       .then((out) => {
         setAccounts(out.accounts);
-        setPicked(new Set(out.accounts.map((a) => a.id)));
+        // An agency's manager reaches all its clients: only accounts reached directly start ticked.
+        setPicked(new Set(out.accounts.filter((a) => !a.manager_id).map((a) => a.id)));
       })
       .catch((e: unknown) => setError(errorMessage(e)));
   }, [base]);
@@ -210,7 +216,11 @@ function AccountPicker({ brandId, platform, onDone }: { brandId: string; platfor
                 setPicked(next);
               }}
             />{" "}
-            {a.name} <span className="muted small">({a.id} · {a.currency} · {a.time_zone})</span>
+            {a.name}{" "}
+            <span className="muted small">
+              ({a.id} · {a.currency} · {a.time_zone}
+              {a.manager_id ? ` · through manager ${a.manager_id}` : ""})
+            </span>
           </label>
         ))}
       </fieldset>

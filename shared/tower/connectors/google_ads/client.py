@@ -263,17 +263,28 @@ class GoogleAdsApiClient:
 
         return self.policy.call(attempt)
 
-    def search(self, customer_id: str, query: str) -> list[Any]:
+    def search(self, customer_id: str, query: str, *, login_customer_id: str | None = None) -> list[Any]:
         """Every row of a GAQL query through ``GoogleAdsService.SearchStream``.
 
         The whole stream is one attempt: a stream broken mid-way is re-run from the start, and the
         rows of the broken attempt are discarded.
+
+        Args:
+            login_customer_id: The manager this one request signs in through (the account picker asks
+                each manager for its clients); only on a client built without a login customer id, which
+                would otherwise send a second header.
+
+        Raises:
+            ValueError: ``login_customer_id`` on a client that has its own.
         """
         service = self.service("GoogleAdsService")
+        if login_customer_id and self.login_customer_id:
+            raise ValueError("this client signs in through its own login customer id; build one without it")
+        metadata = (("login-customer-id", login_customer_id.replace("-", "")),) if login_customer_id else ()
 
         def attempt() -> list[Any]:
             rows: list[Any] = []
-            for batch in service.search_stream(customer_id=customer_id, query=query):
+            for batch in service.search_stream(customer_id=customer_id, query=query, metadata=metadata):
                 rows.extend(batch.results)
             return rows
 

@@ -14,6 +14,12 @@ request/response messages.
   without a finite date range, is refused as the API does (``INVALID_ARGUMENT`` + ``QueryError``).
   ``click_view`` serves the account's planted clicks and, as Google documents, only for a filter on one
   ``segments.date`` no more than 90 days before the account's ``today``; anything else is refused.
+* Manager accounts (:meth:`GoogleAdsSandbox.add_manager`): ``customer_client`` answers a customer's whole
+  tree (itself at level 0, then its direct and indirect clients), as Google documents. A person whose token
+  reaches only the manager reaches its clients (at any depth) through it: a request for a client must then
+  carry ``login-customer-id`` = that manager (one the token reaches directly), else ``PERMISSION_DENIED`` +
+  ``AuthorizationError.USER_PERMISSION_DENIED``, as the real API answers. ``ListAccessibleCustomers``
+  ignores ``login-customer-id`` and lists only what the token reaches directly.
 * Auth: the OAuth ``authorization: Bearer`` call credential and the ``developer-token`` header are
   required; ``login-customer-id`` is recorded. Failures carry a serialised ``GoogleAdsFailure`` in
   the ``google.ads.googleads.v26.errors.googleadsfailure-bin`` trailer, as Google's servers do.
@@ -137,6 +143,19 @@ RESOURCE_FIELDS: dict[str, set[str]] = {
         "ad_group.id",
         "segments.date",
         "metrics.clicks",
+    },
+    "customer_client": {
+        "customer_client.resource_name",
+        "customer_client.client_customer",
+        "customer_client.id",
+        "customer_client.level",
+        "customer_client.manager",
+        "customer_client.descriptive_name",
+        "customer_client.currency_code",
+        "customer_client.time_zone",
+        "customer_client.status",
+        "customer_client.hidden",
+        "customer_client.test_account",
     },
     "geo_target_constant": {
         "geo_target_constant.id",
@@ -286,9 +305,26 @@ def _date_range(conds: list[tuple[str, str, Any]]) -> tuple[date, date]:
     return lo, hi
 
 
+def _literal(have: Any, value: Any) -> Any:
+    """A GAQL literal as the field's type compares it: ``TRUE``/``FALSE`` for booleans, numbers for numbers
+    (``customer_client.level <= 1``), else the string."""
+    if isinstance(have, bool):
+        return str(value).upper() == "TRUE"
+    if isinstance(have, int | float):
+        try:
+            return type(have)(value)
+        except ValueError:
+            return value
+    return str(value)
+
+
 def _matches(row: dict[str, Any], conds: list[tuple[str, str, Any]]) -> bool:
     for field, op, value in conds:
         have = row.get(field)
+        if isinstance(have, bool | int | float) and op not in ("BETWEEN", "IN", "NOT IN"):
+            if not _compare(have, op, _literal(have, value)):
+                return False
+            continue
         have_s = str(have)
         if op == "BETWEEN":
             if not value[0] <= have_s <= value[1]:
@@ -315,6 +351,14 @@ def _matches(row: dict[str, Any], conds: list[tuple[str, str, Any]]) -> bool:
     return True
 
 
+def _compare(have: Any, op: str, want: Any) -> bool:
+    try:
+        return {"=": have == want, "!=": have != want, ">=": have >= want, "<=": have <= want,
+                ">": have > want, "<": have < want}[op]
+    except TypeError:  # a literal of another type (a string for a number) matches nothing
+        return False
+
+
 class GoogleAdsSandbox:
     """The Google Ads API sandbox (see the module docstring)."""
 
@@ -339,6 +383,10 @@ class GoogleAdsSandbox:
         self._msgs = _messages()
         self._offline: dict[str, bool] = {}  # code → whether its authorize request asked for offline access
         self._grpc = grpc
+        #: Manager account id → its direct clients' ids (advertisers or managers): :meth:`add_manager`.
+        self.managers: dict[str, list[str]] = {}
+        #: A customer's ``CustomerStatus`` when not ENABLED (``CANCELED``, ``SUSPENDED``, ``CLOSED``).
+        self.customer_status: dict[str, str] = {}
         self._budget_ids: dict[str, str] = {}
         for acct in self.registry.accounts.values():
             for cid, c in acct.campaigns.items():
@@ -487,6 +535,33 @@ class GoogleAdsSandbox:
         """A fresh OAuth access token reaching the given customers."""
         return self.registry.issue_token(*[c.replace("-", "") for c in customer_ids])
 
+    def add_manager(self, manager_id: str, name: str, client_ids: list[str], *, currency: str = "USD",
+                    timezone: str = "America/New_York") -> None:
+        """Serve a manager (MCC) account whose direct clients are ``client_ids`` (accounts served already,
+        or managers added before). It has no campaigns; its clients are reached through it."""
+        manager_id = manager_id.replace("-", "")
+        unknown = [c for c in client_ids if c.replace("-", "") not in self.registry.accounts]
+        if unknown:
+            raise ValueError(f"a manager's clients must be served accounts; unknown: {', '.join(unknown)}")
+        self.registry.add(SandboxAccount("google_ads", manager_id, brand_id="", currency=currency,
+                                         timezone=timezone, name=name))
+        self.managers[manager_id] = [c.replace("-", "") for c in client_ids]
+
+    def tree(self, customer_id: str) -> dict[str, int]:
+        """The customer and every client below it (through managers), with its level: 0 itself, 1 its
+        direct clients... (a client reached by two paths keeps the shorter)."""
+        levels = {customer_id: 0}
+        frontier = [customer_id]
+        while frontier:
+            nxt = []
+            for parent in frontier:
+                for child in self.managers.get(parent, []):
+                    if child not in levels:
+                        levels[child] = levels[parent] + 1
+                        nxt.append(child)
+            frontier = nxt
+        return levels
+
     def fail_mapping_reads(self, kind: str = "permission_denied") -> None:
         """Refuse every query that maps campaigns to products (:data:`MAPPING_ENDPOINTS`) until
         ``faults.clear()``: ``permission_denied`` or ``account_type``. Other queries keep answering."""
@@ -598,7 +673,8 @@ class GoogleAdsSandbox:
         return token, fault
 
     def _customer(self, context: Any, token: str, customer_id: str) -> SandboxAccount:
-        """The customer a request names, when the token reaches it."""
+        """The customer a request names, when the token reaches it: directly, or, with a served manager as
+        ``login-customer-id``, through that manager (which the token must reach, and whose tree holds it)."""
         grpc = self._grpc
         acct = self.registry.accounts.get(customer_id.replace("-", ""))
         if acct is None:
@@ -609,7 +685,13 @@ class GoogleAdsSandbox:
                 "request_error",
                 "INVALID_CUSTOMER_ID",
             )
-        if not self.registry.token_ok(token, acct.account_id):
+        md = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+        login = md.get("login-customer-id", "").replace("-", "")
+        if login in self.managers:
+            allowed = self.registry.token_ok(token, login) and acct.account_id in self.tree(login)
+        else:  # no login customer, or one the sandbox does not serve as a manager: direct access only
+            allowed = self.registry.token_ok(token, acct.account_id)
+        if not allowed:
             self._abort(
                 context,
                 grpc.StatusCode.PERMISSION_DENIED,
@@ -679,6 +761,8 @@ class GoogleAdsSandbox:
                     "customer.resource_name": f"customers/{acct.account_id}",
                 }
             ]
+        if resource == "customer_client":
+            return [self._customer_client(acct.account_id, cid, level) for cid, level in self.tree(acct.account_id).items()]
         if resource == "campaign":
             out = []
             for cid, c in sorted(acct.campaigns.items()):
@@ -771,6 +855,22 @@ class GoogleAdsSandbox:
                     )
             return out
         return []
+
+    def _customer_client(self, owner: str, client_id: str, level: int) -> dict[str, Any]:
+        client = self.registry.accounts[client_id]
+        return {
+            "customer_client.resource_name": f"customers/{owner}/customerClients/{client_id}",
+            "customer_client.client_customer": f"customers/{client_id}",
+            "customer_client.id": int(client_id),
+            "customer_client.level": level,
+            "customer_client.manager": client_id in self.managers,
+            "customer_client.descriptive_name": client.name,
+            "customer_client.currency_code": client.currency,
+            "customer_client.time_zone": client.timezone,
+            "customer_client.status": self.customer_status.get(client_id, "ENABLED"),
+            "customer_client.hidden": False,
+            "customer_client.test_account": False,
+        }
 
     def _geo_rows(
         self, acct: SandboxAccount, resource: str, dates: tuple[date, date]

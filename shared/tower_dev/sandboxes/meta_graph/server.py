@@ -24,6 +24,10 @@ What it speaks, as the facebook-business SDK expects it:
   :meth:`MetaSandbox.fail_mapping_reads` refuses only the reads that map campaigns to products
   (``adsets``, ``ads``, a product set's ``products``: :data:`MAPPING_ENDPOINTS`), the way a token with
   ``ads_read`` but no access to the catalog is refused, while campaigns and insights still answer.
+* Businesses (Business Manager, :meth:`MetaSandbox.add_business`): ``GET /me/businesses`` (the businesses the
+  token's person belongs to: ids issued in the token's reach), ``GET /{business-id}/owned_ad_accounts`` and
+  ``/{business-id}/client_ad_accounts`` (AdAccount nodes, paged). A business's accounts are reached through
+  it; another business's id answers code 100, subcode 33, as Graph does for an object the token cannot load.
 """
 
 from __future__ import annotations
@@ -189,6 +193,8 @@ class MetaSandbox:
         for acct in self.registry.accounts.values():
             for cid in acct.products:
                 self._product_sets[self.product_set_id(cid)] = (acct.account_id, cid)
+        #: Business id → {"name", "owned": [account ids], "client": [account ids]}: :meth:`add_business`.
+        self.businesses: dict[str, dict[str, Any]] = {}
         #: Facebook Login: the dialog, code → short-lived token → long-lived token, ``DELETE /me/permissions``.
         self.oauth = OAuthProvider(self.registry, access_lifetime=SHORT_LIVED_SECONDS)
         self._server = HttpServerThread(self._wsgi, host, port, platform="meta", identity=lambda: self.identity)
@@ -208,6 +214,24 @@ class MetaSandbox:
         if seconds > 0:
             with self._lock:
                 self._window_calls = 0
+
+    def add_business(self, business_id: str, name: str, *, owned: tuple[str, ...] = (),
+                     client: tuple[str, ...] = ()) -> None:
+        """Serve a business owning ``owned`` ad accounts and given access to its clients' ``client`` ones
+        (ids of served accounts). A token whose reach holds the business id reaches them all."""
+        ids = [a.removeprefix("act_") for a in (*owned, *client)]
+        unknown = [a for a in ids if a not in self.registry.accounts]
+        if unknown:
+            raise ValueError(f"a business's ad accounts must be served accounts; unknown: {', '.join(unknown)}")
+        self.businesses[business_id] = {"name": name, "owned": [a.removeprefix("act_") for a in owned],
+                                        "client": [a.removeprefix("act_") for a in client]}
+
+    def _reaches(self, token: str, account_id: str) -> bool:
+        """The token reaches the account: directly, or through a business it reaches."""
+        if self.registry.token_ok(token, account_id):
+            return True
+        reach = self.registry.reach(token)
+        return any(account_id in b["owned"] + b["client"] for bid, b in self.businesses.items() if bid in reach)
 
     def issue_token(self, *account_ids: str) -> str:
         """A fresh access token reaching the given accounts (ids with or without ``act_``)."""
@@ -381,7 +405,7 @@ class MetaSandbox:
                 subcode=33,
                 type_="GraphMethodException",
             )
-        if not self.registry.token_ok(token, acct.account_id):
+        if not self._reaches(token, acct.account_id):
             raise GraphError(
                 400, 200, "(#200) Ad account owner has NOT grant ads_read permission", type_="OAuthException"
             )
@@ -436,12 +460,30 @@ class MetaSandbox:
                     for a in sorted(self.registry.accounts.values(), key=lambda a: a.account_id)
                     if a.account_id in reach]
             return self._page(rows, request)
+        if edge == "businesses" and request.method == "GET":
+            reach = self.registry.reach(token)
+            return self._page([{"id": bid, "name": b["name"]} for bid, b in sorted(self.businesses.items())
+                               if bid in reach], request)
         raise GraphError(400, 100, f"(#100) Unsupported request to /me/{edge}", type_="GraphMethodException")
+
+    def _business_accounts(self, request: Request, business_id: str, edge: str, token: str) -> Any:
+        """``/{business-id}/owned_ad_accounts`` and ``/client_ad_accounts``: AdAccount nodes."""
+        if business_id not in self.registry.reach(token):
+            raise GraphError(400, 100, f"(#100) Unsupported get request. Object with ID '{business_id}' does not "
+                             "exist, cannot be loaded due to missing permissions, or does not support this "
+                             "operation", subcode=33, type_="GraphMethodException")
+        ids = self.businesses[business_id]["owned" if edge == "owned_ad_accounts" else "client"]
+        rows = [{"id": f"act_{a.account_id}", "account_id": a.account_id, "name": a.name, "currency": a.currency,
+                 "timezone_name": a.timezone, "account_status": 1}
+                for a in (self.registry.accounts[i] for i in sorted(ids))]
+        return self._page(rows, request)
 
     def _route(self, request: Request, parts: list[str], token: str, *, fail_run: bool) -> Any:
         v = request.values
         if len(parts) == 2 and parts[0] == "me":
             return self._me(request, parts[1], token)
+        if len(parts) == 2 and parts[0] in self.businesses and parts[1] in ("owned_ad_accounts", "client_ad_accounts"):
+            return self._business_accounts(request, parts[0], parts[1], token)
         if len(parts) == 1 and parts[0].startswith("act_") and request.method == "GET":
             a = self._account(parts[0], token)
             return {
