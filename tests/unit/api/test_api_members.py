@@ -214,3 +214,22 @@ def test_an_expired_invitation_is_not_listed(emu_runtime: Runtime, shop: dict[st
     assert len(client.get(f"/api/brands/{SHOP_BRAND}/members", headers=key).json["invitations"]) == 1
     now[0] += timedelta(hours=emu_runtime.settings.invitation_hours, seconds=1)
     assert client.get(f"/api/brands/{SHOP_BRAND}/members", headers=key).json["invitations"] == []
+
+
+def test_an_embedded_owner_invites_through_the_shopify_session_token(emu_runtime: Runtime, shop: dict[str, str],
+                                                                    mail: MailCapture) -> None:
+    from tower_dev.sandboxes.shopify_store.oauth import session_token
+
+    client_id, secret = "fjord-app-client", "fjord-app-secret-of-at-least-32-bytes"
+    rt = Runtime(emu_runtime.settings.model_copy(update={"shopify_client_id": client_id, "shopify_api_secret": secret}))
+    try:
+        now = datetime.now(UTC)
+        client = create_app(rt, clock=lambda: now).test_client()
+        r = client.post("/api/session", headers=bearer(session_token(client_id, secret, "fjord-knits.myshopify.com", now)))
+        assert r.status_code == 200 and r.json["principal"]["brand_ids"] == [SHOP_BRAND], r.json
+        r = client.post(f"/api/brands/{SHOP_BRAND}/invitations", headers={CSRF_HEADER: r.json["csrf_token"]},
+                        json={"email": "liv@fjordknits.example", "role": "merchant_viewer"})
+        assert r.status_code == 201 and r.json["invitation"]["sent"] is True, r.json
+        assert "Fjord Knits" in mail.to("liv@fjordknits.example")[-1].part("plain")
+    finally:
+        rt.close()
