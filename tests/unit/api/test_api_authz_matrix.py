@@ -181,7 +181,9 @@ def _caller(runtime: Runtime, role: str | None, via: str) -> Call:
     client: FlaskClient = create_app(runtime, clock=lambda: NOW,
                                      auth_failures=AuthFailureLimiter(1_000_000)).test_client()
     headers: dict[str, str] = {}
-    if role is not None:
+    if role is not None and via == "person":
+        headers = {CSRF_HEADER: _person_session(runtime, client, role)}
+    elif role is not None:
         key = _role_key(runtime, role)
         if via == "bearer":
             headers = bearer(key)
@@ -196,7 +198,25 @@ def _caller(runtime: Runtime, role: str | None, via: str) -> Call:
     return call
 
 
-@pytest.mark.parametrize("role, via", [*((r, v) for r in ROLES for v in ("bearer", "session")), (None, "bearer")])
+def _person_session(runtime: Runtime, client: FlaskClient, role: str) -> str:
+    """A signed-in person (a Firebase user's session) holding the role through a membership; the CSRF token."""
+    from tower.identity.memberships import Target, join
+    from tower.identity.sessions import COOKIE, create_session, member_principal
+
+    target = Target("agency", AGENCY) if role in AGENCY_ROLES else Target("brand", BRAND)
+    runtime.store.transaction(lambda tx: join(tx, target, "uid-matrix", email="matrix@example.com", role=role,
+                                              now=NOW, invited_by="matrix"))
+    principal = member_principal(runtime.store, "uid-matrix")
+    assert principal is not None and principal.role.value == role
+    session_id, doc = create_session(runtime.store, principal, now=NOW, uid="uid-matrix")
+    client.set_cookie(COOKIE, session_id)
+    return str(doc["csrf"])
+
+
+#: Every role by bearer key and by the key's session; the four membership roles also as a person signed in
+#: by e-mail (their role from an accepted invitation: tower.identity.memberships).
+@pytest.mark.parametrize("role, via", [*((r, v) for r in ROLES for v in ("bearer", "session")),
+                                       *((r, "person") for r in ROLES if r != "operator"), (None, "bearer")])
 def test_the_matrix(runtime: Runtime, role: str | None, via: str) -> None:
     call = _caller(runtime, role, via)
     wrong: list[str] = []
