@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { ApiError, type TeamRef, api, managedTeams } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
 import { markMeaningful } from "../lib/perf";
+import { ROLE_LABELS, useChange, when } from "../lib/settingsScreen";
 
 /** A member as GET /api/brands/<id>/members (or /api/agencies/<id>/members) lists them. */
 export interface MemberRow {
@@ -29,13 +30,6 @@ interface InviteAnswer {
   invitation: { email: string; sent: boolean; send_error: string | null };
 }
 
-const ROLE_LABELS: Record<string, string> = {
-  merchant_owner: "Owner",
-  merchant_viewer: "Viewer (read only)",
-  agency_admin: "Agency admin",
-  agency_member: "Agency member",
-};
-
 const ROLES: Record<TeamRef["kind"], string[]> = {
   brand: ["merchant_viewer", "merchant_owner"],
   agency: ["agency_member", "agency_admin"],
@@ -45,14 +39,59 @@ function base(team: TeamRef): string {
   return `/api/${team.kind === "brand" ? "brands" : "agencies"}/${encodeURIComponent(team.id)}`;
 }
 
-function when(iso: string | null): string {
-  if (!iso) return "";
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
-
 function label(team: TeamRef): string {
   return team.kind === "agency" ? `Agency ${team.id}` : `Brand ${team.id}`;
+}
+
+/** A row of the members' or the invitations' table, with its one action. */
+interface PersonRow {
+  key: string;
+  email: string;
+  role: string;
+  at: string | null;
+  action: string;
+  /** What the action applies to, for a screen reader ("Remove ana@…"). */
+  what: string;
+  run: () => Promise<string>;
+}
+
+function PeopleTable({ caption, atHeading, testId, rows, busy, act }: {
+  caption: string;
+  atHeading: string;
+  testId: string;
+  rows: PersonRow[];
+  busy: boolean;
+  act: (run: () => Promise<string>) => Promise<void>;
+}) {
+  return (
+    <table className="table">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">E-mail</th>
+          <th scope="col">Role</th>
+          <th scope="col">{atHeading}</th>
+          <th scope="col">
+            <span className="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.key} data-testid={testId}>
+            <td>{r.email}</td>
+            <td>{ROLE_LABELS[r.role] ?? r.role}</td>
+            <td>{when(r.at)}</td>
+            <td>
+              <button type="button" className="button" disabled={busy} onClick={() => void act(r.run)}>
+                {r.action} <span className="sr-only">{r.what}</span>
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 /**
@@ -66,12 +105,13 @@ export function Team() {
   const [chosen, setChosen] = useState(0);
   const team: TeamRef | undefined = teams[chosen];
   const [data, setData] = useState<TeamAnswer | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState("");
   const [email, setEmail] = useState("");
   const [role, setRole] = useState("");
-  const [busy, setBusy] = useState(false);
   const teamKey = team ? `${team.kind}:${team.id}` : "";
+  // the change hook reloads through load, declared below (it runs only after the first render)
+  const change = useChange(() => (team ? `${base(team)}/members` : ""), () => load());
+  const { busy, error, setError } = change;
 
   const load = useCallback(async () => {
     if (!team) return;
@@ -82,7 +122,7 @@ export function Team() {
       setError(e);
     }
     // teamKey names the team: the object itself is rebuilt on every render, its name only when it changes
-  }, [teamKey]);
+  }, [teamKey, setError]);
 
   useEffect(() => {
     markMeaningful("team");
@@ -92,18 +132,8 @@ export function Team() {
   }, [load]);
 
   async function act(run: () => Promise<string>) {
-    setBusy(true);
-    setError(null);
     setNotice("");
-    try {
-      setNotice(await run());
-      if (team) api.invalidate(`${base(team)}/members`);
-      await load();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    setNotice((await change.act(run)) ?? "");
   }
 
   function invite(e: FormEvent) {
@@ -158,82 +188,46 @@ export function Team() {
       ) : null}
       {data === null && !error ? <Loading lines={3} /> : null}
       {data !== null ? (
-        <table className="table">
-          <caption>Members</caption>
-          <thead>
-            <tr>
-              <th scope="col">E-mail</th>
-              <th scope="col">Role</th>
-              <th scope="col">Joined</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.members.map((m) => (
-              <tr key={m.uid} data-testid="member">
-                <td>{m.email}</td>
-                <td>{ROLE_LABELS[m.role] ?? m.role}</td>
-                <td>{when(m.joined_at)}</td>
-                <td>
-                  <button
-                    type="button"
-                    className="button"
-                    disabled={busy}
-                    onClick={() =>
-                      void act(async () => {
-                        await api.write("DELETE", `${base(team)}/members/${encodeURIComponent(m.uid)}`);
-                        return `${m.email} was removed and signed out.`;
-                      })
-                    }
-                  >
-                    Remove <span className="sr-only">{m.email}</span>
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <PeopleTable
+          caption="Members"
+          atHeading="Joined"
+          testId="member"
+          busy={busy}
+          act={act}
+          rows={data.members.map((m) => ({
+            key: m.uid,
+            email: m.email,
+            role: m.role,
+            at: m.joined_at,
+            action: "Remove",
+            what: m.email,
+            run: async () => {
+              await api.write("DELETE", `${base(team)}/members/${encodeURIComponent(m.uid)}`);
+              return `${m.email} was removed and signed out.`;
+            },
+          }))}
+        />
       ) : null}
       {data !== null && data.invitations.length > 0 ? (
-        <table className="table">
-          <caption>Pending invitations</caption>
-          <thead>
-            <tr>
-              <th scope="col">E-mail</th>
-              <th scope="col">Role</th>
-              <th scope="col">Link works until</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.invitations.map((i) => (
-              <tr key={i.invitation_id} data-testid="invitation">
-                <td>{i.email}</td>
-                <td>{ROLE_LABELS[i.role] ?? i.role}</td>
-                <td>{when(i.expires_at)}</td>
-                <td>
-                  <button
-                    type="button"
-                    className="button"
-                    disabled={busy}
-                    onClick={() =>
-                      void act(async () => {
-                        await api.write("DELETE", `${base(team)}/invitations/${encodeURIComponent(i.invitation_id)}`);
-                        return `The invitation to ${i.email} was revoked.`;
-                      })
-                    }
-                  >
-                    Revoke <span className="sr-only">the invitation to {i.email}</span>
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <PeopleTable
+          caption="Pending invitations"
+          atHeading="Link works until"
+          testId="invitation"
+          busy={busy}
+          act={act}
+          rows={data.invitations.map((i) => ({
+            key: i.invitation_id,
+            email: i.email,
+            role: i.role,
+            at: i.expires_at,
+            action: "Revoke",
+            what: `the invitation to ${i.email}`,
+            run: async () => {
+              await api.write("DELETE", `${base(team)}/invitations/${encodeURIComponent(i.invitation_id)}`);
+              return `The invitation to ${i.email} was revoked.`;
+            },
+          }))}
+        />
       ) : null}
       {data !== null ? (
         <form onSubmit={invite} className="card">
