@@ -233,3 +233,32 @@ def test_an_embedded_owner_invites_through_the_shopify_session_token(emu_runtime
         assert "Fjord Knits" in mail.to("liv@fjordknits.example")[-1].part("plain")
     finally:
         rt.close()
+
+
+def test_an_agency_member_who_owns_a_brand_acts_per_brand(emu_runtime: Runtime, shop: dict[str, str]) -> None:
+    """The rule of tower.identity.roles: the agency role on the agency's brands, the own role on a brand held
+    directly; brand-less routes see the agency role."""
+    from tower.identity.memberships import Target, join
+    from tower.identity.sessions import COOKIE, create_session, member_principal
+
+    now = datetime.now(UTC)
+    for target, role in ((Target("agency", AGENCY), "agency_member"), (Target("brand", SHOP_BRAND), "merchant_owner")):
+        emu_runtime.store.transaction(lambda tx, t=target, r=role: join(tx, t, "uid-mixed", email="mix@northstar.example",
+                                                                       role=r, now=now, invited_by="test"))
+    principal = member_principal(emu_runtime.store, "uid-mixed")
+    assert principal is not None and principal.role.value == "agency_member" and principal.agency_id == AGENCY
+    assert {BRAND, SHOP_BRAND} <= principal.brand_ids and OUTSIDER not in principal.brand_ids
+    session_id, doc = create_session(emu_runtime.store, principal, now=now, uid="uid-mixed")
+    client = _client(emu_runtime)
+    client.set_cookie(COOKIE, session_id)
+    csrf = {CSRF_HEADER: doc["csrf"]}
+    assert client.get(f"/api/brands/{SHOP_BRAND}/members").status_code == 200  # owner there
+    assert client.get(f"/api/brands/{BRAND}/members").status_code == 403  # an agency member on the agency's brand
+    assert client.put(f"/api/brands/{SHOP_BRAND}/settings", headers=csrf, json={}).status_code != 403
+    assert client.put(f"/api/brands/{BRAND}/settings", headers=csrf, json={}).status_code == 403
+    assert client.get("/api/api-keys").status_code == 403  # brand-less: the agency member's role
+    # leaving the agency keeps the brand
+    assert client.delete(f"/api/agencies/{AGENCY}/members/uid-mixed", headers=bearer(shop["operator"])).status_code == 200
+    assert client.get(f"/api/brands/{SHOP_BRAND}/members").status_code == 401  # sessions ended with the removal
+    after = member_principal(emu_runtime.store, "uid-mixed")
+    assert after is not None and after.brand_ids == {SHOP_BRAND} and after.role.value == "merchant_owner"
