@@ -144,3 +144,38 @@ describe("the Team screen", () => {
     expect(screen.getByRole("cell", { name: "ola@fjordknits.example" })).toBeTruthy();
   });
 });
+
+describe("an agency admin's Team screen", () => {
+  it("manages the agency's people, with the agency's roles", async () => {
+    const admin = { name: "northstar", role: "agency_admin", agency_id: "agency_456", brand_ids: ["acme"], via: "api_key" };
+    const base = "/api/agencies/agency_456";
+    const { fetchImpl, calls } = fakeFetch({
+      "POST /api/session": { principal: admin, csrf_token: "csrf-admin", expires_at: null },
+      "GET /api/agency/overview": { agency: null, brands: [] },
+      [`GET ${base}/members`]: {
+        agency_id: "agency_456",
+        members: [{ uid: "uid-bo", email: "bo@northstar.example", role: "agency_member", joined_at: null, invited_by: null }],
+        invitations: [],
+      },
+      [`POST ${base}/invitations`]: {
+        invitation: { agency_id: "agency_456", email: "cy@northstar.example", role: "agency_admin", sent: true, send_error: null },
+      },
+    });
+    vi.stubGlobal("fetch", fetchImpl);
+    const user = userEvent.setup();
+    render(<App />);
+    await user.type(await screen.findByLabelText("API key"), "tower_agency");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+    await user.click(await screen.findByRole("link", { name: "Team" }));
+    expect(await screen.findByRole("cell", { name: "Agency member" })).toBeTruthy();
+    await user.type(screen.getByLabelText("E-mail"), "cy@northstar.example");
+    await user.selectOptions(screen.getByLabelText("Role"), "agency_admin");
+    await user.click(screen.getByRole("button", { name: "Send invitation" }));
+    await vi.waitFor(() =>
+      expect(calls.find((c) => c.method === "POST" && c.url === `${base}/invitations`)?.body).toEqual({
+        email: "cy@northstar.example",
+        role: "agency_admin",
+      }),
+    );
+  });
+});
