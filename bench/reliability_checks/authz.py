@@ -45,6 +45,9 @@ MEMBER_MAY_NOT_CHANGE = ("/settings", "/location-regions/{region_code}", "/billi
 #: (the picker lists every account the grant reaches, other stores' included), so neither role may.
 AD_GRANT = re.compile(r"/integrations/[^/]+/(authorize|accounts|authorization)$")
 KEY_MANAGERS = ("brand", "other_brand", "agency", "other_agency", "operator")
+#: A brand's people (invite, list members and invitations, remove, revoke): its owner's key (a brand key is
+#: its owner) and the operator on any brand; never an agency's key, a member or a viewer (listing is no read).
+BRAND_PEOPLE = re.compile(r"^/api/brands/\{brand_id\}/(members|invitations)")
 #: The operator's routes (registering agencies, attaching brands): no other key may use them.
 OPERATOR_PREFIX = "/api/agencies"
 OVERVIEW = "/api/agency/overview"
@@ -87,6 +90,8 @@ def _allowed(kind: str, path: str, index: int | None, public: bool, method: str 
         return True
     if kind in ("none", "revoked"):
         return False
+    if BRAND_PEOPLE.search(path):
+        return kind == "operator" or (kind in ("brand", "other_brand") and index in COVERS[kind])
     if kind == "viewer" and method != "get" and not path.endswith(VIEWER_MAY_POST):
         return False
     if kind in ("viewer", "member") and AD_GRANT.search(path):
@@ -287,7 +292,8 @@ def matrix(state: ApiState) -> dict[str, Any]:
                         url = path.replace("{brand_id}", brand or "").replace("{channel}", "meta")
                         url = url.replace("{platform}", "meta")
                         url = url.replace("{rec_id}", recs.get(brand or "", "rec_none"))
-                        url = url.replace("{key_prefix}", "tower_nokey000")
+                        url = url.replace("{key_prefix}", "tower_nokey000").replace("{uid}", "r5-nobody")
+                        url = url.replace("{invitation_id}", "r5-none")
                         for kind in KINDS:
                             if kind != "none" and not keys.get(kind):
                                 continue  # a scope the product does not have

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
-import { api } from "./api/client";
+import { api, managedTeams, soleBrand } from "./api/client";
 import { Loading } from "./components/States";
 import { Dashboard } from "./pages/Dashboard";
 import { Onboarding } from "./pages/Onboarding";
@@ -14,6 +14,7 @@ const Help = lazy(() => import("./pages/Help").then((m) => ({ default: m.Help })
 // Settings are rarer still.
 const ApiKeys = lazy(() => import("./pages/ApiKeys").then((m) => ({ default: m.ApiKeys })));
 const Invitation = lazy(() => import("./pages/Invitation").then((m) => ({ default: m.Invitation })));
+const Team = lazy(() => import("./pages/Team").then((m) => ({ default: m.Team })));
 
 function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => void }) {
   return (
@@ -31,6 +32,7 @@ function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => v
       <nav aria-label="Main" className="site-nav">
         <Link to="/help">Help</Link>
         {signedIn ? <Link to="/settings/api-keys">API keys</Link> : null}
+        {signedIn && managedTeams(api.principal).length > 0 ? <Link to="/settings/team">Team</Link> : null}
         {signedIn ? (
           <button type="button" className="button button-small button-quiet" onClick={onSignOut}>
             Sign out
@@ -61,6 +63,12 @@ export function App() {
     main.current = document.getElementById("main");
   });
   useFocusOnNavigate(main, path);
+
+  // a merchant with one brand lands on its dashboard (several: the overview lists them to choose from)
+  const sole = signedIn && route.name === "overview" ? soleBrand(api.principal) : null;
+  useEffect(() => {
+    if (sole) navigate(`/brands/${encodeURIComponent(sole)}`, { replace: true });
+  }, [sole]);
 
   const signOut = useCallback(() => {
     void api.signOut().then(() => {
@@ -98,6 +106,8 @@ export function App() {
     screen = <Dashboard key={route.brandId} brandId={route.brandId} />;
   } else if (route.name === "apiKeys") {
     screen = <ApiKeys />;
+  } else if (route.name === "team") {
+    screen = <Team />;
   } else {
     screen = (
       <main id="main" className="page" tabIndex={-1}>

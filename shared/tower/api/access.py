@@ -7,7 +7,8 @@ creation and last use (:mod:`tower.identity.keys`), never the key or its hash. A
 manages answers 404, as an unknown one does.
 
 Invitations: an agency admin (or the operator) invites an e-mail address into the agency as
-agency_admin or agency_member; the link is mailed through the notifications' SMTP path. Accepting is
+agency_admin or agency_member (a brand's owner into the brand: :mod:`tower.api.members`, through
+:func:`send_invite` here); the link is mailed through the notifications' SMTP path. Accepting is
 public: the link's token and the invitee's Firebase ID token authenticate it; it signs the invitee in.
 """
 
@@ -24,8 +25,8 @@ from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.api.session import identity_error
-from tower.identity import firebase, invitations, keys, sessions
-from tower.identity.roles import IdentityError, Principal, Role
+from tower.identity import firebase, invitations, keys, memberships, sessions
+from tower.identity.roles import Action, IdentityError, Principal, Role
 
 bp = Blueprint("access", __name__, url_prefix="/api")
 
@@ -47,10 +48,13 @@ class ApiKeyBody(_Strict):
 
 
 class InvitationBody(_Strict):
-    """``POST /api/agencies/{agency_id}/invitations``: invite an e-mail address into the agency."""
+    """``POST /api/agencies/{agency_id}/invitations`` or ``/api/brands/{brand_id}/invitations``: invite an
+    e-mail address into the agency or the brand."""
 
-    email: str = Field(min_length=3, max_length=254, description="The invitee's e-mail address.")
-    role: str = Field(description="agency_admin or agency_member.")
+    email: str = Field(min_length=3, max_length=254, description="The invitee's e-mail address.",
+                       examples=["ana@northstar.example"])
+    role: str = Field(description="agency_admin or agency_member (an agency); merchant_owner or merchant_viewer "
+                      "(a brand).", examples=["merchant_viewer"])
 
 
 class AcceptBody(_Strict):
@@ -69,8 +73,10 @@ def _new_key_scope(caller: Principal, body: ApiKeyBody) -> dict[str, Any]:
         if body.brand_ids:
             raise ApiError(400, "invalid_body", "an agency's keys cover the agency's brands: leave brand_ids out")
         return {"agency_id": caller.agency_id}
-    brands = body.brand_ids if body.brand_ids is not None else sorted(caller.brand_ids)
-    outside = sorted(set(brands) - caller.brand_ids)
+    # a person who owns some brands and views others issues keys for the owned ones only
+    owned = caller.brands_with(Action.KEYS)
+    brands = body.brand_ids if body.brand_ids is not None else sorted(owned)
+    outside = sorted(set(brands) - owned)
     if outside:
         raise ApiError(403, "forbidden", f"this sign-in does not cover brand {outside[0]!r}")
     return {"brand_ids": brands}
@@ -122,35 +128,34 @@ def keys_revoke(key_prefix: str) -> ResponseReturnValue:
     return {"removed": True, "key": gone}
 
 
+def send_invite(target: memberships.Target, target_name: str) -> ResponseReturnValue:
+    """Create the invitation the body asks for into the target, e-mail its link, answer 201 (the caller's
+    rights on the target are checked before)."""
+    caller, runtime, now = current_caller(), current_runtime(), current_now()
+    body = json_body(InvitationBody)
+    try:
+        token, doc = invitations.create_invitation(runtime.store, target, email=body.email, role=body.role,
+                                                   invited_by=caller.actor, now=now,
+                                                   hours=runtime.settings.invitation_hours)
+    except IdentityError as e:
+        raise identity_error(e) from None
+    sent, error = invitations.send_invitation(runtime.settings, runtime.secrets, doc, token, target_name)
+    answer = {**target.as_json(), "invitation_id": doc["invitation_id"], "email": doc["email"], "role": doc["role"],
+              "expires_at": doc["expires_at"], "sent": sent, "send_error": error}
+    return {"invitation": answer}, 201
+
+
 @bp.post("/agencies/<agency_id>/invitations")
 @operation("Invite an e-mail address into the agency (agency admin or operator); the link is e-mailed.",
            response="Invitation", body=InvitationBody, errors=(400, 403, 404), tag="access", created=True)
 def invite(agency_id: str) -> ResponseReturnValue:
     """201; ``sent`` says whether the SMTP server took the mail (``send_error`` why not). The link's
     token is never in the answer: only the invitee's mailbox has it."""
-    from tower.notify.deliveries import SendError  # lazy: smtplib and the e-mail package load only to invite
-    from tower.notify.mail import send  # lazy: as above
-
-    caller, runtime, now = current_caller(), current_runtime(), current_now()
+    caller = current_caller()
     if caller.role is not Role.OPERATOR and caller.agency_id != agency_id:
         raise ApiError(403, "forbidden", f"you are not an admin of agency {agency_id!r}")
-    body = json_body(InvitationBody)
-    try:
-        token, doc = invitations.create_invitation(runtime.store, agency_id=agency_id, email=body.email,
-                                                   role=body.role, invited_by=caller.actor, now=now,
-                                                   hours=runtime.settings.invitation_hours)
-    except IdentityError as e:
-        raise identity_error(e) from None
-    agency_name = str((runtime.store.get(f"agencies/{agency_id}") or {}).get("name") or agency_id)
-    sent, error = True, None
-    try:
-        send(runtime.settings, runtime.secrets, invitations.invitation_message(runtime.settings, doc, token,
-                                                                              agency_name))
-    except SendError as e:
-        sent, error = False, str(e)
-    answer = {"agency_id": agency_id, "email": doc["email"], "role": doc["role"], "expires_at": doc["expires_at"],
-              "sent": sent, "send_error": error}
-    return {"invitation": answer}, 201
+    agency_name = str((current_runtime().store.get(f"agencies/{agency_id}") or {}).get("name") or agency_id)
+    return send_invite(memberships.Target("agency", agency_id), agency_name)
 
 
 @bp.post("/invitations/<token>/accept")

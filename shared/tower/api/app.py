@@ -35,6 +35,7 @@ from tower.api import (
     brand_settings,
     brands,
     health,
+    members,
     notify,
     onboarding,
     openapi,
@@ -106,7 +107,7 @@ def create_app(runtime_or_settings: Runtime | Settings | None = None, *,
     register_error_handlers(app)
     _add_request_hooks(app, runtime, limiter, limit, callers)
     for bp in (health.bp, openapi.bp, brands.bp, brand_settings.bp, brand_records.bp, agency.bp, agencies.bp,
-               notify.bp, shopify_install.bp, ad_oauth.bp, onboarding.bp, session.bp, access.bp, page.bp):
+               notify.bp, shopify_install.bp, ad_oauth.bp, onboarding.bp, session.bp, access.bp, members.bp, page.bp):
         app.register_blueprint(bp)
     return app
 
@@ -165,6 +166,9 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
             if e.status == 401:
                 limiter.failed(client)
             raise
+        brand_id = (request.view_args or {}).get("brand_id")
+        if brand_id:  # a person's own role on the brand, where they hold it directly (tower.identity.roles)
+            g.caller = g.caller.for_brand(str(brand_id))
         check_action(g.caller, action_of(request.endpoint or "", request.method))
 
     # product pictures come from Shopify's CDN, or from the configured Admin API origin (the sandbox's);

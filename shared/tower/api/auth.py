@@ -83,6 +83,14 @@ ACTIONS: dict[str, Action] = {
     "access.keys_rotate": Action.KEYS,
     "access.keys_revoke": Action.KEYS,
     "access.invite": Action.INVITE,
+    # a brand's people: its owner (or the operator); listing them is no viewer's read
+    "members.brand_invite": Action.TEAM,
+    "members.brand_members": Action.TEAM,
+    "members.brand_member_remove": Action.TEAM,
+    "members.brand_invitation_revoke": Action.TEAM,
+    "members.agency_members": Action.INVITE,
+    "members.agency_member_remove": Action.INVITE,
+    "members.agency_invitation_revoke": Action.INVITE,
 }
 
 
@@ -183,7 +191,7 @@ def check_action(caller: Caller, action: Action) -> None:
 _WHAT = {
     Action.READ: "read this", Action.DECIDE: "accept, dismiss or undo recommendations",
     Action.SETTINGS: "change a brand's settings", Action.AGENCY_SETUP: "change the agency's notifications",
-    Action.INVITE: "invite people", Action.KEYS: "manage API keys", Action.OPERATE: "manage agencies (only an operator key may)",
+    Action.INVITE: "invite people", Action.TEAM: "manage a brand's people", Action.KEYS: "manage API keys", Action.OPERATE: "manage agencies (only an operator key may)",
 }
 
 

@@ -135,6 +135,30 @@ _RANGE_EXAMPLE = {
                    "last_day": "2026-11-15", "days": 7, "label": "the 7 days before (Nov 9 – Nov 15, 2026)"},
 }
 
+_INVITATION_EXAMPLE = {"brand_id": "fjord-knits", "invitation_id": "9f2c41d07ab35e18", "email": "ana@fjordknits.example",
+                       "role": "merchant_viewer", "expires_at": "2026-12-09T08:00:00+00:00", "sent": True,
+                       "send_error": None}
+_PENDING = _obj({"invitation_id": _STR, "agency_id": _STR, "brand_id": _STR, "email": _STR, "role": _STR,
+                 "invited_by": _STR_OR_NULL, "created_at": _STR, "expires_at": _STR},
+                ["invitation_id", "email", "role", "expires_at"])
+_MEMBER = _obj({"uid": _STR, "email": _STR, "role": {"enum": ["merchant_owner", "merchant_viewer", "agency_admin",
+                                                             "agency_member"]},
+                "joined_at": _STR_OR_NULL, "invited_by": _STR_OR_NULL}, ["uid", "email", "role"])
+_TEAM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Team": _obj({"agency_id": _STR, "brand_id": _STR, "members": {"type": "array", "items": _MEMBER},
+                  "invitations": {"type": "array", "items": _PENDING}}, ["members", "invitations"],
+                 examples=[{"brand_id": "fjord-knits", "members": [
+                     {"uid": "Xq3bG7kP2mVn8sLw4tYh1cRd9aE5", "email": "ola@fjordknits.example", "role": "merchant_owner",
+                      "joined_at": "2026-12-01T09:30:00+00:00", "invited_by": "user:operator"}],
+                     "invitations": [{**{k: v for k, v in _INVITATION_EXAMPLE.items() if k not in ("sent", "send_error")},
+                                      "invited_by": "user:Xq3bG7kP2mVn8sLw4tYh1cRd9aE5",
+                                      "created_at": "2026-12-02T08:00:00+00:00"}]}]),
+    "RemovedMember": _obj({"removed": {"type": "boolean"}, "member": _obj({"uid": _STR, "email": _STR, "role": _STR}),
+                           "sessions_ended": {"type": "integer", "description": "The member's sessions ended now."}},
+                          ["removed", "member", "sessions_ended"]),
+    "RevokedInvitation": _obj({"removed": {"type": "boolean"}, "invitation": _PENDING}, ["removed", "invitation"]),
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _obj({"error": _obj({"code": _STR, "message": _STR,
                                   "fields": {"type": "object", "additionalProperties": _STR},
@@ -375,7 +399,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Principal": _obj({"name": _STR, "role": {"enum": ["merchant_owner", "merchant_viewer", "agency_admin",
                                                        "agency_member", "operator"]},
                        "agency_id": _STR_OR_NULL, "brand_ids": {"type": "array", "items": _STR},
-                       "via": {"enum": ["api_key", "sign_in"]}}, ["role", "agency_id", "brand_ids"]),
+                       "via": {"enum": ["api_key", "sign_in"]},
+                       "brand_roles": {"type": "object", "additionalProperties": _STR,
+                                       "description": "The role the principal acts with on each brand."}},
+                      ["role", "agency_id", "brand_ids"]),
     "Session": _obj({"principal": {"$ref": "#/components/schemas/Principal"}, "csrf_token": _STR,
                      "expires_at": _STR_OR_NULL}, ["principal", "csrf_token"]),
     "AuthConfig": _obj({"project_id": _STR, "identity_toolkit_url": _STR, "api_key": _STR},
@@ -387,9 +414,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "NewApiKey": _obj({"api_key": _STR, "key": {"$ref": "#/components/schemas/ApiKey"}}, ["api_key", "key"]),
     "RevokedApiKey": _obj({"removed": {"type": "boolean"}, "key": {"$ref": "#/components/schemas/ApiKey"}},
                           ["removed", "key"]),
-    "Invitation": _obj({"invitation": _obj({"agency_id": _STR, "email": _STR, "role": _STR, "expires_at": _STR,
-                                            "sent": {"type": "boolean"}, "send_error": _STR_OR_NULL},
-                                           ["agency_id", "email", "role", "expires_at", "sent"])}, ["invitation"]),
+    "Invitation": _obj({"invitation": _obj({"agency_id": _STR, "brand_id": _STR, "invitation_id": _STR, "email": _STR,
+                                            "role": _STR, "expires_at": _STR, "sent": {"type": "boolean"},
+                                            "send_error": _STR_OR_NULL},
+                                           ["invitation_id", "email", "role", "expires_at", "sent"],
+                                           description="agency_id for an agency's invitation, brand_id for a brand's.",
+                                           examples=[_INVITATION_EXAMPLE])}, ["invitation"]),
+    **_TEAM_SCHEMAS,
     "Health": _obj({"status": {"const": "ok"}}, ["status"]),
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document."},
 }

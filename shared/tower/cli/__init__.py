@@ -1,7 +1,7 @@
 """The ``tower`` command: set up, sync, build, inspect and demo Control Tower.
 
 One module per noun (``brands``, ``agencies``, ``connect``, ``sync``, ``fx``, ``sql``, ``recommendations``, ``alerts``,
-``summary``, ``ask``, ``ai``, ``api-key``; ``init`` and ``settings`` in ``setup``; ``build`` and ``run``
+``summary``, ``ask``, ``ai``, ``api-key``, ``members`` (and ``invite``); ``init`` and ``settings`` in ``setup``; ``build`` and ``run``
 in ``run``; ``status``; ``serve``); they print through
 :mod:`tower.cli.output` and read their input through :mod:`tower.cli.inputs`, never through this
 module. Installed packages add commands through the ``tower.plugins`` entry point group (the
@@ -30,6 +30,7 @@ from tower.cli import (
     brands,
     connect,
     fx,
+    members,
     notify,
     recommendations,
     run,
@@ -83,6 +84,7 @@ app.command("settings")(setup.settings_cmd)
 app.command("alerts")(alerts.alerts_cmd)
 app.command("summary")(summary.summary_cmd)
 app.command("ask")(ask.ask_cmd)
+app.command("invite")(members.invite_cmd)
 app.add_typer(brands.app, name="brands")
 app.add_typer(agencies.app, name="agencies")
 app.add_typer(connect.app, name="connect")
@@ -92,6 +94,7 @@ app.add_typer(recommendations.app, name="recommendations")
 app.add_typer(ai.app, name="ai")
 app.add_typer(api_key.app, name="api-key")
 app.add_typer(notify.app, name="notify")
+app.add_typer(members.app, name="members")
 
 
 def load_plugins() -> list[str]:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tower.identity.roles import (
     AGENCY_ROLES,
     MERCHANT_ROLES,
+    Action,
     IdentityError,
     Principal,
     Role,
@@ -156,7 +157,7 @@ def manages(principal: Principal, doc: dict[str, Any]) -> bool:
         return bool(principal.agency_id) and doc.get("agency_id") == principal.agency_id
     if principal.role is Role.MERCHANT_OWNER:
         brands = set(doc.get("brand_ids") or [])
-        return bool(brands) and not doc.get("agency_id") and brands <= principal.brand_ids
+        return bool(brands) and not doc.get("agency_id") and brands <= principal.brands_with(Action.KEYS)
     return False
 
 

@@ -1,16 +1,25 @@
 """The five roles, the principal a request acts as, and what each role may do.
 
 =================  ==========================================================================
-merchant_owner     their brands: read, decide (Accept/Dismiss/Undo), settings, their brands' keys
+merchant_owner     their brands: read, decide (Accept/Dismiss/Undo), settings, their brands' keys and
+                   people (invite, list, remove)
 merchant_viewer    their brands, read only (asking a question is reading)
 agency_admin       the agency's brands: read, decide, settings; invitations, keys, notifications
 agency_member      the agency's brands: read and decide; no invitations, keys or notification setup
 operator           the deployment: agencies and which brands they hold, every key, invitations (an
-                   agency's first admin); no brand's data
+                   agency's first admin, a brand's first owner) and people; no brand's data
 =================  ==========================================================================
 
 An agency principal's brands are read from ``agencies/{id}`` on every request, so a brand attached to
 the agency is visible at once and a detached one at once invisible.
+
+**A person with several memberships** (:mod:`tower.identity.memberships`: brands they were invited
+into, and at most one agency) is one principal: ``brand_ids`` is every brand they reach, and
+``brand_roles`` their role on each brand they hold directly. On a brand-scoped request the API acts
+with :meth:`Principal.for_brand`: the direct role on that brand, else the principal's ``role``. That
+``role`` (what brand-less routes see: keys, the agency's screens) is the agency role when they belong to
+an agency, else merchant_owner when they own any brand, else merchant_viewer; what a brand-less route
+lets them touch is limited to the brands where their role on it allows (:meth:`Principal.brands_with`).
 """
 
 from __future__ import annotations
@@ -41,7 +50,8 @@ class Action(StrEnum):
     DECIDE = "decide"  # Accept, Dismiss, Undo a recommendation
     SETTINGS = "settings"  # a brand's settings, location regions, plan, ad-platform grants and accounts
     AGENCY_SETUP = "agency_setup"  # the agency's recipients and mutes
-    INVITE = "invite"  # invite people into an agency
+    INVITE = "invite"  # invite people into an agency, list and remove its members
+    TEAM = "team"  # a brand's people: invite, list, remove
     KEYS = "keys"  # create, rotate, revoke API keys
     OPERATE = "operate"  # register agencies, attach brands
 
@@ -50,12 +60,12 @@ AGENCY_ROLES = frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER})
 MERCHANT_ROLES = frozenset({Role.MERCHANT_OWNER, Role.MERCHANT_VIEWER})
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
-    Role.MERCHANT_OWNER: frozenset({Action.READ, Action.DECIDE, Action.SETTINGS, Action.KEYS}),
+    Role.MERCHANT_OWNER: frozenset({Action.READ, Action.DECIDE, Action.SETTINGS, Action.KEYS, Action.TEAM}),
     Role.MERCHANT_VIEWER: frozenset({Action.READ}),
     Role.AGENCY_ADMIN: frozenset({Action.READ, Action.DECIDE, Action.SETTINGS, Action.AGENCY_SETUP,
                                   Action.INVITE, Action.KEYS}),
     Role.AGENCY_MEMBER: frozenset({Action.READ, Action.DECIDE}),
-    Role.OPERATOR: frozenset({Action.READ, Action.OPERATE, Action.KEYS, Action.INVITE}),
+    Role.OPERATOR: frozenset({Action.READ, Action.OPERATE, Action.KEYS, Action.INVITE, Action.TEAM}),
 }
 
 
@@ -97,6 +107,7 @@ class Principal:
     role: Role = Role.MERCHANT_OWNER
     subject: str = ""
     session_id: str | None = None
+    brand_roles: tuple[tuple[str, Role], ...] = ()
 
     @property
     def actor(self) -> str:
@@ -113,10 +124,24 @@ class Principal:
         """Whether the role allows the action (scope is checked apart)."""
         return action in _ALLOWED[self.role]
 
+    def role_on(self, brand_id: str) -> Role:
+        """The role the principal acts with on the brand: a direct membership's, else ``role``."""
+        return dict(self.brand_roles).get(brand_id, self.role)
+
+    def for_brand(self, brand_id: str) -> Principal:
+        """The principal as a request scoped to the brand sees it (its role on that brand)."""
+        role = self.role_on(brand_id)
+        return self if role is self.role else replace(self, role=role)
+
+    def brands_with(self, action: Action) -> frozenset[str]:
+        """The brands in scope where the principal's role on the brand allows the action."""
+        return frozenset(b for b in self.brand_ids if action in _ALLOWED[self.role_on(b)])
+
     def as_json(self) -> dict[str, Any]:
         """What ``/api/session`` answers about the principal (no hash, no session id)."""
         return {"name": self.name, "role": self.role.value, "agency_id": self.agency_id,
-                "brand_ids": sorted(self.brand_ids), "via": "api_key" if self.key_hash else "sign_in"}
+                "brand_ids": sorted(self.brand_ids), "via": "api_key" if self.key_hash else "sign_in",
+                "brand_roles": {b: self.role_on(b).value for b in sorted(self.brand_ids)}}
 
 
 def default_role(doc: Mapping[str, Any]) -> Role:

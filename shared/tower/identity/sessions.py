@@ -24,7 +24,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tower.identity.keys import key_hash_principal
+from tower.identity.memberships import person_principal
 from tower.identity.roles import Principal, principal_from, scope_doc, with_session
+from tower.ports import DocQuery, Where
 
 if TYPE_CHECKING:  # pragma: no cover
     from tower.ports import DocumentStore
@@ -105,11 +107,16 @@ def resolve_session(store: DocumentStore, session_id: str, *, now: datetime) -> 
 
 
 def member_principal(store: DocumentStore, uid: str) -> Principal | None:
-    """The principal of a Firebase user from ``members/{uid}`` (None: no role here)."""
-    member = store.get(f"members/{uid}")
-    if not member or not member.get("role"):
-        return None
-    return principal_from(store, member, name=str(member.get("email") or uid), subject=uid)
+    """The principal of a Firebase user from their memberships (None: no role here)."""
+    return person_principal(store, uid)
+
+
+def end_user_sessions(store: DocumentStore, uid: str) -> int:
+    """Delete every session a Firebase user signed in (a removed member's next request is refused); how many."""
+    found = store.query(DocQuery(COLLECTION, [Where("uid", "==", uid)])) if uid else []
+    for path, _ in found:
+        store.delete(path)
+    return len(found)
 
 
 def end_session(store: DocumentStore, session_id: str) -> None:

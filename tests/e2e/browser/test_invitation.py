@@ -65,7 +65,7 @@ def test_an_invited_member_sees_only_the_agencys_brands(invited_site: tuple[Demo
 
     page = new_page()
     page.goto(f"{site.url}/invitations/{token}")
-    expect(page.get_by_role("heading", name="Join your agency on Control Tower")).to_be_visible()
+    expect(page.get_by_role("heading", name="Join your team on Control Tower")).to_be_visible()
     shot(page, "20-invitation")
     page.get_by_label("E-mail", exact=True).fill(INVITEE)
     page.get_by_label("Password", exact=True).fill("correct-horse-battery")

@@ -309,7 +309,7 @@ def test_an_agency_member_invited_by_email_sees_only_the_agencys_brands(system: 
     # the member opens the e-mailed link, creates their account (the Auth emulator) and accepts, in the page
     page = _page(chromium)
     page.goto(link.group(0))
-    page.get_by_role("heading", name="Join your agency on Control Tower").wait_for()
+    page.get_by_role("heading", name="Join your team on Control Tower").wait_for()
     page.get_by_role("textbox", name="E-mail").fill(MEMBER)
     page.get_by_role("textbox", name="Password").fill("prairie-horse-17")
     shot(page, "onboarding-8-invitation")

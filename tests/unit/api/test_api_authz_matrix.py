@@ -31,10 +31,12 @@ DECIDERS = {"merchant_owner", "agency_admin", "agency_member"}
 SETTINGS = {"merchant_owner", "agency_admin"}
 KEY_MANAGERS = {"merchant_owner", "agency_admin", "operator"}
 EVERYONE = set(ROLES)
+TEAM = {"merchant_owner", "operator"}
 
 #: endpoint -> (who may, on which target kind, the request's body). Targets: "brand" (own = BRAND, foreign
 #: = OUTSIDER; the operator covers no brand), "agency" (own = AGENCY, foreign = FOREIGN_AGENCY; the operator
-#: has every agency), "recipient", "key" (own scope's key, another scope's), or None (no target).
+#: has every agency), "team" (a brand's people: own = BRAND, foreign = OUTSIDER; the operator has every brand's),
+#: "recipient", "key" (own scope's key, another scope's), or None (no target).
 MATRIX: dict[str, tuple[set[str], str | None, Any]] = {
     "brands.dashboard": (EVERYONE - {"operator"}, "brand", None),
     "brands.series": (EVERYONE - {"operator"}, "brand", None),
@@ -79,6 +81,14 @@ MATRIX: dict[str, tuple[set[str], str | None, Any]] = {
     "onboarding.get_sync_progress": (EVERYONE - {"operator"}, "brand", None),
     "onboarding.get_billing": (EVERYONE - {"operator"}, "brand", None),
     "onboarding.post_subscribe": (SETTINGS, "brand", None),
+    # a brand's people: its owner, and the operator on any brand ("team"); an agency's: its admin, the operator
+    "members.brand_invite": (TEAM, "team", {"email": "new@example.com", "role": "merchant_viewer"}),
+    "members.brand_members": (TEAM, "team", None),
+    "members.brand_member_remove": (TEAM, "team", None),
+    "members.brand_invitation_revoke": (TEAM, "team", None),
+    "members.agency_members": ({"agency_admin", "operator"}, "agency", None),
+    "members.agency_member_remove": ({"agency_admin", "operator"}, "agency", None),
+    "members.agency_invitation_revoke": ({"agency_admin", "operator"}, "agency", None),
 }
 #: Public routes: they authenticate the request themselves (tested in their own files).
 PUBLIC = {"health.health", "openapi.openapi_json", "shopify_install.start_install", "shopify_install.callback",
@@ -128,7 +138,8 @@ def _url(rule: str, runtime: Runtime, role: str, target: str | None, own: bool) 
         "timezone": "UTC", "quiet_hours": None, "daily_budget": 10, "min_severity": "low", "alerts": True,
         "digest": True, "unsubscribed": [], "mutes": [], "created_at": NOW, "updated_at": NOW})
     url = (rule.replace("<brand_id>", brand).replace("<agency_id>", agency).replace("<rec_id>", "rec_matrix_none")
-           .replace("<channel>", "meta").replace("<platform>", "meta").replace("<region_code>", "US-NY").replace("<recipient_id>", recipient))
+           .replace("<channel>", "meta").replace("<platform>", "meta").replace("<region_code>", "US-NY").replace("<recipient_id>", recipient)
+           .replace("<uid>", "matrix-nobody").replace("<invitation_id>", "matrix-none"))
     if "<key_prefix>" in url:
         url = url.replace("<key_prefix>", _target_key(runtime, role, own))
     return url
@@ -154,9 +165,9 @@ def _expected(endpoint: str, role: str | None, own: bool) -> bool:
     allowed, target, _ = MATRIX[endpoint]
     if role is None or role not in allowed:
         return False
-    if target == "key" and role == "operator":
-        return True  # the operator manages every key
-    if target in ("brand", "recipient", "key") and not own:
+    if target in ("key", "team") and role == "operator":
+        return True  # the operator manages every key, and every brand's people
+    if target in ("brand", "team", "recipient", "key") and not own:
         return False
     # another agency: only the operator, who has them all
     return not (target == "agency" and not own and role != "operator")
@@ -170,7 +181,9 @@ def _caller(runtime: Runtime, role: str | None, via: str) -> Call:
     client: FlaskClient = create_app(runtime, clock=lambda: NOW,
                                      auth_failures=AuthFailureLimiter(1_000_000)).test_client()
     headers: dict[str, str] = {}
-    if role is not None:
+    if role is not None and via == "person":
+        headers = {CSRF_HEADER: _person_session(runtime, client, role)}
+    elif role is not None:
         key = _role_key(runtime, role)
         if via == "bearer":
             headers = bearer(key)
@@ -185,7 +198,25 @@ def _caller(runtime: Runtime, role: str | None, via: str) -> Call:
     return call
 
 
-@pytest.mark.parametrize("role, via", [*((r, v) for r in ROLES for v in ("bearer", "session")), (None, "bearer")])
+def _person_session(runtime: Runtime, client: FlaskClient, role: str) -> str:
+    """A signed-in person (a Firebase user's session) holding the role through a membership; the CSRF token."""
+    from tower.identity.memberships import Target, join
+    from tower.identity.sessions import COOKIE, create_session, member_principal
+
+    target = Target("agency", AGENCY) if role in AGENCY_ROLES else Target("brand", BRAND)
+    runtime.store.transaction(lambda tx: join(tx, target, "uid-matrix", email="matrix@example.com", role=role,
+                                              now=NOW, invited_by="matrix"))
+    principal = member_principal(runtime.store, "uid-matrix")
+    assert principal is not None and principal.role.value == role
+    session_id, doc = create_session(runtime.store, principal, now=NOW, uid="uid-matrix")
+    client.set_cookie(COOKIE, session_id)
+    return str(doc["csrf"])
+
+
+#: Every role by bearer key and by the key's session; the four membership roles also as a person signed in
+#: by e-mail (their role from an accepted invitation: tower.identity.memberships).
+@pytest.mark.parametrize("role, via", [*((r, v) for r in ROLES for v in ("bearer", "session")),
+                                       *((r, "person") for r in ROLES if r != "operator"), (None, "bearer")])
 def test_the_matrix(runtime: Runtime, role: str | None, via: str) -> None:
     call = _caller(runtime, role, via)
     wrong: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_seed import BRAND, bearer
+from api_seed import AGENCY, BRAND, bearer
 from flask.testing import FlaskClient
 
 PATHS = [f"/api/brands/{BRAND}/dashboard", f"/api/brands/{BRAND}/alerts", f"/api/brands/{BRAND}/series",
@@ -64,9 +64,10 @@ def test_every_get_route_is_tagged(client: FlaskClient, runtime: Any, keys: dict
              if "GET" in (r.methods or ()) and r.rule not in signed]
     assert len(rules) >= 10
     for rule in rules:
-        path = rule.rule.replace("<brand_id>", BRAND).replace("<channel>", "meta")
+        path = rule.rule.replace("<brand_id>", BRAND).replace("<channel>", "meta").replace("<agency_id>", AGENCY)
         assert "<" not in path, f"fill the parameters of {rule.rule} in this test"
-        auth = operator if rule.endpoint.startswith("agencies.") else bearer(keys["agency"])
+        # the operator registers agencies and manages any brand's or agency's people
+        auth = operator if rule.endpoint.startswith(("agencies.", "members.")) else bearer(keys["agency"])
         first = client.get(path, headers=auth)
         assert first.status_code == 200, (path, first.json)
         assert first.headers.get("ETag"), path

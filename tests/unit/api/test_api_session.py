@@ -28,9 +28,10 @@ def test_an_api_key_signs_in_with_an_httponly_lax_cookie(client: FlaskClient, ke
                                                         runtime: Runtime) -> None:
     r = client.post("/api/session", json={"api_key": keys["agency"]})
     assert r.status_code == 200, r.json
+    brands = sorted(runtime.store.get(f"agencies/{AGENCY}")["brand_ids"])
     assert r.json["principal"] == {"name": "northstar", "role": "agency_admin", "agency_id": AGENCY,
-                                   "brand_ids": sorted(runtime.store.get(f"agencies/{AGENCY}")["brand_ids"]),
-                                   "via": "api_key"}
+                                   "brand_ids": brands, "via": "api_key",
+                                   "brand_roles": dict.fromkeys(brands, "agency_admin")}
     cookie = _cookie(r)
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain http on loopback; on https it is Secure (next test)

@@ -42,6 +42,37 @@ export interface Principal {
   agency_id: string | null;
   brand_ids: string[];
   via: "api_key" | "sign_in";
+  /** The role it acts with on each brand (a person may own one brand and view another). */
+  brand_roles?: Record<string, Principal["role"]>;
+}
+
+/** A team the principal manages: a brand's people (its owners) or an agency's (its admins). */
+export interface TeamRef {
+  kind: "brand" | "agency";
+  id: string;
+}
+
+/** The role the principal acts with on the brand: its own role there, else its role (null: not known). */
+export function roleOn(principal: Principal | null, brandId: string): Principal["role"] | null {
+  if (!principal) return null;
+  return principal.brand_roles?.[brandId] ?? principal.role;
+}
+
+/** The teams whose members, invitations and removals the principal manages (the agency's first). */
+export function managedTeams(principal: Principal | null): TeamRef[] {
+  if (!principal) return [];
+  const out: TeamRef[] = [];
+  if (principal.role === "agency_admin" && principal.agency_id) out.push({ kind: "agency", id: principal.agency_id });
+  for (const b of principal.brand_ids) {
+    if (roleOn(principal, b) === "merchant_owner") out.push({ kind: "brand", id: b });
+  }
+  return out;
+}
+
+/** A merchant's only brand, where signing in should land them (null: an agency, the operator, or several). */
+export function soleBrand(principal: Principal | null): string | null {
+  if (!principal || principal.agency_id || principal.role === "operator") return null;
+  return principal.brand_ids.length === 1 ? principal.brand_ids[0] : null;
 }
 
 interface SessionAnswer {
@@ -129,7 +160,7 @@ export class ApiClient {
     this.adopt(await this.sessionCall("/api/session", { id_token: idToken }));
   }
 
-  /** Accept an agency invitation as the signed-in Firebase user; the API signs them in. */
+  /** Accept an agency's or a brand's invitation as the signed-in Firebase user; the API signs them in. */
   async acceptInvitation(token: string, idToken: string): Promise<void> {
     this.adopt(await this.sessionCall(`/api/invitations/${encodeURIComponent(token)}/accept`, { id_token: idToken }));
   }

@@ -336,10 +336,12 @@ function UndoDialog({ brandId, rec, onClose, onDone }: {
 
 type Dialog = { kind: "accept" | "dismiss" | "undo"; rec: Recommendation } | null;
 
-export function RecommendationCard({ rec, currency, onAct }: {
+export function RecommendationCard({ rec, currency, onAct, readOnly = false }: {
   rec: Recommendation;
   currency: string;
   onAct: (kind: "accept" | "dismiss" | "undo", rec: Recommendation) => void;
+  /** A viewer's card: the figures, no Accept, Dismiss or Undo (the API would refuse them). */
+  readOnly?: boolean;
 }) {
   const cur = rec.currency ?? currency;
   const change = rec.recommended_change ?? 0;
@@ -380,7 +382,8 @@ export function RecommendationCard({ rec, currency, onAct }: {
         </p>
       ) : null}
       <div className="rec-actions">
-        {rec.status === "open" || rec.status === "undone" || rec.status === "failed" ? (
+        {readOnly ? <span className="muted small">View only: an owner acts on recommendations.</span> : null}
+        {!readOnly && (rec.status === "open" || rec.status === "undone" || rec.status === "failed") ? (
           <>
             <button type="button" className="button button-primary" onClick={() => onAct("accept", rec)}>
               Accept
@@ -390,7 +393,7 @@ export function RecommendationCard({ rec, currency, onAct }: {
             </button>
           </>
         ) : null}
-        {canUndo(rec) ? (
+        {!readOnly && canUndo(rec) ? (
           <button type="button" className="button" onClick={() => onAct("undo", rec)}>
             Undo
           </button>
@@ -402,8 +405,9 @@ export function RecommendationCard({ rec, currency, onAct }: {
 }
 
 /** This week's cards, each with Accept (previewed), Dismiss (with a reason) and Undo. */
-export function Recommendations({ brandId, recs, currency, week, onChanged, loadError, loading }: {
+export function Recommendations({ brandId, recs, currency, week, onChanged, loadError, loading, readOnly = false }: {
   brandId: string;
+  readOnly?: boolean;
   recs: Recommendation[];
   currency: string;
   week?: string | null;
@@ -450,7 +454,7 @@ export function Recommendations({ brandId, recs, currency, week, onChanged, load
       ) : null}
       <div className="rec-list">
         {shown.map((r) => (
-          <RecommendationCard key={r.id} rec={r} currency={currency} onAct={(kind, rec) => setDialog({ kind, rec })} />
+          <RecommendationCard key={r.id} rec={r} currency={currency} readOnly={readOnly} onAct={(kind, rec) => setDialog({ kind, rec })} />
         ))}
       </div>
       {recs.length > shown.length || all ? (

@@ -23,6 +23,11 @@ export const TOPICS: HelpTopic[] = [
           Paste the API key you were given (it starts with <code>tower_</code>). The page keeps it in the tab's memory only:
           it is never put in a link or saved in the browser, so closing or reloading the tab signs you out.
         </p>
+        <p>
+          Invited by e-mail? Open the link, create your account with that address, and from then on sign in with{" "}
+          <strong>Sign in with your e-mail instead</strong>. A brand's owner invites people as owners or viewers (read only:
+          no Accept, Dismiss or Undo) and removes them under <strong>Team</strong>; someone removed is signed out at once.
+        </p>
         <h2 id="brands">2. Pick a brand</h2>
         <p>
           An agency key opens the <Link to="/help/agency">agency overview</Link>: every brand, the most urgent first. Open a

@@ -40,6 +40,7 @@ export type Route =
   | { name: "help"; topic: string | null }
   | { name: "signin" }
   | { name: "apiKeys" }
+  | { name: "team" }
   | { name: "invitation"; token: string }
   | { name: "unsubscribe" }
   | { name: "onboarding"; brandId: string }
@@ -50,6 +51,7 @@ export function matchRoute(path: string): Route {
   if (clean === "/") return { name: "overview" };
   if (clean === "/signin") return { name: "signin" };
   if (clean === "/settings/api-keys") return { name: "apiKeys" };
+  if (clean === "/settings/team") return { name: "team" };
   const invited = clean.match(/^\/invitations\/([A-Za-z0-9_-]+)$/);
   if (invited) return { name: "invitation", token: invited[1] };
   if (clean === "/unsubscribe") return { name: "unsubscribe" };

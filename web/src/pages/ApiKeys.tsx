@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { ApiError, api } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
 import { markMeaningful } from "../lib/perf";
+import { ROLE_LABELS, useChange, when } from "../lib/settingsScreen";
 
 /** A key as GET /api/api-keys lists it: never the key itself. */
 export interface ApiKeyRow {
@@ -20,20 +21,6 @@ interface NewKey {
   key: ApiKeyRow;
 }
 
-const ROLE_LABELS: Record<string, string> = {
-  merchant_owner: "Owner",
-  merchant_viewer: "Viewer (read only)",
-  agency_admin: "Agency admin",
-  agency_member: "Agency member",
-  operator: "Operator",
-};
-
-function when(iso: string | null): string {
-  if (!iso) return "never";
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
-
 /**
  * Settings › API keys: the keys the signed-in role manages, with their last use; create, rotate and
  * revoke. A new key is shown once, held in this screen's memory only, and gone when dismissed.
@@ -41,13 +28,15 @@ function when(iso: string | null): string {
 export function ApiKeys() {
   const id = useId();
   const [rows, setRows] = useState<ApiKeyRow[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [fresh, setFresh] = useState<NewKey | null>(null);
   const [name, setName] = useState("");
-  const [busy, setBusy] = useState(false);
   const agency = api.principal?.agency_id != null;
   const roles = agency ? ["agency_member", "agency_admin"] : ["merchant_viewer", "merchant_owner"];
   const [role, setRole] = useState(roles[0]);
+
+  // the change hook reloads through load, declared below (it runs only after the first render)
+  const change = useChange(() => "/api/api-keys", () => load());
+  const { busy, error, setError } = change;
 
   const load = useCallback(async () => {
     try {
@@ -57,7 +46,7 @@ export function ApiKeys() {
     } catch (e) {
       setError(e);
     }
-  }, []);
+  }, [setError]);
 
   useEffect(() => {
     markMeaningful("api-keys");
@@ -65,18 +54,8 @@ export function ApiKeys() {
   }, [load]);
 
   async function act(run: () => Promise<NewKey | null>) {
-    setBusy(true);
-    setError(null);
-    try {
-      const made = await run();
-      if (made) setFresh(made);
-      api.invalidate("/api/api-keys");
-      await load();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    const made = await change.act(run);
+    if (made) setFresh(made);
   }
 
   function create(e: FormEvent) {
@@ -133,8 +112,8 @@ export function ApiKeys() {
                 </td>
                 <td>{k.name}</td>
                 <td>{ROLE_LABELS[k.role] ?? k.role}</td>
-                <td>{when(k.created_at)}</td>
-                <td>{when(k.last_used_at)}</td>
+                <td>{when(k.created_at, "never")}</td>
+                <td>{when(k.last_used_at, "never")}</td>
                 <td>
                   <button
                     type="button"

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api } from "../api/client";
+import { api, roleOn } from "../api/client";
 import {
   type Alert,
   CHANNELS,
@@ -250,6 +250,7 @@ export function Dashboard({ brandId }: { brandId: string }) {
             currency={currency}
             week={data.summary?.week ?? data.recommendations[0]?.week}
             onChanged={dash.reload}
+            readOnly={roleOn(api.principal, brandId) === "merchant_viewer"}
           />
         </div>
         <div className="grid-side">

@@ -6,7 +6,8 @@ import { markMeaningful } from "../lib/perf";
 import { EmailSignIn } from "./EmailSignIn";
 
 /**
- * Sign in with an API key, or with an e-mail and password (Firebase Auth: an invited agency member).
+ * Sign in with an API key, or with an e-mail and password (Firebase Auth: an invited agency member, or a
+ * brand's invited owner or viewer; a merchant with one brand then lands on its dashboard).
  * The key goes to the API in a request body, never into the URL; the API answers with an HttpOnly
  * session cookie, so the page keeps neither the key nor a token (against an API without sessions the
  * key stays in memory only and a reload asks again).
