@@ -227,6 +227,7 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
     """
     from werkzeug.exceptions import RequestEntityTooLarge
 
+    from tower.identity.teams import forget_brand_people  # lazy: only webhook deliveries need it
     from tower.sync.webhooks import WebhookHandler, app_secret  # lazy: pyarrow
 
     if request.method != "POST":
@@ -244,6 +245,7 @@ def handle_shopify_webhook(runtime: Runtime, request: Any) -> tuple[dict[str, An
     handler = WebhookHandler(
         warehouse=runtime.warehouse, store=runtime.store, secrets=runtime.secrets,
         app_secret=app_secret(runtime.settings, runtime.secrets), settings=runtime.settings,
+        forget_people=lambda brand_id: forget_brand_people(runtime.store, brand_id),
     )
     # get_data() before anything parses the body: the HMAC is over the raw bytes as sent.
     try:

@@ -130,6 +130,10 @@ class WebhookHandler:
     #: The Admin API's version and origin, for the topics whose body names what to read again
     #: (``orders/edited``); without them such deliveries are ignored with a warning.
     settings: Settings | None = None
+    #: Forgets the people of a brand whose shop is erased (``shop/redact``): its members, invitations,
+    #: keys and their sessions (:func:`tower.identity.teams.forget_brand_people`; identity sits above
+    #: sync, so the caller hands it in).
+    forget_people: Callable[[str], Mapping[str, int]] | None = None
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Verify, deduplicate and apply one delivery.
@@ -362,8 +366,12 @@ class WebhookHandler:
         if topic == "shop/redact":
             record = privacy.redact_shop(self.warehouse, self.store, self.secrets, b, request_id=request_id,
                                          now=self.now())
+            people = dict(self.forget_people(b)) if self.forget_people is not None else {}
+            if people:
+                self.store.merge(f"brands/{b}/privacy_requests/{request_id}", {"people_forgotten": people})
             return {"status": "processed", "orders_redacted": record["orders_redacted"],
-                    "integrations_disconnected": len(record["integrations_disconnected"])}
+                    "integrations_disconnected": len(record["integrations_disconnected"]),
+                    "members_forgotten": people.get("members", 0)}
         with _mapping(topic):
             customer = payload.get("customer") or {}
             customer_id = numeric_id(customer.get("id"))

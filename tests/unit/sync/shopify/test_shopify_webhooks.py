@@ -433,3 +433,54 @@ def test_an_overlong_webhook_id_is_a_400(handler, sender):
     d = sender.build("orders/create", {"id": 1}, webhook_id="x" * 257)
     r = deliver(handler, d)
     assert r.status == 400 and r.body["error"] == "invalid_header" and "X-Shopify-Webhook-Id" in r.body["message"]
+
+
+def test_shop_redact_forgets_the_brands_people(warehouse, store, secrets, clock, sender, synced):
+    """Through the real invitation path: an owner and a viewer who also keeps another brand, a pending
+    invitation, a key for this brand only and one for two brands, sessions of each kind."""
+    from tower.identity import invitations, keys, sessions, teams
+    from tower.identity.firebase import FirebaseUser
+    from tower.identity.memberships import Target, person_principal
+    from tower.identity.roles import Principal, Role
+    from tower.identity.teams import forget_brand_people
+
+    assert (teams.INVITATIONS, teams.API_KEYS, teams.SESSIONS) == (
+        invitations.COLLECTION, keys.COLLECTION, sessions.COLLECTION)
+
+    now, brand, other = clock.now(), Target("brand", synced), Target("brand", "other-brand")
+
+    def member(target: Target, email: str, uid: str, role: str) -> None:
+        token, _ = invitations.create_invitation(store, target, email=email, role=role, invited_by="test",
+                                                 now=now, hours=24)
+        invitations.accept_invitation(store, token, FirebaseUser(uid, email, True), now=now)
+
+    member(brand, "owner@fjord.example", "u-owner", "merchant_owner")
+    member(brand, "viewer@fjord.example", "u-viewer", "merchant_viewer")
+    member(other, "viewer@fjord.example", "u-viewer", "merchant_owner")
+    invitations.create_invitation(store, brand, email="late@fjord.example", role="merchant_viewer",
+                                  invited_by="test", now=now, hours=24)
+    only = keys.create_api_key(store, brand_ids=[synced], name="only", now=now, role=Role.MERCHANT_OWNER)
+    both = keys.create_api_key(store, brand_ids=[synced, "other-brand"], name="both", now=now,
+                               role=Role.MERCHANT_OWNER)
+    viewer_session, _ = sessions.create_session(store, person_principal(store, "u-viewer"), now=now, uid="u-viewer")
+    shop_session, _ = sessions.create_session(
+        store, Principal(name="shop", key_hash="", agency_id=None, brand_ids=frozenset({synced})), now=now)
+
+    handler = WebhookHandler(warehouse=warehouse, store=store, secrets=secrets, app_secret=APP_SECRET, now=clock.now,
+                             forget_people=lambda b: forget_brand_people(store, b))
+    d = sender.shop_redact()
+    r = deliver(handler, d)
+    assert r.status == 200 and r.body["members_forgotten"] == 2
+    record = store.get(f"brands/{synced}/privacy_requests/{event_doc_id(d.webhook_id)}")
+    assert record["people_forgotten"] == {"members": 2, "invitations": 1, "api_keys_revoked": 1, "sessions_ended": 2}
+
+    assert store.get("members/u-owner") is None and store.get(f"brand_members/{synced}") is None
+    assert store.get("members/u-viewer")["brands"] == {"other-brand": "merchant_owner"}
+    assert [d["email"] for _, d in store.query(DocQuery("invitations"))] == []
+    assert keys.key_principal(store, only, now=now) is None
+    assert keys.key_principal(store, both, now=now).brand_ids == frozenset({"other-brand"})
+    assert sessions.resolve_session(store, viewer_session, now=now) is None
+    assert sessions.resolve_session(store, shop_session, now=now) is None
+    # Redelivered: nothing more to forget.
+    again = deliver(handler, sender.build("shop/redact", json.loads(d.body)))
+    assert again.status == 200 and again.body["members_forgotten"] == 0
