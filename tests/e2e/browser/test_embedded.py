@@ -97,6 +97,7 @@ def test_the_app_embedded_in_the_admin_calls_the_api_with_session_tokens(system:
     assert frame.url.startswith(f"{system.app_url}/onboarding/{brand_id}?")
     assert {"embedded=1", f"shop={system.shop}"} <= set(frame.url.split("?", 1)[1].split("&"))
     assert "31.00 USD every 30 days" in app.locator("main").inner_text()
+    assert app.get_by_role("button", name="Sign out").count() == 0  # the admin signs the merchant in and out
     shot(page, "embedded-1-wizard-in-the-admin")
 
     # every API call of the page carried a fresh session token and no cookie, and was answered
