@@ -170,7 +170,7 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
             raise
         check_action(g.caller, action_of(request.endpoint or "", request.method))
 
-    policy = embedded.page_policy(settings)
+    policy = embedded.page_policy(settings, session.identity_toolkit(settings)[1])
 
     @app.after_request
     def _secure(response: Response) -> Response:

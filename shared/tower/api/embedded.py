@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from flask import Response
@@ -29,7 +29,6 @@ from flask import Response
 from tower.api.auth import AUTH_HEADERS, bearer_token
 from tower.api.errors import ApiError
 from tower.api.headers import image_origin, page_csp
-from tower.api.session import identity_toolkit
 from tower.identity.keys import KEY_PREFIX
 from tower.identity.roles import IdentityError, Principal, Role
 
@@ -107,15 +106,14 @@ def app_bridge_url(settings: Settings) -> str:
     return f"{origin}{SANDBOX_APP_BRIDGE_PATH}" if origin else SHOPIFY_APP_BRIDGE
 
 
-def page_policy(settings: Settings, shop: str | None = None) -> str:
+def page_policy(settings: Settings, connect: Sequence[str], shop: str | None = None) -> str:
     """The page's Content-Security-Policy; for a page embedded in ``shop``'s admin, framed by it and
     loading App Bridge.
 
     Product pictures come from Shopify's CDN, or from the configured Admin API origin (the sandbox's);
-    the page calls Firebase Auth's origin when people sign in by e-mail.
+    the page calls ``connect`` (Firebase Auth's origins, :func:`tower.api.session.identity_toolkit`).
     """
     images = [settings.shopify_api_origin] if settings.shopify_api_origin else []
-    connect = identity_toolkit(settings)[1]
     if shop is None:
         return page_csp(images, connect)
     # on the embedded default the sandbox store's own pages play the admin that frames the app
@@ -125,7 +123,7 @@ def page_policy(settings: Settings, shop: str | None = None) -> str:
     return page_csp(images, connect, script_origins=[bridge] if bridge else [], frame_ancestors=ancestors)
 
 
-def embedded_page(index: Path, settings: Settings, shop: str) -> Response:
+def embedded_page(index: Path, settings: Settings, shop: str, connect: Sequence[str]) -> Response:
     """``index.html`` for the admin's frame: App Bridge first in ``<head>`` (Shopify requires it to be
     the first script, neither async nor deferred) with the app's client id, and the embedded policy."""
     client_id = html.escape(settings.shopify_client_id.strip(), quote=True)
@@ -136,6 +134,6 @@ def embedded_page(index: Path, settings: Settings, shop: str) -> Response:
     head = re.search(r"<head[^>]*>", text, flags=re.IGNORECASE)
     at = head.end() if head else 0
     response = Response(text[:at] + tags + text[at:], mimetype="text/html")
-    response.headers["Content-Security-Policy"] = page_policy(settings, shop)
+    response.headers["Content-Security-Policy"] = page_policy(settings, connect, shop)
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -38,6 +38,7 @@ from werkzeug.security import safe_join
 from tower.api.embedded import embedded_page, embedded_shop
 from tower.api.errors import ApiError
 from tower.api.request import current_runtime
+from tower.api.session import identity_toolkit
 
 PAGE_DIR_CONFIG = "TOWER_PAGE_DIR"
 INDEX = "index.html"
@@ -97,7 +98,7 @@ def page_response(path: str) -> Response:
     shop = embedded_shop(request.args)
     if shop is not None and settings.shopify_client_id.strip():
         # opened in the Shopify admin's frame: framed by it, with App Bridge (tower.api.embedded)
-        return embedded_page(folder / INDEX, settings, shop)
+        return embedded_page(folder / INDEX, settings, shop, identity_toolkit(settings)[1])
     return _file(folder, INDEX, REVALIDATE)
 
 

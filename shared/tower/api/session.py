@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from tower.api.auth import AUTH_HEADERS, bearer_token, check_failure_limit, current_limiter_failed
+from tower.api.embedded import session_token_principal
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
@@ -51,8 +52,6 @@ def _refused(e: IdentityError) -> ApiError:
 def _shopify_principal(token: str) -> Principal:
     """The merchant owner of the brand installed for the session token's shop (as every API request
     carrying one is, :mod:`tower.api.embedded`)."""
-    from tower.api.embedded import session_token_principal  # lazy: it imports this module (identity_toolkit)
-
     return session_token_principal(current_runtime(), token)
 
 
