@@ -2,7 +2,8 @@
 
 The matrix: each operation of the OpenAPI document, for each of the two brands, with no key, the
 brand's own key, the other brand's key, an agency key covering it, the other agency's key, the
-operator's key (where the product has that scope) and a revoked key. Expected: public routes 200 for
+operator's key (where the product has that scope), a revoked key, and the embedded app's Shopify session
+tokens (a genuine one for the first brand's shop, its merchant owner; a forged one, refused everywhere). Expected: public routes 200 for
 all, but the Shopify install routes, which check Shopify's own signatures and must refuse every cell
 (4xx: no cell carries a valid HMAC, state or session token); otherwise 401 (or 429, the failed-auth limit) with no key or a revoked one, 403 for a valid key
 that does not cover the brand (the operator covers none, and only it may use ``/api/agencies``), and
@@ -32,10 +33,15 @@ from typing import Any
 from reliability_checks import fingerprint as fp
 from reliability_checks.demo_state import ApiState
 
-KINDS = ("none", "brand", "other_brand", "agency", "other_agency", "operator", "revoked", "viewer", "member")
-#: Which brand (index into ``ApiState.brand_ids``) each key covers; the operator covers none.
+KINDS = ("none", "brand", "other_brand", "agency", "other_agency", "operator", "revoked", "viewer", "member",
+         "shopify", "forged_session")
+#: Which brand (index into ``ApiState.brand_ids``) each key covers; the operator covers none. ``shopify`` is
+#: the embedded app's credential, a Shopify session token for the first brand's shop (its merchant owner);
+#: ``forged_session`` one for the same shop signed with another secret, refused like a revoked key.
 COVERS = {"brand": {0}, "other_brand": {1}, "agency": {0}, "other_agency": {1}, "operator": set(), "none": set(),
-          "revoked": set(), "viewer": {0}, "member": {0}}
+          "revoked": set(), "viewer": {0}, "member": {0}, "shopify": {0}, "forged_session": set()}
+#: Kinds that authenticate nobody: 401 everywhere.
+UNAUTHENTICATED = ("none", "revoked", "forged_session")
 #: What the read-only and member roles may not do (tower.identity.roles): a viewer changes nothing but
 #: asks questions and signs out; a member manages no keys, invitations or notifications.
 VIEWER_MAY_POST = ("/ask", "/api/session")
@@ -44,7 +50,7 @@ MEMBER_MAY_NOT_CHANGE = ("/settings", "/location-regions/{region_code}", "/billi
 #: An ad platform's grant (authorize, the account picker, connect, revoke): settings actions, read ones too
 #: (the picker lists every account the grant reaches, other stores' included), so neither role may.
 AD_GRANT = re.compile(r"/integrations/[^/]+/(authorize|accounts|authorization)$")
-KEY_MANAGERS = ("brand", "other_brand", "agency", "other_agency", "operator")
+KEY_MANAGERS = ("brand", "other_brand", "agency", "other_agency", "operator", "shopify")
 #: A brand's people (invite, list members and invitations, remove, revoke): its owner's key (a brand key is
 #: its owner) and the operator on any brand; never an agency's key, a member or a viewer (listing is no read).
 BRAND_PEOPLE = re.compile(r"^/api/brands/\{brand_id\}/(members|invitations)")
@@ -70,8 +76,8 @@ def _self_authenticated(client: Any, method: str, path: str, keys: dict[str, str
                         wrong: list[str], cells: int, errors: int) -> tuple[int, int]:
     """Every key kind against a self-authenticating route: a 2xx/3xx is a leak, a 5xx an error."""
     for kind in KINDS:
-        if kind != "none" and not keys.get(kind):
-            continue
+        if (kind != "none" and not keys.get(kind)) or kind == "shopify":
+            continue  # a genuine session token is what these routes accept (their own tests)
         cells += 1
         r = _request(client, method, path, keys[kind] if kind != "none" else None,
                      _body_for(path) if method != "get" else None)
@@ -88,10 +94,10 @@ def _allowed(kind: str, path: str, index: int | None, public: bool, method: str 
     """Whether the key kind may use the route for that brand (None: either answer is right)."""
     if public:
         return True
-    if kind in ("none", "revoked"):
+    if kind in UNAUTHENTICATED:
         return False
     if BRAND_PEOPLE.search(path):
-        return kind == "operator" or (kind in ("brand", "other_brand") and index in COVERS[kind])
+        return kind == "operator" or (kind in ("brand", "other_brand", "shopify") and index in COVERS[kind])
     if kind == "viewer" and method != "get" and not path.endswith(VIEWER_MAY_POST):
         return False
     if kind in ("viewer", "member") and AD_GRANT.search(path):
@@ -252,6 +258,21 @@ def _state_digest(runtime: Any, state: ApiState) -> str:
     return fp.digest({"rows": fp.rows_digest(fp.warehouse_rows(runtime.warehouse), {}), "docs": docs})
 
 
+def _session_tokens(runtime: Any, brand_id: str) -> dict[str, str]:
+    """A genuine Shopify session token for the brand's shop and a forged one (another secret): an hour
+    long, so the matrix outlasts neither (shopifyapp checks them on the wall clock)."""
+    from datetime import UTC, datetime
+
+    from tower_dev.sandboxes.shopify_store.oauth import session_token
+
+    shop = str(runtime.warehouse.rows("SELECT shop_domain FROM brands WHERE brand_id = @b", {"b": brand_id})[0]
+               ["shop_domain"])
+    settings, now = runtime.settings, datetime.now(UTC)
+    return {"shopify": session_token(settings.shopify_client_id, settings.shopify_api_secret, shop, now, lifetime=3600),
+            "forged_session": session_token(settings.shopify_client_id, "r5-forged-secret-of-at-least-32-bytes",
+                                            shop, now, lifetime=3600)}
+
+
 def matrix(state: ApiState) -> dict[str, Any]:
     """The authorisation matrix's figures."""
     from tower.api.app import create_app
@@ -273,6 +294,7 @@ def matrix(state: ApiState) -> dict[str, Any]:
         recs = {b: _recommendation(runtime, b) for b in brands}
         foreign = {b: _canaries_of(runtime, b, brands[1 - i], state.names) for i, b in enumerate(brands)}
         keys = {k: state.keys.get(k) for k in KINDS}
+        keys.update(_session_tokens(runtime, brands[0]))
         leaks: list[str] = []
         wrong: list[str] = []
         errors = 0
@@ -297,7 +319,7 @@ def matrix(state: ApiState) -> dict[str, Any]:
                         for kind in KINDS:
                             if kind != "none" and not keys.get(kind):
                                 continue  # a scope the product does not have
-                            valid = kind not in ("none", "revoked")
+                            valid = kind not in UNAUTHENTICATED
                             verdict = _allowed(kind, path, index, public, method)
                             allowed = verdict is not False
                             if allowed == denied_pass:

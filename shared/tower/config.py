@@ -365,6 +365,12 @@ class Settings(BaseSettings):
         description="Public origin of the API (scheme://host[:port]) Shopify sends merchants back to: the "
         "install's redirect_uri is <this>/shopify/callback (also application_url in shopify.app.toml).",
     )
+    shopify_app_bridge_url: str = Field(
+        default="",
+        description="Where the embedded page loads App Bridge from (Shopify requires its CDN in production: "
+        "https://cdn.shopify.com/shopifycloud/app-bridge.js). Empty = Shopify's CDN, or, when TOWER_SHOPIFY_API_ORIGIN "
+        "is set, the sandbox store's stand-in at <that origin>/shopifycloud/app-bridge.js.",
+    )
     shopify_webhook_url: str = Field(
         default="",
         description="Address of the shopify_webhooks function; an install subscribes the store's webhooks to it "

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
-import { api, managedTeams, soleBrand } from "./api/client";
+import { api, appBridge, managedTeams, soleBrand } from "./api/client";
 import { Loading } from "./components/States";
 import { Dashboard } from "./pages/Dashboard";
 import { Onboarding } from "./pages/Onboarding";
@@ -33,7 +33,7 @@ function Header({ signedIn, onSignOut }: { signedIn: boolean; onSignOut: () => v
         <Link to="/help">Help</Link>
         {signedIn ? <Link to="/settings/api-keys">API keys</Link> : null}
         {signedIn && managedTeams(api.principal).length > 0 ? <Link to="/settings/team">Team</Link> : null}
-        {signedIn ? (
+        {signedIn && !appBridge() ? ( // embedded, the Shopify admin is who signs the merchant in and out
           <button type="button" className="button button-small button-quiet" onClick={onSignOut}>
             Sign out
           </button>

@@ -34,6 +34,7 @@ from tower.api import (
     brand_records,
     brand_settings,
     brands,
+    embedded,
     health,
     members,
     notify,
@@ -46,7 +47,7 @@ from tower.api import (
 from tower.api.auth import LIMITER, action_of, authenticate_request, check_action
 from tower.api.errors import ApiError, register_error_handlers
 from tower.api.etag import add_etag
-from tower.api.headers import add_security_headers, page_csp, quiet_request_handler
+from tower.api.headers import add_security_headers, quiet_request_handler
 from tower.api.limits import BODY_TOO_LARGE, AuthFailureLimiter, BodyLimit, client_address
 from tower.api.ready import CallerMemo, ReadyAnswers
 from tower.api.request import CLOCK, EXTENSION, READY, current_now
@@ -157,7 +158,9 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
                            f"too many failed authentications from this address; try again in {wait} s",
                            headers={"Retry-After": str(wait)})
         try:
-            if request.headers.get("Authorization"):  # an API key: its lookup may be reused (tower.api.ready)
+            if embedded.is_session_token(request.headers.get("Authorization")):  # the embedded page's
+                g.caller = embedded.session_token_caller(runtime, request.headers.get("Authorization"))
+            elif request.headers.get("Authorization"):  # an API key: its lookup may be reused (tower.api.ready)
                 g.caller = callers.authenticate(request.headers.get("Authorization"), now=current_now())
             else:  # a session cookie (with its CSRF rule), or no credential at all
                 g.caller = authenticate_request(runtime.store, request.headers, request.cookies, request.method,
@@ -171,10 +174,7 @@ def _add_request_hooks(app: Flask, runtime: Runtime, limiter: AuthFailureLimiter
             g.caller = g.caller.for_brand(str(brand_id))
         check_action(g.caller, action_of(request.endpoint or "", request.method))
 
-    # product pictures come from Shopify's CDN, or from the configured Admin API origin (the sandbox's);
-    # the page calls Firebase Auth's origin when people sign in by e-mail
-    policy = page_csp([settings.shopify_api_origin] if settings.shopify_api_origin else [],
-                      session.identity_toolkit(settings)[1])
+    policy = embedded.page_policy(settings, session.identity_toolkit(settings)[1])
 
     @app.after_request
     def _secure(response: Response) -> Response:

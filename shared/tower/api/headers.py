@@ -39,16 +39,19 @@ def image_origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def page_csp(image_origins: Iterable[str] = (), connect_origins: Iterable[str] = ()) -> str:
+def page_csp(image_origins: Iterable[str] = (), connect_origins: Iterable[str] = (), *,
+             script_origins: Iterable[str] = (), frame_ancestors: str = "'none'") -> str:
     """The page's policy; images also from Shopify's CDN and from each of ``image_origins`` that is an
     exact http(s) origin (nothing wider: no scheme or host wildcard); calls also to each of
-    ``connect_origins`` (Firebase Auth's, where the page signs people in by e-mail)."""
+    ``connect_origins`` (Firebase Auth's, where the page signs people in by e-mail); scripts also from
+    ``script_origins`` and framed by ``frame_ancestors`` (the embedded app's, :mod:`tower.api.embedded`)."""
     extra = [o for o in (image_origin(u) for u in image_origins) if o and o != SHOPIFY_CDN]
     img = " ".join(["'self'", "data:", SHOPIFY_CDN, *dict.fromkeys(extra)])
     connect = " ".join(["'self'", *dict.fromkeys(connect_origins)])
+    script = " ".join(["'self'", *dict.fromkeys(script_origins)])
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; connect-src {connect}; "
-        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        f"default-src 'self'; script-src {script}; style-src 'self'; img-src {img}; connect-src {connect}; "
+        f"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
     )
 
 
@@ -69,7 +72,9 @@ def add_security_headers(response: Response, request: Request, page_policy: str 
     h = response.headers
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("Referrer-Policy", "no-referrer")
-    h.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors 'none'" in h.get("Content-Security-Policy", "frame-ancestors 'none'"):
+        # an embedded page's own frame-ancestors lets the shop's admin frame it: DENY would not
+        h.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
         h.setdefault("Content-Security-Policy", page_policy)
     else:

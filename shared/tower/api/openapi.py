@@ -158,7 +158,9 @@ def build_document(app: Flask) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "An API key from `tower api-key create`."}},
+                                               "description": "An API key from `tower api-key create`, or, "
+                                               "in the embedded app, a Shopify session token from App Bridge "
+                                               "(`shopify.idToken()`, fresh for each request)."}},
             "schemas": schemas,
         },
     }

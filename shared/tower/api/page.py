@@ -35,7 +35,10 @@ from flask import Blueprint, Response, current_app, request, send_from_directory
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
+from tower.api.embedded import embedded_page, embedded_shop
 from tower.api.errors import ApiError
+from tower.api.request import current_runtime
+from tower.api.session import identity_toolkit
 
 PAGE_DIR_CONFIG = "TOWER_PAGE_DIR"
 INDEX = "index.html"
@@ -91,6 +94,11 @@ def page_response(path: str) -> Response:
             return _file(folder, f"{relative.rstrip('/')}/{INDEX}", REVALIDATE)
         if "." in relative.rsplit("/", 1)[-1]:
             raise ApiError(404, "not_found", f"no file {path}")
+    settings = current_runtime().settings
+    shop = embedded_shop(request.args)
+    if shop is not None and settings.shopify_client_id.strip():
+        # opened in the Shopify admin's frame: framed by it, with App Bridge (tower.api.embedded)
+        return embedded_page(folder / INDEX, settings, shop, identity_toolkit(settings)[1])
     return _file(folder, INDEX, REVALIDATE)
 
 

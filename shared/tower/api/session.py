@@ -19,11 +19,12 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from tower.api.auth import AUTH_HEADERS, bearer_token, check_failure_limit, current_limiter_failed
+from tower.api.embedded import session_token_principal
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
 from tower.identity import firebase, keys, sessions
-from tower.identity.roles import IdentityError, Principal, Role
+from tower.identity.roles import IdentityError, Principal
 
 bp = Blueprint("session", __name__, url_prefix="/api")
 
@@ -49,22 +50,9 @@ def _refused(e: IdentityError) -> ApiError:
 
 
 def _shopify_principal(token: str) -> Principal:
-    """The merchant owner of the brand installed for the session token's shop."""
-    from tower.sync import install  # lazy: shopifyapp and the Shopify connector load only here
-
-    runtime = current_runtime()
-    try:
-        app = install.app_credentials(runtime.settings, runtime.secrets)
-        shop = install.verify_session_token(app, token)  # shopifyapp: exp/nbf on the wall clock
-    except install.OAuthRefused as e:
-        raise IdentityError(e.status, e.code, e.message) from None
-    rows = runtime.warehouse.rows("SELECT brand_id FROM brands WHERE shop_domain = @shop ORDER BY created_at LIMIT 1",
-                                  {"shop": shop})
-    if not rows:
-        raise IdentityError(403, "not_installed", f"{shop} has not installed the app yet: install it first")
-    brand_id = str(rows[0]["brand_id"])
-    return Principal(name=shop, key_hash="", agency_id=None, brand_ids=frozenset({brand_id}),
-                     role=Role.MERCHANT_OWNER, subject=shop)
+    """The merchant owner of the brand installed for the session token's shop (as every API request
+    carrying one is, :mod:`tower.api.embedded`)."""
+    return session_token_principal(current_runtime(), token)
 
 
 GOOGLE_IDENTITY_TOOLKIT = "https://identitytoolkit.googleapis.com/v1"

@@ -1,5 +1,6 @@
 """The authorisation matrix: every route × every role × its own and a foreign brand or agency, by bearer
-key and by session cookie (with the CSRF token).
+key and by session cookie (with the CSRF token); the merchant owner also by the embedded app's Shopify
+session token (a fresh one in Authorization on every request, no cookie, no CSRF token).
 
 The expectations are written here from the roles' definitions (tower.identity.roles' table), not read
 from the API's own endpoint map, and :func:`test_every_route_is_in_the_matrix` fails when a route is
@@ -11,6 +12,7 @@ key or recipient, which answer as unknown ones do) with one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,8 +24,11 @@ from tower.api.auth import create_api_key, hash_key
 from tower.api.limits import AuthFailureLimiter
 from tower.identity.sessions import CSRF_HEADER
 from tower.runtime import Runtime
+from tower_dev.sandboxes.shopify_store.oauth import session_token
 
 FOREIGN_AGENCY = "agency_other"  # holds OUTSIDER
+SHOPIFY_APP = ("matrix-shopify-client", "matrix-shopify-app-secret-32-bytes!")
+SHOP = "matrix-own-brand.myshopify.com"  # the shop of BRAND; OUTSIDER's is another
 ROLES = ("merchant_owner", "merchant_viewer", "agency_admin", "agency_member", "operator")
 MERCHANT = {"merchant_owner", "merchant_viewer"}
 AGENCY_ROLES = {"agency_admin", "agency_member"}
@@ -181,6 +186,17 @@ def _caller(runtime: Runtime, role: str | None, via: str) -> Call:
     client: FlaskClient = create_app(runtime, clock=lambda: NOW,
                                      auth_failures=AuthFailureLimiter(1_000_000)).test_client()
     headers: dict[str, str] = {}
+    if via == "shopify session token":
+        runtime.warehouse.execute("UPDATE brands SET shop_domain = @s WHERE brand_id = @b", {"s": SHOP, "b": BRAND})
+        runtime.settings = runtime.settings.model_copy(update={"shopify_client_id": SHOPIFY_APP[0],
+                                                               "shopify_api_secret": SHOPIFY_APP[1]})
+
+        def embedded(method: str, url: str, body: Any) -> Any:
+            # as App Bridge's page does: a fresh token per request (shopifyapp checks exp on the wall clock)
+            token = session_token(*SHOPIFY_APP, SHOP, datetime.now(UTC))
+            return client.open(url, method=method, headers=bearer(token), json=body)
+
+        return embedded
     if role is not None and via == "person":
         headers = {CSRF_HEADER: _person_session(runtime, client, role)}
     elif role is not None:
@@ -216,7 +232,8 @@ def _person_session(runtime: Runtime, client: FlaskClient, role: str) -> str:
 #: Every role by bearer key and by the key's session; the four membership roles also as a person signed in
 #: by e-mail (their role from an accepted invitation: tower.identity.memberships).
 @pytest.mark.parametrize("role, via", [*((r, v) for r in ROLES for v in ("bearer", "session")),
-                                       *((r, "person") for r in ROLES if r != "operator"), (None, "bearer")])
+                                       *((r, "person") for r in ROLES if r != "operator"), (None, "bearer"),
+                                       ("merchant_owner", "shopify session token")])
 def test_the_matrix(runtime: Runtime, role: str | None, via: str) -> None:
     call = _caller(runtime, role, via)
     wrong: list[str] = []

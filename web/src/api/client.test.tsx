@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiClient, ApiError } from "./client";
-import { clientWith } from "../test/fakeApi";
+import { clientWith, fakeFetch } from "../test/fakeApi";
 
 describe("ApiClient", () => {
   it("signs in by checking the key, then sends it as a bearer header and never in the URL", async () => {
@@ -85,5 +85,61 @@ describe("ApiClient", () => {
   it("reports an unreachable server in words", async () => {
     const broken = new ApiClient(() => Promise.reject(new TypeError("Failed to fetch")));
     await expect(broken.get("/api/agency/overview")).rejects.toMatchObject({ status: 0, code: "network" });
+  });
+});
+
+describe("ApiClient embedded in the Shopify admin (App Bridge loaded)", () => {
+  const principal = { name: "lakeside.myshopify.com", role: "merchant_owner", agency_id: null, brand_ids: ["lakeside"] };
+
+  function embedded() {
+    let n = 0;
+    const idToken = vi.fn(async () => `header.token-${++n}.signature`);
+    (globalThis as { shopify?: unknown }).shopify = { idToken };
+    const credentials: (RequestCredentials | undefined)[] = [];
+    const { fetchImpl, calls } = fakeFetch({
+      "GET /api/session": (req) =>
+        req.headers.Authorization?.startsWith("Bearer header.token-") ? { body: { principal, csrf_token: null } } : { status: 401, body: {} },
+      "GET /api/brands/lakeside/dashboard": { kpis: [] },
+      "POST /api/brands/lakeside/recommendations/r1/dismiss": { ok: true },
+    });
+    const spy = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      credentials.push(init?.credentials);
+      return fetchImpl(input, init);
+    }) as typeof fetch;
+    return { client: new ApiClient(spy), calls, credentials, idToken };
+  }
+
+  afterEach(() => {
+    delete (globalThis as { shopify?: unknown }).shopify;
+  });
+
+  it("is signed in without a cookie sign-in and learns who from its session token", async () => {
+    const { client, calls } = embedded();
+    expect(client.signedIn).toBe(true);
+    expect(await client.resume()).toBe(true);
+    expect(client.principal).toEqual(principal);
+    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual(["GET /api/session"]); // no POST /api/session
+  });
+
+  it("sends a fresh session token as a bearer header on every call, never a cookie or a CSRF token", async () => {
+    const { client, calls, credentials, idToken } = embedded();
+    await client.get("/api/brands/lakeside/dashboard");
+    await client.post("/api/brands/lakeside/recommendations/r1/dismiss", { reason: "x" });
+    await client.get("/api/brands/lakeside/dashboard");
+    expect(idToken).toHaveBeenCalledTimes(3);
+    expect(calls.map((c) => c.headers.Authorization)).toEqual([
+      "Bearer header.token-1.signature",
+      "Bearer header.token-2.signature",
+      "Bearer header.token-3.signature",
+    ]);
+    expect(calls.every((c) => c.headers["X-CSRF-Token"] === undefined)).toBe(true);
+    expect(credentials).toEqual(["omit", "omit", "omit"]);
+  });
+
+  it("says to reload the app when App Bridge gives no token, and sends nothing", async () => {
+    const { client, calls, idToken } = embedded();
+    idToken.mockRejectedValueOnce(new Error("not embedded"));
+    await expect(client.get("/api/brands/lakeside/dashboard")).rejects.toMatchObject({ status: 401, code: "session_token" });
+    expect(calls).toHaveLength(0);
   });
 });

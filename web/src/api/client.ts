@@ -2,6 +2,9 @@
 // session is an HttpOnly cookie the page cannot read, and its CSRF token (sent as X-CSRF-Token on every
 // POST, PUT and DELETE) is held in memory only; against an API without sessions the key is held in
 // memory instead. Nothing is put in the URL or in localStorage.
+// Embedded in the Shopify admin (App Bridge loaded: window.shopify.idToken exists) there is no cookie
+// (a third-party frame does not send it) and no sign-in: every call asks App Bridge for a fresh session
+// token and sends it as Authorization: Bearer, which the API verifies on each request.
 
 export class ApiError extends Error {
   readonly status: number;
@@ -80,6 +83,17 @@ interface SessionAnswer {
   csrf_token: string;
 }
 
+/** App Bridge's global, inside the Shopify admin: the part the page uses. */
+interface AppBridge {
+  idToken: () => Promise<string>;
+}
+
+/** App Bridge when the page is embedded in the Shopify admin, else null. */
+export function appBridge(): AppBridge | null {
+  const bridge = (globalThis as { shopify?: Partial<AppBridge> }).shopify;
+  return typeof bridge?.idToken === "function" ? (bridge as AppBridge) : null;
+}
+
 export function withQuery(path: string, params?: Params): string {
   if (!params) return path;
   const q = new URLSearchParams();
@@ -123,7 +137,7 @@ export class ApiClient {
   }
 
   get signedIn(): boolean {
-    return this.key !== null || this.cookieSession;
+    return this.key !== null || this.cookieSession || appBridge() !== null;
   }
 
   /**
@@ -178,6 +192,15 @@ export class ApiClient {
 
   /** Resume a cookie session after a reload, when the API left its marker cookie. */
   async resume(): Promise<boolean> {
+    if (appBridge()) {
+      // embedded: each call carries its own session token; this only learns who that is
+      try {
+        this.principal = (await this.get<SessionAnswer>("/api/session")).principal;
+        return true;
+      } catch {
+        return false;
+      }
+    }
     if (typeof document === "undefined" || !document.cookie.split(/;\s*/).some((c) => c.startsWith(`${SESSION_MARKER}=`))) {
       return false;
     }
@@ -225,14 +248,29 @@ export class ApiClient {
     return h;
   }
 
+  /** The request as sent: embedded, with a fresh session token from App Bridge and no cookie. */
+  private async authorized(init: RequestInit): Promise<RequestInit> {
+    const bridge = appBridge();
+    if (!bridge) return { credentials: "same-origin", ...init };
+    let token: string;
+    try {
+      token = await bridge.idToken();
+    } catch {
+      throw new ApiError(401, "session_token", "Shopify did not give a session token. Reload the app in your Shopify admin.");
+    }
+    const headers = { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` };
+    return { ...init, headers, credentials: "omit" };
+  }
+
   private async send(url: string, init: RequestInit): Promise<Response> {
+    const request = await this.authorized(init);
     let res: Response;
     try {
-      res = await this.fetchImpl(url, { credentials: "same-origin", ...init });
+      res = await this.fetchImpl(url, request);
     } catch {
       throw new ApiError(0, "network", "Could not reach Control Tower. Check your connection and try again.");
     }
-    if (res.status === 401 && this.signedIn) {
+    if (res.status === 401 && this.signedIn && !appBridge()) {
       this.forget();
       this.onUnauthorized?.();
     }

@@ -194,3 +194,20 @@ describe("the onboarding wizard", () => {
     expect([etaText(null), etaText(0), etaText(4.2), etaText(600)]).toEqual(["working out time left", "done", "about 4 s left", "about 10 min left"]);
   });
 });
+
+describe("leaving the embedded page", () => {
+  afterEach(() => {
+    delete (globalThis as { shopify?: unknown }).shopify;
+    vi.restoreAllMocks();
+  });
+
+  it("opens Shopify's or a platform's page in the whole window when framed by the admin", async () => {
+    vi.mocked(browser.go).mockRestore(); // the real one, this time
+    (globalThis as { shopify?: unknown }).shopify = { idToken: async () => "a.b.c" };
+    const framedBy = {} as Window;
+    vi.spyOn(window, "top", "get").mockReturnValue(framedBy);
+    const open = vi.spyOn(window, "open").mockReturnValue(null);
+    browser.go("https://shop.example/admin/charges/1/confirm");
+    expect(open).toHaveBeenCalledWith("https://shop.example/admin/charges/1/confirm", "_top");
+  });
+});

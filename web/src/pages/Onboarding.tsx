@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { api } from "../api/client";
+import { api, appBridge } from "../api/client";
 import { Loading, errorMessage } from "../components/States";
 import { Link, setQuery, useLocation } from "../lib/router";
 import { usePoll } from "../lib/usePoll";
@@ -75,10 +75,12 @@ function returnError(code: string): string {
   return RETURN_ERRORS[code] ?? `The platform did not complete the connection (${code}). Try connecting again.`;
 }
 
-/** Leaving the page for Shopify's or a platform's own page (tests replace `go`). */
+/** Leaving the page for Shopify's or a platform's own page (tests replace `go`). Embedded in the Shopify
+ * admin, the whole window goes (Shopify's charge page and the platforms' consent pages refuse a frame). */
 export const browser = {
   go(url: string): void {
-    window.location.assign(url);
+    if (appBridge() && window.top !== window.self) window.open(url, "_top");
+    else window.location.assign(url);
   },
 };
 

@@ -101,9 +101,16 @@ class OAuthApps:
     access_token_seconds: int = 3600
     refresh_token_seconds: int = 90 * 86400
 
-    def register(self, client_id: str, secret: str) -> None:
-        """Know an app (what creating it in the Partner Dashboard does)."""
+    #: client id → the app's URL, which the admin frames when the embedded app opens (:mod:`.admin`).
+    app_urls: dict[str, str] = field(default_factory=dict)
+    #: Session tokens the admin minted for embedded apps (the launch query's and App Bridge's).
+    id_tokens_minted: int = 0
+
+    def register(self, client_id: str, secret: str, app_url: str = "") -> None:
+        """Know an app (what creating it in the Partner Dashboard does), with its app URL when embedded."""
         self.apps[client_id] = secret
+        if app_url:
+            self.app_urls[client_id] = app_url
 
 
 def _page(status: int, text: str) -> tuple[int, dict[str, str], bytes]:

@@ -6,6 +6,8 @@ Routes (the real paths):
     ``GET /bulk/<file>.jsonl``: a finished bulk operation's result (``Range: bytes=N-`` supported).
     ``GET /s/files/1/<shop>/files/<handle>.png``: a product's featured image (:mod:`.images`).
     ``GET /admin/oauth/authorize`` and ``POST /admin/oauth/access_token``: installing an app (:mod:`.oauth`).
+    ``GET /store/<name>/apps/<client_id>``, its ``POST …/id-token`` and ``GET /shopifycloud/app-bridge.js``: the
+    admin framing an embedded app, and the stand-in for Shopify's App Bridge script (:mod:`.admin`).
     ``GET``/``POST /admin/charges/<app>/<id>/RecurringApplicationCharge/confirm_recurring_application_charge``:
     the page where the merchant approves or declines an app subscription (:mod:`.billing`).
 
@@ -37,7 +39,7 @@ from graphql import GraphQLSchema
 
 from tower.connectors.shopify.schema import load_schema, schema_path
 from tower_dev.sandboxes.identity import IDENTITY_PATH, identity_body, world_identity
-from tower_dev.sandboxes.shopify_store import billing, connections, images, oauth
+from tower_dev.sandboxes.shopify_store import admin, billing, connections, images, oauth
 from tower_dev.sandboxes.shopify_store.api import execute_request
 from tower_dev.sandboxes.shopify_store.bulk import BulkRegistry
 from tower_dev.sandboxes.shopify_store.clock import RealClock
@@ -205,6 +207,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(*oauth.access_token(sandbox, raw, self.headers.get("Content-Type") or ""))
             return
         path, _, query = self.path.partition("?")
+        if admin.ID_TOKEN.match(path):
+            self._json(*admin.id_token(sandbox, path, self.headers.get("Origin")))
+            return
         charge = _CHARGE_PATH.match(path)
         if charge:
             status, headers, body = billing.decide(list(sandbox.shops.values()), int(charge.group("id")), query, raw)
@@ -287,6 +292,13 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if path == "/admin/oauth/authorize":
             status, headers, body = oauth.authorize(self.server.sandbox, query)
+            self._send(status, body, headers.pop("Content-Type", "text/html"), headers)
+            return
+        if path == admin.APP_BRIDGE_PATH:
+            self._send(200, admin.APP_BRIDGE_JS.encode(), "text/javascript; charset=utf-8")
+            return
+        if admin.APP_PAGE.match(path):
+            status, headers, body = admin.app_page(self.server.sandbox, path)
             self._send(status, body, headers.pop("Content-Type", "text/html"), headers)
             return
         if path.startswith("/s/files/"):
