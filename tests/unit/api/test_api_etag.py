@@ -59,7 +59,8 @@ def test_every_get_route_is_tagged(client: FlaskClient, runtime: Any, keys: dict
     # picker asks the platform live with the brand's grant (test_api_ad_oauth covers both).
     signed = {"/shopify/install", "/shopify/callback", "/api/notify/unsubscribe", "/oauth/<platform>/callback",
               "/api/brands/<brand_id>/integrations/<platform>/accounts",
-              "/shopify/billing/return"}  # Shopify's return after its charge page: a redirect
+              "/shopify/billing/return",  # Shopify's return after its charge page: a redirect
+              "/shopify/patch-id-token"}  # App Bridge's bounce page for a stale session token (HTML)
     rules = [r for r in client.application.url_map.iter_rules()
              if "GET" in (r.methods or ()) and r.rule not in signed]
     assert len(rules) >= 10
