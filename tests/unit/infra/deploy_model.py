@@ -107,6 +107,8 @@ _SECRET_ID_MAKERS = {
     "customer_salt_secret_id": names.customer_salt_secret_id("b1"),
     # An ad platform's OAuth grant (tower.sync.grants): an integration secret like the tokens.
     "grant_secret_id": names.integration_secret_id("b1", "meta", "oauth"),
+    # An installed store's refresh token and expiries (tower.sync.shopify_tokens), beside its token.
+    "refresh_secret_id": names.integration_secret_id("b1", "shopify", "refresh"),
 }
 # integrations.secret_ref is written by connect with names.integration_secret_id (checked by
 # secret_ref_writers below), so a value read from that column is an integration secret.
@@ -201,6 +203,8 @@ def _secret_ids(expr: ast.expr, scope: ast.AST | None, tree: ast.Module, depth: 
         called = expr.func.attr if isinstance(expr.func, ast.Attribute) else getattr(expr.func, "id", "")
         if called in _SECRET_ID_MAKERS:
             return {_SECRET_ID_MAKERS[called]}
+        if called == "str" and len(expr.args) == 1:  # str(row["secret_ref"]): the value it converts
+            return _secret_ids(expr.args[0], scope, tree, depth + 1)
         # A helper of the same module that returns an id: what its return statements can give.
         helper = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == called), None)
         if helper is not None:
@@ -210,6 +214,10 @@ def _secret_ids(expr: ast.expr, scope: ast.AST | None, tree: ast.Module, depth: 
     if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and (
         expr.slice.value == _SECRET_REF_COLUMN
     ):
+        return {_SECRET_ID_MAKERS["integration_secret_id"]}
+    if isinstance(expr, ast.Name) and expr.id == _SECRET_REF_COLUMN and scope is not None and expr.id in {
+            a.arg for a in getattr(getattr(scope, "args", None), "args", [])}:
+        # a parameter named after the column carries its value (the callers read it from integrations)
         return {_SECRET_ID_MAKERS["integration_secret_id"]}
     if isinstance(expr, ast.Name) and scope is not None:
         for node in ast.walk(scope):

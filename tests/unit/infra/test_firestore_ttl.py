@@ -69,7 +69,7 @@ def test_an_install_state_nonce_carries_the_expiry_its_ttl_deletes(tmp_path: Pat
     assert collection == install.STATE_COLLECTION
     store = LocalStore(tmp_path / "store.sqlite")
     settings = Settings(shopify_app_url="https://api.example.com")
-    url = install.install_url(settings, store, install.AppCredentials("client", "secret"), "acme.myshopify.com",
+    url = install.install_url(settings, store, install.AppCredentials("shopify", "client", "secret"), "acme.myshopify.com",
                               now=NOW)
     nonce = dict(parse_qsl(urlsplit(url).query))["state"]
     record = store.get(f"{collection}/{nonce}")
