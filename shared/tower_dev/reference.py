@@ -277,7 +277,8 @@ class Reference:
 
     # -- attribution -------------------------------------------------------------------------------
     def attributed_orders(self) -> list[Row]:
-        """Every order of the window: its credited campaigns per model (or one unattributed row)."""
+        """Every order of the window: its credited campaigns per model (or one row for every model: an order no
+        campaign touched, or one a deterministic rule placed)."""
         orders = [o for o in self.orders.values() if o["order_date"] >= self.start]
         campaigns = {(c["platform"], c["campaign_id"]): c for c in self._mine("ad_campaigns")}
         keys: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
@@ -351,8 +352,7 @@ class Reference:
             if viewed is not None and ("google_ads", viewed["campaign_id"]) in campaigns:
                 account = campaigns[("google_ads", viewed["campaign_id"])]["account_id"]
                 placed.append((o, "google_ads", viewed["campaign_id"]))
-                for model in ATTRIBUTION_MODELS:
-                    emit(o, model, "google_ads", account, viewed["campaign_id"], "click_id", None, 0, 1.0)
+                emit(o, EVERY_MODEL, "google_ads", account, viewed["campaign_id"], "click_id", None, 0, 1.0)
                 continue
             matches = keys.get(o["utm_campaign_key"] or "\0", [])
             if matches:
@@ -362,15 +362,13 @@ class Reference:
                 )
                 match = "click_id" if o["click_platform"] == platform else "utm_campaign"
                 placed.append((o, platform, campaign))
-                for model in ATTRIBUTION_MODELS:
-                    emit(o, model, platform, account, campaign, match, None, 0, 1.0)
+                emit(o, EVERY_MODEL, platform, account, campaign, match, None, 0, 1.0)
                 continue
             clicked = self._click_match(o, campaigns, promoted, products_of[o["order_id"]], day_spend, lookback)
             if clicked is not None:
                 placed.append((o, clicked["platform"], clicked["campaign_id"]))
-                for model in ATTRIBUTION_MODELS:
-                    emit(o, model, clicked["platform"], clicked["account_id"], clicked["campaign_id"], "click_id",
-                         None, 0, 1.0)
+                emit(o, EVERY_MODEL, clicked["platform"], clicked["account_id"], clicked["campaign_id"], "click_id",
+                     None, 0, 1.0)
                 continue
             only = o["click_platform"] or o["hint_platform"]
             candidates: dict[tuple[str, str], Row] = {}

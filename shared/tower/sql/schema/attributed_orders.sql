@@ -1,4 +1,5 @@
--- grain: one row per order × attribution model × credited campaign (an order no campaign touched: one row, model 'all')
+-- grain: one row per order × attribution model × credited campaign (an order no campaign touched, or one a
+-- deterministic rule (UTM, click id) placed: one row, model 'all', as its credit is the same in every model)
 -- Order facts (geography...) stay in orders, campaign facts (account, name) in ad_campaigns: this is the link.
 CREATE TABLE IF NOT EXISTS attributed_orders (
   brand_id STRING NOT NULL,

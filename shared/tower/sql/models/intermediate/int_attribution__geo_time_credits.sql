@@ -16,12 +16,15 @@ touched_campaigns AS (
 -- (order, campaign) pairs where a campaign that touched somewhere promotes one of the order's products
 -- (one integer per pair: order_key × (campaigns + 1) + campaign_key). Only ever the right side of an IN, so
 -- pairs repeat (an order with two of a campaign's products): removing them cost more than the lookups save.
+-- Only the lines of the orders the rule may credit: the others' pairs would never be looked up (at 1M orders
+-- they are over half the lines, and the pairs' hash table shrinks by as much).
 promoting_pairs AS (
   SELECT l.order_key * (SELECT MAX(g.campaign_key) + 1 FROM int_attribution__touch_groups AS g) + c.campaign_key AS pair
   FROM int_shopify__order_lines AS l
   INNER JOIN int_ads__promoted_products AS p ON p.product_id = l.product_id
   INNER JOIN touched_campaigns AS c ON c.platform = p.platform AND c.campaign_id = p.campaign_id
   WHERE l.order_date >= @window_start
+    AND l.order_key IN (SELECT u.order_key FROM int_attribution__unmatched_orders AS u)
 ),
 
 -- per order and ad-account timezone: its window, and the geographies that touch it (its region and its

@@ -3,8 +3,9 @@
 -- to the start of the window's last day (an order multiplies in its own offset). The touch ordering of
 -- attributed_orders (touch_at, then specificity, spend, platform and campaign id) is numbered once over all
 -- summaries as two integers: an order's last touch is its candidate with the highest last_rank, its first touch
--- the one with the highest first_rank. last_rank also names the summary (it is unique), so the large joins
--- downstream carry integers only. Click-only campaigns (int_attribution__touch_groups) have no summaries.
+-- the one with the highest first_rank (platform and campaign id break the last ties through campaign_key, their
+-- rank: the same order, sorted as one integer). last_rank also names the summary (it is unique), so the large
+-- joins downstream carry integers only. Click-only campaigns (int_attribution__touch_groups) have no summaries.
 WITH window_days AS (
   SELECT w.window_id, w.account_timezone, w.last_day_at, day
   FROM (
@@ -53,10 +54,10 @@ SELECT
   g.geo_key,
   g.has_known_products,
   ROW_NUMBER() OVER (
-    ORDER BY w.last_touch_at ASC, g.specificity ASC, w.last_touch_spend ASC, g.platform DESC, g.campaign_id DESC
+    ORDER BY w.last_touch_at ASC, g.specificity ASC, w.last_touch_spend ASC, g.campaign_key DESC
   ) AS last_rank,
   ROW_NUMBER() OVER (
-    ORDER BY w.first_touch_at DESC, g.specificity DESC, w.first_touch_spend DESC, g.platform ASC, g.campaign_id ASC
+    ORDER BY w.first_touch_at DESC, g.specificity DESC, w.first_touch_spend DESC, g.campaign_key ASC
   ) AS first_rank
 FROM window_touches AS w
 INNER JOIN int_attribution__touch_groups AS g ON g.touch_group = w.touch_group

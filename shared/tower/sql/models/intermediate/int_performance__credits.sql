@@ -2,7 +2,8 @@
 -- attributed_orders, with the order's shipping geography and its fulfilment cost (per order: the
 -- location_regions cost of its region, else @fulfillment_cost_per_order) times the credit. earning_date is the
 -- day of the credited touch (a deterministic or unattributed order's own order date): the day whose spend
--- earned the revenue. An order no campaign touched has one row for all models ('all').
+-- earned the revenue. An order no campaign touched, or one a deterministic rule placed, has one row for all
+-- models ('all').
 SELECT
   o.order_key,
   a.order_date,

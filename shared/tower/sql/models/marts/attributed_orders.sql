@@ -1,8 +1,9 @@
 -- Mart: which campaigns each order of [@window_start, @window_end) is credited to, under each attribution model.
--- Credits of an order sum to 1 within each model. An order no campaign touched is one fact whatever the model:
--- one row with attribution_model 'all', platform and campaign NULL and credit 1 (readers of one model read its
--- rows and the 'all' rows), match_type 'email' or 'organic' when its journey proves that source
--- (int_shopify__orders.known_source), else 'unattributed'.
+-- Credits of an order sum to 1 within each model. An order whose credit no model changes is one fact whatever
+-- the model: one row with attribution_model 'all' and credit 1 (readers of one model read its rows and the 'all'
+-- rows). That is an order no campaign touched (platform and campaign NULL, match_type 'email' or 'organic' when
+-- its journey proves that source (int_shopify__orders.known_source), else 'unattributed'), and an order a
+-- deterministic rule gives wholly to one campaign (step 1).
 --
 -- 1. Deterministic first. A gclid Google's click_view reported goes wholly to the campaign of that click, in
 --    every model, match_type 'click_id' (int_attribution__click_view_matches; click_view keeps 90 days).
@@ -128,7 +129,7 @@ residuals AS (
   HAVING SUM(c.credit) < 1.0 - 1e-9
 ),
 
--- deterministic orders: the same credit (1) in every model
+-- deterministic orders: the same credit (1) in every model, so one 'all' row
 whole_orders AS (
   SELECT o.*, d.platform, d.account_id, d.campaign_id, d.match_type
   FROM orders_in_window AS o
@@ -159,11 +160,10 @@ SELECT
 FROM residuals
 UNION ALL
 SELECT
-  @brand_id AS brand_id, w.order_id, w.order_date, w.order_at, attribution_model, w.platform,
+  @brand_id AS brand_id, w.order_id, w.order_date, w.order_at, 'all' AS attribution_model, w.platform,
   w.campaign_id, w.match_type, CAST(NULL AS DATE) AS touch_date, 0 AS touches, 1.0 AS credit,
   CAST(w.net_revenue_amount AS NUMERIC) AS attributed_revenue_amount, w.currency
 FROM whole_orders AS w
-CROSS JOIN UNNEST(['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based']) AS attribution_model
 UNION ALL
 SELECT
   @brand_id AS brand_id, u.order_id, u.order_date, u.order_at, 'all' AS attribution_model,

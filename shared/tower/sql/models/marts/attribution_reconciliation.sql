@@ -27,7 +27,8 @@ WITH shopify AS (
       END
     ) AS geo_revenue
   FROM attributed_orders AS a
-  -- an order no campaign touched is one row for all models ('all'): it counts in each
+  -- an order whose credit no model changes (none touched it, or a deterministic rule placed it) is one row for
+  -- all models ('all'): it counts in each
   CROSS JOIN
     UNNEST(
       CASE
