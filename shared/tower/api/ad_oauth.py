@@ -102,7 +102,8 @@ def _https() -> bool:
 @grant_route
 def authorize(runtime: Runtime, brand_id: str, platform: str) -> ResponseReturnValue:
     """A state nonce (single use, ``TOWER_AD_OAUTH_STATE_SECONDS``) is stored for the callback, bound to this
-    browser by :data:`BROWSER_COOKIE` (kept when the browser has one, else set)."""
+    browser by :data:`BROWSER_COOKIE` (kept when the browser has one, else set); for the embedded app (a
+    session token, no cookie possible) bound to confirming in the app instead, and no cookie is set."""
     app = app_credentials(runtime.settings, runtime.secrets, platform)
     caller = current_caller()
     if is_session_token(request.headers.get("Authorization")):
