@@ -47,9 +47,9 @@ UNAUTHENTICATED = ("none", "revoked", "forged_session")
 VIEWER_MAY_POST = ("/ask", "/api/session")
 MEMBER_MAY_NOT = ("/api/api-keys", "/api/agency/recipients")
 MEMBER_MAY_NOT_CHANGE = ("/settings", "/location-regions/{region_code}", "/billing/subscribe")  # settings actions
-#: An ad platform's grant (authorize, the account picker, connect, revoke): settings actions, read ones too
+#: An ad platform's grant (authorize, the account picker, connect, revoke, the embedded app's confirm): settings actions, read ones too
 #: (the picker lists every account the grant reaches, other stores' included), so neither role may.
-AD_GRANT = re.compile(r"/integrations/[^/]+/(authorize|accounts|authorization)$")
+AD_GRANT = re.compile(r"/integrations/[^/]+/(authorize|accounts|authorization|authorization/confirm)$")
 KEY_MANAGERS = ("brand", "other_brand", "agency", "other_agency", "operator", "shopify")
 #: A brand's people (invite, list members and invitations, remove, revoke): its owner's key (a brand key is
 #: its owner) and the operator on any brand; never an agency's key, a member or a viewer (listing is no read).
@@ -224,6 +224,8 @@ def _body_for(path: str) -> Any:
         return {"reason": "authorisation matrix"}
     if path.endswith("/accept"):
         return {"dry_run": True}
+    if path.endswith("/authorization/confirm"):
+        return {"pending": "r" * 43}  # well formed, never issued: an allowed caller gets 404 unknown_pending
     return {}
 
 

@@ -246,7 +246,8 @@ def _app_home_probe(client: Any, accepted_bad: list[str]) -> int:
 
 def _ad_state_probe(runtime: Runtime, client: Any, platform: str, accepted_bad: list[str]) -> None:
     """A real ad-OAuth state used twice, another platform's, one past its expiry, one finished in another
-    browser than the one it was bound to, and one finished by someone else signed in: each must be refused.
+    browser than the one it was bound to, one finished by someone else signed in, and an embedded app's
+    finished by a stranger (back into the starting shop's admin only): each must be refused.
 
     The first use of a fresh state may answer anything but a 5xx (without the platform's app configured
     the code is not traded, and the browser goes back to the wizard with the error).
@@ -304,6 +305,19 @@ def _ad_state_probe(runtime: Runtime, client: Any, platform: str, accepted_bad: 
                                       "state": next(v for k, v in _query(url) if k == "state")})
     if "error=other_person" not in r.headers.get("Location", ""):
         accepted_bad.append(f"{path} answered {r.status_code} to a state finished by another signed-in person")
+    # Started by the embedded app (confirm in the app): whoever finishes it is sent into the starting shop's
+    # admin, never to the wizard on our origin, and nothing becomes the brand's grant there.
+    from tower.sync.grants import grant_secret_id
+
+    url, _ = ad_oauth.authorize_url(settings, runtime.store, AppCredentials(platform, "probe", "probe-secret"),
+                                    brand_id="acme-candles", actor="user:r3.myshopify.com", now=now,
+                                    confirm_shop="r3.myshopify.com")
+    had = runtime.secrets.exists(grant_secret_id("acme-candles", platform))
+    r = client.application.test_client().get(path, query_string={
+        "code": "x", "auth_code": "x", "state": next(v for k, v in _query(url) if k == "state")})
+    if "/store/r3/apps/" not in r.headers.get("Location", "") or (
+            not had and runtime.secrets.exists(grant_secret_id("acme-candles", platform))):
+        accepted_bad.append(f"{path} answered {r.status_code} to an embedded flow's state finished by a stranger")
 
 
 def _query(url: str) -> list[tuple[str, str]]:

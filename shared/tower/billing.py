@@ -35,7 +35,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from tower.config import Settings
 from tower.ports import DocumentStore
@@ -161,16 +161,35 @@ def open_record(store: DocumentStore, brand_id: str, now: datetime) -> None:
     store.create(doc_path(brand_id), {"brand_id": brand_id, "status": "none", "updated_at": now})
 
 
-def return_url(settings: Settings, brand_id: str) -> str:
-    """Where Shopify sends the merchant after the confirmation page."""
+SHOPIFY_ADMIN = "https://admin.shopify.com"
+
+
+def admin_app_url(settings: Settings, shop: str, path: str = "") -> str:
+    """The embedded app's page ``path`` (with its query) inside ``shop``'s admin: what Shopify recommends
+    as the way back into an embedded app from a top-level page (its charge approval, a platform's consent).
+
+    ``https://admin.shopify.com/store/<store handle>/apps/<client id><path>``: the admin frames the app's
+    URL plus ``path`` and the query, with its launch query added. With ``TOWER_SHOPIFY_API_ORIGIN`` set
+    (the embedded default: the sandbox store plays Shopify) it is the sandbox's admin at that origin.
+    """
+    origin = settings.shopify_api_origin.strip().rstrip("/") or SHOPIFY_ADMIN
+    handle = shop.removesuffix(".myshopify.com")
+    return f"{origin}/store/{quote(handle)}/apps/{quote(settings.shopify_client_id.strip())}{path}"
+
+
+def return_url(settings: Settings, brand_id: str, shop: str | None = None) -> str:
+    """Where Shopify sends the merchant after the confirmation page: our return route; for a merchant
+    subscribing from inside the admin (``shop``), that route inside the admin's frame (:func:`admin_app_url`),
+    so the approval page comes back to the embedded app."""
     base = settings.shopify_app_url.strip().rstrip("/")
     if not base:
         raise BillingError(503, "app_not_configured", "the Shopify app is not configured: set TOWER_SHOPIFY_APP_URL")
-    return f"{base}{RETURN_PATH}?{urlencode({'brand_id': brand_id})}"
+    path = f"{RETURN_PATH}?{urlencode({'brand_id': brand_id})}"
+    return admin_app_url(settings, shop, path) if shop else f"{base}{path}"
 
 
 def subscribe(settings: Settings, store: DocumentStore, client: Callable[[], AdminClient], brand_id: str, *,
-              now: datetime) -> dict[str, Any]:
+              now: datetime, shop: str | None = None) -> dict[str, Any]:
     """Create the plan's subscription; the merchant approves it at the answer's ``confirmation_url``.
 
     An active plan answers as it is (no second charge); a pending one is replaced by a new one, since
@@ -178,6 +197,8 @@ def subscribe(settings: Settings, store: DocumentStore, client: Callable[[], Adm
 
     Args:
         client: Opens the store's Admin API client (its offline token), only when Shopify is called.
+        shop: The merchant subscribes from inside this shop's admin (the embedded app): the approval
+            page returns there (:func:`return_url`).
 
     Raises:
         BillingError: 409 for a brand not billed through Shopify, 422 when Shopify refuses (its message),
@@ -194,7 +215,7 @@ def subscribe(settings: Settings, store: DocumentStore, client: Callable[[], Adm
         "lineItems": [{"plan": {"appRecurringPricingDetails": {
             "price": {"amount": str(settings.billing_price_amount), "currencyCode": settings.billing_currency},
             "interval": "EVERY_30_DAYS"}}}],
-        "returnUrl": return_url(settings, brand_id),
+        "returnUrl": return_url(settings, brand_id, shop),
         "trialDays": settings.billing_trial_days,
         "test": settings.billing_test,
     }

@@ -13,6 +13,15 @@
 * ``GET …/integrations/<platform>/accounts``: the accounts the grant reaches.
 * ``POST …/integrations/<platform>/accounts`` ``{"account_ids"}`` → 202: connected, first sync enqueued.
 * ``DELETE …/integrations/<platform>/authorization``: revoke the grant at the platform and delete it.
+* ``POST …/integrations/<platform>/authorization/confirm`` ``{"pending"}``: the embedded app's end of a flow.
+
+Started by the embedded app (a Shopify session token: no cookie lives in the admin's frame), the state is
+bound to "confirm in the app" instead of a browser: the callback trades the code at once (codes last
+minutes), keeps the grant pending (:func:`tower.sync.ad_oauth.keep_pending`) and sends the window into the
+starting shop's admin (:func:`tower.billing.admin_app_url`) at
+``/onboarding/<brand_id>?step=accounts&platform=<platform>&pending=<id>``; the app there, with that shop's
+session token, confirms it into the brand's grant. A forwarded consent link ends in an admin its opener
+cannot open, so nothing reaches the brand.
 
 Why the browser binding: a state link (the platform's consent page) sent to someone else would
 otherwise attach *their* grant to the sender's brand. The checks and the calls are
@@ -32,11 +41,13 @@ from flask.typing import ResponseReturnValue
 
 from tower.api.auth import check_scope
 from tower.api.brands import brand_info
+from tower.api.embedded import is_session_token
 from tower.api.errors import ApiError
 from tower.api.errors import refused as _refused  # one mapper for every OAuth refusal
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime, json_body
-from tower.api.schemas import AdAccountsBody
+from tower.api.schemas import AdAccountsBody, AdConfirmBody
+from tower.billing import admin_app_url
 from tower.identity.sessions import COOKIE, resolve_session
 from tower.runtime import Runtime
 from tower.sync import ad_oauth
@@ -91,21 +102,32 @@ def _https() -> bool:
 @grant_route
 def authorize(runtime: Runtime, brand_id: str, platform: str) -> ResponseReturnValue:
     """A state nonce (single use, ``TOWER_AD_OAUTH_STATE_SECONDS``) is stored for the callback, bound to this
-    browser by :data:`BROWSER_COOKIE` (kept when the browser has one, else set)."""
+    browser by :data:`BROWSER_COOKIE` (kept when the browser has one, else set); for the embedded app (a
+    session token, no cookie possible) bound to confirming in the app instead, and no cookie is set."""
     app = app_credentials(runtime.settings, runtime.secrets, platform)
+    caller = current_caller()
+    if is_session_token(request.headers.get("Authorization")):
+        # the embedded app: no cookie lives in the admin's frame, so the app confirms the grant instead
+        url, expires = ad_oauth.authorize_url(runtime.settings, runtime.store, app, brand_id=brand_id,
+                                              actor=caller.actor, now=current_now(), confirm_shop=caller.subject)
+        return {"authorize_url": url, "state_expires_at": expires.isoformat()}
     held = request.cookies.get(BROWSER_COOKIE, "")
     browser = held if _BROWSER_VALUE.fullmatch(held) else secrets.token_urlsafe(32)
     url, expires = ad_oauth.authorize_url(runtime.settings, runtime.store, app, brand_id=brand_id,
-                                          actor=current_caller().actor, now=current_now(), browser=browser)
+                                          actor=caller.actor, now=current_now(), browser=browser)
     response = make_response({"authorize_url": url, "state_expires_at": expires.isoformat()})
     response.set_cookie(BROWSER_COOKIE, browser, max_age=runtime.settings.ad_oauth_state_seconds, path="/",
                         httponly=True, samesite="Lax", secure=_https())
     return response
 
 
-def _onboarding(brand_id: str, platform: str, error: str | None = None) -> ResponseReturnValue:
-    query = {"step": "accounts", "platform": platform, **({"error": error} if error else {})}
-    return redirect(f"/onboarding/{urllib.parse.quote(brand_id)}?{urllib.parse.urlencode(query)}", code=302)
+def _onboarding(brand_id: str, platform: str, error: str | None = None, *, admin: str | None = None,
+                pending: str | None = None) -> ResponseReturnValue:
+    """Back to the wizard's account step: on our origin, or inside ``admin``'s shop admin (an embedded flow)."""
+    query = {"step": "accounts", "platform": platform, **({"error": error} if error else {}),
+             **({"pending": pending} if pending else {})}
+    path = f"/onboarding/{urllib.parse.quote(brand_id)}?{urllib.parse.urlencode(query)}"
+    return redirect(admin_app_url(current_runtime().settings, admin, path) if admin else path, code=302)
 
 
 def _finisher_problem(runtime: Runtime, state: dict[str, object]) -> str | None:
@@ -137,18 +159,39 @@ def callback(platform: str) -> ResponseReturnValue:
     except OAuthRefused as e:
         raise _refused(e) from None
     brand_id = str(state["brand_id"])
-    problem = _finisher_problem(runtime, state) or ("access_denied" if request.args.get("error") else None)
+    shop = str(state["confirm_shop"]) if state.get("confirm_shop") else None
+    # an embedded flow has no browser to check: its grant waits for the app's confirmation instead
+    problem = (None if shop else _finisher_problem(runtime, state)) or (
+        "access_denied" if request.args.get("error") else None)
     if problem:
-        return _onboarding(brand_id, platform, problem)
+        return _onboarding(brand_id, platform, problem, admin=shop)
     code = request.args.get("auth_code" if platform == "tiktok" else "code") or request.args.get("code", "")
     try:
         app = app_credentials(runtime.settings, runtime.secrets, platform)
-        grant = ad_oauth.exchange_code(runtime.settings, app, code, now=now)
+        grant = ad_oauth.exchange_code(runtime.settings, app, code, now=now)  # codes last minutes: trade it now
     except OAuthRefused as e:
-        return _onboarding(brand_id, platform, e.code)
+        return _onboarding(brand_id, platform, e.code, admin=shop)
     grant["authorized_by"] = state.get("actor")
+    if shop:
+        pending = ad_oauth.keep_pending(runtime.store, runtime.secrets, state, grant,
+                                        ttl_seconds=runtime.settings.ad_oauth_state_seconds, now=now)
+        return _onboarding(brand_id, platform, admin=shop, pending=pending)
     store_grant(runtime.secrets, brand_id, platform, grant)
     return _onboarding(brand_id, platform)
+
+
+@bp.post(f"{_BRAND}/authorization/confirm")
+@operation("Confirm, from the embedded app, the grant its authorization left pending: it becomes the brand's.",
+           response="AdConfirmed", body=AdConfirmBody, errors=(400, 403, 404, 410), tag="integrations")
+@grant_route
+def confirm(runtime: Runtime, brand_id: str, platform: str) -> ResponseReturnValue:
+    """The pending grant must be this brand's and platform's and started by this caller (the shop's session
+    token); single use. Then the account picker (``GET …/accounts``) reads it."""
+    body = json_body(AdConfirmBody)
+    grant = ad_oauth.confirm_pending(runtime.store, runtime.secrets, body.pending, brand_id=brand_id,
+                                     platform=platform, actor=current_caller().actor, now=current_now())
+    store_grant(runtime.secrets, brand_id, platform, grant)
+    return {"confirmed": True, "brand_id": brand_id, "platform": platform}
 
 
 @bp.get(f"{_BRAND}/accounts")

@@ -64,6 +64,7 @@ ACTIONS: dict[str, Action] = {
     "ad_oauth.accounts": Action.SETTINGS,
     "ad_oauth.connect": Action.SETTINGS,
     "ad_oauth.revoke": Action.SETTINGS,
+    "ad_oauth.confirm": Action.SETTINGS,  # the embedded app's end of authorize: the same hands
     "brands.accept": Action.DECIDE,
     "brands.dismiss": Action.DECIDE,
     "brands.undo": Action.DECIDE,

@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from tower import billing, names
 from tower.api.auth import check_scope
 from tower.api.brands import brand_info
+from tower.api.embedded import embedded_shop, is_session_token
 from tower.api.errors import ApiError
 from tower.api.openapi import operation
 from tower.api.request import current_caller, current_now, current_runtime
@@ -49,6 +50,10 @@ _RETURN_QUERY = {
     "brand_id": {"schema": {"type": "string"}, "description": "The brand the subscription is for."},
     "charge_id": {"schema": {"type": "string"}, "description": "The charge Shopify's confirmation page handled "
                   "(informational: the status is read from Shopify)."},
+    "embedded": {"schema": {"type": "string"}, "description": "1 inside the Shopify admin's frame (its launch "
+                 "query): the wizard it redirects to stays embedded, with shop and host."},
+    "shop": {"schema": {"type": "string"}, "description": "The shop whose admin frames the return."},
+    "host": {"schema": {"type": "string"}, "description": "The admin's host parameter, passed on to App Bridge."},
 }
 
 
@@ -240,9 +245,11 @@ def post_subscribe(brand_id: str) -> ResponseReturnValue:
     """Open the ``confirmation_url`` in the browser: Shopify asks the merchant to approve the charge."""
     _brand(brand_id)
     runtime = current_runtime()
+    # from inside the admin (a session token), Shopify's approval page returns into the admin's frame
+    shop = current_caller().subject if is_session_token(request.headers.get("Authorization")) else None
     try:
         return billing.subscribe(runtime.settings, runtime.store, lambda: _shop_client(runtime, brand_id), brand_id,
-                                 now=current_now())
+                                 now=current_now(), shop=shop)
     except billing.BillingError as e:
         raise _error(e) from None
     except ConnectorError as e:
@@ -262,16 +269,20 @@ def billing_return() -> ResponseReturnValue:
         raise ApiError(400, "missing_brand_id", "brand_id is required")
     if billing.plan(runtime.store, brand_id).get("status") == "exempt":
         raise ApiError(404, "not_found", f"brand {brand_id!r} is not billed through Shopify")
+    shop = embedded_shop(request.args)
+    # inside the admin's frame (the embedded return): the wizard stays embedded, with App Bridge
+    frame = {"embedded": "1", "shop": shop, "host": request.args.get("host", "")} if shop else {}
     page = f"/onboarding/{brand_id}"
     try:
         record = billing.refresh(runtime.settings, runtime.store, lambda: _shop_client(runtime, brand_id), brand_id,
                                  now=current_now(), returned=True)
     except (billing.BillingError, ApiError) as e:
-        return redirect(f"{page}?{urlencode({'step': 'subscribe', 'error': e.code})}", code=302)
+        return redirect(f"{page}?{urlencode({'step': 'subscribe', 'error': e.code, **frame})}", code=302)
     except ConnectorError:
-        return redirect(f"{page}?{urlencode({'step': 'subscribe', 'error': 'shopify_unavailable'})}", code=302)
-    if record.get("status") != "active":
-        return redirect(f"{page}?{urlencode({'step': 'subscribe', 'error': 'plan_' + str(record.get('status'))})}",
+        return redirect(f"{page}?{urlencode({'step': 'subscribe', 'error': 'shopify_unavailable', **frame})}",
                         code=302)
+    if record.get("status") != "active":
+        problem = "plan_" + str(record.get("status"))
+        return redirect(f"{page}?{urlencode({'step': 'subscribe', 'error': problem, **frame})}", code=302)
     start_first_shopify_sync(runtime, brand_id)
-    return redirect(f"{page}?step=ads", code=302)
+    return redirect(f"{page}?{urlencode({'step': 'ads', **frame})}", code=302)

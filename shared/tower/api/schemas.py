@@ -50,6 +50,13 @@ class AdAccountsBody(_Body):
                                    description="Ids from GET …/integrations/{platform}/accounts.")
 
 
+class AdConfirmBody(_Body):
+    """``POST …/integrations/{platform}/authorization/confirm``: the embedded app confirms a pending grant."""
+
+    pending: str = Field(min_length=1, max_length=100,
+                         description="The pending id the authorization's return into the Shopify admin carried.")
+
+
 class AgencyBody(_Body):
     """``POST /api/agencies``: register an agency (or rename it)."""
 
@@ -368,6 +375,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "through (its syncs sign in through it); null when reached directly."}},
         ["id", "name", "currency", "time_zone"])}}, ["accounts"]),
     "AdRevoked": _obj({"revoked": {"type": "boolean"}}, ["revoked"]),
+    "AdConfirmed": _obj({"confirmed": {"type": "boolean"}, "brand_id": {"type": "string"},
+                         "platform": {"type": "string"}}, ["confirmed", "brand_id", "platform"]),
     "AdConnected": _obj({"integrations": {"type": "array", "items": {"type": "object"}}}, ["integrations"]),
     "Integrations": _obj({"integrations": {"type": "array", "items": {"$ref": "#/components/schemas/Integration"}}},
                          ["integrations"]),

@@ -55,7 +55,7 @@ from tower.connectors.ad_platforms import AdSyncUsageError, normalise_account_id
 from tower.connectors.google_ads.client import ADWORDS_SCOPE
 from tower.connectors.retry import ConnectorError, NeedsReauth, RetryPolicy
 from tower.logs import run_fields
-from tower.ports import DocumentStore, Secrets
+from tower.ports import DocQuery, DocumentStore, Secrets, Transaction, Where
 from tower.sync.connect import google_developer_token, integration, record_ad_integration
 from tower.sync.grants import (
     GRANT_KIND,
@@ -114,15 +114,18 @@ def redirect_uri(settings: Settings, platform: str) -> str:
 
 # -- 1. the authorize URL and its state ----------------------------------------------------------------
 def authorize_url(settings: Settings, store: DocumentStore, app: AppCredentials, *, brand_id: str, actor: str,
-                  now: datetime, browser: str | None = None) -> tuple[str, datetime]:
+                  now: datetime, browser: str | None = None, confirm_shop: str | None = None) -> tuple[str, datetime]:
     """The platform's authorize URL with a fresh state nonce stored for the callback: (url, state expiry).
 
-    Seven parameters: the settings, the store and the app, then the four facts the state is bound to and
+    Eight parameters: the settings, the store and the app, then the five facts the state is bound to and
     stamped with, each named at the call.
 
     Args:
         browser: A secret the starting browser keeps (the API's cookie): the state stores its hash, and
             only a callback carrying the same secret may finish the flow (:func:`same_browser`).
+        confirm_shop: The shop whose embedded app started the flow (no cookie is possible in the admin's
+            frame): the callback keeps the grant pending (:func:`keep_pending`) and the app, inside that
+            shop's admin, confirms it (:func:`confirm_pending`).
     """
     platform = app.platform
     callback = redirect_uri(settings, platform)  # before the nonce: a misconfigured app stores nothing
@@ -130,7 +133,8 @@ def authorize_url(settings: Settings, store: DocumentStore, app: AppCredentials,
     expires = now + timedelta(seconds=settings.ad_oauth_state_seconds)
     store.set(f"{STATE_COLLECTION}/{nonce}", {"brand_id": brand_id, "platform": platform, "actor": actor,
                                               "browser": _browser_hash(browser) if browser else None,
-                                              "created_at": now, "expires_at": expires})
+                                              "confirm_shop": confirm_shop, "created_at": now,
+                                              "expires_at": expires})
     if platform == "meta":
         query = {"client_id": app.client_id, "redirect_uri": callback, "state": nonce,
                  "scope": ",".join(META_SCOPES), "response_type": "code"}
@@ -288,6 +292,98 @@ def exchange_code(settings: Settings, app: AppCredentials, code: str, *, now: da
 
 
 # -- 3. the grant in the secret store ----------------------------------------------------------------------
+# A flow started by the embedded app (``confirm_shop``) cannot be bound to a browser: the admin's frame
+# neither sets nor sends a cookie. Its callback keeps the grant *pending* (its own secret, a document naming
+# it) and sends the window into the starting shop's admin; the app there, authenticated by that shop's
+# session token, confirms it into the brand's grant. Someone who opens a forwarded consent link lands in an
+# admin they cannot open, so their grant never reaches the brand. A pending grant lives as long as a state
+# (``TOWER_AD_OAUTH_STATE_SECONDS``): every callback and confirmation first sweeps the expired ones, secret
+# and document (:func:`sweep_pending`), so none outlives the next flow by more than that.
+PENDING_COLLECTION = "ad_oauth_pending"
+_PENDING = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _pending_path(pending_id: str) -> str:
+    # the document is keyed by the id's hash: the store never holds what the URL carried
+    return f"{PENDING_COLLECTION}/{hashlib.sha256(pending_id.encode()).hexdigest()}"
+
+
+def keep_pending(store: DocumentStore, secrets: Secrets, state: Mapping[str, Any], grant: Mapping[str, Any], *,
+                 ttl_seconds: int, now: datetime) -> str:
+    """Keep an embedded flow's grant until the app confirms it: its own secret and a document (brand,
+    platform, actor, shop, expiry). Returns the pending id the admin's app URL carries."""
+    sweep_pending(store, secrets, now)
+    pending_id = pysecrets.token_urlsafe(32)
+    path = _pending_path(pending_id)
+    secret_id = names.integration_secret_id(str(state["brand_id"]), str(state["platform"]),
+                                            f"pending-{path.rsplit('/', 1)[1][:24]}")
+    secrets.put(secret_id, json.dumps(dict(grant), sort_keys=True))
+    store.set(path, {"brand_id": state["brand_id"], "platform": state["platform"], "actor": state.get("actor"),
+                     "shop": state.get("confirm_shop"), "secret_id": secret_id, "created_at": now,
+                     "expires_at": now + timedelta(seconds=ttl_seconds)})
+    return pending_id
+
+
+def confirm_pending(store: DocumentStore, secrets: Secrets, pending_id: str, *, brand_id: str, platform: str,
+                    actor: str, now: datetime) -> dict[str, Any]:
+    """The pending grant, taken (single use) when it is this brand's and platform's and ``actor`` started it.
+
+    Six parameters: the two stores and the id, then the three facts it must match, each named at the call.
+
+    Raises:
+        OAuthRefused: 400 ``invalid_pending`` (malformed); 404 ``unknown_pending`` (never issued, or
+            confirmed already); 410 ``expired_pending``; 403 ``other_brand`` / ``other_person`` (it
+            stays for its own brand and starter).
+    """
+    if not _PENDING.fullmatch(pending_id or ""):
+        raise OAuthRefused(400, "invalid_pending", "pending must be the id the authorization's return carried")
+    path = _pending_path(pending_id)
+
+    def take(tx: Transaction) -> tuple[str, dict[str, Any] | None]:
+        doc = tx.get(_pending_path(pending_id))
+        if doc is None:
+            return "unknown", None
+        if doc["brand_id"] != brand_id or doc["platform"] != platform:
+            return "other_brand", doc
+        if doc.get("actor") != actor:
+            return "other_person", doc
+        tx.delete(path)
+        return ("expired" if _aware(doc["expires_at"]) <= now else "ok"), doc
+
+    outcome, doc = store.transaction(take)
+    sweep_pending(store, secrets, now)  # after this one's own check: its expiry is answered as such
+    if outcome == "unknown" or doc is None:
+        raise OAuthRefused(404, "unknown_pending", "this authorization is unknown or was confirmed already; "
+                           "connect the account again")
+    if outcome in ("other_brand", "other_person"):
+        whose = "brand or platform" if outcome == "other_brand" else "person"
+        raise OAuthRefused(403, outcome, f"this authorization was started for another {whose}; "
+                           "connect the account again from here")
+    secret_id = str(doc["secret_id"])
+    grant = parse_grant(secrets.get(secret_id)) if secrets.exists(secret_id) else None
+    if secrets.exists(secret_id):
+        secrets.delete(secret_id)
+    if outcome == "expired" or grant is None:
+        raise OAuthRefused(410, "expired_pending", "this authorization waited too long to be confirmed; "
+                           "connect the account again")
+    return grant
+
+
+def sweep_pending(store: DocumentStore, secrets: Secrets, now: datetime, limit: int = 100) -> int:
+    """Delete the pending grants past their expiry (secret first, then document); how many."""
+    expired = store.query(DocQuery(PENDING_COLLECTION, [Where("expires_at", "<=", now)], limit=limit))
+    for path, doc in expired:
+        secret_id = str(doc.get("secret_id") or "")
+        if secret_id and secrets.exists(secret_id):
+            secrets.delete(secret_id)
+        store.delete(path)
+    return len(expired)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 # -- 4. the account picker -------------------------------------------------------------------------------
 _META_ACCOUNT_FIELDS = "account_id,name,currency,timezone_name"
 

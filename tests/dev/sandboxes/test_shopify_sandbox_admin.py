@@ -66,6 +66,22 @@ def test_the_admin_frames_the_app_url_with_shopifys_launch_query(handle: Sandbox
     _claims(q["id_token"], shop)
 
 
+def test_a_deep_link_frames_that_path_and_query_with_the_launch_query(handle: SandboxHandle, world: Any) -> None:
+    shop, store = _store(world)
+    # a top-level page sends the merchant back into the app: the admin URL plus the app's path and query
+    r = requests.get(f"{handle.origin}/store/{store}/apps/{CLIENT}/onboarding/b1?step=accounts&pending=p-1"
+                     f"&shop=evil.myshopify.com", timeout=10)
+    assert r.status_code == 200
+    src = unescape(re.search(r'<iframe id="app"[^>]* src="([^"]+)"', r.text).group(1))  # type: ignore[union-attr]
+    where = urlsplit(src)
+    assert f"{where.scheme}://{where.netloc}{where.path}" == f"{APP_URL}/onboarding/b1"
+    q = dict(parse_qsl(where.query))
+    assert (q["step"], q["pending"], q["embedded"]) == ("accounts", "p-1", "1")
+    assert q["shop"] == shop  # the launch query is the admin's own: a deep link cannot name another shop
+    _claims(q["id_token"], shop)
+    assert f'"/store/{store}/apps/{CLIENT}/id-token"' in r.text  # App Bridge's tokens come from the app's page
+
+
 def test_only_the_admin_page_itself_gets_fresh_session_tokens(handle: SandboxHandle, world: Any) -> None:
     shop, store = _store(world)
     url = f"{handle.origin}/store/{store}/apps/{CLIENT}/id-token"

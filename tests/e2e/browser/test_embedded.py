@@ -8,6 +8,11 @@ every API call carries a fresh session token as ``Authorization: Bearer``, never
 at ``127.0.0.1`` and the app at ``localhost``, another site, so the browser would not send the
 SameSite=Lax session cookie into the frame anyway. A frame from any other origin is refused by the
 page's ``frame-ancestors``.
+
+Leaving the frame and coming back: Shopify's approval page and Meta's consent page open in the whole
+window; the approval returns into the admin (Shopify's recommended returnUrl) and the plan is active
+there; Meta's callback, which no cookie ties to this browser, keeps the grant pending and sends the
+window into the admin, whose frame confirms it with the shop's session token and picks the accounts.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ chromium = onboarding.chromium
 Served = onboarding.Served
 
 SHOPIFY_APP = ("tower-e2e-embedded", "shpss_e2e_embedded_secret_of_32_bytes")
+META_APP = ("5550001112299", "meta-e2e-embedded-secret-41")
 JWT = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
@@ -59,8 +65,13 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
     port = onboarding._free_port()
     app_url = f"http://localhost:{port}"  # another site than the sandbox admin's 127.0.0.1
     sandboxes.shop.sandbox.oauth.register(*SHOPIFY_APP, app_url)
+    sandboxes.ads.get("meta").oauth.register(*META_APP, {f"{app_url}/oauth/meta/callback"})
     env = {
         **sandboxes.env(data_dir),
+        # Meta's consent page and token endpoint are the ad sandbox's
+        **{f"TOWER_{k.upper()}": v for k, v in sandboxes.ads.settings_overrides().items()},
+        "TOWER_AD_OAUTH_REDIRECT_BASE": app_url,
+        "TOWER_META_APP_ID": META_APP[0], "TOWER_META_APP_SECRET": META_APP[1],
         "TOWER_PAGE_DIR": str(PAGE_DIR),
         "TOWER_SHOPIFY_CLIENT_ID": SHOPIFY_APP[0], "TOWER_SHOPIFY_API_SECRET": SHOPIFY_APP[1],
         "TOWER_SHOPIFY_APP_URL": app_url,
@@ -137,3 +148,73 @@ def test_only_the_shops_admin_may_frame_the_page(system: Embedded, chromium: Bro
     assert len(framed) == 2 and not any(u.startswith(system.app_url) for u in framed), framed
     ctx.close()
 
+
+
+def _admin_context(chromium: Browser) -> tuple[Any, list[Request]]:
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
+    ctx.add_init_script(CSP_WATCH)
+    ctx.set_default_timeout(60_000)
+    calls: list[Request] = []
+    ctx.on("requestfinished", lambda r: calls.append(r))
+    return ctx, calls
+
+
+def test_the_plans_approval_page_returns_into_the_admin_and_the_plan_is_active(system: Embedded, chromium: Browser,
+                                                                               shot: Any) -> None:
+    ctx, _ = _admin_context(chromium)
+    page = ctx.new_page()
+    page.goto(system.admin)
+    app = page.frame_locator("#app")
+    app.get_by_role("heading", name="Subscribe").wait_for()
+    app.get_by_role("button", name="Subscribe").click()
+    # Shopify's approval page refuses a frame: the whole window goes there
+    page.get_by_role("button", name="Approve").wait_for()
+    assert page.url.startswith(f"{system.sandboxes.shop.origin}/admin/charges/")
+    page.get_by_role("button", name="Approve").click()
+    # back in the admin (Shopify's recommended returnUrl), which frames our return route; it reads the
+    # plan from Shopify and sends the frame on to the ad accounts step, still embedded
+    page.wait_for_url(re.compile(re.escape(f"{system.admin}/shopify/billing/return?")))
+    app.get_by_role("heading", name="Connect ad accounts").wait_for()
+    frame = next(f for f in page.frames if f.url.startswith(system.app_url))
+    assert {"step=ads", "embedded=1", f"shop={system.shop}"} <= set(frame.url.split("?", 1)[1].split("&"))
+    subscribe = app.locator(".wizard-step", has_text="Subscribe")
+    assert "done" in (subscribe.get_attribute("class") or "") and "Tower Starter: active" in subscribe.inner_text()
+    shot(page, "embedded-2-plan-active-in-the-admin")
+    ctx.close()
+
+
+def test_connecting_meta_from_the_admin_comes_back_embedded_and_confirms_the_grant(system: Embedded,
+                                                                                   chromium: Browser,
+                                                                                   shot: Any) -> None:
+    brand_id = brand_id_for_shop(system.shop)
+    ctx, calls = _admin_context(chromium)
+    page = ctx.new_page()
+    page.goto(f"{system.admin}/onboarding/{brand_id}?step=ads")  # a deep link into the admin's app
+    app = page.frame_locator("#app")
+    app.get_by_role("button", name="Connect Meta").click()
+    # Meta's consent page refuses a frame: the whole window goes there, and Meta sends it back to our callback
+    page.locator("#approve").wait_for()
+    assert page.url.startswith(system.sandboxes.ads.meta.origin)
+    page.locator("#approve").click()
+    # no cookie could bind the flow to this browser: the callback kept the grant pending and sent the
+    # window into the shop's admin, whose frame confirms it with the shop's session token
+    page.wait_for_url(re.compile(re.escape(f"{system.admin}/onboarding/{brand_id}?") + ".*pending="))
+    picker = app.get_by_role("form", name="Pick Meta accounts")
+    picker.wait_for()
+    confirm = [c for c in calls if c.url.endswith(f"/api/brands/{brand_id}/integrations/meta/authorization/confirm")]
+    assert len(confirm) == 1 and JWT.match(confirm[0].all_headers().get("authorization", ""))
+    assert "cookie" not in confirm[0].all_headers()
+    callback = [c for c in calls if c.url.startswith(f"{system.app_url}/oauth/meta/callback")]
+    assert callback and "cookie" not in callback[0].all_headers()  # nothing tied it to the browser
+    own = str(system.sandboxes.brand.ad_accounts["meta"]["account_id"])
+    boxes = picker.get_by_role("checkbox")
+    for i in range(boxes.count()):
+        if f"({own} " not in boxes.nth(i).locator("xpath=..").inner_text():
+            boxes.nth(i).uncheck()
+    shot(page, "embedded-3-meta-accounts-in-the-admin")
+    picker.get_by_role("button", name="Connect 1 account").click()
+    app.get_by_text("1 connected").wait_for()
+    frame = next(f for f in page.frames if f.url.startswith(system.app_url))
+    assert "pending=" not in frame.url  # used up: a reload confirms nothing again
+    assert frame.evaluate("window.__cspViolations") == []
+    ctx.close()

@@ -93,6 +93,11 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Any) -> Iterator[World]:
+    yield from make_world(tmp_path)
+
+
+def make_world(tmp_path: Any, **settings: Any) -> Iterator[World]:
+    """The brand, both sandboxes' accounts and the API on them (``settings`` added to the runtime's)."""
     accounts = sample_accounts(seed=5, brand_id=BRAND, start=date(2026, 9, 20), days=20, currency="EUR",
                                timezone="Europe/Berlin")
     others = [dataclasses.replace(a, account_id=OTHER_ACCOUNT[a.platform], brand_id="someone_else",
@@ -105,7 +110,7 @@ def world(tmp_path: Any) -> Iterator[World]:
                               meta_app_id=APPS["meta"][0], meta_app_secret=APPS["meta"][1],
                               tiktok_app_id=APPS["tiktok"][0], tiktok_app_secret=APPS["tiktok"][1],
                               google_ads_client_id=APPS["google_ads"][0],
-                              google_ads_client_secret=APPS["google_ads"][1])
+                              google_ads_client_secret=APPS["google_ads"][1], **settings)
     add_brand(runtime.warehouse, brand_id=BRAND, name="Oauth Brand", timezone="Europe/Berlin", currency="EUR",
               now=datetime(2026, 10, 1, tzinfo=UTC))
     key = create_api_key(runtime.store, brand_ids=[BRAND], name="oauth-test")

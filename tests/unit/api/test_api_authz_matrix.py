@@ -82,6 +82,7 @@ MATRIX: dict[str, tuple[set[str], str | None, Any]] = {
     "ad_oauth.accounts": (SETTINGS, "brand", None),
     "ad_oauth.connect": (SETTINGS, "brand", {"account_ids": ["act_matrix"]}),
     "ad_oauth.revoke": (SETTINGS, "brand", None),
+    "ad_oauth.confirm": (SETTINGS, "brand", {"pending": "m" * 43}),  # past the checks: 404 unknown_pending
     "onboarding.get_onboarding": (EVERYONE - {"operator"}, "brand", None),
     "onboarding.get_sync_progress": (EVERYONE - {"operator"}, "brand", None),
     "onboarding.get_billing": (EVERYONE - {"operator"}, "brand", None),

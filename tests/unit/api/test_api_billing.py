@@ -19,12 +19,20 @@ import pytest
 import requests
 from werkzeug.test import EnvironBuilder
 
-from tests.unit.api.test_api_shopify_install import SECRET, Installer, brand_id, installer, world  # noqa: F401
+from tests.unit.api.test_api_shopify_install import (  # noqa: F401
+    CLIENT_ID,
+    SECRET,
+    Installer,
+    brand_id,
+    installer,
+    world,
+)
 from tower import billing, names
 from tower.api.auth import create_api_key
 from tower.brands import add_brand
 from tower.connectors.shopify.webhooks import webhook_hmac
 from tower.pipeline import handle_shopify_webhook
+from tower_dev.sandboxes.shopify_store.oauth import session_token
 
 PLAN = {"billing_plan_name": "Tower Growth", "billing_price_amount": Decimal("23.50"), "billing_currency": "USD",
         "billing_trial_days": 9, "billing_test": True}
@@ -254,3 +262,38 @@ def _client_of(installer: Installer, b: str) -> Any:  # noqa: F811
     from tower.api.onboarding import _shop_client
 
     return _shop_client(installer.runtime, b)
+
+
+def test_from_inside_the_admin_the_approval_returns_into_the_admins_frame_and_the_plan_is_active(
+        installer: Installer, merchant: dict[str, Any]) -> None:  # noqa: F811
+    sandbox = installer.sandbox
+    sandbox.sandbox.oauth.register(CLIENT_ID, SECRET, installer.api)  # the app is embedded: the admin frames it
+    b = merchant["brand_id"]
+
+    def embedded() -> dict[str, str]:  # the framed page's credential: a fresh session token, no cookie
+        return {"Authorization": f"Bearer {session_token(CLIENT_ID, SECRET, installer.shop, datetime.now(UTC))}"}
+
+    out = requests.post(f"{installer.api}/api/brands/{b}/billing/subscribe", headers=embedded(), timeout=10).json()
+    [c] = installer.sandbox.shop(installer.bw.brand["brand_id"]).billing.charges.values()
+    handle = installer.shop.removesuffix(".myshopify.com")
+    admin = f"{sandbox.origin}/store/{handle}/apps/{CLIENT_ID}"
+    assert c.return_url == f"{admin}/shopify/billing/return?brand_id={b}"  # Shopify's recommended returnUrl
+
+    back = approve(installer, out["confirmation_url"])
+    assert back.headers["Location"] == f"{admin}/shopify/billing/return?brand_id={b}&charge_id={c.id}"
+    page = requests.get(back.headers["Location"], timeout=10)  # the admin, framing our return route
+    frame = re.search(r'<iframe id="app"[^>]* src="([^"]+)"', page.text)
+    assert page.status_code == 200 and frame is not None
+    src = frame.group(1).replace("&amp;", "&")
+    assert src.startswith(f"{installer.api}/shopify/billing/return?")
+    done = requests.get(src, allow_redirects=False, timeout=10)
+    assert done.status_code == 302
+    wizard = urlsplit(done.headers["Location"])
+    query = dict(parse_qsl(wizard.query))
+    assert wizard.path == f"/onboarding/{b}" and query["step"] == "ads"
+    assert (query["embedded"], query["shop"]) == ("1", installer.shop) and query["host"]  # still in the admin
+    plan = requests.get(f"{installer.api}/api/brands/{b}/billing", headers=embedded(), timeout=10).json()
+    assert plan["status"] == "active"
+    assert installer.runtime.tasks.pending(names.QUEUE_SYNC) == 1  # the store's first sync, as on our origin
+    # a merchant on our own origin (no shop) still gets our return route
+    assert billing.return_url(installer.runtime.settings, b).startswith(f"{installer.api}/shopify/billing/return?")

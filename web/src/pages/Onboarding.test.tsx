@@ -210,4 +210,42 @@ describe("leaving the embedded page", () => {
     browser.go("https://shop.example/admin/charges/1/confirm");
     expect(open).toHaveBeenCalledWith("https://shop.example/admin/charges/1/confirm", "_top");
   });
+
+  it("back inside the admin from a platform's consent, confirms the pending grant before picking accounts", async () => {
+    (globalThis as { shopify?: unknown }).shopify = { idToken: async () => "a.b.c" };
+    const order: string[] = [];
+    const calls = serve({
+      [`GET /api/brands/${BRAND}/onboarding`]: steps("ads"),
+      [`POST /api/brands/${BRAND}/integrations/meta/authorization/confirm`]: (req) => {
+        order.push(`confirm ${(req.body as { pending: string }).pending}`);
+        return { body: { confirmed: true, brand_id: BRAND, platform: "meta" } };
+      },
+      [`GET /api/brands/${BRAND}/integrations/meta/accounts`]: () => {
+        order.push("accounts");
+        return { body: { accounts: [{ id: "act_9", name: "Northwind US", currency: "USD", time_zone: "America/Chicago" }] } };
+      },
+    });
+    window.history.pushState({}, "", `/onboarding/${BRAND}?step=accounts&platform=meta&pending=p-42&embedded=1&shop=northwind.myshopify.com`);
+    render(<App />);
+    expect(await screen.findByRole("form", { name: "Pick Meta accounts" })).toBeTruthy();
+    expect(order).toEqual(["confirm p-42", "accounts"]);
+    // the id is used up: a reload must not confirm it again; the admin's query stays
+    expect(window.location.search).toBe("?step=accounts&platform=meta&embedded=1&shop=northwind.myshopify.com");
+    const confirm = calls.find((c) => c.url.endsWith("/authorization/confirm"));
+    expect(confirm?.headers.Authorization).toBe("Bearer a.b.c");
+  });
+
+  it("says why a pending grant cannot be confirmed", async () => {
+    (globalThis as { shopify?: unknown }).shopify = { idToken: async () => "a.b.c" };
+    serve({
+      [`GET /api/brands/${BRAND}/onboarding`]: steps("ads"),
+      [`POST /api/brands/${BRAND}/integrations/meta/authorization/confirm`]: () => ({
+        status: 410,
+        body: { error: { code: "expired_pending", message: "this authorization waited too long to be confirmed; connect the account again" } },
+      }),
+    });
+    window.history.pushState({}, "", `/onboarding/${BRAND}?step=accounts&platform=meta&pending=p-43&embedded=1`);
+    render(<App />);
+    expect((await screen.findByRole("alert")).textContent).toContain("waited too long");
+  });
 });

@@ -173,22 +173,38 @@ function SubscribeStep({ brandId, step }: { brandId: string; step: Step }) {
   );
 }
 
-function AccountPicker({ brandId, platform, onDone }: { brandId: string; platform: string; onDone: () => void }) {
+// A pending grant is confirmed once per page, however often the picker's effect runs.
+const confirming = new Map<string, Promise<unknown>>();
+
+function confirmOnce(base: string, pending: string): Promise<unknown> {
+  if (!confirming.has(pending)) confirming.set(pending, api.post(`${base}/authorization/confirm`, { pending }));
+  return confirming.get(pending) as Promise<unknown>;
+}
+
+function AccountPicker({ brandId, platform, pending, onDone }: { brandId: string; platform: string; pending: string | null; onDone: () => void }) {
   const base = `/api/brands/${encodeURIComponent(brandId)}/integrations/${platform}`;
   const [accounts, setAccounts] = useState<AdAccount[] | null>(null);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // the id the return carried, as the picker opened (the URL drops it once confirmed)
+  const [pendingAtOpen] = useState(pending);
   useEffect(() => {
-    api
-      .get<{ accounts: AdAccount[] }>(`${base}/accounts`)
+    // Back inside the Shopify admin from a platform's consent: no cookie tied the consent to this browser
+    // (the admin's frame keeps none), so the grant waits until this app, signed in by the shop's session
+    // token, confirms it; then the accounts are read.
+    const confirmed = pendingAtOpen
+      ? confirmOnce(base, pendingAtOpen).then(() => setQuery({ pending: null }, { replace: true }))
+      : Promise.resolve();
+    confirmed
+      .then(() => api.get<{ accounts: AdAccount[] }>(`${base}/accounts`))
       .then((out) => {
         setAccounts(out.accounts);
         // An agency's manager reaches all its clients: only accounts reached directly start ticked.
         setPicked(new Set(out.accounts.filter((a) => !a.manager_id).map((a) => a.id)));
       })
       .catch((e: unknown) => setError(errorMessage(e)));
-  }, [base]);
+  }, [base, pendingAtOpen]);
   const connect = (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -233,7 +249,19 @@ function AccountPicker({ brandId, platform, onDone }: { brandId: string; platfor
   );
 }
 
-function AdsStep({ brandId, step, picking, reload }: { brandId: string; step: Step; picking: string | null; reload: () => void }) {
+function AdsStep({
+  brandId,
+  step,
+  picking,
+  pending,
+  reload,
+}: {
+  brandId: string;
+  step: Step;
+  picking: string | null;
+  pending: string | null;
+  reload: () => void;
+}) {
   const [error, setError] = useState<string | null>(null);
   const authorize = (platform: string) => {
     setError(null);
@@ -247,8 +275,9 @@ function AdsStep({ brandId, step, picking, reload }: { brandId: string; step: St
       <AccountPicker
         brandId={brandId}
         platform={picking}
+        pending={pending}
         onDone={() => {
-          setQuery({ step: "ads", platform: null, error: null });
+          setQuery({ step: "ads", platform: null, error: null, pending: null });
           reload();
         }}
       />
@@ -400,7 +429,13 @@ export function Onboarding({ brandId }: { brandId: string }) {
             )
           ) : null}
           {shown === "ads" ? (
-            <AdsStep brandId={brandId} step={step} picking={asked === "accounts" && !returned ? query.get("platform") : null} reload={finished} />
+            <AdsStep
+              brandId={brandId}
+              step={step}
+              picking={asked === "accounts" && !returned ? query.get("platform") : null}
+              pending={query.get("pending")}
+              reload={finished}
+            />
           ) : null}
           {shown === "sync" ? <SyncStep brandId={brandId} onFinished={finished} /> : null}
           {shown === "sync" && state.complete ? (

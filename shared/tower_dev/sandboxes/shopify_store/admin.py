@@ -2,7 +2,7 @@
 
 What Shopify does and this keeps:
 
-* ``GET /store/<name>/apps/<client_id>`` — the admin page of an installed app (``admin.shopify.com/store/<name>/apps/<app>``
+* ``GET /store/<name>/apps/<client_id>[/<path>]`` — the admin page of an installed app (a path: a deep link) (``admin.shopify.com/store/<name>/apps/<app>``
   on Shopify): it frames the app's URL (registered with the app, :meth:`.oauth.OAuthApps.register`) with
   the launch query the admin sends — ``embedded=1``, ``host`` (base64url of the admin's host and store
   path), ``id_token`` (a fresh session token), ``locale``, ``session``, ``shop``, ``timestamp`` and
@@ -30,7 +30,7 @@ import secrets
 from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tower_dev.sandboxes.shopify_store import oauth
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tower_dev.sandboxes.shopify_store.server import ShopifySandbox
 
 APP_BRIDGE_PATH = "/shopifycloud/app-bridge.js"
-APP_PAGE = re.compile(r"^/store/(?P<store>[a-z0-9][a-z0-9-]*)/apps/(?P<app>[^/]+)$")
+APP_PAGE = re.compile(r"^/store/(?P<store>[a-z0-9][a-z0-9-]*)/apps/(?P<app>[^/]+)(?P<rest>/.*)?$")
 ID_TOKEN = re.compile(r"^/store/(?P<store>[a-z0-9][a-z0-9-]*)/apps/(?P<app>[^/]+)/id-token$")
 MESSAGE = "sandbox-app-bridge:idToken"
 
@@ -123,8 +123,14 @@ def host_param(sandbox: ShopifySandbox, store: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def app_page(sandbox: ShopifySandbox, path: str) -> tuple[int, dict[str, str], bytes]:
-    """``GET /store/<name>/apps/<client_id>``: the admin framing the app with its launch query."""
+def app_page(sandbox: ShopifySandbox, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
+    """``GET /store/<name>/apps/<client_id>[/<path>][?<query>]``: the admin framing the app with its launch query.
+
+    Without a path the frame opens the app's home (``/shopify/install``, where the launch query installs
+    or signs in); with one — a deep link, how Shopify sends a top-level page (a charge approval, a
+    platform's consent) back into an embedded app — the frame opens the app's URL plus that path and
+    query, the launch query added, as the admin does.
+    """
     m = APP_PAGE.match(path)
     found = _app(sandbox, m.group("store"), m.group("app")) if m else None
     if m is None or found is None:
@@ -132,14 +138,17 @@ def app_page(sandbox: ShopifySandbox, path: str) -> tuple[int, dict[str, str], b
     shop, secret, url = found
     client_id = m.group("app")
     now = datetime.now(UTC)  # shopifyapp checks session tokens on the wall clock
-    query = {"embedded": "1", "host": host_param(sandbox, m.group("store")),
-             "id_token": oauth.session_token(client_id, secret, shop, now), "locale": "en",
-             "session": secrets.token_hex(16), "shop": shop, "timestamp": str(int(now.timestamp()))}
-    query["hmac"] = oauth.query_hmac(secret, query)
-    src = f"{url.rstrip('/')}/shopify/install?{urlencode(query)}"
+    launch = {"embedded": "1", "host": host_param(sandbox, m.group("store")),
+              "id_token": oauth.session_token(client_id, secret, shop, now), "locale": "en",
+              "session": secrets.token_hex(16), "shop": shop, "timestamp": str(int(now.timestamp()))}
+    launch["hmac"] = oauth.query_hmac(secret, launch)
+    rest = m.group("rest") or ""
+    own = dict(parse_qsl(query)) if rest else {}
+    src = f"{url.rstrip('/')}{rest or '/shopify/install'}?{urlencode({**own, **launch})}"
     sandbox.oauth.id_tokens_minted += 1
+    base = path[:len(path) - len(rest)]
     return _html(200, _ADMIN_PAGE % {"shop": escape(shop), "app": escape(client_id), "src": escape(src, quote=True),
-                                     "message": MESSAGE, "token_path": json.dumps(f"{path}/id-token")})
+                                     "message": MESSAGE, "token_path": json.dumps(f"{base}/id-token")})
 
 
 def id_token(sandbox: ShopifySandbox, path: str, origin: str | None) -> tuple[int, dict[str, Any]]:

@@ -298,7 +298,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, admin.APP_BRIDGE_JS.encode(), "text/javascript; charset=utf-8")
             return
         if admin.APP_PAGE.match(path):
-            status, headers, body = admin.app_page(self.server.sandbox, path)
+            status, headers, body = admin.app_page(self.server.sandbox, path, query)
             self._send(status, body, headers.pop("Content-Type", "text/html"), headers)
             return
         if path.startswith("/s/files/"):
