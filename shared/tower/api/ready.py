@@ -211,6 +211,24 @@ def _plain_get(environ: WSGIEnviron) -> bool:
             and not any(h in environ for h in _DECLINED))
 
 
+NOT_MODIFIED = "304 NOT MODIFIED"
+"""werkzeug's status line for a 304."""
+
+
+def _matches(condition: str, status: str, headers: list[tuple[str, str]]) -> bool:
+    """Whether a ``200`` answer's ETag is one ``If-None-Match`` names (compared weakly, as werkzeug does)."""
+    if not status.startswith("200 "):
+        return False
+    etag = next((v for k, v in headers if k.lower() == "etag"), None)
+    return etag is not None and parse_etags(condition).contains_weak(unquote_etag(etag)[0])
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
 _date_cache: tuple[int, str] = (0, "")
 
 
@@ -290,7 +308,7 @@ class ReadyAnswers:
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and parse_etags(if_none_match).contains_weak(kept.etag):
             remove_entity_headers(headers)
-            return "304 NOT MODIFIED", headers, b""
+            return NOT_MODIFIED, headers, b""
         return kept.status, headers, b"" if environ["REQUEST_METHOD"] == "HEAD" else kept.body
 
     def _claim(self, key: tuple[str, bool], kept: Answer) -> bool:
@@ -303,27 +321,39 @@ class ReadyAnswers:
             return True
 
     def _through(self, environ: WSGIEnviron, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """Let the app answer a plain GET; keep its answer when the view offered it."""
+        """Let the app answer a plain GET; keep its answer when the view offered it.
+
+        When answers may be kept, ``If-None-Match`` is answered here, not by the app: the app builds the
+        whole answer, which is kept, and a matching tag gets the bodyless 304 the app would have sent
+        (werkzeug's, as :meth:`answer` sends it). The page polls with its last ETag: without this, a
+        poll that renewed or missed an answer was answered 304 by the app and kept nothing.
+        """
         stamp = self.callers.stamp()  # before the app reads anything
         started = self.callers.monotonic()
+        condition = environ.pop("HTTP_IF_NONE_MATCH", None) if stamp is not None else None
         sent: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            sent.update(status=status, headers=headers)
+            sent.update(status=status, headers=list(headers))
+            if condition is not None and _matches(condition, status, headers):
+                sent["not_modified"] = True
+                status, headers = NOT_MODIFIED, list(headers)
+                remove_entity_headers(headers)
             return start_response(status, headers, exc_info) if exc_info is not None else start_response(status, headers)
 
         result = self.app(environ, capture)
         offered = environ.get(OFFER)
         if stamp is None or offered is None or not str(sent.get("status", "")).startswith("200 "):
-            return result
+            if not sent.get("not_modified"):
+                return result
+            _close(result)
+            return [b""]
         try:
             body = b"".join(result)
         finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            _close(result)
         self.keep(environ, stamp, started, offered, sent["status"], sent["headers"], body)
-        return [body]
+        return [b""] if sent.get("not_modified") else [body]
 
     def keep(self, environ: WSGIEnviron, stamp: Stamp, started: float, offered: tuple[str, str, str], status: str,
              headers: list[tuple[str, str]], body: bytes) -> None:

@@ -81,6 +81,31 @@ def test_a_kept_answer_is_the_apps_own_answer(app: Flask, plain: FlaskClient, ke
     assert changed.status_code == 200 and changed.data == first.data
 
 
+def test_a_page_polling_with_its_etag_renews_the_kept_answer(app: Flask, plain: FlaskClient,
+                                                              keys: dict[str, str]) -> None:
+    """The page sends its last ETag: a poll that misses (or renews) the kept answer still keeps the app's
+    answer, and gets the same 304, or the body when the tag is not the current one."""
+    auth = bearer(keys["agency"])
+    client = app.test_client()
+    tag = plain.get(DASHBOARD, headers=auth).headers["ETag"]
+    polled = client.get(DASHBOARD, headers={**auth, "If-None-Match": tag})
+    expected = plain.get(DASHBOARD, headers={**auth, "If-None-Match": tag})
+    assert (polled.status_code, polled.data) == (expected.status_code, expected.data) == (304, b"")
+    assert headers_but_date(polled) == headers_but_date(expected)
+    assert DASHBOARD in kept_paths(app)  # kept by the conditional poll itself
+    ready_of(app)._answers.clear()
+    stale = client.get(DASHBOARD, headers={**auth, "If-None-Match": 'W/"older"'})
+    assert stale.status_code == 200 and stale.headers["ETag"] == tag and DASHBOARD in kept_paths(app)
+    # a brand route that is never kept answers a matching tag as the app does
+    alerts = f"/api/brands/{BRAND}/alerts"
+    alerts_tag = plain.get(alerts, headers=auth).headers["ETag"]
+    got = client.get(alerts, headers={**auth, "If-None-Match": alerts_tag})
+    want = plain.get(alerts, headers={**auth, "If-None-Match": alerts_tag})
+    assert (got.status_code, got.data) == (want.status_code, want.data) == (304, b"")
+    assert headers_but_date(got) == headers_but_date(want)
+    assert alerts not in kept_paths(app)
+
+
 def test_only_the_default_form_of_a_view_is_kept(app: Flask, keys: dict[str, str]) -> None:
     auth = bearer(keys["agency"])
     client = app.test_client()
