@@ -16,6 +16,11 @@ so the first request's answer, exactly as the app sent it, serves the next ones:
   another Firestore instance's writes. The stamp is read *before* the answer is built, so a write
   racing the build leaves the answer already stale, never kept as fresh. A store without a stamp,
   or 0 seconds, keeps nothing.
+* **Renewed before it ends.** Past half its life (:data:`RENEW_AT`), the next request that would get a
+  kept answer goes through the app instead and keeps the new answer, one request per answer at a
+  time; the others get the kept one meanwhile. Under steady load an answer is so replaced before its
+  seconds pass, and no request waits for a rebuild (nor do twenty rebuild it at once). Key lookups
+  are renewed the same way.
 * **Every check still runs.** A ready answer is sent only to a request that the app would answer
   the same: ``GET``/``HEAD`` without a query string, a body, ``Range`` or other preconditions than
   ``If-None-Match``; from a client address the failed-authentication limit does not hold back
@@ -65,6 +70,15 @@ PREFIX = "/api/brands/"
 MAX_ENTRIES = 10_000
 """Keys and answers kept per process, each; past it the oldest go (keys rotated in bulk cannot grow it)."""
 
+RENEW_AT = 0.5
+"""Share of a kept entry's life after which the next request that would use it renews it (one request
+per entry at a time), while the others go on using it until it ends. Without it every entry ended
+under load with all the requests in flight rebuilding it at once (20 dashboards or key lookups where
+one does), a stall every ``TOWER_API_MEMO_SECONDS`` that lengthened the cached dashboard's tail."""
+
+RENEWING = "tower.ready.renewing"
+"""The WSGI environ key of a request renewing a kept answer (it goes through the app)."""
+
 # Preconditions werkzeug would act on besides If-None-Match: such a request goes through the app.
 _DECLINED = ("HTTP_RANGE", "HTTP_IF_RANGE", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
 
@@ -101,6 +115,7 @@ class CallerMemo:
         self.monotonic = monotonic
         # key hash -> (caller, store stamp, monotonic expiry, app time of the lookup)
         self._callers: OrderedDict[str, tuple[Caller, Stamp, float, datetime]] = OrderedDict()
+        self._renewing: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -127,13 +142,24 @@ class CallerMemo:
             now = datetime.now(UTC)
         if stamp is None:
             stamp = self.stamp()  # before the lookup: a write racing it leaves the entry stale at once
+        renewing = None
         if stamp is not None:
             key_hash = hash_key(bearer_token(header))
             kept = self._callers.get(key_hash)
             if (kept is not None and kept[1] == stamp and self.monotonic() < kept[2]
                     and timedelta(0) <= now - kept[3] < timedelta(seconds=self.seconds)):
-                return kept[0]
-        caller = authenticate(self.store, header, now=now)
+                if self.monotonic() < kept[2] - self.seconds * (1 - RENEW_AT) or not self._claim(key_hash, kept):
+                    return kept[0]
+                renewing = key_hash  # this request looks the key up again; the others go on using it
+        try:
+            caller = authenticate(self.store, header, now=now)
+        except ApiError:
+            if renewing is not None:
+                self._callers.pop(renewing, None)  # revoked: no request reuses it from now on
+            raise
+        finally:
+            if renewing is not None:
+                self._renewing.discard(renewing)
         if stamp is not None:
             with self._lock:
                 self._callers.pop(caller.key_hash, None)
@@ -141,6 +167,15 @@ class CallerMemo:
                 while len(self._callers) > MAX_ENTRIES:
                     self._callers.popitem(last=False)
         return caller
+
+    def _claim(self, key_hash: str, kept: tuple[Caller, Stamp, float, datetime]) -> bool:
+        """Whether this request renews the key's entry ``kept`` (no other request is renewing it, nor has
+        renewed it since this one read it)."""
+        with self._lock:
+            if key_hash in self._renewing or self._callers.get(key_hash) is not kept:
+                return False
+            self._renewing.add(key_hash)
+            return True
 
 
 @dataclass(frozen=True)
@@ -152,6 +187,8 @@ class Answer:
     today: str
     stamp: Stamp
     expires: float
+    renew_at: float
+    """When the next request that would get it renews it instead (:data:`RENEW_AT`)."""
     status: str
     headers: tuple[tuple[str, str], ...]
     """Every header the app sent but ``Date``."""
@@ -172,6 +209,24 @@ def _plain_get(environ: WSGIEnviron) -> bool:
             and str(environ.get("PATH_INFO", "")).startswith(PREFIX)
             and environ.get("CONTENT_LENGTH") in (None, "", "0") and "HTTP_TRANSFER_ENCODING" not in environ
             and not any(h in environ for h in _DECLINED))
+
+
+NOT_MODIFIED = "304 NOT MODIFIED"
+"""werkzeug's status line for a 304."""
+
+
+def _matches(condition: str, status: str, headers: list[tuple[str, str]]) -> bool:
+    """Whether a ``200`` answer's ETag is one ``If-None-Match`` names (compared weakly, as werkzeug does)."""
+    if not status.startswith("200 "):
+        return False
+    etag = next((v for k, v in headers if k.lower() == "etag"), None)
+    return etag is not None and parse_etags(condition).contains_weak(unquote_etag(etag)[0])
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
 
 
 _date_cache: tuple[int, str] = (0, "")
@@ -205,6 +260,7 @@ class ReadyAnswers:
         self.trusted_proxies = trusted_proxies
         self.clock = clock
         self._answers: OrderedDict[tuple[str, bool], Answer] = OrderedDict()
+        self._renewing: set[tuple[str, bool]] = set()
         self._lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnviron, start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -215,13 +271,19 @@ class ReadyAnswers:
             return [body]
         if not _plain_get(environ) or environ["REQUEST_METHOD"] != "GET":
             return self.app(environ, start_response)
-        return self._through(environ, start_response)
+        renewing = environ.get(RENEWING)
+        try:
+            return self._through(environ, start_response)
+        finally:
+            if renewing is not None:
+                self._renewing.discard(renewing)  # kept anew by now, or left for the next request to renew
 
     def answer(self, environ: WSGIEnviron) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """The kept answer to this request (status line, headers, body), or None when the app must answer."""
         if not _plain_get(environ):
             return None
-        kept = self._answers.get((environ["PATH_INFO"], _is_https(environ)))
+        key = (environ["PATH_INFO"], _is_https(environ))
+        kept = self._answers.get(key)
         if kept is None:
             return None
         stamp = self.callers.stamp()
@@ -238,35 +300,60 @@ class ReadyAnswers:
             return None  # the app answers 401 and counts the failure
         if not caller.may_see(kept.brand_id):
             return None  # the app answers 403
+        if (environ["REQUEST_METHOD"] == "GET" and self.callers.monotonic() >= kept.renew_at
+                and self._claim(key, kept)):
+            environ[RENEWING] = key
+            return None  # this request renews it through the app; the others still get it meanwhile
         headers = [*kept.headers, ("Date", _http_date())]
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and parse_etags(if_none_match).contains_weak(kept.etag):
             remove_entity_headers(headers)
-            return "304 NOT MODIFIED", headers, b""
+            return NOT_MODIFIED, headers, b""
         return kept.status, headers, b"" if environ["REQUEST_METHOD"] == "HEAD" else kept.body
 
+    def _claim(self, key: tuple[str, bool], kept: Answer) -> bool:
+        """Whether this request renews the answer ``kept`` under ``key`` (no other request is renewing it,
+        nor has renewed it since this one read it)."""
+        with self._lock:
+            if key in self._renewing or self._answers.get(key) is not kept:
+                return False
+            self._renewing.add(key)
+            return True
+
     def _through(self, environ: WSGIEnviron, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """Let the app answer a plain GET; keep its answer when the view offered it."""
+        """Let the app answer a plain GET; keep its answer when the view offered it.
+
+        When answers may be kept, ``If-None-Match`` is answered here, not by the app: the app builds the
+        whole answer, which is kept, and a matching tag gets the bodyless 304 the app would have sent
+        (werkzeug's, as :meth:`answer` sends it). The page polls with its last ETag: without this, a
+        poll that renewed or missed an answer was answered 304 by the app and kept nothing.
+        """
         stamp = self.callers.stamp()  # before the app reads anything
         started = self.callers.monotonic()
+        condition = environ.pop("HTTP_IF_NONE_MATCH", None) if stamp is not None else None
         sent: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            sent.update(status=status, headers=headers)
+            sent.update(status=status, headers=list(headers))
+            if condition is not None and _matches(condition, status, headers):
+                sent["not_modified"] = True
+                status, headers = NOT_MODIFIED, list(headers)
+                remove_entity_headers(headers)
             return start_response(status, headers, exc_info) if exc_info is not None else start_response(status, headers)
 
         result = self.app(environ, capture)
         offered = environ.get(OFFER)
         if stamp is None or offered is None or not str(sent.get("status", "")).startswith("200 "):
-            return result
+            if not sent.get("not_modified"):
+                return result
+            _close(result)
+            return [b""]
         try:
             body = b"".join(result)
         finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            _close(result)
         self.keep(environ, stamp, started, offered, sent["status"], sent["headers"], body)
-        return [body]
+        return [b""] if sent.get("not_modified") else [body]
 
     def keep(self, environ: WSGIEnviron, stamp: Stamp, started: float, offered: tuple[str, str, str], status: str,
              headers: list[tuple[str, str]], body: bytes) -> None:
@@ -281,7 +368,8 @@ class ReadyAnswers:
                 or not str(environ["PATH_INFO"]).startswith(f"{PREFIX}{brand_id}/")):
             return
         kept = Answer(brand_id=brand_id, timezone=timezone, today=today, stamp=stamp,
-                      expires=started + self.callers.seconds, status=status,
+                      expires=started + self.callers.seconds,
+                      renew_at=started + self.callers.seconds * RENEW_AT, status=status,
                       headers=tuple((k, v) for k, v in headers if k.lower() != "date"),
                       etag=unquote_etag(etag)[0], body=body)
         with self._lock:

@@ -18,7 +18,7 @@ from tower.adapters import open_store
 from tower.api.app import create_app
 from tower.api.auth import COLLECTION, hash_key
 from tower.api.limits import AuthFailureLimiter
-from tower.api.ready import OFFER, ReadyAnswers
+from tower.api.ready import OFFER, RENEW_AT, ReadyAnswers
 from tower.api.request import READY
 from tower.runtime import Runtime
 
@@ -79,6 +79,31 @@ def test_a_kept_answer_is_the_apps_own_answer(app: Flask, plain: FlaskClient, ke
     assert headers_but_date(not_modified) == headers_but_date(expected)
     changed = client.get(path, headers={**auth, "If-None-Match": 'W/"stale"'})
     assert changed.status_code == 200 and changed.data == first.data
+
+
+def test_a_page_polling_with_its_etag_renews_the_kept_answer(app: Flask, plain: FlaskClient,
+                                                              keys: dict[str, str]) -> None:
+    """The page sends its last ETag: a poll that misses (or renews) the kept answer still keeps the app's
+    answer, and gets the same 304, or the body when the tag is not the current one."""
+    auth = bearer(keys["agency"])
+    client = app.test_client()
+    tag = plain.get(DASHBOARD, headers=auth).headers["ETag"]
+    polled = client.get(DASHBOARD, headers={**auth, "If-None-Match": tag})
+    expected = plain.get(DASHBOARD, headers={**auth, "If-None-Match": tag})
+    assert (polled.status_code, polled.data) == (expected.status_code, expected.data) == (304, b"")
+    assert headers_but_date(polled) == headers_but_date(expected)
+    assert DASHBOARD in kept_paths(app)  # kept by the conditional poll itself
+    ready_of(app)._answers.clear()
+    stale = client.get(DASHBOARD, headers={**auth, "If-None-Match": 'W/"older"'})
+    assert stale.status_code == 200 and stale.headers["ETag"] == tag and DASHBOARD in kept_paths(app)
+    # a brand route that is never kept answers a matching tag as the app does
+    alerts = f"/api/brands/{BRAND}/alerts"
+    alerts_tag = plain.get(alerts, headers=auth).headers["ETag"]
+    got = client.get(alerts, headers={**auth, "If-None-Match": alerts_tag})
+    want = plain.get(alerts, headers={**auth, "If-None-Match": alerts_tag})
+    assert (got.status_code, got.data) == (want.status_code, want.data) == (304, b"")
+    assert headers_but_date(got) == headers_but_date(want)
+    assert alerts not in kept_paths(app)
 
 
 def test_only_the_default_form_of_a_view_is_kept(app: Flask, keys: dict[str, str]) -> None:
@@ -180,10 +205,42 @@ def test_what_a_process_cannot_see_lasts_at_most_the_memo_seconds(runtime: Runti
     auth = bearer(keys["agency"])
     assert client.get(DASHBOARD, headers=auth).status_code == 200
     real.delete(f"{COLLECTION}/{hash_key(keys['agency'])}")  # revoked by another instance
-    now[0] += runtime.settings.api_memo_seconds * 0.9
+    now[0] += runtime.settings.api_memo_seconds * 0.4
     assert client.get(DASHBOARD, headers=auth).status_code == 200  # within the documented bound
-    now[0] += runtime.settings.api_memo_seconds * 0.2
+    now[0] += runtime.settings.api_memo_seconds * 0.7
     assert client.get(DASHBOARD, headers=auth).status_code == 401
+
+
+def test_an_entry_past_half_its_life_is_renewed_by_one_request_while_the_others_use_it(
+        runtime: Runtime, keys: dict[str, str]) -> None:
+    """Past :data:`RENEW_AT` of its life, the next request renews a kept answer or key lookup through the
+    app; requests arriving while it does still get the kept one (none of them rebuilds it too)."""
+    real = runtime.store
+    runtime.__dict__["store"] = UnseeingStore(real)
+    app = create_app(runtime, clock=lambda: NOW)
+    ready = ready_of(app)
+    now = [100.0]
+    ready.callers.monotonic = lambda: now[0]
+    client = app.test_client()
+    auth = bearer(keys["agency"])
+    key = (DASHBOARD, False)
+    assert client.get(DASHBOARD, headers=auth).json["brand"]["brand_name"] == "Acme Candles"
+    real.merge(f"brands/{BRAND}", {"name": "Acme Candles & Co"})  # written by another instance, unseen here
+    now[0] += runtime.settings.api_memo_seconds * (RENEW_AT - 0.1)
+    assert client.get(DASHBOARD, headers=auth).json["brand"]["brand_name"] == "Acme Candles"  # kept
+    now[0] += runtime.settings.api_memo_seconds * 0.2
+    assert ready._claim(key, ready._answers[key])  # another request is renewing it
+    assert client.get(DASHBOARD, headers=auth).json["brand"]["brand_name"] == "Acme Candles"
+    ready._renewing.discard(key)
+    renewed = client.get(DASHBOARD, headers=auth)  # this one renews it
+    assert renewed.json["brand"]["brand_name"] == "Acme Candles & Co"
+    assert not ready._renewing and ready._answers[key].body == renewed.data
+    assert ready._answers[key].renew_at == now[0] + runtime.settings.api_memo_seconds * RENEW_AT
+    # a key lookup past its renewal point is renewed the same way: a revoke unseen here shows at once
+    real.delete(f"{COLLECTION}/{hash_key(keys['agency'])}")
+    now[0] += runtime.settings.api_memo_seconds * (RENEW_AT + 0.1)
+    assert client.get(DASHBOARD, headers=auth).status_code == 401
+    assert hash_key(keys["agency"]) not in ready.callers._callers and not ready.callers._renewing
 
 
 def test_the_brands_next_day_is_never_answered_from_yesterday(runtime: Runtime, keys: dict[str, str]) -> None:
