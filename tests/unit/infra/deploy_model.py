@@ -113,6 +113,9 @@ _SECRET_ID_MAKERS = {
 # integrations.secret_ref is written by connect with names.integration_secret_id (checked by
 # secret_ref_writers below), so a value read from that column is an integration secret.
 _SECRET_REF_COLUMN = "secret_ref"
+# A pending ad-platform grant's document (tower.sync.ad_oauth.keep_pending) names its secret in
+# ``secret_id``, made there with names.integration_secret_id: a value read from that field is one too.
+_PENDING_SECRET_FIELD = "secret_id"
 
 
 def _runtime_files() -> Iterator[Path]:
@@ -205,14 +208,20 @@ def _secret_ids(expr: ast.expr, scope: ast.AST | None, tree: ast.Module, depth: 
             return {_SECRET_ID_MAKERS[called]}
         if called == "str" and len(expr.args) == 1:  # str(row["secret_ref"]): the value it converts
             return _secret_ids(expr.args[0], scope, tree, depth + 1)
+        if (called == "get" and expr.args and isinstance(expr.args[0], ast.Constant)
+                and expr.args[0].value == _PENDING_SECRET_FIELD):
+            return {_SECRET_ID_MAKERS["integration_secret_id"]}
         # A helper of the same module that returns an id: what its return statements can give.
         helper = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == called), None)
         if helper is not None:
             returns = [r.value for r in ast.walk(helper) if isinstance(r, ast.Return) and r.value is not None]
             if returns:
                 return set().union(*(_secret_ids(r, helper, tree, depth + 1) for r in returns))
+    if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or):  # doc.get("secret_id") or "": the ids
+        return set().union(*(_secret_ids(v, scope, tree, depth + 1) for v in expr.values
+                             if not (isinstance(v, ast.Constant) and not v.value)))
     if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and (
-        expr.slice.value == _SECRET_REF_COLUMN
+        expr.slice.value in (_SECRET_REF_COLUMN, _PENDING_SECRET_FIELD)
     ):
         return {_SECRET_ID_MAKERS["integration_secret_id"]}
     if isinstance(expr, ast.Name) and expr.id == _SECRET_REF_COLUMN and scope is not None and expr.id in {
