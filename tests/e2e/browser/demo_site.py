@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,3 +137,29 @@ if __name__ == "__main__":
             time.sleep(3600)
     except KeyboardInterrupt:
         site.stop()
+
+
+@contextmanager
+def mailing_demo_site(data_dir: Path, project_id: str, **overrides: Any) -> Iterator[tuple[DemoSite, Any]]:
+    """The demo site beside the official Firebase Auth emulator (people sign in by e-mail) and an SMTP
+    capture (invitations are e-mailed); ``(site, mail)``. Fails plainly when the emulator is not installed."""
+    import pytest
+
+    from tower_dev.sandboxes.firebase_auth import AuthEmulator, installed
+    from tower_dev.sandboxes.mail_capture.server import MailCapture
+
+    if not installed():
+        pytest.fail("the Firebase Auth emulator is not installed: make firebase-emulator", pytrace=False)
+    mail = MailCapture()
+    emulator = AuthEmulator(project_id).start()
+    try:
+        site = start_demo_site(data_dir, firebase_project_id=emulator.project_id,
+                               firebase_auth_emulator_host=emulator.host_port, notify_smtp_host=mail.host,
+                               notify_smtp_port=mail.port, notify_smtp_starttls=False, **overrides)
+        try:
+            yield site, mail
+        finally:
+            site.stop()
+    finally:
+        emulator.stop()
+        mail.stop()

@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 from browser_kit import axe_violations
 from conftest import _require_setup
-from demo_site import DemoSite, start_demo_site
+from demo_site import DemoSite, mailing_demo_site
 from playwright.sync_api import Page, expect
 
 from tower.api.auth import create_api_key
 from tower.identity.sessions import CSRF_HEADER
 from tower_dev.demo import DEMO_AGENCY_ID
-from tower_dev.sandboxes.firebase_auth import AuthEmulator, installed
 from tower_dev.sandboxes.mail_capture.server import MailCapture
 
 OWNER = "ola@fjordknits.example"
@@ -33,21 +32,9 @@ PASSWORD = "correct-horse-battery"
 def members_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoSite, MailCapture, str]]:
     """The demo with the Auth emulator and the SMTP capture; an operator key."""
     _require_setup()
-    if not installed():
-        pytest.fail("the Firebase Auth emulator is not installed: make firebase-emulator", pytrace=False)
-    mail = MailCapture()
-    emulator = AuthEmulator("demo-tower-members").start()
-    try:
-        site = start_demo_site(tmp_path_factory.mktemp("browser-members"), firebase_project_id=emulator.project_id,
-                               firebase_auth_emulator_host=emulator.host_port, notify_smtp_host=mail.host,
-                               notify_smtp_port=mail.port, notify_smtp_starttls=False, notify_public_url="http://x.test")
-        try:
-            yield site, mail, create_api_key(site.runtime.store, operator=True, name="browser-operator")
-        finally:
-            site.stop()
-    finally:
-        emulator.stop()
-        mail.stop()
+    with mailing_demo_site(tmp_path_factory.mktemp("browser-members"), "demo-tower-members",
+                           notify_public_url="http://x.test") as (site, mail):
+        yield site, mail, create_api_key(site.runtime.store, operator=True, name="browser-operator")
 
 
 def _link(site: DemoSite, mail: MailCapture, email: str) -> str:

@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 from conftest import _require_setup
-from demo_site import DemoSite, start_demo_site
+from demo_site import DemoSite, mailing_demo_site
 from playwright.sync_api import Page, expect
 
 from tower_dev.demo import DEMO_AGENCY_ID
-from tower_dev.sandboxes.firebase_auth import AuthEmulator, installed
 from tower_dev.sandboxes.mail_capture.server import MailCapture
 
 INVITEE = "bea@northstar.example"
@@ -26,25 +25,12 @@ INVITEE = "bea@northstar.example"
 def invited_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoSite, MailCapture, str]]:
     """The demo with the Auth emulator and the SMTP capture; its last brand moved to another agency."""
     _require_setup()
-    if not installed():
-        pytest.fail("the Firebase Auth emulator is not installed: make firebase-emulator", pytrace=False)
-    mail = MailCapture()
-    emulator = AuthEmulator("demo-tower-browser").start()
-    try:
-        site = start_demo_site(tmp_path_factory.mktemp("browser-invite"), firebase_project_id=emulator.project_id,
-                               firebase_auth_emulator_host=emulator.host_port, notify_smtp_host=mail.host,
-                               notify_smtp_port=mail.port, notify_smtp_starttls=False)
-        try:
-            store = site.runtime.store
-            brands = list(store.get(f"agencies/{DEMO_AGENCY_ID}")["brand_ids"])
-            store.merge(f"agencies/{DEMO_AGENCY_ID}", {"brand_ids": brands[:-1]})
-            store.set("agencies/agency_rival", {"name": "Rival Growth", "brand_ids": brands[-1:]})
-            yield site, mail, brands[-1]
-        finally:
-            site.stop()
-    finally:
-        emulator.stop()
-        mail.stop()
+    with mailing_demo_site(tmp_path_factory.mktemp("browser-invite"), "demo-tower-browser") as (site, mail):
+        store = site.runtime.store
+        brands = list(store.get(f"agencies/{DEMO_AGENCY_ID}")["brand_ids"])
+        store.merge(f"agencies/{DEMO_AGENCY_ID}", {"brand_ids": brands[:-1]})
+        store.set("agencies/agency_rival", {"name": "Rival Growth", "brand_ids": brands[-1:]})
+        yield site, mail, brands[-1]
 
 
 def _invite(site: DemoSite) -> dict[str, Any]:
